@@ -1,0 +1,45 @@
+#ifndef WEFT_STRBUF_H
+#define WEFT_STRBUF_H
+/*
+ * A growable byte string, always NUL-terminated (data[len] == '\0'), which
+ * may also hold NUL bytes.  Life cycle: STRBUF_INIT or strbuf_init(), then
+ * strbuf_release() (or strbuf_detach() to take the buffer).  After release
+ * the strbuf is empty and reusable.  Allocation never fails (xalloc.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *data; /* owned; never NULL after init (points to "" when empty) */
+	size_t len;
+	size_t cap; /* 0 while data points at the shared empty string */
+};
+
+extern char strbuf_empty[];
+#define STRBUF_INIT {strbuf_empty, 0, 0}
+
+void strbuf_init(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+/* Returns the owned buffer (caller frees) and leaves sb empty. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+/* Ensures room for extra more bytes (plus the terminating NUL). */
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_reset(struct strbuf *sb);
+/* Shortens to len (len <= sb->len). */
+void strbuf_truncate(struct strbuf *sb, size_t len);
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+/* fmt is always a literal of weft's; untrusted text goes in as %s. */
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* Appends s as the inside of a JSON string (RFC 8259 escaping, no quotes). */
+void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len);
+/* Appends s as a JSON string with its quotes. */
+void strbuf_add_json_string(struct strbuf *sb, const char *s);
+
+#endif

@@ -1,0 +1,67 @@
+#include "weft/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef WEFT_VERSION
+#define WEFT_VERSION "0.0.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* The one table of commands: dispatch and `weft --help` both read it. */
+static const struct command commands[] = {
+	{"check", cmd_check, "validate a session file and summarise it"},
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: weft [FILE]\n"
+	      "       weft COMMAND [ARGS]\n"
+	      "\n"
+	      "weft is a terminal loom for writing evaluation datasets with language\n"
+	      "models.  With no command it opens FILE (or a new session) in the loom.\n"
+	      "\n"
+	      "commands:\n",
+	      out);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "options:\n"
+	      "  -h, --help     show this help (weft COMMAND --help: the command's)\n"
+	      "  -V, --version  show the version\n",
+	      out);
+}
+
+int cli_run(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("weft %s\n", WEFT_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "weft: unknown option '%s' (see weft --help)\n", argv[1]);
+		return 2;
+	}
+	fprintf(stderr, "weft: unknown command '%s' (see weft --help)\n", argv[1]);
+	return 2;
+}

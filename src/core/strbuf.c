@@ -1,0 +1,162 @@
+#include "weft/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/xalloc.h"
+
+char strbuf_empty[1];
+
+void strbuf_init(struct strbuf *sb)
+{
+	sb->data = strbuf_empty;
+	sb->len = 0;
+	sb->cap = 0;
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	if (sb->cap)
+		free(sb->data);
+	strbuf_init(sb);
+}
+
+char *strbuf_detach(struct strbuf *sb, size_t *len)
+{
+	char *p;
+
+	if (len)
+		*len = sb->len;
+	if (!sb->cap)
+		p = xstrdup("");
+	else
+		p = sb->data;
+	strbuf_init(sb);
+	return p;
+}
+
+void strbuf_grow(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+	size_t cap;
+
+	if (need < sb->len)
+		xalloc_die("string too long");
+	if (need <= sb->cap)
+		return;
+	cap = sb->cap ? sb->cap : 64;
+	while (cap < need) {
+		if (cap > (size_t)-1 / 2)
+			xalloc_die("string too long");
+		cap *= 2;
+	}
+	if (sb->cap) {
+		sb->data = xrealloc(sb->data, cap);
+	} else {
+		sb->data = xmalloc(cap);
+		sb->data[0] = '\0';
+	}
+	sb->cap = cap;
+}
+
+void strbuf_reset(struct strbuf *sb)
+{
+	strbuf_truncate(sb, 0);
+}
+
+void strbuf_truncate(struct strbuf *sb, size_t len)
+{
+	if (len > sb->len)
+		return;
+	sb->len = len;
+	if (sb->cap)
+		sb->data[len] = '\0';
+}
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	strbuf_grow(sb, len);
+	memcpy(sb->data + sb->len, data, len);
+	sb->len += len;
+	sb->data[sb->len] = '\0';
+}
+
+void strbuf_addstr(struct strbuf *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+void strbuf_addch(struct strbuf *sb, int c)
+{
+	strbuf_grow(sb, 1);
+	sb->data[sb->len++] = (char)c;
+	sb->data[sb->len] = '\0';
+}
+
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n <= 0)
+		return;
+	strbuf_grow(sb, (size_t)n);
+	vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+}
+
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	strbuf_grow(sb, len + 2);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		strbuf_add(sb, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		}
+		if (esc) {
+			strbuf_addstr(sb, esc);
+		} else {
+			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+			strbuf_add(sb, u, sizeof(u));
+		}
+	}
+	strbuf_add(sb, s + run, len - run);
+}
+
+void strbuf_add_json_string(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, '"');
+	strbuf_add_json_escaped(sb, s, strlen(s));
+	strbuf_addch(sb, '"');
+}

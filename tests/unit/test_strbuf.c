@@ -1,0 +1,57 @@
+#include "testutil.h"
+
+#include "weft/errbuf.h"
+#include "weft/strbuf.h"
+
+static void test_strbuf_basics(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *p;
+	size_t len;
+
+	(void)state;
+	assert_string_equal(sb.data, "");
+	strbuf_addstr(&sb, "ab");
+	strbuf_addch(&sb, 'c');
+	strbuf_addf(&sb, "%d-%s", 42, "x");
+	assert_string_equal(sb.data, "abc42-x");
+	strbuf_truncate(&sb, 2);
+	assert_string_equal(sb.data, "ab");
+	p = strbuf_detach(&sb, &len);
+	assert_int_equal(len, 2);
+	assert_string_equal(p, "ab");
+	free(p);
+	assert_int_equal(sb.len, 0);
+	strbuf_release(&sb);
+}
+
+static void test_json_escape(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	strbuf_add_json_string(&sb, "a\"b\\c\n\x01\x1b\xc3\xa9");
+	assert_string_equal(sb.data, "\"a\\\"b\\\\c\\n\\u0001\\u001b\xc3\xa9\"");
+	strbuf_release(&sb);
+}
+
+static void test_errbuf(void **state)
+{
+	struct errbuf err;
+
+	(void)state;
+	assert_int_equal(errbuf_set(&err, "node '%s': %s", "x", "bad"), -1);
+	errbuf_prefix(&err, "%s", "file.json");
+	assert_string_equal(err.msg, "file.json: node 'x': bad");
+	assert_int_equal(errbuf_set(NULL, "ignored"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strbuf_basics),
+		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_errbuf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
