@@ -18,13 +18,11 @@ struct errbuf {
 
 /* Sets the message (truncated to fit) and returns -1, so a caller can write
  * `return errbuf_set(err, "...", ...);`.  err may be NULL. */
-int errbuf_set(struct errbuf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int errbuf_set(struct errbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int errbuf_vset(struct errbuf *err, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 /* Prepends "prefix: " to the message already there; returns -1. */
-int errbuf_prefix(struct errbuf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int errbuf_prefix(struct errbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void errbuf_clear(struct errbuf *err);
 
 #endif

@@ -29,7 +29,7 @@ enum tree_flag {
 	TREE_HUMAN_PICK = 1u << 1, /* a person chose it */
 	TREE_BOOKMARK = 1u << 2,
 	TREE_HAS_SCORE = 1u << 3, /* score and rank are set */
-	TREE_PRUNED = 1u << 4,    /* root of a pruned subtree */
+	TREE_PRUNED = 1u << 4,	  /* root of a pruned subtree */
 	TREE_HAS_TEMPERATURE = 1u << 5,
 	TREE_HAS_USAGE = 1u << 6,
 	TREE_EDITED = 1u << 7, /* written by a person's edit */
@@ -49,7 +49,7 @@ enum tree_picker {
  */
 struct tree_step {
 	uint32_t *candidates; /* node indices, children of the owner */
-	double *scores;       /* rank scores, normally summing to 1; or NULL */
+	double *scores;	      /* rank scores, normally summing to 1; or NULL */
 	size_t count;
 	uint32_t judge_pick; /* node index or TREE_NONE */
 	uint32_t final_pick; /* node index or TREE_NONE */
@@ -62,26 +62,26 @@ struct tree_step {
 };
 
 struct tree_node {
-	const char *id;   /* arena; unique in the tree */
+	const char *id;	  /* arena; unique in the tree */
 	const char *text; /* arena; NUL-terminated, text_len bytes */
 	size_t text_len;
 	uint32_t parent; /* TREE_NONE for the root */
 	uint32_t first_child, last_child, next_sibling, prev_sibling;
 	uint32_t child_count; /* includes pruned children */
-	uint32_t flags;       /* enum tree_flag */
-	int32_t rank;         /* 1-based rank in its step when TREE_HAS_SCORE */
-	double score;         /* AI rank score when TREE_HAS_SCORE */
+	uint32_t flags;	      /* enum tree_flag */
+	int32_t rank;	      /* 1-based rank in its step when TREE_HAS_SCORE */
+	double score;	      /* AI rank score when TREE_HAS_SCORE */
 	float temperature;    /* when TREE_HAS_TEMPERATURE */
 	uint32_t prompt_tokens, completion_tokens; /* when TREE_HAS_USAGE */
-	uint32_t merged;      /* identical candidates merged into this one */
-	int64_t created;      /* Unix seconds, 0 when unknown */
-	const char *last_visited; /* arena; Bonsai's string of Unix seconds, or NULL */
-	const char *group;        /* arena; Bonsai group as loaded, or NULL */
-	const char *model;        /* arena or NULL */
-	const char *finish_reason; /* arena or NULL */
-	const char *extra_json;      /* arena; unknown node keys, "\"k\":v,..." or NULL */
+	uint32_t merged;			   /* identical candidates merged into this one */
+	int64_t created;			   /* Unix seconds, 0 when unknown */
+	const char *last_visited;    /* arena; Bonsai's string of Unix seconds, or NULL */
+	const char *group;	     /* arena; Bonsai group as loaded, or NULL */
+	const char *model;	     /* arena or NULL */
+	const char *finish_reason;   /* arena or NULL */
+	const char *extra_json;	     /* arena; unknown node keys, "\"k\":v,..." or NULL */
 	const char *weft_extra_json; /* arena; unknown keys under "weft", or NULL */
-	struct tree_step *step;      /* owned; decision record, or NULL */
+	struct tree_step *step;	     /* owned; decision record, or NULL */
 };
 
 struct tree_arena_block;
@@ -90,13 +90,13 @@ struct tree {
 	struct tree_node *nodes; /* count used of cap */
 	uint32_t count;
 	uint32_t cap;
-	uint32_t root;  /* TREE_NONE while empty */
+	uint32_t root;	/* TREE_NONE while empty */
 	uint32_t focus; /* the node the cursor is on */
 	uint32_t *path; /* the chosen path, root first; path_len entries */
 	size_t path_len, path_cap;
-	char *name;            /* owned; session name, or NULL */
-	char *weft_json;       /* owned; the top-level "weft" object as JSON text, or NULL */
-	char *extra_json;      /* owned; unknown top-level keys, "\"k\":v,..." or NULL */
+	char *name;	  /* owned; session name, or NULL */
+	char *weft_json;  /* owned; the top-level "weft" object as JSON text, or NULL */
+	char *extra_json; /* owned; unknown top-level keys, "\"k\":v,..." or NULL */
 	/* private */
 	uint32_t *slots; /* hash table of node indices, slot_cap entries */
 	size_t slot_cap;
@@ -117,12 +117,11 @@ const char *tree_intern(struct tree *t, const char *s, size_t len);
  * semantics below), as its last child.  Returns the new index, or TREE_NONE
  * when the id is already taken or a second root is asked for.
  */
-uint32_t tree_add(struct tree *t, uint32_t parent, const char *id,
-		  const char *text, size_t text_len);
+uint32_t tree_add(struct tree *t, uint32_t parent, const char *id, const char *text,
+		  size_t text_len);
 /* Adds a node with no parent link yet (used by loaders, which link later);
  * returns TREE_NONE when the id is taken. */
-uint32_t tree_add_detached(struct tree *t, const char *id, const char *text,
-			   size_t text_len);
+uint32_t tree_add_detached(struct tree *t, const char *id, const char *text, size_t text_len);
 /* Links a detached child under parent as its last child.  Returns 0, or -1
  * when child already has a parent or child == parent. */
 int tree_link(struct tree *t, uint32_t parent, uint32_t child);
@@ -150,8 +149,7 @@ void tree_set_flag(struct tree *t, uint32_t i, uint32_t flag, int on);
  * appended in order; a candidate must be a child of the record's node.
  */
 struct tree_step *tree_step_get(struct tree *t, uint32_t i);
-void tree_step_add_candidate(struct tree_step *s, uint32_t node, double score,
-			     int has_score);
+void tree_step_add_candidate(struct tree_step *s, uint32_t node, double score, int has_score);
 void tree_step_set_str(char **field, const char *value); /* copies; NULL clears */
 void tree_step_free(struct tree_step *s);
 

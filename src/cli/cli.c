@@ -15,7 +15,7 @@ struct command {
 
 /* The one table of commands: dispatch and `weft --help` both read it. */
 static const struct command commands[] = {
-	{"check", cmd_check, "validate a session file and summarise it"},
+    {"check", cmd_check, "validate a session file and summarise it"},
 };
 
 static void usage(FILE *out)

@@ -169,8 +169,7 @@ static void fresh_id(struct tree *t, char *buf, size_t size)
 	} while (tree_find(t, buf) != TREE_NONE);
 }
 
-uint32_t tree_add_detached(struct tree *t, const char *id, const char *text,
-			   size_t text_len)
+uint32_t tree_add_detached(struct tree *t, const char *id, const char *text, size_t text_len)
 {
 	char idbuf[24];
 	struct tree_node *n;
@@ -232,8 +231,8 @@ void tree_set_root(struct tree *t, uint32_t root)
 		tree_set_path(t, &root, 1);
 }
 
-uint32_t tree_add(struct tree *t, uint32_t parent, const char *id,
-		  const char *text, size_t text_len)
+uint32_t tree_add(struct tree *t, uint32_t parent, const char *id, const char *text,
+		  size_t text_len)
 {
 	uint32_t i;
 
@@ -262,8 +261,7 @@ void tree_set_finish_reason(struct tree *t, uint32_t i, const char *reason)
 	t->nodes[i].finish_reason = intern_or_null(t, reason);
 }
 
-void tree_set_extra(struct tree *t, uint32_t i, const char *extra_json,
-		    const char *weft_extra_json)
+void tree_set_extra(struct tree *t, uint32_t i, const char *extra_json, const char *weft_extra_json)
 {
 	t->nodes[i].extra_json = intern_or_null(t, extra_json);
 	t->nodes[i].weft_extra_json = intern_or_null(t, weft_extra_json);
@@ -296,8 +294,7 @@ struct tree_step *tree_step_get(struct tree *t, uint32_t i)
 	return n->step;
 }
 
-void tree_step_add_candidate(struct tree_step *s, uint32_t node, double score,
-			     int has_score)
+void tree_step_add_candidate(struct tree_step *s, uint32_t node, double score, int has_score)
 {
 	size_t n = s->count + 1;
 

@@ -49,9 +49,9 @@ static void test_errbuf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strbuf_basics),
-		cmocka_unit_test(test_json_escape),
-		cmocka_unit_test(test_errbuf),
+	    cmocka_unit_test(test_strbuf_basics),
+	    cmocka_unit_test(test_json_escape),
+	    cmocka_unit_test(test_errbuf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,10 +140,10 @@ static void test_many_nodes_and_deep_chain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_find_document),
-		cmocka_unit_test(test_walk_prune_focus),
-		cmocka_unit_test(test_steps_and_metadata),
-		cmocka_unit_test(test_many_nodes_and_deep_chain),
+	    cmocka_unit_test(test_add_find_document),
+	    cmocka_unit_test(test_walk_prune_focus),
+	    cmocka_unit_test(test_steps_and_metadata),
+	    cmocka_unit_test(test_many_nodes_and_deep_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

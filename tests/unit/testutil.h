@@ -35,13 +35,13 @@ static inline const char *testutil_fixtures(void)
 	return NULL;
 }
 
-#define SKIP_WITHOUT_FIXTURES(dir)                                                       \
-	do {                                                                             \
-		(dir) = testutil_fixtures();                                             \
-		if (!(dir)) {                                                            \
-			print_message("skipped: ../shared/fixtures/upstream-mwe not found\n"); \
-			skip();                                                          \
-		}                                                                        \
+#define SKIP_WITHOUT_FIXTURES(dir)                                                                 \
+	do {                                                                                       \
+		(dir) = testutil_fixtures();                                                       \
+		if (!(dir)) {                                                                      \
+			print_message("skipped: ../shared/fixtures/upstream-mwe not found\n");     \
+			skip();                                                                    \
+		}                                                                                  \
 	} while (0)
 
 #endif
