@@ -1,0 +1,42 @@
+#ifndef WEFT_SESSION_H
+#define WEFT_SESSION_H
+/*
+ * Session files: Bonsai's JSON tree, extended under "weft" keys (see README
+ * "File formats").  Loading checks the whole file before returning a tree;
+ * saving is atomic.  Unknown keys, in nodes, under "weft" and at the top,
+ * are kept and written back.
+ */
+#include <stddef.h>
+
+#include "weft/errbuf.h"
+#include "weft/strbuf.h"
+#include "weft/tree.h"
+
+/* Largest session file read, in bytes. */
+#define SESSION_MAX_BYTES ((size_t)4 << 30)
+
+/*
+ * Reads and validates the session at path.  On success returns 0 and a new
+ * tree in *out (caller frees with tree_free).  On failure returns -1, sets
+ * *out to NULL and err to one line naming the file, the node id (or line and
+ * column for JSON syntax) and what is wrong; nothing is half-loaded.
+ */
+int session_load(const char *path, struct tree **out, struct errbuf *err);
+
+/* The same for a file already in memory; name is used in messages. */
+int session_load_buffer(const char *name, const char *data, size_t len, struct tree **out,
+			struct errbuf *err);
+
+/* Appends the session as JSON to out (visible nodes only; pruned subtrees
+ * are left out). */
+void session_write(const struct tree *t, struct strbuf *out);
+
+/*
+ * Writes the session to path atomically: a temporary file in the same
+ * folder, flushed and fsynced, then renamed over path.  On failure (disk
+ * full, read-only folder) the old file is left intact, returns -1 with err
+ * set.
+ */
+int session_save(const struct tree *t, const char *path, struct errbuf *err);
+
+#endif
