@@ -12,7 +12,9 @@ Endpoints (with or without the /v1 prefix):
   POST /v1/completions        prompt, n, max_tokens, logprobs (int), echo
   POST /control               JSON, see below
   GET  /requests              the requests received so far (JSON list of
-                              {"path", "headers", "body"}), oldest first
+                              {"path", "headers", "body", "client_port"}),
+                              oldest first (client_port tells connections
+                              apart, to check reuse)
   GET  /health                "ok"
 
 The deterministic rule (importable: prompt_key, choice_tokens, token_logprob,
@@ -334,7 +336,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         with STATE.lock:
             STATE.requests.append({"path": self.path, "headers": dict(self.headers.items()),
-                                   "body": body})
+                                   "body": body, "client_port": self.client_address[1]})
             fault = STATE.faults.pop(0) if STATE.faults else None
             latency = STATE.latency_ms
         if latency:

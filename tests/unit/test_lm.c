@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -719,6 +720,12 @@ static void on_many(void *ctx, const struct lm_response *resp, const struct errb
 	m->ok = !err && resp->nchoices == 1 && !strcmp(resp->choices[0].text, m->want);
 }
 
+static double cpu_ms(const struct rusage *ru)
+{
+	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
+	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
+}
+
 static void test_many_in_flight(void **state)
 {
 	enum { N = 200 };
@@ -729,12 +736,14 @@ static void test_many_in_flight(void **state)
 	char *line;
 	size_t i;
 	struct timespec t0, t1;
+	struct rusage ru0, ru1;
 
 	(void)state;
 	expect_py("[print(f.completion_text(\"many\", \"user: prompt %d\" % i, 0, 8)) "
 		  "for i in range(200)]",
 		  &want);
 	line = want.data;
+	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < N; i++) {
 		struct lm_request req;
@@ -758,12 +767,32 @@ static void test_many_in_flight(void **state)
 	assert_int_equal(lm_engine_in_flight(e), N);
 	assert_int_equal(lm_run(e, &err), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	print_message("200 requests, 64 in flight: %.0f ms\n",
-		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	getrusage(RUSAGE_SELF, &ru1);
+	print_message("200 requests, 64 in flight: %.0f ms wall, %.3f ms CPU per request\n",
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		      (cpu_ms(&ru1) - cpu_ms(&ru0)) / N);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(m[i].calls, 1);
 		assert_true(m[i].ok);
+	}
+	{
+		/* connections are reused, and never more than 64 at once */
+		cJSON *reqs = recorded(), *it;
+		int ports[N], nports = 0, k;
+
+		assert_int_equal(cJSON_GetArraySize(reqs), N);
+		cJSON_ArrayForEach(it, reqs)
+		{
+			int port = cJSON_GetObjectItem(it, "client_port")->valueint;
+
+			for (k = 0; k < nports && ports[k] != port; k++)
+				;
+			if (k == nports)
+				ports[nports++] = port;
+		}
+		print_message("%d connections for %d requests\n", nports, N);
+		assert_true(nports <= 64);
+		cJSON_Delete(reqs);
 	}
 	free(m);
 	strbuf_release(&want);
