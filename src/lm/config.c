@@ -356,7 +356,7 @@ int config_load_file(struct config *c, const char *path, struct errbuf *err)
 			return 0;
 		return errbuf_set(err, "%s: %s", path, strerror(errno));
 	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+	for (n = fread(buf, 1, sizeof(buf), f); n > 0; n = fread(buf, 1, sizeof(buf), f)) {
 		strbuf_add(&sb, buf, n);
 		if (sb.len > CONFIG_MAX_FILE) {
 			fclose(f);

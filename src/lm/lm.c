@@ -35,7 +35,7 @@ struct lm_host {
 struct job;
 
 struct xfer {
-	struct xfer *next;
+	struct xfer *prev, *next; /* the engine's transfers, oldest first */
 	struct job *job;
 	int running;
 	int n;
@@ -52,7 +52,7 @@ struct xfer {
 };
 
 struct job {
-	struct job *next;
+	struct job *prev, *next; /* on the active list, or the done list */
 	uint64_t id;
 	struct lm_request req;
 	lm_callback *cb;
@@ -61,7 +61,7 @@ struct job {
 	struct errbuf err;
 	int failed;
 	int pending; /* live transfers */
-	int done;
+	int done;    /* on the done list, callback not yet fired */
 	int fell_back;
 	struct lm_role *role;
 	struct lm_host **hosts;
@@ -70,8 +70,9 @@ struct job {
 
 struct lm_engine {
 	CURLM *multi;
-	struct job *jobs;
-	struct xfer *xfers;
+	struct job *active, *active_tail; /* submitted, not finished */
+	struct job *done, *done_tail;	  /* finished, callback pending */
+	struct xfer *xfers, *xfers_tail;
 	struct lm_role **roles;
 	size_t nroles, roles_cap;
 	struct lm_host **hosts;
@@ -89,6 +90,30 @@ static int64_t now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Doubly linked FIFO lists with a head and tail (jobs and transfers). */
+#define LIST_APPEND(head, tail, item)                                                              \
+	do {                                                                                       \
+		(item)->next = NULL;                                                               \
+		(item)->prev = (tail);                                                             \
+		if (tail)                                                                          \
+			(tail)->next = (item);                                                     \
+		else                                                                               \
+			(head) = (item);                                                           \
+		(tail) = (item);                                                                   \
+	} while (0)
+#define LIST_REMOVE(head, tail, item)                                                              \
+	do {                                                                                       \
+		if ((item)->prev)                                                                  \
+			(item)->prev->next = (item)->next;                                         \
+		else                                                                               \
+			(head) = (item)->next;                                                     \
+		if ((item)->next)                                                                  \
+			(item)->next->prev = (item)->prev;                                         \
+		else                                                                               \
+			(tail) = (item)->prev;                                                     \
+		(item)->prev = (item)->next = NULL;                                                \
+	} while (0)
 
 static uint64_t rng_next(struct lm_engine *e)
 {
@@ -200,8 +225,7 @@ static void xfer_add(struct lm_engine *e, struct job *j, int n, int64_t due)
 	strbuf_init(&x->body);
 	strbuf_init(&x->reply);
 	lm_request_to_json(&j->req, n, &x->body);
-	x->next = e->xfers;
-	e->xfers = x;
+	LIST_APPEND(e->xfers, e->xfers_tail, x);
 	j->pending++;
 }
 
@@ -222,14 +246,8 @@ static void xfer_stop(struct lm_engine *e, struct xfer *x)
 
 static void xfer_free(struct lm_engine *e, struct xfer *x)
 {
-	struct xfer **pp;
-
 	xfer_stop(e, x);
-	for (pp = &e->xfers; *pp; pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
+	LIST_REMOVE(e->xfers, e->xfers_tail, x);
 	x->job->pending--;
 	strbuf_release(&x->body);
 	strbuf_release(&x->reply);
@@ -243,6 +261,17 @@ static void job_free(struct job *j)
 	lm_response_release(&j->resp);
 	free(j->hosts);
 	free(j);
+}
+
+/* Moves j from the active list to the done list (its callback fires at the
+ * end of this poll). */
+static void job_mark_done(struct lm_engine *e, struct job *j)
+{
+	if (j->done)
+		return;
+	LIST_REMOVE(e->active, e->active_tail, j);
+	LIST_APPEND(e->done, e->done_tail, j);
+	j->done = 1;
 }
 
 /* Removes every transfer of job j. */
@@ -265,12 +294,11 @@ static void scrub_key(struct errbuf *err, const char *key_env)
 	const char *p, *hit;
 	size_t klen;
 
-	if (!err || !key || (klen = strlen(key)) < 1)
+	if (!err || !key || !*key || !strstr(err->msg, key))
 		return;
-	if (!strstr(err->msg, key))
-		return;
+	klen = strlen(key);
 	p = err->msg;
-	while ((hit = strstr(p, key))) {
+	for (hit = strstr(p, key); hit; hit = strstr(p, key)) {
 		strbuf_add(&sb, p, (size_t)(hit - p));
 		strbuf_addstr(&sb, "[key hidden]");
 		p = hit + klen;
@@ -300,7 +328,7 @@ static void job_fail(struct lm_engine *e, struct job *j, struct xfer *x, const c
 	strbuf_release(&what);
 	scrub_key(&j->err, j->req.api_key_env);
 	j->failed = 1;
-	j->done = 1;
+	job_mark_done(e, j);
 	job_drop_xfers(e, j);
 }
 
@@ -553,7 +581,7 @@ static void xfer_done(struct lm_engine *e, struct xfer *x, CURLcode result)
 	}
 	xfer_free(e, x);
 	if (j->pending == 0)
-		j->done = 1;
+		job_mark_done(e, j);
 }
 
 uint64_t lm_submit(struct lm_engine *e, const struct lm_request *req, lm_callback *cb, void *ctx)
@@ -568,8 +596,7 @@ uint64_t lm_submit(struct lm_engine *e, const struct lm_request *req, lm_callbac
 	j->ctx = ctx;
 	lm_response_init(&j->resp);
 	j->role = role_get(e, req->role, req->concurrency);
-	j->next = e->jobs;
-	e->jobs = j;
+	LIST_APPEND(e->active, e->active_tail, j);
 	e->njobs++;
 	job_parse_hosts(e, j);
 	if (!j->nhosts) {
@@ -603,23 +630,30 @@ uint64_t lm_submit(struct lm_engine *e, const struct lm_request *req, lm_callbac
 
 static void job_unlink(struct lm_engine *e, struct job *j)
 {
-	struct job **pp;
-
-	for (pp = &e->jobs; *pp; pp = &(*pp)->next)
-		if (*pp == j) {
-			*pp = j->next;
-			break;
-		}
+	if (j->done)
+		LIST_REMOVE(e->done, e->done_tail, j);
+	else
+		LIST_REMOVE(e->active, e->active_tail, j);
 	e->njobs--;
+}
+
+static struct job *job_find(struct lm_engine *e, uint64_t id)
+{
+	struct job *j;
+
+	for (j = e->active; j; j = j->next)
+		if (j->id == id)
+			return j;
+	for (j = e->done; j; j = j->next)
+		if (j->id == id)
+			return j;
+	return NULL;
 }
 
 int lm_cancel(struct lm_engine *e, uint64_t id)
 {
-	struct job *j;
+	struct job *j = job_find(e, id);
 
-	for (j = e->jobs; j; j = j->next)
-		if (j->id == id)
-			break;
 	if (!j)
 		return -1;
 	job_drop_xfers(e, j);
@@ -628,35 +662,21 @@ int lm_cancel(struct lm_engine *e, uint64_t id)
 	return 0;
 }
 
-/* Runs the callbacks of finished jobs (unlinked first: a callback may submit
- * or cancel). */
+/* Runs the callbacks of finished jobs, oldest first.  Each job leaves the
+ * done list before its callback runs, so a callback may submit, or cancel
+ * any other request (including one finished in the same poll). */
 static void fire_callbacks(struct lm_engine *e)
 {
-	struct job *done = NULL, **pp = &e->jobs, *j;
-
-	while (*pp) {
-		j = *pp;
-		if (j->done) {
-			*pp = j->next;
-			e->njobs--;
-			j->next = done;
-			done = j;
-		} else {
-			pp = &j->next;
-		}
-	}
-	/* e->jobs is newest first, so done is oldest first */
-	while (done) {
+	while (e->done) {
+		struct job *j = e->done;
 		size_t i;
 
-		j = done;
-		done = j->next;
+		job_unlink(e, j);
 		if (!j->failed) {
 			if (j->resp.nchoices > 1)
 				qsort(j->resp.choices, j->resp.nchoices, sizeof(*j->resp.choices),
 				      cmp_choice);
-			/* keep arrival order: fan-out choices all say index 0, so
-			 * number them as they are */
+			/* fan-out choices all say index 0: number them as they are */
 			for (i = 0; i < j->resp.nchoices; i++)
 				j->resp.choices[i].index = (int)i;
 			lm_response_truncate(&j->resp, (size_t)j->req.n);
@@ -675,16 +695,14 @@ int lm_engine_poll(struct lm_engine *e, const int *extra_fds, size_t nfds, int t
 	int wait = timeout_ms < 0 ? 0 : timeout_ms, running, ready = 0;
 	CURLMcode mc;
 	CURLMsg *msg;
-	struct job *j;
 	size_t i;
 
 	next = start_ready(e);
 	now = now_ms();
 	if (next != INT64_MAX && next - now < wait)
 		wait = next - now < 0 ? 0 : (int)(next - now);
-	for (j = e->jobs; j; j = j->next)
-		if (j->done)
-			wait = 0;
+	if (e->done)
+		wait = 0;
 	if (nfds > sizeof(stack_fds) / sizeof(stack_fds[0]))
 		wfds = xcalloc(nfds, sizeof(*wfds));
 	for (i = 0; i < nfds; i++) {
@@ -741,8 +759,8 @@ void lm_engine_free(struct lm_engine *e)
 
 	if (!e)
 		return;
-	while (e->jobs) {
-		struct job *j = e->jobs;
+	while (e->active || e->done) {
+		struct job *j = e->active ? e->active : e->done;
 
 		job_drop_xfers(e, j);
 		job_unlink(e, j);
@@ -767,12 +785,14 @@ struct sync_result {
 	struct lm_response *resp;
 	struct errbuf *err;
 	int failed;
+	int finished;
 };
 
 static void sync_done(void *ctx, const struct lm_response *resp, const struct errbuf *err)
 {
 	struct sync_result *r = ctx;
 
+	r->finished = 1;
 	lm_response_release(r->resp);
 	lm_response_copy(r->resp, resp);
 	if (err) {
@@ -785,18 +805,10 @@ static void sync_done(void *ctx, const struct lm_response *resp, const struct er
 int lm_request_sync(struct lm_engine *e, const struct lm_request *req, struct lm_response *resp,
 		    struct errbuf *err)
 {
-	struct sync_result r = {resp, err, 0};
+	struct sync_result r = {resp, err, 0, 0};
 	uint64_t id = lm_submit(e, req, sync_done, &r);
 
-	while (lm_engine_in_flight(e) > 0) {
-		struct job *j;
-		int mine = 0;
-
-		for (j = e->jobs; j; j = j->next)
-			if (j->id == id)
-				mine = 1;
-		if (!mine)
-			break;
+	while (!r.finished) {
 		if (lm_engine_poll(e, NULL, 0, 1000, NULL, err) < 0) {
 			lm_cancel(e, id);
 			return -1;

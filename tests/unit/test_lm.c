@@ -52,8 +52,9 @@ static int server_start(void **state)
 	close(in[0]);
 	close(out[1]);
 	server_in = in[1];
-	while (len < sizeof(line) - 1 && (got = read(out[0], line + len, 1)) == 1) {
-		if (line[len] == '\n')
+	while (len < sizeof(line) - 1) {
+		got = read(out[0], line + len, 1);
+		if (got != 1 || line[len] == '\n')
 			break;
 		len++;
 	}
@@ -147,7 +148,7 @@ static void expect_py(const char *expr, struct strbuf *out)
 	strbuf_addstr(&cmd, "'");
 	p = popen(cmd.data, "r");
 	assert_non_null(p);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+	for (n = fread(buf, 1, sizeof(buf), p); n > 0; n = fread(buf, 1, sizeof(buf), p))
 		strbuf_add(out, buf, n);
 	assert_int_equal(pclose(p), 0);
 	strbuf_release(&cmd);
@@ -769,7 +770,8 @@ static void test_many_in_flight(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &ru1);
 	print_message("200 requests, 64 in flight: %.0f ms wall, %.3f ms CPU per request\n",
-		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 		      (cpu_ms(&ru1) - cpu_ms(&ru0)) / N);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(m[i].calls, 1);
@@ -879,6 +881,80 @@ static void test_cancel_poll_fds_script(void **state)
 	lm_request_release(&req);
 }
 
+struct order {
+	struct lm_engine *e;
+	int seen[8];
+	int nseen;
+	uint64_t cancel_id;
+};
+
+static void on_order(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct order *o = ctx;
+
+	(void)resp;
+	(void)err;
+	o->seen[o->nseen++] = 1;
+	if (o->cancel_id) {
+		assert_int_equal(lm_cancel(o->e, o->cancel_id), 0);
+		o->cancel_id = 0;
+	}
+}
+
+struct fifo {
+	int *log;
+	int *nlog;
+	int me;
+};
+
+static void on_fifo(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct fifo *f = ctx;
+
+	assert_null(err);
+	assert_int_equal(resp->nchoices, 1);
+	f->log[(*f->nlog)++] = f->me;
+}
+
+static void test_fifo_and_cancel_in_callback(void **state)
+{
+	struct lm_engine *e = lm_engine_new();
+	struct lm_request req;
+	struct order o = {0};
+	struct fifo f[5];
+	int log[5], nlog = 0, i;
+	struct errbuf err;
+
+	(void)state;
+	/* two requests that fail at once finish in the same poll; the first
+	 * callback cancels the second, whose callback must not run */
+	lm_request_init(&req);
+	o.e = e;
+	lm_submit(e, &req, on_order, &o);
+	o.cancel_id = lm_submit(e, &req, on_order, &o);
+	assert_int_equal(lm_run(e, &err), 0);
+	assert_int_equal(o.nseen, 1);
+	lm_request_release(&req);
+
+	/* one at a time: they start (and finish) in submission order */
+	base_request(&req, LM_CHAT, "fifo");
+	lm_request_add_message(&req, "user", "x");
+	lm_request_set(&req.role, "serial");
+	req.concurrency = 1;
+	for (i = 0; i < 5; i++) {
+		f[i].log = log;
+		f[i].nlog = &nlog;
+		f[i].me = i;
+		lm_submit(e, &req, on_fifo, &f[i]);
+	}
+	assert_int_equal(lm_run(e, &err), 0);
+	assert_int_equal(nlog, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(log[i], i);
+	lm_request_release(&req);
+	lm_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest parse[] = {
@@ -899,6 +975,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_timeout, reset),
 	    cmocka_unit_test_setup(test_many_in_flight, reset),
 	    cmocka_unit_test_setup(test_cancel_poll_fds_script, reset),
+	    cmocka_unit_test_setup(test_fifo_and_cancel_in_callback, reset),
 	};
 	int rc;
 
