@@ -315,6 +315,14 @@ static char *json_str(const cJSON *item)
 	return utf8_clean(item->valuestring, strlen(item->valuestring));
 }
 
+/* A JSON number as a long in [0, 1e12], or def (no overflowing casts). */
+static long json_count(const cJSON *item, long def)
+{
+	if (!cJSON_IsNumber(item) || !(item->valuedouble >= 0) || item->valuedouble > 1e12)
+		return def;
+	return (long)item->valuedouble;
+}
+
 static double json_num(const cJSON *item)
 {
 	return cJSON_IsNumber(item) ? item->valuedouble : NAN;
@@ -393,7 +401,7 @@ static void parse_legacy_logprobs(struct lm_choice *c, const cJSON *lp)
 		if (!tok->token)
 			tok->token = xstrdup("");
 		tok->logprob = cJSON_IsArray(lps) ? json_num(cJSON_GetArrayItem(lps, (int)i)) : NAN;
-		tok->offset = cJSON_IsNumber(off) ? (long)off->valuedouble : -1;
+		tok->offset = json_count(off, -1);
 		if (!cJSON_IsObject(top))
 			continue;
 		m = (size_t)cJSON_GetArraySize(top);
@@ -456,8 +464,9 @@ int lm_response_parse(struct lm_response *resp, enum lm_endpoint kind, const cha
 			c->text = xstrdup("");
 		c->finish_reason = json_str(cJSON_GetObjectItemCaseSensitive(ch, "finish_reason"));
 		idx = cJSON_GetObjectItemCaseSensitive(ch, "index");
-		c->index =
-		    cJSON_IsNumber(idx) ? (int)idx->valuedouble : (int)(resp->nchoices - base);
+		c->index = (int)json_count(idx, (long)(resp->nchoices - base));
+		if (c->index < 0 || c->index > 1000000)
+			c->index = 1000000;
 		lp = cJSON_GetObjectItemCaseSensitive(ch, "logprobs");
 		if (cJSON_IsObject(lp)) {
 			const cJSON *content = cJSON_GetObjectItemCaseSensitive(lp, "content");
@@ -474,13 +483,13 @@ int lm_response_parse(struct lm_response *resp, enum lm_endpoint kind, const cha
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
 
-		if (cJSON_IsNumber(p))
-			resp->prompt_tokens = (resp->prompt_tokens < 0 ? 0 : resp->prompt_tokens) +
-					      (long)p->valuedouble;
-		if (cJSON_IsNumber(c))
+		if (json_count(p, -1) >= 0)
+			resp->prompt_tokens =
+			    (resp->prompt_tokens < 0 ? 0 : resp->prompt_tokens) + json_count(p, 0);
+		if (json_count(c, -1) >= 0)
 			resp->completion_tokens =
 			    (resp->completion_tokens < 0 ? 0 : resp->completion_tokens) +
-			    (long)c->valuedouble;
+			    json_count(c, 0);
 	}
 	cJSON_Delete(root);
 	return 0;
@@ -569,9 +578,11 @@ long lm_retry_after_ms(const char *retry_after, const char *retry_after_ms, int6
 			return v * 1000;
 		t = curl_getdate(retry_after, NULL);
 		if (t != (time_t)-1) {
-			int64_t d = ((int64_t)t - now) * 1000;
-
-			return d < 0 ? 0 : (long)(d > 1000000000 ? 1000000000 : d);
+			if ((int64_t)t <= now)
+				return 0;
+			if ((int64_t)t - now > 1000000)
+				return 1000000000;
+			return (long)((int64_t)t - now) * 1000;
 		}
 	}
 	return -1;

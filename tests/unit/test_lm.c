@@ -244,6 +244,22 @@ static void test_parse_bad_bodies(void **state)
 		assert_true(strlen(err.msg) > 0);
 		lm_response_release(&r);
 	}
+	/* numbers far out of range (found by fuzz_lm_parse): no overflowing casts */
+	{
+		static const char huge[] =
+		    "{\"choices\":[{\"index\":1e300,\"text\":\"A\",\"logprobs\":{\"tokens\":[\"A\"]"
+		    ","
+		    "\"token_logprobs\":[-1],\"text_offset\":[1e300]}}],"
+		    "\"usage\":{\"prompt_tokens\":-1e300,\"completion_tokens\":1e20}}";
+
+		lm_response_init(&r);
+		assert_int_equal(lm_response_parse(&r, LM_COMPLETIONS, huge, strlen(huge), &err),
+				 0);
+		assert_int_equal(r.choices[0].tokens[0].offset, -1);
+		assert_int_equal(r.prompt_tokens, -1);
+		assert_int_equal(r.completion_tokens, -1);
+		lm_response_release(&r);
+	}
 	lm_response_init(&r);
 	assert_int_equal(lm_response_parse(&r, LM_COMPLETIONS, utf, strlen(utf), &err), 0);
 	assert_string_equal(r.choices[0].text, "a\xef\xbf\xbd\xef\xbf\xbd"
