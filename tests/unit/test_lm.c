@@ -225,6 +225,23 @@ static void test_parse_legacy_logprobs(void **state)
 	assert_string_equal(r.choices[0].tokens[1].top[0].token, " cat");
 	assert_int_equal(r.prompt_tokens, -1);
 	lm_response_release(&r);
+
+	/* llama-server: the chat shape on /v1/completions */
+	{
+		static const char llama[] =
+		    "{\"choices\":[{\"text\":\" Yes\",\"index\":0,\"logprobs\":{\"content\":"
+		    "[{\"token\":\" Yes\",\"logprob\":-0.1,\"top_logprobs\":[{\"token\":\" Yes\","
+		    "\"logprob\":-0.1},{\"token\":\" No\",\"logprob\":-2.4}]}]}}]}";
+
+		lm_response_init(&r);
+		assert_int_equal(lm_response_parse(&r, LM_COMPLETIONS, llama, strlen(llama), &err),
+				 0);
+		assert_string_equal(r.choices[0].text, " Yes");
+		assert_int_equal(r.choices[0].ntokens, 1);
+		assert_int_equal(r.choices[0].tokens[0].ntop, 2);
+		assert_true(r.choices[0].tokens[0].top[1].logprob == -2.4);
+		lm_response_release(&r);
+	}
 }
 
 static void test_parse_bad_bodies(void **state)
