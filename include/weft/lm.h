@@ -222,8 +222,10 @@ size_t lm_engine_in_flight(const struct lm_engine *e);
  * activity, a due retry, or one of the caller's extra_fds (nfds of them,
  * polled for reading), advances every transfer and fires the callbacks of
  * finished requests.  readable (nfds entries, may be NULL) is set to 1 for
- * each extra fd that is readable, else 0.  Returns the number of readable
- * extra fds, or -1 with err set when curl's multi interface fails.
+ * each extra fd that is readable, else 0.  timeout_ms < 0 counts as 0; the
+ * wait ends early for a due retry or a finished request.  Returns the number
+ * of readable extra fds, or -1 with err set when curl's multi interface
+ * fails.
  */
 int lm_engine_poll(struct lm_engine *e, const int *extra_fds, size_t nfds, int timeout_ms,
 		   unsigned char *readable, struct errbuf *err);

@@ -369,6 +369,17 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	x->url = xmalloc(strlen(x->host->url) + 32);
 	snprintf(x->url, strlen(x->host->url) + 32, "%s%s", x->host->url,
 		 j->req.kind == LM_CHAT ? "/chat/completions" : "/completions");
+	if (key) {
+		const char *p;
+
+		for (p = key; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				job_fail(e, j, x,
+					 "the API key in $%s contains control characters; not sent",
+					 j->req.api_key_env);
+				return -1;
+			}
+	}
 	c = curl_easy_init();
 	if (!c) {
 		job_fail(e, j, x, "curl_easy_init failed");
@@ -548,6 +559,11 @@ static void xfer_done(struct lm_engine *e, struct xfer *x, CURLcode result)
 		} else if (retryable_status(status) && !(status == 429 && quota)) {
 			retry_or_fail(e, x, asked, msg.data);
 		} else {
+			const char *env = j->req.api_key_env;
+			const char *key = env && *env ? getenv(env) : NULL;
+
+			if ((status == 401 || status == 403) && env && *env && (!key || !*key))
+				strbuf_addf(&msg, " ($%s is not set)", env);
 			job_fail(e, j, x, "%s", msg.data);
 		}
 		strbuf_release(&msg);

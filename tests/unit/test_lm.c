@@ -695,6 +695,28 @@ static void test_non_utf8_and_cap(void **state)
 	struct result r;
 
 	(void)state;
+	/* a key variable that is not set: said on 401; a key with a newline:
+	 * never sent (no header injection) */
+	base_request(&req, LM_CHAT, "gen-model");
+	lm_request_add_message(&req, "user", "hi");
+	lm_request_set(&req.api_key_env, "WEFT_TEST_LM_UNSET_KEY");
+	unsetenv("WEFT_TEST_LM_UNSET_KEY");
+	control("{\"faults\": [{\"status\": 401, \"message\": \"no key\"}]}");
+	run_one(&req, &r);
+	assert_true(r.failed);
+	assert_non_null(strstr(r.err.msg, "HTTP 401: no key ($WEFT_TEST_LM_UNSET_KEY is not set)"));
+	lm_response_release(&r.resp);
+	setenv("WEFT_TEST_LM_UNSET_KEY", "sk-a\r\nX-Evil: 1", 1);
+	run_one(&req, &r);
+	assert_true(r.failed);
+	assert_int_equal(r.resp.attempts, 0);
+	assert_non_null(strstr(r.err.msg, "contains control characters"));
+	assert_null(strstr(r.err.msg, "Evil"));
+	unsetenv("WEFT_TEST_LM_UNSET_KEY");
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+	control("{\"reset\": true}");
+
 	base_request(&req, LM_CHAT, "gen-model");
 	lm_request_add_message(&req, "user", "hi");
 	control("{\"faults\": [{\"non_utf8\": true}]}");
