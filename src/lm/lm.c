@@ -462,6 +462,26 @@ static int64_t start_ready(struct lm_engine *e)
 	return next;
 }
 
+/* Transport failures worth another attempt (a bad URL or a certificate
+ * problem is not). */
+static int retryable_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING: return 1;
+	default: return 0;
+	}
+}
+
 static int retryable_status(long status)
 {
 	return status == 408 || status == 409 || status == 429 || status >= 500;
@@ -533,7 +553,10 @@ static void xfer_done(struct lm_engine *e, struct xfer *x, CURLcode result)
 			strbuf_addstr(&why, ": ");
 			strbuf_addstr(&why, x->curl_err);
 		}
-		retry_or_fail(e, x, -1, why.data);
+		if (retryable_curl(result))
+			retry_or_fail(e, x, -1, why.data);
+		else
+			job_fail(e, j, x, "%s", why.data);
 		strbuf_release(&why);
 		return;
 	}

@@ -3,7 +3,10 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <math.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -714,6 +717,37 @@ static void test_non_utf8_and_cap(void **state)
 	assert_null(strstr(r.err.msg, "Evil"));
 	unsetenv("WEFT_TEST_LM_UNSET_KEY");
 	lm_response_release(&r.resp);
+	/* a URL curl cannot use is not retried */
+	unsetenv("WEFT_TEST_LM_UNSET_KEY");
+	lm_request_set(&req.base_url, "gopherx://127.0.0.1:1/v1");
+	run_one(&req, &r);
+	assert_true(r.failed);
+	assert_int_equal(r.resp.attempts, 1);
+	assert_non_null(strstr(r.err.msg, "POST gopherx://127.0.0.1:1/v1/chat/completions"));
+	lm_response_release(&r.resp);
+	/* connection refused: retried, then reported */
+	{
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+		char url[64];
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+		close(fd); /* nobody listens there now */
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", ntohs(sa.sin_port));
+		lm_request_set(&req.base_url, url);
+		run_one(&req, &r);
+		assert_true(r.failed);
+		assert_int_equal(r.resp.attempts, 3);
+		assert_int_equal(r.resp.http_status, 0);
+		assert_non_null(strstr(r.err.msg, "Couldn't connect"));
+		assert_non_null(strstr(r.err.msg, "(after 3 attempts)"));
+		lm_response_release(&r.resp);
+	}
 	lm_request_release(&req);
 	control("{\"reset\": true}");
 
