@@ -166,7 +166,7 @@ static void base_request(struct lm_request *req, enum lm_endpoint kind, const ch
 	lm_request_set(&req->api_key_env, KEY_ENV);
 	req->retry.base_ms = 1;
 	req->retry.cap_ms = 4;
-	req->timeout_ms = 5000;
+	req->timeout_ms = 15000; /* generous: the machine may be busy */
 }
 
 /* ---- parsing, no server ------------------------------------------------- */
