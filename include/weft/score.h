@@ -6,12 +6,14 @@
  *
  *  - SCORE_OPRO follows OPRO's normalisation and accuracy to the letter,
  *    quirks included (../shared/EVAL_RULES.md section 1): numbers are then
- *    comparable with OPRO's.  Python's str.lower() is reproduced with
- *    towlower in the C.UTF-8 locale (all of Unicode's simple mappings) plus
- *    U+0130 -> "i\u0307"; without that locale only ASCII and Latin-1 are
- *    lowered.  Known limits: the final-sigma rule of Python's lower() is not
- *    applied (a word-final capital sigma becomes sigma, not final sigma),
- *    \d and float() accept ASCII digits only, and str.isalpha() is iswalpha().
+ *    comparable with OPRO's.  Python's str semantics are reproduced:
+ *    lower() via towlower in the C.UTF-8 locale plus U+0130 -> "i\u0307"
+ *    and the final-sigma rule; strip() on Unicode whitespace; \d and
+ *    float() on every Unicode decimal digit; isalpha() via iswalpha minus
+ *    digits.  Limits: without the C.UTF-8 locale only ASCII and Latin-1 are
+ *    lowered; Case_Ignorable (for final sigma) is approximated by a short
+ *    list; full case mappings other than U+0130 (none lowercase to two
+ *    characters otherwise) need nothing more.
  *  - SCORE_STRICT is weft's own: no substring credit, answer markers in any
  *    case, number words composed (`twenty-one` is 21), and hedges or refusals
  *    counted as SCORE_UNPARSED rather than right or wrong.

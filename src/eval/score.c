@@ -79,6 +79,9 @@ static void utf8_encode(struct strbuf *sb, uint32_t cp)
 	}
 }
 
+static size_t utf8_last(const char *s, size_t len, uint32_t *cp);
+static int cp_digit(uint32_t cp);
+
 static locale_t utf8_locale;
 static once_flag utf8_once = ONCE_FLAG_INIT;
 
@@ -115,8 +118,8 @@ static int cp_isalpha(uint32_t cp)
 
 	if (cp < 0x80)
 		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-	if (cp == 0xFFFFFFFFu)
-		return 0;
+	if (cp == 0xFFFFFFFFu || cp_digit(cp) >= 0)
+		return 0; /* glibc counts other scripts' digits as alpha */
 	loc = get_utf8_locale();
 	if (loc)
 		return iswalpha_l((wint_t)cp, loc) != 0;
@@ -129,6 +132,76 @@ static int cp_isspace(uint32_t cp)
 	return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 ||
 	       cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
 	       cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* The zeros of Unicode's decimal-digit (Nd) runs, each followed by 1..9:
+ * what Python's \d and float() accept as digits. */
+static const uint32_t nd_zeros[] = {
+    0x30,    0x660,   0x6F0,   0x7C0,	0x966,	 0x9E6,	  0xA66,   0xAE6,   0xB66,   0xBE6,
+    0xC66,   0xCE6,   0xD66,   0xDE6,	0xE50,	 0xED0,	  0xF20,   0x1040,  0x1090,  0x17E0,
+    0x1810,  0x1946,  0x19D0,  0x1A80,	0x1A90,	 0x1B50,  0x1BB0,  0x1C40,  0x1C50,  0xA620,
+    0xA8D0,  0xA900,  0xA9D0,  0xA9F0,	0xAA50,	 0xABF0,  0xFF10,  0x104A0, 0x10D30, 0x11066,
+    0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0,
+    0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2,
+    0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+};
+
+/* The value 0..9 of a decimal digit code point, or -1. */
+static int cp_digit(uint32_t cp)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(nd_zeros) / sizeof(nd_zeros[0]); i++)
+		if (cp >= nd_zeros[i] && cp <= nd_zeros[i] + 9)
+			return (int)(cp - nd_zeros[i]);
+	return -1;
+}
+
+static int cp_is_cased(uint32_t cp)
+{
+	locale_t loc = get_utf8_locale();
+
+	if (cp < 0x80 || !loc)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+	return iswupper_l((wint_t)cp, loc) || iswlower_l((wint_t)cp, loc);
+}
+
+/* Case_Ignorable, approximately: the ASCII and Latin-1 ones, combining
+ * marks, and the quote-like word-internal punctuation. */
+static int cp_case_ignorable(uint32_t cp)
+{
+	return cp == '\'' || cp == '.' || cp == ':' || cp == '^' || cp == '`' || cp == 0xA8 ||
+	       cp == 0xAD || cp == 0xAF || cp == 0xB4 || cp == 0xB7 || cp == 0xB8 ||
+	       (cp >= 0x2B0 && cp <= 0x36F) || cp == 0x374 || cp == 0x375 || cp == 0x37A ||
+	       cp == 0x384 || cp == 0x385 || cp == 0x387 || (cp >= 0x483 && cp <= 0x489) ||
+	       cp == 0x2018 || cp == 0x2019 || cp == 0x2024 || cp == 0x2027 ||
+	       (cp >= 0x200B && cp <= 0x200F);
+}
+
+/* Python's Final_Sigma test for the capital sigma at s[i..i+n): a cased
+ * letter before it and none after it, skipping case-ignorable characters. */
+static int final_sigma(const unsigned char *s, size_t len, size_t i, size_t n)
+{
+	size_t j = i, k;
+	uint32_t cp = 0xFFFFFFFFu;
+	int before = 0;
+
+	while (j > 0) {
+		k = utf8_last((const char *)s, j, &cp);
+		j -= k;
+		if (!cp_case_ignorable(cp)) {
+			before = cp != 0xFFFFFFFFu && cp_is_cased(cp);
+			break;
+		}
+	}
+	if (!before)
+		return 0;
+	for (j = i + n; j < len; j += k) {
+		k = utf8_decode(s + j, len - j, &cp);
+		if (!cp_case_ignorable(cp))
+			return !(cp != 0xFFFFFFFFu && cp_is_cased(cp));
+	}
+	return 1;
 }
 
 /* Python s.lower(), appended to out. */
@@ -144,6 +217,8 @@ static void py_lower(const char *s, size_t len, struct strbuf *out)
 			strbuf_addch(out, p[i]);
 		} else if (cp == 0x130) {
 			strbuf_addstr(out, "i\xcc\x87"); /* Python's full mapping */
+		} else if (cp == 0x3A3) {
+			utf8_encode(out, final_sigma(p, len, i, n) ? 0x3C2 : 0x3C3);
 		} else {
 			utf8_encode(out, cp_lower(cp));
 		}
@@ -314,7 +389,26 @@ static int py_is_float(const char *s, double *value)
 	int digits = 0, ok = 1;
 	char *end;
 
-	strbuf_addstr(&t, s);
+	{
+		/* Python maps every Nd digit to ASCII first; other non-ASCII
+		 * characters can only make the parse fail */
+		const unsigned char *u = (const unsigned char *)s;
+		size_t len = strlen(s), i = 0, n;
+		uint32_t cp;
+
+		while (i < len) {
+			n = utf8_decode(u + i, len - i, &cp);
+			if (cp < 0x80)
+				strbuf_addch(&t, (int)cp);
+			else if (cp_digit(cp) >= 0)
+				strbuf_addch(&t, '0' + cp_digit(cp));
+			else if (cp_isspace(cp))
+				strbuf_addch(&t, ' ');
+			else
+				strbuf_addch(&t, '\x01');
+			i += n;
+		}
+	}
 	py_strip(&t);
 	p = t.data;
 	if (*p == '+' || *p == '-')
@@ -449,26 +543,34 @@ static int first_paren_group(const char *s, size_t *start, size_t *len)
 	return 0;
 }
 
-/* re.search(r'(\d+)(?!.*\d)', s)[0]: the last run of digits on the first
- * line holding a digit.  Returns 0 when s has no digit. */
+/* re.search(r'(\d+)(?!.*\d)', s)[0]: the last run of (Unicode) digits on
+ * the first line holding a digit.  Returns 0 when s has no digit. */
 static int last_digit_run(const char *s, size_t *start, size_t *len)
 {
-	const char *p = s, *run = NULL, *line_end;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t total = strlen(s), i = 0, n, run_start = 0, run_end = 0;
+	int found = 0, in_run = 0;
+	uint32_t cp;
 
-	while (*p && !isdigit((unsigned char)*p))
-		p++;
-	if (!*p)
+	while (i < total) {
+		n = utf8_decode(u + i, total - i, &cp);
+		if (cp == '\n' && found)
+			break;
+		if (cp_digit(cp) >= 0) {
+			if (!in_run)
+				run_start = i;
+			run_end = i + n;
+			in_run = 1;
+			found = 1;
+		} else {
+			in_run = 0;
+		}
+		i += n;
+	}
+	if (!found)
 		return 0;
-	line_end = strchr(p, '\n');
-	if (!line_end)
-		line_end = p + strlen(p);
-	for (; p < line_end; p++)
-		if (isdigit((unsigned char)*p) && (p == s || !isdigit((unsigned char)p[-1])))
-			run = p;
-	*start = (size_t)(run - s);
-	for (p = run; isdigit((unsigned char)*p); p++)
-		;
-	*len = (size_t)(p - run);
+	*start = run_start;
+	*len = run_end - run_start;
 	return 1;
 }
 

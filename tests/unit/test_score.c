@@ -35,6 +35,11 @@ static void test_opro_normalize_text(void **state)
 	    {"\xc2\xa0\xce\x91\xce\x92\xce\x93 \xd0\x96\xd0\x98\xc3\x89\xe3\x80\x80", 0, 0,
 	     "\xce\xb1\xce\xb2\xce\xb3 \xd0\xb6\xd0\xb8\xc3\xa9"},
 	    {"\xc4\xb0", 0, 0, "i\xcc\x87"}, /* U+0130 -> i + combining dot */
+	    /* final sigma: ΑΣ -> ας, ΑΣΑ -> ασα, Σ alone -> σ, ΑΣ.. then a letter */
+	    {"\xce\x91\xce\xa3", 0, 0, "\xce\xb1\xcf\x82"},
+	    {"\xce\x91\xce\xa3\xce\x91", 0, 0, "\xce\xb1\xcf\x83\xce\xb1"},
+	    {"\xce\xa3", 0, 0, "\xcf\x83"},
+	    {"\xce\x91\xce\xa3''x", 0, 0, "\xce\xb1\xcf\x83''x"},
 	    /* step 3: continuation questions, inside words too */
 	    {"faq: yes", 0, 0, "fa"},
 	    {"yes\nQuestion: is it?", 0, 0, "yes"},
@@ -111,6 +116,10 @@ static void test_opro_normalize_number(void **state)
 	    {"v2x3", 1, 0, "3"},
 	    {"a12b34", 1, 0, "34"},
 	    {"3/4", 1, 0, "4"},
+	    /* Unicode digits: float() and \\d take them, isalpha() does not */
+	    {"\xef\xbc\x91\xef\xbc\x92 apples", 1, 0, "12"}, /* fullwidth 12 */
+	    {"x\xd9\xa3y", 1, 0, "\xd9\xa3"},		     /* Arabic-Indic 3 */
+	    {"12\n34", 1, 0, "12"},			     /* first line with a digit */
 	};
 
 	(void)state;
