@@ -68,12 +68,12 @@ void metrics_table_add(struct metrics_table *t, long index, const struct metrics
 		       const char *predicted);
 
 /*
- * Reads an ISP result CSV: a header naming at least `loss` (or
- * `logodds_difference`) and `correct`, optionally `index`, `predicted` and
- * `total_logprob`, in any order; quoted fields (RFC 4180) allowed; `correct`
- * as 0/1 or True/False; a total_logprob written as a 1-tuple `(-0.5,)` is
- * read.  Lines are capped at 1 MiB.  Returns 0, or -1 with "PATH:LINE: ..."
- * in err.
+ * Reads an ISP result CSV: a header naming at least `correct`, and
+ * `loss` (or `logodds_difference`; without either, as in a `generate` run's
+ * file, every loss is NaN), optionally `index`, `predicted` and
+ * `total_logprob`, in any order; other columns are ignored; quoted fields (RFC 4180) allowed;
+ * `correct` as 0/1 or True/False; a total_logprob written as a 1-tuple `(-0.5,)` is read.  Lines
+ * are capped at 1 MiB.  Returns 0, or -1 with "PATH:LINE: ..." in err.
  */
 int metrics_table_read(struct metrics_table *t, const char *path, struct errbuf *err);
 /* Writes `index,loss,correct,predicted,total_logprob` with the shortest

@@ -221,9 +221,12 @@ int cmd_plot(int argc, char **argv)
 
 			printf("%*s", (int)(fl < 12 ? 12 - fl : 0), "");
 		}
-		printf(" %9s %5zu %8.3f   [%0.3f, %0.3f] %9.4f %8.4f\n", size, e->sum.n,
-		       e->sum.accuracy, e->sum.acc_low, e->sum.acc_high, e->sum.mean_loss,
-		       e->sum.loss_stderr);
+		printf(" %9s %5zu %8.3f   [%0.3f, %0.3f]", size, e->sum.n, e->sum.accuracy,
+		       e->sum.acc_low, e->sum.acc_high);
+		if (isnan(e->sum.mean_loss))
+			printf(" %9s %8s\n", "-", "-");
+		else
+			printf(" %9.4f %8.4f\n", e->sum.mean_loss, e->sum.loss_stderr);
 		if (e->size) {
 			XGROW(pts, cap_pts, np + 1);
 			pts[np].model = e->table.model;

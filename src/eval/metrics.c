@@ -240,9 +240,8 @@ int metrics_table_read(struct metrics_table *t, const char *path, struct errbuf 
 		else if (!strcmp(h, "total_logprob"))
 			col[COL_TOTAL] = (int)i;
 	}
-	if (col[COL_LOSS] < 0 || col[COL_CORRECT] < 0) {
-		errbuf_set(err, "%s:1: header needs loss (or logodds_difference) and correct",
-			   path);
+	if (col[COL_CORRECT] < 0) {
+		errbuf_set(err, "%s:1: header needs a correct column", path);
 		goto out;
 	}
 	for (;;) {
@@ -262,12 +261,13 @@ int metrics_table_read(struct metrics_table *t, const char *path, struct errbuf 
 		if (nf == 1 && !fields[0].len)
 			continue; /* blank line */
 		for (i = 0; i < NCOLS; i++) {
-			if (col[i] >= nf) {
+			if (col[i] >= 0 && col[i] >= nf) {
 				errbuf_set(err, "%s:%zu: %d fields, expected more", path, line, nf);
 				goto out;
 			}
 		}
-		if (!parse_double(fields[col[COL_LOSS]].data, &ex.loss)) {
+		ex.loss = NAN; /* a generate run's file has no loss */
+		if (col[COL_LOSS] >= 0 && !parse_double(fields[col[COL_LOSS]].data, &ex.loss)) {
 			errbuf_set(err, "%s:%zu: loss is not a number", path, line);
 			goto out;
 		}

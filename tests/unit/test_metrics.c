@@ -181,6 +181,25 @@ static void test_csv_round_trip(void **state)
 	assert_non_null(strstr(err.msg, ":3: correct"));
 	metrics_table_release(&back);
 
+	/* a generate run's file: no loss column, extra text columns */
+	f = fopen(path, "w");
+	fputs("index,question,label,raw_answer,normalised,correct\n"
+	      "0,\"Is it?\nreally\",Yes,\"Yes, it is\",yes,1\n1,Q2,No,Maybe,maybe,0\n",
+	      f);
+	fclose(f);
+	assert_int_equal(metrics_table_read(&back, path, &err), 0);
+	assert_int_equal(back.n, 2);
+	assert_true(isnan(back.rows[0].loss));
+	assert_int_equal(back.rows[0].correct, 1);
+	{
+		struct metrics_summary s;
+
+		metrics_summarize(&back, NULL, &s);
+		assert_true(isnan(s.mean_loss));
+		assert_true(fabs(s.accuracy - 0.5) < 1e-12);
+	}
+	metrics_table_release(&back);
+
 	f = fopen(path, "w");
 	fputs("a,b\n", f);
 	fclose(f);

@@ -116,7 +116,7 @@ static void test_opro_normalize_number(void **state)
 	    {"v2x3", 1, 0, "3"},
 	    {"a12b34", 1, 0, "34"},
 	    {"3/4", 1, 0, "4"},
-	    /* Unicode digits: float() and \\d take them, isalpha() does not */
+	    /* Unicode digits: float() and \d take them, isalpha() does not */
 	    {"\xef\xbc\x91\xef\xbc\x92 apples", 1, 0, "12"}, /* fullwidth 12 */
 	    {"x\xd9\xa3y", 1, 0, "\xd9\xa3"},		     /* Arabic-Indic 3 */
 	    {"12\n34", 1, 0, "12"},			     /* first line with a digit */
