@@ -1169,7 +1169,7 @@ static size_t strict_words(const char *s, char words[][16], size_t max)
 static void strict_boolean(const char *raw, const char *target, struct score_result *out)
 {
 	struct strbuf s = STRBUF_INIT, tg = STRBUF_INIT;
-	char words[64][16];
+	char words[256][16]; /* the first 256 words are read */
 	size_t n, i;
 	int meaning = -1, want, ambiguous = 0;
 	struct strbuf word = STRBUF_INIT;
@@ -1185,7 +1185,7 @@ static void strict_boolean(const char *raw, const char *target, struct score_res
 		out->note = "hedge or refusal";
 		goto done;
 	}
-	n = strict_words(s.data, words, 64);
+	n = strict_words(s.data, words, 256);
 	for (i = 0; i < n; i++) {
 		int m = bool_meaning(words[i]), negated = 0;
 
@@ -1302,13 +1302,14 @@ static int strict_number_words(const char **pp, double *value)
 }
 
 /* Finds the numbers of s in order (digits with thousands separators,
- * decimals, signs, or number words); returns how many (at most max). */
-static size_t strict_numbers(const char *s, double *vals, size_t max)
+ * decimals, signs, or number words); stores the first and the last, returns
+ * how many. */
+static size_t strict_numbers(const char *s, double *first, double *last)
 {
 	const char *p = s;
 	size_t n = 0;
 
-	while (*p && n < max) {
+	while (*p) {
 		double v;
 
 		if (isdigit((unsigned char)*p) ||
@@ -1328,14 +1329,18 @@ static size_t strict_numbers(const char *s, double *vals, size_t max)
 					strbuf_addch(&num, *q);
 				q++;
 			}
-			vals[n++] = strtod(num.data, NULL);
+			*last = strtod(num.data, NULL);
+			if (!n++)
+				*first = *last;
 			strbuf_release(&num);
 			p = q;
 			continue;
 		}
 		if (isalpha((unsigned char)*p) && (p == s || !isalpha((unsigned char)p[-1])) &&
 		    strict_number_words(&p, &v)) {
-			vals[n++] = v;
+			*last = v;
+			if (!n++)
+				*first = v;
 			continue;
 		}
 		p++;
@@ -1346,7 +1351,7 @@ static size_t strict_numbers(const char *s, double *vals, size_t max)
 static void strict_number(const char *raw, const char *target, struct score_result *out)
 {
 	struct strbuf s = STRBUF_INIT, tg = STRBUF_INIT;
-	double vals[64], tv[2];
+	double first = 0, last = 0, tv = 0, tv_last;
 	size_t n;
 	int marked;
 	double v, tol;
@@ -1361,7 +1366,7 @@ static void strict_number(const char *raw, const char *target, struct score_resu
 		strbuf_release(&tg);
 		return;
 	}
-	n = strict_numbers(s.data, vals, 64);
+	n = strict_numbers(s.data, &first, &last);
 	strbuf_reset(&s);
 	if (!n) {
 		out->outcome = SCORE_UNPARSED;
@@ -1369,15 +1374,15 @@ static void strict_number(const char *raw, const char *target, struct score_resu
 		goto done;
 	}
 	/* after a marker the first number is the answer; otherwise the last */
-	v = marked ? vals[0] : vals[n - 1];
+	v = marked ? first : last;
 	strbuf_addf(&s, "%.15g", v);
-	if (strict_numbers(tg.data, tv, 2) < 1) {
+	if (strict_numbers(tg.data, &tv, &tv_last) < 1) {
 		out->outcome = SCORE_WRONG;
 		out->note = "target is not a number";
 		goto done;
 	}
-	tol = 1e-9 * fmax(1.0, fabs(tv[0]));
-	out->outcome = fabs(v - tv[0]) <= tol ? SCORE_CORRECT : SCORE_WRONG;
+	tol = 1e-9 * fmax(1.0, fabs(tv));
+	out->outcome = fabs(v - tv) <= tol ? SCORE_CORRECT : SCORE_WRONG;
 done:
 	out->parsed = strbuf_detach(&s, NULL);
 	strbuf_release(&tg);
