@@ -70,6 +70,16 @@ void score_opro_normalize(const char *raw, int treat_as_number, int treat_as_boo
 int score_opro_accuracy(const char *target, const char *pred, const char *input_text,
 			int include_rule);
 
+/*
+ * OPRO's second scorer, number_included_accuracy_list for one pair
+ * (metrics.py; EVAL_RULES section 1.5; not used by OPRO's driver): the
+ * target is normalised, typed as number or text by whether it parses as a
+ * float (decimals = digits after its last '.'), the prediction normalised
+ * accordingly; numbers compare within 1e-5 after rounding, text exactly.
+ * Returns 0/1; appends the normalised prediction to parsed (may be NULL).
+ */
+int score_opro_number_included(const char *target, const char *pred, struct strbuf *parsed);
+
 /* Name <-> enum for the command line; return 0, or -1 for an unknown name. */
 int score_type_parse(const char *name, enum score_type *type);
 int score_rules_parse(const char *name, enum score_rules *rules);

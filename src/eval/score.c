@@ -574,7 +574,7 @@ static int last_digit_run(const char *s, size_t *start, size_t *len)
 	return 1;
 }
 
-static void opro_parse_number(const char *text, int indicated, struct strbuf *out)
+static void opro_parse_number(const char *text, int indicated, int decimals, struct strbuf *out)
 {
 	struct strbuf s = STRBUF_INIT;
 	const char *tok_start = NULL;
@@ -650,10 +650,11 @@ static void opro_parse_number(const char *text, int indicated, struct strbuf *ou
 		strbuf_truncate(&s, s.len - 1);
 
 	if (py_is_float(s.data, &v)) {
-		/* round(x, 0) is round-half-even on the binary value, which is
-		 * nearbyint() in the default rounding mode; '{:.0f}' prints it. */
+		/* round(x, d) then '{:.df}': both round the exact binary value
+		 * half-even (Python's dtoa, glibc's printf), so printing with d
+		 * decimals directly gives the same text (18.5 -> 18, -0.4 -> -0). */
 		if (isfinite(v))
-			strbuf_addf(out, "%.0f", nearbyint(v));
+			strbuf_addf(out, "%.*f", decimals, v);
 		else
 			strbuf_addstr(out, isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
 	} else if (last_digit_run(s.data, &start, &len)) {
@@ -664,8 +665,8 @@ static void opro_parse_number(const char *text, int indicated, struct strbuf *ou
 	strbuf_release(&s);
 }
 
-void score_opro_normalize(const char *raw, int treat_as_number, int treat_as_bool,
-			  struct strbuf *out)
+static void opro_normalize(const char *raw, int treat_as_number, int treat_as_bool, int decimals,
+			   struct strbuf *out)
 {
 	struct strbuf s = STRBUF_INIT;
 	int primary, indicated = 0, distinct = 0;
@@ -728,7 +729,7 @@ void score_opro_normalize(const char *raw, int treat_as_number, int treat_as_boo
 			cut_before(&s, ".");
 			strbuf_add(out, s.data, s.len);
 		} else {
-			opro_parse_number(s.data, indicated, out);
+			opro_parse_number(s.data, indicated, decimals, out);
 		}
 	} else {
 		static const char *const bools[] = {"false", "true",	"no",
@@ -738,7 +739,7 @@ void score_opro_normalize(const char *raw, int treat_as_number, int treat_as_boo
 
 		strbuf_addstr(&a, s.data);
 		cut_before(&a, ".");
-		opro_parse_number(s.data, indicated, &num);
+		opro_parse_number(s.data, indicated, decimals, &num);
 		for (i = 0; i < NELEM(bools); i++)
 			if (!strcmp(a.data, bools[i]))
 				is_bool = 1;
@@ -759,6 +760,101 @@ void score_opro_normalize(const char *raw, int treat_as_number, int treat_as_boo
 		strbuf_release(&num);
 	}
 	strbuf_release(&s);
+}
+
+void score_opro_normalize(const char *raw, int treat_as_number, int treat_as_bool,
+			  struct strbuf *out)
+{
+	opro_normalize(raw, treat_as_number, treat_as_bool, 0, out);
+}
+
+/* re.split('|'.join(alts), s)[-1]: the text after the end of the last
+ * match, scanning left to right with the alternatives tried in order. */
+static void after_last_alt(struct strbuf *sb, const char *const *alts, size_t n)
+{
+	size_t pos = 0, keep = 0, i;
+	int found = 0;
+
+	while (pos < sb->len) {
+		for (i = 0; i < n; i++) {
+			size_t l = strlen(alts[i]);
+
+			if (!strncmp(sb->data + pos, alts[i], l))
+				break;
+		}
+		if (i < n) {
+			pos += strlen(alts[i]);
+			keep = pos;
+			found = 1;
+		} else {
+			pos++;
+		}
+	}
+	if (found)
+		sb_set(sb, sb->data + keep, sb->len - keep);
+}
+
+int score_opro_number_included(const char *target, const char *pred, struct strbuf *parsed)
+{
+	static const char *const p1[] = {"answer is ", "answer: ", "answer is: "};
+	static const char *const p2[] = {"is: ", "are: "};
+	struct strbuf t = STRBUF_INIT, p = STRBUF_INIT;
+	int primary = 0, secondary = 0, ahead = 0, numeric, decimals = 0, correct;
+	size_t i;
+	double tv, pv;
+
+	for (i = 0; i < NELEM(p1); i++)
+		primary |= strstr(target, p1[i]) != NULL;
+	for (i = 0; i < NELEM(p2); i++)
+		secondary |= strstr(target, p2[i]) != NULL;
+	py_lower(target, strlen(target), &t);
+	for (i = 0; i < NELEM(opro_ahead); i++)
+		ahead |= strstr(t.data, opro_ahead[i]) != NULL;
+	if (primary || secondary || ahead || strstr(t.data, "#### ")) {
+		const char *first = NULL;
+
+		if (primary)
+			after_last_alt(&t, p1, NELEM(p1));
+		else if (secondary)
+			after_last_alt(&t, p2, NELEM(p2));
+		for (i = 0; i < NELEM(opro_ahead); i++) {
+			const char *q = strstr(t.data, opro_ahead[i]);
+
+			if (q && (!first || q < first))
+				first = q;
+		}
+		if (first)
+			strbuf_truncate(&t, (size_t)(first - t.data));
+		keep_after_last(&t, "#### ");
+		if (t.len && strchr(";,.", t.data[t.len - 1])) {
+			struct strbuf u = STRBUF_INIT;
+
+			strbuf_add(&u, t.data, t.len - 1);
+			if (py_is_float(u.data, NULL))
+				strbuf_truncate(&t, t.len - 1);
+			strbuf_release(&u);
+		}
+	}
+	numeric = py_is_float(t.data, &tv);
+	if (numeric && strchr(t.data, '.'))
+		decimals = (int)strlen(strrchr(t.data, '.') + 1);
+	opro_normalize(pred, numeric, 0, decimals, &p);
+	if (!numeric) {
+		correct = !strcmp(t.data, p.data);
+	} else if (py_is_float(p.data, &pv)) {
+		struct strbuf r = STRBUF_INIT;
+
+		strbuf_addf(&r, "%.*f", decimals, pv); /* round(pv, decimals) */
+		correct = fabs(strtod(r.data, NULL) - tv) <= 1e-5;
+		strbuf_release(&r);
+	} else {
+		correct = 0;
+	}
+	if (parsed)
+		strbuf_add(parsed, p.data, p.len);
+	strbuf_release(&t);
+	strbuf_release(&p);
+	return correct;
 }
 
 /* ---- OPRO: _get_accuracy ------------------------------------------------- */

@@ -361,6 +361,50 @@ static void test_strict_choice(void **state)
 	check_full(SCORE_STRICT, c, sizeof(c) / sizeof(c[0]), mc_prompt);
 }
 
+/* Section 1.5: number_included_accuracy (expected values from Python). */
+static void test_opro_number_included(void **state)
+{
+	static const struct {
+		const char *target, *pred, *parsed;
+		int want;
+	} c[] = {
+	    {"42", "The answer is 42.", "42", 1},
+	    {"3.50", "3.5 dollars", "3.50", 1}, /* decimals from the target */
+	    {"3.5", "3.54", "3.5", 1},
+	    {"3.5", "3.46", "3.5", 1},
+	    {"The answer is: 12", "12", "12", 1},
+	    {"#### 1,234", "1234", "1234", 0}, /* target stays text */
+	    {"#### 1,234", "1,234", "1,234", 1},
+	    {"0.125", "0.125", "0.125", 1},
+	    {"0.12", "0.125", "0.12", 1}, /* half-even on the binary value */
+	    {"12.", "12", "12", 1},
+	    {"Paris", "paris", "paris", 1},
+	    {"Paris", "Paris.", "paris", 1},
+	    {"The answer is Paris", "paris", "paris", 1},
+	    {"x is: 7;", "7", "7", 1}, /* trailing ';' dropped before a float */
+	    {"2.675", "2.675", "2.675", 1},
+	    {"2.68", "2.675", "2.67", 0}, /* 2.675 is 2.67499999... in binary */
+	    {"1e3", "1000", "1000", 1},
+	    {"-0.5", "-0.49", "-0.5", 1},
+	    {"10", "ten", "10", 1},
+	    {"5 is the answer", "5", "5", 1},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		int got = score_opro_number_included(c[i].target, c[i].pred, &sb);
+
+		if (got != c[i].want || strcmp(sb.data, c[i].parsed))
+			print_message("number_included(%s, %s) = [%s] %d\n", c[i].target, c[i].pred,
+				      sb.data, got);
+		assert_string_equal(sb.data, c[i].parsed);
+		assert_int_equal(got, c[i].want);
+		strbuf_release(&sb);
+	}
+}
+
 static void test_parse_names(void **state)
 {
 	enum score_type t;
@@ -388,6 +432,7 @@ int main(void)
 	    cmocka_unit_test(test_opro_choice),
 	    cmocka_unit_test(test_strict),
 	    cmocka_unit_test(test_strict_choice),
+	    cmocka_unit_test(test_opro_number_included),
 	    cmocka_unit_test(test_parse_names),
 	};
 
