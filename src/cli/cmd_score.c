@@ -32,6 +32,10 @@ static void print_sanitized(FILE *out, const char *s)
 	}
 }
 
+#define PROMPT_CAP (4u << 20)
+
+/* Reads a prompt file of at most PROMPT_CAP bytes; -1 if unreadable or
+ * larger. */
 static int read_file(const char *path, struct strbuf *sb)
 {
 	char buf[4096];
@@ -40,8 +44,13 @@ static int read_file(const char *path, struct strbuf *sb)
 
 	if (!f)
 		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (sb->len + n > PROMPT_CAP) {
+			fclose(f);
+			return -1;
+		}
 		strbuf_add(sb, buf, n);
+	}
 	fclose(f);
 	return 0;
 }
@@ -111,7 +120,7 @@ int cmd_score(int argc, char **argv)
 	if (prompt_path && read_file(prompt_path, &prompt) < 0) {
 		fputs("weft score: cannot read prompt file '", stderr);
 		print_sanitized(stderr, prompt_path);
-		fputs("'\n", stderr);
+		fputs("' (missing, unreadable or over 4 MiB)\n", stderr);
 		strbuf_release(&prompt);
 		return 1;
 	}

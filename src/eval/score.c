@@ -949,7 +949,7 @@ int score_opro_accuracy(const char *target, const char *pred, const char *input_
 	struct strbuf t = STRBUF_INIT, p = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
 	char **texts = NULL;
-	size_t n_texts = 0, i;
+	size_t n_texts = 0;
 	const char *true_text = "";
 	int included, mc = input_text && *input_text, ok = 0, result = 0;
 	int meaning;
@@ -1050,7 +1050,6 @@ int score_opro_accuracy(const char *target, const char *pred, const char *input_
 	result = ok || (include_rule && included);
 out:
 	free_texts(texts, n_texts);
-	(void)i;
 	strbuf_release(&t);
 	strbuf_release(&p);
 	strbuf_release(&a);
