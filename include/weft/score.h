@@ -80,6 +80,12 @@ int score_opro_accuracy(const char *target, const char *pred, const char *input_
  */
 int score_opro_number_included(const char *target, const char *pred, struct strbuf *parsed);
 
+/* Python's target.isnumeric(), which OPRO's "adaptive" mode (MATH) uses to
+ * score an example as SCORE_NUMBER, else as SCORE_TEXT.  Covers decimal
+ * digits of every script, super/subscript digits, vulgar fractions, number
+ * forms, circled numbers and the common CJK numerals; "" is not numeric. */
+int score_target_is_numeric(const char *target);
+
 /* Name <-> enum for the command line; return 0, or -1 for an unknown name. */
 int score_type_parse(const char *name, enum score_type *type);
 int score_rules_parse(const char *name, enum score_rules *rules);

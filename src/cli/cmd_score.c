@@ -7,7 +7,7 @@
 #include "weft/strbuf.h"
 
 static const char score_usage[] =
-    "usage: weft score --type boolean|choice|number|text [--scoring opro|strict]\n"
+    "usage: weft score --type boolean|choice|number|text|adaptive [--scoring opro|strict]\n"
     "                  --target T [--prompt FILE] [--gpt] ANSWER...\n"
     "\n"
     "Scores each ANSWER against the target T and prints, per answer, the\n"
@@ -15,7 +15,9 @@ static const char score_usage[] =
     "hedges and refusals), tab-separated.  --scoring opro follows OPRO's rules\n"
     "to the letter; strict (the default) is weft's own (see README).\n"
     "--prompt FILE gives the question with its (A) (B) ... options for\n"
-    "--type choice; --gpt turns on OPRO's \\boxed{} rule for GPT scorers.\n";
+    "--type choice; --gpt turns on OPRO's \\boxed{} rule for GPT scorers.\n"
+    "--type adaptive is OPRO's MATH mode: number when the target is numeric\n"
+    "(Python's isnumeric), else text.\n";
 
 /* Prints s with C0 controls and DEL in caret form (^J, ^[, ^?). */
 static void print_sanitized(FILE *out, const char *s)
@@ -61,7 +63,7 @@ int cmd_score(int argc, char **argv)
 	enum score_rules rules = SCORE_STRICT;
 	const char *target = NULL, *prompt_path = NULL;
 	struct strbuf prompt = STRBUF_INIT;
-	int have_type = 0, gpt = 0, i, first = 0;
+	int have_type = 0, gpt = 0, i, first = 0, adaptive = 0;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -84,9 +86,11 @@ int cmd_score(int argc, char **argv)
 			}
 			v = argv[++i];
 			if (!strcmp(a, "--type")) {
-				if (score_type_parse(v, &type) < 0) {
-					fputs("weft score: --type must be boolean, choice, number "
-					      "or text\n",
+				if (!strcmp(v, "adaptive")) {
+					adaptive = 1;
+				} else if (score_type_parse(v, &type) < 0) {
+					fputs("weft score: --type must be boolean, choice, number, "
+					      "text or adaptive\n",
 					      stderr);
 					return 2;
 				}
@@ -117,6 +121,8 @@ int cmd_score(int argc, char **argv)
 		fputs(score_usage, stderr);
 		return 2;
 	}
+	if (adaptive)
+		type = score_target_is_numeric(target) ? SCORE_NUMBER : SCORE_TEXT;
 	if (prompt_path && read_file(prompt_path, &prompt) < 0) {
 		fputs("weft score: cannot read prompt file '", stderr);
 		print_sanitized(stderr, prompt_path);

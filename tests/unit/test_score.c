@@ -405,6 +405,22 @@ static void test_opro_number_included(void **state)
 	}
 }
 
+static void test_adaptive(void **state)
+{
+	(void)state;
+	/* the same answers as Python's str.isnumeric() */
+	assert_true(score_target_is_numeric("12"));
+	assert_true(score_target_is_numeric("\xd9\xa3"));     /* Arabic-Indic 3 */
+	assert_true(score_target_is_numeric("\xc2\xbd"));     /* one half */
+	assert_true(score_target_is_numeric("\xc2\xb2"));     /* superscript 2 */
+	assert_true(score_target_is_numeric("\xe4\xba\x94")); /* CJK five */
+	assert_false(score_target_is_numeric(""));
+	assert_false(score_target_is_numeric("1.5"));
+	assert_false(score_target_is_numeric("-3"));
+	assert_false(score_target_is_numeric("1/2"));
+	assert_false(score_target_is_numeric("12 "));
+}
+
 static void test_parse_names(void **state)
 {
 	enum score_type t;
@@ -433,6 +449,7 @@ int main(void)
 	    cmocka_unit_test(test_strict),
 	    cmocka_unit_test(test_strict_choice),
 	    cmocka_unit_test(test_opro_number_included),
+	    cmocka_unit_test(test_adaptive),
 	    cmocka_unit_test(test_parse_names),
 	};
 
