@@ -102,7 +102,7 @@ void metrics_summarize(const struct metrics_table *t, const unsigned *n_classes,
 /* The 95% Wilson score interval of k successes in n trials. */
 void metrics_wilson(size_t k, size_t n, double *low, double *high);
 
-/* Appends x to a buffer of size cap as the shortest text that reads back
+/* Writes x into buf (cap bytes, 32 is enough) as the shortest text that reads back
  * as the same double (like Python's repr: "1.4901268482208252", "0.5"). */
 void metrics_format_double(double x, char *buf, size_t cap);
 

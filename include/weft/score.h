@@ -18,7 +18,8 @@
  *    case, number words composed (`twenty-one` is 21), and hedges or refusals
  *    counted as SCORE_UNPARSED rather than right or wrong.
  *
- * All text is UTF-8.  Nothing here allocates except the parsed answer.
+ * All text is UTF-8 (invalid bytes pass through unchanged).  The parsed
+ * answer is the only memory handed to the caller.  Thread-safe.
  */
 #include "weft/strbuf.h"
 
