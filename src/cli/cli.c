@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
     {"ping", cmd_ping, "send a tiny request to each configured model"},
+    {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
+    {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
 };
 
 static void usage(FILE *out)
