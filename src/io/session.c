@@ -57,6 +57,8 @@ struct loader {
 	const char *edges, *path; /* starts of the arrays, walked after nodes */
 	char *focus;		  /* focusedId, owned */
 	int seen_nodes, seen_name, seen_weft, seen_focus;
+	int mapped;	     /* base is a read-only file mapping */
+	const char *dropped; /* pages below this were handed back */
 	uint8_t *edge_seen;
 	size_t nedges;
 	uint32_t *path_idx;
@@ -229,6 +231,26 @@ static cJSON *parse_value(struct loader *l)
 	return item;
 }
 
+/*
+ * For a mapped file, hands the pages already parsed back to the kernel
+ * every 64 MiB, so a big file does not stay resident beside the tree.
+ * They are clean file pages: touching them again (an error message, the
+ * deferred edges) just reads them back.
+ */
+static void drop_pages(struct loader *l)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from, to;
+
+	if (!l->mapped || l->p - l->dropped < (64 << 20))
+		return;
+	from = ((uintptr_t)l->dropped + page - 1) & ~(page - 1);
+	to = (uintptr_t)l->p & ~(page - 1);
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+	l->dropped = l->p;
+}
+
 typedef int (*element_fn)(struct loader *l, cJSON *item, const char *start, size_t index);
 
 /*
@@ -272,6 +294,7 @@ static int walk_array(struct loader *l, const char *what, element_fn fn)
 		if (r)
 			return r;
 		index++;
+		drop_pages(l);
 		skip_ws(l);
 		if (l->p >= l->end)
 			return loc_error(l, l->end, "unexpected end of file (truncated?)");
@@ -1069,14 +1092,16 @@ static int finish(struct loader *l)
 	return 0;
 }
 
-int session_load_buffer(const char *name, const char *data, size_t len, struct tree **out,
-			struct errbuf *err)
+static int load_buffer(const char *name, const char *data, size_t len, int mapped,
+		       struct tree **out, struct errbuf *err)
 {
 	struct loader l;
 	int r;
 
 	*out = NULL;
 	memset(&l, 0, sizeof(l));
+	l.mapped = mapped;
+	l.dropped = data;
 	l.name = name;
 	l.base = data;
 	l.end = data + len;
@@ -1107,6 +1132,12 @@ int session_load_buffer(const char *name, const char *data, size_t len, struct t
 	free(l.edge_seen);
 	free(l.path_idx);
 	return r ? -1 : 0;
+}
+
+int session_load_buffer(const char *name, const char *data, size_t len, struct tree **out,
+			struct errbuf *err)
+{
+	return load_buffer(name, data, len, 0, out, err);
 }
 
 int session_load(const char *path, struct tree **out, struct errbuf *err)
@@ -1189,7 +1220,9 @@ int session_load(const char *path, struct tree **out, struct errbuf *err)
 		}
 	}
 	close(fd);
-	r = session_load_buffer(path, map ? map : buf ? buf : "", len, out, err);
+	if (map)
+		madvise(map, len, MADV_SEQUENTIAL);
+	r = load_buffer(path, map ? map : buf ? buf : "", len, map != NULL, out, err);
 	if (map)
 		munmap(map, len);
 	free(buf);
