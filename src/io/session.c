@@ -61,6 +61,7 @@ struct loader {
 	const char *dropped; /* pages below this were handed back */
 	uint8_t *edge_seen;
 	size_t nedges;
+	uint32_t edge_next; /* the node the next edge probably points to */
 	uint32_t *path_idx;
 	size_t path_len, path_cap;
 	struct strbuf extra;
@@ -741,7 +742,7 @@ static uint32_t count_reached(const struct tree *t)
 static int resolve_links(struct loader *l)
 {
 	struct tree *t = l->t;
-	uint32_t i, root = TREE_NONE;
+	uint32_t i, root = TREE_NONE, *start, *order;
 	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
 	size_t k;
 
@@ -772,37 +773,75 @@ static int resolve_links(struct loader *l)
 	if (root == TREE_NONE)
 		return file_error(l, "no root: every node has a parent (a cycle?)");
 	tree_set_root(t, root);
+	/*
+	 * Fast path: the children each node's parentIds give, in file order
+	 * (bucketed by parent), usually are its childrenIds in the same order;
+	 * then one strcmp each links them, without a hash lookup.
+	 */
+	start = xcalloc((size_t)t->count + 1, sizeof(*start));
+	order = xreallocarray(NULL, t->count, sizeof(*order));
+	for (i = 0; i < t->count; i++)
+		if (l->pn[i].parent_idx != TREE_NONE)
+			start[l->pn[i].parent_idx + 1]++;
+	for (i = 0; i < t->count; i++)
+		start[i + 1] += start[i];
+	for (i = 0; i < t->count; i++) {
+		uint32_t p = l->pn[i].parent_idx;
+
+		if (p != TREE_NONE)
+			order[start[p]++] = i;
+	}
+	/* start[p] now is the end of p's bucket; the bucket begins at end - count */
 	for (i = 0; i < t->count; i++) {
 		const struct pending_node *pn = &l->pn[i];
+		uint32_t end = start[i], begin = i ? start[i - 1] : 0;
 
+		if (end - begin == pn->nkids) {
+			for (k = 0; k < pn->nkids; k++)
+				if (strcmp(pool_str(l, l->offs[pn->kids + k]),
+					   t->nodes[order[begin + k]].id))
+					break;
+			if (k == pn->nkids) {
+				for (k = 0; k < pn->nkids; k++)
+					tree_link(t, i, order[begin + k]);
+				continue;
+			}
+		}
 		for (k = 0; k < pn->nkids; k++) {
 			const char *cid = pool_str(l, l->offs[pn->kids + k]);
 			uint32_t c = tree_find(t, cid);
 
-			if (c == TREE_NONE)
-				return node_error(l, t->nodes[i].id,
-						  "\"childrenIds\" names '%s', which is not a node",
-						  SHOW(cid, b1));
+			if (c == TREE_NONE) {
+				node_error(l, t->nodes[i].id,
+					   "\"childrenIds\" names '%s', which is not a node",
+					   SHOW(cid, b1));
+				goto fail;
+			}
 			if (l->pn[c].parent_idx != i) {
 				if (l->pn[c].parent_idx == TREE_NONE)
-					return node_error(
+					node_error(l, t->nodes[i].id,
+						   "\"childrenIds\" lists '%s', which has no "
+						   "parent in its \"parentIds\"",
+						   SHOW(cid, b1));
+				else
+					node_error(
 					    l, t->nodes[i].id,
-					    "\"childrenIds\" lists '%s', which has no "
-					    "parent in its \"parentIds\"",
-					    SHOW(cid, b1));
-				return node_error(l, t->nodes[i].id,
-						  "\"childrenIds\" lists '%s', whose \"parentIds\" "
-						  "names '%s'",
-						  SHOW(cid, b1),
-						  SHOW(t->nodes[l->pn[c].parent_idx].id, b2));
+					    "\"childrenIds\" lists '%s', whose \"parentIds\" "
+					    "names '%s'",
+					    SHOW(cid, b1),
+					    SHOW(t->nodes[l->pn[c].parent_idx].id, b2));
+				goto fail;
 			}
-			if (t->nodes[c].parent != TREE_NONE)
-				return node_error(l, t->nodes[i].id,
-						  "\"childrenIds\" lists '%s' twice",
-						  SHOW(cid, b1));
+			if (t->nodes[c].parent != TREE_NONE) {
+				node_error(l, t->nodes[i].id, "\"childrenIds\" lists '%s' twice",
+					   SHOW(cid, b1));
+				goto fail;
+			}
 			tree_link(t, i, c);
 		}
 	}
+	free(start);
+	free(order);
 	for (i = 0; i < t->count; i++)
 		if (i != root && t->nodes[i].parent == TREE_NONE)
 			return node_error(l, t->nodes[i].id,
@@ -812,13 +851,17 @@ static int resolve_links(struct loader *l)
 	if (count_reached(t) != t->count)
 		return report_cycle(l);
 	return 0;
+fail:
+	free(start);
+	free(order);
+	return -1;
 }
 
 static int resolve_steps(struct loader *l)
 {
 	struct tree *t = l->t;
 	char b[ID_SHOW * 4 + 16];
-	size_t j, k;
+	size_t j, j2, k;
 
 	for (j = 0; j < l->nps; j++) {
 		const struct pending_step *ps = &l->ps[j];
@@ -827,9 +870,19 @@ static int resolve_steps(struct loader *l)
 		size_t offs[2] = {ps->judge, ps->final};
 		uint32_t *picks[2] = {&s->judge_pick, &s->final_pick};
 
+		uint32_t next = t->nodes[ps->node].first_child;
+
 		for (k = 0; k < s->count; k++) {
 			const char *cid = pool_str(l, l->offs[ps->cands + k]);
-			uint32_t c = tree_find(t, cid);
+			uint32_t c;
+
+			/* candidates usually are the children, in order */
+			if (next != TREE_NONE && !strcmp(cid, t->nodes[next].id))
+				c = next;
+			else
+				c = tree_find(t, cid);
+			if (c != TREE_NONE)
+				next = t->nodes[c].next_sibling;
 
 			if (c == TREE_NONE)
 				return node_error(l, owner,
@@ -849,7 +902,12 @@ static int resolve_steps(struct loader *l)
 			if (offs[k] == NO_OFF)
 				continue;
 			pid = pool_str(l, offs[k]);
-			c = tree_find(t, pid);
+			c = TREE_NONE;
+			for (j2 = 0; j2 < s->count && c == TREE_NONE; j2++)
+				if (!strcmp(pid, t->nodes[s->candidates[j2]].id))
+					c = s->candidates[j2];
+			if (c == TREE_NONE)
+				c = tree_find(t, pid);
 			if (c == TREE_NONE)
 				return node_error(
 				    l, owner, "\"weft.step.%s\" names '%s', which is not a node",
@@ -882,11 +940,20 @@ static int load_edge(struct loader *l, cJSON *o, const char *start, size_t index
 		return file_error(l, "edges[%zu]: \"relation\" is not a string", index);
 	if (rel && strcmp(rel->valuestring, "parentId"))
 		return 0; /* not a parent link: not ours to check */
-	f = tree_find(l->t, from->valuestring);
+	/* edges usually list the nodes in file order: try the next one first */
+	c = l->edge_next;
+	if (c == l->t->root)
+		c++;
+	if (c >= l->t->count || strcmp(l->t->nodes[c].id, to->valuestring))
+		c = tree_find(l->t, to->valuestring);
+	if (c != TREE_NONE)
+		l->edge_next = c + 1;
+	f = c == TREE_NONE ? TREE_NONE : l->t->nodes[c].parent;
+	if (f == TREE_NONE || strcmp(l->t->nodes[f].id, from->valuestring))
+		f = tree_find(l->t, from->valuestring);
 	if (f == TREE_NONE)
 		return file_error(l, "edges[%zu]: \"from\" names '%s', which is not a node", index,
 				  SHOW(from->valuestring, b1));
-	c = tree_find(l->t, to->valuestring);
 	if (c == TREE_NONE)
 		return file_error(l, "edges[%zu]: \"to\" names '%s', which is not a node", index,
 				  SHOW(to->valuestring, b1));
