@@ -1207,6 +1207,153 @@ int session_load_buffer(const char *name, const char *data, size_t len, struct t
 	return load_buffer(name, data, len, 0, out, err);
 }
 
+/*
+ * Copies a node's fields from the scratch tree src (node 0) into t's node
+ * i, interning strings in t.  The step is resolved against t.  With i
+ * TREE_NONE only checks that the step could apply.
+ */
+static int copy_node(struct loader *l, struct tree *t, uint32_t i)
+{
+	const struct tree *src = l->t;
+	const struct tree_node *s = &src->nodes[0];
+	struct tree_node *n;
+	char b[ID_SHOW * 4 + 16];
+	size_t k;
+
+	/* check the step first: nothing changes unless all of it applies */
+	for (k = 0; s->step && k < s->step->count + 2; k++) {
+		size_t off = k < s->step->count	   ? l->offs[l->ps[0].cands + k]
+			     : k == s->step->count ? l->ps[0].judge
+						   : l->ps[0].final;
+		uint32_t c;
+
+		if (off == NO_OFF)
+			continue;
+		c = tree_find(t, pool_str(l, off));
+		if (c == TREE_NONE || i == TREE_NONE || t->nodes[c].parent != i)
+			return node_error(l, s->id, "step names '%s', which is not a child",
+					  SHOW(pool_str(l, off), b));
+	}
+	if (i == TREE_NONE)
+		return 0;
+	n = &t->nodes[i];
+	n->text = tree_intern(t, s->text, s->text_len);
+	n->text_len = s->text_len;
+	n->flags = (s->flags & ~(uint32_t)TREE_PRUNED) | (n->flags & TREE_PRUNED);
+	n->rank = s->rank;
+	n->score = s->score;
+	n->temperature = s->temperature;
+	n->prompt_tokens = s->prompt_tokens;
+	n->completion_tokens = s->completion_tokens;
+	n->merged = s->merged;
+	n->created = s->created;
+	n->last_visited =
+	    s->last_visited ? tree_intern(t, s->last_visited, strlen(s->last_visited)) : NULL;
+	n->group = s->group ? tree_intern(t, s->group, strlen(s->group)) : NULL;
+	tree_set_model(t, i, s->model);
+	tree_set_finish_reason(t, i, s->finish_reason);
+	tree_set_extra(t, i, s->extra_json, s->weft_extra_json);
+	tree_step_free(n->step);
+	n->step = NULL;
+	if (s->step) {
+		const struct pending_step *ps = &l->ps[0];
+		struct tree_step *d = tree_step_get(t, i);
+		size_t offs[2] = {ps->judge, ps->final};
+		uint32_t *picks[2] = {&d->judge_pick, &d->final_pick};
+
+		for (k = 0; k < s->step->count; k++) {
+			const char *cid = pool_str(l, l->offs[ps->cands + k]);
+			uint32_t c = tree_find(t, cid);
+
+			if (c == TREE_NONE || t->nodes[c].parent != i)
+				return node_error(l, n->id, "step candidate '%s' is not a child",
+						  SHOW(cid, b));
+			tree_step_add_candidate(d, c, s->step->scores ? s->step->scores[k] : 0,
+						s->step->scores != NULL);
+		}
+		for (k = 0; k < 2; k++) {
+			uint32_t c;
+
+			if (offs[k] == NO_OFF)
+				continue;
+			c = tree_find(t, pool_str(l, offs[k]));
+			if (c == TREE_NONE || t->nodes[c].parent != i)
+				return node_error(l, n->id, "step pick '%s' is not a child",
+						  SHOW(pool_str(l, offs[k]), b));
+			*picks[k] = c;
+		}
+		d->picker = s->step->picker;
+		tree_step_set_str(&d->judge_raw, s->step->judge_raw);
+		tree_step_set_str(&d->judge_prompt, s->step->judge_prompt);
+		tree_step_set_str(&d->rank_mode, s->step->rank_mode);
+		tree_step_set_str(&d->needs_human, s->step->needs_human);
+		tree_step_set_str(&d->extra_json, s->step->extra_json);
+	}
+	return 0;
+}
+
+int session_apply_node(struct tree *t, const char *name, const char *json, size_t len,
+		       struct errbuf *err)
+{
+	struct loader l;
+	cJSON *item;
+	uint32_t i;
+	int r = -1;
+
+	memset(&l, 0, sizeof(l));
+	l.name = name;
+	l.base = l.p = json;
+	l.end = json + len;
+	l.err = err;
+	l.dropped = json;
+	l.bad_utf8 = utf8_first_invalid(json, len);
+	strbuf_init(&l.pool);
+	strbuf_init(&l.extra);
+	l.t = tree_new();
+	skip_ws(&l);
+	item = parse_value(&l);
+	if (!item)
+		goto out;
+	r = load_node(&l, item, json, 0);
+	cJSON_Delete(item);
+	if (r)
+		goto out;
+	r = -1;
+	i = tree_find(t, l.t->nodes[0].id);
+	if (i == TREE_NONE) {
+		const struct pending_node *pn = &l.pn[0];
+		uint32_t parent = TREE_NONE;
+
+		if (pn->nparents) {
+			parent = tree_find(t, pool_str(&l, pn->parent));
+			if (parent == TREE_NONE) {
+				node_error(&l, l.t->nodes[0].id,
+					   "\"parentIds\" names a node that is not in the tree");
+				goto out;
+			}
+		} else if (t->root != TREE_NONE) {
+			node_error(&l, l.t->nodes[0].id, "a second root");
+			goto out;
+		}
+		if (copy_node(&l, t, TREE_NONE))
+			goto out;
+		i = tree_add_detached(t, l.t->nodes[0].id, "", 0);
+		if (parent == TREE_NONE)
+			tree_set_root(t, i);
+		else
+			tree_link(t, parent, i);
+	}
+	r = copy_node(&l, t, i);
+out:
+	tree_free(l.t);
+	strbuf_release(&l.pool);
+	strbuf_release(&l.extra);
+	free(l.offs);
+	free(l.pn);
+	free(l.ps);
+	return r;
+}
+
 int session_load(const char *path, struct tree **out, struct errbuf *err)
 {
 	struct stat st;
@@ -1506,17 +1653,13 @@ static void put_node_weft(const struct tree *t, uint32_t i, struct strbuf *sb)
 		strbuf_addch(sb, '}');
 }
 
-static int put_node(const struct tree *t, uint32_t i, void *ctx)
+static void node_json(const struct tree *t, uint32_t i, int on_path, struct strbuf *sb)
 {
-	struct writer *w = ctx;
-	struct strbuf *sb = w->sb;
 	const struct tree_node *n = &t->nodes[i];
 	const char *group;
 	uint32_t c;
 	int any = 0;
 
-	if (i != t->root)
-		strbuf_addstr(sb, ",\n");
 	strbuf_addstr(sb, "{\"id\":");
 	strbuf_add_json_string(sb, n->id);
 	strbuf_addstr(sb, ",\"text\":\"");
@@ -1537,7 +1680,7 @@ static int put_node(const struct tree *t, uint32_t i, void *ctx)
 		strbuf_add_json_string(sb, n->last_visited);
 	else
 		strbuf_addf(sb, "\"%lld\"", (long long)n->created);
-	if (w->on_path[i])
+	if (on_path)
 		group = "path";
 	else if (!n->group || !strcmp(n->group, "path"))
 		group = "normal";
@@ -1551,6 +1694,20 @@ static int put_node(const struct tree *t, uint32_t i, void *ctx)
 	}
 	put_node_weft(t, i, sb);
 	strbuf_addch(sb, '}');
+}
+
+void session_write_node(const struct tree *t, uint32_t i, struct strbuf *out)
+{
+	node_json(t, i, tree_path_index(t, i) >= 0, out);
+}
+
+static int put_node(const struct tree *t, uint32_t i, void *ctx)
+{
+	struct writer *w = ctx;
+
+	if (i != t->root)
+		strbuf_addstr(w->sb, ",\n");
+	node_json(t, i, w->on_path[i], w->sb);
 	writer_flush(w, 0);
 	return 0;
 }
@@ -1687,6 +1844,14 @@ int session_save(const struct tree *t, const char *path, struct errbuf *err)
 			close(dfd);
 		}
 		strbuf_release(&dir);
+	}
+	/* the journal's changes are all in the file now */
+	strbuf_reset(&tmp);
+	strbuf_addf(&tmp, "%s.journal", path);
+	if (unlink(tmp.data) && errno != ENOENT) {
+		errbuf_set(err, "%s: saved, but cannot remove %s: %s", path, tmp.data,
+			   strerror(errno));
+		goto out;
 	}
 	r = 0;
 	goto out;
