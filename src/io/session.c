@@ -976,7 +976,21 @@ static int load_path_node(struct loader *l, cJSON *v, const char *start, size_t 
 	(void)start;
 	if (!cJSON_IsString(v))
 		return file_error(l, "pathNodes[%zu]: not a string", index);
-	i = tree_find(l->t, v->valuestring);
+	i = TREE_NONE;
+	if (index) { /* usually one of the previous node's first few children */
+		uint32_t c = l->t->nodes[l->path_idx[index - 1]].first_child;
+		int tries;
+
+		for (tries = 0; c != TREE_NONE && tries < 8; tries++) {
+			if (!strcmp(l->t->nodes[c].id, v->valuestring)) {
+				i = c;
+				break;
+			}
+			c = l->t->nodes[c].next_sibling;
+		}
+	}
+	if (i == TREE_NONE)
+		i = tree_find(l->t, v->valuestring);
 	if (i == TREE_NONE)
 		return file_error(l, "pathNodes[%zu]: '%s' is not a node", index,
 				  SHOW(v->valuestring, b1));
