@@ -10,6 +10,8 @@
  *   {"op":"prune","id":"..."}
  *   {"op":"unprune","id":"..."}
  *   {"op":"path","pathNodes":[...],"focusedId":"..."}
+ *   {"op":"batch","ops":[OP, ...]}    several changes as one line: a
+ *                                     crash keeps all of them or none
  *
  * Each append opens, writes, syncs and closes the file, so a journal
  * removed by a save is simply started again by the next append.
@@ -29,6 +31,25 @@ int journal_append_node(const char *session_path, const struct tree *t, uint32_t
 int journal_append_prune(const char *session_path, const struct tree *t, uint32_t i, int prune,
 			 struct errbuf *err);
 int journal_append_path(const char *session_path, const struct tree *t, struct errbuf *err);
+
+/*
+ * A batch: several changes written as one line, so that a step (its
+ * candidates, the decision record and the new path) is recorded whole or
+ * not at all.  init, add changes, then commit (which appends the line,
+ * syncs, and releases the batch; an empty batch writes nothing).  Add a
+ * node after its parent and before the node whose step record names it.
+ */
+struct journal_batch {
+	struct strbuf line;
+	size_t count;
+};
+void journal_batch_init(struct journal_batch *b);
+void journal_batch_node(struct journal_batch *b, const struct tree *t, uint32_t i);
+void journal_batch_prune(struct journal_batch *b, const struct tree *t, uint32_t i, int prune);
+void journal_batch_path(struct journal_batch *b, const struct tree *t);
+int journal_batch_commit(const char *session_path, struct journal_batch *b, struct errbuf *err);
+/* Drops a batch without writing it. */
+void journal_batch_release(struct journal_batch *b);
 
 /*
  * Applies the journal of session_path (if any) to t, in order.  Returns 0

@@ -21,17 +21,57 @@ void journal_path(const char *session_path, struct strbuf *out)
 	strbuf_addstr(out, ".journal");
 }
 
+/*
+ * A crash can leave a last line without its newline; replay ignores it, and
+ * so must the file: cut it off before appending, so that it never ends up
+ * in the middle.  Sets *end to where the next line starts.
+ */
+static int drop_torn_tail(int fd, off_t *end)
+{
+	char buf[4096];
+	off_t size = lseek(fd, 0, SEEK_END), pos;
+
+	if (size < 0)
+		return -1;
+	pos = size;
+	while (pos > 0) {
+		off_t from = pos > (off_t)sizeof(buf) ? pos - (off_t)sizeof(buf) : 0;
+		ssize_t n = pread(fd, buf, (size_t)(pos - from), from);
+
+		if (n <= 0)
+			return -1;
+		while (n > 0 && buf[n - 1] != '\n')
+			n--;
+		if (n > 0) {
+			pos = from + n;
+			break;
+		}
+		pos = from;
+	}
+	*end = pos;
+	if (pos != size && ftruncate(fd, pos))
+		return -1;
+	return 0;
+}
+
 static int append_line(const char *session_path, struct strbuf *line, struct errbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 	size_t off = 0;
+	off_t start = 0;
 	int fd, r = 0;
 
 	journal_path(session_path, &path);
 	strbuf_addch(line, '\n');
-	fd = open(path.data, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path.data, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		r = errbuf_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+		goto out;
+	}
+	if (drop_torn_tail(fd, &start)) {
+		r = errbuf_set(err, "%s: cannot repair a torn last line: %s", path.data,
+			       strerror(errno));
+		close(fd);
 		goto out;
 	}
 	while (off < line->len) {
@@ -47,6 +87,8 @@ static int append_line(const char *session_path, struct strbuf *line, struct err
 	}
 	if (!r && fdatasync(fd))
 		r = errbuf_set(err, "%s: cannot sync: %s", path.data, strerror(errno));
+	if (r && ftruncate(fd, start) == 0) /* leave no half line behind */
+		fdatasync(fd);
 	if (close(fd) && !r)
 		r = errbuf_set(err, "%s: cannot close: %s", path.data, strerror(errno));
 out:
@@ -54,54 +96,114 @@ out:
 	return r;
 }
 
+static void put_node_op(struct strbuf *line, const struct tree *t, uint32_t i)
+{
+	strbuf_addstr(line, "{\"op\":\"node\",\"node\":");
+	session_write_node(t, i, line);
+	strbuf_addch(line, '}');
+}
+
+static void put_prune_op(struct strbuf *line, const struct tree *t, uint32_t i, int prune)
+{
+	strbuf_addstr(line, prune ? "{\"op\":\"prune\",\"id\":" : "{\"op\":\"unprune\",\"id\":");
+	strbuf_add_json_string(line, t->nodes[i].id);
+	strbuf_addch(line, '}');
+}
+
+static void put_path_op(struct strbuf *line, const struct tree *t)
+{
+	size_t k;
+
+	strbuf_addstr(line, "{\"op\":\"path\",\"pathNodes\":[");
+	for (k = 0; k < t->path_len; k++) {
+		if (k)
+			strbuf_addch(line, ',');
+		strbuf_add_json_string(line, t->nodes[t->path[k]].id);
+	}
+	strbuf_addch(line, ']');
+	if (t->focus != TREE_NONE) {
+		strbuf_addstr(line, ",\"focusedId\":");
+		strbuf_add_json_string(line, t->nodes[t->focus].id);
+	}
+	strbuf_addch(line, '}');
+}
+
+static int append_one(const char *session_path, struct strbuf *line, struct errbuf *err)
+{
+	int r = append_line(session_path, line, err);
+
+	strbuf_release(line);
+	return r;
+}
+
 int journal_append_node(const char *session_path, const struct tree *t, uint32_t i,
 			struct errbuf *err)
 {
 	struct strbuf line = STRBUF_INIT;
-	int r;
 
-	strbuf_addstr(&line, "{\"op\":\"node\",\"node\":");
-	session_write_node(t, i, &line);
-	strbuf_addch(&line, '}');
-	r = append_line(session_path, &line, err);
-	strbuf_release(&line);
-	return r;
+	put_node_op(&line, t, i);
+	return append_one(session_path, &line, err);
 }
 
 int journal_append_prune(const char *session_path, const struct tree *t, uint32_t i, int prune,
 			 struct errbuf *err)
 {
 	struct strbuf line = STRBUF_INIT;
-	int r;
 
-	strbuf_addstr(&line, prune ? "{\"op\":\"prune\",\"id\":" : "{\"op\":\"unprune\",\"id\":");
-	strbuf_add_json_string(&line, t->nodes[i].id);
-	strbuf_addch(&line, '}');
-	r = append_line(session_path, &line, err);
-	strbuf_release(&line);
-	return r;
+	put_prune_op(&line, t, i, prune);
+	return append_one(session_path, &line, err);
 }
 
 int journal_append_path(const char *session_path, const struct tree *t, struct errbuf *err)
 {
 	struct strbuf line = STRBUF_INIT;
-	size_t k;
-	int r;
 
-	strbuf_addstr(&line, "{\"op\":\"path\",\"pathNodes\":[");
-	for (k = 0; k < t->path_len; k++) {
-		if (k)
-			strbuf_addch(&line, ',');
-		strbuf_add_json_string(&line, t->nodes[t->path[k]].id);
+	put_path_op(&line, t);
+	return append_one(session_path, &line, err);
+}
+
+void journal_batch_init(struct journal_batch *b)
+{
+	strbuf_init(&b->line);
+	b->count = 0;
+}
+
+void journal_batch_release(struct journal_batch *b)
+{
+	strbuf_release(&b->line);
+	b->count = 0;
+}
+
+static struct strbuf *batch_next(struct journal_batch *b)
+{
+	strbuf_addstr(&b->line, b->count++ ? "," : "{\"op\":\"batch\",\"ops\":[");
+	return &b->line;
+}
+
+void journal_batch_node(struct journal_batch *b, const struct tree *t, uint32_t i)
+{
+	put_node_op(batch_next(b), t, i);
+}
+
+void journal_batch_prune(struct journal_batch *b, const struct tree *t, uint32_t i, int prune)
+{
+	put_prune_op(batch_next(b), t, i, prune);
+}
+
+void journal_batch_path(struct journal_batch *b, const struct tree *t)
+{
+	put_path_op(batch_next(b), t);
+}
+
+int journal_batch_commit(const char *session_path, struct journal_batch *b, struct errbuf *err)
+{
+	int r = 0;
+
+	if (b->count) {
+		strbuf_addstr(&b->line, "]}");
+		r = append_line(session_path, &b->line, err);
 	}
-	strbuf_addch(&line, ']');
-	if (t->focus != TREE_NONE) {
-		strbuf_addstr(&line, ",\"focusedId\":");
-		strbuf_add_json_string(&line, t->nodes[t->focus].id);
-	}
-	strbuf_addch(&line, '}');
-	r = append_line(session_path, &line, err);
-	strbuf_release(&line);
+	journal_batch_release(b);
 	return r;
 }
 
@@ -181,6 +283,24 @@ static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJ
 			tree_set_focus(t, f);
 		free(path);
 		return r;
+	}
+	if (!strcmp(kind->valuestring, "batch")) {
+		const cJSON *ops = cJSON_GetObjectItemCaseSensitive(op, "ops"), *c;
+
+		if (!cJSON_IsArray(ops))
+			return errbuf_set(err, "\"ops\" is not an array");
+		cJSON_ArrayForEach(c, ops)
+		{
+			const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "op");
+
+			if (!cJSON_IsObject(c) || !cJSON_IsString(k))
+				return errbuf_set(err, "a batch entry has no \"op\"");
+			if (!strcmp(k->valuestring, "batch"))
+				return errbuf_set(err, "batches do not nest");
+			if (apply_kind(t, loc, c, k, err))
+				return -1;
+		}
+		return 0;
 	}
 	return errbuf_set(err, "unknown op \"%s\"", kind->valuestring);
 }

@@ -206,6 +206,74 @@ static void test_no_journal(void **state)
 	tree_free(t);
 }
 
+/* A batch is one line: a step and its path come back together, and a
+ * torn batch (cut anywhere) brings back none of it. */
+static void test_batch_is_all_or_nothing(void **state)
+{
+	struct tree *live = base(), *back;
+	struct journal_batch b;
+	struct strbuf jp = STRBUF_INIT, data = STRBUF_INIT;
+	struct errbuf err = {{0}};
+	uint32_t r = tree_find(live, "r"), c1, c2;
+	struct tree_step *st;
+	char buf[4096];
+	size_t n, cut;
+	FILE *f;
+
+	(void)state;
+	c1 = tree_add(live, r, "c1", " B?", 3);
+	c2 = tree_add(live, r, "c2", " C?", 3);
+	st = tree_step_get(live, r);
+	tree_step_add_candidate(st, c1, 0.25, 1);
+	tree_step_add_candidate(st, c2, 0.75, 1);
+	st->judge_pick = c2;
+	tree_set_focus(live, c2);
+	journal_batch_init(&b);
+	journal_batch_node(&b, live, c1);
+	journal_batch_node(&b, live, c2);
+	journal_batch_node(&b, live, r); /* its step names c1, c2: after them */
+	journal_batch_path(&b, live);
+	assert_int_equal(journal_batch_commit(session, &b, &err), 0);
+
+	assert_int_equal(session_load(session, &back, &err), 0);
+	assert_int_equal(journal_replay(session, back, &err), 0);
+	assert_int_not_equal(tree_find(back, "c2"), TREE_NONE);
+	assert_int_equal(tree_path_tip(back), tree_find(back, "c2"));
+	assert_non_null(tree_node(back, back->root)->step);
+	assert_int_equal(tree_node(back, back->root)->step->count, 2);
+	tree_free(back);
+
+	/* cut the line at several places: nothing of the step comes back */
+	journal_path(session, &jp);
+	f = fopen(jp.data, "rb");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	strbuf_add(&data, buf, n);
+	for (cut = 1; cut < data.len - 1; cut += data.len / 7) {
+		f = fopen(jp.data, "wb");
+		fwrite(data.data, 1, cut, f);
+		fclose(f);
+		assert_int_equal(session_load(session, &back, &err), 0);
+		assert_int_equal(journal_replay(session, back, &err), 1);
+		assert_int_equal(tree_find(back, "c1"), TREE_NONE);
+		assert_null(tree_node(back, back->root)->step);
+		tree_free(back);
+		/* the next append repairs the torn tail instead of burying it
+		 * mid-file, where replay would stop with an error */
+		assert_int_equal(tree_set_path(live, &r, 1), 0);
+		tree_set_focus(live, r);
+		assert_int_equal(journal_append_path(session, live, &err), 0);
+		assert_int_equal(session_load(session, &back, &err), 0);
+		assert_int_equal(journal_replay(session, back, &err), 0);
+		assert_int_equal(tree_path_tip(back), back->root);
+		tree_free(back);
+	}
+	strbuf_release(&jp);
+	strbuf_release(&data);
+	tree_free(live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +281,7 @@ int main(void)
 	    cmocka_unit_test(test_torn_last_line_is_ignored),
 	    cmocka_unit_test(test_bad_lines_are_errors),
 	    cmocka_unit_test(test_no_journal),
+	    cmocka_unit_test(test_batch_is_all_or_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
