@@ -3,6 +3,7 @@
 
 #include <pcre2.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "weft/xalloc.h"
