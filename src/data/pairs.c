@@ -56,6 +56,42 @@ static const char *find_bytes(const char *h, size_t hlen, const char *n, size_t 
 	return NULL;
 }
 
+/* Whether s is well-formed UTF-8 (no overlongs, no surrogates). */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, len, k;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1fu;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0fu;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07u;
+		else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 /* ---- a set of strings (open addressing, FNV-1a) ------------------------- */
 
 struct strset {
@@ -364,7 +400,7 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	pcre2_code *re = NULL;
 	pcre2_match_data *md = NULL;
 	size_t begin, end, pos, line = 1, line_pos = 0, i;
-	uint32_t ngroups = 0;
+	uint32_t ngroups = 0, reopts = 0, matchopts = 0;
 	int errcode, rc = 0;
 	PCRE2_SIZE erroff;
 
@@ -380,23 +416,27 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	}
 	r->nlabels = o->nlabels;
 
+	normalise_newlines(doc, len, spans, nspans, o->start, &text, &mspans, &begin);
+	/* UTF mode when the text is UTF-8 (so . and classes see characters);
+	 * bytes otherwise, so invalid bytes do not stop a match. */
 	re = pcre2_compile(
 	    (PCRE2_SPTR)(o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN), PCRE2_ZERO_TERMINATED,
-	    PCRE2_DOTALL | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errcode, &erroff, NULL);
+	    PCRE2_DOTALL | (utf8_valid((const unsigned char *)text.data, text.len) ? PCRE2_UTF : 0),
+	    &errcode, &erroff, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		return errbuf_set(err, "pattern, at offset %zu: %s", (size_t)erroff, (char *)msg);
+		rc = errbuf_set(err, "pattern, at offset %zu: %s", (size_t)erroff, (char *)msg);
+		goto out;
 	}
 	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ngroups);
 	if (ngroups < 2) {
-		pcre2_code_free(re);
-		return errbuf_set(err, "pattern: needs two groups (question, answer), has %u",
-				  ngroups);
+		rc = errbuf_set(err, "pattern: needs two groups (question, answer), has %u",
+				ngroups);
+		goto out;
 	}
 
-	normalise_newlines(doc, len, spans, nspans, o->start, &text, &mspans, &begin);
 	end = text.len;
 	if (o->preamble && *o->preamble) {
 		size_t plen = strlen(o->preamble);
@@ -419,13 +459,19 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	line = 1 + count_lines(text.data, 0, begin);
 	line_pos = begin;
 
+	pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &reopts);
+	if (reopts & PCRE2_UTF) { /* checked once above, not on every match */
+		matchopts = PCRE2_NO_UTF_CHECK;
+		while (begin < end && ((unsigned char)text.data[begin] & 0xc0) == 0x80)
+			begin++;
+	}
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	pos = begin;
 	while (pos <= end) {
 		PCRE2_SIZE *ov;
 		struct pair p;
 		size_t qs, qe, as, ae;
-		int m = pcre2_match(re, (PCRE2_SPTR)text.data, end, pos, 0, md, NULL);
+		int m = pcre2_match(re, (PCRE2_SPTR)text.data, end, pos, matchopts, md, NULL);
 
 		if (m == PCRE2_ERROR_NOMATCH)
 			break;
