@@ -94,8 +94,13 @@ static int utf8_valid(const unsigned char *s, size_t n)
 
 /* ---- a set of strings (open addressing, FNV-1a) ------------------------- */
 
+struct strset_slot {
+	uint64_t hash;
+	char *s; /* owned; NULL when free */
+};
+
 struct strset {
-	char **slots;
+	struct strset_slot *slots;
 	size_t cap, n;
 };
 
@@ -107,7 +112,7 @@ static uint64_t hash_str(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 1099511628211ULL;
 	}
-	return h;
+	return h ^ (h >> 29);
 }
 
 static void strset_release(struct strset *set)
@@ -115,17 +120,18 @@ static void strset_release(struct strset *set)
 	size_t i;
 
 	for (i = 0; i < set->cap; i++)
-		free(set->slots[i]);
+		free(set->slots[i].s);
 	free(set->slots);
 	set->slots = NULL;
 	set->cap = set->n = 0;
 }
 
-static char **strset_slot(char **slots, size_t cap, const char *s)
+static struct strset_slot *strset_find(struct strset_slot *slots, size_t cap, uint64_t h,
+				       const char *s)
 {
-	size_t i = (size_t)(hash_str(s) & (cap - 1));
+	size_t i = (size_t)(h & (cap - 1));
 
-	while (slots[i] && strcmp(slots[i], s))
+	while (slots[i].s && (slots[i].hash != h || strcmp(slots[i].s, s)))
 		i = (i + 1) & (cap - 1);
 	return &slots[i];
 }
@@ -133,23 +139,26 @@ static char **strset_slot(char **slots, size_t cap, const char *s)
 /* Adds s (copied); returns 1 when added, 0 when it was there already. */
 static int strset_add(struct strset *set, const char *s)
 {
-	char **slot;
+	struct strset_slot *slot;
+	uint64_t h = hash_str(s);
 
 	if ((set->n + 1) * 2 > set->cap) {
 		size_t ncap = set->cap ? set->cap * 2 : 64, i;
-		char **ns = xcalloc(ncap, sizeof(*ns));
+		struct strset_slot *ns = xcalloc(ncap, sizeof(*ns));
 
 		for (i = 0; i < set->cap; i++)
-			if (set->slots[i])
-				*strset_slot(ns, ncap, set->slots[i]) = set->slots[i];
+			if (set->slots[i].s)
+				*strset_find(ns, ncap, set->slots[i].hash, set->slots[i].s) =
+				    set->slots[i];
 		free(set->slots);
 		set->slots = ns;
 		set->cap = ncap;
 	}
-	slot = strset_slot(set->slots, set->cap, s);
-	if (*slot)
+	slot = strset_find(set->slots, set->cap, h, s);
+	if (slot->s)
 		return 0;
-	*slot = xstrdup(s);
+	slot->hash = h;
+	slot->s = xstrdup(s);
 	set->n++;
 	return 1;
 }
@@ -274,34 +283,49 @@ static void normalise_newlines(const char *doc, size_t len, const struct pairs_s
 			       struct pairs_span **mapped, size_t *mapped_start)
 {
 	size_t i, k = 0;
+	int start_done = 0;
 	struct pairs_span *m = nspans ? xcalloc(nspans, sizeof(*m)) : NULL;
 
 	*mapped_start = start;
 	strbuf_grow(out, len + 1);
-	for (i = 0; i <= len; i++) {
+	i = 0;
+	for (;;) {
+		size_t stop;
+		const char *cr;
+
 		/* a span starting at i starts where the output stands now */
 		while (k < nspans && spans[k].offset <= i) {
 			m[k].offset = out->len;
 			m[k].node_id = spans[k].node_id;
 			k++;
 		}
-		if (i == start)
+		if (!start_done && start <= i) {
 			*mapped_start = out->len;
-		if (i == len)
+			start_done = 1;
+		}
+		if (i >= len)
 			break;
 		if (doc[i] == '\r') {
-			if (i + 1 < len && doc[i + 1] == '\n')
-				continue;
-			strbuf_addch(out, '\n');
+			if (!(i + 1 < len && doc[i + 1] == '\n'))
+				strbuf_addch(out, '\n'); /* a lone CR; a CR LF keeps its LF */
+			i++;
 			continue;
 		}
-		strbuf_addch(out, doc[i]);
+		/* copy the run before the next CR, span start or start offset */
+		cr = memchr(doc + i, '\r', len - i);
+		stop = cr ? (size_t)(cr - doc) : len;
+		if (k < nspans && spans[k].offset < stop)
+			stop = spans[k].offset;
+		if (!start_done && start < stop)
+			stop = start;
+		strbuf_add(out, doc + i, stop - i);
+		i = stop;
 	}
 	for (; k < nspans; k++) { /* offsets past the end */
 		m[k].offset = out->len;
 		m[k].node_id = spans[k].node_id;
 	}
-	if (start > len)
+	if (!start_done)
 		*mapped_start = out->len;
 	*mapped = m;
 }
@@ -465,6 +489,7 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 		while (begin < end && ((unsigned char)text.data[begin] & 0xc0) == 0x80)
 			begin++;
 	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* when unavailable, interpreted */
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	pos = begin;
 	while (pos <= end) {

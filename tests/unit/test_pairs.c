@@ -72,6 +72,36 @@ static void test_crlf_and_cr(void **state)
 	pairs_result_release(&r);
 }
 
+static void test_crlf_spans(void **state)
+{
+	const char *doc = "Question: A?\r\nAnswer: Yes\r\nQuestion: B?\r\nAnswer: No\r\n"
+			  "Question: C?\r\nAnswer: No\r\n";
+	struct pairs_span spans[3] = {{0, "a"}, {0, "b"}, {0, "c"}};
+	struct pairs_options o;
+	struct pairs_result r;
+	struct errbuf err;
+
+	(void)state;
+	spans[1].offset = (size_t)(strstr(doc, "Answer: No") - doc);
+	/* c starts on the LF of a CR LF, before C's answer */
+	spans[2].offset = (size_t)(strstr(doc, "C?") - doc) + 3;
+	pairs_options_init(&o);
+	o.preamble = NULL;
+	assert_int_equal(pairs_extract(doc, strlen(doc), spans, 3, &o, &r, &err), 0);
+	assert_int_equal(r.count, 3);
+	assert_string_equal(r.pairs[0].node_id, "a");
+	assert_string_equal(r.pairs[1].node_id, "b");
+	assert_string_equal(r.pairs[2].node_id, "c");
+	assert_string_equal(r.pairs[2].question, "C?");
+	pairs_result_release(&r);
+	/* start inside the document, after the first pair */
+	o.start = spans[1].offset - 4;
+	assert_int_equal(pairs_extract(doc, strlen(doc), spans, 3, &o, &r, &err), 0);
+	assert_int_equal(r.count, 1);
+	assert_string_equal(r.pairs[0].question, "C?");
+	pairs_result_release(&r);
+}
+
 static void test_pair_cut_at_end(void **state)
 {
 	const char *text = "Question: A?\nAnswer: Yes\nQuestion: B?\nAnswer: No";
@@ -543,6 +573,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crlf_and_cr),
+	    cmocka_unit_test(test_crlf_spans),
 	    cmocka_unit_test(test_pair_cut_at_end),
 	    cmocka_unit_test(test_answer_with_extra_text),
 	    cmocka_unit_test(test_unicode),
