@@ -53,9 +53,9 @@ struct dataset_input {
 int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf *err);
 void dataset_input_release(struct dataset_input *in);
 
-/* Extracts with a's options from in (start and spans from in; for a session
- * the preamble is its root node, so the default preamble is not searched
- * for, only one given with --preamble). */
+/* Extracts with a's options from in, with in's spans; for a session, after
+ * the preamble when the document holds it, else after the root node (the
+ * task's prompt). */
 int dataset_extract(const struct dataset_args *a, const struct dataset_input *in,
 		    struct pairs_result *r, struct errbuf *err);
 

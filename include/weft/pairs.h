@@ -43,11 +43,16 @@ struct pairs_span {
 };
 
 struct pairs_options {
-	const char *pattern;  /* PCRE2, dot-all; group 1 question, 2 answer */
-	const char *preamble; /* extract after its last occurrence; "" or NULL: none */
+	const char *pattern; /* PCRE2, dot-all; group 1 question, 2 answer */
+	/* extract after its last occurrence in the whole document; "" or NULL:
+	 * none */
+	const char *preamble;
 	const char *labels[PAIRS_MAX_LABELS]; /* borrowed */
 	size_t nlabels;			      /* >= 2 */
-	size_t start; /* byte offset in the input document where search starts */
+	/* byte offset in the input document where extraction starts when the
+	 * preamble is unset or absent (for a session: after the root, the
+	 * task's prompt) */
+	size_t start;
 	int compat_seed;
 };
 

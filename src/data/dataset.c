@@ -115,8 +115,6 @@ int dataset_extract(const struct dataset_args *a, const struct dataset_input *in
 	struct pairs_options o = a->pairs;
 
 	o.start = in->start;
-	if (in->tree && !a->preamble_given)
-		o.preamble = NULL;
 	return pairs_extract(in->doc, in->len, in->spans, in->nspans, &o, r, err);
 }
 

@@ -463,12 +463,14 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 
 	end = text.len;
 	if (o->preamble && *o->preamble) {
+		/* after its last occurrence anywhere; else from start */
 		size_t plen = strlen(o->preamble);
-		const char *p = text.data + begin, *hit;
+		const char *p = text.data, *hit, *last = NULL;
 
 		while ((hit = find_bytes(p, (size_t)(text.data + end - p), o->preamble, plen)))
-			p = hit + plen;
-		begin = (size_t)(p - text.data);
+			p = last = hit + plen;
+		if (last)
+			begin = (size_t)(last - text.data);
 	}
 	if (o->compat_seed) {
 		/* Python's strip(): the closing newline of a final pair goes. */

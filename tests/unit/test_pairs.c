@@ -278,11 +278,21 @@ static void test_preamble_and_spans(void **state)
 	assert_null(r.pairs[0].node_id);
 	pairs_result_release(&r);
 
-	/* start skips a session's root */
+	/* start skips a session's root when there is no preamble... */
 	o.preamble = NULL;
 	o.start = spans[1].offset;
 	assert_int_equal(pairs_extract(doc, strlen(doc), spans, 3, &o, &r, &err), 0);
 	assert_int_equal(r.count, 2);
+	pairs_result_release(&r);
+	o.preamble = "absent";
+	o.start = (size_t)(b - doc);
+	assert_int_equal(pairs_extract(doc, strlen(doc), spans, 3, &o, &r, &err), 0);
+	assert_int_equal(r.count, 1);
+	pairs_result_release(&r);
+	/* ...but the preamble, wherever it is, wins */
+	o.preamble = "Example:";
+	assert_int_equal(pairs_extract(doc, strlen(doc), spans, 3, &o, &r, &err), 0);
+	assert_int_equal(r.count, 3);
 	pairs_result_release(&r);
 }
 
