@@ -14,5 +14,8 @@ int cli_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif
