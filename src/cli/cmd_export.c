@@ -6,6 +6,8 @@
 #include "weft/dataset.h"
 #include "weft/export.h"
 #include "weft/pairs.h"
+#include "weft/session.h"
+#include "weft/tree.h"
 
 static const char usage_text[] =
     "usage: weft export FILE --format F -o OUT [--compat seed] [--pattern RE]\n"
@@ -84,7 +86,17 @@ int cmd_export(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	rc = 0;
 	if (f == EXPORT_BONSAI) {
-		rc = fail("bonsai export needs a session file (sessions cannot be read yet)");
+		if (!in.tree) {
+			errbuf_set(&err, "%s: bonsai export needs a session file, not text",
+				   a.file);
+			rc = fail(err.msg);
+		} else if (session_save(in.tree, a.output, &err)) {
+			rc = fail(err.msg);
+		} else {
+			printf("wrote the session (%u nodes) to ", in.tree->count);
+			put_str(stdout, a.output);
+			fputs(" (bonsai)\n", stdout);
+		}
 		goto out;
 	}
 	if (dataset_extract(&a, &in, &r, &err)) {

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "weft/atomicfile.h"
+#include "weft/session.h"
+#include "weft/tree.h"
 #include "weft/xalloc.h"
 
 /* Largest text file read, in bytes. */
@@ -96,16 +98,77 @@ void dataset_args_release(struct dataset_args *a)
 	a->labels_storage = NULL;
 }
 
+/* Whether the first non-blank byte is '{' (a JSON object). */
+static int looks_like_json(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i < len && s[i] == '{';
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* The document of t's chosen path (the root alone when there is none). */
+static void session_document(struct tree *t, struct dataset_input *in)
+{
+	struct strbuf doc = STRBUF_INIT;
+	size_t n = t->path_len, k;
+
+	if (t->root == TREE_NONE)
+		n = 0;
+	else if (!n)
+		n = 1;
+	in->spans = n ? xcalloc(n, sizeof(*in->spans)) : NULL;
+	for (k = 0; k < n; k++) {
+		const struct tree_node *node = tree_node(t, t->path_len ? t->path[k] : t->root);
+
+		in->spans[k].offset = doc.len;
+		in->spans[k].node_id = node->id;
+		strbuf_add(&doc, node->text, node->text_len);
+		if (k == 0)
+			in->start = doc.len;
+	}
+	in->nspans = n;
+	in->doc = strbuf_detach(&doc, &in->len);
+}
+
 int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf *err)
 {
+	struct tree *t = NULL;
+	struct errbuf serr;
+
 	memset(in, 0, sizeof(*in));
-	return atomicfile_read(path, DATASET_MAX_TEXT, &in->doc, &in->len, err);
+	if (atomicfile_read(path, DATASET_MAX_TEXT, &in->doc, &in->len, err))
+		return -1;
+	if (!looks_like_json(in->doc, in->len))
+		return 0;
+	if (session_load_buffer(path, in->doc, in->len, &t, &serr)) {
+		if (!ends_with(path, ".json"))
+			return 0; /* text that happens to start with '{' */
+		*err = serr;
+		dataset_input_release(in);
+		return -1;
+	}
+	free(in->doc);
+	in->doc = NULL;
+	in->tree = t;
+	session_document(t, in);
+	return 0;
 }
 
 void dataset_input_release(struct dataset_input *in)
 {
 	free(in->doc);
 	free(in->spans);
+	if (in->tree)
+		tree_free(in->tree);
 	memset(in, 0, sizeof(*in));
 }
 

@@ -141,6 +141,42 @@ class ExportTest(unittest.TestCase):
             self.assertTrue(f.read().startswith("question,answer,label"))
         self.assertEqual(sorted(os.listdir(self.dir)), ["c.csv", "gen.txt"])
 
+    def test_session_input_and_bonsai(self):
+        demo = os.path.join(ROOT, "sessions", "demo.json")
+        sources = [demo]
+        if os.path.exists(os.path.join(FIXTURES, "bonsai.json")):
+            sources.append(os.path.join(FIXTURES, "bonsai.json"))
+        for src in sources:
+            with open(src) as f:
+                want = json.load(f)
+            out = self.out("b.json")
+            run("export", src, "--format", "bonsai", "-o", out)
+            with open(out) as f:
+                got = json.load(f)
+            self.assertEqual(sorted(n["id"] for n in got["nodes"]),
+                             sorted(n["id"] for n in want["nodes"]))
+            edges = lambda d: sorted((e["from"], e["to"]) for e in d["edges"])
+            self.assertEqual(edges(got), edges(want))
+            self.assertEqual(got["pathNodes"], want["pathNodes"])
+            texts = {n["id"]: n["text"] for n in want["nodes"]}
+            self.assertEqual({n["id"]: n["text"] for n in got["nodes"]}, texts)
+            run("check", out)
+
+        # pairs of the chosen path, each with the node its answer came from
+        with open(demo) as f:
+            d = json.load(f)
+        path = d["pathNodes"]
+        p = run("extract", demo, "--format", "jsonl")
+        rows = [json.loads(l) for l in p.stdout.splitlines()]
+        self.assertGreater(len(rows), 0)
+        for r in rows:
+            self.assertIn(r["node"], path)
+        # a text file cannot be exported as a session
+        p = run("export", self.text, "--format", "bonsai", "-o", self.out("x.json"),
+                check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("session", p.stderr)
+
     @unittest.skipUnless(os.path.exists(os.path.join(FIXTURES, "data-final.txt")),
                          "../shared/fixtures/upstream-mwe not found")
     def test_parity_with_seed(self):

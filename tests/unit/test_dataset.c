@@ -143,13 +143,98 @@ static void test_text_input(void **state)
 	dataset_input_release(&in);
 }
 
+static const char session_json[] =
+    "{\"name\":\"t\",\"nodes\":["
+    "{\"id\":\"r\",\"text\":\"Examples:\\nQuestion: X?\\nAnswer: Yes\\n\",\"parentIds\":[],"
+    "\"childrenIds\":[\"a\"],\"lastVisited\":\"1\",\"group\":\"path\"},"
+    "{\"id\":\"a\",\"text\":\"Question: A?\\nAnswer: Yes\\n\",\"parentIds\":[\"r\"],"
+    "\"childrenIds\":[\"b\",\"c\"],\"lastVisited\":\"1\",\"group\":\"path\"},"
+    "{\"id\":\"b\",\"text\":\"Question: B?\\nAnswer: No\\n\",\"parentIds\":[\"a\"],"
+    "\"childrenIds\":[],\"lastVisited\":\"1\",\"group\":\"path\"},"
+    "{\"id\":\"c\",\"text\":\"Question: C?\\nAnswer: Yes\\n\",\"parentIds\":[\"a\"],"
+    "\"childrenIds\":[],\"lastVisited\":\"1\"}],"
+    "\"edges\":[{\"from\":\"r\",\"to\":\"a\",\"relation\":\"parentId\"},"
+    "{\"from\":\"a\",\"to\":\"b\",\"relation\":\"parentId\"},"
+    "{\"from\":\"a\",\"to\":\"c\",\"relation\":\"parentId\"}],"
+    "\"pathNodes\":[\"r\",\"a\",\"b\"],\"focusedId\":\"b\"}";
+
+static void write_temp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
+	close(fd);
+}
+
+static void test_session_input(void **state)
+{
+	char path[] = "/tmp/weft-session-XXXXXX";
+	struct dataset_input in;
+	struct dataset_args a;
+	struct pairs_result r;
+	struct errbuf err;
+	int argc;
+	char **argv = make_argv("extract|x", &argc);
+
+	(void)state;
+	write_temp(path, session_json);
+	assert_int_equal(dataset_args_parse(&a, argc, argv, 0, &err), 0);
+	assert_int_equal(dataset_input_load(path, &in, &err), 0);
+	assert_non_null(in.tree);
+	assert_int_equal(in.nspans, 3);
+	assert_string_equal(in.spans[1].node_id, "a");
+	assert_int_equal(in.start, strlen("Examples:\nQuestion: X?\nAnswer: Yes\n"));
+	/* no preamble in the document: after the root (its examples are
+	 * skipped); the off-path node c is not read */
+	assert_int_equal(dataset_extract(&a, &in, &r, &err), 0);
+	assert_int_equal(r.count, 2);
+	assert_string_equal(r.pairs[0].question, "A?");
+	assert_string_equal(r.pairs[0].node_id, "a");
+	assert_string_equal(r.pairs[1].node_id, "b");
+	pairs_result_release(&r);
+	/* a preamble inside the root wins */
+	a.pairs.preamble = "Examples:";
+	assert_int_equal(dataset_extract(&a, &in, &r, &err), 0);
+	assert_int_equal(r.count, 3);
+	assert_string_equal(r.pairs[0].node_id, "r");
+	pairs_result_release(&r);
+	dataset_input_release(&in);
+	dataset_args_release(&a);
+	free_argv(argv);
+	unlink(path);
+}
+
+static void test_broken_session(void **state)
+{
+	char path[] = "/tmp/weft-session-XXXXXX.json";
+	char text_path[] = "/tmp/weft-text-XXXXXX";
+	struct dataset_input in;
+	struct errbuf err;
+	int fd = mkstemps(path, 5);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"nodes\": [", 11), 11);
+	close(fd);
+	/* a .json that does not load is an error, not text */
+	assert_int_equal(dataset_input_load(path, &in, &err), -1);
+	assert_null(in.doc);
+	unlink(path);
+	/* text that starts with '{' is read as text */
+	write_temp(text_path, "{not json}\nQuestion: A?\nAnswer: Yes\n");
+	assert_int_equal(dataset_input_load(text_path, &in, &err), 0);
+	assert_null(in.tree);
+	dataset_input_release(&in);
+	unlink(text_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_args),
-	    cmocka_unit_test(test_args_errors),
-	    cmocka_unit_test(test_caret),
-	    cmocka_unit_test(test_text_input),
+	    cmocka_unit_test(test_args),	  cmocka_unit_test(test_args_errors),
+	    cmocka_unit_test(test_caret),	  cmocka_unit_test(test_text_input),
+	    cmocka_unit_test(test_session_input), cmocka_unit_test(test_broken_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
