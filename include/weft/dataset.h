@@ -21,7 +21,6 @@ struct dataset_args {
 	const char *other_prefix;
 	const char *system_prompt;
 	struct pairs_options pairs;
-	int preamble_given;   /* --preamble was on the command line */
 	char *labels_storage; /* owned (pairs_options_set_labels) */
 };
 

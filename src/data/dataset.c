@@ -65,7 +65,6 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 			a->pairs.pattern = v;
 		} else if ((v = opt_value(argc, argv, &i, "--preamble", &missing))) {
 			a->pairs.preamble = v;
-			a->preamble_given = 1;
 		} else if ((v = opt_value(argc, argv, &i, "--labels", &missing))) {
 			free(a->labels_storage);
 			if (pairs_options_set_labels(&a->pairs, v, &a->labels_storage, err))

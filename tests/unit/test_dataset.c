@@ -48,7 +48,6 @@ static void test_args(void **state)
 	assert_int_equal(a.pairs.nlabels, 2);
 	assert_string_equal(a.pairs.labels[1], "False");
 	assert_string_equal(a.pairs.preamble, "");
-	assert_true(a.preamble_given);
 	assert_string_equal(a.pairs.pattern, "Q: (.)(.)");
 	assert_string_equal(a.other_prefix, "P ");
 	assert_string_equal(a.system_prompt, "S");
