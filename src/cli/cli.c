@@ -16,6 +16,8 @@ struct command {
 /* The one table of commands: dispatch and `weft --help` both read it. */
 static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
+    {"extract", cmd_extract, "print the question/answer pairs of a session or text"},
+    {"export", cmd_export, "write the pairs as an evaluation dataset"},
     {"ping", cmd_ping, "send a tiny request to each configured model"},
     {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},

@@ -1,0 +1,200 @@
+#include "weft/dataset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/atomicfile.h"
+#include "weft/session.h"
+#include "weft/tree.h"
+#include "weft/xalloc.h"
+
+/* Largest text file read, in bytes. */
+#define DATASET_MAX_TEXT ((size_t)1 << 30)
+
+/* The value of option name at argv[*i] ("--name V" or "--name=V"), or NULL
+ * when argv[*i] is not that option; *missing is set when the value is. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = 1;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept_output,
+		       struct errbuf *err)
+{
+	int i, only_files = 0;
+
+	memset(a, 0, sizeof(*a));
+	pairs_options_init(&a->pairs);
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *v;
+		int missing = 0;
+
+		if (only_files || arg[0] != '-' || !arg[1]) {
+			if (a->file)
+				return errbuf_set(err, "one input file only ('%s' and '%s')",
+						  a->file, arg);
+			a->file = arg;
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			only_files = 1;
+			continue;
+		}
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
+			return 1;
+		if ((v = opt_value(argc, argv, &i, "--format", &missing))) {
+			a->format = v;
+		} else if ((v = opt_value(argc, argv, &i, "--compat", &missing))) {
+			if (strcmp(v, "seed"))
+				return errbuf_set(err, "--compat: unknown mode '%s' (only 'seed')",
+						  v);
+			a->pairs.compat_seed = 1;
+		} else if ((v = opt_value(argc, argv, &i, "--pattern", &missing))) {
+			a->pairs.pattern = v;
+		} else if ((v = opt_value(argc, argv, &i, "--preamble", &missing))) {
+			a->pairs.preamble = v;
+		} else if ((v = opt_value(argc, argv, &i, "--labels", &missing))) {
+			free(a->labels_storage);
+			if (pairs_options_set_labels(&a->pairs, v, &a->labels_storage, err))
+				return errbuf_prefix(err, "--labels");
+		} else if (accept_output && (v = opt_value(argc, argv, &i, "-o", &missing))) {
+			a->output = v;
+		} else if (accept_output && (v = opt_value(argc, argv, &i, "--output", &missing))) {
+			a->output = v;
+		} else if (accept_output &&
+			   (v = opt_value(argc, argv, &i, "--other-prefix", &missing))) {
+			a->other_prefix = v;
+		} else if (accept_output && (v = opt_value(argc, argv, &i, "--system", &missing))) {
+			a->system_prompt = v;
+		} else if (missing) {
+			return errbuf_set(err, "option '%s' needs a value", arg);
+		} else {
+			return errbuf_set(err, "unknown option '%s'", arg);
+		}
+		if (missing)
+			return errbuf_set(err, "option '%s' needs a value", arg);
+	}
+	if (!a->file)
+		return errbuf_set(err, "no input file");
+	return 0;
+}
+
+void dataset_args_release(struct dataset_args *a)
+{
+	free(a->labels_storage);
+	a->labels_storage = NULL;
+}
+
+/* Whether the first non-blank byte is '{' (a JSON object). */
+static int looks_like_json(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i < len && s[i] == '{';
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* The document of t's chosen path (the root alone when there is none). */
+static void session_document(struct tree *t, struct dataset_input *in)
+{
+	struct strbuf doc = STRBUF_INIT;
+	size_t n = t->path_len, k;
+
+	if (t->root == TREE_NONE)
+		n = 0;
+	else if (!n)
+		n = 1;
+	in->spans = n ? xcalloc(n, sizeof(*in->spans)) : NULL;
+	for (k = 0; k < n; k++) {
+		const struct tree_node *node = tree_node(t, t->path_len ? t->path[k] : t->root);
+
+		in->spans[k].offset = doc.len;
+		in->spans[k].node_id = node->id;
+		strbuf_add(&doc, node->text, node->text_len);
+		if (k == 0)
+			in->start = doc.len;
+	}
+	in->nspans = n;
+	in->doc = strbuf_detach(&doc, &in->len);
+}
+
+int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf *err)
+{
+	struct tree *t = NULL;
+	struct errbuf serr;
+
+	memset(in, 0, sizeof(*in));
+	if (atomicfile_read(path, DATASET_MAX_TEXT, &in->doc, &in->len, err))
+		return -1;
+	if (!looks_like_json(in->doc, in->len))
+		return 0;
+	if (session_load_buffer(path, in->doc, in->len, &t, &serr)) {
+		if (!ends_with(path, ".json"))
+			return 0; /* text that happens to start with '{' */
+		*err = serr;
+		dataset_input_release(in);
+		return -1;
+	}
+	free(in->doc);
+	in->doc = NULL;
+	in->tree = t;
+	session_document(t, in);
+	return 0;
+}
+
+void dataset_input_release(struct dataset_input *in)
+{
+	free(in->doc);
+	free(in->spans);
+	if (in->tree)
+		tree_free(in->tree);
+	memset(in, 0, sizeof(*in));
+}
+
+int dataset_extract(const struct dataset_args *a, const struct dataset_input *in,
+		    struct pairs_result *r, struct errbuf *err)
+{
+	struct pairs_options o = a->pairs;
+
+	o.start = in->start;
+	return pairs_extract(in->doc, in->len, in->spans, in->nspans, &o, r, err);
+}
+
+void dataset_caret(struct strbuf *out, const char *s, size_t len, int keep_newlines)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (keep_newlines && (c == '\n' || c == '\t'))
+			strbuf_addch(out, c);
+		else if (c < 0x20) {
+			strbuf_addch(out, '^');
+			strbuf_addch(out, c + '@');
+		} else if (c == 0x7f)
+			strbuf_addstr(out, "^?");
+		else
+			strbuf_addch(out, c);
+	}
+}
