@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "weft/cli.h"
 #include "weft/errbuf.h"
+#include "weft/journal.h"
 #include "weft/session.h"
 #include "weft/tree.h"
 #include "weft/xalloc.h"
@@ -13,7 +15,8 @@ static void check_usage(FILE *out)
 {
 	fputs("usage: weft check FILE\n"
 	      "\n"
-	      "Validates the session FILE (Bonsai JSON with weft's keys) and prints a\n"
+	      "Validates the session FILE (Bonsai JSON with weft's keys), with its\n"
+	      "journal FILE.journal replayed on it when there is one, and prints a\n"
 	      "summary: nodes, depth, branching, chosen path, leaves, bookmarks, steps\n"
 	      "with decision records and human overrides.  Exit status: 0 valid,\n"
 	      "1 invalid (one line naming the file, the node and the problem), 2 usage.\n",
@@ -70,11 +73,23 @@ static int count_node(const struct tree *t, uint32_t i, void *ctx)
 	return 0;
 }
 
+static int journal_exists(const char *session)
+{
+	struct strbuf p = STRBUF_INIT;
+	int r;
+
+	journal_path(session, &p);
+	r = access(p.data, F_OK) == 0;
+	strbuf_release(&p);
+	return r;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct errbuf err;
 	struct summary s;
 	struct tree *t;
+	int replayed;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		check_usage(stdout);
@@ -88,6 +103,14 @@ int cmd_check(int argc, char **argv)
 		fputs("weft check: ", stderr);
 		put_sanitized(stderr, err.msg);
 		fputc('\n', stderr);
+		return 1;
+	}
+	replayed = journal_replay(argv[1], t, &err);
+	if (replayed < 0) {
+		fputs("weft check: ", stderr);
+		put_sanitized(stderr, err.msg);
+		fputc('\n', stderr);
+		tree_free(t);
 		return 1;
 	}
 	memset(&s, 0, sizeof(s));
@@ -110,6 +133,14 @@ int cmd_check(int argc, char **argv)
 	printf("  bookmarks:   %zu\n", s.bookmarks);
 	printf("  steps:       %zu with decision records, %zu human overrides\n", s.steps,
 	       s.overrides);
+	if (journal_exists(argv[1])) {
+		fputs(replayed ? "  journal:     replayed; its torn last line was ignored: "
+			       : "  journal:     replayed (changes not yet folded into the file)",
+		      stdout);
+		if (replayed)
+			put_sanitized(stdout, err.msg);
+		fputc('\n', stdout);
+	}
 	free(s.depth);
 	tree_free(t);
 	return 0;
