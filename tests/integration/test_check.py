@@ -74,6 +74,23 @@ class CheckTest(unittest.TestCase):
         self.assertIn("steps:       %d with decision records, %d human overrides"
                       % (want["steps"], want["overrides"]), out)
 
+    def test_journal_is_replayed(self):
+        with open(DEMO, encoding="utf-8") as f:
+            doc = json.load(f)
+        path = self.write("s.json", json.dumps(doc))
+        leaf = [n for n in doc["nodes"] if not n["childrenIds"]][0]
+        with open(path + ".journal", "w", encoding="utf-8") as f:
+            f.write(json.dumps({"op": "prune", "id": leaf["id"]}) + "\n")
+        code, out, err = run(path)
+        self.assertEqual(code, 0, err)
+        self.assertIn("nodes:       %d\n" % (len(doc["nodes"]) - 1), out)
+        self.assertIn("journal:     replayed", out)
+        with open(path + ".journal", "a", encoding="utf-8") as f:
+            f.write(json.dumps({"op": "prune", "id": "no-such-node"}) + "\n")
+        code, out, err = run(path)
+        self.assertEqual(code, 1)
+        self.assertIn(".journal:2:", err)
+
     def test_demo_session_is_what_the_issue_asks(self):
         with open(DEMO, encoding="utf-8") as f:
             doc = json.load(f)
