@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
     {"extract", cmd_extract, "print the question/answer pairs of a session or text"},
     {"export", cmd_export, "write the pairs as an evaluation dataset"},
+    {"new", cmd_new, "start a session from a task"},
+    {"generate", cmd_generate, "run the AI-steered loop headless"},
     {"ping", cmd_ping, "send a tiny request to each configured model"},
     {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
