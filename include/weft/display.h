@@ -37,9 +37,10 @@
 #include "weft/strbuf.h"
 
 enum display_flag {
-	DISPLAY_KEEP_NEWLINE = 1u << 0, /* keep "\n" as is (multi-line views) */
-	DISPLAY_KEEP_TAB = 1u << 1,	/* keep "\t" as is */
-	DISPLAY_TAB_AS_SPACE = 1u << 2, /* "\t" becomes one space */
+	DISPLAY_KEEP_NEWLINE = 1u << 0,	    /* keep "\n" as is (multi-line views) */
+	DISPLAY_KEEP_TAB = 1u << 1,	    /* keep "\t" as is */
+	DISPLAY_TAB_AS_SPACE = 1u << 2,	    /* "\t" becomes one space */
+	DISPLAY_NEWLINE_AS_SPACE = 1u << 3, /* "\n" becomes one space (one-line views) */
 };
 
 /* Appends the sanitized form of len bytes of s to out, with "\n" and "\t" in

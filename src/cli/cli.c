@@ -16,6 +16,7 @@ struct command {
 /* The one table of commands: dispatch and `weft --help` both read it. */
 static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
+    {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
 };
 
 static void usage(FILE *out)
@@ -62,6 +63,6 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "weft: unknown option '%s' (see weft --help)\n", argv[1]);
 		return 2;
 	}
-	fprintf(stderr, "weft: unknown command '%s' (see weft --help)\n", argv[1]);
-	return 2;
+	/* Not a command, not an option: a FILE to open in the loom. */
+	return cmd_tui(argc, argv);
 }

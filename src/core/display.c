@@ -109,7 +109,8 @@ void display_sanitize_flags(const char *s, size_t len, unsigned flags, struct st
 			if ((b == '\n' && (flags & DISPLAY_KEEP_NEWLINE)) ||
 			    (b == '\t' && (flags & DISPLAY_KEEP_TAB))) {
 				strbuf_addch(out, b);
-			} else if (b == '\t' && (flags & DISPLAY_TAB_AS_SPACE)) {
+			} else if ((b == '\t' && (flags & DISPLAY_TAB_AS_SPACE)) ||
+				   (b == '\n' && (flags & DISPLAY_NEWLINE_AS_SPACE))) {
 				strbuf_addch(out, ' ');
 			} else {
 				two[0] = '^';

@@ -76,6 +76,7 @@ static void test_c0_controls_caret(void **state)
 	check_flags("a\nb\tc", 5, DISPLAY_KEEP_NEWLINE, "a\nb^Ic");
 	check_flags("a\nb\tc", 5, DISPLAY_KEEP_NEWLINE | DISPLAY_KEEP_TAB, "a\nb\tc");
 	check_flags("a\tb", 3, DISPLAY_TAB_AS_SPACE, "a b");
+	check_flags("a\nb\r", 4, DISPLAY_NEWLINE_AS_SPACE | DISPLAY_TAB_AS_SPACE, "a b^M");
 	/* CR is never kept, even in multi-line views */
 	check_flags("a\r\nb", 4, DISPLAY_KEEP_NEWLINE, "a^M\nb");
 }
