@@ -770,9 +770,12 @@ static void draw_status(struct tui *u, int y, int width)
 	struct strbuf right = STRBUF_INIT;
 	int right_w, info_w;
 
+	/* The bottom-right cell is left alone: writing it scrolls some
+	 * terminals. */
+	width--;
 	update_stats(u);
 	/* The message (or the search being typed) has the right part; the
-	 * facts get what is left, at least half the line. */
+	 * facts get what is left, at least a quarter of the line. */
 	if (u->mode == MODE_SEARCH) {
 		strbuf_addch(&right, '/');
 		display_sanitize(u->input.data, u->input.len, &right);
@@ -781,12 +784,12 @@ static void draw_status(struct tui *u, int y, int width)
 	}
 	right_w = (int)display_width(right.data, right.len);
 	snprintf(buf, sizeof(buf),
-		 " gen: none  judge: none | in flight 0 | autopilot off | step %ld/%zu | Yes %ld "
-		 "No %ld | %s ",
+		 " gen - judge - | 0 in flight | autopilot off | step %ld/%zu | Yes %ld No %ld | "
+		 "%s | ",
 		 pos, t->path_len ? t->path_len - 1 : 0, u->yes, u->no, u->theme.name);
 	info_w = (int)strlen(buf);
 	if (info_w + right_w > width)
-		info_w = width - right_w < width / 2 ? width / 2 : width - right_w;
+		info_w = width - right_w < width / 4 ? width / 4 : width - right_w;
 	wmove(stdscr, y, 0);
 	wattrset(stdscr, role_attr(u, THEME_STATUS));
 	put_ascii(stdscr, buf, info_w);
