@@ -7,6 +7,7 @@
 #include "weft/display.h"
 #include "weft/errbuf.h"
 #include "weft/session.h"
+#include "weft/strbuf.h"
 #include "weft/tree.h"
 #include "weft/tui.h"
 #include "weft/xalloc.h"
@@ -33,6 +34,7 @@ static void usage(FILE *out)
 	      "                   s saves it to FILE when given\n"
 	      "  --hostile        put terminal escape sequences and bidi controls in the\n"
 	      "                   synthetic tree's texts\n"
+	      "  --keys           print the keys (the table the ? screen shows)\n"
 	      "  -h, --help       show this help\n",
 	      out);
 }
@@ -132,6 +134,13 @@ int cmd_tui(int argc, char **argv)
 				      stderr);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--keys")) {
+			struct strbuf keys = STRBUF_INIT;
+
+			tui_keymap_help(&keys);
+			fputs(keys.data, stdout);
+			strbuf_release(&keys);
+			return 0;
 		} else if (!strcmp(argv[i], "--hostile")) {
 			hostile = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {

@@ -455,6 +455,7 @@ static void draw_outline(struct tui *u, int y0, int x0, int h, int width)
 			waddch(stdscr, l->kind == OLINE_PATH ? '>' : (kids ? '+' : '-'));
 			draw_marks(u, stdscr, nd);
 			wattrset(stdscr, role_attr(u, role));
+			waddch(stdscr, ' ');
 			if (nd->flags & TREE_HAS_SCORE)
 				snprintf(buf, sizeof(buf), "%4.2f ", nd->score);
 			else

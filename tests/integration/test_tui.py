@@ -227,6 +227,31 @@ class TestLoomSynthetic(unittest.TestCase):
         p.wait_for(r"theme mono")
         self.quit(p)
 
+    def test_edit_makes_a_sibling(self):
+        tmp = tempfile.mkdtemp(prefix="weft-editor-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        editor = os.path.join(tmp, "editor.sh")
+        with open(editor, "w") as f:
+            f.write("#!/bin/sh\nprintf ' EDITED-BY-TEST' >> \"$1\"\n")
+        os.chmod(editor, 0o755)
+        p = self.open(env={"EDITOR": editor, "VISUAL": ""})
+        p.keys("l", "j")
+        p.wait_for(r"step 1/1 ")
+        p.keys("e")
+        s = p.wait_for(r"edited: a new sibling")
+        self.assertIn("EDITED-BY-TEST", s)
+        self.assertIn("Is 1 a step 0 candidate 2?", s)  # the original stays
+        self.assertRegex(s, r">\s?E\s+-\s+\S")  # marked edited, no score
+        p.keys("h")
+        p.wait_for(r"step 0/")
+        self.assertEqual(p.screen().count("EDITED-BY-TEST"), 1)
+        p.keys("u")
+        p.wait_for(r"undone")
+        self.assertRegex(p.status(), r"step 1/1 ")  # back on the original
+        p.keys("h")
+        self.assertNotIn("EDITED-BY-TEST", p.wait_for(r"step 0/1 "))
+        self.quit(p, changed=True)
+
     def test_no_color_uses_mono(self):
         p = self.open(env={"NO_COLOR": "1"})
         self.assertIn("| mono", p.status())
