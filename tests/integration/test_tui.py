@@ -4,6 +4,7 @@ the screen read with capture-pane.  Skips when tmux is missing.
 Run: python3 -m unittest tests.integration.test_tui  (WEFT_BIN picks the
 binary; default build/asan/weft)."""
 
+import itertools
 import json
 import os
 import re
@@ -20,11 +21,14 @@ TMUX = shutil.which("tmux")
 TIMEOUT = 20.0
 
 
+PANES = itertools.count()
+
+
 class Pane:
     """One tmux server (own socket) with one pane running a command."""
 
     def __init__(self, testcase, argv, width=100, height=30, env=None):
-        self.sock = "weft-test-%d-%d" % (os.getpid(), id(self))
+        self.sock = "weft-test-%d-%d" % (os.getpid(), next(PANES))
         self.tmp = tempfile.mkdtemp(prefix="weft-tui-")
         self.err = os.path.join(self.tmp, "stderr.txt")
         envs = {"LC_ALL": "C.UTF-8", "TERM": "tmux-256color"}
@@ -150,6 +154,12 @@ class TestLoomSynthetic(unittest.TestCase):
 
     def test_override_accept_bookmark_undo(self):
         p = self.open()
+        p.keys("Enter")  # the judge's pick is highlighted: an AI decision
+        p.wait_for(r"accepted \(judge's pick\)")
+        self.assertRegex(p.status(), r"step 1/")
+        p.keys("u")
+        p.wait_for(r"undone")
+        self.assertRegex(p.status(), r"step 0/")
         p.keys("3")
         p.wait_for(r"picked candidate 3 \(human\)")
         self.assertRegex(p.screen(), r">\s?H\s+0\.20")
@@ -251,6 +261,18 @@ class TestLoomSynthetic(unittest.TestCase):
         p.keys("h")
         self.assertNotIn("EDITED-BY-TEST", p.wait_for(r"step 0/1 "))
         self.quit(p, changed=True)
+
+    def test_signal_restores_terminal(self):
+        p = self.open()
+        shell = p.tmux("display-message", "-p", "#{pane_pid}").stdout.strip()
+        pid = subprocess.run(["pgrep", "-P", shell, "-f", "weft"], stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout.split()
+        self.assertTrue(pid, "weft's pid not found")
+        os.kill(int(pid[0]), 15)
+        p.wait_for(r"weft-exit=1")
+        self.assertIn("weft: stopped by signal 15", p.stderr())
+        # the shell prints on a normal screen: the loom's screen is gone
+        self.assertNotIn("? help", p.screen())
 
     def test_no_color_uses_mono(self):
         p = self.open(env={"NO_COLOR": "1"})
