@@ -32,8 +32,8 @@ static void usage(FILE *out)
 	      "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
 	      "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
 	      "                   s saves it to FILE when given\n"
-	      "  --hostile        put terminal escape sequences and bidi controls in the\n"
-	      "                   synthetic tree's texts\n"
+	      "  --hostile        put terminal escape sequences, bidi controls, invalid\n"
+	      "                   UTF-8 and a 10 MB line in the synthetic tree's texts\n"
 	      "  --keys           print the keys (the table the ? screen shows)\n"
 	      "  -h, --help       show this help\n",
 	      out);
@@ -93,6 +93,18 @@ static struct tree *synthetic_tree(unsigned long n, int hostile)
 				s->judge_pick = node;
 				next = node;
 			}
+		}
+		if (hostile && step == 1) {
+			/* one 10 MB single line of escapes and text */
+			size_t big = (size_t)10 << 20, b;
+			char *line = xmalloc(big);
+
+			for (b = 0; b < big; b++)
+				line[b] = (b % 16 == 15) ? '\x1b' : (char)('a' + b % 26);
+			memcpy(line, " HUGE-LINE-START", 16);
+			tree_add(t, parent, NULL, line, big);
+			free(line);
+			made++;
 		}
 		if (next == TREE_NONE)
 			break;

@@ -328,6 +328,16 @@ class TestHostileText(unittest.TestCase):
         lines = [l for l in plain.split("\n") if l]
         self.assertTrue(lines[0].startswith(" weft"))
         self.assertIn("autopilot off", lines[-1])
+        # a 10 MB single line: shown cut to the screen, escapes in caret form
+        p.keys("h", "l", "Tab", "Tab", "Tab", "Tab", "Tab", "l")
+        s = p.wait_for(r"step 2/2 ")
+        self.assertIn("moved HUGE-LINE-START", s)  # shown after its parent
+        self.assertIn("^[", s)
+        self.assertNotIn("\x1b", p.screen(escapes=True).replace("\x1b[", ""))
+        p.keys("/")
+        p.type("zzz-not-there")
+        p.keys("Enter")
+        p.wait_for(r"not found")
         p.keys("q")
         p.wait_for(r"weft-exit=0")
 
