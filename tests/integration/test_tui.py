@@ -353,6 +353,56 @@ def session_reader_present():
 DEMO = os.path.join(ROOT, "sessions", "demo.json")
 
 
+HOSTILE_TEXTS = [
+    "Task: \x1b[31mRED\x1b[0m\x1b[2J\x1b[H\x1b[10;20Hmoved\n",
+    " \x1b]52;c;cm0gLXJmIH4=\x07clip \x1b]0;PWNED-TITLE\x07title",
+    " over\rEVIL\b\b\b\bwrite abc\u202efed\u2066x\u200bz \u009b31mc1",
+]
+
+
+def hostile_session(path):
+    """A Bonsai-shaped session whose texts attack the terminal."""
+    ids = ["r", "a", "b"]
+    nodes = []
+    for i, nid in enumerate(ids):
+        nodes.append({"id": nid, "text": HOSTILE_TEXTS[i],
+                      "parentIds": [] if nid == "r" else ["r"],
+                      "childrenIds": ["a", "b"] if nid == "r" else [],
+                      "lastVisited": "1700000000", "group": "path" if nid != "b" else ""})
+    doc = {"name": "hostile", "nodes": nodes,
+           "edges": [{"from": "r", "to": c, "relation": "parentId"} for c in ("a", "b")],
+           "pathNodes": ["r", "a"], "focusedId": "r"}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(session_reader_present(), "this build cannot read session files yet")
+class TestHostileSessionFile(unittest.TestCase):
+    def test_file_texts_shown_safely_and_kept(self):
+        tmp = tempfile.mkdtemp(prefix="weft-hostile-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "hostile.json")
+        hostile_session(path)
+        p = Pane(self, [path])
+        s = p.wait_for(r"\? help")
+        raw = p.screen(escapes=True)
+        for shown in ("^[[31mRED^[[0m", "^[]52;c;", "^[]0;PWNED-TITLE^G"):
+            self.assertIn(shown, s)
+        for m in re.finditer(r"\x1b(.)", raw):
+            self.assertEqual(m.group(1), "[")
+        self.assertIsNone(re.search(r"\x1b\[[0-9;]*[^0-9;m]", raw))
+        self.assertNotIn("PWNED", p.tmux("display-message", "-p", "#{pane_title}").stdout)
+        p.keys("b", "s")
+        p.wait_for(r"saved ")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        texts = sorted(n["text"] for n in doc["nodes"])
+        self.assertEqual(texts, sorted(HOSTILE_TEXTS))  # stored unchanged
+
+
 @unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
 @unittest.skipUnless(os.path.exists(DEMO), "sessions/demo.json is not there yet")
 @unittest.skipUnless(session_reader_present(), "this build cannot read session files yet")
