@@ -28,6 +28,15 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+# `make V=1` shows the full compiler commands.
+ifeq ($(V),1)
+Q =
+say = @true
+else
+Q = @
+say = @printf '  %-6s %s\n'
+endif
+
 CFLAGS_release = -O2 -g
 CFLAGS_asan    = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
@@ -62,20 +71,24 @@ help:
 define BUILD_template
 build/$(1)/obj/%.o: src/%.c $(HEADERS) | build/$(1)/.dir
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(STD) $(WARN) $$(CFLAGS_$(1)) $$(CFLAGS) -DWEFT_VERSION='"$(VERSION)"' \
+	$(say) "CC" "$$< ($(1))"
+	$(Q)$$(CC) $(STD) $(WARN) $$(CFLAGS_$(1)) $$(CFLAGS) -DWEFT_VERSION='"$(VERSION)"' \
+	    -DWEFT_DATADIR='"$(PREFIX)/share/weft"' \
 	    -Iinclude $(PKG_CFLAGS) -c $$< -o $$@
 
 build/$(1)/libweft.a: $(call obj_of,$(1))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	$(Q)ar rcs $$@ $$^
 
 build/$(1)/weft: src/cli/main.c build/$(1)/libweft.a
-	$$(CC) $(STD) $(WARN) $$(CFLAGS_$(1)) $$(CFLAGS) -Iinclude $(PKG_CFLAGS) \
+	$(say) "LINK" "$$@"
+	$(Q)$$(CC) $(STD) $(WARN) $$(CFLAGS_$(1)) $$(CFLAGS) -Iinclude $(PKG_CFLAGS) \
 	    $$< build/$(1)/libweft.a $$(LDFLAGS_$(1)) $$(LDFLAGS) $(PKG_LIBS) -lm -o $$@
 
 build/$(1)/tests/%: tests/unit/%.c tests/unit/testutil.h build/$(1)/libweft.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(STD) $(WARN) -Wno-missing-prototypes $$(CFLAGS_$(1)) $$(CFLAGS) \
+	$(say) "LINK" "$$@"
+	$(Q)$$(CC) $(STD) $(WARN) -Wno-missing-prototypes $$(CFLAGS_$(1)) $$(CFLAGS) \
 	    -Iinclude -Itests/unit $(PKG_CFLAGS) $$< build/$(1)/libweft.a \
 	    $$(LDFLAGS_$(1)) $$(LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS) -lm -o $$@
 

@@ -1,0 +1,73 @@
+#ifndef WEFT_TASK_H
+#define WEFT_TASK_H
+/*
+ * Tasks: a folder prompts/NAME/ with
+ *   task.conf     settings, `key = value` lines, `#` comments (README "Tasks")
+ *   generate.txt  the generation prompt: the document a session starts from
+ *   judge.txt     the judge prompt, with {document} and {options} places
+ *   system.txt    the system prompt for chat models
+ *   eval.txt      the scorers' prompt, with a {question} place
+ * Loading reads and checks all of it; a missing file or bad setting is an
+ * error naming the file (and line, for settings).
+ */
+#include <stddef.h>
+
+#include "weft/errbuf.h"
+#include "weft/strbuf.h"
+
+enum rank_mode {
+	RANK_LOGPROBS = 0, /* option-number probabilities from top logprobs */
+	RANK_SCORES,	   /* the judge gives a score per option */
+	RANK_CHOICE,	   /* the judge names one option */
+};
+
+#define TASK_MAX_LABELS 16
+#define TASK_MAX_N	64
+
+struct task {
+	char *name;	   /* owned; the folder's name */
+	char *dir;	   /* owned; the folder */
+	char *description; /* owned; may be "" */
+	char *generate;	   /* owned; file contents */
+	char *judge;
+	char *system;
+	char *eval;
+	char *labels[TASK_MAX_LABELS]; /* owned */
+	size_t label_count;
+	char *pattern;	/* owned; PCRE2 pattern with two groups: question, answer */
+	char *preamble; /* owned; pairs are read after its last occurrence */
+	unsigned n;	/* candidates per step, 1..TASK_MAX_N */
+	double temperature;
+	unsigned max_tokens;
+	double judge_temperature;
+	unsigned rounds;
+	enum rank_mode rank;
+};
+
+/* Zeroes t; task_release is then safe whether or not a load happened. */
+void task_init(struct task *t);
+void task_release(struct task *t);
+
+/* Loads the task in folder dir.  Returns 0, or -1 with err naming the file. */
+int task_load(struct task *t, const char *dir, struct errbuf *err);
+
+/*
+ * Finds the folder of task name: $WEFT_PROMPTS/NAME, ./prompts/NAME, then
+ * the installed share folder.  A name containing '/' is taken as a folder.
+ * Appends the folder to out and returns 0, or -1 with err listing where it
+ * looked.
+ */
+int task_find(const char *name, struct strbuf *out, struct errbuf *err);
+
+/* "logprobs", "scores" or "choice" to the mode; returns -1 when unknown. */
+int rank_mode_parse(const char *s, enum rank_mode *mode);
+const char *rank_mode_name(enum rank_mode mode);
+
+/*
+ * Renders tmpl, replacing each {key} whose key is in keys[] by the value at
+ * the same place; other braces are kept as they are.  Appends to out.
+ */
+void template_render(const char *tmpl, const char *const *keys, const char *const *values,
+		     size_t count, struct strbuf *out);
+
+#endif
