@@ -784,10 +784,27 @@ static void draw_status(struct tui *u, int y, int width)
 		strbuf_addstr(&right, u->msg);
 	}
 	right_w = (int)display_width(right.data, right.len);
-	snprintf(buf, sizeof(buf),
-		 " gen - judge - | 0 in flight | autopilot off | step %ld/%zu | Yes %ld No %ld | "
-		 "%s | ",
-		 pos, t->path_len ? t->path_len - 1 : 0, u->yes, u->no, u->theme.name);
+	{
+		/* The generator shown is the model that wrote the highlighted
+		 * candidate (or the focus); the judge's is not recorded per node
+		 * yet.  Model names come from files: sanitized. */
+		const char *model = NULL;
+		struct strbuf safe = STRBUF_INIT;
+
+		if (u->cand != TREE_NONE)
+			model = tree_node(t, u->cand)->model;
+		if (!model)
+			model = tree_node(t, t->focus)->model;
+		if (model)
+			display_sanitize(model, strlen(model) < 40 ? strlen(model) : 40, &safe);
+		snprintf(
+		    buf, sizeof(buf),
+		    " gen %s judge - | 0 in flight | autopilot off | step %ld/%zu | Yes %ld No "
+		    "%ld | %s | ",
+		    model ? safe.data : "-", pos, t->path_len ? t->path_len - 1 : 0, u->yes, u->no,
+		    u->theme.name);
+		strbuf_release(&safe);
+	}
 	info_w = (int)strlen(buf);
 	if (info_w + right_w > width)
 		info_w = width - right_w < width / 4 ? width / 4 : width - right_w;
