@@ -731,13 +731,15 @@ static void draw_candidates(struct tui *u, int y0, int x0, int h, int width)
 /* ---- status line ------------------------------------------------------------ */
 
 /* Counts "Answer: Yes" / "Answer: No" lines on the chosen path, again only
- * when the path or the tree changed. */
+ * when the path or the tree changed.  Streams over the path's texts (lines
+ * may span nodes) without building the document. */
 static void update_stats(struct tui *u)
 {
 	const struct tree *t = u->t;
-	struct strbuf doc = STRBUF_INIT;
 	uint32_t tip = tree_path_tip(t);
-	const char *p, *end;
+	char head[12]; /* the first bytes of the current line */
+	size_t head_len = 0, p, i;
+	int decided = 0;
 
 	if (u->stats_tip == tip && u->stats_len == t->path_len && u->stats_changes == u->changes)
 		return;
@@ -745,22 +747,33 @@ static void update_stats(struct tui *u)
 	u->stats_len = t->path_len;
 	u->stats_changes = u->changes;
 	u->yes = u->no = 0;
-	if (tip == TREE_NONE)
-		return;
-	tree_document(t, tip, &doc);
-	p = doc.data;
-	end = doc.data + doc.len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+	for (p = 0; p < t->path_len; p++) {
+		const struct tree_node *nd = tree_node(t, t->path[p]);
 
-		if (n >= 11 && !memcmp(p, "Answer: Yes", 11))
-			u->yes++;
-		else if (n >= 10 && !memcmp(p, "Answer: No", 10))
-			u->no++;
-		p += n + 1;
+		for (i = 0; i < nd->text_len; i++) {
+			char c = nd->text[i];
+
+			if (c == '\n') {
+				if (!decided && head_len >= 10 && !memcmp(head, "Answer: No", 10))
+					u->no++;
+				head_len = 0;
+				decided = 0;
+				continue;
+			}
+			if (decided)
+				continue;
+			head[head_len++] = c;
+			if (head_len == 11) {
+				decided = 1;
+				if (!memcmp(head, "Answer: Yes", 11))
+					u->yes++;
+				else if (!memcmp(head, "Answer: No", 10))
+					u->no++;
+			}
+		}
 	}
-	strbuf_release(&doc);
+	if (!decided && head_len >= 10 && !memcmp(head, "Answer: No", 10))
+		u->no++;
 }
 
 static void draw_status(struct tui *u, int y, int width)
@@ -857,6 +870,7 @@ static unsigned act_help(struct tui *u, int arg);
 static unsigned act_quit(struct tui *u, int arg);
 static unsigned act_missing(struct tui *u, int arg);
 static unsigned act_redraw(struct tui *u, int arg);
+static unsigned act_ctrl_c(struct tui *u, int arg);
 
 #define CTRL(c) ((c)&0x1f)
 
@@ -909,6 +923,7 @@ static const struct binding keymap[] = {
     {{CTRL('l'), 0}, "C-l", "redraw the screen", act_redraw, 0},
     {{'?', 0}, "?", "this help", act_help, 0},
     {{'q', 0}, "q", "quit (saving)", act_quit, 0},
+    {{CTRL('c'), 0}, NULL, NULL, act_ctrl_c, 0},
 };
 
 void tui_keymap_help(struct strbuf *out)
@@ -1080,15 +1095,21 @@ static int run_editor(const char *path)
 
 	def_prog_mode();
 	restore_terminal();
+	/* Ctrl-C in the editor is the editor's. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
 	pid = fork();
 	if (pid == 0) {
 		install_signals(0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", "$WEFT_EDITOR_CMD \"$1\"", "sh", path, (char *)NULL);
 		_exit(127);
 	}
 	if (pid > 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	install_signals(1);
 	reset_prog_mode();
 	curses_active = 1;
 	refresh();
@@ -1419,6 +1440,13 @@ static unsigned act_missing(struct tui *u, int what)
 	return REDRAW_STATUS;
 }
 
+static unsigned act_ctrl_c(struct tui *u, int arg)
+{
+	(void)arg;
+	set_msg(u, 0, "q quits (saving)");
+	return REDRAW_STATUS;
+}
+
 static unsigned act_redraw(struct tui *u, int arg)
 {
 	(void)u;
@@ -1624,7 +1652,7 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	stop_signal = 0;
 	xalloc_set_fatal_hook(restore_terminal);
 	install_signals(1);
-	cbreak();
+	raw(); /* Ctrl-C and Ctrl-Z are keys: an accident must not lose work */
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);

@@ -132,6 +132,10 @@ class TestLoomSynthetic(unittest.TestCase):
         self.assertIn("weft  synthetic", lines[0])
         self.assertIn("candidates of step 1", s)
         self.assertRegex(p.status(), r"step 0/\d+")
+        # the synthetic path alternates Yes and No answers, 60 steps
+        self.assertIn("Yes 30 No 30", p.status())
+        p.keys("C-c")  # not a way to lose work
+        p.wait_for(r"q quits \(saving\)")
         # five candidates with score bars, the judge's pick marked J
         self.assertRegex(s, r"1 J\s+###\.+ 0\.33")
         self.assertRegex(s, r"5\s+#\.+ 0\.07")
