@@ -278,6 +278,15 @@ class TestLoomSynthetic(unittest.TestCase):
         # the shell prints on a normal screen: the loom's screen is gone
         self.assertNotIn("? help", p.screen())
 
+    def test_bad_theme_file_named_in_status(self):
+        tmp = tempfile.mkdtemp(prefix="weft-themes-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        with open(os.path.join(tmp, "default"), "w") as f:
+            f.write("normal default default\nfocsu black yellow\n")
+        p = self.open(env={"WEFT_THEMES": tmp})
+        self.assertIn("default:2: unknown role 'focsu'", p.status())
+        self.quit(p)
+
     def test_no_color_uses_mono(self):
         p = self.open(env={"NO_COLOR": "1"})
         self.assertIn("| mono", p.status())
