@@ -73,7 +73,23 @@ struct tui {
 	size_t stats_len;	/* path length it was counted for */
 	unsigned stats_changes; /* changes counter it was counted for */
 	int help_scroll;
+	long fpos; /* cached position of the focus on the path (see focus_pos) */
 };
+
+/*
+ * The focus's position on the path.  tree_path_index walks to the root
+ * (O(depth)); the cache is checked in O(1), so a frame costs the same on a
+ * 1,000,000-deep chain as on a short one.  -1 when the focus is off the path.
+ */
+static long focus_pos(struct tui *u)
+{
+	const struct tree *t = u->t;
+
+	if (u->fpos >= 0 && (size_t)u->fpos < t->path_len && t->path[u->fpos] == t->focus)
+		return u->fpos;
+	u->fpos = tree_path_index(t, t->focus);
+	return u->fpos;
+}
 
 /* ---- terminal life cycle ------------------------------------------------ */
 
@@ -402,7 +418,7 @@ static void draw_outline(struct tui *u, int y0, int x0, int h, int width)
 	const struct tree *t = u->t;
 	struct oline *lines;
 	size_t cap = (size_t)h + OUTLINE_ALT_MAX + 2, n = 0, i, start, above = 0;
-	long fpos = tree_path_index(t, t->focus);
+	long fpos = focus_pos(u);
 	size_t focus_line = 0, top;
 	int row;
 
@@ -568,7 +584,7 @@ static void draw_text(struct tui *u, int y0, int x0, int h, int width)
 {
 	const struct tree *t = u->t;
 	struct layout lo;
-	long fpos = tree_path_index(t, t->focus);
+	long fpos = focus_pos(u);
 	size_t budget, acc = 0, s, e, p;
 	int row = 0, col = 0, top;
 	size_t i;
@@ -640,16 +656,21 @@ static void draw_text(struct tui *u, int y0, int x0, int h, int width)
 
 /* The candidate to highlight by default: the path's next node, else the
  * judge's pick, else the first child. */
-static uint32_t default_candidate(const struct tree *t, uint32_t f)
+static uint32_t default_candidate(struct tui *u)
 {
-	long pos = tree_path_index(t, f);
+	const struct tree *t = u->t;
+	uint32_t f = t->focus;
+	long pos = focus_pos(u);
 	const struct tree_node *nd = tree_node(t, f);
+	uint32_t judge = nd->step ? nd->step->judge_pick : TREE_NONE;
 
 	if (pos >= 0 && (size_t)pos + 1 < t->path_len)
 		return t->path[pos + 1];
-	if (nd->step && nd->step->judge_pick != TREE_NONE &&
-	    !tree_is_pruned(t, nd->step->judge_pick))
-		return nd->step->judge_pick;
+	/* The focus is never inside a pruned subtree, so a child of it is
+	 * visible unless it is itself marked pruned. */
+	if (judge != TREE_NONE && tree_node(t, judge)->parent == f &&
+	    !(tree_node(t, judge)->flags & TREE_PRUNED))
+		return judge;
 	return first_visible_child(t, f);
 }
 
@@ -658,10 +679,10 @@ static void sync_candidate(struct tui *u)
 	const struct tree *t = u->t;
 
 	if (u->cand_owner != t->focus || u->cand == TREE_NONE ||
-	    (u->cand != TREE_NONE &&
-	     (tree_node(t, u->cand)->parent != t->focus || tree_is_pruned(t, u->cand)))) {
+	    tree_node(t, u->cand)->parent != t->focus ||
+	    (tree_node(t, u->cand)->flags & TREE_PRUNED)) {
 		u->cand_owner = t->focus;
-		u->cand = default_candidate(t, t->focus);
+		u->cand = default_candidate(u);
 	}
 }
 
@@ -780,7 +801,7 @@ static void draw_status(struct tui *u, int y, int width)
 {
 	const struct tree *t = u->t;
 	char buf[256];
-	long pos = tree_path_index(t, t->focus);
+	long pos = focus_pos(u);
 	struct strbuf right = STRBUF_INIT;
 	int right_w, info_w;
 
@@ -1537,7 +1558,7 @@ static void draw(struct tui *u)
 	}
 	draw_text(u, 1, right_x, text_h, right_w);
 	if (cand_h) {
-		long pos = tree_path_index(u->t, u->t->focus);
+		long pos = focus_pos(u);
 
 		wmove(stdscr, 1 + text_h, right_x);
 		wattrset(stdscr, role_attr(u, THEME_BORDER));
@@ -1628,6 +1649,7 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	u.path = path;
 	u.opts = opts;
 	u.cand = u.cand_owner = TREE_NONE;
+	u.fpos = -1;
 	u.stats_tip = TREE_NONE;
 	u.stats_changes = (unsigned)-1;
 	u.no_color = nc && *nc;
