@@ -16,6 +16,9 @@ struct command {
 /* The one table of commands: dispatch and `weft --help` both read it. */
 static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
+    {"ping", cmd_ping, "send a tiny request to each configured model"},
+    {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
+    {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
 };
 
