@@ -22,6 +22,12 @@ struct tui_options {
 	/* Writes the session (s and q); NULL: saving is unavailable and the
 	 * status line says so.  Borrowed. */
 	int (*save)(const struct tree *t, const char *path, struct errbuf *err);
+	/* Models configured for the status line (borrowed); NULL: none. */
+	const char *generator_model;
+	const char *judge_model;
+	/* A first message for the status line (e.g. a configuration error);
+	 * borrowed, may be NULL; sanitized when shown. */
+	const char *notice;
 };
 
 /*

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "weft/cli.h"
+#include "weft/config.h"
 #include "weft/display.h"
 #include "weft/errbuf.h"
 #include "weft/session.h"
@@ -123,7 +124,9 @@ static struct tree *synthetic_tree(unsigned long n, int hostile)
 int cmd_tui(int argc, char **argv)
 {
 	struct tui_options opts;
-	struct errbuf err;
+	struct errbuf err, cfg_err;
+	struct config cfg;
+	char notice[ERRBUF_SIZE + 32];
 	struct tree *t = NULL;
 	const char *file = NULL;
 	unsigned long synthetic = 0;
@@ -188,7 +191,23 @@ int cmd_tui(int argc, char **argv)
 	}
 	if (session_save)
 		opts.save = session_save;
+	/* Models for the status line; a bad configuration is shown there, not
+	 * fatal: everything but generation works without one. */
+	config_init(&cfg);
+	if (config_load(&cfg, NULL, &cfg_err) < 0) {
+		snprintf(notice, sizeof(notice), "configuration: %s", cfg_err.msg);
+		opts.notice = notice;
+	} else {
+		struct config_role *gen = config_role(&cfg, "generator");
+		struct config_role *judge = config_role(&cfg, "judge");
+
+		if (gen && config_role_configured(gen))
+			opts.generator_model = gen->model;
+		if (judge && config_role_configured(judge))
+			opts.judge_model = judge->model;
+	}
 	ret = tui_run(t, file, &opts, &err);
+	config_release(&cfg);
 	tree_free(t);
 	if (ret < 0) {
 		char *safe = display_sanitize_dup(err.msg);

@@ -819,25 +819,30 @@ static void draw_status(struct tui *u, int y, int width)
 	}
 	right_w = (int)display_width(right.data, right.len);
 	{
-		/* The generator shown is the model that wrote the highlighted
-		 * candidate (or the focus); the judge's is not recorded per node
-		 * yet.  Model names come from files: sanitized. */
-		const char *model = NULL;
-		struct strbuf safe = STRBUF_INIT;
+		/* The configured models; else, for the generator, the model that
+		 * wrote the highlighted candidate (or the focus).  Model names
+		 * come from files: sanitized. */
+		const char *model = u->opts ? u->opts->generator_model : NULL;
+		const char *judge = u->opts ? u->opts->judge_model : NULL;
+		struct strbuf gen_safe = STRBUF_INIT, judge_safe = STRBUF_INIT;
 
-		if (u->cand != TREE_NONE)
+		if (!model && u->cand != TREE_NONE)
 			model = tree_node(t, u->cand)->model;
 		if (!model)
 			model = tree_node(t, t->focus)->model;
 		if (model)
-			display_sanitize(model, strlen(model) < 40 ? strlen(model) : 40, &safe);
+			display_sanitize(model, strlen(model) < 40 ? strlen(model) : 40, &gen_safe);
+		if (judge)
+			display_sanitize(judge, strlen(judge) < 40 ? strlen(judge) : 40,
+					 &judge_safe);
 		snprintf(
 		    buf, sizeof(buf),
-		    " gen %s judge - | 0 in flight | autopilot off | step %ld/%zu | Yes %ld No "
+		    " gen %s judge %s | 0 in flight | autopilot off | step %ld/%zu | Yes %ld No "
 		    "%ld | %s | ",
-		    model ? safe.data : "-", pos, t->path_len ? t->path_len - 1 : 0, u->yes, u->no,
-		    u->theme.name);
-		strbuf_release(&safe);
+		    model ? gen_safe.data : "-", judge ? judge_safe.data : "-", pos,
+		    t->path_len ? t->path_len - 1 : 0, u->yes, u->no, u->theme.name);
+		strbuf_release(&gen_safe);
+		strbuf_release(&judge_safe);
 	}
 	info_w = (int)strlen(buf);
 	if (info_w + right_w > width)
@@ -1450,7 +1455,12 @@ static unsigned act_missing(struct tui *u, int what)
 	case MISSING_GENERATE:
 	case MISSING_MORE:
 	case MISSING_AUTOPILOT:
-		set_msg(u, 1, "no generator configured: see README Configuration");
+		if (u->opts && u->opts->generator_model)
+			set_msg(u, 1,
+				"steering from the loom is not wired yet (weft generate runs "
+				"it headless)");
+		else
+			set_msg(u, 1, "no generator configured: see README Configuration");
 		break;
 	case MISSING_EVAL: set_msg(u, 1, "evaluation preview: not yet available"); break;
 	case MISSING_EXPORT:
@@ -1690,6 +1700,8 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	for (i = 0; i < 3; i++)
 		if (!strcmp(start_theme, theme_cycle[i]))
 			u.theme_index = i;
+	if (opts && opts->notice)
+		set_msg(&u, 1, "%s", opts->notice);
 	if (load_theme(&u, start_theme) < 0) {
 		theme_init_builtin(&u.theme, u.no_color ? "mono" : "default");
 		apply_theme(&u);

@@ -31,7 +31,9 @@ class Pane:
         self.sock = "weft-test-%d-%d" % (os.getpid(), next(PANES))
         self.tmp = tempfile.mkdtemp(prefix="weft-tui-")
         self.err = os.path.join(self.tmp, "stderr.txt")
-        envs = {"LC_ALL": "C.UTF-8", "TERM": "tmux-256color"}
+        # a config of the person running the tests must not leak in
+        envs = {"LC_ALL": "C.UTF-8", "TERM": "tmux-256color", "XDG_CONFIG_HOME": self.tmp,
+                "HOME": self.tmp, "WEFT_GENERATOR_MODEL": "", "WEFT_JUDGE_MODEL": ""}
         envs.update(env or {})
         setenv = " ".join("%s=%s" % (k, shquote(v)) for k, v in envs.items())
         cmd = "cd %s && env %s %s 2>%s; echo weft-exit=$?; sleep 600" % (
@@ -285,6 +287,13 @@ class TestLoomSynthetic(unittest.TestCase):
             f.write("normal default default\nfocsu black yellow\n")
         p = self.open(env={"WEFT_THEMES": tmp})
         self.assertIn("default:2: unknown role 'focsu'", p.status())
+        self.quit(p)
+
+    def test_configured_models_in_status(self):
+        p = self.open(env={"WEFT_GENERATOR_MODEL": "tiny-gen", "WEFT_JUDGE_MODEL": "tiny-judge"})
+        self.assertIn("gen tiny-gen judge tiny-judge", p.status())
+        p.keys("g")
+        p.wait_for(r"not wired yet")
         self.quit(p)
 
     def test_no_color_uses_mono(self):
