@@ -7,6 +7,7 @@
  * are kept and written back.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "weft/errbuf.h"
 #include "weft/strbuf.h"
@@ -38,5 +39,20 @@ void session_write(const struct tree *t, struct strbuf *out);
  * set.
  */
 int session_save(const struct tree *t, const char *path, struct errbuf *err);
+
+/* Appends one node as session JSON (the same object session_write puts in
+ * "nodes", with its "weft" keys). */
+void session_write_node(const struct tree *t, uint32_t i, struct strbuf *out);
+
+/*
+ * Upserts one node given as session JSON (for journals).  A node whose id
+ * is new is added as the last child of its parentIds[0] (which must exist;
+ * with no parent it becomes the root of an empty tree); a known id gets
+ * the given text and metadata (its links and pruning stay).  The step's
+ * candidates and picks must be children of the node.  Returns 0, or -1
+ * with err set (name is used in messages) and t unchanged.
+ */
+int session_apply_node(struct tree *t, const char *name, const char *json, size_t len,
+		       struct errbuf *err);
 
 #endif

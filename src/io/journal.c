@@ -1,0 +1,264 @@
+#include "weft/journal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "weft/session.h"
+#include "weft/xalloc.h"
+
+/* Longest journal line read (a node with a long text). */
+#define JOURNAL_MAX_LINE ((size_t)64 << 20)
+
+void journal_path(const char *session_path, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_addstr(out, session_path);
+	strbuf_addstr(out, ".journal");
+}
+
+static int append_line(const char *session_path, struct strbuf *line, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t off = 0;
+	int fd, r = 0;
+
+	journal_path(session_path, &path);
+	strbuf_addch(line, '\n');
+	fd = open(path.data, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = errbuf_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+		goto out;
+	}
+	while (off < line->len) {
+		ssize_t n = write(fd, line->data + off, line->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = errbuf_set(err, "%s: cannot write: %s", path.data, strerror(errno));
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!r && fdatasync(fd))
+		r = errbuf_set(err, "%s: cannot sync: %s", path.data, strerror(errno));
+	if (close(fd) && !r)
+		r = errbuf_set(err, "%s: cannot close: %s", path.data, strerror(errno));
+out:
+	strbuf_release(&path);
+	return r;
+}
+
+int journal_append_node(const char *session_path, const struct tree *t, uint32_t i,
+			struct errbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	int r;
+
+	strbuf_addstr(&line, "{\"op\":\"node\",\"node\":");
+	session_write_node(t, i, &line);
+	strbuf_addch(&line, '}');
+	r = append_line(session_path, &line, err);
+	strbuf_release(&line);
+	return r;
+}
+
+int journal_append_prune(const char *session_path, const struct tree *t, uint32_t i, int prune,
+			 struct errbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	int r;
+
+	strbuf_addstr(&line, prune ? "{\"op\":\"prune\",\"id\":" : "{\"op\":\"unprune\",\"id\":");
+	strbuf_add_json_string(&line, t->nodes[i].id);
+	strbuf_addch(&line, '}');
+	r = append_line(session_path, &line, err);
+	strbuf_release(&line);
+	return r;
+}
+
+int journal_append_path(const char *session_path, const struct tree *t, struct errbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t k;
+	int r;
+
+	strbuf_addstr(&line, "{\"op\":\"path\",\"pathNodes\":[");
+	for (k = 0; k < t->path_len; k++) {
+		if (k)
+			strbuf_addch(&line, ',');
+		strbuf_add_json_string(&line, t->nodes[t->path[k]].id);
+	}
+	strbuf_addch(&line, ']');
+	if (t->focus != TREE_NONE) {
+		strbuf_addstr(&line, ",\"focusedId\":");
+		strbuf_add_json_string(&line, t->nodes[t->focus].id);
+	}
+	strbuf_addch(&line, '}');
+	r = append_line(session_path, &line, err);
+	strbuf_release(&line);
+	return r;
+}
+
+static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJSON *kind,
+		      struct errbuf *err);
+
+static uint32_t find_str(const struct tree *t, const cJSON *v)
+{
+	return cJSON_IsString(v) ? tree_find(t, v->valuestring) : TREE_NONE;
+}
+
+/* Applies one parsed line; 0 or -1 with err set, starting with loc. */
+static int apply(struct tree *t, const char *loc, const cJSON *op, struct errbuf *err)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(op, "op");
+	int r;
+
+	if (!cJSON_IsString(kind))
+		return errbuf_set(err, "%s: missing \"op\"", loc);
+	r = apply_kind(t, loc, op, kind, err);
+	if (r && strncmp(err->msg, loc, strlen(loc)))
+		errbuf_prefix(err, "%s", loc);
+	return r;
+}
+
+static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJSON *kind,
+		      struct errbuf *err)
+{
+	if (!strcmp(kind->valuestring, "node")) {
+		const cJSON *node = cJSON_GetObjectItemCaseSensitive(op, "node");
+		char *json;
+		int r;
+
+		if (!cJSON_IsObject(node))
+			return errbuf_set(err, "\"node\" is not an object");
+		json = cJSON_PrintUnformatted(node);
+		if (!json)
+			xalloc_die("out of memory");
+		r = session_apply_node(t, loc, json, strlen(json), err);
+		cJSON_free(json);
+		return r;
+	}
+	if (!strcmp(kind->valuestring, "prune") || !strcmp(kind->valuestring, "unprune")) {
+		uint32_t i = find_str(t, cJSON_GetObjectItemCaseSensitive(op, "id"));
+
+		if (i == TREE_NONE)
+			return errbuf_set(err, "%s of a node that is not in the tree",
+					  kind->valuestring);
+		if (kind->valuestring[0] == 'u')
+			tree_unprune(t, i);
+		else if (tree_prune(t, i))
+			return errbuf_set(err, "the root cannot be pruned");
+		return 0;
+	}
+	if (!strcmp(kind->valuestring, "path")) {
+		const cJSON *ids = cJSON_GetObjectItemCaseSensitive(op, "pathNodes"), *c;
+		const cJSON *focus = cJSON_GetObjectItemCaseSensitive(op, "focusedId");
+		uint32_t *path = NULL, f = TREE_NONE;
+		size_t n = 0, cap = 0;
+		int r = 0;
+
+		if (!cJSON_IsArray(ids))
+			return errbuf_set(err, "\"pathNodes\" is not an array");
+		cJSON_ArrayForEach(c, ids)
+		{
+			XGROW(path, cap, n + 1);
+			path[n] = find_str(t, c);
+			if (path[n++] == TREE_NONE)
+				r = errbuf_set(
+				    err, "\"pathNodes\" names a node that is not in the tree");
+		}
+		if (!r && focus && (f = find_str(t, focus)) == TREE_NONE)
+			r = errbuf_set(err, "\"focusedId\" names a node that is not in the tree");
+		if (!r && n && tree_set_path(t, path, n))
+			r = errbuf_set(err, "\"pathNodes\" is not a chain from the root");
+		if (!r && f != TREE_NONE)
+			tree_set_focus(t, f);
+		free(path);
+		return r;
+	}
+	return errbuf_set(err, "unknown op \"%s\"", kind->valuestring);
+}
+
+int journal_replay(const char *session_path, struct tree *t, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT, loc = STRBUF_INIT;
+	char buf[65536];
+	size_t line = 0, pos = 0;
+	int fd, r = 0;
+	ssize_t n;
+
+	journal_path(session_path, &path);
+	fd = open(path.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			r = errbuf_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+		strbuf_release(&path);
+		return r;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = errbuf_set(err, "%s: cannot read: %s", path.data, strerror(errno));
+			goto out;
+		}
+		strbuf_add(&data, buf, (size_t)n);
+	}
+	while (pos < data.len) {
+		char *nl = memchr(data.data + pos, '\n', data.len - pos);
+		size_t end = nl ? (size_t)(nl - data.data) : data.len;
+		cJSON *op;
+
+		line++;
+		if (end - pos > JOURNAL_MAX_LINE) {
+			r = errbuf_set(err, "%s:%zu: line longer than %zu bytes", path.data, line,
+				       JOURNAL_MAX_LINE);
+			goto out;
+		}
+		op = cJSON_ParseWithLength(data.data + pos, end - pos);
+		if (!op || !cJSON_IsObject(op)) {
+			cJSON_Delete(op);
+			if (!nl) { /* the last line, cut short by a crash */
+				r = 1;
+				errbuf_set(err, "%s:%zu: ignored a torn last line", path.data,
+					   line);
+				goto out;
+			}
+			r = errbuf_set(err, "%s:%zu: not a JSON object", path.data, line);
+			goto out;
+		}
+		strbuf_reset(&loc);
+		strbuf_addf(&loc, "%s:%zu", path.data, line);
+		if (apply(t, loc.data, op, err)) {
+			cJSON_Delete(op);
+			r = -1;
+			goto out;
+		}
+		cJSON_Delete(op);
+		pos = end + 1;
+	}
+out:
+	close(fd);
+	strbuf_release(&path);
+	strbuf_release(&data);
+	strbuf_release(&loc);
+	return r;
+}
+
+int journal_remove(const char *session_path, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r = 0;
+
+	journal_path(session_path, &path);
+	if (unlink(path.data) && errno != ENOENT)
+		r = errbuf_set(err, "%s: cannot remove: %s", path.data, strerror(errno));
+	strbuf_release(&path);
+	return r;
+}

@@ -1,0 +1,219 @@
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weft/errbuf.h"
+#include "weft/journal.h"
+#include "weft/session.h"
+#include "weft/strbuf.h"
+#include "weft/tree.h"
+
+static char tmpdir[64];
+static char session[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/weft-test-journal-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(session, sizeof(session), "%s/s.json", tmpdir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void append_raw(const char *data)
+{
+	struct strbuf p = STRBUF_INIT;
+	FILE *f;
+
+	journal_path(session, &p);
+	f = fopen(p.data, "ab");
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+	strbuf_release(&p);
+}
+
+static int journal_exists(void)
+{
+	struct strbuf p = STRBUF_INIT;
+	int r;
+
+	journal_path(session, &p);
+	r = access(p.data, F_OK) == 0;
+	strbuf_release(&p);
+	return r;
+}
+
+/* Builds a base session on disk and returns it loaded. */
+static struct tree *base(void)
+{
+	struct tree *t = tree_new();
+	struct errbuf err;
+	uint32_t r;
+
+	r = tree_add(t, TREE_NONE, "r", "Question:", 9);
+	tree_add(t, r, "a", " A?", 3);
+	tree_set_name(t, "j");
+	assert_int_equal(session_save(t, session, &err), 0);
+	tree_free(t);
+	assert_int_equal(session_load(session, &t, &err), 0);
+	return t;
+}
+
+/* Replaying the journal on the saved file gives what was in memory. */
+static void test_replay_restores_changes(void **state)
+{
+	struct tree *live = base(), *back;
+	struct strbuf s1 = STRBUF_INIT, s2 = STRBUF_INIT;
+	struct errbuf err = {{0}};
+	uint32_t r = tree_find(live, "r"), a = tree_find(live, "a"), b, c;
+	struct tree_step *st;
+
+	(void)state;
+	b = tree_add(live, r, "b", " B?", 3);
+	assert_int_equal(journal_append_node(session, live, b, &err), 0);
+	c = tree_add(live, b, "c", " C \xc3\xa9\n", 6);
+	tree_set_model(live, c, "m");
+	tree_set_score(live, c, 0.5, 1);
+	assert_int_equal(journal_append_node(session, live, c, &err), 0);
+	st = tree_step_get(live, r);
+	tree_step_add_candidate(st, a, 0.25, 1);
+	tree_step_add_candidate(st, b, 0.75, 1);
+	st->judge_pick = b;
+	st->final_pick = a;
+	st->picker = TREE_PICKER_HUMAN;
+	tree_set_flag(live, a, TREE_HUMAN_PICK, 1);
+	assert_int_equal(journal_append_node(session, live, r, &err), 0);
+	assert_int_equal(journal_append_node(session, live, a, &err), 0);
+	tree_set_focus(live, c);
+	assert_int_equal(journal_append_path(session, live, &err), 0);
+	tree_prune(live, a);
+	assert_int_equal(journal_append_prune(session, live, a, 1, &err), 0);
+
+	assert_int_equal(session_load(session, &back, &err), 0);
+	assert_int_equal(back->count, 2);
+	assert_int_equal(journal_replay(session, back, &err), 0);
+	session_write(live, &s1);
+	session_write(back, &s2);
+	assert_string_equal(s1.data, s2.data);
+
+	/* unprune through the journal */
+	tree_free(back);
+	tree_unprune(live, a);
+	assert_int_equal(journal_append_prune(session, live, a, 0, &err), 0);
+	assert_int_equal(session_load(session, &back, &err), 0);
+	assert_int_equal(journal_replay(session, back, &err), 0);
+	assert_int_equal(back->count, 4);
+	assert_int_equal(tree_visible_children(back, back->root), 2);
+	strbuf_reset(&s1);
+	strbuf_reset(&s2);
+	session_write(live, &s1);
+	session_write(back, &s2);
+	assert_string_equal(s1.data, s2.data);
+
+	/* a clean save takes the journal's changes and removes it */
+	assert_true(journal_exists());
+	assert_int_equal(session_save(back, session, &err), 0);
+	assert_false(journal_exists());
+	tree_free(back);
+	assert_int_equal(session_load(session, &back, &err), 0);
+	assert_int_equal(journal_replay(session, back, &err), 0);
+	strbuf_reset(&s2);
+	session_write(back, &s2);
+	assert_string_equal(s1.data, s2.data);
+
+	strbuf_release(&s1);
+	strbuf_release(&s2);
+	tree_free(live);
+	tree_free(back);
+	assert_int_equal(journal_remove(session, &err), 0);
+}
+
+static void test_torn_last_line_is_ignored(void **state)
+{
+	struct tree *t = base();
+	struct errbuf err = {{0}};
+	uint32_t b;
+
+	(void)state;
+	b = tree_add(t, t->root, "b", " B", 2);
+	assert_int_equal(journal_append_node(session, t, b, &err), 0);
+	tree_free(t);
+	append_raw("{\"op\":\"node\",\"node\":{\"id\":\"z\",\"te");
+	assert_int_equal(session_load(session, &t, &err), 0);
+	assert_int_equal(journal_replay(session, t, &err), 1);
+	assert_non_null(strstr(err.msg, "s.json.journal:2: ignored a torn last line"));
+	assert_int_not_equal(tree_find(t, "b"), TREE_NONE);
+	assert_int_equal(tree_find(t, "z"), TREE_NONE);
+	tree_free(t);
+	assert_int_equal(journal_remove(session, &err), 0);
+}
+
+static void test_bad_lines_are_errors(void **state)
+{
+	static const struct {
+		const char *line, *expect;
+	} cases[] = {
+	    {"not json\n{}\n", "s.json.journal:1: not a JSON object"},
+	    {"{\"op\":\"fly\"}\n", "s.json.journal:1: unknown op \"fly\""},
+	    {"{\"node\":{}}\n", "s.json.journal:1: missing \"op\""},
+	    {"{\"op\":\"prune\",\"id\":\"nope\"}\n", "s.json.journal:1: prune of a node"},
+	    {"{\"op\":\"prune\",\"id\":\"r\"}\n", "root cannot be pruned"},
+	    {"{\"op\":\"path\",\"pathNodes\":[\"a\"]}\n", "not a chain from the root"},
+	    {"{\"op\":\"node\",\"node\":{\"id\":\"q\",\"text\":\"x\",\"parentIds\":[\"zz\"]}}\n",
+	     "s.json.journal:1: node 'q': \"parentIds\" names a node that is not in the tree"},
+	    {"{\"op\":\"node\",\"node\":{\"id\":\"q\",\"text\":\"x\",\"parentIds\":[\"r\"],"
+	     "\"weft\":{\"step\":{\"candidates\":[\"a\"]}}}}\n",
+	     "node 'q': step names 'a', which is not a child"},
+	    {"{\"op\":\"node\",\"node\":{\"id\":\"q\",\"text\":5}}\n", "\"text\" is not a string"},
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct tree *t = base();
+		struct errbuf err = {{0}};
+
+		append_raw(cases[k].line);
+		if (journal_replay(session, t, &err) != -1 || !strstr(err.msg, cases[k].expect))
+			print_error("case %zu: '%s'\n", k, err.msg);
+		assert_non_null(strstr(err.msg, cases[k].expect));
+		assert_null(strchr(err.msg, '\n'));
+		tree_free(t);
+		assert_int_equal(journal_remove(session, &err), 0);
+	}
+}
+
+static void test_no_journal(void **state)
+{
+	struct tree *t = base();
+	struct errbuf err = {{0}};
+
+	(void)state;
+	assert_int_equal(journal_replay(session, t, &err), 0);
+	assert_int_equal(t->count, 2);
+	tree_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_replay_restores_changes),
+	    cmocka_unit_test(test_torn_last_line_is_ignored),
+	    cmocka_unit_test(test_bad_lines_are_errors),
+	    cmocka_unit_test(test_no_journal),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
