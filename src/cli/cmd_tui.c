@@ -13,14 +13,6 @@
 #include "weft/tui.h"
 #include "weft/xalloc.h"
 
-/*
- * The session reader and writer (src/io/session.c) are built on another
- * branch; until it is merged they may be missing from the library, and the
- * loom then says so instead of failing to link.
- */
-#pragma weak session_load
-#pragma weak session_save
-
 static void usage(FILE *out)
 {
 	fputs("usage: weft [FILE]\n"
@@ -178,10 +170,6 @@ int cmd_tui(int argc, char **argv)
 	}
 	if (synthetic) {
 		t = synthetic_tree(synthetic, hostile);
-	} else if (!session_load) {
-		fputs("weft: this build cannot read session files yet (src/io/session.c)\n",
-		      stderr);
-		return 1;
 	} else if (session_load(file, &t, &err) < 0) {
 		char *safe = display_sanitize_dup(err.msg);
 
@@ -189,8 +177,7 @@ int cmd_tui(int argc, char **argv)
 		free(safe);
 		return 1;
 	}
-	if (session_save)
-		opts.save = session_save;
+	opts.save = session_save;
 	/* Models for the status line; a bad configuration is shown there, not
 	 * fatal: everything but generation works without one. */
 	config_init(&cfg);

@@ -1436,11 +1436,9 @@ static unsigned act_help(struct tui *u, int arg)
 static unsigned act_quit(struct tui *u, int arg)
 {
 	(void)arg;
-	if (u->mode == MODE_CONFIRM_QUIT)
-		return ACTION_QUIT;
-	if (u->changes == 0 && u->opts && u->opts->save && u->path && do_save(u) == 0)
-		return ACTION_QUIT;
-	if (u->changes == 0 && (!u->opts || !u->opts->save))
+	/* Nothing changed since the last save (or the opening): nothing to
+	 * write. */
+	if (u->mode == MODE_CONFIRM_QUIT || u->changes == 0)
 		return ACTION_QUIT;
 	if (do_save(u) == 0)
 		return ACTION_QUIT;
