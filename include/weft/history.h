@@ -21,7 +21,19 @@
 
 struct history_entry;
 
+/* What an observer is told: node i changed (flags, step record, or it was
+ * added), or its subtree was pruned / unpruned. */
+enum history_change {
+	HISTORY_CHANGED_NODE,
+	HISTORY_CHANGED_PRUNE,
+	HISTORY_CHANGED_UNPRUNE,
+};
+
 struct history {
+	/* Called after every change made, undone or redone (for the journal);
+	 * may be NULL. */
+	void (*observer)(void *ctx, uint32_t i, enum history_change what);
+	void *observer_ctx;
 	struct history_entry *entries; /* owned */
 	size_t len, cap;
 	size_t top;	  /* entries[0..top) can be undone, [top..len) redone */

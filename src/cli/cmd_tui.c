@@ -6,6 +6,7 @@
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/display.h"
+#include "weft/journal.h"
 #include "weft/errbuf.h"
 #include "weft/session.h"
 #include "weft/strbuf.h"
@@ -178,10 +179,21 @@ int cmd_tui(int argc, char **argv)
 		return 1;
 	}
 	opts.save = session_save;
+	notice[0] = '\0';
+	/* Changes made after the last save are in the journal: replay them. */
+	if (!synthetic) {
+		int jr = journal_replay(file, t, &err);
+
+		if (jr != 0) {
+			snprintf(notice, sizeof(notice), "journal%s: %s",
+				 jr > 0 ? " (recovered)" : " (stopped at an error)", err.msg);
+			opts.notice = notice;
+		}
+	}
 	/* Models for the status line; a bad configuration is shown there, not
 	 * fatal: everything but generation works without one. */
 	config_init(&cfg);
-	if (config_load(&cfg, NULL, &cfg_err) < 0) {
+	if (config_load(&cfg, NULL, &cfg_err) < 0 && !notice[0]) {
 		snprintf(notice, sizeof(notice), "configuration: %s", cfg_err.msg);
 		opts.notice = notice;
 	} else {

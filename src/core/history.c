@@ -32,6 +32,12 @@ void history_init(struct history *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void notify(struct history *h, uint32_t i, enum history_change what)
+{
+	if (h->observer)
+		h->observer(h->observer_ctx, i, what);
+}
+
 static void entry_release(struct history_entry *e)
 {
 	free(e->path);
@@ -135,6 +141,7 @@ void history_set_flag(struct history *h, struct tree *t, uint32_t i, uint32_t fl
 	e->before_on = (tree_node(t, i)->flags & flag) != 0;
 	e->after_on = on != 0;
 	tree_set_flag(t, i, flag, on);
+	notify(h, i, HISTORY_CHANGED_NODE);
 	if (own)
 		history_end(h, t);
 }
@@ -152,6 +159,7 @@ void history_set_pick(struct history *h, struct tree *t, uint32_t owner, uint32_
 	e->after_pick = final_pick;
 	e->after_picker = picker;
 	set_pick(t, owner, final_pick, picker);
+	notify(h, owner, HISTORY_CHANGED_NODE);
 	if (own)
 		history_end(h, t);
 }
@@ -168,6 +176,7 @@ int history_prune(struct history *h, struct tree *t, uint32_t i)
 	if (ret == 0) {
 		e = push(h, HISTORY_PRUNE);
 		e->node = i;
+		notify(h, i, HISTORY_CHANGED_PRUNE);
 	}
 	if (own)
 		history_end(h, t);
@@ -180,31 +189,56 @@ void history_added(struct history *h, struct tree *t, uint32_t i)
 	struct history_entry *e = push(h, HISTORY_ADD);
 
 	e->node = i;
+	notify(h, i, HISTORY_CHANGED_NODE);
 	if (own)
 		history_end(h, t);
 }
 
-static void revert(struct history_entry *e, struct tree *t)
+static void revert(struct history *h, struct history_entry *e, struct tree *t)
 {
 	switch (e->kind) {
-	case HISTORY_BEGIN: restore(e, t); break;
-	case HISTORY_END: break;
-	case HISTORY_FLAG: tree_set_flag(t, e->node, e->flag, e->before_on); break;
-	case HISTORY_PICK: set_pick(t, e->node, e->before_pick, e->before_picker); break;
-	case HISTORY_PRUNE: tree_unprune(t, e->node); break;
-	case HISTORY_ADD: tree_prune(t, e->node); break;
+	case HISTORY_BEGIN: restore(e, t); return;
+	case HISTORY_END: return;
+	case HISTORY_FLAG:
+		tree_set_flag(t, e->node, e->flag, e->before_on);
+		notify(h, e->node, HISTORY_CHANGED_NODE);
+		return;
+	case HISTORY_PICK:
+		set_pick(t, e->node, e->before_pick, e->before_picker);
+		notify(h, e->node, HISTORY_CHANGED_NODE);
+		return;
+	case HISTORY_PRUNE:
+		tree_unprune(t, e->node);
+		notify(h, e->node, HISTORY_CHANGED_UNPRUNE);
+		return;
+	case HISTORY_ADD:
+		tree_prune(t, e->node);
+		notify(h, e->node, HISTORY_CHANGED_PRUNE);
+		return;
 	}
 }
 
-static void replay(struct history_entry *e, struct tree *t)
+static void replay(struct history *h, struct history_entry *e, struct tree *t)
 {
 	switch (e->kind) {
-	case HISTORY_BEGIN: break;
-	case HISTORY_END: restore(e, t); break;
-	case HISTORY_FLAG: tree_set_flag(t, e->node, e->flag, e->after_on); break;
-	case HISTORY_PICK: set_pick(t, e->node, e->after_pick, e->after_picker); break;
-	case HISTORY_PRUNE: tree_prune(t, e->node); break;
-	case HISTORY_ADD: tree_unprune(t, e->node); break;
+	case HISTORY_BEGIN: return;
+	case HISTORY_END: restore(e, t); return;
+	case HISTORY_FLAG:
+		tree_set_flag(t, e->node, e->flag, e->after_on);
+		notify(h, e->node, HISTORY_CHANGED_NODE);
+		return;
+	case HISTORY_PICK:
+		set_pick(t, e->node, e->after_pick, e->after_picker);
+		notify(h, e->node, HISTORY_CHANGED_NODE);
+		return;
+	case HISTORY_PRUNE:
+		tree_prune(t, e->node);
+		notify(h, e->node, HISTORY_CHANGED_PRUNE);
+		return;
+	case HISTORY_ADD:
+		tree_unprune(t, e->node);
+		notify(h, e->node, HISTORY_CHANGED_UNPRUNE);
+		return;
 	}
 }
 
@@ -217,7 +251,7 @@ int history_undo(struct history *h, struct tree *t)
 	g = h->entries[h->top - 1].group;
 	while (h->top > 0 && h->entries[h->top - 1].group == g) {
 		h->top--;
-		revert(&h->entries[h->top], t);
+		revert(h, &h->entries[h->top], t);
 	}
 	return 0;
 }
@@ -230,7 +264,7 @@ int history_redo(struct history *h, struct tree *t)
 		return -1;
 	g = h->entries[h->top].group;
 	while (h->top < h->len && h->entries[h->top].group == g) {
-		replay(&h->entries[h->top], t);
+		replay(h, &h->entries[h->top], t);
 		h->top++;
 	}
 	return 0;

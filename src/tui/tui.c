@@ -17,6 +17,7 @@
 
 #include "weft/display.h"
 #include "weft/history.h"
+#include "weft/journal.h"
 #include "weft/strbuf.h"
 #include "weft/theme.h"
 #include "weft/xalloc.h"
@@ -73,7 +74,9 @@ struct tui {
 	size_t stats_len;	/* path length it was counted for */
 	unsigned stats_changes; /* changes counter it was counted for */
 	int help_scroll;
-	long fpos; /* cached position of the focus on the path (see focus_pos) */
+	long fpos;	      /* cached position of the focus on the path (see focus_pos) */
+	int journal_path_due; /* a change was journaled: the path follows */
+	int journal_failed;
 };
 
 /*
@@ -81,6 +84,9 @@ struct tui {
  * (O(depth)); the cache is checked in O(1), so a frame costs the same on a
  * 1,000,000-deep chain as on a short one.  -1 when the focus is off the path.
  */
+static void set_msg(struct tui *u, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static long focus_pos(struct tui *u)
 {
 	const struct tree *t = u->t;
@@ -89,6 +95,41 @@ static long focus_pos(struct tui *u)
 		return u->fpos;
 	u->fpos = tree_path_index(t, t->focus);
 	return u->fpos;
+}
+
+/*
+ * The journal: every change history makes (done, undone, redone) is
+ * appended beside the session file before the screen shows it, so a killed
+ * process loses nothing it had shown as done.
+ */
+static void journal_observer(void *ctx, uint32_t i, enum history_change what)
+{
+	struct tui *u = ctx;
+	struct errbuf err;
+	int ret;
+
+	if (what == HISTORY_CHANGED_NODE)
+		ret = journal_append_node(u->path, u->t, i, &err);
+	else
+		ret = journal_append_prune(u->path, u->t, i, what == HISTORY_CHANGED_PRUNE, &err);
+	if (ret < 0 && !u->journal_failed) {
+		u->journal_failed = 1;
+		set_msg(u, 1, "journal: %s", err.msg);
+	}
+	u->journal_path_due = 1;
+}
+
+static void journal_path_if_due(struct tui *u)
+{
+	struct errbuf err;
+
+	if (!u->journal_path_due)
+		return;
+	u->journal_path_due = 0;
+	if (journal_append_path(u->path, u->t, &err) < 0 && !u->journal_failed) {
+		u->journal_failed = 1;
+		set_msg(u, 1, "journal: %s", err.msg);
+	}
 }
 
 /* ---- terminal life cycle ------------------------------------------------ */
@@ -197,9 +238,6 @@ static void apply_theme(struct tui *u)
 		init_pair((short)(i + 1), clamp_colour(u->theme.roles[i].fg),
 			  clamp_colour(u->theme.roles[i].bg));
 }
-
-static void set_msg(struct tui *u, int error, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Loads theme name: from the themes folder, else built-in; keeps the current
  * theme and says why on failure. */
@@ -1662,6 +1700,10 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	u.stats_changes = (unsigned)-1;
 	u.no_color = nc && *nc;
 	history_init(&u.hist);
+	if (path) {
+		u.hist.observer = journal_observer;
+		u.hist.observer_ctx = &u;
+	}
 	strbuf_init(&u.search);
 	strbuf_init(&u.input);
 	if (t->focus == TREE_NONE || t->focus >= t->count || tree_is_pruned(t, t->focus))
@@ -1724,6 +1766,7 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 		/* Drain the keys already typed before drawing again. */
 		while ((r = get_wch(&ch)) != ERR) {
 			flags |= handle_key(&u, ch, r == KEY_CODE_YES);
+			journal_path_if_due(&u);
 			if (flags & ACTION_QUIT)
 				break;
 		}

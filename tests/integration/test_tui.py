@@ -479,5 +479,38 @@ class TestLoomSession(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(DEMO), "sessions/demo.json is not there yet")
+class TestJournal(unittest.TestCase):
+    def test_killed_loom_loses_no_decision(self):
+        tmp = tempfile.mkdtemp(prefix="weft-journal-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "demo.json")
+        shutil.copy(DEMO, path)
+        p = Pane(self, [path])
+        p.wait_for(r"\? help")
+        p.keys(*(["h"] * 40))
+        p.wait_for(r"at the root")
+        p.keys("2")
+        p.wait_for(r"picked candidate 2 \(human\)")
+        self.assertTrue(os.path.exists(path + ".journal"))
+        shell = p.tmux("display-message", "-p", "#{pane_pid}").stdout.strip()
+        pid = subprocess.run(["pgrep", "-P", shell, "-f", "weft"], stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout.split()
+        os.kill(int(pid[0]), 9)
+        p.wait_for(r"weft-exit=137")
+        q = Pane(self, [path])
+        q.wait_for(r"\? help")
+        q.keys("s")
+        q.wait_for(r"saved ")
+        q.keys("q")
+        q.wait_for(r"weft-exit=0")
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        root = [n for n in doc["nodes"] if not n["parentIds"]][0]
+        self.assertEqual(root["weft"]["step"]["pickedBy"], "human")
+        self.assertEqual(root["weft"]["step"]["finalPick"], root["childrenIds"][1])
+
+
 if __name__ == "__main__":
     unittest.main()
