@@ -1615,7 +1615,8 @@ static void draw(struct tui *u)
 			int y, x;
 
 			getyx(stdscr, y, x);
-			for (; x < cols; x++)
+			/* a header that filled the row left the cursor on the next */
+			for (; y == 1 + text_h && x < cols; x++)
 				mvaddch(y, x, ACS_HLINE);
 		}
 		draw_candidates(u, 2 + text_h, right_x, cand_h, right_w);
