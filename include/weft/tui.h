@@ -8,7 +8,10 @@
  * on every path out (normal, out of memory through xalloc's fatal hook,
  * fatal signals).
  */
+#include "weft/config.h"
 #include "weft/errbuf.h"
+#include "weft/lm.h"
+#include "weft/task.h"
 #include "weft/tree.h"
 
 struct tui_options {
@@ -25,6 +28,14 @@ struct tui_options {
 	/* Models configured for the status line (borrowed); NULL: none. */
 	const char *generator_model;
 	const char *judge_model;
+	/* Steering (g, G, a): the engine the loop polls together with the
+	 * terminal, the session's task and the two roles.  All borrowed; when
+	 * any is NULL or a role has no model, those keys say what to
+	 * configure. */
+	struct lm_engine *engine;
+	const struct task *task;
+	const struct config_role *generator;
+	const struct config_role *judge;
 	/* A first message for the status line (e.g. a configuration error);
 	 * borrowed, may be NULL; sanitized when shown. */
 	const char *notice;

@@ -5,6 +5,9 @@
 
 #include "weft/cli.h"
 #include "weft/config.h"
+#include "weft/lm.h"
+#include "weft/meta.h"
+#include "weft/task.h"
 #include "weft/display.h"
 #include "weft/journal.h"
 #include "weft/errbuf.h"
@@ -119,6 +122,9 @@ int cmd_tui(int argc, char **argv)
 	struct tui_options opts;
 	struct errbuf err, cfg_err;
 	struct config cfg;
+	struct task task;
+	struct strbuf task_name = STRBUF_INIT;
+	struct lm_engine *engine;
 	char notice[ERRBUF_SIZE + 32];
 	struct tree *t = NULL;
 	const char *file = NULL;
@@ -204,8 +210,29 @@ int cmd_tui(int argc, char **argv)
 			opts.generator_model = gen->model;
 		if (judge && config_role_configured(judge))
 			opts.judge_model = judge->model;
+		opts.generator = gen;
+		opts.judge = judge;
 	}
+	/* The session's task, for steering; without one g says so. */
+	task_init(&task);
+	if (!synthetic && meta_get_string(t, "task", &task_name) == 0) {
+		struct strbuf dir = STRBUF_INIT;
+
+		if (task_find(task_name.data, &dir, &err) == 0 &&
+		    task_load(&task, dir.data, &err) == 0)
+			opts.task = &task;
+		else if (!notice[0]) {
+			snprintf(notice, sizeof(notice), "task: %s", err.msg);
+			opts.notice = notice;
+		}
+		strbuf_release(&dir);
+	}
+	engine = lm_engine_new();
+	opts.engine = engine;
 	ret = tui_run(t, file, &opts, &err);
+	lm_engine_free(engine);
+	task_release(&task);
+	strbuf_release(&task_name);
 	config_release(&cfg);
 	tree_free(t);
 	if (ret < 0) {

@@ -17,6 +17,7 @@
 
 #include "weft/display.h"
 #include "weft/history.h"
+#include "weft/steer.h"
 #include "weft/journal.h"
 #include "weft/strbuf.h"
 #include "weft/theme.h"
@@ -77,6 +78,15 @@ struct tui {
 	long fpos;	      /* cached position of the focus on the path (see focus_pos) */
 	int journal_path_due; /* a change was journaled: the path follows */
 	int journal_failed;
+	/* steering */
+	struct steer_step *step; /* in flight, or NULL */
+	uint32_t step_at;	 /* the node it grows from */
+	uint32_t count_before;	 /* tree size when it started: newer nodes are its own */
+	int step_ended;		 /* its callback fired; the loop handles the outcome */
+	struct steer_outcome outcome;
+	int autopilot;
+	unsigned spin;
+	long tokens;
 };
 
 /*
@@ -873,12 +883,18 @@ static void draw_status(struct tui *u, int y, int width)
 		if (judge)
 			display_sanitize(judge, strlen(judge) < 40 ? strlen(judge) : 40,
 					 &judge_safe);
+		static const char spinner[] = "|/-\\";
+		size_t inflight =
+		    u->opts && u->opts->engine ? lm_engine_in_flight(u->opts->engine) : 0;
+
 		snprintf(
 		    buf, sizeof(buf),
-		    " gen %s judge %s | 0 in flight | autopilot off | step %ld/%zu | Yes %ld No "
-		    "%ld | %s | ",
-		    model ? gen_safe.data : "-", judge ? judge_safe.data : "-", pos,
-		    t->path_len ? t->path_len - 1 : 0, u->yes, u->no, u->theme.name);
+		    " gen %s judge %s | %c%zu in flight | autopilot %s | step %ld/%zu | %ld tok | "
+		    "Yes %ld No %ld | %s | ",
+		    model ? gen_safe.data : "-", judge ? judge_safe.data : "-",
+		    u->step ? spinner[u->spin % 4] : ' ', inflight, u->autopilot ? "ON" : "off",
+		    pos, t->path_len ? t->path_len - 1 : 0, u->tokens, u->yes, u->no,
+		    u->theme.name);
 		strbuf_release(&gen_safe);
 		strbuf_release(&judge_safe);
 	}
@@ -933,15 +949,15 @@ static unsigned act_theme(struct tui *u, int arg);
 static unsigned act_help(struct tui *u, int arg);
 static unsigned act_quit(struct tui *u, int arg);
 static unsigned act_missing(struct tui *u, int arg);
+static unsigned act_generate(struct tui *u, int more);
+static unsigned act_autopilot(struct tui *u, int arg);
+static unsigned act_cancel(struct tui *u, int arg);
 static unsigned act_redraw(struct tui *u, int arg);
 static unsigned act_ctrl_c(struct tui *u, int arg);
 
 #define CTRL(c) ((c)&0x1f)
 
 enum missing {
-	MISSING_GENERATE,
-	MISSING_MORE,
-	MISSING_AUTOPILOT,
 	MISSING_EVAL,
 	MISSING_EXPORT,
 	MISSING_REPLAY,
@@ -978,9 +994,14 @@ static const struct binding keymap[] = {
     {{'n', 0}, "n", "next search match", act_search_next, 0},
     {{'s', 0}, "s", "save the session", act_save, 0},
     {{'t', 0}, "t", "cycle the theme (default, light, mono)", act_theme, 0},
-    {{'g', 0}, "g", "run a steering step", act_missing, MISSING_GENERATE},
-    {{'G', 0}, "G", "add more candidates to this step", act_missing, MISSING_MORE},
-    {{'a', 0}, "a", "autopilot on/off", act_missing, MISSING_AUTOPILOT},
+    {{'g', 0}, "g", "run a steering step at the focused node", act_generate, 0},
+    {{'G', 0}, "G", "add more candidates to this step (all are judged again)", act_generate, 1},
+    {{'a', 0},
+     "a",
+     "autopilot on/off (steps until stopped, a person is needed, or the rounds)",
+     act_autopilot,
+     0},
+    {{27, 0}, "Esc", "cancel the step in flight (and autopilot)", act_cancel, 0},
     {{'v', 0}, "v", "evaluation preview", act_missing, MISSING_EVAL},
     {{'x', 0}, "x", "export", act_missing, MISSING_EXPORT},
     {{'r', 0}, "r", "replay", act_missing, MISSING_REPLAY},
@@ -1488,16 +1509,6 @@ static unsigned act_quit(struct tui *u, int arg)
 static unsigned act_missing(struct tui *u, int what)
 {
 	switch (what) {
-	case MISSING_GENERATE:
-	case MISSING_MORE:
-	case MISSING_AUTOPILOT:
-		if (u->opts && u->opts->generator_model)
-			set_msg(u, 1,
-				"steering from the loom is not wired yet (weft generate runs "
-				"it headless)");
-		else
-			set_msg(u, 1, "no generator configured: see README Configuration");
-		break;
 	case MISSING_EVAL: set_msg(u, 1, "evaluation preview: not yet available"); break;
 	case MISSING_EXPORT:
 		set_msg(u, 1, "export: not yet available (weft export on the command line)");
@@ -1505,6 +1516,176 @@ static unsigned act_missing(struct tui *u, int what)
 	default: set_msg(u, 1, "replay: not yet available"); break;
 	}
 	return REDRAW_STATUS;
+}
+
+/* ---- steering ----------------------------------------------------------- */
+
+static void step_done(void *ctx, const struct steer_outcome *o)
+{
+	struct tui *u = ctx;
+
+	u->outcome = *o;
+	u->step_ended = 1;
+}
+
+/* Why steering cannot run, or NULL when it can. */
+static const char *steer_missing(const struct tui *u)
+{
+	const struct tui_options *o = u->opts;
+
+	if (!o || !o->engine || !o->generator || !o->judge || !config_role_configured(o->generator))
+		return "no generator configured: see README Configuration ([generator] model)";
+	if (!config_role_configured(o->judge))
+		return "no judge configured: see README Configuration ([judge] model)";
+	if (!o->task)
+		return "the session names no task (weft new --task NAME starts one)";
+	return NULL;
+}
+
+static unsigned start_step(struct tui *u, uint32_t at)
+{
+	struct steer_settings s;
+
+	steer_settings_from_task(&s, u->opts->task);
+	u->step_at = at;
+	u->count_before = u->t->count;
+	u->step_ended = 0;
+	u->step = steer_start(u->opts->engine, u->t, at, u->opts->task, u->opts->generator,
+			      u->opts->judge, &s, step_done, u);
+	set_msg(u, 0, "asking the generator for %u candidates...", s.n);
+	return REDRAW_STATUS;
+}
+
+static unsigned act_generate(struct tui *u, int more)
+{
+	const char *why = steer_missing(u);
+	const struct tree_node *f = tree_node(u->t, u->t->focus);
+
+	if (why) {
+		set_msg(u, 1, "%s", why);
+		return REDRAW_STATUS;
+	}
+	if (u->step) {
+		set_msg(u, 0, "a step is in flight (Esc cancels)");
+		return REDRAW_STATUS;
+	}
+	if (!more && f->step && f->step->count) {
+		set_msg(u, 0, "this step has candidates: Enter accepts, 1-9 picks, G adds more");
+		return REDRAW_STATUS;
+	}
+	return start_step(u, u->t->focus);
+}
+
+static unsigned act_autopilot(struct tui *u, int arg)
+{
+	const char *why = steer_missing(u);
+
+	(void)arg;
+	if (u->autopilot) {
+		u->autopilot = 0;
+		if (u->step) {
+			steer_step_free(u->step);
+			u->step = NULL;
+		}
+		set_msg(u, 0, "autopilot off");
+		return REDRAW_ALL;
+	}
+	if (why) {
+		set_msg(u, 1, "%s", why);
+		return REDRAW_STATUS;
+	}
+	u->autopilot = 1;
+	if (!u->step) {
+		focus_on(u, tree_path_tip(u->t));
+		start_step(u, u->t->focus);
+	}
+	set_msg(u, 0, "autopilot on (a or Esc stops it)");
+	return REDRAW_ALL;
+}
+
+static unsigned act_cancel(struct tui *u, int arg)
+{
+	(void)arg;
+	if (!u->step && !u->autopilot)
+		return REDRAW_NONE;
+	if (u->step) {
+		steer_step_free(u->step);
+		u->step = NULL;
+	}
+	u->autopilot = 0;
+	set_msg(u, 0, "cancelled; the tree is as it was");
+	return REDRAW_ALL;
+}
+
+/*
+ * A step ended: its nodes are already in the tree.  Make them undoable (one
+ * action) and write the step to the journal as one line, then, on
+ * autopilot, take the judge's pick and go on.
+ */
+static unsigned finish_step(struct tui *u)
+{
+	struct steer_outcome o = u->outcome;
+	struct tree *t = u->t;
+	struct journal_batch b;
+	struct errbuf err;
+	void (*observer)(void *, uint32_t, enum history_change) = u->hist.observer;
+	uint32_t i;
+
+	steer_step_free(u->step);
+	u->step = NULL;
+	u->step_ended = 0;
+	if (o.prompt_tokens > 0)
+		u->tokens += o.prompt_tokens;
+	if (o.completion_tokens > 0)
+		u->tokens += o.completion_tokens;
+	if (o.status == STEER_FAILED) {
+		u->autopilot = 0;
+		set_msg(u, 1, "%s", o.err.msg);
+		return REDRAW_ALL;
+	}
+	u->hist.observer = NULL; /* the batch below journals the step whole */
+	history_begin(&u->hist, t);
+	for (i = u->count_before; i < t->count; i++)
+		if (tree_node(t, i)->parent == o.node)
+			history_added(&u->hist, t, i);
+	focus_on(u, o.node);
+	history_end(&u->hist, t);
+	u->hist.observer = observer;
+	u->changes++;
+	if (u->path) {
+		const struct tree_step *s = tree_node(t, o.node)->step;
+		size_t k;
+
+		journal_batch_init(&b);
+		for (k = 0; s && k < s->count; k++)
+			journal_batch_node(&b, t, s->candidates[k]);
+		journal_batch_node(&b, t, o.node);
+		journal_batch_path(&b, t);
+		if (journal_batch_commit(u->path, &b, &err) < 0 && !u->journal_failed) {
+			u->journal_failed = 1;
+			set_msg(u, 1, "journal: %s", err.msg);
+		}
+	}
+	if (o.status == STEER_NEEDS_HUMAN) {
+		u->autopilot = 0;
+		set_msg(u, 1, "pick with 1-9: %s", o.err.msg);
+		return REDRAW_ALL | REDRAW_STATS;
+	}
+	if (!u->autopilot) {
+		set_msg(u, 0, "%zu candidates; the judge picked one: Enter accepts, 1-9 overrides",
+			o.candidates);
+		return REDRAW_ALL | REDRAW_STATS;
+	}
+	record_pick(u, o.judge_pick, TREE_PICKER_AI);
+	journal_path_if_due(u);
+	if (steer_path_steps(t) >= u->opts->task->rounds) {
+		u->autopilot = 0;
+		set_msg(u, 0, "autopilot done: %zu steps (the task's rounds)", steer_path_steps(t));
+	} else {
+		start_step(u, u->t->focus);
+		set_msg(u, 0, "autopilot: step %zu", steer_path_steps(t) + 1);
+	}
+	return REDRAW_ALL | REDRAW_STATS;
 }
 
 static unsigned act_ctrl_c(struct tui *u, int arg)
@@ -1627,15 +1808,26 @@ static void draw(struct tui *u)
 /* ---- the loop --------------------------------------------------------------------- */
 
 /*
- * The one place the loop waits: for the terminal (and, later, the network)
- * with a timeout in milliseconds.  Returns 1 when input is ready, 0 on
+ * The one place the loop waits: for the terminal and the network together
+ * (lm_engine_poll runs the transfers and fires their callbacks), with a
+ * timeout in milliseconds.  Returns 1 when input is ready, 0 on
  * timeout or a signal.
  */
-static int wait_for_events(int timeout_ms)
+static int wait_for_events(struct tui *u, int timeout_ms)
 {
 	struct pollfd pfd;
 	int n;
 
+	if (u->opts && u->opts->engine) {
+		static const int fds[1] = {STDIN_FILENO};
+		unsigned char readable[1] = {0};
+		struct errbuf err;
+
+		n = lm_engine_poll(u->opts->engine, fds, 1, timeout_ms, readable, &err);
+		if (n < 0)
+			set_msg(u, 1, "network: %s", err.msg);
+		return n > 0;
+	}
 	pfd.fd = STDIN_FILENO;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -1773,9 +1965,18 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 		}
 		if (flags & ACTION_QUIT)
 			break;
-		if (!flags)
-			wait_for_events(1000);
+		if (u.step_ended)
+			flags |= finish_step(&u);
+		if (!flags) {
+			wait_for_events(&u, u.step ? 100 : 1000);
+			if (u.step) {
+				u.spin++;
+				flags |= REDRAW_STATUS;
+			}
+		}
 	}
+	if (u.step)
+		steer_step_free(u.step);
 	restore_terminal();
 	delscreen(scr);
 	install_signals(0);

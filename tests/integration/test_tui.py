@@ -292,8 +292,8 @@ class TestLoomSynthetic(unittest.TestCase):
     def test_configured_models_in_status(self):
         p = self.open(env={"WEFT_GENERATOR_MODEL": "tiny-gen", "WEFT_JUDGE_MODEL": "tiny-judge"})
         self.assertIn("gen tiny-gen judge tiny-judge", p.status())
-        p.keys("g")
-        p.wait_for(r"not wired yet")
+        p.keys("g")  # a generated tree has no task to steer by
+        p.wait_for(r"the session names no task")
         self.quit(p)
 
     def test_no_color_uses_mono(self):
@@ -514,3 +514,95 @@ class TestJournal(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+class TestLoomSteering(unittest.TestCase):
+    """g, Enter, autopilot and Esc against the fake model server."""
+
+    def setUp(self):
+        from tests.integration.fakeserver import FakeServer
+        self.fs = FakeServer().start()
+        self.addCleanup(self.fs.stop)
+        self.tmp = tempfile.mkdtemp(prefix="weft-steer-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.path = os.path.join(self.tmp, "s.json")
+        r = subprocess.run([WEFT, "new", "--task", "nice-sounding-wrong", "-o", self.path],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.env = {"WEFT_BASE_URL": self.fs.base_url, "WEFT_GENERATOR_MODEL": "gen",
+                    "WEFT_JUDGE_MODEL": "judge", "OPENAI_API_KEY": "sk-tui-test"}
+
+    def saved(self):
+        with open(self.path, encoding="utf-8") as f:
+            doc = json.load(f)
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        return doc, nodes
+
+    def test_step_accept_autopilot_stop(self):
+        self.fs.control(script={"judge": ["2", "4", "1", "3", "5"] * 20}, latency_ms=150)
+        p = Pane(self, ["tui", self.path], env=self.env)
+        p.wait_for(r"\? help")
+        p.keys("g")
+        p.wait_for(r"5 candidates; the judge picked one", timeout=20)
+        p.keys("Enter")
+        p.wait_for(r"accepted \(judge's pick\)")
+        p.keys("a")
+        p.wait_for(r"autopilot ON")
+        p.wait_for(r"autopilot: step 4", timeout=30)
+        p.keys("a")
+        p.wait_for(r"autopilot off")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(p.stderr(), "")
+        doc, nodes = self.saved()
+        steps = [nodes[i]["weft"]["step"] for i in doc["pathNodes"][:-1]]
+        self.assertGreaterEqual(len(steps), 3)
+        script = [2, 4, 1, 3, 5]
+        for k, st in enumerate(steps):
+            self.assertEqual(len(st["candidates"]), 5)
+            self.assertAlmostEqual(sum(st["scores"]), 1.0, places=6)
+            self.assertEqual(st["judgePick"], st["candidates"][script[k % 5] - 1])
+            self.assertEqual(st["finalPick"], st["judgePick"])
+            self.assertEqual(st["pickedBy"], "ai")
+        r = subprocess.run([WEFT, "check", self.path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_escape_cancels_and_screen_keeps_answering(self):
+        self.fs.control(latency_ms=3000)
+        p = Pane(self, ["tui", self.path], env=self.env)
+        p.wait_for(r"\? help")
+        p.keys("g")
+        p.wait_for(r"1 in flight")
+        p.keys("?")  # the screen answers while the request is out
+        p.wait_for(r"weft keys")
+        p.keys("Escape")
+        p.wait_for(r"\? help")
+        p.keys("Escape")
+        p.wait_for(r"cancelled; the tree is as it was")
+        p.wait_for(r"0 in flight")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(p.stderr(), "")
+        doc, _ = self.saved()
+        self.assertEqual(len(doc["nodes"]), 1)
+
+    def test_judge_without_answer_waits_for_a_person(self):
+        self.fs.control(script={"judge": [{"text": "no idea", "top_logprobs": {"no": -0.1}}] * 3})
+        p = Pane(self, ["tui", self.path], env=self.env)
+        p.wait_for(r"\? help")
+        p.keys("a")
+        p.wait_for(r"pick with 1-9", timeout=20)
+        time.sleep(1.0)  # autopilot stopped: no further step was started
+        gens = [r for r in self.fs.requests() if r["body"].get("model") == "gen"]
+        self.assertEqual(len(gens), 1)
+        p.keys("3")
+        p.wait_for(r"picked candidate 3 \(human\)")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        doc, nodes = self.saved()
+        st = nodes[doc["pathNodes"][0]]["weft"]["step"]
+        self.assertIn("needsHuman", st)
+        self.assertEqual(st["pickedBy"], "human")
+        self.assertEqual(st["finalPick"], st["candidates"][2])
