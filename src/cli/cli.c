@@ -16,6 +16,7 @@ struct command {
 /* The one table of commands: dispatch and `weft --help` both read it. */
 static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
+    {"ping", cmd_ping, "send a tiny request to each configured model"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,479 @@
+#include "weft/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/strbuf.h"
+#include "weft/xalloc.h"
+
+#define CONFIG_MAX_FILE (1u << 20)
+
+static void role_init(struct config_role *r, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(name);
+	r->api_key_env = xstrdup("OPENAI_API_KEY");
+	r->endpoint = LM_CHAT;
+	r->temperature = 1.0;
+	r->max_tokens = 60;
+	r->n = 1;
+	r->timeout_ms = 60000;
+	r->concurrency = 8;
+	r->retries = 2;
+	r->n_mode = LM_N_AUTO;
+}
+
+static void role_release(struct config_role *r)
+{
+	free(r->name);
+	free(r->base_url);
+	free(r->model);
+	free(r->api_key_env);
+	free(r->family);
+}
+
+static struct config_role *role_add(struct config *c, const char *name)
+{
+	XGROW(c->roles, c->roles_cap, c->nroles + 1);
+	role_init(&c->roles[c->nroles], name);
+	return &c->roles[c->nroles++];
+}
+
+void config_init(struct config *c)
+{
+	struct config_role *r;
+
+	memset(c, 0, sizeof(*c));
+	r = role_add(c, "generator");
+	r->n = 5;
+	r->temperature = 1.0;
+	r->max_tokens = 60;
+	r = role_add(c, "judge");
+	r->temperature = 0.0;
+	r->max_tokens = 16;
+}
+
+void config_release(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nroles; i++)
+		role_release(&c->roles[i]);
+	free(c->roles);
+	memset(c, 0, sizeof(*c));
+}
+
+struct config_role *config_role(struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nroles; i++)
+		if (!strcmp(c->roles[i].name, name))
+			return &c->roles[i];
+	return NULL;
+}
+
+int config_role_configured(const struct config_role *r)
+{
+	return r && r->model && *r->model;
+}
+
+const char *config_role_base_url(const struct config_role *r)
+{
+	const char *env;
+
+	if (r->base_url && *r->base_url)
+		return r->base_url;
+	env = getenv("OPENAI_BASE_URL");
+	if (env && *env)
+		return env;
+	return CONFIG_DEFAULT_BASE_URL;
+}
+
+/* scorer.NAME with NAME of [A-Za-z0-9_.-]+ */
+static int valid_role_name(const char *s)
+{
+	const char *p;
+
+	if (!strcmp(s, "generator") || !strcmp(s, "judge"))
+		return 1;
+	if (strncmp(s, "scorer.", 7) || !s[7])
+		return 0;
+	for (p = s + 7; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return 0;
+	return 1;
+}
+
+static int parse_double(const char *v, double lo, double hi, double *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (end == v || *end || errno || !isfinite(d) || d < lo || d > hi)
+		return -1;
+	*out = d;
+	return 0;
+}
+
+static int parse_int(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long d;
+
+	errno = 0;
+	d = strtol(v, &end, 10);
+	if (end == v || *end || errno || d < lo || d > hi)
+		return -1;
+	*out = d;
+	return 0;
+}
+
+/* Sets key to value in r.  Returns 0, -1 with err = "key 'K': why" (the
+ * caller prefixes the place). */
+static int role_set(struct config_role *r, const char *key, const char *value, struct errbuf *err)
+{
+	double d;
+	long l;
+
+	if (!strcmp(key, "base_url")) {
+		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
+			return errbuf_set(err, "key '%s': expected an http:// or https:// URL",
+					  key);
+		free(r->base_url);
+		r->base_url = xstrdup(value);
+	} else if (!strcmp(key, "model")) {
+		free(r->model);
+		r->model = *value ? xstrdup(value) : NULL;
+	} else if (!strcmp(key, "api_key_env")) {
+		const char *p;
+
+		if (!*value)
+			return errbuf_set(err, "key '%s': expected a variable name", key);
+		for (p = value; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_')
+				return errbuf_set(err,
+						  "key '%s': expected the NAME of an environment "
+						  "variable (letters, digits, _), not a key",
+						  key);
+		free(r->api_key_env);
+		r->api_key_env = xstrdup(value);
+	} else if (!strcmp(key, "family")) {
+		free(r->family);
+		r->family = xstrdup(value);
+	} else if (!strcmp(key, "endpoint")) {
+		if (!strcmp(value, "chat"))
+			r->endpoint = LM_CHAT;
+		else if (!strcmp(value, "completions"))
+			r->endpoint = LM_COMPLETIONS;
+		else
+			return errbuf_set(err, "key '%s': expected chat or completions", key);
+	} else if (!strcmp(key, "n_mode")) {
+		if (!strcmp(value, "auto"))
+			r->n_mode = LM_N_AUTO;
+		else if (!strcmp(value, "native"))
+			r->n_mode = LM_N_NATIVE;
+		else if (!strcmp(value, "fanout"))
+			r->n_mode = LM_N_FANOUT;
+		else
+			return errbuf_set(err, "key '%s': expected auto, native or fanout", key);
+	} else if (!strcmp(key, "temperature")) {
+		if (parse_double(value, 0, 2, &d))
+			return errbuf_set(err, "key '%s': expected a number from 0 to 2", key);
+		r->temperature = d;
+	} else if (!strcmp(key, "size")) {
+		if (parse_double(value, 0, 1e15, &d))
+			return errbuf_set(err, "key '%s': expected a parameter count like 350e6",
+					  key);
+		r->size = d;
+	} else if (!strcmp(key, "timeout")) {
+		if (parse_double(value, 0.001, 86400, &d))
+			return errbuf_set(err, "key '%s': expected seconds (0.001 to 86400)", key);
+		r->timeout_ms = (long)ceil(d * 1000);
+	} else if (!strcmp(key, "max_tokens")) {
+		if (parse_int(value, 0, 1000000, &l))
+			return errbuf_set(err, "key '%s': expected a whole number >= 0", key);
+		r->max_tokens = (int)l;
+	} else if (!strcmp(key, "n")) {
+		if (parse_int(value, 1, 128, &l))
+			return errbuf_set(err, "key '%s': expected a whole number from 1 to 128",
+					  key);
+		r->n = (int)l;
+	} else if (!strcmp(key, "concurrency")) {
+		if (parse_int(value, 1, 1024, &l))
+			return errbuf_set(err, "key '%s': expected a whole number from 1 to 1024",
+					  key);
+		r->concurrency = (int)l;
+	} else if (!strcmp(key, "retries")) {
+		if (parse_int(value, 0, 20, &l))
+			return errbuf_set(err, "key '%s': expected a whole number from 0 to 20",
+					  key);
+		r->retries = (int)l;
+	} else {
+		return errbuf_set(err,
+				  "key '%s': unknown key (known: base_url, model, api_key_env, "
+				  "endpoint, temperature, max_tokens, n, timeout, concurrency, "
+				  "retries, n_mode, size, family)",
+				  key);
+	}
+	return 0;
+}
+
+static struct config_role *role_get_or_add(struct config *c, const char *name)
+{
+	struct config_role *r = config_role(c, name);
+
+	return r ? r : role_add(c, name);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int config_parse(struct config *c, const char *buf, size_t len, const char *filename,
+		 struct errbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t pos = 0, lineno = 0;
+	char *section = NULL;
+	int rc = 0;
+
+	if (!filename)
+		filename = "(config)";
+	while (pos < len && rc == 0) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		char *s, *eq, *key, *value;
+
+		lineno++;
+		strbuf_reset(&line);
+		strbuf_add(&line, buf + pos, n);
+		pos += n + (nl ? 1 : 0);
+		if (strlen(line.data) != line.len) {
+			rc = errbuf_set(err, "%s:%zu: NUL byte in line", filename, lineno);
+			break;
+		}
+		s = trim(line.data);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+
+			if (!close || *trim(close + 1)) {
+				rc =
+				    errbuf_set(err, "%s:%zu: expected [SECTION]", filename, lineno);
+				break;
+			}
+			*close = '\0';
+			s = trim(s + 1);
+			if (!valid_role_name(s)) {
+				rc = errbuf_set(err,
+						"%s:%zu: section [%.100s]: unknown section (known: "
+						"generator, judge, scorer.NAME)",
+						filename, lineno, s);
+				break;
+			}
+			free(section);
+			section = xstrdup(s);
+			role_get_or_add(c, section);
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			rc = errbuf_set(err, "%s:%zu: expected 'key = value'", filename, lineno);
+			break;
+		}
+		*eq = '\0';
+		key = trim(s);
+		value = trim(eq + 1);
+		{
+			/* inline comment: " #" */
+			char *h = strstr(value, " #");
+
+			if (h) {
+				*h = '\0';
+				value = trim(value);
+			}
+		}
+		if (strlen(value) >= 2 && value[0] == '"' && value[strlen(value) - 1] == '"') {
+			value[strlen(value) - 1] = '\0';
+			value++;
+		}
+		if (!section) {
+			rc = errbuf_set(err, "%s:%zu: key '%.100s': outside any [section]",
+					filename, lineno, key);
+			break;
+		}
+		if (role_set(config_role(c, section), key, value, err) < 0) {
+			errbuf_prefix(err, "%s:%zu", filename, lineno);
+			rc = -1;
+		}
+	}
+	free(section);
+	strbuf_release(&line);
+	return rc;
+}
+
+char *config_default_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	struct strbuf sb = STRBUF_INIT;
+
+	if (xdg && *xdg)
+		strbuf_addf(&sb, "%s/weft/config", xdg);
+	else if (home && *home)
+		strbuf_addf(&sb, "%s/.config/weft/config", home);
+	else
+		return NULL;
+	return strbuf_detach(&sb, NULL);
+}
+
+int config_load_file(struct config *c, const char *path, struct errbuf *err)
+{
+	FILE *f = fopen(path, "rb");
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	size_t n;
+	int rc;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return errbuf_set(err, "%s: %s", path, strerror(errno));
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		strbuf_add(&sb, buf, n);
+		if (sb.len > CONFIG_MAX_FILE) {
+			fclose(f);
+			strbuf_release(&sb);
+			return errbuf_set(err, "%s: larger than %u bytes", path, CONFIG_MAX_FILE);
+		}
+	}
+	if (ferror(f)) {
+		fclose(f);
+		strbuf_release(&sb);
+		return errbuf_set(err, "%s: read error", path);
+	}
+	fclose(f);
+	rc = config_parse(c, sb.data, sb.len, path, err);
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* WEFT_<ROLE>_<WHAT> for role name */
+static const char *role_env(const char *name, const char *what, struct strbuf *tmp)
+{
+	const char *p;
+
+	strbuf_reset(tmp);
+	strbuf_addstr(tmp, "WEFT_");
+	for (p = name; *p; p++)
+		strbuf_addch(tmp, *p == '.' || *p == '-' ? '_' : toupper((unsigned char)*p));
+	strbuf_addch(tmp, '_');
+	strbuf_addstr(tmp, what);
+	return getenv(tmp->data);
+}
+
+int config_apply_env(struct config *c, struct errbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const char *all = getenv("WEFT_BASE_URL");
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->nroles && rc == 0; i++) {
+		struct config_role *r = &c->roles[i];
+		const char *v;
+
+		if (all && *all && role_set(r, "base_url", all, err) < 0) {
+			rc = errbuf_prefix(err, "environment WEFT_BASE_URL");
+			break;
+		}
+		v = role_env(r->name, "BASE_URL", &tmp);
+		if (v && *v && role_set(r, "base_url", v, err) < 0) {
+			rc = errbuf_prefix(err, "environment %s", tmp.data);
+			break;
+		}
+		v = role_env(r->name, "MODEL", &tmp);
+		if (v && *v)
+			role_set(r, "model", v, err);
+	}
+	strbuf_release(&tmp);
+	return rc;
+}
+
+int config_load(struct config *c, const char *path, struct errbuf *err)
+{
+	char *def = NULL;
+	int rc;
+
+	if (!path)
+		path = def = config_default_path();
+	rc = path ? config_load_file(c, path, err) : 0;
+	free(def);
+	if (rc == 0)
+		rc = config_apply_env(c, err);
+	return rc;
+}
+
+int config_set(struct config *c, const char *spec, struct errbuf *err)
+{
+	const char *eq = strchr(spec, '='), *dot;
+	char *name, *key;
+	struct config_role *r;
+	int rc;
+
+	if (!eq)
+		return errbuf_set(err, "'%.100s': expected ROLE.KEY=VALUE", spec);
+	dot = eq;
+	while (dot > spec && dot[-1] != '.')
+		dot--;
+	if (dot == spec)
+		return errbuf_set(err, "'%.100s': expected ROLE.KEY=VALUE", spec);
+	name = xstrndup(spec, (size_t)(dot - 1 - spec));
+	key = xstrndup(dot, (size_t)(eq - dot));
+	if (!valid_role_name(name)) {
+		rc = errbuf_set(err,
+				"'%.100s': unknown role '%.60s' (generator, judge, scorer.NAME)",
+				spec, name);
+	} else {
+		r = role_get_or_add(c, name);
+		rc = role_set(r, key, eq + 1, err);
+		if (rc < 0)
+			errbuf_prefix(err, "flag %s", name);
+	}
+	free(name);
+	free(key);
+	return rc;
+}
+
+void config_role_request(const struct config_role *r, struct lm_request *req)
+{
+	req->kind = r->endpoint;
+	lm_request_set(&req->base_url, config_role_base_url(r));
+	lm_request_set(&req->model, r->model);
+	lm_request_set(&req->api_key_env, r->api_key_env);
+	lm_request_set(&req->role, r->name);
+	req->temperature = r->temperature;
+	req->max_tokens = r->max_tokens;
+	req->n = r->n;
+	req->timeout_ms = r->timeout_ms;
+	req->concurrency = r->concurrency;
+	req->retry.max_retries = r->retries;
+	req->n_mode = r->n_mode;
+}

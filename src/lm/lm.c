@@ -1,0 +1,806 @@
+/*
+ * The engine: one curl multi handle, requests ("jobs") split into transfers
+ * (one per HTTP request: the native n, or n single requests when fanning
+ * out), a per-role concurrency limit, retries with backoff, and callbacks
+ * fired from lm_engine_poll().  Single-threaded: curl's multi interface does
+ * the waiting, so no thread is needed.
+ */
+#include <curl/curl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "weft/errbuf.h"
+#include "weft/lm.h"
+#include "weft/strbuf.h"
+#include "weft/xalloc.h"
+
+#define MAX_N 128
+
+struct lm_role {
+	char *name;
+	int limit;
+	int in_flight;
+};
+
+struct lm_host {
+	char *url; /* base URL without trailing '/' */
+	int in_flight;
+	int ignores_n;
+};
+
+struct job;
+
+struct xfer {
+	struct xfer *next;
+	struct job *job;
+	int running;
+	int n;
+	int attempts;
+	int64_t due_ms;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct lm_host *host;
+	struct strbuf body;
+	struct strbuf reply;
+	char *url;
+	int too_big;
+	char curl_err[CURL_ERROR_SIZE];
+};
+
+struct job {
+	struct job *next;
+	uint64_t id;
+	struct lm_request req;
+	lm_callback *cb;
+	void *ctx;
+	struct lm_response resp;
+	struct errbuf err;
+	int failed;
+	int pending; /* live transfers */
+	int done;
+	int fell_back;
+	struct lm_role *role;
+	struct lm_host **hosts;
+	size_t nhosts;
+};
+
+struct lm_engine {
+	CURLM *multi;
+	struct job *jobs;
+	struct xfer *xfers;
+	struct lm_role **roles;
+	size_t nroles, roles_cap;
+	struct lm_host **hosts;
+	size_t nhosts, hosts_cap;
+	uint64_t next_id;
+	int default_limit;
+	uint64_t rng;
+	size_t njobs;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t rng_next(struct lm_engine *e)
+{
+	/* xorshift64*: jitter only, not security. */
+	e->rng ^= e->rng >> 12;
+	e->rng ^= e->rng << 25;
+	e->rng ^= e->rng >> 27;
+	return e->rng * 0x2545F4914F6CDD1DULL;
+}
+
+struct lm_engine *lm_engine_new(void)
+{
+	struct lm_engine *e = xcalloc(1, sizeof(*e));
+	struct timespec ts;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	e->multi = curl_multi_init();
+	if (!e->multi)
+		xalloc_die("curl_multi_init");
+	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 256L);
+	e->next_id = 1;
+	e->default_limit = 16;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
+		 0x9E3779B97F4A7C15ULL;
+	if (!e->rng)
+		e->rng = 1;
+	return e;
+}
+
+void lm_engine_set_default_concurrency(struct lm_engine *e, int limit)
+{
+	e->default_limit = limit > 0 ? limit : 1;
+}
+
+size_t lm_engine_in_flight(const struct lm_engine *e)
+{
+	return e->njobs;
+}
+
+static struct lm_role *role_get(struct lm_engine *e, const char *name, int limit)
+{
+	size_t i;
+	struct lm_role *r;
+
+	if (!name)
+		name = "";
+	for (i = 0; i < e->nroles; i++)
+		if (!strcmp(e->roles[i]->name, name)) {
+			if (limit > 0)
+				e->roles[i]->limit = limit;
+			return e->roles[i];
+		}
+	r = xcalloc(1, sizeof(*r));
+	r->name = xstrdup(name);
+	r->limit = limit > 0 ? limit : e->default_limit;
+	XGROW(e->roles, e->roles_cap, e->nroles + 1);
+	e->roles[e->nroles++] = r;
+	return r;
+}
+
+static struct lm_host *host_get(struct lm_engine *e, const char *url, size_t len)
+{
+	size_t i;
+	struct lm_host *h;
+
+	while (len && url[len - 1] == '/')
+		len--;
+	for (i = 0; i < e->nhosts; i++)
+		if (strlen(e->hosts[i]->url) == len && !memcmp(e->hosts[i]->url, url, len))
+			return e->hosts[i];
+	h = xcalloc(1, sizeof(*h));
+	h->url = xstrndup(url, len);
+	XGROW(e->hosts, e->hosts_cap, e->nhosts + 1);
+	e->hosts[e->nhosts++] = h;
+	return h;
+}
+
+static void job_parse_hosts(struct lm_engine *e, struct job *j)
+{
+	const char *p = j->req.base_url ? j->req.base_url : "";
+
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len;
+
+		if (!end)
+			end = p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		len = (size_t)(end - p);
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len) {
+			j->hosts = xreallocarray(j->hosts, j->nhosts + 1, sizeof(*j->hosts));
+			j->hosts[j->nhosts++] = host_get(e, p, len);
+		}
+		p = *end ? end + 1 : end;
+	}
+}
+
+static void xfer_add(struct lm_engine *e, struct job *j, int n, int64_t due)
+{
+	struct xfer *x = xcalloc(1, sizeof(*x));
+
+	x->job = j;
+	x->n = n;
+	x->due_ms = due;
+	strbuf_init(&x->body);
+	strbuf_init(&x->reply);
+	lm_request_to_json(&j->req, n, &x->body);
+	x->next = e->xfers;
+	e->xfers = x;
+	j->pending++;
+}
+
+/* Takes x off the multi handle and the counters (if running). */
+static void xfer_stop(struct lm_engine *e, struct xfer *x)
+{
+	if (!x->running)
+		return;
+	curl_multi_remove_handle(e->multi, x->easy);
+	curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->headers);
+	x->easy = NULL;
+	x->headers = NULL;
+	x->running = 0;
+	x->job->role->in_flight--;
+	x->host->in_flight--;
+}
+
+static void xfer_free(struct lm_engine *e, struct xfer *x)
+{
+	struct xfer **pp;
+
+	xfer_stop(e, x);
+	for (pp = &e->xfers; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	x->job->pending--;
+	strbuf_release(&x->body);
+	strbuf_release(&x->reply);
+	free(x->url);
+	free(x);
+}
+
+static void job_free(struct job *j)
+{
+	lm_request_release(&j->req);
+	lm_response_release(&j->resp);
+	free(j->hosts);
+	free(j);
+}
+
+/* Removes every transfer of job j. */
+static void job_drop_xfers(struct lm_engine *e, struct job *j)
+{
+	struct xfer *x = e->xfers, *next;
+
+	for (; x; x = next) {
+		next = x->next;
+		if (x->job == j)
+			xfer_free(e, x);
+	}
+}
+
+/* Replaces every occurrence of the key in s with "[key hidden]". */
+static void scrub_key(struct errbuf *err, const char *key_env)
+{
+	const char *key = key_env && *key_env ? getenv(key_env) : NULL;
+	struct strbuf sb = STRBUF_INIT;
+	const char *p, *hit;
+	size_t klen;
+
+	if (!err || !key || (klen = strlen(key)) < 1)
+		return;
+	if (!strstr(err->msg, key))
+		return;
+	p = err->msg;
+	while ((hit = strstr(p, key))) {
+		strbuf_add(&sb, p, (size_t)(hit - p));
+		strbuf_addstr(&sb, "[key hidden]");
+		p = hit + klen;
+	}
+	strbuf_addstr(&sb, p);
+	errbuf_set(err, "%s", sb.data);
+	strbuf_release(&sb);
+}
+
+static void job_fail(struct lm_engine *e, struct job *j, struct xfer *x, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Fails job j with "POST URL (model M): WHAT (after N attempts)". */
+static void job_fail(struct lm_engine *e, struct job *j, struct xfer *x, const char *fmt, ...)
+{
+	struct strbuf what = STRBUF_INIT;
+	va_list ap;
+	int attempts = x ? x->attempts : 0;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&what, fmt, ap);
+	va_end(ap);
+	errbuf_set(&j->err, "POST %s (model %s): %s (after %d attempt%s)",
+		   x && x->url ? x->url : (j->req.base_url ? j->req.base_url : "(no URL)"),
+		   j->req.model ? j->req.model : "(none)", what.data, attempts,
+		   attempts == 1 ? "" : "s");
+	strbuf_release(&what);
+	scrub_key(&j->err, j->req.api_key_env);
+	j->failed = 1;
+	j->done = 1;
+	job_drop_xfers(e, j);
+}
+
+static struct lm_host *pick_host(struct job *j)
+{
+	struct lm_host *best = NULL;
+	size_t i;
+
+	for (i = 0; i < j->nhosts; i++)
+		if (!best || j->hosts[i]->in_flight < best->in_flight)
+			best = j->hosts[i];
+	return best;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t n = size * nmemb;
+
+	if (x->reply.len + n > x->job->req.max_body) {
+		x->too_big = 1;
+		return 0;
+	}
+	strbuf_add(&x->reply, data, n);
+	return n;
+}
+
+static int xfer_start(struct lm_engine *e, struct xfer *x)
+{
+	struct job *j = x->job;
+	const char *key =
+	    j->req.api_key_env && *j->req.api_key_env ? getenv(j->req.api_key_env) : NULL;
+	long timeout = j->req.timeout_ms > 0 ? j->req.timeout_ms : 60000;
+	CURL *c;
+
+	x->host = pick_host(j);
+	free(x->url);
+	x->url = xmalloc(strlen(x->host->url) + 32);
+	snprintf(x->url, strlen(x->host->url) + 32, "%s%s", x->host->url,
+		 j->req.kind == LM_CHAT ? "/chat/completions" : "/completions");
+	c = curl_easy_init();
+	if (!c) {
+		job_fail(e, j, x, "curl_easy_init failed");
+		return -1;
+	}
+	x->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	x->headers = curl_slist_append(x->headers, "Expect:");
+	if (key && *key) {
+		struct strbuf h = STRBUF_INIT;
+
+		strbuf_addstr(&h, "Authorization: Bearer ");
+		strbuf_addstr(&h, key);
+		x->headers = curl_slist_append(x->headers, h.data);
+		memset(h.data, 0, h.len);
+		strbuf_release(&h);
+	}
+	strbuf_reset(&x->reply);
+	x->too_big = 0;
+	x->curl_err[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, x->url);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body.data);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body.len);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 10000 ? timeout : 10000L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_err);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "weft/" WEFT_VERSION);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	x->easy = c;
+	if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
+		curl_easy_cleanup(c);
+		curl_slist_free_all(x->headers);
+		x->easy = NULL;
+		x->headers = NULL;
+		job_fail(e, j, x, "curl_multi_add_handle failed");
+		return -1;
+	}
+	x->running = 1;
+	x->attempts++;
+	j->resp.attempts++;
+	j->role->in_flight++;
+	x->host->in_flight++;
+	return 0;
+}
+
+/* Starts the waiting transfers that are due, as the role limits allow.
+ * Returns the earliest due time of a transfer left waiting for time (or
+ * INT64_MAX). */
+static int64_t start_ready(struct lm_engine *e)
+{
+	int64_t now = now_ms(), next = INT64_MAX;
+	int again = 1;
+
+	while (again) {
+		struct xfer *x;
+
+		again = 0;
+		for (x = e->xfers; x; x = x->next) {
+			if (x->running || x->job->done)
+				continue;
+			if (x->due_ms > now) {
+				if (x->due_ms < next)
+					next = x->due_ms;
+				continue;
+			}
+			if (x->job->role->in_flight >= x->job->role->limit)
+				continue;
+			if (xfer_start(e, x) < 0) {
+				/* the list changed under us: start over */
+				again = 1;
+				break;
+			}
+		}
+	}
+	return next;
+}
+
+static int retryable_status(long status)
+{
+	return status == 408 || status == 409 || status == 429 || status >= 500;
+}
+
+static const char *header_value(CURL *c, const char *name)
+{
+	struct curl_header *h;
+
+	if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+		return h->value;
+	return NULL;
+}
+
+/* Schedules x again or fails the job; reason is for the final error. */
+static void retry_or_fail(struct lm_engine *e, struct xfer *x, long asked_ms, const char *reason)
+{
+	struct job *j = x->job;
+	const struct lm_retry *r = &j->req.retry;
+	long delay;
+
+	if (x->attempts - 1 >= r->max_retries) {
+		job_fail(e, j, x, "%s", reason);
+		return;
+	}
+	if (asked_ms >= 0) {
+		delay = asked_ms < r->max_retry_after_ms ? asked_ms : r->max_retry_after_ms;
+	} else {
+		long ceiling = r->base_ms > 0 ? r->base_ms : 0;
+		int k;
+
+		for (k = 1; k < x->attempts && ceiling < r->cap_ms; k++)
+			ceiling *= 2;
+		if (ceiling > r->cap_ms)
+			ceiling = r->cap_ms;
+		delay = ceiling > 0 ? (long)(rng_next(e) % (uint64_t)(ceiling + 1)) : 0;
+	}
+	j->resp.last_delay_ms = delay;
+	j->resp.total_delay_ms += delay;
+	xfer_stop(e, x);
+	x->due_ms = now_ms() + delay;
+}
+
+static int cmp_choice(const void *a, const void *b)
+{
+	int x = ((const struct lm_choice *)a)->index, y = ((const struct lm_choice *)b)->index;
+
+	return (x > y) - (x < y);
+}
+
+static void xfer_done(struct lm_engine *e, struct xfer *x, CURLcode result)
+{
+	struct job *j = x->job;
+	long status = 0;
+	struct errbuf perr;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status)
+		j->resp.http_status = status;
+	if (result != CURLE_OK) {
+		struct strbuf why = STRBUF_INIT;
+
+		if (x->too_big) {
+			job_fail(e, j, x, "response larger than %zu bytes", j->req.max_body);
+			return;
+		}
+		strbuf_addstr(&why, curl_easy_strerror(result));
+		if (x->curl_err[0]) {
+			strbuf_addstr(&why, ": ");
+			strbuf_addstr(&why, x->curl_err);
+		}
+		retry_or_fail(e, x, -1, why.data);
+		strbuf_release(&why);
+		return;
+	}
+	if (status < 200 || status > 299) {
+		struct strbuf msg = STRBUF_INIT;
+		int quota = 0;
+		long asked =
+		    lm_retry_after_ms(header_value(x->easy, "Retry-After"),
+				      header_value(x->easy, "retry-after-ms"), (int64_t)time(NULL));
+
+		strbuf_addf(&msg, "HTTP %ld: ", status);
+		lm_error_message(x->reply.data, x->reply.len, &msg, &quota);
+		if (status == 400 && x->n > 1 && j->req.n_mode == LM_N_AUTO && !j->fell_back) {
+			/* Probably n above the server's slots: fan out. */
+			int i, n = x->n;
+
+			j->fell_back = 1;
+			j->resp.n_fallback = 1;
+			x->host->ignores_n = 1;
+			xfer_free(e, x);
+			for (i = 0; i < n; i++)
+				xfer_add(e, j, 1, 0);
+		} else if (retryable_status(status) && !(status == 429 && quota)) {
+			retry_or_fail(e, x, asked, msg.data);
+		} else {
+			job_fail(e, j, x, "%s", msg.data);
+		}
+		strbuf_release(&msg);
+		return;
+	}
+	{
+		size_t before = j->resp.nchoices, got;
+
+		if (lm_response_parse(&j->resp, j->req.kind, x->reply.data, x->reply.len, &perr) <
+		    0) {
+			job_fail(e, j, x, "HTTP %ld: %s", status, perr.msg);
+			return;
+		}
+		got = j->resp.nchoices - before;
+		if (got > 1)
+			qsort(j->resp.choices + before, got, sizeof(*j->resp.choices), cmp_choice);
+		j->resp.requests++;
+		if (got < (size_t)x->n) {
+			int i, missing = x->n - (int)got;
+
+			if (x->n == 1) {
+				job_fail(e, j, x, "HTTP %ld: response has no choices", status);
+				return;
+			}
+			if (j->req.n_mode == LM_N_AUTO)
+				x->host->ignores_n = 1;
+			j->resp.n_fallback = 1;
+			for (i = 0; i < missing; i++)
+				xfer_add(e, j, 1, 0);
+		}
+	}
+	xfer_free(e, x);
+	if (j->pending == 0)
+		j->done = 1;
+}
+
+uint64_t lm_submit(struct lm_engine *e, const struct lm_request *req, lm_callback *cb, void *ctx)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	size_t i;
+	int fanout = 0;
+
+	j->id = e->next_id++;
+	lm_request_copy(&j->req, req);
+	j->cb = cb;
+	j->ctx = ctx;
+	lm_response_init(&j->resp);
+	j->role = role_get(e, req->role, req->concurrency);
+	j->next = e->jobs;
+	e->jobs = j;
+	e->njobs++;
+	job_parse_hosts(e, j);
+	if (!j->nhosts) {
+		job_fail(e, j, NULL, "no base URL configured");
+		return j->id;
+	}
+	if (!req->model || !*req->model) {
+		job_fail(e, j, NULL, "no model configured");
+		return j->id;
+	}
+	if (req->n < 1 || req->n > MAX_N) {
+		job_fail(e, j, NULL, "n must be between 1 and %d, not %d", MAX_N, req->n);
+		return j->id;
+	}
+	if (req->n > 1) {
+		if (req->n_mode == LM_N_FANOUT)
+			fanout = 1;
+		else if (req->n_mode == LM_N_AUTO)
+			for (i = 0; i < j->nhosts; i++)
+				fanout |= j->hosts[i]->ignores_n;
+	}
+	if (fanout) {
+		for (i = 0; i < (size_t)req->n; i++)
+			xfer_add(e, j, 1, 0);
+		j->resp.n_fallback = req->n_mode == LM_N_AUTO;
+	} else {
+		xfer_add(e, j, req->n, 0);
+	}
+	return j->id;
+}
+
+static void job_unlink(struct lm_engine *e, struct job *j)
+{
+	struct job **pp;
+
+	for (pp = &e->jobs; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	e->njobs--;
+}
+
+int lm_cancel(struct lm_engine *e, uint64_t id)
+{
+	struct job *j;
+
+	for (j = e->jobs; j; j = j->next)
+		if (j->id == id)
+			break;
+	if (!j)
+		return -1;
+	job_drop_xfers(e, j);
+	job_unlink(e, j);
+	job_free(j);
+	return 0;
+}
+
+/* Runs the callbacks of finished jobs (unlinked first: a callback may submit
+ * or cancel). */
+static void fire_callbacks(struct lm_engine *e)
+{
+	struct job *done = NULL, **pp = &e->jobs, *j;
+
+	while (*pp) {
+		j = *pp;
+		if (j->done) {
+			*pp = j->next;
+			e->njobs--;
+			j->next = done;
+			done = j;
+		} else {
+			pp = &j->next;
+		}
+	}
+	/* e->jobs is newest first, so done is oldest first */
+	while (done) {
+		size_t i;
+
+		j = done;
+		done = j->next;
+		if (!j->failed) {
+			if (j->resp.nchoices > 1)
+				qsort(j->resp.choices, j->resp.nchoices, sizeof(*j->resp.choices),
+				      cmp_choice);
+			/* keep arrival order: fan-out choices all say index 0, so
+			 * number them as they are */
+			for (i = 0; i < j->resp.nchoices; i++)
+				j->resp.choices[i].index = (int)i;
+			lm_response_truncate(&j->resp, (size_t)j->req.n);
+		}
+		if (j->cb)
+			j->cb(j->ctx, &j->resp, j->failed ? &j->err : NULL);
+		job_free(j);
+	}
+}
+
+int lm_engine_poll(struct lm_engine *e, const int *extra_fds, size_t nfds, int timeout_ms,
+		   unsigned char *readable, struct errbuf *err)
+{
+	struct curl_waitfd stack_fds[8], *wfds = stack_fds;
+	int64_t next, now;
+	int wait = timeout_ms < 0 ? 0 : timeout_ms, running, ready = 0;
+	CURLMcode mc;
+	CURLMsg *msg;
+	struct job *j;
+	size_t i;
+
+	next = start_ready(e);
+	now = now_ms();
+	if (next != INT64_MAX && next - now < wait)
+		wait = next - now < 0 ? 0 : (int)(next - now);
+	for (j = e->jobs; j; j = j->next)
+		if (j->done)
+			wait = 0;
+	if (nfds > sizeof(stack_fds) / sizeof(stack_fds[0]))
+		wfds = xcalloc(nfds, sizeof(*wfds));
+	for (i = 0; i < nfds; i++) {
+		wfds[i].fd = extra_fds[i];
+		wfds[i].events = CURL_WAIT_POLLIN;
+		wfds[i].revents = 0;
+	}
+	mc = curl_multi_poll(e->multi, nfds ? wfds : NULL, (unsigned int)nfds, wait, NULL);
+	if (mc == CURLM_OK)
+		mc = curl_multi_perform(e->multi, &running);
+	if (mc != CURLM_OK) {
+		if (wfds != stack_fds)
+			free(wfds);
+		return errbuf_set(err, "curl multi: %s", curl_multi_strerror(mc));
+	}
+	for (;;) {
+		int left;
+		struct xfer *x = NULL;
+
+		msg = curl_multi_info_read(e->multi, &left);
+		if (!msg)
+			break;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		if (x)
+			xfer_done(e, x, msg->data.result);
+	}
+	start_ready(e);
+	fire_callbacks(e);
+	for (i = 0; i < nfds; i++) {
+		int r = (wfds[i].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) != 0;
+
+		if (readable)
+			readable[i] = (unsigned char)r;
+		ready += r;
+	}
+	if (wfds != stack_fds)
+		free(wfds);
+	return ready;
+}
+
+int lm_run(struct lm_engine *e, struct errbuf *err)
+{
+	while (e->njobs > 0)
+		if (lm_engine_poll(e, NULL, 0, 1000, NULL, err) < 0)
+			return -1;
+	return 0;
+}
+
+void lm_engine_free(struct lm_engine *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	while (e->jobs) {
+		struct job *j = e->jobs;
+
+		job_drop_xfers(e, j);
+		job_unlink(e, j);
+		job_free(j);
+	}
+	curl_multi_cleanup(e->multi);
+	for (i = 0; i < e->nroles; i++) {
+		free(e->roles[i]->name);
+		free(e->roles[i]);
+	}
+	free(e->roles);
+	for (i = 0; i < e->nhosts; i++) {
+		free(e->hosts[i]->url);
+		free(e->hosts[i]);
+	}
+	free(e->hosts);
+	free(e);
+	curl_global_cleanup();
+}
+
+struct sync_result {
+	struct lm_response *resp;
+	struct errbuf *err;
+	int failed;
+};
+
+static void sync_done(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct sync_result *r = ctx;
+
+	lm_response_release(r->resp);
+	lm_response_copy(r->resp, resp);
+	if (err) {
+		r->failed = 1;
+		if (r->err)
+			*r->err = *err;
+	}
+}
+
+int lm_request_sync(struct lm_engine *e, const struct lm_request *req, struct lm_response *resp,
+		    struct errbuf *err)
+{
+	struct sync_result r = {resp, err, 0};
+	uint64_t id = lm_submit(e, req, sync_done, &r);
+
+	while (lm_engine_in_flight(e) > 0) {
+		struct job *j;
+		int mine = 0;
+
+		for (j = e->jobs; j; j = j->next)
+			if (j->id == id)
+				mine = 1;
+		if (!mine)
+			break;
+		if (lm_engine_poll(e, NULL, 0, 1000, NULL, err) < 0) {
+			lm_cancel(e, id);
+			return -1;
+		}
+	}
+	return r.failed ? -1 : 0;
+}

@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+"""A fake OpenAI-compatible model server for weft's tests (stdlib only).
+
+    python3 tests/fake_server.py [--port N] [--script FILE] [--exit-on-eof]
+
+Listens on 127.0.0.1 (port 0 = a free port) and prints the port, alone on
+one line, on stdout once it accepts connections.  SIGTERM, SIGINT, or (with
+--exit-on-eof) end of stdin shut it down cleanly.
+
+Endpoints (with or without the /v1 prefix):
+  POST /v1/chat/completions   messages, n, max_tokens, logprobs, top_logprobs
+  POST /v1/completions        prompt, n, max_tokens, logprobs (int), echo
+  POST /control               JSON, see below
+  GET  /requests              the requests received so far (JSON list of
+                              {"path", "headers", "body", "client_port"}),
+                              oldest first (client_port tells connections
+                              apart, to check reuse)
+  GET  /health                "ok"
+
+The deterministic rule (importable: prompt_key, choice_tokens, token_logprob,
+top_alternatives, prompt_tokens, prompt_token_logprob, completion_text):
+  - the prompt key is the completions prompt, or for chat the messages joined
+    as "ROLE: CONTENT" lines with "\\n";
+  - h = sha256("MODEL\\nKEY\\nINDEX") for choice INDEX (0-based, position in
+    the reply); the choice has min(5, max_tokens) tokens (max_tokens default
+    16), token i being " " + WORDS[h[i] % 64]; the text is their
+    concatenation; finish_reason is "stop" when max_tokens > 5 else "length";
+  - token i's logprob is -(int.from_bytes(sha256("MODEL\\nKEY\\nINDEX\\nI")[:2])
+    % 1000) / 100 - 0.01; its top alternatives (top_logprobs = k) are the
+    token itself, then " " + WORDS[(w + j) % 64] with logprob lp - j for
+    j = 1..k-1, where w is the token's word number;
+  - echo (completions): the prompt's tokens are re.findall(r"\\s*\\S+|\\s+$"),
+    token t at position p has logprob -(sha256("MODEL\\nTOKEN\\nP")[0] %
+    100) / 10 - 0.05, the first one null (as OpenAI); text = prompt + text;
+    with max_tokens 0 only the prompt comes back;
+  - scripted answers ({"script": {MODEL: [ANSWER, ...]}}): each choice for
+    MODEL takes the next answer while any are left; an ANSWER is a string
+    (one token, logprob -0.1, alternatives "1".."k" at -5 unless it is one)
+    or {"text": T, "top_logprobs": {TOKEN: LOGPROB, ...}}.
+  usage: prompt_tokens = number of prompt tokens (echo rule), completion
+  tokens = the tokens of all choices.
+
+POST /control takes an object; every key is optional:
+  "reset": true            forget faults, scripts, settings and requests
+  "latency_ms": N          sleep N ms before every answer
+  "ignore_n": true|false   answer one choice whatever n says
+  "max_n": N               answer 400 when n > N (llama-server's slots)
+  "script": {MODEL: [...]} append scripted answers (see above)
+  "faults": [FAULT, ...]   append to the fault queue: each request takes the
+                           next fault (if any) and misbehaves as it says:
+     {"status": 429|500|502|503|400|401|403|404|408|409, "message": M,
+      "code": C, "type": T, "retry_after": "1" or an HTTP date,
+      "retry_after_ms": "20"}   an error reply (401 echoes the bearer key
+                                 in its message, as some servers do)
+     {"insufficient_quota": true}  429 with code/type insufficient_quota
+     {"hang": SECONDS}          sleep, then answer normally (if still there)
+     {"drop": true}             send half the body, then close the connection
+     {"malformed": true}        200 with a body that is not JSON
+     {"truncated": true}        200 with JSON cut in half (Content-Length ok)
+     {"empty_choices": true}    200 with "choices": []
+     {"fewer": K}               200 with K choices whatever n says
+     {"ignore_n": true}         200 with one choice
+     {"non_utf8": true}         200 with raw bytes ff fe inside the text
+"""
+import argparse
+import email.utils
+import hashlib
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WORDS = [
+    "amber", "basin", "cedar", "delta", "ember", "fable", "grove", "harbor",
+    "island", "jasper", "kernel", "lantern", "meadow", "nectar", "orbit",
+    "pebble", "quartz", "river", "saffron", "timber", "umber", "velvet",
+    "willow", "xenon", "yonder", "zephyr", "anchor", "bramble", "cobalt",
+    "dune", "echo", "falcon", "garnet", "hollow", "indigo", "juniper",
+    "kestrel", "lilac", "marble", "nimbus", "opal", "prairie", "quill",
+    "raven", "sable", "thistle", "upland", "vertex", "wander", "yarrow",
+    "zinc", "aspen", "birch", "canyon", "drift", "estuary", "fern", "glade",
+    "heron", "iris", "jade", "kelp", "lumen", "moss",
+]
+assert len(WORDS) == 64
+
+DEFAULT_MAX_TOKENS = 16
+MAX_CHOICE_TOKENS = 5
+
+
+def _sha(s):
+    return hashlib.sha256(s.encode("utf-8")).digest()
+
+
+def prompt_key(endpoint, body):
+    """The text the deterministic rule hashes: the prompt, or chat lines."""
+    if endpoint == "chat":
+        return "\n".join("%s: %s" % (m.get("role", ""), m.get("content", ""))
+                         for m in body.get("messages", []))
+    p = body.get("prompt", "")
+    if isinstance(p, list):
+        p = p[0] if p else ""
+    return p
+
+
+def choice_tokens(model, key, index, max_tokens=None):
+    """The generated tokens of choice INDEX."""
+    mt = DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens
+    h = _sha("%s\n%s\n%d" % (model, key, index))
+    return [" " + WORDS[h[i] % 64] for i in range(max(0, min(MAX_CHOICE_TOKENS, mt)))]
+
+
+def completion_text(model, key, index, max_tokens=None):
+    return "".join(choice_tokens(model, key, index, max_tokens))
+
+
+def finish_reason(max_tokens=None):
+    mt = DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens
+    return "stop" if mt > MAX_CHOICE_TOKENS else "length"
+
+
+def token_logprob(model, key, index, pos):
+    h = _sha("%s\n%s\n%d\n%d" % (model, key, index, pos))
+    return -(int.from_bytes(h[:2], "big") % 1000) / 100.0 - 0.01
+
+
+def top_alternatives(token, lp, k):
+    """[(token, logprob)] for a generated token, best first, k entries."""
+    out = [(token, lp)]
+    w = WORDS.index(token.strip()) if token.strip() in WORDS else 0
+    for j in range(1, k):
+        out.append((" " + WORDS[(w + j) % 64], lp - j))
+    return out
+
+
+def prompt_tokens(prompt):
+    return re.findall(r"\s*\S+|\s+$", prompt)
+
+
+def prompt_token_logprob(model, token, pos):
+    return -(_sha("%s\n%s\n%d" % (model, token, pos))[0] % 100) / 10.0 - 0.05
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.latency_ms = 0
+        self.ignore_n = False
+        self.max_n = None
+        self.script = {}
+        self.faults = []
+        self.requests = []
+
+
+STATE = State()
+
+
+def _chat_logprobs(toks):
+    return {"content": [{"token": t, "logprob": lp, "bytes": list(t.encode("utf-8")),
+                         "top_logprobs": [{"token": a, "logprob": b,
+                                           "bytes": list(a.encode("utf-8"))}
+                                          for a, b in tops]}
+                        for t, lp, tops in toks]}
+
+
+def build_reply(endpoint, body, fault):
+    """Returns (status, headers, bytes) for a normal (or content-fault) reply."""
+    model = body.get("model", "")
+    key = prompt_key(endpoint, body)
+    n = body.get("n", 1) or 1
+    mt = body.get("max_tokens", body.get("max_completion_tokens"))
+    with STATE.lock:
+        if STATE.max_n is not None and n > STATE.max_n:
+            return error_reply(400, "n (%d) is larger than the number of slots (%d)"
+                               % (n, STATE.max_n), "invalid_request_error", None)
+        count = n
+        if STATE.ignore_n or (fault and fault.get("ignore_n")):
+            count = 1
+        if fault and "fewer" in fault:
+            count = int(fault["fewer"])
+        if fault and fault.get("empty_choices"):
+            count = 0
+        scripted = []
+        for i in range(count):
+            q = STATE.script.get(model)
+            scripted.append(q.pop(0) if q else None)
+    if endpoint == "chat":
+        want_lp = bool(body.get("logprobs"))
+        k = int(body.get("top_logprobs") or 0)
+    else:
+        lpv = body.get("logprobs")
+        want_lp = lpv is not None and lpv is not False
+        k = int(lpv or 0) if want_lp else 0
+    echo = endpoint == "completions" and bool(body.get("echo"))
+    ptoks = prompt_tokens(key) if isinstance(key, str) else []
+    choices = []
+    completion_count = 0
+    for i in range(count):
+        s = scripted[i]
+        if s is not None:
+            if isinstance(s, str):
+                s = {"text": s}
+            text = s["text"]
+            tops_given = s.get("top_logprobs")
+            if tops_given is None:
+                tops_given = {text: -0.1}
+                for d in range(1, k + 1):
+                    if str(d) != text and len(tops_given) < k:
+                        tops_given[str(d)] = -5.0
+            tops = sorted(tops_given.items(), key=lambda kv: -kv[1])[:max(k, 1)]
+            lp = tops_given.get(text, -0.1)
+            toks = [(text, lp, tops[:k])]
+            fr = "stop"
+        else:
+            gen = choice_tokens(model, key, i, mt)
+            toks = []
+            for pos, t in enumerate(gen):
+                lp = token_logprob(model, key, i, pos)
+                toks.append((t, lp, top_alternatives(t, lp, k)))
+            text = "".join(gen)
+            fr = finish_reason(mt)
+        completion_count += len(toks)
+        if endpoint == "chat":
+            c = {"index": i, "message": {"role": "assistant", "content": text},
+                 "finish_reason": fr, "logprobs": _chat_logprobs(toks) if want_lp else None}
+        else:
+            all_toks = []
+            if echo:
+                for pos, t in enumerate(ptoks):
+                    plp = None if pos == 0 else prompt_token_logprob(model, t, pos)
+                    alts = None if pos == 0 else {t: plp}
+                    all_toks.append((t, plp, alts))
+                text = key + text
+            for t, lp, tops in toks:
+                all_toks.append((t, lp, {a: b for a, b in tops[:k]}))
+            lpobj = None
+            if want_lp:
+                offs = []
+                o = 0
+                for t, _, _ in all_toks:
+                    offs.append(o)
+                    o += len(t)
+                lpobj = {"tokens": [t for t, _, _ in all_toks],
+                         "token_logprobs": [lp for _, lp, _ in all_toks],
+                         "top_logprobs": [tp if tp is not None else None
+                                          for _, _, tp in all_toks],
+                         "text_offset": offs}
+            c = {"index": i, "text": text, "finish_reason": fr, "logprobs": lpobj}
+        choices.append(c)
+    reply = {"id": "fake-%d" % int(time.time() * 1000),
+             "object": "chat.completion" if endpoint == "chat" else "text_completion",
+             "created": int(time.time()), "model": model, "choices": choices,
+             "usage": {"prompt_tokens": len(ptoks), "completion_tokens": completion_count,
+                       "total_tokens": len(ptoks) + completion_count}}
+    data = json.dumps(reply).encode("utf-8")
+    if fault and fault.get("non_utf8"):
+        # Put raw invalid bytes inside the first text.
+        marker = b'"content": "' if endpoint == "chat" else b'"text": "'
+        data = data.replace(marker, marker + b"\xff\xfe", 1)
+    return 200, {}, data
+
+
+def error_reply(status, message, etype, code, headers=None):
+    body = {"error": {"message": message, "type": etype, "code": code, "param": None}}
+    return status, headers or {}, json.dumps(body).encode("utf-8")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "weft-fake/1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def _send(self, status, headers, data, close=False):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == "/requests":
+            with STATE.lock:
+                data = json.dumps(STATE.requests).encode("utf-8")
+            self._send(200, {}, data)
+        elif path in ("/health", "/v1/health"):
+            self._send(200, {}, b'"ok"')
+        else:
+            self._send(*error_reply(404, "no such path", "not_found", None))
+
+    def _read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def do_POST(self):
+        path = self.path.split("?")[0]
+        raw = self._read_body()
+        if path == "/control":
+            try:
+                ctl = json.loads(raw.decode("utf-8") or "{}")
+            except ValueError as e:
+                self._send(*error_reply(400, "bad control JSON: %s" % e, "invalid", None))
+                return
+            apply_control(ctl)
+            self._send(200, {}, b'{"ok": true}')
+            return
+        if path.startswith("/v1/"):
+            path = path[3:]
+        if path == "/chat/completions":
+            endpoint = "chat"
+        elif path == "/completions":
+            endpoint = "completions"
+        else:
+            self._send(*error_reply(404, "no such path: %s" % path, "not_found", None))
+            return
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except ValueError as e:
+            with STATE.lock:
+                STATE.requests.append({"path": self.path, "headers": dict(self.headers.items()),
+                                       "body": None, "raw": raw.decode("utf-8", "replace")})
+            self._send(*error_reply(400, "invalid JSON body: %s" % e, "invalid", None))
+            return
+        with STATE.lock:
+            STATE.requests.append({"path": self.path, "headers": dict(self.headers.items()),
+                                   "body": body, "client_port": self.client_address[1]})
+            fault = STATE.faults.pop(0) if STATE.faults else None
+            latency = STATE.latency_ms
+        if latency:
+            time.sleep(latency / 1000.0)
+        try:
+            self._answer(endpoint, body, fault)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _answer(self, endpoint, body, fault):
+        f = fault or {}
+        if "hang" in f:
+            time.sleep(float(f["hang"]))
+        if f.get("insufficient_quota"):
+            self._send(*error_reply(429, "You exceeded your current quota, please check "
+                                    "your plan and billing details.", "insufficient_quota",
+                                    "insufficient_quota"))
+            return
+        if "status" in f:
+            status = int(f["status"])
+            headers = {}
+            if "retry_after" in f:
+                headers["Retry-After"] = str(f["retry_after"])
+            if "retry_after_ms" in f:
+                headers["retry-after-ms"] = str(f["retry_after_ms"])
+            msg = f.get("message")
+            if msg is None:
+                if status == 401:
+                    auth = self.headers.get("Authorization", "")
+                    msg = "Incorrect API key provided: %s" % auth.replace("Bearer ", "")
+                else:
+                    msg = "fake error %d" % status
+            self._send(*error_reply(status, msg, f.get("type", "fake_error"),
+                                    f.get("code"), headers))
+            return
+        if f.get("malformed"):
+            self._send(200, {}, b"<html>this is not JSON</html>")
+            return
+        status, headers, data = build_reply(endpoint, body, f)
+        if f.get("truncated"):
+            self._send(status, headers, data[: len(data) // 2])
+            return
+        if f.get("drop"):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self._send(status, headers, data)
+
+
+def apply_control(ctl):
+    with STATE.lock:
+        if ctl.get("reset"):
+            STATE.reset()
+        if "latency_ms" in ctl:
+            STATE.latency_ms = int(ctl["latency_ms"])
+        if "ignore_n" in ctl:
+            STATE.ignore_n = bool(ctl["ignore_n"])
+        if "max_n" in ctl:
+            STATE.max_n = ctl["max_n"]
+        for model, answers in (ctl.get("script") or {}).items():
+            STATE.script.setdefault(model, []).extend(answers)
+        STATE.faults.extend(ctl.get("faults") or [])
+        if ctl.get("clear_requests"):
+            STATE.requests = []
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="fake OpenAI-compatible server for tests")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--script", help="JSON file: an object as POST /control takes")
+    ap.add_argument("--exit-on-eof", action="store_true",
+                    help="shut down when stdin reaches end of file")
+    args = ap.parse_args(argv)
+    if args.script:
+        with open(args.script, encoding="utf-8") as f:
+            apply_control(json.load(f))
+    srv = Server(("127.0.0.1", args.port), Handler)
+
+    def stop(*_):
+        threading.Thread(target=srv.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if args.exit_on_eof:
+        def watch():
+            try:
+                while os.read(0, 4096):
+                    pass
+            except OSError:
+                pass
+            stop()
+        threading.Thread(target=watch, daemon=True).start()
+    sys.stdout.write("%d\n" % srv.server_address[1])
+    sys.stdout.flush()
+    try:
+        srv.serve_forever(poll_interval=0.1)
+    finally:
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

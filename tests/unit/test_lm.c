@@ -1,0 +1,909 @@
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "weft/errbuf.h"
+#include "weft/lm.h"
+#include "weft/strbuf.h"
+
+#define KEY_ENV "WEFT_TEST_LM_KEY"
+#define KEY	"sk-test-DoNotLeakThis1234567890"
+
+/* ---- the fake server as a subprocess ------------------------------------ */
+
+static pid_t server_pid;
+static int server_in = -1;
+static int server_port;
+static char base_url[64];
+
+static int server_start(void **state)
+{
+	int in[2], out[2];
+	char line[32] = "";
+	ssize_t got;
+	size_t len = 0;
+	const char *script = getenv("WEFT_FAKE_SERVER");
+
+	(void)state;
+	setenv("no_proxy", "127.0.0.1", 1);
+	setenv("NO_PROXY", "127.0.0.1", 1);
+	setenv(KEY_ENV, KEY, 1);
+	if (pipe(in) || pipe(out))
+		return -1;
+	server_pid = fork();
+	if (server_pid < 0)
+		return -1;
+	if (server_pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execlp("python3", "python3", script ? script : "tests/fake_server.py",
+		       "--exit-on-eof", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	server_in = in[1];
+	while (len < sizeof(line) - 1 && (got = read(out[0], line + len, 1)) == 1) {
+		if (line[len] == '\n')
+			break;
+		len++;
+	}
+	close(out[0]);
+	line[len] = '\0';
+	server_port = atoi(line);
+	if (server_port <= 0)
+		return -1;
+	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d/v1", server_port);
+	return 0;
+}
+
+static int server_stop(void **state)
+{
+	int status;
+
+	(void)state;
+	if (server_in >= 0)
+		close(server_in);
+	if (server_pid > 0) {
+		kill(server_pid, SIGTERM);
+		waitpid(server_pid, &status, 0);
+	}
+	return 0;
+}
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
+{
+	strbuf_add(userp, data, size * nmemb);
+	return size * nmemb;
+}
+
+/* A plain HTTP call to the fake server's control side. */
+static void server_call(const char *path, const char *json, struct strbuf *out)
+{
+	CURL *c = curl_easy_init();
+	char url[128];
+	struct strbuf sink = STRBUF_INIT;
+	long status = 0;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", server_port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (json)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &sink);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(status, 200);
+	curl_easy_cleanup(c);
+	strbuf_release(&sink);
+}
+
+static void control(const char *json)
+{
+	server_call("/control", json, NULL);
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	control("{\"reset\": true}");
+	return 0;
+}
+
+/* The recorded requests, parsed. */
+static cJSON *recorded(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	cJSON *j;
+
+	server_call("/requests", NULL, &sb);
+	j = cJSON_Parse(sb.data);
+	strbuf_release(&sb);
+	assert_non_null(j);
+	return j;
+}
+
+/* Runs a Python expression over fake_server's rule and returns its output
+ * lines (the expected answers are computed, not written down). */
+static void expect_py(const char *expr, struct strbuf *out)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	char buf[4096];
+	size_t n;
+	FILE *p;
+
+	strbuf_addstr(&cmd, "python3 -c 'import sys; sys.path.insert(0, \"tests\"); "
+			    "import fake_server as f; ");
+	strbuf_addstr(&cmd, expr);
+	strbuf_addstr(&cmd, "'");
+	p = popen(cmd.data, "r");
+	assert_non_null(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		strbuf_add(out, buf, n);
+	assert_int_equal(pclose(p), 0);
+	strbuf_release(&cmd);
+}
+
+static void base_request(struct lm_request *req, enum lm_endpoint kind, const char *model)
+{
+	lm_request_init(req);
+	req->kind = kind;
+	lm_request_set(&req->base_url, base_url);
+	lm_request_set(&req->model, model);
+	lm_request_set(&req->api_key_env, KEY_ENV);
+	req->retry.base_ms = 1;
+	req->retry.cap_ms = 4;
+	req->timeout_ms = 5000;
+}
+
+/* ---- parsing, no server ------------------------------------------------- */
+
+static void test_parse_chat_logprobs(void **state)
+{
+	static const char body[] =
+	    "{\"choices\":[{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":\"B\"},"
+	    "\"finish_reason\":\"stop\",\"logprobs\":null},"
+	    "{\"index\":0,\"message\":{\"content\":\"Yes\"},\"finish_reason\":\"length\","
+	    "\"logprobs\":{\"content\":[{\"token\":\"Yes\",\"logprob\":-0.25,\"bytes\":[89],"
+	    "\"top_logprobs\":[{\"token\":\"Yes\",\"logprob\":-0.25},{\"token\":\"No\","
+	    "\"logprob\":-1.5}]}]}}],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}";
+	struct lm_response r;
+	struct errbuf err;
+
+	(void)state;
+	lm_response_init(&r);
+	assert_int_equal(lm_response_parse(&r, LM_CHAT, body, strlen(body), &err), 0);
+	assert_int_equal(r.nchoices, 2);
+	assert_string_equal(r.choices[0].text, "B");
+	assert_int_equal(r.choices[0].index, 1);
+	assert_false(r.choices[0].has_logprobs);
+	assert_string_equal(r.choices[1].text, "Yes");
+	assert_string_equal(r.choices[1].finish_reason, "length");
+	assert_true(r.choices[1].has_logprobs);
+	assert_int_equal(r.choices[1].ntokens, 1);
+	assert_string_equal(r.choices[1].tokens[0].token, "Yes");
+	assert_true(r.choices[1].tokens[0].logprob == -0.25);
+	assert_int_equal(r.choices[1].tokens[0].ntop, 2);
+	assert_string_equal(r.choices[1].tokens[0].top[1].token, "No");
+	assert_true(r.choices[1].tokens[0].top[1].logprob == -1.5);
+	assert_int_equal(r.prompt_tokens, 7);
+	assert_int_equal(r.completion_tokens, 2);
+	lm_response_release(&r);
+}
+
+static void test_parse_legacy_logprobs(void **state)
+{
+	static const char body[] =
+	    "{\"choices\":[{\"index\":0,\"text\":\"A cat\",\"finish_reason\":\"length\","
+	    "\"logprobs\":{\"tokens\":[\"A\",\" cat\"],\"token_logprobs\":[null,-2.5],"
+	    "\"top_logprobs\":[null,{\" dog\":-3.0,\" cat\":-2.5}],\"text_offset\":[0,1]}}]}";
+	struct lm_response r;
+	struct errbuf err;
+
+	(void)state;
+	lm_response_init(&r);
+	assert_int_equal(lm_response_parse(&r, LM_COMPLETIONS, body, strlen(body), &err), 0);
+	assert_int_equal(r.nchoices, 1);
+	assert_string_equal(r.choices[0].text, "A cat");
+	assert_int_equal(r.choices[0].ntokens, 2);
+	assert_true(isnan(r.choices[0].tokens[0].logprob));
+	assert_int_equal(r.choices[0].tokens[0].ntop, 0);
+	assert_true(r.choices[0].tokens[1].logprob == -2.5);
+	assert_int_equal(r.choices[0].tokens[1].offset, 1);
+	assert_int_equal(r.choices[0].tokens[1].ntop, 2);
+	/* sorted best first */
+	assert_string_equal(r.choices[0].tokens[1].top[0].token, " cat");
+	assert_int_equal(r.prompt_tokens, -1);
+	lm_response_release(&r);
+}
+
+static void test_parse_bad_bodies(void **state)
+{
+	static const char *bad[] = {
+	    "", "{", "<html>", "{\"choices\": 3}", "[1,2]", "{\"choices\":[{\"text\":\"x\"}"};
+	static const char utf[] = "{\"choices\":[{\"text\":\"a\xff\xfe"
+				  "b\"}]}";
+	struct lm_response r;
+	struct errbuf err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		lm_response_init(&r);
+		assert_int_equal(lm_response_parse(&r, LM_CHAT, bad[i], strlen(bad[i]), &err), -1);
+		assert_true(strlen(err.msg) > 0);
+		lm_response_release(&r);
+	}
+	lm_response_init(&r);
+	assert_int_equal(lm_response_parse(&r, LM_COMPLETIONS, utf, strlen(utf), &err), 0);
+	assert_string_equal(r.choices[0].text, "a\xef\xbf\xbd\xef\xbf\xbd"
+					       "b");
+	lm_response_release(&r);
+}
+
+static void test_request_json(void **state)
+{
+	struct lm_request req;
+	struct strbuf sb = STRBUF_INIT;
+	cJSON *j;
+
+	(void)state;
+	lm_request_init(&req);
+	lm_request_set(&req.model, "m\"x");
+	lm_request_set(&req.api_key_env, KEY_ENV);
+	lm_request_add_message(&req, "user", "line\nwith \"quotes\"");
+	lm_request_add_stop(&req, "\n");
+	req.temperature = 0.7;
+	req.max_tokens = 60;
+	req.logprobs = 1;
+	req.top_logprobs = 5;
+	req.seed = 42;
+	lm_request_to_json(&req, 3, &sb);
+	assert_null(strstr(sb.data, KEY));
+	j = cJSON_Parse(sb.data);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "model")->valuestring, "m\"x");
+	assert_int_equal(cJSON_GetObjectItem(j, "n")->valueint, 3);
+	assert_true(cJSON_GetObjectItem(j, "temperature")->valuedouble == 0.7);
+	assert_int_equal(cJSON_GetObjectItem(j, "top_logprobs")->valueint, 5);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "logprobs")));
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "messages"), 0),
+				"content")
+		->valuestring,
+	    "line\nwith \"quotes\"");
+	assert_null(cJSON_GetObjectItem(j, "top_p"));
+	cJSON_Delete(j);
+	strbuf_reset(&sb);
+
+	req.kind = LM_COMPLETIONS;
+	lm_request_set(&req.prompt, "Q: x\nA:");
+	req.echo = 1;
+	req.max_tokens = 0;
+	lm_request_to_json(&req, 1, &sb);
+	j = cJSON_Parse(sb.data);
+	assert_non_null(j);
+	assert_null(cJSON_GetObjectItem(j, "n"));
+	assert_null(cJSON_GetObjectItem(j, "messages"));
+	assert_int_equal(cJSON_GetObjectItem(j, "logprobs")->valueint, 5);
+	assert_int_equal(cJSON_GetObjectItem(j, "max_tokens")->valueint, 0);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "echo")));
+	cJSON_Delete(j);
+	strbuf_release(&sb);
+	lm_request_release(&req);
+}
+
+static void test_retry_after(void **state)
+{
+	char date[64];
+	time_t now = time(NULL), later = now + 30;
+	struct tm tm;
+
+	(void)state;
+	assert_int_equal(lm_retry_after_ms("2", NULL, now), 2000);
+	assert_int_equal(lm_retry_after_ms("2", "150", now), 150);
+	assert_int_equal(lm_retry_after_ms(NULL, "12.5", now), 13);
+	assert_int_equal(lm_retry_after_ms("soon", NULL, now), -1);
+	assert_int_equal(lm_retry_after_ms(NULL, NULL, now), -1);
+	gmtime_r(&later, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	assert_int_equal(lm_retry_after_ms(date, NULL, now), 30000);
+	assert_int_equal(lm_retry_after_ms(date, NULL, now + 100), 0);
+}
+
+static void test_error_message(void **state)
+{
+	static const char quota[] = "{\"error\":{\"message\":\"You exceeded\\nyour quota\","
+				    "\"type\":\"insufficient_quota\",\"code\":null}}";
+	static const char plain[] = "{\"error\":\"model not loaded\"}";
+	struct strbuf sb = STRBUF_INIT;
+	int q = 0;
+
+	(void)state;
+	lm_error_message(quota, strlen(quota), &sb, &q);
+	assert_string_equal(sb.data, "You exceeded your quota");
+	assert_int_equal(q, 1);
+	strbuf_reset(&sb);
+	lm_error_message(plain, strlen(plain), &sb, &q);
+	assert_string_equal(sb.data, "model not loaded");
+	assert_int_equal(q, 0);
+	strbuf_reset(&sb);
+	lm_error_message("<h1>Bad\tGateway</h1>", 20, &sb, &q);
+	assert_string_equal(sb.data, "<h1>Bad Gateway</h1>");
+	strbuf_release(&sb);
+}
+
+/* ---- against the fake server --------------------------------------------- */
+
+struct result {
+	int calls;
+	struct lm_response resp;
+	struct errbuf err;
+	int failed;
+};
+
+static void on_result(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct result *r = ctx;
+
+	r->calls++;
+	lm_response_release(&r->resp);
+	lm_response_copy(&r->resp, resp);
+	r->failed = err != NULL;
+	if (err)
+		r->err = *err;
+}
+
+/* Submits req on a fresh engine and runs it to the end. */
+static void run_one(const struct lm_request *req, struct result *r)
+{
+	struct lm_engine *e = lm_engine_new();
+	struct errbuf err;
+
+	memset(r, 0, sizeof(*r));
+	lm_response_init(&r->resp);
+	assert_true(lm_submit(e, req, on_result, r) > 0);
+	assert_int_equal(lm_engine_in_flight(e), 1);
+	assert_int_equal(lm_run(e, &err), 0);
+	assert_int_equal(r->calls, 1);
+	assert_int_equal(lm_engine_in_flight(e), 0);
+	lm_engine_free(e);
+	/* no key in any message */
+	assert_null(strstr(r->err.msg, KEY));
+}
+
+static void test_chat_n(void **state)
+{
+	struct lm_request req;
+	struct result r;
+	struct strbuf want = STRBUF_INIT;
+	cJSON *reqs, *body;
+	char *line;
+	size_t i;
+
+	(void)state;
+	base_request(&req, LM_CHAT, "gen-model");
+	lm_request_add_message(&req, "system", "be brief");
+	lm_request_add_message(&req, "user", "Question: sky?");
+	req.n = 3;
+	req.max_tokens = 60;
+	req.logprobs = 1;
+	req.top_logprobs = 2;
+	run_one(&req, &r);
+	assert_false(r.failed);
+	assert_int_equal(r.resp.nchoices, 3);
+	assert_int_equal(r.resp.attempts, 1);
+	assert_int_equal(r.resp.requests, 1);
+	assert_int_equal(r.resp.http_status, 200);
+	expect_py("k = \"system: be brief\\nuser: Question: sky?\"; "
+		  "[print(f.completion_text(\"gen-model\", k, i, 60)) for i in range(3)]",
+		  &want);
+	line = want.data;
+	for (i = 0; i < 3; i++) {
+		char *nl = strchr(line, '\n');
+
+		assert_non_null(nl);
+		*nl = '\0';
+		assert_string_equal(r.resp.choices[i].text, line);
+		assert_int_equal(r.resp.choices[i].index, (int)i);
+		assert_string_equal(r.resp.choices[i].finish_reason, "stop");
+		assert_int_equal(r.resp.choices[i].ntokens, 5);
+		assert_int_equal(r.resp.choices[i].tokens[0].ntop, 2);
+		assert_true(r.resp.choices[i].tokens[0].logprob < 0);
+		line = nl + 1;
+	}
+	reqs = recorded();
+	assert_int_equal(cJSON_GetArraySize(reqs), 1);
+	body = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "body");
+	assert_int_equal(cJSON_GetObjectItem(body, "n")->valueint, 3);
+	assert_string_equal(cJSON_GetObjectItem(body, "model")->valuestring, "gen-model");
+	{
+		char *printed = cJSON_PrintUnformatted(body);
+
+		assert_null(strstr(printed, KEY)); /* the key is not in the body */
+		free(printed);
+	}
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "headers"),
+				"Authorization")
+		->valuestring,
+	    "Bearer " KEY);
+	cJSON_Delete(reqs);
+	strbuf_release(&want);
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+}
+
+static void test_completions_echo(void **state)
+{
+	struct lm_request req;
+	struct result r;
+	struct strbuf want = STRBUF_INIT;
+	char *line;
+	size_t i;
+
+	(void)state;
+	base_request(&req, LM_COMPLETIONS, "base-model");
+	lm_request_set(&req.prompt, "Is the sky blue? Yes");
+	req.echo = 1;
+	req.max_tokens = 0;
+	req.logprobs = 1;
+	req.top_logprobs = 1;
+	run_one(&req, &r);
+	assert_false(r.failed);
+	assert_int_equal(r.resp.nchoices, 1);
+	assert_string_equal(r.resp.choices[0].text, "Is the sky blue? Yes");
+	expect_py("p = \"Is the sky blue? Yes\"; t = f.prompt_tokens(p); print(len(t)); "
+		  "[print(repr(f.prompt_token_logprob(\"base-model\", x, i))) "
+		  "for i, x in enumerate(t)]",
+		  &want);
+	line = want.data;
+	assert_int_equal(r.resp.choices[0].ntokens, (size_t)strtol(line, &line, 10));
+	assert_true(isnan(r.resp.choices[0].tokens[0].logprob));
+	line = strchr(line + 1, '\n'); /* skip the first (null) logprob */
+	for (i = 1; i < r.resp.choices[0].ntokens; i++) {
+		double lp = strtod(line, &line);
+
+		assert_true(fabs(r.resp.choices[0].tokens[i].logprob - lp) < 1e-9);
+	}
+	assert_int_equal(r.resp.choices[0].tokens[4].offset, 16);
+	strbuf_release(&want);
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+}
+
+static int count_with_n(cJSON *reqs, int n)
+{
+	cJSON *it;
+	int c = 0;
+
+	cJSON_ArrayForEach(it, reqs)
+	{
+		cJSON *nv = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "body"), "n");
+		int v = nv ? nv->valueint : 1;
+
+		c += v == n;
+	}
+	return c;
+}
+
+static void test_n_ignored_topped_up(void **state)
+{
+	struct lm_engine *e = lm_engine_new();
+	struct lm_request req;
+	struct result r = {0}, r2 = {0};
+	struct errbuf err;
+	cJSON *reqs;
+
+	(void)state;
+	control("{\"ignore_n\": true}");
+	base_request(&req, LM_CHAT, "gen-model");
+	lm_request_add_message(&req, "user", "hello");
+	req.n = 4;
+	lm_response_init(&r.resp);
+	lm_response_init(&r2.resp);
+	lm_submit(e, &req, on_result, &r);
+	assert_int_equal(lm_run(e, &err), 0);
+	assert_false(r.failed);
+	assert_int_equal(r.resp.nchoices, 4);
+	assert_int_equal(r.resp.requests, 4);
+	assert_true(r.resp.n_fallback);
+	reqs = recorded();
+	assert_int_equal(cJSON_GetArraySize(reqs), 4);
+	assert_int_equal(count_with_n(reqs, 4), 1);
+	assert_int_equal(count_with_n(reqs, 1), 3);
+	cJSON_Delete(reqs);
+	/* the engine remembers: the next request fans out from the start */
+	control("{\"clear_requests\": true}");
+	lm_submit(e, &req, on_result, &r2);
+	assert_int_equal(lm_run(e, &err), 0);
+	assert_int_equal(r2.resp.nchoices, 4);
+	reqs = recorded();
+	assert_int_equal(cJSON_GetArraySize(reqs), 4);
+	assert_int_equal(count_with_n(reqs, 1), 4);
+	cJSON_Delete(reqs);
+	lm_engine_free(e);
+	lm_response_release(&r.resp);
+	lm_response_release(&r2.resp);
+	lm_request_release(&req);
+}
+
+static void test_fewer_choices_and_slots(void **state)
+{
+	struct lm_request req;
+	struct result r;
+	cJSON *reqs;
+
+	(void)state;
+	base_request(&req, LM_CHAT, "gen-model");
+	lm_request_add_message(&req, "user", "hello");
+	req.n = 5;
+	req.n_mode = LM_N_NATIVE;
+	control("{\"faults\": [{\"fewer\": 2}]}");
+	run_one(&req, &r);
+	assert_false(r.failed);
+	assert_int_equal(r.resp.nchoices, 5);
+	assert_int_equal(r.resp.requests, 4);
+	lm_response_release(&r.resp);
+
+	/* llama-server with 2 slots: 400 for n > 2, then fan out */
+	control("{\"reset\": true, \"max_n\": 2}");
+	req.n_mode = LM_N_AUTO;
+	req.n = 3;
+	run_one(&req, &r);
+	assert_false(r.failed);
+	assert_int_equal(r.resp.nchoices, 3);
+	reqs = recorded();
+	assert_int_equal(cJSON_GetArraySize(reqs), 4);
+	cJSON_Delete(reqs);
+	lm_response_release(&r.resp);
+
+	/* fanout mode never sends n */
+	control("{\"reset\": true}");
+	req.n_mode = LM_N_FANOUT;
+	run_one(&req, &r);
+	assert_int_equal(r.resp.nchoices, 3);
+	reqs = recorded();
+	assert_int_equal(count_with_n(reqs, 1), 3);
+	cJSON_Delete(reqs);
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+}
+
+struct fault_case {
+	const char *faults; /* JSON list */
+	int max_retries;
+	int failed;
+	int attempts;
+	long delay_ms; /* -2: any */
+	const char *in_error;
+};
+
+static void test_faults(void **state)
+{
+	static const struct fault_case cases[] = {
+	    {"[{\"status\": 500}]", 2, 0, 2, -2, NULL},
+	    {"[{\"status\": 502}, {\"status\": 503}]", 2, 0, 3, -2, NULL},
+	    {"[{\"status\": 408}, {\"status\": 409}]", 2, 0, 3, -2, NULL},
+	    {"[{\"status\": 429, \"retry_after_ms\": \"25\"}]", 2, 0, 2, 25, NULL},
+	    {"[{\"status\": 429, \"retry_after\": \"120\"}]", 2, 0, 2, 40, NULL}, /* capped */
+	    {"[{\"status\": 503, \"retry_after\": \"Wed, 21 Oct 2015 07:28:00 GMT\"}]", 2, 0, 2, 0,
+	     NULL},
+	    {"[{\"status\": 503}, {\"status\": 503}, {\"status\": 503}]", 2, 1, 3, -2,
+	     "HTTP 503: fake error 503 (after 3 attempts)"},
+	    {"[{\"status\": 500}]", 0, 1, 1, -1, "HTTP 500"},
+	    {"[{\"status\": 400, \"message\": \"bad request\"}]", 2, 1, 1, -1,
+	     "HTTP 400: bad request (after 1 attempt)"},
+	    {"[{\"status\": 401}]", 2, 1, 1, -1,
+	     "HTTP 401: Incorrect API key provided: [key hidden]"},
+	    {"[{\"status\": 403}]", 2, 1, 1, -1, "HTTP 403"},
+	    {"[{\"status\": 404}]", 2, 1, 1, -1, "HTTP 404"},
+	    {"[{\"insufficient_quota\": true}]", 2, 1, 1, -1, "HTTP 429: You exceeded"},
+	    {"[{\"drop\": true}]", 2, 0, 2, -2, NULL},
+	    {"[{\"malformed\": true}]", 2, 1, 1, -1, "invalid JSON in response"},
+	    {"[{\"truncated\": true}]", 2, 1, 1, -1, "invalid JSON in response"},
+	    {"[{\"empty_choices\": true}]", 2, 1, 1, -1, "response has no choices"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct fault_case *c = &cases[i];
+		struct lm_request req;
+		struct result r;
+		struct strbuf ctl = STRBUF_INIT;
+
+		print_message("fault case %zu: %s\n", i, c->faults);
+		control("{\"reset\": true}");
+		strbuf_addf(&ctl, "{\"faults\": %s}", c->faults);
+		control(ctl.data);
+		strbuf_release(&ctl);
+		base_request(&req, i % 2 ? LM_CHAT : LM_COMPLETIONS, "fault-model");
+		lm_request_add_message(&req, "user", "hi");
+		lm_request_set(&req.prompt, "hi");
+		req.retry.max_retries = c->max_retries;
+		req.retry.max_retry_after_ms = 40;
+		run_one(&req, &r);
+		assert_int_equal(r.failed, c->failed);
+		assert_int_equal(r.resp.attempts, c->attempts);
+		if (c->delay_ms != -2)
+			assert_int_equal(r.resp.last_delay_ms, c->delay_ms);
+		else
+			assert_true(r.resp.last_delay_ms >= 0 && r.resp.last_delay_ms <= 4);
+		if (!c->failed) {
+			assert_int_equal(r.resp.nchoices, 1);
+		} else {
+			char url[128];
+
+			snprintf(url, sizeof(url), "POST %s/%s (model fault-model): ", base_url,
+				 i % 2 ? "chat/completions" : "completions");
+			assert_non_null(strstr(r.err.msg, url));
+			assert_non_null(strstr(r.err.msg, c->in_error));
+			assert_null(strchr(r.err.msg, '\n'));
+		}
+		lm_response_release(&r.resp);
+		lm_request_release(&req);
+	}
+}
+
+static void test_non_utf8_and_cap(void **state)
+{
+	struct lm_request req;
+	struct result r;
+
+	(void)state;
+	base_request(&req, LM_CHAT, "gen-model");
+	lm_request_add_message(&req, "user", "hi");
+	control("{\"faults\": [{\"non_utf8\": true}]}");
+	run_one(&req, &r);
+	assert_false(r.failed);
+	assert_memory_equal(r.resp.choices[0].text, "\xef\xbf\xbd\xef\xbf\xbd", 6);
+	lm_response_release(&r.resp);
+
+	req.max_body = 64;
+	run_one(&req, &r);
+	assert_true(r.failed);
+	assert_non_null(strstr(r.err.msg, "response larger than 64 bytes"));
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+}
+
+static void test_timeout(void **state)
+{
+	struct lm_request req;
+	struct result r;
+
+	(void)state;
+	base_request(&req, LM_CHAT, "slow-model");
+	lm_request_add_message(&req, "user", "hi");
+	req.timeout_ms = 300;
+	req.retry.max_retries = 0;
+	control("{\"faults\": [{\"hang\": 3}]}");
+	run_one(&req, &r);
+	assert_true(r.failed);
+	assert_int_equal(r.resp.attempts, 1);
+	assert_non_null(strstr(r.err.msg, "Timeout"));
+	assert_non_null(strstr(r.err.msg, "slow-model"));
+	lm_response_release(&r.resp);
+
+	/* a hang once, then an answer: retried */
+	req.retry.max_retries = 1;
+	control("{\"reset\": true, \"faults\": [{\"hang\": 3}]}");
+	run_one(&req, &r);
+	assert_false(r.failed);
+	assert_int_equal(r.resp.attempts, 2);
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+}
+
+struct many {
+	int index;
+	int calls;
+	char *want;
+	int ok;
+};
+
+static void on_many(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct many *m = ctx;
+
+	m->calls++;
+	m->ok = !err && resp->nchoices == 1 && !strcmp(resp->choices[0].text, m->want);
+}
+
+static double cpu_ms(const struct rusage *ru)
+{
+	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
+	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
+}
+
+static void test_many_in_flight(void **state)
+{
+	enum { N = 200 };
+	struct lm_engine *e = lm_engine_new();
+	struct many *m = calloc(N, sizeof(*m));
+	struct strbuf want = STRBUF_INIT;
+	struct errbuf err;
+	char *line;
+	size_t i;
+	struct timespec t0, t1;
+	struct rusage ru0, ru1;
+
+	(void)state;
+	expect_py("[print(f.completion_text(\"many\", \"user: prompt %d\" % i, 0, 8)) "
+		  "for i in range(200)]",
+		  &want);
+	line = want.data;
+	getrusage(RUSAGE_SELF, &ru0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < N; i++) {
+		struct lm_request req;
+		char prompt[32];
+		char *nl = strchr(line, '\n');
+
+		assert_non_null(nl);
+		*nl = '\0';
+		m[i].want = line;
+		line = nl + 1;
+		m[i].index = (int)i;
+		base_request(&req, LM_CHAT, "many");
+		snprintf(prompt, sizeof(prompt), "prompt %zu", i);
+		lm_request_add_message(&req, "user", prompt);
+		lm_request_set(&req.role, "generator");
+		req.concurrency = 64;
+		req.max_tokens = 8;
+		lm_submit(e, &req, on_many, &m[i]);
+		lm_request_release(&req);
+	}
+	assert_int_equal(lm_engine_in_flight(e), N);
+	assert_int_equal(lm_run(e, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &ru1);
+	print_message("200 requests, 64 in flight: %.0f ms wall, %.3f ms CPU per request\n",
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		      (cpu_ms(&ru1) - cpu_ms(&ru0)) / N);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(m[i].calls, 1);
+		assert_true(m[i].ok);
+	}
+	{
+		/* connections are reused, and never more than 64 at once */
+		cJSON *reqs = recorded(), *it;
+		int ports[N], nports = 0, k;
+
+		assert_int_equal(cJSON_GetArraySize(reqs), N);
+		cJSON_ArrayForEach(it, reqs)
+		{
+			int port = cJSON_GetObjectItem(it, "client_port")->valueint;
+
+			for (k = 0; k < nports && ports[k] != port; k++)
+				;
+			if (k == nports)
+				ports[nports++] = port;
+		}
+		print_message("%d connections for %d requests\n", nports, N);
+		assert_true(nports <= 64);
+		cJSON_Delete(reqs);
+	}
+	free(m);
+	strbuf_release(&want);
+	lm_engine_free(e);
+}
+
+static void test_cancel_poll_fds_script(void **state)
+{
+	struct lm_engine *e = lm_engine_new();
+	struct lm_request req;
+	struct result a = {0}, b = {0};
+	struct errbuf err;
+	int fds[2];
+	unsigned char readable[1];
+	uint64_t id;
+	cJSON *reqs, *it;
+	int plain = 0, v1 = 0;
+
+	(void)state;
+	lm_response_init(&a.resp);
+	lm_response_init(&b.resp);
+	control("{\"script\": {\"judge-model\": [\"3\"]}}");
+	base_request(&req, LM_CHAT, "judge-model");
+	lm_request_add_message(&req, "user", "rank");
+	req.logprobs = 1;
+	req.top_logprobs = 3;
+	id = lm_submit(e, &req, on_result, &a);
+	assert_int_equal(lm_cancel(e, id), 0);
+	assert_int_equal(lm_cancel(e, id), -1);
+	assert_int_equal(lm_engine_in_flight(e), 0);
+	lm_submit(e, &req, on_result, &b);
+
+	/* the caller's fd wakes the poll */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	assert_int_equal(lm_engine_poll(e, &fds[0], 1, 1000, readable, &err), 1);
+	assert_int_equal(readable[0], 1);
+	assert_int_equal(lm_run(e, &err), 0);
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(a.calls, 0);
+	assert_int_equal(b.calls, 1);
+	assert_string_equal(b.resp.choices[0].text, "3");
+	assert_int_equal(b.resp.choices[0].tokens[0].ntop, 3);
+	assert_string_equal(b.resp.choices[0].tokens[0].top[0].token, "3");
+
+	/* two base URLs (the server answers with and without /v1): both used */
+	{
+		char urls[160];
+		int k;
+
+		snprintf(urls, sizeof(urls), "%s, http://127.0.0.1:%d", base_url, server_port);
+		lm_request_set(&req.base_url, urls);
+		control("{\"reset\": true, \"latency_ms\": 50}");
+		for (k = 0; k < 4; k++)
+			lm_submit(e, &req, NULL, NULL);
+		assert_int_equal(lm_run(e, &err), 0);
+		reqs = recorded();
+		cJSON_ArrayForEach(it, reqs)
+		{
+			const char *path = cJSON_GetObjectItem(it, "path")->valuestring;
+
+			plain += !strcmp(path, "/chat/completions");
+			v1 += !strcmp(path, "/v1/chat/completions");
+		}
+		cJSON_Delete(reqs);
+		assert_int_equal(plain, 2);
+		assert_int_equal(v1, 2);
+	}
+
+	/* the synchronous helper */
+	{
+		struct lm_response resp;
+
+		lm_response_init(&resp);
+		control("{\"reset\": true}");
+		assert_int_equal(lm_request_sync(e, &req, &resp, &err), 0);
+		assert_int_equal(resp.nchoices, 1);
+		lm_response_release(&resp);
+	}
+	lm_engine_free(e);
+	lm_response_release(&a.resp);
+	lm_response_release(&b.resp);
+	lm_request_release(&req);
+}
+
+int main(void)
+{
+	const struct CMUnitTest parse[] = {
+	    cmocka_unit_test(test_parse_chat_logprobs),
+	    cmocka_unit_test(test_parse_legacy_logprobs),
+	    cmocka_unit_test(test_parse_bad_bodies),
+	    cmocka_unit_test(test_request_json),
+	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_error_message),
+	};
+	const struct CMUnitTest served[] = {
+	    cmocka_unit_test_setup(test_chat_n, reset),
+	    cmocka_unit_test_setup(test_completions_echo, reset),
+	    cmocka_unit_test_setup(test_n_ignored_topped_up, reset),
+	    cmocka_unit_test_setup(test_fewer_choices_and_slots, reset),
+	    cmocka_unit_test_setup(test_faults, reset),
+	    cmocka_unit_test_setup(test_non_utf8_and_cap, reset),
+	    cmocka_unit_test_setup(test_timeout, reset),
+	    cmocka_unit_test_setup(test_many_in_flight, reset),
+	    cmocka_unit_test_setup(test_cancel_poll_fds_script, reset),
+	};
+	int rc;
+
+	rc = cmocka_run_group_tests_name("lm parsing", parse, NULL, NULL);
+	rc |= cmocka_run_group_tests_name("lm against the fake server", served, server_start,
+					  server_stop);
+	return rc;
+}
