@@ -50,7 +50,7 @@ obj_of   = $(patsubst src/%.c,build/$(1)/obj/%.o,$(LIB_SRC))
 tests_of = $(patsubst tests/unit/%.c,build/$(1)/tests/%,$(TEST_SRC))
 
 .PHONY: all release asan test test-unit test-long run deps check-deps \
-        format format-check valgrind bench fuzz install uninstall clean help
+        format format-check valgrind bench bench-tree fuzz install uninstall clean help
 
 all: weft
 
@@ -135,6 +135,17 @@ valgrind: release
 
 bench: weft
 	@$(PYTHON) tests/bench/run.py
+
+# 1,000,000-node session save and reload: times and peak RSS (not a test).
+build/release/bench/tree_1m: tests/bench/tree_1m.c build/release/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $< \
+	    build/release/libweft.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+bench-tree: build/release/bench/tree_1m
+	build/release/bench/tree_1m save build/bench-1m.json
+	build/release/bench/tree_1m load build/bench-1m.json
+	@rm -f build/bench-1m.json
 
 fuzz:
 	@sh tests/fuzz/run.sh

@@ -1,0 +1,1632 @@
+#include "weft/session.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weft/xalloc.h"
+
+/*
+ * Loading never builds one DOM of the whole file: the top-level object is
+ * walked here, byte by byte, and each array element (a node, an edge, a path
+ * id) and each other top-level value is parsed on its own by cJSON, whose
+ * return_parse_end tells where the value ended.  Ids named by links are kept
+ * in a scratch pool until every node is read, then resolved; nothing
+ * recurses on the tree's depth.
+ */
+
+#define NO_OFF ((size_t)-1)
+/* Longest id shown in a message. */
+#define ID_SHOW 64
+
+struct pending_node {
+	size_t parent; /* pool offset of parentIds[0], or NO_OFF */
+	size_t kids;   /* index into offs of the first childrenIds entry */
+	uint32_t nparents;
+	uint32_t nkids;
+	uint32_t parent_idx; /* parentIds[0] resolved */
+};
+
+struct pending_step {
+	uint32_t node;
+	size_t cands;	     /* index into offs; step->count entries */
+	size_t judge, final; /* pool offsets or NO_OFF */
+};
+
+struct loader {
+	const char *name;
+	const char *base, *end, *p;
+	struct errbuf *err;
+	struct tree *t;
+	size_t bad_utf8;    /* offset of the first invalid byte, or NO_OFF */
+	struct strbuf pool; /* NUL-terminated ids waiting to be resolved */
+	size_t *offs;
+	size_t noffs, offs_cap;
+	struct pending_node *pn;
+	size_t pn_cap;
+	struct pending_step *ps;
+	size_t nps, ps_cap;
+	const char *edges, *path; /* starts of the arrays, walked after nodes */
+	char *focus;		  /* focusedId, owned */
+	int seen_nodes, seen_name, seen_weft, seen_focus;
+	int mapped;	     /* base is a read-only file mapping */
+	const char *dropped; /* pages below this were handed back */
+	uint8_t *edge_seen;
+	size_t nedges;
+	uint32_t *path_idx;
+	size_t path_len, path_cap;
+	struct strbuf extra;
+};
+
+/* ---- messages ----------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len, k;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Offset of the first byte that is not valid UTF-8 (or a NUL), or NO_OFF. */
+static size_t utf8_first_invalid(const char *data, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n;
+
+		/* fast path over ASCII */
+		while (i < len && s[i] >= 1 && s[i] < 0x80)
+			i++;
+		if (i >= len)
+			break;
+		if (!s[i])
+			return i;
+		n = utf8_seq(s + i, len - i);
+		if (!n)
+			return i;
+		i += n;
+	}
+	return NO_OFF;
+}
+
+/* A printable short form of an id for messages: invalid bytes as \xNN,
+ * cut after ID_SHOW bytes. */
+static const char *show_id(const char *id, char *buf, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)id;
+	size_t n = strlen(id), i = 0, o = 0;
+
+	while (i < n && o + 8 < size) {
+		size_t k = utf8_seq(s + i, n - i);
+
+		if (i >= ID_SHOW) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (k) {
+			if (o + k + 4 >= size)
+				break;
+			memcpy(buf + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", s[i]);
+			i++;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+#define SHOW(id, b) show_id((id), (b), sizeof(b))
+
+static int loc_error(struct loader *l, const char *at, const char *what)
+{
+	size_t line = 1, col = 1;
+	const char *s;
+
+	if (at > l->end)
+		at = l->end;
+	for (s = l->base; s < at; s++) {
+		if (*s == '\n') {
+			line++;
+			col = 1;
+		} else if ((*s & 0xc0) != 0x80) {
+			col++;
+		}
+	}
+	return errbuf_set(l->err, "%s:%zu:%zu: %s", l->name, line, col, what);
+}
+
+static int node_error(struct loader *l, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int node_error(struct loader *l, const char *id, const char *fmt, ...)
+{
+	char what[512], b[ID_SHOW * 4 + 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return errbuf_set(l->err, "%s: node '%s': %s", l->name, SHOW(id, b), what);
+}
+
+static int file_error(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int file_error(struct loader *l, const char *fmt, ...)
+{
+	char what[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return errbuf_set(l->err, "%s: %s", l->name, what);
+}
+
+/* ---- the top-level walk ------------------------------------------------- */
+
+static void skip_ws(struct loader *l)
+{
+	while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\n' || *l->p == '\r'))
+		l->p++;
+}
+
+/* Parses one JSON value at l->p and moves past it; NULL with err set. */
+static cJSON *parse_value(struct loader *l)
+{
+	const char *endp = NULL;
+	cJSON *item;
+
+	if (l->p >= l->end) {
+		loc_error(l, l->end, "unexpected end of file (truncated?)");
+		return NULL;
+	}
+	item = cJSON_ParseWithLengthOpts(l->p, (size_t)(l->end - l->p), &endp, 0);
+	if (!item) {
+		if (!endp || endp >= l->end - 1)
+			loc_error(l, l->end, "unexpected end of file (truncated?)");
+		else
+			loc_error(l, endp, "JSON syntax error");
+		return NULL;
+	}
+	l->p = endp;
+	return item;
+}
+
+/*
+ * For a mapped file, hands the pages already parsed back to the kernel
+ * every 64 MiB, so a big file does not stay resident beside the tree.
+ * They are clean file pages: touching them again (an error message, the
+ * deferred edges) just reads them back.
+ */
+static void drop_pages(struct loader *l)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from, to;
+
+	if (!l->mapped || l->p - l->dropped < (64 << 20))
+		return;
+	from = ((uintptr_t)l->dropped + page - 1) & ~(page - 1);
+	to = (uintptr_t)l->p & ~(page - 1);
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+	l->dropped = l->p;
+}
+
+typedef int (*element_fn)(struct loader *l, cJSON *item, const char *start, size_t index);
+
+/*
+ * Walks the array at l->p, parsing one element at a time and calling fn
+ * (which may be NULL: syntax only).  what names the array in messages.
+ */
+static int walk_array(struct loader *l, const char *what, element_fn fn)
+{
+	size_t index = 0;
+
+	skip_ws(l);
+	if (l->p >= l->end)
+		return loc_error(l, l->end, "unexpected end of file (truncated?)");
+	if (*l->p != '[') {
+		cJSON *v = parse_value(l);
+
+		if (!v)
+			return -1;
+		cJSON_Delete(v);
+		return file_error(l, "\"%s\" is not an array", what);
+	}
+	l->p++;
+	skip_ws(l);
+	if (l->p < l->end && *l->p == ']') {
+		l->p++;
+		return 0;
+	}
+	for (;;) {
+		const char *start;
+		cJSON *item;
+		int r = 0;
+
+		skip_ws(l);
+		start = l->p;
+		item = parse_value(l);
+		if (!item)
+			return -1;
+		if (fn)
+			r = fn(l, item, start, index);
+		cJSON_Delete(item);
+		if (r)
+			return r;
+		index++;
+		drop_pages(l);
+		skip_ws(l);
+		if (l->p >= l->end)
+			return loc_error(l, l->end, "unexpected end of file (truncated?)");
+		if (*l->p == ']') {
+			l->p++;
+			return 0;
+		}
+		if (*l->p != ',')
+			return loc_error(l, l->p, "JSON syntax error: expected ',' or ']'");
+		l->p++;
+	}
+}
+
+static size_t pool_add(struct loader *l, const char *s)
+{
+	size_t off = l->pool.len;
+
+	strbuf_add(&l->pool, s, strlen(s) + 1);
+	return off;
+}
+
+static const char *pool_str(const struct loader *l, size_t off)
+{
+	return l->pool.data + off;
+}
+
+static void offs_push(struct loader *l, size_t off)
+{
+	XGROW(l->offs, l->offs_cap, l->noffs + 1);
+	l->offs[l->noffs++] = off;
+}
+
+static void extra_add(struct strbuf *sb, const cJSON *item)
+{
+	char *v = cJSON_PrintUnformatted(item);
+
+	if (!v)
+		xalloc_die("out of memory");
+	if (sb->len)
+		strbuf_addch(sb, ',');
+	strbuf_add_json_string(sb, item->string);
+	strbuf_addch(sb, ':');
+	strbuf_addstr(sb, v);
+	cJSON_free(v);
+}
+
+/* An integer-valued number in [lo, hi]. */
+static int is_int(const cJSON *v, double lo, double hi)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi &&
+	       v->valuedouble == floor(v->valuedouble);
+}
+
+/* ---- nodes -------------------------------------------------------------- */
+
+static int load_step(struct loader *l, uint32_t i, const cJSON *o)
+{
+	const char *id = tree_node(l->t, i)->id;
+	const cJSON *cands = NULL, *scores = NULL, *c;
+	struct pending_step ps = {i, l->noffs, NO_OFF, NO_OFF};
+	struct strbuf extra = STRBUF_INIT;
+	struct tree_step *s;
+	size_t n = 0, k;
+
+	if (!cJSON_IsObject(o))
+		return node_error(l, id, "\"weft.step\" is not an object");
+	s = tree_step_get(l->t, i);
+	for (c = o->child; c; c = c->next) {
+		const char *key = c->string;
+
+		if (!strcmp(key, "candidates")) {
+			cands = c;
+		} else if (!strcmp(key, "scores")) {
+			scores = c;
+		} else if (!strcmp(key, "judgeRaw") || !strcmp(key, "judgePrompt") ||
+			   !strcmp(key, "rank") || !strcmp(key, "needsHuman")) {
+			char **field = !strcmp(key, "judgeRaw")	     ? &s->judge_raw
+				       : !strcmp(key, "judgePrompt") ? &s->judge_prompt
+				       : !strcmp(key, "rank")	     ? &s->rank_mode
+								     : &s->needs_human;
+			if (cJSON_IsNull(c))
+				continue;
+			if (!cJSON_IsString(c))
+				goto bad_type;
+			tree_step_set_str(field, c->valuestring);
+		} else if (!strcmp(key, "judgePick") || !strcmp(key, "finalPick")) {
+			size_t *off = key[0] == 'j' ? &ps.judge : &ps.final;
+
+			if (cJSON_IsNull(c))
+				continue;
+			if (!cJSON_IsString(c))
+				goto bad_type;
+			*off = pool_add(l, c->valuestring);
+		} else if (!strcmp(key, "pickedBy")) {
+			if (cJSON_IsNull(c))
+				s->picker = TREE_PICKER_NONE;
+			else if (cJSON_IsString(c) && !strcmp(c->valuestring, "ai"))
+				s->picker = TREE_PICKER_AI;
+			else if (cJSON_IsString(c) && !strcmp(c->valuestring, "human"))
+				s->picker = TREE_PICKER_HUMAN;
+			else {
+				strbuf_release(&extra);
+				return node_error(
+				    l, id,
+				    "\"weft.step.pickedBy\" must be \"ai\", \"human\" "
+				    "or null");
+			}
+		} else {
+			extra_add(&extra, c);
+		}
+		continue;
+	bad_type:
+		strbuf_release(&extra);
+		return node_error(l, id, "\"weft.step.%s\" must be a string or null", key);
+	}
+	if (extra.len)
+		s->extra_json = strbuf_detach(&extra, NULL);
+	strbuf_release(&extra);
+	if (cands) {
+		if (!cJSON_IsArray(cands))
+			return node_error(l, id, "\"weft.step.candidates\" is not an array");
+		for (c = cands->child; c; c = c->next) {
+			if (!cJSON_IsString(c))
+				return node_error(l, id,
+						  "\"weft.step.candidates\" holds a "
+						  "non-string");
+			offs_push(l, pool_add(l, c->valuestring));
+			n++;
+		}
+	}
+	if (scores) {
+		if (!cJSON_IsArray(scores))
+			return node_error(l, id, "\"weft.step.scores\" is not an array");
+		if ((size_t)cJSON_GetArraySize(scores) != n)
+			return node_error(l, id,
+					  "\"weft.step.scores\" has %d entries for %zu candidates",
+					  cJSON_GetArraySize(scores), n);
+		s->scores = xreallocarray(NULL, n ? n : 1, sizeof(*s->scores));
+		for (c = scores->child, k = 0; c; c = c->next, k++) {
+			if (!cJSON_IsNumber(c))
+				return node_error(l, id,
+						  "\"weft.step.scores\" holds a "
+						  "non-number");
+			s->scores[k] = c->valuedouble;
+		}
+	}
+	s->candidates = xreallocarray(NULL, n ? n : 1, sizeof(*s->candidates));
+	for (k = 0; k < n; k++)
+		s->candidates[k] = TREE_NONE;
+	s->count = n;
+	XGROW(l->ps, l->ps_cap, l->nps + 1);
+	l->ps[l->nps++] = ps;
+	return 0;
+}
+
+static int load_node_weft(struct loader *l, uint32_t i, const cJSON *o, const char **weft_extra,
+			  struct strbuf *extra)
+{
+	struct tree_node *n = tree_node(l->t, i);
+	const char *id = n->id;
+	const cJSON *c;
+
+	if (!cJSON_IsObject(o))
+		return node_error(l, id, "\"weft\" is not an object");
+	for (c = o->child; c; c = c->next) {
+		const char *key = c->string;
+
+		if (!strcmp(key, "model") || !strcmp(key, "finish")) {
+			if (!cJSON_IsString(c))
+				return node_error(l, id, "\"weft.%s\" is not a string", key);
+			if (key[0] == 'm')
+				tree_set_model(l->t, i, c->valuestring);
+			else
+				tree_set_finish_reason(l->t, i, c->valuestring);
+		} else if (!strcmp(key, "temperature")) {
+			if (!cJSON_IsNumber(c))
+				return node_error(l, id, "\"weft.temperature\" is not a number");
+			n->temperature = (float)c->valuedouble;
+			n->flags |= TREE_HAS_TEMPERATURE;
+		} else if (!strcmp(key, "usage")) {
+			const cJSON *pt = cJSON_GetObjectItemCaseSensitive(c, "prompt");
+			const cJSON *ct = cJSON_GetObjectItemCaseSensitive(c, "completion");
+
+			if (!cJSON_IsObject(c) || (pt && !is_int(pt, 0, UINT32_MAX)) ||
+			    (ct && !is_int(ct, 0, UINT32_MAX)))
+				return node_error(l, id,
+						  "\"weft.usage\" must be {\"prompt\": int, "
+						  "\"completion\": int}");
+			n->prompt_tokens = pt ? (uint32_t)pt->valuedouble : 0;
+			n->completion_tokens = ct ? (uint32_t)ct->valuedouble : 0;
+			n->flags |= TREE_HAS_USAGE;
+		} else if (!strcmp(key, "score")) {
+			if (!cJSON_IsNumber(c))
+				return node_error(l, id, "\"weft.score\" is not a number");
+			n->score = c->valuedouble;
+			n->flags |= TREE_HAS_SCORE;
+		} else if (!strcmp(key, "rank")) {
+			if (!is_int(c, 0, INT32_MAX))
+				return node_error(l, id, "\"weft.rank\" is not a positive integer");
+			n->rank = (int32_t)c->valuedouble;
+			n->flags |= TREE_HAS_SCORE;
+		} else if (!strcmp(key, "judgePick") || !strcmp(key, "humanPick") ||
+			   !strcmp(key, "bookmark") || !strcmp(key, "edited")) {
+			uint32_t flag = key[0] == 'j'	? TREE_JUDGE_PICK
+					: key[0] == 'h' ? TREE_HUMAN_PICK
+					: key[0] == 'b' ? TREE_BOOKMARK
+							: TREE_EDITED;
+
+			if (!cJSON_IsBool(c))
+				return node_error(l, id, "\"weft.%s\" is not true or false", key);
+			tree_set_flag(l->t, i, flag, cJSON_IsTrue(c));
+		} else if (!strcmp(key, "merged")) {
+			if (!is_int(c, 0, UINT32_MAX))
+				return node_error(l, id, "\"weft.merged\" is not a count");
+			n->merged = (uint32_t)c->valuedouble;
+		} else if (!strcmp(key, "created")) {
+			if (!is_int(c, -9e15, 9e15))
+				return node_error(l, id, "\"weft.created\" is not Unix seconds");
+			n->created = (int64_t)c->valuedouble;
+		} else if (!strcmp(key, "step")) {
+			if (n->step)
+				return node_error(l, id, "\"weft.step\" appears twice");
+			if (load_step(l, i, c))
+				return -1;
+		} else {
+			extra_add(extra, c);
+		}
+	}
+	*weft_extra = extra->len ? extra->data : NULL;
+	return 0;
+}
+
+/* Whether the raw JSON in [s, e) spells a \u0000 escape. */
+static int has_nul_escape(const char *s, const char *e)
+{
+	const char *q = s;
+
+	while ((q = memchr(q, '\\', (size_t)(e - q))) && e - q >= 6) {
+		if (!memcmp(q, "\\u0000", 6))
+			return 1;
+		q += 2; /* skip the escaped character (also an escaped backslash) */
+	}
+	return 0;
+}
+
+static int load_node(struct loader *l, cJSON *o, const char *start, size_t index)
+{
+	const cJSON *id = NULL, *text = NULL, *parents = NULL, *kids = NULL, *visited = NULL;
+	const cJSON *group = NULL, *weft = NULL, *c;
+	struct strbuf extra = STRBUF_INIT, wextra = STRBUF_INIT;
+	const char *weft_extra = NULL;
+	struct pending_node *pn;
+	uint32_t i;
+	int r = -1;
+
+	if (!cJSON_IsObject(o))
+		return file_error(l, "nodes[%zu]: not an object", index);
+	for (c = o->child; c; c = c->next) {
+		const cJSON **slot = NULL;
+		const char *key = c->string;
+
+		if (!strcmp(key, "id"))
+			slot = &id;
+		else if (!strcmp(key, "text"))
+			slot = &text;
+		else if (!strcmp(key, "parentIds"))
+			slot = &parents;
+		else if (!strcmp(key, "childrenIds"))
+			slot = &kids;
+		else if (!strcmp(key, "lastVisited"))
+			slot = &visited;
+		else if (!strcmp(key, "group"))
+			slot = &group;
+		else if (!strcmp(key, "weft"))
+			slot = &weft;
+		if (!slot) {
+			extra_add(&extra, c);
+			continue;
+		}
+		if (*slot) {
+			file_error(l, "nodes[%zu]: key \"%s\" appears twice", index, key);
+			goto out;
+		}
+		*slot = c;
+	}
+	if (!id) {
+		file_error(l, "nodes[%zu]: missing \"id\"", index);
+		goto out;
+	}
+	if (!cJSON_IsString(id)) {
+		file_error(l, "nodes[%zu]: \"id\" is not a string", index);
+		goto out;
+	}
+	if (!id->valuestring[0]) {
+		file_error(l, "nodes[%zu]: \"id\" is empty", index);
+		goto out;
+	}
+	if (l->bad_utf8 != NO_OFF && l->base + l->bad_utf8 >= start &&
+	    l->base + l->bad_utf8 < l->p) {
+		node_error(l, id->valuestring, "invalid UTF-8 (or a NUL byte) at byte %zu",
+			   l->bad_utf8);
+		goto out;
+	}
+	if (has_nul_escape(start, l->p)) {
+		node_error(l, id->valuestring, "a string holds \\u0000, which weft cannot keep");
+		goto out;
+	}
+	if (!text) {
+		node_error(l, id->valuestring, "missing \"text\"");
+		goto out;
+	}
+	if (!cJSON_IsString(text)) {
+		node_error(l, id->valuestring, "\"text\" is not a string");
+		goto out;
+	}
+	i = tree_add_detached(l->t, id->valuestring, text->valuestring, strlen(text->valuestring));
+	if (i == TREE_NONE) {
+		if (tree_find(l->t, id->valuestring) != TREE_NONE)
+			node_error(l, id->valuestring, "duplicate id");
+		else
+			node_error(l, id->valuestring, "too many nodes");
+		goto out;
+	}
+	XGROW(l->pn, l->pn_cap, (size_t)i + 1);
+	pn = &l->pn[i];
+	memset(pn, 0, sizeof(*pn));
+	pn->parent = NO_OFF;
+	pn->parent_idx = TREE_NONE;
+	pn->kids = l->noffs;
+	if (parents) {
+		if (!cJSON_IsArray(parents)) {
+			node_error(l, id->valuestring, "\"parentIds\" is not an array");
+			goto out;
+		}
+		for (c = parents->child; c; c = c->next) {
+			if (!cJSON_IsString(c)) {
+				node_error(l, id->valuestring, "\"parentIds\" holds a non-string");
+				goto out;
+			}
+			if (!pn->nparents)
+				pn->parent = pool_add(l, c->valuestring);
+			pn->nparents++;
+		}
+	}
+	if (kids) {
+		if (!cJSON_IsArray(kids)) {
+			node_error(l, id->valuestring, "\"childrenIds\" is not an array");
+			goto out;
+		}
+		for (c = kids->child; c; c = c->next) {
+			if (!cJSON_IsString(c)) {
+				node_error(l, id->valuestring,
+					   "\"childrenIds\" holds a non-string");
+				goto out;
+			}
+			offs_push(l, pool_add(l, c->valuestring));
+			/* pn may have moved? no: offs is a separate array */
+			l->pn[i].nkids++;
+		}
+	}
+	if (visited) {
+		if (!cJSON_IsString(visited)) {
+			node_error(l, id->valuestring, "\"lastVisited\" is not a string");
+			goto out;
+		}
+		tree_node(l->t, i)->last_visited =
+		    tree_intern(l->t, visited->valuestring, strlen(visited->valuestring));
+	}
+	if (group) {
+		if (!cJSON_IsString(group)) {
+			node_error(l, id->valuestring, "\"group\" is not a string");
+			goto out;
+		}
+		tree_node(l->t, i)->group =
+		    tree_intern(l->t, group->valuestring, strlen(group->valuestring));
+	}
+	if (weft && load_node_weft(l, i, weft, &weft_extra, &wextra))
+		goto out;
+	if (extra.len || weft_extra)
+		tree_set_extra(l->t, i, extra.len ? extra.data : NULL, weft_extra);
+	r = 0;
+out:
+	strbuf_release(&extra);
+	strbuf_release(&wextra);
+	return r;
+}
+
+/* ---- links -------------------------------------------------------------- */
+
+static int mark_reached(const struct tree *t, uint32_t i, void *ctx)
+{
+	uint8_t *seen = ctx;
+
+	(void)t;
+	seen[i] = 1;
+	return 0;
+}
+
+static int report_cycle(struct loader *l)
+{
+	struct tree *t = l->t;
+	uint8_t *seen = xcalloc(t->count, 1);
+	uint32_t i, u = TREE_NONE;
+	int r;
+
+	tree_walk(t, mark_reached, seen);
+	for (i = 0; i < t->count && u == TREE_NONE; i++)
+		if (!seen[i])
+			u = i;
+	if (u == TREE_NONE) {
+		free(seen);
+		return 0;
+	}
+	/* follow parents until a node repeats: it lies on the cycle */
+	while (seen[u] != 2) {
+		seen[u] = 2;
+		u = t->nodes[u].parent;
+	}
+	r = node_error(l, t->nodes[u].id, "cycle in parent links (not reachable from the root)");
+	free(seen);
+	return r;
+}
+
+static uint32_t count_reached(const struct tree *t)
+{
+	uint32_t n = 0, i = t->root, next;
+
+	/* preorder over every node, pruned or not */
+	for (;;) {
+		n++;
+		next = t->nodes[i].first_child;
+		if (next != TREE_NONE) {
+			i = next;
+			continue;
+		}
+		while (i != t->root && t->nodes[i].next_sibling == TREE_NONE)
+			i = t->nodes[i].parent;
+		if (i == t->root)
+			return n;
+		i = t->nodes[i].next_sibling;
+	}
+}
+
+static int resolve_links(struct loader *l)
+{
+	struct tree *t = l->t;
+	uint32_t i, root = TREE_NONE;
+	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
+	size_t k;
+
+	if (!t->count)
+		return file_error(l, "no root: \"nodes\" is empty");
+	for (i = 0; i < t->count; i++) {
+		struct pending_node *pn = &l->pn[i];
+
+		if (pn->nparents > 1)
+			return node_error(l, t->nodes[i].id, "has %u parents in \"parentIds\"",
+					  pn->nparents);
+		if (!pn->nparents) {
+			if (root != TREE_NONE)
+				return file_error(l, "two roots: '%s' and '%s' have no parent",
+						  SHOW(t->nodes[root].id, b1),
+						  SHOW(t->nodes[i].id, b2));
+			root = i;
+			continue;
+		}
+		pn->parent_idx = tree_find(t, pool_str(l, pn->parent));
+		if (pn->parent_idx == TREE_NONE)
+			return node_error(l, t->nodes[i].id,
+					  "\"parentIds\" names '%s', which is not a node",
+					  SHOW(pool_str(l, pn->parent), b1));
+		if (pn->parent_idx == i)
+			return node_error(l, t->nodes[i].id, "is its own parent (a cycle)");
+	}
+	if (root == TREE_NONE)
+		return file_error(l, "no root: every node has a parent (a cycle?)");
+	tree_set_root(t, root);
+	for (i = 0; i < t->count; i++) {
+		const struct pending_node *pn = &l->pn[i];
+
+		for (k = 0; k < pn->nkids; k++) {
+			const char *cid = pool_str(l, l->offs[pn->kids + k]);
+			uint32_t c = tree_find(t, cid);
+
+			if (c == TREE_NONE)
+				return node_error(l, t->nodes[i].id,
+						  "\"childrenIds\" names '%s', which is not a node",
+						  SHOW(cid, b1));
+			if (l->pn[c].parent_idx != i) {
+				if (l->pn[c].parent_idx == TREE_NONE)
+					return node_error(
+					    l, t->nodes[i].id,
+					    "\"childrenIds\" lists '%s', which has no "
+					    "parent in its \"parentIds\"",
+					    SHOW(cid, b1));
+				return node_error(l, t->nodes[i].id,
+						  "\"childrenIds\" lists '%s', whose \"parentIds\" "
+						  "names '%s'",
+						  SHOW(cid, b1),
+						  SHOW(t->nodes[l->pn[c].parent_idx].id, b2));
+			}
+			if (t->nodes[c].parent != TREE_NONE)
+				return node_error(l, t->nodes[i].id,
+						  "\"childrenIds\" lists '%s' twice",
+						  SHOW(cid, b1));
+			tree_link(t, i, c);
+		}
+	}
+	for (i = 0; i < t->count; i++)
+		if (i != root && t->nodes[i].parent == TREE_NONE)
+			return node_error(l, t->nodes[i].id,
+					  "\"parentIds\" names '%s', whose \"childrenIds\" does "
+					  "not list it",
+					  SHOW(t->nodes[l->pn[i].parent_idx].id, b1));
+	if (count_reached(t) != t->count)
+		return report_cycle(l);
+	return 0;
+}
+
+static int resolve_steps(struct loader *l)
+{
+	struct tree *t = l->t;
+	char b[ID_SHOW * 4 + 16];
+	size_t j, k;
+
+	for (j = 0; j < l->nps; j++) {
+		const struct pending_step *ps = &l->ps[j];
+		struct tree_step *s = t->nodes[ps->node].step;
+		const char *owner = t->nodes[ps->node].id;
+		size_t offs[2] = {ps->judge, ps->final};
+		uint32_t *picks[2] = {&s->judge_pick, &s->final_pick};
+
+		for (k = 0; k < s->count; k++) {
+			const char *cid = pool_str(l, l->offs[ps->cands + k]);
+			uint32_t c = tree_find(t, cid);
+
+			if (c == TREE_NONE)
+				return node_error(l, owner,
+						  "\"weft.step.candidates\" names '%s', which is "
+						  "not a node",
+						  SHOW(cid, b));
+			if (t->nodes[c].parent != ps->node)
+				return node_error(l, owner,
+						  "step candidate '%s' is not a child of this node",
+						  SHOW(cid, b));
+			s->candidates[k] = c;
+		}
+		for (k = 0; k < 2; k++) {
+			const char *pid;
+			uint32_t c;
+
+			if (offs[k] == NO_OFF)
+				continue;
+			pid = pool_str(l, offs[k]);
+			c = tree_find(t, pid);
+			if (c == TREE_NONE)
+				return node_error(
+				    l, owner, "\"weft.step.%s\" names '%s', which is not a node",
+				    k ? "finalPick" : "judgePick", SHOW(pid, b));
+			if (t->nodes[c].parent != ps->node)
+				return node_error(
+				    l, owner, "\"weft.step.%s\" '%s' is not a child of this node",
+				    k ? "finalPick" : "judgePick", SHOW(pid, b));
+			*picks[k] = c;
+		}
+	}
+	return 0;
+}
+
+static int load_edge(struct loader *l, cJSON *o, const char *start, size_t index)
+{
+	const cJSON *from, *to, *rel;
+	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
+	uint32_t f, c;
+
+	(void)start;
+	if (!cJSON_IsObject(o))
+		return file_error(l, "edges[%zu]: not an object", index);
+	from = cJSON_GetObjectItemCaseSensitive(o, "from");
+	to = cJSON_GetObjectItemCaseSensitive(o, "to");
+	rel = cJSON_GetObjectItemCaseSensitive(o, "relation");
+	if (!cJSON_IsString(from) || !cJSON_IsString(to))
+		return file_error(l, "edges[%zu]: \"from\" and \"to\" must be strings", index);
+	if (rel && !cJSON_IsString(rel))
+		return file_error(l, "edges[%zu]: \"relation\" is not a string", index);
+	if (rel && strcmp(rel->valuestring, "parentId"))
+		return 0; /* not a parent link: not ours to check */
+	f = tree_find(l->t, from->valuestring);
+	if (f == TREE_NONE)
+		return file_error(l, "edges[%zu]: \"from\" names '%s', which is not a node", index,
+				  SHOW(from->valuestring, b1));
+	c = tree_find(l->t, to->valuestring);
+	if (c == TREE_NONE)
+		return file_error(l, "edges[%zu]: \"to\" names '%s', which is not a node", index,
+				  SHOW(to->valuestring, b1));
+	if (l->t->nodes[c].parent != f)
+		return file_error(l, "edges[%zu]: edge '%s' -> '%s' disagrees with childrenIds",
+				  index, SHOW(from->valuestring, b1), SHOW(to->valuestring, b2));
+	if (l->edge_seen[c])
+		return file_error(l, "edges[%zu]: edge '%s' -> '%s' appears twice", index,
+				  SHOW(from->valuestring, b1), SHOW(to->valuestring, b2));
+	l->edge_seen[c] = 1;
+	l->nedges++;
+	return 0;
+}
+
+static int load_path_node(struct loader *l, cJSON *v, const char *start, size_t index)
+{
+	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
+	uint32_t i;
+
+	(void)start;
+	if (!cJSON_IsString(v))
+		return file_error(l, "pathNodes[%zu]: not a string", index);
+	i = tree_find(l->t, v->valuestring);
+	if (i == TREE_NONE)
+		return file_error(l, "pathNodes[%zu]: '%s' is not a node", index,
+				  SHOW(v->valuestring, b1));
+	if (!index && i != l->t->root)
+		return file_error(l, "pathNodes[0]: '%s' is not the root",
+				  SHOW(v->valuestring, b1));
+	if (index && l->t->nodes[i].parent != l->path_idx[index - 1])
+		return file_error(l, "pathNodes[%zu]: '%s' is not a child of '%s'", index,
+				  SHOW(v->valuestring, b1),
+				  SHOW(l->t->nodes[l->path_idx[index - 1]].id, b2));
+	XGROW(l->path_idx, l->path_cap, l->path_len + 1);
+	l->path_idx[l->path_len++] = i;
+	return 0;
+}
+
+/* ---- the whole file ----------------------------------------------------- */
+
+static int top_value(struct loader *l, const char *key)
+{
+	const char *start = l->p;
+	cJSON *v;
+
+	if (!strcmp(key, "nodes")) {
+		if (l->seen_nodes++)
+			return file_error(l, "top-level key \"nodes\" appears twice");
+		return walk_array(l, "nodes", load_node);
+	}
+	if (!strcmp(key, "edges") || !strcmp(key, "pathNodes")) {
+		const char **at = key[0] == 'e' ? &l->edges : &l->path;
+
+		if (*at)
+			return file_error(l, "top-level key \"%s\" appears twice", key);
+		skip_ws(l);
+		*at = l->p;
+		return walk_array(l, key, NULL);
+	}
+	v = parse_value(l);
+	if (!v)
+		return -1;
+	if (!strcmp(key, "name")) {
+		if (l->seen_name++ || !cJSON_IsString(v))
+			goto bad;
+		tree_set_name(l->t, v->valuestring);
+	} else if (!strcmp(key, "focusedId")) {
+		if (l->seen_focus++ || !cJSON_IsString(v))
+			goto bad;
+		l->focus = xstrdup(v->valuestring);
+	} else if (!strcmp(key, "weft")) {
+		char *raw;
+
+		if (l->seen_weft++ || !cJSON_IsObject(v))
+			goto bad;
+		while (start < l->p && strchr(" \t\r\n", *start))
+			start++;
+		raw = xstrndup(start, (size_t)(l->p - start));
+		tree_set_weft_json(l->t, raw);
+		free(raw);
+	} else {
+		while (start < l->p && strchr(" \t\r\n", *start))
+			start++;
+		if (l->extra.len)
+			strbuf_addch(&l->extra, ',');
+		strbuf_add_json_string(&l->extra, key);
+		strbuf_addch(&l->extra, ':');
+		strbuf_add(&l->extra, start, (size_t)(l->p - start));
+	}
+	cJSON_Delete(v);
+	return 0;
+bad:
+	cJSON_Delete(v);
+	if (!strcmp(key, "weft"))
+		return file_error(l, "top-level \"weft\" is not an object or appears twice");
+	return file_error(l, "top-level \"%s\" is not a string or appears twice", key);
+}
+
+static int walk_top(struct loader *l)
+{
+	skip_ws(l);
+	if (l->p >= l->end)
+		return file_error(l, "empty file (not JSON)");
+	if (*l->p != '{') {
+		cJSON *v = parse_value(l);
+
+		if (!v)
+			return -1;
+		cJSON_Delete(v);
+		return file_error(l, "the top level is not a JSON object");
+	}
+	l->p++;
+	skip_ws(l);
+	if (l->p < l->end && *l->p == '}') {
+		l->p++;
+	} else {
+		for (;;) {
+			cJSON *key;
+			int r;
+
+			skip_ws(l);
+			if (l->p >= l->end)
+				return loc_error(l, l->end, "unexpected end of file (truncated?)");
+			if (*l->p != '"')
+				return loc_error(l, l->p, "JSON syntax error: expected a key");
+			key = parse_value(l);
+			if (!key)
+				return -1;
+			skip_ws(l);
+			if (l->p >= l->end || *l->p != ':') {
+				cJSON_Delete(key);
+				if (l->p >= l->end)
+					return loc_error(l, l->end,
+							 "unexpected end of file (truncated?)");
+				return loc_error(l, l->p, "JSON syntax error: expected ':'");
+			}
+			l->p++;
+			skip_ws(l);
+			r = top_value(l, key->valuestring);
+			cJSON_Delete(key);
+			if (r)
+				return r;
+			skip_ws(l);
+			if (l->p >= l->end)
+				return loc_error(l, l->end, "unexpected end of file (truncated?)");
+			if (*l->p == '}') {
+				l->p++;
+				break;
+			}
+			if (*l->p != ',')
+				return loc_error(l, l->p, "JSON syntax error: expected ',' or '}'");
+			l->p++;
+		}
+	}
+	skip_ws(l);
+	if (l->p < l->end)
+		return loc_error(l, l->p, "unexpected data after the top-level object");
+	if (l->bad_utf8 != NO_OFF)
+		return loc_error(l, l->base + l->bad_utf8, "invalid UTF-8 (or a NUL byte)");
+	if (!l->seen_nodes)
+		return file_error(l, "missing \"nodes\"");
+	return 0;
+}
+
+static int finish(struct loader *l)
+{
+	struct tree *t = l->t;
+	uint32_t i;
+
+	if (resolve_links(l) || resolve_steps(l))
+		return -1;
+	if (l->edges) {
+		l->p = l->edges;
+		l->edge_seen = xcalloc(t->count, 1);
+		if (walk_array(l, "edges", load_edge))
+			return -1;
+		if (l->nedges)
+			for (i = 0; i < t->count; i++)
+				if (i != t->root && !l->edge_seen[i])
+					return node_error(l, t->nodes[i].id,
+							  "no edge from its parent in \"edges\"");
+	}
+	if (l->path) {
+		l->p = l->path;
+		if (walk_array(l, "pathNodes", load_path_node))
+			return -1;
+		if (l->path_len)
+			tree_set_path(t, l->path_idx, l->path_len);
+	}
+	if (l->focus) {
+		char b[ID_SHOW * 4 + 16];
+
+		i = tree_find(t, l->focus);
+		if (i == TREE_NONE)
+			return file_error(l, "\"focusedId\" names '%s', which is not a node",
+					  SHOW(l->focus, b));
+		tree_set_focus(t, i);
+	} else {
+		t->focus = tree_path_tip(t);
+	}
+	if (l->extra.len)
+		tree_set_top_extra(t, l->extra.data);
+	return 0;
+}
+
+static int load_buffer(const char *name, const char *data, size_t len, int mapped,
+		       struct tree **out, struct errbuf *err)
+{
+	struct loader l;
+	int r;
+
+	*out = NULL;
+	memset(&l, 0, sizeof(l));
+	l.mapped = mapped;
+	l.dropped = data;
+	l.name = name;
+	l.base = data;
+	l.end = data + len;
+	l.p = data;
+	l.err = err;
+	strbuf_init(&l.pool);
+	strbuf_init(&l.extra);
+	if (len > SESSION_MAX_BYTES)
+		return file_error(&l, "larger than %zu bytes", SESSION_MAX_BYTES);
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
+		l.p += 3; /* a byte-order mark */
+	l.bad_utf8 = utf8_first_invalid(data, len);
+	l.t = tree_new();
+	r = walk_top(&l);
+	if (!r)
+		r = finish(&l);
+	if (r) {
+		tree_free(l.t);
+		l.t = NULL;
+	}
+	*out = l.t;
+	strbuf_release(&l.pool);
+	strbuf_release(&l.extra);
+	free(l.offs);
+	free(l.pn);
+	free(l.ps);
+	free(l.focus);
+	free(l.edge_seen);
+	free(l.path_idx);
+	return r ? -1 : 0;
+}
+
+int session_load_buffer(const char *name, const char *data, size_t len, struct tree **out,
+			struct errbuf *err)
+{
+	return load_buffer(name, data, len, 0, out, err);
+}
+
+int session_load(const char *path, struct tree **out, struct errbuf *err)
+{
+	struct stat st;
+	void *map = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		r = errbuf_set(err, "%s: cannot stat: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return errbuf_set(err, "%s: is a folder, not a session file", path);
+	}
+	if (S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > SESSION_MAX_BYTES) {
+			close(fd);
+			return errbuf_set(err, "%s: larger than %zu bytes", path,
+					  SESSION_MAX_BYTES);
+		}
+		len = (size_t)st.st_size;
+		if (len) {
+			map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (map == MAP_FAILED)
+				map = NULL;
+		}
+	}
+	if (!map && len == 0 && !S_ISREG(st.st_mode)) {
+		/* a pipe or the like: read it all, capped */
+		size_t cap = 0;
+		ssize_t n;
+
+		for (;;) {
+			XGROW(buf, cap, len + 65536);
+			n = read(fd, buf + len, cap - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				r = errbuf_set(err, "%s: cannot read: %s", path, strerror(errno));
+				free(buf);
+				close(fd);
+				return r;
+			}
+			if (!n)
+				break;
+			len += (size_t)n;
+			if (len > SESSION_MAX_BYTES) {
+				free(buf);
+				close(fd);
+				return errbuf_set(err, "%s: larger than %zu bytes", path,
+						  SESSION_MAX_BYTES);
+			}
+		}
+	} else if (!map && len) {
+		size_t got = 0;
+
+		buf = xmalloc(len);
+		while (got < len) {
+			ssize_t n = read(fd, buf + got, len - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				r = errbuf_set(err, "%s: cannot read: %s", path,
+					       n ? strerror(errno) : "file shrank");
+				free(buf);
+				close(fd);
+				return r;
+			}
+			got += (size_t)n;
+		}
+	}
+	close(fd);
+	if (map)
+		madvise(map, len, MADV_SEQUENTIAL);
+	r = load_buffer(path, map ? map : buf ? buf : "", len, map != NULL, out, err);
+	if (map)
+		munmap(map, len);
+	free(buf);
+	return r;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+struct writer {
+	struct strbuf *sb;
+	const struct tree *t;
+	const uint8_t *on_path;
+	int fd;	     /* -1: keep everything in sb */
+	int errn;    /* first write error */
+	size_t nput; /* entries written in the current array */
+};
+
+static void writer_flush(struct writer *w, int force)
+{
+	size_t off = 0;
+
+	if (w->fd < 0 || (!force && w->sb->len < (1u << 20)))
+		return;
+	while (!w->errn && off < w->sb->len) {
+		ssize_t n = write(w->fd, w->sb->data + off, w->sb->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			w->errn = errno;
+		else
+			off += (size_t)n;
+	}
+	strbuf_reset(w->sb);
+}
+
+static void put_double(struct strbuf *sb, double v)
+{
+	char buf[40];
+
+	if (!isfinite(v)) {
+		strbuf_addch(sb, '0');
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_addstr(sb, buf);
+}
+
+static void put_float(struct strbuf *sb, float v)
+{
+	char buf[40];
+
+	if (!isfinite(v)) {
+		strbuf_addch(sb, '0');
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.7g", (double)v);
+	if (strtof(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.9g", (double)v);
+	strbuf_addstr(sb, buf);
+}
+
+/* Adds ,"key": when something came before in the object (*first == 0). */
+static void put_key(struct strbuf *sb, int *first, const char *key)
+{
+	if (!*first)
+		strbuf_addch(sb, ',');
+	*first = 0;
+	strbuf_addch(sb, '"');
+	strbuf_addstr(sb, key);
+	strbuf_addstr(sb, "\":");
+}
+
+static void put_step(const struct tree *t, uint32_t i, struct strbuf *sb)
+{
+	const struct tree_step *s = t->nodes[i].step;
+	int first = 1, any;
+	size_t k;
+
+	strbuf_addstr(sb, "\"step\":{");
+	put_key(sb, &first, "candidates");
+	strbuf_addch(sb, '[');
+	for (k = 0, any = 0; k < s->count; k++) {
+		if (s->candidates[k] >= t->count ||
+		    (t->nodes[s->candidates[k]].flags & TREE_PRUNED))
+			continue;
+		if (any++)
+			strbuf_addch(sb, ',');
+		strbuf_add_json_string(sb, t->nodes[s->candidates[k]].id);
+	}
+	strbuf_addch(sb, ']');
+	if (s->scores) {
+		put_key(sb, &first, "scores");
+		strbuf_addch(sb, '[');
+		for (k = 0, any = 0; k < s->count; k++) {
+			if (s->candidates[k] >= t->count ||
+			    (t->nodes[s->candidates[k]].flags & TREE_PRUNED))
+				continue;
+			if (any++)
+				strbuf_addch(sb, ',');
+			put_double(sb, s->scores[k]);
+		}
+		strbuf_addch(sb, ']');
+	}
+	if (s->judge_raw) {
+		put_key(sb, &first, "judgeRaw");
+		strbuf_add_json_string(sb, s->judge_raw);
+	}
+	if (s->judge_prompt) {
+		put_key(sb, &first, "judgePrompt");
+		strbuf_add_json_string(sb, s->judge_prompt);
+	}
+	if (s->rank_mode) {
+		put_key(sb, &first, "rank");
+		strbuf_add_json_string(sb, s->rank_mode);
+	}
+	if (s->judge_pick < t->count && !(t->nodes[s->judge_pick].flags & TREE_PRUNED)) {
+		put_key(sb, &first, "judgePick");
+		strbuf_add_json_string(sb, t->nodes[s->judge_pick].id);
+	}
+	if (s->final_pick < t->count && !(t->nodes[s->final_pick].flags & TREE_PRUNED)) {
+		put_key(sb, &first, "finalPick");
+		strbuf_add_json_string(sb, t->nodes[s->final_pick].id);
+	}
+	if (s->picker != TREE_PICKER_NONE) {
+		put_key(sb, &first, "pickedBy");
+		strbuf_addstr(sb, s->picker == TREE_PICKER_HUMAN ? "\"human\"" : "\"ai\"");
+	}
+	if (s->needs_human) {
+		put_key(sb, &first, "needsHuman");
+		strbuf_add_json_string(sb, s->needs_human);
+	}
+	if (s->extra_json && s->extra_json[0]) {
+		if (!first)
+			strbuf_addch(sb, ',');
+		strbuf_addstr(sb, s->extra_json);
+	}
+	strbuf_addch(sb, '}');
+}
+
+static void put_node_weft(const struct tree *t, uint32_t i, struct strbuf *sb)
+{
+	const struct tree_node *n = &t->nodes[i];
+	size_t start = sb->len;
+	int first = 1;
+
+	strbuf_addstr(sb, ",\"weft\":{");
+	if (n->model) {
+		put_key(sb, &first, "model");
+		strbuf_add_json_string(sb, n->model);
+	}
+	if (n->flags & TREE_HAS_TEMPERATURE) {
+		put_key(sb, &first, "temperature");
+		put_float(sb, n->temperature);
+	}
+	if (n->finish_reason) {
+		put_key(sb, &first, "finish");
+		strbuf_add_json_string(sb, n->finish_reason);
+	}
+	if (n->flags & TREE_HAS_USAGE) {
+		put_key(sb, &first, "usage");
+		strbuf_addf(sb, "{\"prompt\":%u,\"completion\":%u}", n->prompt_tokens,
+			    n->completion_tokens);
+	}
+	if (n->flags & TREE_HAS_SCORE) {
+		put_key(sb, &first, "score");
+		put_double(sb, n->score);
+		if (n->rank > 0) {
+			put_key(sb, &first, "rank");
+			strbuf_addf(sb, "%d", (int)n->rank);
+		}
+	}
+	if (n->flags & TREE_JUDGE_PICK) {
+		put_key(sb, &first, "judgePick");
+		strbuf_addstr(sb, "true");
+	}
+	if (n->flags & TREE_HUMAN_PICK) {
+		put_key(sb, &first, "humanPick");
+		strbuf_addstr(sb, "true");
+	}
+	if (n->flags & TREE_BOOKMARK) {
+		put_key(sb, &first, "bookmark");
+		strbuf_addstr(sb, "true");
+	}
+	if (n->flags & TREE_EDITED) {
+		put_key(sb, &first, "edited");
+		strbuf_addstr(sb, "true");
+	}
+	if (n->merged) {
+		put_key(sb, &first, "merged");
+		strbuf_addf(sb, "%u", n->merged);
+	}
+	if (n->created) {
+		put_key(sb, &first, "created");
+		strbuf_addf(sb, "%lld", (long long)n->created);
+	}
+	if (n->step) {
+		if (!first)
+			strbuf_addch(sb, ',');
+		first = 0;
+		put_step(t, i, sb);
+	}
+	if (n->weft_extra_json && n->weft_extra_json[0]) {
+		if (!first)
+			strbuf_addch(sb, ',');
+		first = 0;
+		strbuf_addstr(sb, n->weft_extra_json);
+	}
+	if (first)
+		strbuf_truncate(sb, start); /* nothing set: no "weft" key */
+	else
+		strbuf_addch(sb, '}');
+}
+
+static int put_node(const struct tree *t, uint32_t i, void *ctx)
+{
+	struct writer *w = ctx;
+	struct strbuf *sb = w->sb;
+	const struct tree_node *n = &t->nodes[i];
+	const char *group;
+	uint32_t c;
+	int any = 0;
+
+	if (i != t->root)
+		strbuf_addstr(sb, ",\n");
+	strbuf_addstr(sb, "{\"id\":");
+	strbuf_add_json_string(sb, n->id);
+	strbuf_addstr(sb, ",\"text\":\"");
+	strbuf_add_json_escaped(sb, n->text, n->text_len);
+	strbuf_addstr(sb, "\",\"parentIds\":[");
+	if (n->parent != TREE_NONE)
+		strbuf_add_json_string(sb, t->nodes[n->parent].id);
+	strbuf_addstr(sb, "],\"childrenIds\":[");
+	for (c = n->first_child; c != TREE_NONE; c = t->nodes[c].next_sibling) {
+		if (t->nodes[c].flags & TREE_PRUNED)
+			continue;
+		if (any++)
+			strbuf_addch(sb, ',');
+		strbuf_add_json_string(sb, t->nodes[c].id);
+	}
+	strbuf_addstr(sb, "],\"lastVisited\":");
+	if (n->last_visited)
+		strbuf_add_json_string(sb, n->last_visited);
+	else
+		strbuf_addf(sb, "\"%lld\"", (long long)n->created);
+	if (w->on_path[i])
+		group = "path";
+	else if (!n->group || !strcmp(n->group, "path"))
+		group = "normal";
+	else
+		group = n->group;
+	strbuf_addstr(sb, ",\"group\":");
+	strbuf_add_json_string(sb, group);
+	if (n->extra_json && n->extra_json[0]) {
+		strbuf_addch(sb, ',');
+		strbuf_addstr(sb, n->extra_json);
+	}
+	put_node_weft(t, i, sb);
+	strbuf_addch(sb, '}');
+	writer_flush(w, 0);
+	return 0;
+}
+
+static int put_edge(const struct tree *t, uint32_t i, void *ctx)
+{
+	struct writer *w = ctx;
+
+	if (i == t->root)
+		return 0;
+	if (w->nput++)
+		strbuf_addstr(w->sb, ",\n");
+	strbuf_addstr(w->sb, "{\"from\":");
+	strbuf_add_json_string(w->sb, t->nodes[t->nodes[i].parent].id);
+	strbuf_addstr(w->sb, ",\"to\":");
+	strbuf_add_json_string(w->sb, t->nodes[i].id);
+	strbuf_addstr(w->sb, ",\"relation\":\"parentId\"}");
+	writer_flush(w, 0);
+	return 0;
+}
+
+static void write_all(struct writer *w)
+{
+	const struct tree *t = w->t;
+	struct strbuf *sb = w->sb;
+	uint8_t *on_path = xcalloc(t->count ? t->count : 1, 1);
+	size_t k;
+
+	for (k = 0; k < t->path_len; k++)
+		if (t->path[k] < t->count)
+			on_path[t->path[k]] = 1;
+	w->on_path = on_path;
+	strbuf_addstr(sb, "{\"nodes\":[\n");
+	tree_walk(t, put_node, w);
+	strbuf_addstr(sb, "\n],\n\"edges\":[\n");
+	w->nput = 0;
+	tree_walk(t, put_edge, w);
+	strbuf_addstr(sb, "\n],\n\"name\":");
+	strbuf_add_json_string(sb, t->name ? t->name : "");
+	strbuf_addstr(sb, ",\n\"pathNodes\":[");
+	for (k = 0; k < t->path_len; k++) {
+		if (k)
+			strbuf_addch(sb, ',');
+		strbuf_add_json_string(sb, t->nodes[t->path[k]].id);
+		writer_flush(w, 0);
+	}
+	strbuf_addstr(sb, "]");
+	if (t->focus != TREE_NONE) {
+		strbuf_addstr(sb, ",\n\"focusedId\":");
+		strbuf_add_json_string(sb, t->nodes[t->focus].id);
+	}
+	if (t->weft_json && t->weft_json[0]) {
+		strbuf_addstr(sb, ",\n\"weft\":");
+		strbuf_addstr(sb, t->weft_json);
+	}
+	if (t->extra_json && t->extra_json[0]) {
+		strbuf_addstr(sb, ",\n");
+		strbuf_addstr(sb, t->extra_json);
+	}
+	strbuf_addstr(sb, "\n}\n");
+	writer_flush(w, 1);
+	free(on_path);
+}
+
+void session_write(const struct tree *t, struct strbuf *out)
+{
+	struct writer w = {out, t, NULL, -1, 0, 0};
+
+	write_all(&w);
+}
+
+int session_save(const struct tree *t, const char *path, struct errbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
+	struct writer w = {&sb, t, NULL, -1, 0, 0};
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	mode_t mode;
+	int fd, r = -1;
+
+	strbuf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp.data);
+	if (fd < 0) {
+		errbuf_set(err, "%s: cannot create a temporary file beside it: %s", path,
+			   strerror(errno));
+		strbuf_release(&tmp);
+		return -1;
+	}
+	if (!stat(path, &st)) {
+		mode = st.st_mode & 07777;
+	} else {
+		mode = umask(022);
+		umask(mode);
+		mode = 0666 & ~mode;
+	}
+	if (fchmod(fd, mode)) {
+		errbuf_set(err, "%s: cannot set the mode of %s: %s", path, tmp.data,
+			   strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	w.fd = fd;
+	write_all(&w);
+	if (w.errn) {
+		errbuf_set(err, "%s: cannot write: %s", path, strerror(w.errn));
+		close(fd);
+		goto fail;
+	}
+	if (fsync(fd)) {
+		errbuf_set(err, "%s: cannot sync: %s", path, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	if (close(fd)) {
+		errbuf_set(err, "%s: cannot close: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp.data, path)) {
+		errbuf_set(err, "%s: cannot replace: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* make the rename itself durable */
+	{
+		struct strbuf dir = STRBUF_INIT;
+		int dfd;
+
+		if (slash)
+			strbuf_add(&dir, path, (size_t)(slash - path) + 1);
+		else
+			strbuf_addstr(&dir, ".");
+		dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		strbuf_release(&dir);
+	}
+	r = 0;
+	goto out;
+fail:
+	unlink(tmp.data);
+out:
+	strbuf_release(&tmp);
+	strbuf_release(&sb);
+	return r;
+}

@@ -1,0 +1,591 @@
+#include "testutil.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weft/errbuf.h"
+#include "weft/session.h"
+#include "weft/strbuf.h"
+#include "weft/tree.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char tmpdir[64];
+
+static int setup_tmp(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/weft-test-session-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", tmpdir, tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct strbuf sb = STRBUF_INIT;
+	char buf[65536];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sb, buf, n);
+	fclose(f);
+	return strbuf_detach(&sb, len);
+}
+
+static void write_file(const char *path, const char *data)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	fputs(data, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static const char *id_of(const struct tree *t, uint32_t i)
+{
+	return i == TREE_NONE ? "(none)" : tree_node(t, i)->id;
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+
+/* Same nodes, texts, links, path, focus, name; group as a save writes it. */
+static void assert_same_tree(const struct tree *a, const struct tree *b)
+{
+	uint32_t i, ca, cb;
+	size_t k;
+
+	assert_int_equal(a->count, b->count);
+	assert_string_equal(str_or(a->name, ""), str_or(b->name, ""));
+	assert_string_equal(id_of(a, a->root), id_of(b, b->root));
+	assert_string_equal(id_of(a, a->focus), id_of(b, b->focus));
+	assert_int_equal(a->path_len, b->path_len);
+	for (k = 0; k < a->path_len; k++)
+		assert_string_equal(id_of(a, a->path[k]), id_of(b, b->path[k]));
+	for (i = 0; i < a->count; i++) {
+		const struct tree_node *na = tree_node(a, i);
+		uint32_t j = tree_find(b, na->id);
+		const struct tree_node *nb;
+		const char *group;
+
+		assert_int_not_equal(j, TREE_NONE);
+		nb = tree_node(b, j);
+		assert_int_equal(na->text_len, nb->text_len);
+		assert_memory_equal(na->text, nb->text, na->text_len);
+		assert_string_equal(id_of(a, na->parent), id_of(b, nb->parent));
+		assert_int_equal(na->child_count, nb->child_count);
+		for (ca = na->first_child, cb = nb->first_child; ca != TREE_NONE;
+		     ca = tree_node(a, ca)->next_sibling, cb = tree_node(b, cb)->next_sibling)
+			assert_string_equal(id_of(a, ca), id_of(b, cb));
+		if (na->last_visited)
+			assert_string_equal(na->last_visited, nb->last_visited);
+		if (tree_path_index(a, i) >= 0)
+			group = "path";
+		else if (!na->group || !strcmp(na->group, "path"))
+			group = "normal";
+		else
+			group = na->group;
+		assert_non_null(nb->group);
+		assert_string_equal(nb->group, group);
+	}
+}
+
+static void load_ok(const char *json, struct tree **t)
+{
+	struct errbuf err = {{0}};
+	int r = session_load_buffer("ok.json", json, strlen(json), t, &err);
+
+	if (r)
+		print_error("unexpected error: %s\n", err.msg);
+	assert_int_equal(r, 0);
+	assert_non_null(*t);
+}
+
+/* ---- the upstream file -------------------------------------------------- */
+
+static void test_upstream_round_trip(void **state)
+{
+	struct tree *a = NULL, *b = NULL;
+	struct errbuf err = {{0}};
+	char in[1024], out[512];
+	const char *dir;
+
+	(void)state;
+	SKIP_WITHOUT_FIXTURES(dir);
+	snprintf(in, sizeof(in), "%s/bonsai.json", dir);
+	snprintf(out, sizeof(out), "%s/bonsai.json", tmpdir);
+	assert_int_equal(session_load(in, &a, &err), 0);
+	assert_int_equal(a->count, 16);
+	assert_string_equal(a->name, "test");
+	assert_int_equal(a->path_len, 4);
+	assert_string_equal(id_of(a, a->root), "1804076016340151106");
+	assert_string_equal(id_of(a, a->focus), "-7797525239330066473");
+	assert_int_equal(session_save(a, out, &err), 0);
+	assert_int_equal(session_load(out, &b, &err), 0);
+	assert_same_tree(a, b);
+	tree_free(b);
+	/* and once more: a saved file saves to the same bytes */
+	{
+		struct strbuf s1 = STRBUF_INIT, s2 = STRBUF_INIT;
+
+		assert_int_equal(session_load(out, &b, &err), 0);
+		session_write(a, &s1);
+		session_write(b, &s2);
+		assert_string_equal(s1.data, s2.data);
+		strbuf_release(&s1);
+		strbuf_release(&s2);
+		tree_free(b);
+	}
+	tree_free(a);
+}
+
+/* ---- unknown keys and weft's metadata ----------------------------------- */
+
+static const char extras_json[] =
+    "{\"name\":\"x\",\"nodes\":["
+    "{\"id\":\"r\",\"text\":\"Q:\",\"parentIds\":[],\"childrenIds\":[\"a\",\"b\"],"
+    "\"lastVisited\":\"5\",\"group\":\"path\",\"color\":\"red\",\"tags\":[1,{\"x\":null}],"
+    "\"weft\":{\"created\":7,\"future\":{\"k\":[true]},"
+    "\"step\":{\"candidates\":[\"a\",\"b\"],\"scores\":[0.75,0.25],\"judgeRaw\":\"1\","
+    "\"judgePrompt\":\"p1\",\"rank\":\"logprobs\",\"judgePick\":\"a\",\"finalPick\":\"b\","
+    "\"pickedBy\":\"human\",\"needsHuman\":\"tie\",\"later\":3}}},"
+    "{\"id\":\"a\",\"text\":\" yes\\n\\\"q\\\" \\u00e9\",\"parentIds\":[\"r\"],"
+    "\"childrenIds\":[],"
+    "\"lastVisited\":\"6\",\"group\":\"favourite\",\"weft\":{\"model\":\"m1\","
+    "\"temperature\":0.7,\"finish\":\"stop\",\"usage\":{\"prompt\":11,\"completion\":3},"
+    "\"score\":0.75,\"rank\":1,\"judgePick\":true,\"merged\":2}},"
+    "{\"id\":\"b\",\"text\":\" no\",\"parentIds\":[\"r\"],\"childrenIds\":[],"
+    "\"lastVisited\":\"6\",\"weft\":{\"score\":0.25,\"rank\":2,\"humanPick\":true,"
+    "\"bookmark\":true,\"edited\":true}}],"
+    "\"edges\":[{\"from\":\"r\",\"to\":\"a\",\"relation\":\"parentId\"},"
+    "{\"from\":\"r\",\"to\":\"b\",\"relation\":\"parentId\"}],"
+    "\"pathNodes\":[\"r\",\"b\"],\"focusedId\":\"b\","
+    "\"weft\":{\"format\":1,\"task\":\"t\",\"generator\":{\"temperature\":1.0}},"
+    "\"zzz\":[1,2,{\"deep\":\"v\"}]}";
+
+static void check_extras(const struct tree *t)
+{
+	uint32_t r = tree_find(t, "r"), a = tree_find(t, "a"), b = tree_find(t, "b");
+	const struct tree_node *na, *nb, *nr;
+	const struct tree_step *s;
+
+	assert_int_not_equal(a, TREE_NONE);
+	assert_int_not_equal(b, TREE_NONE);
+	nr = tree_node(t, r);
+	na = tree_node(t, a);
+	nb = tree_node(t, b);
+	assert_string_equal(nr->extra_json, "\"color\":\"red\",\"tags\":[1,{\"x\":null}]");
+	assert_string_equal(nr->weft_extra_json, "\"future\":{\"k\":[true]}");
+	assert_int_equal(nr->created, 7);
+	assert_string_equal(na->text, " yes\n\"q\" \xc3\xa9");
+	assert_string_equal(na->model, "m1");
+	assert_true(na->flags & TREE_HAS_TEMPERATURE);
+	assert_true(na->temperature > 0.69f && na->temperature < 0.71f);
+	assert_string_equal(na->finish_reason, "stop");
+	assert_int_equal(na->prompt_tokens, 11);
+	assert_int_equal(na->completion_tokens, 3);
+	assert_true(na->score == 0.75);
+	assert_int_equal(na->rank, 1);
+	assert_int_equal(na->merged, 2);
+	assert_true(na->flags & TREE_JUDGE_PICK);
+	assert_false(na->flags & TREE_HUMAN_PICK);
+	assert_true(nb->flags & TREE_HUMAN_PICK);
+	assert_true(nb->flags & TREE_BOOKMARK);
+	assert_true(nb->flags & TREE_EDITED);
+	assert_null(nb->extra_json);
+	s = nr->step;
+	assert_non_null(s);
+	assert_int_equal(s->count, 2);
+	assert_int_equal(s->candidates[0], a);
+	assert_int_equal(s->candidates[1], b);
+	assert_true(s->scores[0] == 0.75 && s->scores[1] == 0.25);
+	assert_string_equal(s->judge_raw, "1");
+	assert_string_equal(s->judge_prompt, "p1");
+	assert_string_equal(s->rank_mode, "logprobs");
+	assert_string_equal(s->needs_human, "tie");
+	assert_int_equal(s->judge_pick, a);
+	assert_int_equal(s->final_pick, b);
+	assert_int_equal(s->picker, TREE_PICKER_HUMAN);
+	assert_string_equal(s->extra_json, "\"later\":3");
+	assert_string_equal(t->weft_json,
+			    "{\"format\":1,\"task\":\"t\",\"generator\":{\"temperature\":1.0}}");
+	assert_string_equal(t->extra_json, "\"zzz\":[1,2,{\"deep\":\"v\"}]");
+	assert_int_equal(t->focus, b);
+	assert_int_equal(t->path_len, 2);
+}
+
+static void test_unknown_keys_and_metadata_survive(void **state)
+{
+	struct tree *t = NULL, *u = NULL;
+	struct strbuf out = STRBUF_INIT;
+
+	(void)state;
+	load_ok(extras_json, &t);
+	check_extras(t);
+	session_write(t, &out);
+	load_ok(out.data, &u);
+	check_extras(u);
+	assert_same_tree(t, u);
+	/* groups: the path gets "path"; a loaded group is kept elsewhere */
+	assert_string_equal(tree_node(u, tree_find(u, "a"))->group, "favourite");
+	assert_string_equal(tree_node(u, tree_find(u, "r"))->group, "path");
+	assert_non_null(strstr(out.data, "\"relation\":\"parentId\""));
+	tree_free(t);
+	tree_free(u);
+	strbuf_release(&out);
+}
+
+static void test_new_nodes_are_valid_bonsai(void **state)
+{
+	struct tree *t = tree_new(), *u = NULL;
+	struct strbuf out = STRBUF_INIT;
+	uint32_t r, a, b;
+
+	(void)state;
+	r = tree_add(t, TREE_NONE, NULL, "Question:", 9);
+	a = tree_add(t, r, NULL, " A?", 3);
+	b = tree_add(t, r, NULL, " B?", 3);
+	tree_set_focus(t, b);
+	tree_prune(t, a);
+	session_write(t, &out);
+	assert_null(strstr(out.data, tree_node(t, a)->id)); /* pruned: not written */
+	assert_non_null(strstr(out.data, "\"group\":\"normal\"") ? out.data : "x");
+	load_ok(out.data, &u);
+	assert_int_equal(u->count, 2);
+	assert_string_equal(tree_node(u, u->focus)->id, tree_node(t, b)->id);
+	assert_string_equal(tree_node(u, tree_find(u, tree_node(t, b)->id))->group, "path");
+	assert_non_null(tree_node(u, u->root)->last_visited);
+	tree_free(t);
+	tree_free(u);
+	strbuf_release(&out);
+}
+
+/* A 1,000,000-deep chain loads and saves (no recursion on depth); the
+ * sanitizer build, ten times slower, checks a 200,000-deep one. */
+#ifdef __SANITIZE_ADDRESS__
+#define DEEP_CHAIN 200000
+#else
+#define DEEP_CHAIN 1000000
+#endif
+static void test_deep_chain(void **state)
+{
+	const uint32_t n = DEEP_CHAIN;
+	struct tree *t = tree_new(), *u = NULL;
+	struct strbuf out = STRBUF_INIT;
+	uint32_t i, prev = TREE_NONE;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		prev = tree_add(t, prev, NULL, "x", 1);
+	tree_set_focus(t, prev);
+	session_write(t, &out);
+	tree_free(t);
+	load_ok(out.data, &u);
+	assert_int_equal(u->count, n);
+	assert_int_equal(u->path_len, n);
+	assert_int_equal(u->focus, u->path[n - 1]);
+	strbuf_release(&out);
+	tree_free(u);
+}
+
+/* ---- malformed input ---------------------------------------------------- */
+
+struct bad_case {
+	const char *json;
+	const char *expect; /* a part of the message */
+};
+
+#define N3(extra)                                                                                  \
+	"{\"id\":\"r\",\"text\":\"R\",\"parentIds\":[],\"childrenIds\":[\"a\"]},"                  \
+	"{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"r\"],\"childrenIds\":[]}" extra
+
+static const struct bad_case bad_cases[] = {
+    {"", "empty file"},
+    {"hello", "ok-bad.json:1:1: JSON syntax error"},
+    {"{\"nodes\": [\n  {\"id\": \"r\",, }]}", "ok-bad.json:2:"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\"", "unexpected end of file"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\"}]", "unexpected end of file"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\"}]} x", "unexpected data after"},
+    {"[1, 2]", "top level is not a JSON object"},
+    {"{\"name\":\"x\"}", "missing \"nodes\""},
+    {"{\"nodes\":{}}", "\"nodes\" is not an array"},
+    {"{\"nodes\":[],\"nodes\":[]}", "\"nodes\" appears twice"},
+    {"{\"nodes\":[]}", "no root"},
+    {"{\"nodes\":[1]}", "nodes[0]: not an object"},
+    {"{\"nodes\":[{\"text\":\"x\"}]}", "nodes[0]: missing \"id\""},
+    {"{\"nodes\":[{\"id\":7,\"text\":\"x\"}]}", "nodes[0]: \"id\" is not a string"},
+    {"{\"nodes\":[{\"id\":\"\",\"text\":\"x\"}]}", "\"id\" is empty"},
+    {"{\"nodes\":[{\"id\":\"r\"}]}", "node 'r': missing \"text\""},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":[]}]}", "node 'r': \"text\" is not a string"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"id\":\"s\"}]}", "\"id\" appears twice"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"parentIds\":\"p\"}]}",
+     "node 'r': \"parentIds\" is not an array"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"parentIds\":[1]}]}",
+     "node 'r': \"parentIds\" holds a non-string"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"childrenIds\":{}}]}",
+     "node 'r': \"childrenIds\" is not an array"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"childrenIds\":[null]}]}",
+     "node 'r': \"childrenIds\" holds a non-string"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":5}]}",
+     "node 'r': \"lastVisited\" is not a string"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"group\":true}]}",
+     "node 'r': \"group\" is not a string"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":[]}]}",
+     "node 'r': \"weft\" is not an object"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"score\":\"hi\"}}]}",
+     "node 'r': \"weft.score\" is not a number"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"rank\":1.5}}]}",
+     "node 'r': \"weft.rank\""},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"bookmark\":1}}]}",
+     "node 'r': \"weft.bookmark\" is not true or false"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"usage\":{\"prompt\":-1}}}]}",
+     "node 'r': \"weft.usage\""},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"step\":{\"pickedBy\":\"cat\"}}}]}",
+     "node 'r': \"weft.step.pickedBy\""},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"step\":{\"candidates\":[],"
+     "\"scores\":[1]}}}]}",
+     "node 'r': \"weft.step.scores\" has 1 entries for 0 candidates"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"step\":{\"candidates\":[\"zz\"]}}}]}",
+     "node 'r': \"weft.step.candidates\" names 'zz', which is not a node"},
+    {"{\"nodes\":[" N3(",{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"a\"]}") "]}",
+     "node 'b': \"parentIds\" names 'a', whose"}, /* a does not list b */
+    {"{\"nodes\":[" N3(",{\"id\":\"a\",\"text\":\"B\",\"parentIds\":[\"r\"]}") "]}",
+     "node 'a': duplicate id"},
+    {"{\"nodes\":[" N3(",{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"q\"]}") "]}",
+     "node 'b': \"parentIds\" names 'q', which is not a node"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\",\"childrenIds\":[\"q\"]}]}",
+     "node 'r': \"childrenIds\" names 'q', which is not a node"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\",\"childrenIds\":[\"a\",\"a\"]},"
+     "{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"r\"]}]}",
+     "node 'r': \"childrenIds\" lists 'a' twice"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\",\"childrenIds\":[\"a\",\"b\"]},"
+     "{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"r\"],\"childrenIds\":[\"c\"]},"
+     "{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"r\"]},"
+     "{\"id\":\"c\",\"text\":\"C\",\"parentIds\":[\"a\",\"b\"]}]}",
+     "node 'c': has 2 parents"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\",\"childrenIds\":[\"a\"]},"
+     "{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"r\"]},"
+     "{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"a\"]}]}",
+     "node 'b': \"parentIds\" names 'a', whose \"childrenIds\" does not list it"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\",\"childrenIds\":[\"a\",\"b\"]},"
+     "{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"r\"]},"
+     "{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"a\"]}]}",
+     "node 'r': \"childrenIds\" lists 'b', whose \"parentIds\" names 'a'"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\"},"
+     "{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"b\"],\"childrenIds\":[\"b\"]},"
+     "{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"a\"],\"childrenIds\":[\"a\"]}]}",
+     "cycle in parent links"},
+    {"{\"nodes\":[{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"a\"],\"childrenIds\":[\"a\"]}]}",
+     "node 'a': is its own parent"},
+    {"{\"nodes\":[{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"b\"],\"childrenIds\":[\"b\"]},"
+     "{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"a\"],\"childrenIds\":[\"a\"]}]}",
+     "no root"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\"},{\"id\":\"s\",\"text\":\"S\"}]}",
+     "two roots: 'r' and 's'"},
+    {"{\"nodes\":[" N3("") "],\"edges\":[{\"from\":\"a\",\"to\":\"r\"}]}",
+     "edges[0]: edge 'a' -> 'r' disagrees with childrenIds"},
+    {"{\"nodes\":[" N3(
+	 ",{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"a\"]}") "],"
+								 "\"edges\":[{\"from\":\"r\","
+								 "\"to\":\"a\"}]}",
+     "node 'b': \"parentIds\" names 'a', whose"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\",\"childrenIds\":[\"a\",\"b\"]},"
+     "{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"r\"]},"
+     "{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"r\"]}],"
+     "\"edges\":[{\"from\":\"r\",\"to\":\"a\",\"relation\":\"parentId\"}]}",
+     "node 'b': no edge from its parent in \"edges\""},
+    {"{\"nodes\":[" N3("") "],\"edges\":[{\"from\":\"r\",\"to\":\"a\"},"
+			   "{\"from\":\"r\",\"to\":\"a\"}]}",
+     "edges[1]: edge 'r' -> 'a' appears twice"},
+    {"{\"nodes\":[" N3("") "],\"edges\":[{\"from\":\"r\",\"to\":\"zz\"}]}",
+     "edges[0]: \"to\" names 'zz', which is not a node"},
+    {"{\"edges\":[{\"from\":\"qq\",\"to\":\"a\"}],\"nodes\":[" N3("") "]}",
+     "edges[0]: \"from\" names 'qq', which is not a node"},
+    {"{\"nodes\":[" N3("") "],\"edges\":[3]}", "edges[0]: not an object"},
+    {"{\"nodes\":[" N3("") "],\"pathNodes\":[\"r\",\"zz\"]}", "pathNodes[1]: 'zz' is not a node"},
+    {"{\"nodes\":[" N3("") "],\"pathNodes\":[\"a\"]}", "pathNodes[0]: 'a' is not the root"},
+    {"{\"nodes\":[" N3(",{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"r\"]}") "]}",
+     "node 'b': \"parentIds\" names 'r', whose"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\",\"childrenIds\":[\"a\"]},"
+     "{\"id\":\"a\",\"text\":\"A\",\"parentIds\":[\"r\"],\"childrenIds\":[\"b\"]},"
+     "{\"id\":\"b\",\"text\":\"B\",\"parentIds\":[\"a\"]}],\"pathNodes\":[\"r\",\"b\"]}",
+     "pathNodes[1]: 'b' is not a child of 'r'"},
+    {"{\"nodes\":[" N3("") "],\"pathNodes\":\"r\"}", "\"pathNodes\" is not an array"},
+    {"{\"nodes\":[" N3("") "],\"focusedId\":\"zz\"}",
+     "\"focusedId\" names 'zz', which is not a node"},
+    {"{\"nodes\":[" N3("") "],\"focusedId\":3}", "\"focusedId\" is not a string"},
+    {"{\"nodes\":[" N3("") "],\"name\":{}}", "\"name\" is not a string"},
+    {"{\"nodes\":[" N3("") "],\"weft\":\"x\"}", "\"weft\" is not an object"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"bad \xff byte\"}]}", "node 'r': invalid UTF-8"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"overlong \xc0\xaf\"}]}", "node 'r': invalid UTF-8"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"surrogate \xed\xa0\x80\"}]}", "node 'r': invalid UTF-8"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"cut \xe2\x82\"}]}", "node 'r': invalid UTF-8"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"R\"}],\n\"name\":\"\xf5\x80\x80\x80\"}",
+     "ok-bad.json:2:9: invalid UTF-8"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"a\\u0000b\"}]}", "node 'r': a string holds \\u0000"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"\\ud800\"}]}", "JSON syntax error"},
+};
+
+static void test_malformed(void **state)
+{
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(bad_cases) / sizeof(bad_cases[0]); k++) {
+		struct errbuf err = {{0}};
+		struct tree *t = (struct tree *)&err; /* must be set to NULL */
+		const char *json = bad_cases[k].json;
+		int r = session_load_buffer("ok-bad.json", json, strlen(json), &t, &err);
+
+		if (r != -1 || !strstr(err.msg, bad_cases[k].expect))
+			print_error("case %zu: r=%d, message '%s', expected '%s'\n", k, r, err.msg,
+				    bad_cases[k].expect);
+		assert_int_equal(r, -1);
+		assert_null(t);
+		assert_non_null(strstr(err.msg, bad_cases[k].expect));
+		assert_true(!strncmp(err.msg, "ok-bad.json", 11));
+		assert_null(strchr(err.msg, '\n'));
+	}
+}
+
+/* Every prefix of a valid file is rejected cleanly (truncation anywhere). */
+static void test_every_truncation(void **state)
+{
+	size_t len = strlen(extras_json), n;
+
+	(void)state;
+	for (n = 0; n < len; n++) {
+		struct errbuf err = {{0}};
+		struct tree *t = NULL;
+
+		/* a copy of exactly n bytes, so ASan sees any read past the end */
+		char *buf = malloc(n ? n : 1);
+
+		memcpy(buf, extras_json, n);
+		assert_int_equal(session_load_buffer("cut.json", buf, n, &t, &err), -1);
+		assert_null(t);
+		assert_null(strchr(err.msg, '\n'));
+		free(buf);
+	}
+}
+
+static void test_load_file_errors(void **state)
+{
+	struct errbuf err = {{0}};
+	struct tree *t = NULL;
+	char path[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/missing.json", tmpdir);
+	assert_int_equal(session_load(path, &t, &err), -1);
+	assert_non_null(strstr(err.msg, "missing.json: cannot open"));
+	assert_int_equal(session_load(tmpdir, &t, &err), -1);
+	assert_non_null(strstr(err.msg, "is a folder"));
+	snprintf(path, sizeof(path), "%s/empty.json", tmpdir);
+	write_file(path, "");
+	assert_int_equal(session_load(path, &t, &err), -1);
+	assert_non_null(strstr(err.msg, "empty.json: empty file"));
+	assert_null(t);
+}
+
+/* ---- atomic saves ------------------------------------------------------- */
+
+static void test_atomic_save(void **state)
+{
+	struct errbuf err = {{0}};
+	struct tree *t = NULL;
+	char path[512], ro[512], *before, *after;
+	size_t blen, alen;
+	struct stat st;
+	char cmd[1024];
+	FILE *p;
+
+	(void)state;
+	load_ok(extras_json, &t);
+
+	/* a missing folder */
+	snprintf(path, sizeof(path), "%s/no/such/dir/s.json", tmpdir);
+	assert_int_equal(session_save(t, path, &err), -1);
+	assert_non_null(strstr(err.msg, "s.json: cannot create a temporary file"));
+
+	/* a folder that is a file */
+	snprintf(path, sizeof(path), "%s/plain", tmpdir);
+	write_file(path, "x");
+	snprintf(path, sizeof(path), "%s/plain/s.json", tmpdir);
+	assert_int_equal(session_save(t, path, &err), -1);
+
+	/* the target is a folder: rename fails, the folder and no temp file remain */
+	snprintf(path, sizeof(path), "%s/isdir", tmpdir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(cmd, sizeof(cmd), "%s/isdir/keep", tmpdir);
+	write_file(cmd, "k");
+	assert_int_equal(session_save(t, path, &err), -1);
+	assert_non_null(strstr(err.msg, "isdir: cannot replace"));
+	assert_int_equal(stat(cmd, &st), 0);
+	snprintf(cmd, sizeof(cmd), "ls -a '%s' | grep -c tmp", tmpdir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fgetc(p), '0');
+	pclose(p);
+
+	/* a read-only folder: the old file stays as it was */
+	snprintf(ro, sizeof(ro), "%s/ro", tmpdir);
+	assert_int_equal(mkdir(ro, 0755), 0);
+	snprintf(path, sizeof(path), "%s/ro/s.json", tmpdir);
+	write_file(path, "old contents");
+	before = read_all(path, &blen);
+	assert_int_equal(chmod(ro, 0555), 0);
+	if (access(ro, W_OK) == 0) {
+		print_message("note: running as root, a read-only folder is writable; "
+			      "that part is skipped\n");
+	} else {
+		assert_int_equal(session_save(t, path, &err), -1);
+		assert_non_null(strstr(err.msg, "s.json: cannot create a temporary file"));
+		after = read_all(path, &alen);
+		assert_int_equal(alen, blen);
+		assert_memory_equal(before, after, blen);
+		free(after);
+	}
+	assert_int_equal(chmod(ro, 0755), 0);
+	free(before);
+
+	/* and a good save replaces the file, keeping its mode */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(session_save(t, path, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	tree_free(t);
+	assert_int_equal(session_load(path, &t, &err), 0);
+	check_extras(t);
+	tree_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_upstream_round_trip),
+	    cmocka_unit_test(test_unknown_keys_and_metadata_survive),
+	    cmocka_unit_test(test_new_nodes_are_valid_bonsai),
+	    cmocka_unit_test(test_deep_chain),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_load_file_errors),
+	    cmocka_unit_test(test_atomic_save),
+	};
+
+	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}
