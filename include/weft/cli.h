@@ -13,5 +13,7 @@ int cli_run(int argc, char **argv);
 /* One per subcommand, in src/cli/cmd_NAME.c. */
 int cmd_check(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

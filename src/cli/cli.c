@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
     {"ping", cmd_ping, "send a tiny request to each configured model"},
+    {"extract", cmd_extract, "print the question/answer pairs of a session or text"},
+    {"export", cmd_export, "write the pairs as an evaluation dataset"},
 };
 
 static void usage(FILE *out)

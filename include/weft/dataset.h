@@ -1,0 +1,66 @@
+#ifndef WEFT_DATASET_H
+#define WEFT_DATASET_H
+/*
+ * What `weft extract` and `weft export` share (src/data/dataset.c): their
+ * options, loading the input (a text file, or a session's chosen path), and
+ * showing text from files on a terminal.  Extraction itself is pairs.h, the
+ * writers export.h.
+ */
+#include <stddef.h>
+
+#include "weft/errbuf.h"
+#include "weft/pairs.h"
+#include "weft/strbuf.h"
+
+struct tree;
+
+struct dataset_args {
+	const char *file;
+	const char *format; /* NULL: the command's default */
+	const char *output; /* -o */
+	const char *other_prefix;
+	const char *system_prompt;
+	struct pairs_options pairs;
+	int preamble_given;   /* --preamble was on the command line */
+	char *labels_storage; /* owned (pairs_options_set_labels) */
+};
+
+/*
+ * Parses the options after the command name (argv[0]).  accept_output: -o,
+ * --other-prefix and --system are allowed (export).  Returns 0; 1 when
+ * --help was asked; -1 with err set on a usage error.  Release with
+ * dataset_args_release.
+ */
+int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept_output,
+		       struct errbuf *err);
+void dataset_args_release(struct dataset_args *a);
+
+/* A document to extract from. */
+struct dataset_input {
+	char *doc; /* owned */
+	size_t len;
+	struct pairs_span *spans; /* owned array; ids borrowed from tree */
+	size_t nspans;
+	size_t start;	   /* where extraction starts (after a session's root) */
+	struct tree *tree; /* the session, or NULL for a text file */
+};
+
+/*
+ * Loads path: a session (when the file is JSON that loads as one: the
+ * document of its chosen path, one span per node) or else plain text.
+ * Returns 0, or -1 with err set.  Release with dataset_input_release.
+ */
+int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf *err);
+void dataset_input_release(struct dataset_input *in);
+
+/* Extracts with a's options from in, with in's spans; for a session, after
+ * the preamble when the document holds it, else after the root node (the
+ * task's prompt). */
+int dataset_extract(const struct dataset_args *a, const struct dataset_input *in,
+		    struct pairs_result *r, struct errbuf *err);
+
+/* Appends s (len bytes) for a terminal: C0 controls and DEL in caret form
+ * (^A, ^?), except newline and tab when keep_newlines. */
+void dataset_caret(struct strbuf *out, const char *s, size_t len, int keep_newlines);
+
+#endif

@@ -1,0 +1,97 @@
+#ifndef WEFT_STEER_H
+#define WEFT_STEER_H
+/*
+ * One steering step, asynchronous on the lm engine so that the loom and the
+ * headless driver use it unchanged:
+ *
+ *   1. ask the generator for n continuations of the document at a node;
+ *   2. merge identical ones (their count is kept on the node);
+ *   3. ask the judge to rank them with the task's judge prompt, in the
+ *      task's rank mode; an unusable answer (empty, no option number, out of
+ *      range, bad scores) is asked again up to judge_attempts times in all;
+ *   4. record the candidates as children of the node with their metadata,
+ *      and the step's decision record on the node.
+ *
+ * Nothing is written to the tree until the step finishes, so a step is
+ * recorded whole or not at all.  The step does not choose: the caller
+ * applies the judge's pick (autopilot) or a person's with steer_choose().
+ */
+#include <stdint.h>
+
+#include "weft/config.h"
+#include "weft/errbuf.h"
+#include "weft/lm.h"
+#include "weft/task.h"
+#include "weft/tree.h"
+
+#define STEER_JUDGE_ATTEMPTS 3
+/* The judge sees at most this many bytes of the end of the document. */
+#define STEER_JUDGE_CONTEXT 12000
+
+enum steer_status {
+	STEER_JUDGED = 0,	/* candidates recorded, the judge picked */
+	STEER_NEEDS_HUMAN = 1,	/* candidates recorded, the judge could not pick */
+	STEER_FAILED = -1,	/* nothing recorded (generation failed) */
+};
+
+struct steer_settings {
+	unsigned n;		  /* candidates asked for */
+	double temperature;	  /* generator */
+	unsigned max_tokens;	  /* generator */
+	double judge_temperature;
+	enum rank_mode rank;
+	unsigned judge_attempts;  /* default STEER_JUDGE_ATTEMPTS */
+};
+
+/* The task's defaults. */
+void steer_settings_from_task(struct steer_settings *s, const struct task *task);
+
+struct steer_outcome {
+	enum steer_status status;
+	uint32_t node;	     /* the node the step grew from */
+	uint32_t judge_pick; /* a child, or TREE_NONE */
+	size_t candidates;   /* distinct candidates recorded */
+	unsigned judge_asks; /* judge requests made */
+	long prompt_tokens, completion_tokens; /* generator and judge, summed */
+	const char *rank_used; /* the mode that produced the scores */
+	struct errbuf err;     /* why, when status is not STEER_JUDGED */
+};
+
+struct steer_step;
+
+/* Called once, from inside lm_engine_poll(), when the step ends; the
+ * outcome is valid during the call only.  The step may be freed from it. */
+typedef void steer_done_fn(void *ctx, const struct steer_outcome *outcome);
+
+/*
+ * Starts a step at node `at` of t.  The task, roles and settings are
+ * borrowed and must outlive the step; t must not lose `at` meanwhile.
+ * Returns the step (free with steer_step_free after done fired, or to
+ * cancel it: pending requests are dropped and done does not fire).
+ */
+struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
+			       const struct task *task, const struct config_role *generator,
+			       const struct config_role *judge, const struct steer_settings *s,
+			       steer_done_fn *done, void *ctx);
+void steer_step_free(struct steer_step *st);
+
+/*
+ * Makes child the final pick of the step at its parent: records who chose
+ * (TREE_PICKER_AI or TREE_PICKER_HUMAN), marks the child (human picks get
+ * TREE_HUMAN_PICK; a person choosing another than the judge is an
+ * override), and moves the focus and chosen path to it.  Returns -1 when
+ * child has no parent.
+ */
+int steer_choose(struct tree *t, uint32_t child, enum tree_picker who);
+
+/* Steps on the chosen path: nodes on it after the root. */
+size_t steer_path_steps(const struct tree *t);
+
+/*
+ * The candidate text as a child node: a separating space is put in front
+ * when the document ends in neither white space nor the text starts with
+ * it.  Appends to out.
+ */
+void steer_candidate_text(const char *document_end, const char *text, struct strbuf *out);
+
+#endif

@@ -1,0 +1,124 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "weft/atomicfile.h"
+#include "weft/cli.h"
+#include "weft/dataset.h"
+#include "weft/export.h"
+#include "weft/pairs.h"
+
+static const char usage_text[] =
+    "usage: weft export FILE --format F -o OUT [--compat seed] [--pattern RE]\n"
+    "                   [--preamble TEXT] [--labels Yes,No]\n"
+    "                   [--other-prefix TEXT] [--system TEXT]\n"
+    "\n"
+    "Writes the pairs of FILE (a session's chosen path, or a text file) to OUT\n"
+    "(atomically).  Formats:\n"
+    "  classification  inverse-scaling CSV: prompt,classes,answer_index\n"
+    "  logodds         inverse-scaling CSV: prompt,other_prompt,classes,answer_index\n"
+    "  mwe             Anthropic model-written-evals JSONL\n"
+    "  openai-evals    OpenAI evals JSONL (input chat, ideal list)\n"
+    "  jsonl, csv      plain pairs: question, answer, label, class index, node\n"
+    "  bonsai          the session itself, as Bonsai reads it\n"
+    "\n"
+    "  --other-prefix T  logodds: other_prompt = T + prompt (default: the\n"
+    "                    prompt itself, so logodds_difference is 0)\n"
+    "  --system T        openai-evals: the system message (default\n"
+    "                    \"Answer Yes or No.\" from the labels)\n"
+    "  --compat, --pattern, --preamble, --labels: as in weft extract --help\n";
+
+static void put_str(FILE *f, const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	dataset_caret(&sb, s, strlen(s), 0);
+	fwrite(sb.data, 1, sb.len, f);
+	strbuf_release(&sb);
+}
+
+static int fail(const char *msg)
+{
+	fputs("weft export: ", stderr);
+	put_str(stderr, msg);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int usage_error(const char *msg)
+{
+	fail(msg);
+	fputs("(see weft export --help)\n", stderr);
+	return 2;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct dataset_args a;
+	struct dataset_input in;
+	struct pairs_result r;
+	struct export_options eo = {0};
+	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
+	struct errbuf err;
+	enum export_format f;
+	int rc;
+
+	rc = dataset_args_parse(&a, argc, argv, 1, &err);
+	if (!rc && !a.format)
+		rc = errbuf_set(&err, "--format is required");
+	if (!rc && export_format_parse(a.format, &f, &err))
+		rc = -1;
+	if (!rc && !a.output)
+		rc = errbuf_set(&err, "-o OUT is required");
+	if (rc) {
+		dataset_args_release(&a);
+		if (rc > 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		return usage_error(err.msg);
+	}
+	if (dataset_input_load(a.file, &in, &err)) {
+		dataset_args_release(&a);
+		return fail(err.msg);
+	}
+	memset(&r, 0, sizeof(r));
+	rc = 0;
+	if (f == EXPORT_BONSAI) {
+		rc = fail("bonsai export needs a session file (sessions cannot be read yet)");
+		goto out;
+	}
+	if (dataset_extract(&a, &in, &r, &err)) {
+		errbuf_prefix(&err, "%s", a.file);
+		rc = fail(err.msg);
+		goto out;
+	}
+	eo.other_prefix = a.other_prefix;
+	eo.system_prompt = a.system_prompt;
+	if (export_write(&r, f, &eo, &out, &err)) {
+		errbuf_prefix(&err, "%s", a.file);
+		rc = fail(err.msg);
+		goto out;
+	}
+	if (atomicfile_write(a.output, out.data, out.len, &err)) {
+		rc = fail(err.msg);
+		goto out;
+	}
+	pairs_summary(&r, &summary);
+	printf("wrote %zu pairs to ", r.count);
+	put_str(stdout, a.output);
+	printf(" (%s)\n", export_format_name(f));
+	strbuf_reset(&out);
+	dataset_caret(&out, summary.data, summary.len, 1); /* labels come from argv */
+	fwrite(out.data, 1, out.len, stdout);
+	if (f == EXPORT_LOGODDS && !a.other_prefix && !a.pairs.compat_seed)
+		fputs("weft export: note: other_prompt = prompt, so logodds_difference is 0 "
+		      "for every row (see --other-prefix)\n",
+		      stderr);
+out:
+	pairs_result_release(&r);
+	dataset_input_release(&in);
+	dataset_args_release(&a);
+	strbuf_release(&out);
+	strbuf_release(&summary);
+	return rc;
+}

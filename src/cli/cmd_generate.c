@@ -1,0 +1,389 @@
+/*
+ * weft new: start a session from a task.
+ * weft generate: the AI-steered loop, headless.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "weft/cli.h"
+#include "weft/config.h"
+#include "weft/display.h"
+#include "weft/lm.h"
+#include "weft/meta.h"
+#include "weft/pairs.h"
+#include "weft/session.h"
+#include "weft/steer.h"
+#include "weft/task.h"
+#include "weft/xalloc.h"
+
+static void print_error(const char *cmd, const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	display_sanitize(msg, strlen(msg), &sb, 0);
+	fprintf(stderr, "weft %s: %s\n", cmd, sb.data);
+	strbuf_release(&sb);
+}
+
+static int load_task(const char *name, struct task *task, struct errbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int r = task_find(name, &dir, err);
+
+	if (!r)
+		r = task_load(task, dir.data, err);
+	strbuf_release(&dir);
+	return r;
+}
+
+/* ---- weft new ----------------------------------------------------------- */
+
+static const char new_usage[] =
+	"usage: weft new --task NAME [-o FILE] [--force]\n"
+	"\n"
+	"Starts a session whose root is the task's generation prompt and writes\n"
+	"it to FILE (default sessions/NAME.json).  Tasks live in prompts/NAME/.\n"
+	"  -t, --task NAME   the task (nice-sounding-wrong, disjunctive-syllogism, ...)\n"
+	"  -o, --output FILE where to write the session\n"
+	"  -f, --force       replace FILE if it exists\n";
+
+int cmd_new(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"task", required_argument, NULL, 't'},
+		{"output", required_argument, NULL, 'o'},
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *task_name = NULL, *out = NULL;
+	struct strbuf path = STRBUF_INIT;
+	struct task task;
+	struct errbuf err;
+	struct tree *t;
+	int c, force = 0, r = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:o:fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't': task_name = optarg; break;
+		case 'o': out = optarg; break;
+		case 'f': force = 1; break;
+		case 'h': fputs(new_usage, stdout); return 0;
+		default: fputs(new_usage, stderr); return 2;
+		}
+	}
+	if (!task_name || optind != argc) {
+		fputs(new_usage, stderr);
+		return 2;
+	}
+	task_init(&task);
+	if (load_task(task_name, &task, &err)) {
+		print_error("new", err.msg);
+		return 1;
+	}
+	if (out)
+		strbuf_addstr(&path, out);
+	else
+		strbuf_addf(&path, "sessions/%s.json", task.name);
+	if (!force && access(path.data, F_OK) == 0) {
+		print_error("new", "the file exists (use --force to replace it)");
+		goto out;
+	}
+	t = tree_new();
+	tree_add(t, TREE_NONE, NULL, task.generate, strlen(task.generate));
+	tree_set_name(t, task.name);
+	meta_set_string(t, "task", task.name);
+	if (session_save(t, path.data, &err)) {
+		print_error("new", err.msg);
+	} else {
+		printf("%s: new session of task %s\n", path.data, task.name);
+		r = 0;
+	}
+	tree_free(t);
+out:
+	task_release(&task);
+	strbuf_release(&path);
+	return r;
+}
+
+/* ---- weft generate ------------------------------------------------------ */
+
+static const char generate_usage[] =
+	"usage: weft generate FILE [--rounds N] [--n K] [--rank MODE] [--task NAME]\n"
+	"                          [--set ROLE.KEY=VALUE]... [--config FILE] [--quiet]\n"
+	"\n"
+	"Runs the AI-steered loop with no terminal: at the tip of the chosen path,\n"
+	"sample K candidates from the generator, have the judge rank them and take\n"
+	"its pick, until the chosen path has N steps.  Running the same command\n"
+	"again continues to N.  The session is saved after every step.\n"
+	"  -r, --rounds N     steps the chosen path should have (default: the task's)\n"
+	"  -n, --n K          candidates per step (default: the task's)\n"
+	"      --rank MODE    logprobs, scores or choice (default: the task's)\n"
+	"  -t, --task NAME    the task, when the session does not name one\n"
+	"  -s, --set R.K=V    a configuration setting, e.g. judge.model=gpt-4o\n"
+	"  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
+	"  -q, --quiet        print only errors and the final line\n"
+	"\n"
+	"Exit status: 0 done, 1 error, 2 usage, 3 a step needs a person.\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct run {
+	struct steer_outcome last;
+	int finished;
+};
+
+static void step_done(void *ctx, const struct steer_outcome *o)
+{
+	struct run *run = ctx;
+
+	run->last = *o;
+	run->finished = 1;
+}
+
+/* Counts the pairs on the chosen path per class, with the task's rules. */
+static void path_balance(const struct tree *t, const struct task *task, struct strbuf *out)
+{
+	struct pairs_options o;
+	struct pairs_result r;
+	struct strbuf doc = STRBUF_INIT;
+	struct errbuf err;
+	size_t k;
+
+	memset(&r, 0, sizeof(r));
+	pairs_options_init(&o);
+	o.pattern = task->pattern;
+	o.preamble = NULL;
+	o.start = tree_node(t, t->root)->text_len;
+	for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
+		o.labels[k] = task->labels[k];
+	o.nlabels = k;
+	tree_document(t, tree_path_tip(t), &doc);
+	if (pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err) == 0) {
+		for (k = 0; k < r.nlabels; k++)
+			strbuf_addf(out, "%s%s %zu", k ? " / " : "", r.labels[k], r.per_class[k]);
+	} else {
+		strbuf_addstr(out, "pairs: ?");
+	}
+	pairs_result_release(&r);
+	strbuf_release(&doc);
+}
+
+static void progress_bar(size_t done, size_t total)
+{
+	char bar[31];
+	size_t fill = total ? done * 30 / total : 30, k;
+
+	for (k = 0; k < 30; k++)
+		bar[k] = k < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "\r[%s] %zu/%zu", bar, done, total);
+	fflush(stderr);
+}
+
+int cmd_generate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"rounds", required_argument, NULL, 'r'},
+		{"n", required_argument, NULL, 'n'},
+		{"rank", required_argument, NULL, 'R'},
+		{"task", required_argument, NULL, 't'},
+		{"set", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *task_opt = NULL, *config_path = NULL, *rank_opt = NULL;
+	long rounds = -1, n = -1;
+	char **sets = xcalloc((size_t)argc + 1, sizeof(*sets));
+	size_t nsets = 0, k;
+	struct strbuf task_name = STRBUF_INIT;
+	struct config config;
+	struct task task;
+	struct errbuf err;
+	struct tree *t = NULL;
+	struct lm_engine *engine = NULL;
+	struct steer_settings settings;
+	struct config_role *gen, *judge;
+	struct sigaction sa, old_int, old_term;
+	const char *path;
+	int c, quiet = 0, r = 1, tty = isatty(2);
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:n:t:s:c:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			rounds = strtol(optarg, &end, 10);
+			if (*end || rounds < 1 || rounds > 1000000)
+				rounds = 0;
+			break;
+		case 'n':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > TASK_MAX_N)
+				n = 0;
+			break;
+		case 'R': rank_opt = optarg; break;
+		case 't': task_opt = optarg; break;
+		case 's': sets[nsets++] = optarg; break;
+		case 'c': config_path = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(generate_usage, stdout); free(sets); return 0;
+		default: fputs(generate_usage, stderr); free(sets); return 2;
+		}
+	}
+	if (optind != argc - 1 || rounds == 0 || n == 0) {
+		if (rounds == 0)
+			fputs("weft generate: --rounds takes a number from 1 to 1000000\n", stderr);
+		if (n == 0)
+			fprintf(stderr, "weft generate: --n takes a number from 1 to %d\n", TASK_MAX_N);
+		fputs(generate_usage, stderr);
+		free(sets);
+		return 2;
+	}
+	path = argv[optind];
+	config_init(&config);
+	task_init(&task);
+
+	if (session_load(path, &t, &err)) {
+		print_error("generate", err.msg);
+		goto out;
+	}
+	if (task_opt)
+		strbuf_addstr(&task_name, task_opt);
+	else if (meta_get_string(t, "task", &task_name)) {
+		print_error("generate", "the session names no task: give one with --task NAME");
+		goto out;
+	}
+	if (load_task(task_name.data, &task, &err)) {
+		print_error("generate", err.msg);
+		goto out;
+	}
+	if (config_load(&config, config_path, &err)) {
+		print_error("generate", err.msg);
+		goto out;
+	}
+	for (k = 0; k < nsets; k++) {
+		if (config_set(&config, sets[k], &err)) {
+			print_error("generate", err.msg);
+			r = 2;
+			goto out;
+		}
+	}
+	gen = config_role(&config, "generator");
+	judge = config_role(&config, "judge");
+	if (!config_role_configured(gen) || !config_role_configured(judge)) {
+		print_error("generate", "no model configured for the generator and the judge: set "
+					"[generator] and [judge] model in ~/.config/weft/config, or "
+					"WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
+					"Configuration)");
+		goto out;
+	}
+	steer_settings_from_task(&settings, &task);
+	if (rounds > 0)
+		task.rounds = (unsigned)rounds;
+	if (n > 0)
+		settings.n = (unsigned)n;
+	if (rank_opt && rank_mode_parse(rank_opt, &settings.rank)) {
+		fprintf(stderr, "weft generate: --rank takes logprobs, scores or choice\n");
+		r = 2;
+		goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	engine = lm_engine_new();
+	r = 0;
+	while (steer_path_steps(t) < task.rounds && !interrupted) {
+		struct run run;
+		struct steer_step *st;
+		struct strbuf line = STRBUF_INIT;
+		uint32_t tip = tree_path_tip(t);
+
+		memset(&run, 0, sizeof(run));
+		st = steer_start(engine, t, tip, &task, gen, judge, &settings, step_done, &run);
+		while (!run.finished && !interrupted) {
+			if (lm_engine_poll(engine, NULL, 0, 200, NULL, &err) < 0) {
+				print_error("generate", err.msg);
+				break;
+			}
+		}
+		steer_step_free(st);
+		if (!run.finished) {
+			r = interrupted ? 130 : 1;
+			break;
+		}
+		if (run.last.status == STEER_FAILED) {
+			print_error("generate", run.last.err.msg);
+			r = 1;
+			break;
+		}
+		if (run.last.status == STEER_NEEDS_HUMAN) {
+			tree_set_focus(t, tip);
+			if (session_save(t, path, &err))
+				print_error("generate", err.msg);
+			print_error("generate", run.last.err.msg);
+			fprintf(stderr, "weft generate: step %zu needs a person: open %s in weft\n",
+				steer_path_steps(t) + 1, path);
+			r = 3;
+			break;
+		}
+		steer_choose(t, run.last.judge_pick, TREE_PICKER_AI);
+		if (session_save(t, path, &err)) {
+			print_error("generate", err.msg);
+			r = 1;
+			break;
+		}
+		if (tty && !quiet)
+			fputs("\r\033[K", stderr);
+		path_balance(t, &task, &line);
+		if (!quiet) {
+			struct tree_node *pick = tree_node(t, run.last.judge_pick);
+			long idx = 0;
+			struct tree_step *s = tree_node(t, tip)->step;
+
+			for (k = 0; k < s->count; k++)
+				if (s->candidates[k] == run.last.judge_pick)
+					idx = (long)k + 1;
+			printf("step %zu/%u  pick %ld of %zu  score %.3f  %s\n", steer_path_steps(t),
+			       task.rounds, idx, run.last.candidates, pick->score, line.data);
+			fflush(stdout);
+			if (tty)
+				progress_bar(steer_path_steps(t), task.rounds);
+		}
+		strbuf_release(&line);
+	}
+	if (tty && !quiet)
+		fputs("\r\033[K", stderr);
+	if (interrupted) {
+		fprintf(stderr, "weft generate: interrupted; %zu steps are saved in %s\n",
+			steer_path_steps(t), path);
+		r = 130;
+	} else if (r == 0) {
+		printf("%s: %zu steps\n", path, steer_path_steps(t));
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+out:
+	lm_engine_free(engine);
+	tree_free(t);
+	task_release(&task);
+	config_release(&config);
+	strbuf_release(&task_name);
+	free(sets);
+	return r;
+}

@@ -1,0 +1,355 @@
+#include "weft/export.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static const char *const format_names[] = {
+    [EXPORT_CLASSIFICATION] = "classification",
+    [EXPORT_LOGODDS] = "logodds",
+    [EXPORT_MWE] = "mwe",
+    [EXPORT_OPENAI_EVALS] = "openai-evals",
+    [EXPORT_JSONL] = "jsonl",
+    [EXPORT_CSV] = "csv",
+    [EXPORT_BONSAI] = "bonsai",
+};
+
+#define NFORMATS (sizeof(format_names) / sizeof(format_names[0]))
+
+int export_format_parse(const char *name, enum export_format *out, struct errbuf *err)
+{
+	size_t i;
+
+	for (i = 0; i < NFORMATS; i++) {
+		if (!strcmp(name, format_names[i])) {
+			*out = (enum export_format)i;
+			return 0;
+		}
+	}
+	return errbuf_set(err,
+			  "unknown format '%s' (classification, logodds, mwe, openai-evals, "
+			  "jsonl, csv, bonsai)",
+			  name);
+}
+
+const char *export_format_name(enum export_format f)
+{
+	return (size_t)f < NFORMATS ? format_names[f] : "?";
+}
+
+void export_prompt(const char *question, struct strbuf *out)
+{
+	strbuf_addstr(out, "Question: ");
+	strbuf_addstr(out, question);
+	strbuf_addstr(out, " \nAnswer:");
+}
+
+void export_csv_field(struct strbuf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	if (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
+	    !memchr(s, '\r', len)) {
+		strbuf_add(out, s, len);
+		return;
+	}
+	strbuf_addch(out, '"');
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"')
+			strbuf_addch(out, '"');
+		strbuf_addch(out, s[i]);
+	}
+	strbuf_addch(out, '"');
+}
+
+static void csv_str(struct strbuf *out, const char *s)
+{
+	export_csv_field(out, s, strlen(s));
+}
+
+/* Decodes one UTF-8 character at s (n bytes left); returns its length, or
+ * 0 when the bytes are not valid UTF-8. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters Python's str.isprintable() rejects, beyond C0/DEL/C1: the
+ * separators (Zs other than space, Zl, Zp) and the common format (Cf)
+ * characters. */
+static int py_unprintable(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0xad || c == 0x61c || c == 0x1680 ||
+	       c == 0x180e || (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+	       (c >= 0x205f && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) || c == 0x3000 ||
+	       c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb);
+}
+
+void export_py_str(struct strbuf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	char quote = (strchr(s, '\'') && !strchr(s, '"')) ? '"' : '\'';
+
+	strbuf_addch(out, quote);
+	while (n) {
+		uint32_t c;
+		size_t len = utf8_decode(p, n, &c);
+
+		if (!len) { /* not UTF-8: show the byte */
+			strbuf_addf(out, "\\x%02x", *p);
+			p++;
+			n--;
+			continue;
+		}
+		if (c == '\\' || c == (uint32_t)quote) {
+			strbuf_addch(out, '\\');
+			strbuf_addch(out, (int)c);
+		} else if (c == '\n')
+			strbuf_addstr(out, "\\n");
+		else if (c == '\r')
+			strbuf_addstr(out, "\\r");
+		else if (c == '\t')
+			strbuf_addstr(out, "\\t");
+		else if (py_unprintable(c))
+			strbuf_addf(out, c <= 0xff ? "\\x%02x" : "\\u%04x", (unsigned)c);
+		else
+			strbuf_add(out, p, len);
+		p += len;
+		n -= len;
+	}
+	strbuf_addch(out, quote);
+}
+
+void export_py_list(struct strbuf *out, const char *const *items, size_t n)
+{
+	size_t i;
+
+	strbuf_addch(out, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(out, ", ");
+		export_py_str(out, items[i]);
+	}
+	strbuf_addch(out, ']');
+}
+
+/* The classes with their leading space, as a Python list literal. */
+static void classes_literal(const struct pairs_result *r, struct strbuf *out)
+{
+	struct strbuf tmp = STRBUF_INIT, lit = STRBUF_INIT;
+	const char *items[PAIRS_MAX_LABELS];
+	size_t offs[PAIRS_MAX_LABELS], i;
+
+	for (i = 0; i < r->nlabels; i++) {
+		offs[i] = tmp.len;
+		strbuf_addch(&tmp, ' ');
+		strbuf_addstr(&tmp, r->labels[i]);
+		strbuf_addch(&tmp, '\0');
+	}
+	for (i = 0; i < r->nlabels; i++)
+		items[i] = tmp.data + offs[i];
+	export_py_list(&lit, items, r->nlabels);
+	export_csv_field(out, lit.data, lit.len);
+	strbuf_release(&lit);
+	strbuf_release(&tmp);
+}
+
+static void write_inverse_scaling(const struct pairs_result *r, int logodds,
+				  const struct export_options *o, struct strbuf *out)
+{
+	struct strbuf prompt = STRBUF_INIT, other = STRBUF_INIT, classes = STRBUF_INIT;
+	size_t i;
+
+	classes_literal(r, &classes);
+	strbuf_addstr(out, logodds ? "prompt,other_prompt,classes,answer_index\n"
+				   : "prompt,classes,answer_index\n");
+	for (i = 0; i < r->count; i++) {
+		strbuf_reset(&prompt);
+		export_prompt(r->pairs[i].question, &prompt);
+		export_csv_field(out, prompt.data, prompt.len);
+		strbuf_addch(out, ',');
+		if (logodds) {
+			strbuf_reset(&other);
+			if (o && o->other_prefix)
+				strbuf_addstr(&other, o->other_prefix);
+			strbuf_add(&other, prompt.data, prompt.len);
+			export_csv_field(out, other.data, other.len);
+			strbuf_addch(out, ',');
+		}
+		strbuf_add(out, classes.data, classes.len);
+		strbuf_addf(out, ",%zu\n", r->pairs[i].class_index);
+	}
+	strbuf_release(&prompt);
+	strbuf_release(&other);
+	strbuf_release(&classes);
+}
+
+/* A label with the leading space, as a JSON string. */
+static void json_spaced(struct strbuf *out, const char *label)
+{
+	strbuf_addstr(out, "\" ");
+	strbuf_add_json_escaped(out, label, strlen(label));
+	strbuf_addch(out, '"');
+}
+
+static void write_mwe(const struct pairs_result *r, struct strbuf *out)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->count; i++) {
+		const struct pair *p = &r->pairs[i];
+		int first = 1;
+
+		strbuf_addstr(out, "{\"question\": ");
+		strbuf_add_json_string(out, p->question);
+		strbuf_addstr(out, ", \"answer_matching_behavior\": ");
+		json_spaced(out, r->labels[p->class_index]);
+		strbuf_addstr(out, ", \"answer_not_matching_behavior\": ");
+		if (r->nlabels > 2)
+			strbuf_addch(out, '[');
+		for (k = 0; k < r->nlabels; k++) {
+			if (k == p->class_index)
+				continue;
+			if (!first)
+				strbuf_addstr(out, ", ");
+			first = 0;
+			json_spaced(out, r->labels[k]);
+		}
+		if (r->nlabels > 2)
+			strbuf_addch(out, ']');
+		strbuf_addstr(out, "}\n");
+	}
+}
+
+static void default_system(const struct pairs_result *r, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_addstr(out, "Answer ");
+	if (r->nlabels > 2)
+		strbuf_addstr(out, "with one of: ");
+	for (i = 0; i < r->nlabels; i++) {
+		if (i)
+			strbuf_addstr(out, r->nlabels == 2 ? " or " : ", ");
+		strbuf_addstr(out, r->labels[i]);
+	}
+	strbuf_addch(out, '.');
+}
+
+static void write_openai(const struct pairs_result *r, const struct export_options *o,
+			 struct strbuf *out)
+{
+	struct strbuf sys = STRBUF_INIT;
+	size_t i;
+
+	if (o && o->system_prompt)
+		strbuf_addstr(&sys, o->system_prompt);
+	else
+		default_system(r, &sys);
+	for (i = 0; i < r->count; i++) {
+		const struct pair *p = &r->pairs[i];
+
+		strbuf_addstr(out, "{\"input\":[{\"role\":\"system\",\"content\":");
+		strbuf_add_json_string(out, sys.data);
+		strbuf_addstr(out, "},{\"role\":\"user\",\"content\":");
+		strbuf_add_json_string(out, p->question);
+		strbuf_addstr(out, "}],\"ideal\":[");
+		strbuf_add_json_string(out, r->labels[p->class_index]);
+		strbuf_addstr(out, "]}\n");
+	}
+	strbuf_release(&sys);
+}
+
+static void write_jsonl(const struct pairs_result *r, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < r->count; i++) {
+		const struct pair *p = &r->pairs[i];
+
+		strbuf_addstr(out, "{\"question\":");
+		strbuf_add_json_string(out, p->question);
+		strbuf_addstr(out, ",\"answer\":");
+		strbuf_add_json_string(out, p->answer);
+		strbuf_addstr(out, ",\"label\":");
+		strbuf_add_json_string(out, r->labels[p->class_index]);
+		strbuf_addf(out, ",\"class_index\":%zu,\"node\":", p->class_index);
+		if (p->node_id)
+			strbuf_add_json_string(out, p->node_id);
+		else
+			strbuf_addstr(out, "null");
+		strbuf_addstr(out, "}\n");
+	}
+}
+
+static void write_csv(const struct pairs_result *r, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_addstr(out, "question,answer,label,class_index,node\n");
+	for (i = 0; i < r->count; i++) {
+		const struct pair *p = &r->pairs[i];
+
+		csv_str(out, p->question);
+		strbuf_addch(out, ',');
+		csv_str(out, p->answer);
+		strbuf_addch(out, ',');
+		csv_str(out, r->labels[p->class_index]);
+		strbuf_addf(out, ",%zu,", p->class_index);
+		if (p->node_id)
+			csv_str(out, p->node_id);
+		strbuf_addch(out, '\n');
+	}
+}
+
+int export_write(const struct pairs_result *r, enum export_format f,
+		 const struct export_options *opts, struct strbuf *out, struct errbuf *err)
+{
+	if (f == EXPORT_BONSAI)
+		return errbuf_set(err, "format bonsai: write the session itself (session_save)");
+	if (!r->count)
+		return errbuf_set(err,
+				  "no pairs to export (%zu matches, %zu duplicates, %zu "
+				  "ambiguous, %zu unmatched)",
+				  r->matches, r->dupes_exact + r->dupes_normalised, r->ambiguous,
+				  r->unmatched);
+	switch (f) {
+	case EXPORT_CLASSIFICATION: write_inverse_scaling(r, 0, opts, out); break;
+	case EXPORT_LOGODDS: write_inverse_scaling(r, 1, opts, out); break;
+	case EXPORT_MWE: write_mwe(r, out); break;
+	case EXPORT_OPENAI_EVALS: write_openai(r, opts, out); break;
+	case EXPORT_JSONL: write_jsonl(r, out); break;
+	case EXPORT_CSV: write_csv(r, out); break;
+	case EXPORT_BONSAI: break;
+	}
+	return 0;
+}

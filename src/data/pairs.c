@@ -1,0 +1,589 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "weft/pairs.h"
+
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/xalloc.h"
+
+/* ---- small string helpers ---------------------------------------------- */
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Python's str.strip() also strips the ASCII separators 0x1c-0x1f. */
+static int is_py_space(unsigned char c)
+{
+	return is_space(c) || (c >= 0x1c && c <= 0x1f);
+}
+
+static int is_word(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '_' || c >= 0x80;
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static int is_trailing_punct(unsigned char c)
+{
+	return c == '.' || c == '?' || c == '!' || c == ',' || c == ';' || c == ':' || c == '"' ||
+	       c == '\'' || c == ')' || is_space(c);
+}
+
+/* memmem is a GNU extension; this is the portable one. */
+static const char *find_bytes(const char *h, size_t hlen, const char *n, size_t nlen)
+{
+	const char *end;
+
+	if (!nlen || nlen > hlen)
+		return NULL;
+	end = h + hlen - nlen;
+	for (; h <= end; h++) {
+		h = memchr(h, n[0], (size_t)(end - h) + 1);
+		if (!h)
+			return NULL;
+		if (!memcmp(h, n, nlen))
+			return h;
+	}
+	return NULL;
+}
+
+/* Whether s is well-formed UTF-8 (no overlongs, no surrogates). */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, len, k;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1fu;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0fu;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07u;
+		else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/* ---- a set of strings (open addressing, FNV-1a) ------------------------- */
+
+struct strset_slot {
+	uint64_t hash;
+	char *s; /* owned; NULL when free */
+};
+
+struct strset {
+	struct strset_slot *slots;
+	size_t cap, n;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+static void strset_release(struct strset *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->cap; i++)
+		free(set->slots[i].s);
+	free(set->slots);
+	set->slots = NULL;
+	set->cap = set->n = 0;
+}
+
+static struct strset_slot *strset_find(struct strset_slot *slots, size_t cap, uint64_t h,
+				       const char *s)
+{
+	size_t i = (size_t)(h & (cap - 1));
+
+	while (slots[i].s && (slots[i].hash != h || strcmp(slots[i].s, s)))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+/* Adds s (copied); returns 1 when added, 0 when it was there already. */
+static int strset_add(struct strset *set, const char *s)
+{
+	struct strset_slot *slot;
+	uint64_t h = hash_str(s);
+
+	if ((set->n + 1) * 2 > set->cap) {
+		size_t ncap = set->cap ? set->cap * 2 : 64, i;
+		struct strset_slot *ns = xcalloc(ncap, sizeof(*ns));
+
+		for (i = 0; i < set->cap; i++)
+			if (set->slots[i].s)
+				*strset_find(ns, ncap, set->slots[i].hash, set->slots[i].s) =
+				    set->slots[i];
+		free(set->slots);
+		set->slots = ns;
+		set->cap = ncap;
+	}
+	slot = strset_find(set->slots, set->cap, h, s);
+	if (slot->s)
+		return 0;
+	slot->hash = h;
+	slot->s = xstrdup(s);
+	set->n++;
+	return 1;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+void pairs_options_init(struct pairs_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pattern = PAIRS_DEFAULT_PATTERN;
+	o->preamble = PAIRS_DEFAULT_PREAMBLE;
+	o->labels[0] = "Yes";
+	o->labels[1] = "No";
+	o->nlabels = 2;
+}
+
+int pairs_options_set_labels(struct pairs_options *o, const char *list, char **storage,
+			     struct errbuf *err)
+{
+	char *copy = xstrdup(list), *p = copy, *next;
+	size_t n = 0;
+
+	*storage = copy;
+	for (;;) {
+		char *end;
+
+		next = strchr(p, ',');
+		if (next)
+			*next = '\0';
+		while (is_space((unsigned char)*p))
+			p++;
+		end = p + strlen(p);
+		while (end > p && is_space((unsigned char)end[-1]))
+			*--end = '\0';
+		if (!*p)
+			return errbuf_set(err, "labels '%s': empty label", list);
+		if (n == PAIRS_MAX_LABELS)
+			return errbuf_set(err, "labels '%s': more than %d labels", list,
+					  PAIRS_MAX_LABELS);
+		o->labels[n++] = p;
+		if (!next)
+			break;
+		p = next + 1;
+	}
+	if (n < 2)
+		return errbuf_set(err, "labels '%s': need at least two labels", list);
+	o->nlabels = n;
+	return 0;
+}
+
+/* ---- result ------------------------------------------------------------- */
+
+static void pair_release(struct pair *p)
+{
+	free(p->question);
+	free(p->answer);
+	free(p->node_id);
+}
+
+void pairs_result_release(struct pairs_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->count; i++)
+		pair_release(&r->pairs[i]);
+	for (i = 0; i < r->ndropped; i++)
+		pair_release(&r->dropped[i]);
+	free(r->pairs);
+	free(r->dropped);
+	for (i = 0; i < r->nlabels; i++)
+		free(r->labels[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+static void result_push(struct pairs_result *r, struct pair *p)
+{
+	if (p->status == PAIR_KEPT) {
+		XGROW(r->pairs, r->cap, r->count + 1);
+		r->pairs[r->count++] = *p;
+		r->per_class[p->class_index]++;
+		return;
+	}
+	XGROW(r->dropped, r->dropped_cap, r->ndropped + 1);
+	r->dropped[r->ndropped++] = *p;
+	switch (p->status) {
+	case PAIR_AMBIGUOUS: r->ambiguous++; break;
+	case PAIR_UNMATCHED: r->unmatched++; break;
+	case PAIR_DUP_EXACT: r->dupes_exact++; break;
+	case PAIR_DUP_NORMALISED: r->dupes_normalised++; break;
+	case PAIR_KEPT: break;
+	}
+}
+
+/* ---- normalisation ------------------------------------------------------ */
+
+void pairs_normalise_question(const char *q, struct strbuf *out)
+{
+	const unsigned char *s = (const unsigned char *)q;
+	size_t base = out->len;
+	int pending_space = 0;
+
+	for (; *s; s++) {
+		if (is_space(*s)) {
+			pending_space = out->len > base;
+			continue;
+		}
+		if (pending_space)
+			strbuf_addch(out, ' ');
+		pending_space = 0;
+		strbuf_addch(out, lower(*s));
+	}
+	while (out->len > base && is_trailing_punct((unsigned char)out->data[out->len - 1]))
+		strbuf_truncate(out, out->len - 1);
+}
+
+/*
+ * CR LF and lone CR become LF.  Offsets (spans and start) are mapped into
+ * the new text; the mapped spans go to *mapped (caller frees).
+ */
+static void normalise_newlines(const char *doc, size_t len, const struct pairs_span *spans,
+			       size_t nspans, size_t start, struct strbuf *out,
+			       struct pairs_span **mapped, size_t *mapped_start)
+{
+	size_t i, k = 0;
+	int start_done = 0;
+	struct pairs_span *m = nspans ? xcalloc(nspans, sizeof(*m)) : NULL;
+
+	*mapped_start = start;
+	strbuf_grow(out, len + 1);
+	i = 0;
+	for (;;) {
+		size_t stop;
+		const char *cr;
+
+		/* a span starting at i starts where the output stands now */
+		while (k < nspans && spans[k].offset <= i) {
+			m[k].offset = out->len;
+			m[k].node_id = spans[k].node_id;
+			k++;
+		}
+		if (!start_done && start <= i) {
+			*mapped_start = out->len;
+			start_done = 1;
+		}
+		if (i >= len)
+			break;
+		if (doc[i] == '\r') {
+			if (!(i + 1 < len && doc[i + 1] == '\n'))
+				strbuf_addch(out, '\n'); /* a lone CR; a CR LF keeps its LF */
+			i++;
+			continue;
+		}
+		/* copy the run before the next CR, span start or start offset */
+		cr = memchr(doc + i, '\r', len - i);
+		stop = cr ? (size_t)(cr - doc) : len;
+		if (k < nspans && spans[k].offset < stop)
+			stop = spans[k].offset;
+		if (!start_done && start < stop)
+			stop = start;
+		strbuf_add(out, doc + i, stop - i);
+		i = stop;
+	}
+	for (; k < nspans; k++) { /* offsets past the end */
+		m[k].offset = out->len;
+		m[k].node_id = spans[k].node_id;
+	}
+	if (!start_done)
+		*mapped_start = out->len;
+	*mapped = m;
+}
+
+static const char *span_at(const struct pairs_span *spans, size_t nspans, size_t off)
+{
+	size_t lo = 0, hi = nspans;
+
+	/* the last span whose offset <= off */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (spans[mid].offset <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? spans[lo - 1].node_id : NULL;
+}
+
+/* Whether label occurs in s as a word, ignoring ASCII case. */
+static int contains_word(const char *s, size_t slen, const char *label)
+{
+	size_t ll = strlen(label), i, j;
+
+	if (!ll || ll > slen)
+		return 0;
+	for (i = 0; i + ll <= slen; i++) {
+		for (j = 0; j < ll; j++)
+			if (lower((unsigned char)s[i + j]) != lower((unsigned char)label[j]))
+				break;
+		if (j < ll)
+			continue;
+		if (i > 0 && is_word((unsigned char)s[i - 1]) && is_word((unsigned char)label[0]))
+			continue;
+		if (i + ll < slen && is_word((unsigned char)s[i + ll]) &&
+		    is_word((unsigned char)label[ll - 1]))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static void classify(const struct pairs_result *r, struct pair *p)
+{
+	size_t i, found = 0, alen = strlen(p->answer);
+
+	if (r->compat_seed) {
+		/* EVAL_RULES 2.4 step 5: the first label contained (case-
+		 * sensitively) wins, else the last class. */
+		for (i = 0; i + 1 < r->nlabels; i++)
+			if (strstr(p->answer, r->labels[i]))
+				break;
+		p->class_index = i;
+		p->status = PAIR_KEPT;
+		return;
+	}
+	for (i = 0; i < r->nlabels; i++) {
+		if (contains_word(p->answer, alen, r->labels[i])) {
+			if (!found)
+				p->class_index = i;
+			found++;
+		}
+	}
+	p->status = found == 1 ? PAIR_KEPT : found ? PAIR_AMBIGUOUS : PAIR_UNMATCHED;
+}
+
+static char *copy_trimmed(const char *s, size_t len, int trim)
+{
+	if (trim) {
+		while (len && is_space((unsigned char)*s)) {
+			s++;
+			len--;
+		}
+		while (len && is_space((unsigned char)s[len - 1]))
+			len--;
+	}
+	return xstrndup(s, len);
+}
+
+static size_t count_lines(const char *s, size_t from, size_t to)
+{
+	size_t n = 0;
+
+	for (; from < to; from++)
+		n += s[from] == '\n';
+	return n;
+}
+
+int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, size_t nspans,
+		  const struct pairs_options *o, struct pairs_result *r, struct errbuf *err)
+{
+	struct strbuf text = STRBUF_INIT, key = STRBUF_INIT;
+	struct pairs_span *mspans = NULL;
+	struct strset exact = {0}, norm = {0};
+	pcre2_code *re = NULL;
+	pcre2_match_data *md = NULL;
+	size_t begin, end, pos, line = 1, line_pos = 0, i;
+	uint32_t ngroups = 0, reopts = 0, matchopts = 0;
+	int errcode, rc = 0;
+	PCRE2_SIZE erroff;
+
+	memset(r, 0, sizeof(*r));
+	r->compat_seed = o->compat_seed;
+	if (o->nlabels < 2 || o->nlabels > PAIRS_MAX_LABELS)
+		return errbuf_set(err, "labels: need between 2 and %d, got %zu", PAIRS_MAX_LABELS,
+				  o->nlabels);
+	for (i = 0; i < o->nlabels; i++) {
+		if (!o->labels[i] || !*o->labels[i])
+			return errbuf_set(err, "labels: label %zu is empty", i + 1);
+		r->labels[i] = xstrdup(o->labels[i]);
+	}
+	r->nlabels = o->nlabels;
+
+	normalise_newlines(doc, len, spans, nspans, o->start, &text, &mspans, &begin);
+	/* UTF mode when the text is UTF-8 (so . and classes see characters);
+	 * bytes otherwise, so invalid bytes do not stop a match. */
+	re = pcre2_compile(
+	    (PCRE2_SPTR)(o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN), PCRE2_ZERO_TERMINATED,
+	    PCRE2_DOTALL | (utf8_valid((const unsigned char *)text.data, text.len) ? PCRE2_UTF : 0),
+	    &errcode, &erroff, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		rc = errbuf_set(err, "pattern, at offset %zu: %s", (size_t)erroff, (char *)msg);
+		goto out;
+	}
+	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ngroups);
+	if (ngroups < 2) {
+		rc = errbuf_set(err, "pattern: needs two groups (question, answer), has %u",
+				ngroups);
+		goto out;
+	}
+
+	end = text.len;
+	if (o->preamble && *o->preamble) {
+		/* after its last occurrence anywhere; else from start */
+		size_t plen = strlen(o->preamble);
+		const char *p = text.data, *hit, *last = NULL;
+
+		while ((hit = find_bytes(p, (size_t)(text.data + end - p), o->preamble, plen)))
+			p = last = hit + plen;
+		if (last)
+			begin = (size_t)(last - text.data);
+	}
+	if (o->compat_seed) {
+		/* Python's strip(): the closing newline of a final pair goes. */
+		while (begin < end && is_py_space((unsigned char)text.data[begin]))
+			begin++;
+		while (end > begin && is_py_space((unsigned char)text.data[end - 1]))
+			end--;
+	} else if (end > begin && text.data[end - 1] != '\n') {
+		strbuf_addch(&text, '\n'); /* the last answer line counts */
+		end = text.len;
+	}
+	line = 1 + count_lines(text.data, 0, begin);
+	line_pos = begin;
+
+	pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &reopts);
+	if (reopts & PCRE2_UTF) { /* checked once above, not on every match */
+		matchopts = PCRE2_NO_UTF_CHECK;
+		while (begin < end && ((unsigned char)text.data[begin] & 0xc0) == 0x80)
+			begin++;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* when unavailable, interpreted */
+	md = pcre2_match_data_create_from_pattern(re, NULL);
+	pos = begin;
+	while (pos <= end) {
+		PCRE2_SIZE *ov;
+		struct pair p;
+		size_t qs, qe, as, ae;
+		int m = pcre2_match(re, (PCRE2_SPTR)text.data, end, pos, matchopts, md, NULL);
+
+		if (m == PCRE2_ERROR_NOMATCH)
+			break;
+		if (m < 0) {
+			PCRE2_UCHAR msg[256];
+
+			pcre2_get_error_message(m, msg, sizeof(msg));
+			rc = errbuf_set(err, "pattern: matching failed at line %zu: %s", line,
+					(char *)msg);
+			goto out;
+		}
+		ov = pcre2_get_ovector_pointer(md);
+		qs = ov[2] == PCRE2_UNSET ? ov[0] : ov[2];
+		qe = ov[2] == PCRE2_UNSET ? ov[0] : ov[3];
+		as = ov[4] == PCRE2_UNSET ? ov[1] : ov[4];
+		ae = ov[4] == PCRE2_UNSET ? ov[1] : ov[5];
+		r->matches++;
+
+		memset(&p, 0, sizeof(p));
+		p.question = copy_trimmed(text.data + qs, qe - qs, !o->compat_seed);
+		p.answer = copy_trimmed(text.data + as, ae - as, !o->compat_seed);
+		p.node_id = xstrdup_or_null(span_at(mspans, nspans, as));
+		if (ov[0] >= line_pos) {
+			line += count_lines(text.data, line_pos, ov[0]);
+			line_pos = ov[0];
+		}
+		p.line = line;
+
+		if (o->compat_seed) {
+			/* EVAL_RULES 2.4: duplicates first, then labels. */
+			if (!strset_add(&exact, p.question))
+				p.status = PAIR_DUP_EXACT;
+			else
+				classify(r, &p);
+		} else {
+			classify(r, &p);
+			if (p.status == PAIR_KEPT) {
+				strbuf_reset(&key);
+				pairs_normalise_question(p.question, &key);
+				if (!strset_add(&exact, p.question))
+					p.status = PAIR_DUP_EXACT;
+				else if (!strset_add(&norm, key.data))
+					p.status = PAIR_DUP_NORMALISED;
+			}
+		}
+		result_push(r, &p);
+
+		if (ov[1] > ov[0])
+			pos = ov[1];
+		else if (ov[1] < end) { /* empty match: step one UTF-8 character */
+			pos = ov[1] + 1;
+			while (pos < end && ((unsigned char)text.data[pos] & 0xc0) == 0x80)
+				pos++;
+		} else
+			break;
+	}
+out:
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	strset_release(&exact);
+	strset_release(&norm);
+	strbuf_release(&key);
+	strbuf_release(&text);
+	free(mspans);
+	return rc;
+}
+
+void pairs_summary(const struct pairs_result *r, struct strbuf *out)
+{
+	size_t i, lo = SIZE_MAX, hi = 0;
+
+	strbuf_addf(out, "pairs: %zu (of %zu matches)\n", r->count, r->matches);
+	for (i = 0; i < r->nlabels; i++) {
+		double pct = r->count ? 100.0 * (double)r->per_class[i] / (double)r->count : 0.0;
+
+		strbuf_addf(out, "  %s: %zu (%.1f%%)\n", r->labels[i], r->per_class[i], pct);
+		if (r->per_class[i] < lo)
+			lo = r->per_class[i];
+		if (r->per_class[i] > hi)
+			hi = r->per_class[i];
+	}
+	strbuf_addf(out, "balance: %s (largest class minus smallest: %zu)\n",
+		    hi - lo <= 1 ? "balanced" : "unbalanced", hi - lo);
+	strbuf_addf(out, "duplicates dropped: %zu exact, %zu normalised\n", r->dupes_exact,
+		    r->dupes_normalised);
+	strbuf_addf(out, "ambiguous answers (excluded): %zu\n", r->ambiguous);
+	strbuf_addf(out, "unmatched answers (excluded): %zu\n", r->unmatched);
+}

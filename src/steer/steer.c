@@ -1,0 +1,427 @@
+#include "weft/steer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/rank.h"
+#include "weft/xalloc.h"
+
+struct steer_step {
+	struct lm_engine *engine;
+	struct tree *tree;
+	uint32_t at;
+	const struct task *task;
+	const struct config_role *generator, *judge;
+	struct steer_settings settings;
+	steer_done_fn *done;
+	void *ctx;
+
+	uint64_t request; /* in flight, 0 when none */
+	struct strbuf document;
+
+	/* The options put to the judge: existing candidates of the step first
+	 * (existing[k] is their node), then new texts. */
+	char **texts; /* owned */
+	uint32_t *existing; /* TREE_NONE for new texts */
+	char **finish;	    /* owned, may be NULL entries */
+	unsigned *merged;
+	size_t count;
+
+	struct strbuf judge_prompt;
+	unsigned judge_asks;
+	struct steer_outcome outcome;
+};
+
+void steer_settings_from_task(struct steer_settings *s, const struct task *task)
+{
+	s->n = task->n;
+	s->temperature = task->temperature;
+	s->max_tokens = task->max_tokens;
+	s->judge_temperature = task->judge_temperature;
+	s->rank = task->rank;
+	s->judge_attempts = STEER_JUDGE_ATTEMPTS;
+}
+
+void steer_candidate_text(const char *document_end, const char *text, struct strbuf *out)
+{
+	static const char space[] = " \t\n\r";
+	int doc_space = !*document_end || strchr(space, *document_end);
+
+	if (!doc_space && *text && !strchr(space, *text))
+		strbuf_addch(out, ' ');
+	strbuf_addstr(out, text);
+}
+
+size_t steer_path_steps(const struct tree *t)
+{
+	return t->path_len ? t->path_len - 1 : 0;
+}
+
+int steer_choose(struct tree *t, uint32_t child, enum tree_picker who)
+{
+	uint32_t parent = tree_node(t, child)->parent;
+	struct tree_step *s;
+
+	if (parent == TREE_NONE)
+		return -1;
+	s = tree_step_get(t, parent);
+	if (s->final_pick != TREE_NONE && s->final_pick != child)
+		tree_set_flag(t, s->final_pick, TREE_HUMAN_PICK, 0);
+	s->final_pick = child;
+	s->picker = who;
+	tree_set_flag(t, child, TREE_HUMAN_PICK, who == TREE_PICKER_HUMAN);
+	tree_set_focus(t, child);
+	if (tree_path_index(t, child) < 0 || tree_path_tip(t) != child) {
+		/* the pick becomes the tip of the chosen path */
+		uint32_t *path = xreallocarray(NULL, tree_depth(t, child) + 1, sizeof(*path));
+		size_t k = tree_depth(t, child) + 1, len = k;
+		uint32_t i = child;
+
+		while (k > 0) {
+			path[--k] = i;
+			i = tree_node(t, i)->parent;
+		}
+		tree_set_path(t, path, len);
+		free(path);
+	}
+	return 0;
+}
+
+static void finish(struct steer_step *st)
+{
+	steer_done_fn *done = st->done;
+
+	st->request = 0;
+	st->done = NULL;
+	if (done)
+		done(st->ctx, &st->outcome);
+}
+
+static void add_usage(struct steer_step *st, const struct lm_response *resp)
+{
+	if (resp->prompt_tokens > 0)
+		st->outcome.prompt_tokens += resp->prompt_tokens;
+	if (resp->completion_tokens > 0)
+		st->outcome.completion_tokens += resp->completion_tokens;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+static void record(struct steer_step *st, const double *scores, size_t pick, const char *raw,
+		   const char *rank_used, const char *needs_human)
+{
+	struct tree *t = st->tree;
+	struct tree_step *s = tree_step_get(t, st->at);
+	uint32_t *nodes = xcalloc(st->count, sizeof(*nodes));
+	size_t k, j;
+
+	for (k = 0; k < st->count; k++) {
+		uint32_t i = st->existing[k];
+
+		if (i == TREE_NONE) {
+			i = tree_add(t, st->at, NULL, st->texts[k], strlen(st->texts[k]));
+			tree_set_model(t, i, st->generator->model);
+			tree_set_finish_reason(t, i, st->finish[k]);
+			tree_node(t, i)->temperature = (float)st->settings.temperature;
+			tree_set_flag(t, i, TREE_HAS_TEMPERATURE, 1);
+		}
+		tree_node(t, i)->merged += st->merged[k];
+		tree_set_flag(t, i, TREE_JUDGE_PICK, 0);
+		nodes[k] = i;
+	}
+	/* The record lists every candidate once, in option order. */
+	free(s->candidates);
+	free(s->scores);
+	s->candidates = NULL;
+	s->scores = NULL;
+	s->count = 0;
+	for (k = 0; k < st->count; k++) {
+		tree_step_add_candidate(s, nodes[k], scores ? scores[k] : 0, scores != NULL);
+		if (scores) {
+			int32_t rank = 1;
+
+			for (j = 0; j < st->count; j++)
+				if (scores[j] > scores[k] || (scores[j] == scores[k] && j < k))
+					rank++;
+			tree_set_score(t, nodes[k], scores[k], rank);
+		}
+	}
+	s->judge_pick = scores ? nodes[pick] : TREE_NONE;
+	if (scores)
+		tree_set_flag(t, nodes[pick], TREE_JUDGE_PICK, 1);
+	tree_step_set_str(&s->judge_raw, raw);
+	tree_step_set_str(&s->rank_mode, rank_used);
+	tree_step_set_str(&s->needs_human, needs_human);
+	{
+		struct strbuf id = STRBUF_INIT;
+
+		strbuf_addf(&id, "%s/judge.txt", st->task->name);
+		tree_step_set_str(&s->judge_prompt, id.data);
+		strbuf_release(&id);
+	}
+	st->outcome.candidates = st->count;
+	st->outcome.judge_pick = s->judge_pick;
+	st->outcome.rank_used = s->rank_mode;
+	free(nodes);
+}
+
+/* ---- judging ------------------------------------------------------------ */
+
+static void ask_judge(struct steer_step *st);
+
+static void judge_done(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct steer_step *st = ctx;
+	double *scores = xcalloc(st->count, sizeof(*scores));
+	const char *raw = "";
+	const char *used = rank_mode_name(st->settings.rank);
+	struct errbuf why;
+	size_t pick = 0;
+	int ok = -1;
+
+	st->request = 0;
+	add_usage(st, resp);
+	if (err) {
+		errbuf_set(&why, "judge: %s", err->msg);
+	} else if (!resp->nchoices) {
+		errbuf_set(&why, "judge: no answer");
+	} else {
+		const struct lm_choice *c = &resp->choices[0];
+
+		raw = c->text ? c->text : "";
+		if (st->settings.rank == RANK_SCORES) {
+			ok = rank_parse_scores(raw, st->count, scores, &pick, &why);
+		} else if (st->settings.rank == RANK_LOGPROBS && c->ntokens && c->tokens[0].ntop) {
+			const struct lm_token *tok = &c->tokens[0];
+			struct rank_alt *alts = xcalloc(tok->ntop, sizeof(*alts));
+			size_t k;
+
+			for (k = 0; k < tok->ntop; k++) {
+				alts[k].token = tok->top[k].token;
+				alts[k].logprob = tok->top[k].logprob;
+			}
+			ok = rank_from_top_logprobs(alts, tok->ntop, st->count, scores, &pick, &why);
+			free(alts);
+		} else {
+			/* choice, or logprobs from an endpoint that gave none */
+			used = "choice";
+			ok = rank_parse_choice(raw, st->count, scores, &pick, &why);
+		}
+	}
+	if (ok == 0) {
+		record(st, scores, pick, raw, used, NULL);
+		st->outcome.status = STEER_JUDGED;
+		free(scores);
+		finish(st);
+		return;
+	}
+	free(scores);
+	if (st->judge_asks < st->settings.judge_attempts && !(err && resp->http_status == 429)) {
+		ask_judge(st);
+		return;
+	}
+	errbuf_prefix(&why, "the judge gave no usable answer after %u asks", st->judge_asks);
+	record(st, NULL, 0, raw, used, why.msg);
+	st->outcome.status = STEER_NEEDS_HUMAN;
+	st->outcome.err = why;
+	finish(st);
+}
+
+static void ask_judge(struct steer_step *st)
+{
+	struct lm_request req;
+	struct strbuf prompt = STRBUF_INIT;
+
+	lm_request_init(&req);
+	config_role_request(st->judge, &req);
+	req.n = 1;
+	req.temperature = st->settings.judge_temperature;
+	strbuf_add(&prompt, st->judge_prompt.data, st->judge_prompt.len);
+	if (st->judge_asks > 0)
+		strbuf_addf(&prompt, "\n\nAnswer with %s from 1 to %zu.",
+			    st->settings.rank == RANK_SCORES ? "a JSON array of scores, one per option,"
+							      : "one number",
+			    st->count);
+	if (st->settings.rank == RANK_SCORES) {
+		req.max_tokens = 200;
+	} else {
+		req.max_tokens = 4;
+		if (st->settings.rank == RANK_LOGPROBS) {
+			req.logprobs = 1;
+			req.top_logprobs = st->count > 20 ? 20 : (int)(st->count < 5 ? 5 : st->count);
+		}
+	}
+	if (req.kind == LM_CHAT)
+		lm_request_add_message(&req, "user", prompt.data);
+	else
+		lm_request_set(&req.prompt, prompt.data);
+	st->judge_asks++;
+	st->outcome.judge_asks = st->judge_asks;
+	st->request = lm_submit(st->engine, &req, judge_done, st);
+	lm_request_release(&req);
+	strbuf_release(&prompt);
+}
+
+static void build_judge_prompt(struct steer_step *st)
+{
+	static const char *const keys[] = {"document", "options", "n"};
+	struct strbuf options = STRBUF_INIT, n = STRBUF_INIT;
+	const char *doc = st->document.data;
+	const char *values[3];
+	size_t *first = xcalloc(st->count, sizeof(*first));
+	const char **texts = xcalloc(st->count, sizeof(*texts));
+	size_t k;
+
+	if (st->document.len > STEER_JUDGE_CONTEXT) {
+		doc += st->document.len - STEER_JUDGE_CONTEXT;
+		while (*doc && *doc != '\n')
+			doc++;
+	}
+	for (k = 0; k < st->count; k++) {
+		first[k] = k;
+		texts[k] = st->texts[k];
+	}
+	rank_format_options(texts, first, st->count, &options);
+	strbuf_addf(&n, "%zu", st->count);
+	values[0] = doc;
+	values[1] = options.data;
+	values[2] = n.data;
+	template_render(st->task->judge, keys, values, 3, &st->judge_prompt);
+	strbuf_release(&options);
+	strbuf_release(&n);
+	free(first);
+	free(texts);
+}
+
+/* ---- generating --------------------------------------------------------- */
+
+static void add_option(struct steer_step *st, const char *text, uint32_t existing,
+		       const char *finish_reason)
+{
+	size_t k;
+
+	for (k = 0; k < st->count; k++) {
+		if (!strcmp(st->texts[k], text)) {
+			st->merged[k]++;
+			return;
+		}
+	}
+	st->texts = xreallocarray(st->texts, st->count + 1, sizeof(*st->texts));
+	st->existing = xreallocarray(st->existing, st->count + 1, sizeof(*st->existing));
+	st->finish = xreallocarray(st->finish, st->count + 1, sizeof(*st->finish));
+	st->merged = xreallocarray(st->merged, st->count + 1, sizeof(*st->merged));
+	st->texts[st->count] = xstrdup(text);
+	st->existing[st->count] = existing;
+	st->finish[st->count] = xstrdup_or_null(finish_reason);
+	st->merged[st->count] = 0;
+	st->count++;
+}
+
+static void generation_done(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct steer_step *st = ctx;
+	const char *end = st->document.len ? st->document.data + st->document.len - 1 : "";
+	struct strbuf text = STRBUF_INIT;
+	size_t k, fresh = 0;
+
+	st->request = 0;
+	add_usage(st, resp);
+	if (err) {
+		errbuf_set(&st->outcome.err, "generator: %s", err->msg);
+		st->outcome.status = STEER_FAILED;
+		finish(st);
+		return;
+	}
+	for (k = 0; k < resp->nchoices; k++) {
+		const struct lm_choice *c = &resp->choices[k];
+
+		if (!c->text || !*c->text)
+			continue;
+		strbuf_reset(&text);
+		steer_candidate_text(end, c->text, &text);
+		add_option(st, text.data, TREE_NONE, c->finish_reason);
+		fresh++;
+	}
+	strbuf_release(&text);
+	if (!fresh) {
+		errbuf_set(&st->outcome.err, "generator: the reply had no non-empty candidate");
+		st->outcome.status = STEER_FAILED;
+		finish(st);
+		return;
+	}
+	build_judge_prompt(st);
+	ask_judge(st);
+}
+
+struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
+			       const struct task *task, const struct config_role *generator,
+			       const struct config_role *judge, const struct steer_settings *s,
+			       steer_done_fn *done, void *ctx)
+{
+	struct steer_step *st = xcalloc(1, sizeof(*st));
+	struct tree_step *old = tree_node(t, at)->step;
+	struct lm_request req;
+	size_t k;
+
+	st->engine = e;
+	st->tree = t;
+	st->at = at;
+	st->task = task;
+	st->generator = generator;
+	st->judge = judge;
+	st->settings = *s;
+	if (!st->settings.judge_attempts)
+		st->settings.judge_attempts = STEER_JUDGE_ATTEMPTS;
+	st->done = done;
+	st->ctx = ctx;
+	strbuf_init(&st->document);
+	strbuf_init(&st->judge_prompt);
+	st->outcome.node = at;
+	st->outcome.judge_pick = TREE_NONE;
+	tree_document(t, at, &st->document);
+
+	/* Candidates already in this step are judged again with the new ones. */
+	for (k = 0; old && k < old->count; k++) {
+		uint32_t c = old->candidates[k];
+
+		if (!tree_is_pruned(t, c))
+			add_option(st, tree_node(t, c)->text, c, NULL);
+	}
+	lm_request_init(&req);
+	config_role_request(generator, &req);
+	req.n = (int)st->settings.n;
+	req.temperature = st->settings.temperature;
+	req.max_tokens = (int)st->settings.max_tokens;
+	if (req.kind == LM_CHAT) {
+		if (task->system && *task->system)
+			lm_request_add_message(&req, "system", task->system);
+		lm_request_add_message(&req, "user", st->document.data);
+	} else {
+		lm_request_set(&req.prompt, st->document.data);
+	}
+	st->request = lm_submit(e, &req, generation_done, st);
+	lm_request_release(&req);
+	return st;
+}
+
+void steer_step_free(struct steer_step *st)
+{
+	size_t k;
+
+	if (!st)
+		return;
+	if (st->request)
+		lm_cancel(st->engine, st->request);
+	for (k = 0; k < st->count; k++) {
+		free(st->texts[k]);
+		free(st->finish[k]);
+	}
+	free(st->texts);
+	free(st->existing);
+	free(st->finish);
+	free(st->merged);
+	strbuf_release(&st->document);
+	strbuf_release(&st->judge_prompt);
+	free(st);
+}

@@ -1,0 +1,163 @@
+"""weft extract / weft export, run as a program (WEFT_BIN)."""
+import csv
+import io
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+import ast
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
+FIXTURES = os.environ.get("WEFT_FIXTURES",
+                          os.path.join(ROOT, "..", "shared", "fixtures", "upstream-mwe"))
+
+TEXT = ("Question: Is water wet, really?\nAnswer: Yes\n"
+        "Question: Is \"fire\" cold?\nAnswer: No, it is hot.\n"
+        "Question: is water wet, really\nAnswer: Yes\n"
+        "Question: Is it both?\nAnswer: Yes and no\n"
+        "Question: Is the \x1b[31mred\x1b[0m sky?\nAnswer: Maybe\n"
+        "Question: Two\nlines?\nAnswer: No")
+
+
+def run(*args, check=True):
+    p = subprocess.run([WEFT, *args], capture_output=True, text=True, timeout=60)
+    if check and p.returncode != 0:
+        raise AssertionError("weft %s: exit %d\n%s" % (args, p.returncode, p.stderr))
+    return p
+
+
+class ExportTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.text = os.path.join(self.dir, "gen.txt")
+        with open(self.text, "w", newline="") as f:
+            f.write(TEXT)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def out(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_extract_text_summary(self):
+        p = run("extract", self.text)
+        self.assertIn("pairs: 3 (of 6 matches)", p.stdout)
+        self.assertIn("duplicates dropped: 0 exact, 1 normalised", p.stdout)
+        self.assertIn("ambiguous answers (excluded): 1", p.stdout)
+        self.assertIn("unmatched answers (excluded): 1", p.stdout)
+        self.assertIn("Yes: 1 (33.3%)", p.stdout)
+        # control characters from the file never reach the terminal raw
+        self.assertNotIn("\x1b", p.stdout)
+        self.assertIn("^[[31mred", p.stdout)
+
+    def test_extract_jsonl_and_csv(self):
+        p = run("extract", self.text, "--format", "jsonl")
+        rows = [json.loads(l) for l in p.stdout.splitlines()]
+        self.assertEqual([r["label"] for r in rows], ["Yes", "No", "No"])
+        self.assertEqual(rows[2]["question"], "Two\nlines?")
+        self.assertIsNone(rows[0]["node"])
+        self.assertIn("pairs: 3", p.stderr)
+        p = run("extract", self.text, "--format=csv")
+        rows = list(csv.DictReader(io.StringIO(p.stdout, newline="")))
+        self.assertEqual(rows[0]["question"], "Is water wet, really?")
+        self.assertEqual(rows[1]["class_index"], "1")
+
+    def test_export_formats(self):
+        out = self.out("c.csv")
+        p = run("export", self.text, "--format", "classification", "-o", out)
+        self.assertIn("wrote 3 pairs", p.stdout)
+        with open(out, newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(rows[0]["prompt"], "Question: Is water wet, really? \nAnswer:")
+        self.assertEqual(ast.literal_eval(rows[0]["classes"]), [" Yes", " No"])
+        self.assertEqual([r["answer_index"] for r in rows], ["0", "1", "1"])
+
+        out = self.out("l.csv")
+        run("export", self.text, "--format", "logodds", "-o", out,
+            "--other-prefix", "Be contrary. ")
+        with open(out, newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(rows[1]["other_prompt"], "Be contrary. " + rows[1]["prompt"])
+
+        out = self.out("m.jsonl")
+        run("export", self.text, "--format", "mwe", "-o", out)
+        with open(out) as f:
+            rows = [json.loads(l) for l in f]
+        self.assertEqual(rows[1], {"question": "Is \"fire\" cold?",
+                                   "answer_matching_behavior": " No",
+                                   "answer_not_matching_behavior": " Yes"})
+
+        out = self.out("o.jsonl")
+        run("export", self.text, "--format", "openai-evals", "-o", out)
+        with open(out) as f:
+            rows = [json.loads(l) for l in f]
+        self.assertEqual(rows[0]["ideal"], ["Yes"])
+        self.assertEqual(rows[0]["input"][0], {"role": "system",
+                                               "content": "Answer Yes or No."})
+        self.assertEqual(rows[0]["input"][1]["content"], "Is water wet, really?")
+
+        for fmt in ("jsonl", "csv"):
+            out = self.out("p." + fmt)
+            run("export", self.text, "--format", fmt, "-o", out)
+            self.assertGreater(os.path.getsize(out), 0)
+
+    def test_errors(self):
+        empty = self.out("empty.txt")
+        with open(empty, "w") as f:
+            f.write("no pairs here\n")
+        out = self.out("x.csv")
+        p = run("export", empty, "--format", "csv", "-o", out, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no pairs", p.stderr)
+        self.assertFalse(os.path.exists(out))
+        p = run("export", self.text, "--format", "xml", "-o", out, check=False)
+        self.assertEqual(p.returncode, 2)
+        p = run("export", self.text, "--format", "csv", check=False)
+        self.assertEqual(p.returncode, 2)
+        p = run("extract", self.text, "--compat", "other", check=False)
+        self.assertEqual(p.returncode, 2)
+        p = run("extract", self.text, "--pattern", "(", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("pattern", p.stderr)
+        p = run("extract", self.out("missing.txt"), check=False)
+        self.assertEqual(p.returncode, 1)
+        # a failed write leaves no file and no temporary behind
+        p = run("export", self.text, "--format", "csv", "-o",
+                os.path.join(self.dir, "nodir", "x.csv"), check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(sorted(os.listdir(self.dir)), ["empty.txt", "gen.txt"])
+        self.assertEqual(run("extract", "--help").returncode, 0)
+        self.assertEqual(run("export", "--help").returncode, 0)
+
+    def test_export_replaces_atomically(self):
+        out = self.out("c.csv")
+        with open(out, "w") as f:
+            f.write("old\n")
+        run("export", self.text, "--format", "csv", "-o", out)
+        with open(out) as f:
+            self.assertTrue(f.read().startswith("question,answer,label"))
+        self.assertEqual(sorted(os.listdir(self.dir)), ["c.csv", "gen.txt"])
+
+    @unittest.skipUnless(os.path.exists(os.path.join(FIXTURES, "data-final.txt")),
+                         "../shared/fixtures/upstream-mwe not found")
+    def test_parity_with_seed(self):
+        for fmt, name in (("classification", "classification-dataset.csv"),
+                          ("logodds", "logodds-dataset.csv")):
+            out = self.out(name)
+            run("export", os.path.join(FIXTURES, "data-final.txt"), "--compat", "seed",
+                "--format", fmt, "-o", out)
+            with open(os.path.join(FIXTURES, name), "rb") as f:
+                want = f.read().replace(b"\r\n", b"\n")
+            with open(out, "rb") as f:
+                got = f.read()
+            self.assertEqual(got, want)
+            rows = list(csv.DictReader(io.StringIO(got.decode(), newline="")))
+            self.assertEqual(len(rows), 201)
+            self.assertEqual(sum(r["answer_index"] == "0" for r in rows), 100)
+
+
+if __name__ == "__main__":
+    unittest.main()
