@@ -15,5 +15,8 @@ int cmd_check(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
+int cmd_new(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 
 #endif

@@ -29,18 +29,18 @@
 #define STEER_JUDGE_CONTEXT 12000
 
 enum steer_status {
-	STEER_JUDGED = 0,	/* candidates recorded, the judge picked */
-	STEER_NEEDS_HUMAN = 1,	/* candidates recorded, the judge could not pick */
-	STEER_FAILED = -1,	/* nothing recorded (generation failed) */
+	STEER_JUDGED = 0,      /* candidates recorded, the judge picked */
+	STEER_NEEDS_HUMAN = 1, /* candidates recorded, the judge could not pick */
+	STEER_FAILED = -1,     /* nothing recorded (generation failed) */
 };
 
 struct steer_settings {
-	unsigned n;		  /* candidates asked for */
-	double temperature;	  /* generator */
-	unsigned max_tokens;	  /* generator */
+	unsigned n;	     /* candidates asked for */
+	double temperature;  /* generator */
+	unsigned max_tokens; /* generator */
 	double judge_temperature;
 	enum rank_mode rank;
-	unsigned judge_attempts;  /* default STEER_JUDGE_ATTEMPTS */
+	unsigned judge_attempts; /* default STEER_JUDGE_ATTEMPTS */
 };
 
 /* The task's defaults. */
@@ -48,13 +48,13 @@ void steer_settings_from_task(struct steer_settings *s, const struct task *task)
 
 struct steer_outcome {
 	enum steer_status status;
-	uint32_t node;	     /* the node the step grew from */
-	uint32_t judge_pick; /* a child, or TREE_NONE */
-	size_t candidates;   /* distinct candidates recorded */
-	unsigned judge_asks; /* judge requests made */
+	uint32_t node;			       /* the node the step grew from */
+	uint32_t judge_pick;		       /* a child, or TREE_NONE */
+	size_t candidates;		       /* distinct candidates recorded */
+	unsigned judge_asks;		       /* judge requests made */
 	long prompt_tokens, completion_tokens; /* generator and judge, summed */
-	const char *rank_used; /* the mode that produced the scores */
-	struct errbuf err;     /* why, when status is not STEER_JUDGED */
+	const char *rank_used;		       /* the mode that produced the scores */
+	struct errbuf err;		       /* why, when status is not STEER_JUDGED */
 };
 
 struct steer_step;

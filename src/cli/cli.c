@@ -19,6 +19,9 @@ static const struct command commands[] = {
     {"ping", cmd_ping, "send a tiny request to each configured model"},
     {"extract", cmd_extract, "print the question/answer pairs of a session or text"},
     {"export", cmd_export, "write the pairs as an evaluation dataset"},
+    {"new", cmd_new, "start a session from a task"},
+    {"generate", cmd_generate, "run the AI-steered loop headless"},
+    {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
 };
 
 static void usage(FILE *out)
@@ -65,6 +68,6 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "weft: unknown option '%s' (see weft --help)\n", argv[1]);
 		return 2;
 	}
-	fprintf(stderr, "weft: unknown command '%s' (see weft --help)\n", argv[1]);
-	return 2;
+	/* Not a command, not an option: a FILE to open in the loom. */
+	return cmd_tui(argc, argv);
 }

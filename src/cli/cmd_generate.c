@@ -24,7 +24,7 @@ static void print_error(const char *cmd, const char *msg)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	display_sanitize(msg, strlen(msg), &sb, 0);
+	display_sanitize(msg, strlen(msg), &sb);
 	fprintf(stderr, "weft %s: %s\n", cmd, sb.data);
 	strbuf_release(&sb);
 }
@@ -43,22 +43,22 @@ static int load_task(const char *name, struct task *task, struct errbuf *err)
 /* ---- weft new ----------------------------------------------------------- */
 
 static const char new_usage[] =
-	"usage: weft new --task NAME [-o FILE] [--force]\n"
-	"\n"
-	"Starts a session whose root is the task's generation prompt and writes\n"
-	"it to FILE (default sessions/NAME.json).  Tasks live in prompts/NAME/.\n"
-	"  -t, --task NAME   the task (nice-sounding-wrong, disjunctive-syllogism, ...)\n"
-	"  -o, --output FILE where to write the session\n"
-	"  -f, --force       replace FILE if it exists\n";
+    "usage: weft new --task NAME [-o FILE] [--force]\n"
+    "\n"
+    "Starts a session whose root is the task's generation prompt and writes\n"
+    "it to FILE (default sessions/NAME.json).  Tasks live in prompts/NAME/.\n"
+    "  -t, --task NAME   the task (nice-sounding-wrong, disjunctive-syllogism, ...)\n"
+    "  -o, --output FILE where to write the session\n"
+    "  -f, --force       replace FILE if it exists\n";
 
 int cmd_new(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"task", required_argument, NULL, 't'},
-		{"output", required_argument, NULL, 'o'},
-		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"task", required_argument, NULL, 't'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *task_name = NULL, *out = NULL;
 	struct strbuf path = STRBUF_INIT;
@@ -114,22 +114,22 @@ out:
 /* ---- weft generate ------------------------------------------------------ */
 
 static const char generate_usage[] =
-	"usage: weft generate FILE [--rounds N] [--n K] [--rank MODE] [--task NAME]\n"
-	"                          [--set ROLE.KEY=VALUE]... [--config FILE] [--quiet]\n"
-	"\n"
-	"Runs the AI-steered loop with no terminal: at the tip of the chosen path,\n"
-	"sample K candidates from the generator, have the judge rank them and take\n"
-	"its pick, until the chosen path has N steps.  Running the same command\n"
-	"again continues to N.  The session is saved after every step.\n"
-	"  -r, --rounds N     steps the chosen path should have (default: the task's)\n"
-	"  -n, --n K          candidates per step (default: the task's)\n"
-	"      --rank MODE    logprobs, scores or choice (default: the task's)\n"
-	"  -t, --task NAME    the task, when the session does not name one\n"
-	"  -s, --set R.K=V    a configuration setting, e.g. judge.model=gpt-4o\n"
-	"  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
-	"  -q, --quiet        print only errors and the final line\n"
-	"\n"
-	"Exit status: 0 done, 1 error, 2 usage, 3 a step needs a person.\n";
+    "usage: weft generate FILE [--rounds N] [--n K] [--rank MODE] [--task NAME]\n"
+    "                          [--set ROLE.KEY=VALUE]... [--config FILE] [--quiet]\n"
+    "\n"
+    "Runs the AI-steered loop with no terminal: at the tip of the chosen path,\n"
+    "sample K candidates from the generator, have the judge rank them and take\n"
+    "its pick, until the chosen path has N steps.  Running the same command\n"
+    "again continues to N.  The session is saved after every step.\n"
+    "  -r, --rounds N     steps the chosen path should have (default: the task's)\n"
+    "  -n, --n K          candidates per step (default: the task's)\n"
+    "      --rank MODE    logprobs, scores or choice (default: the task's)\n"
+    "  -t, --task NAME    the task, when the session does not name one\n"
+    "  -s, --set R.K=V    a configuration setting, e.g. judge.model=gpt-4o\n"
+    "  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
+    "  -q, --quiet        print only errors and the final line\n"
+    "\n"
+    "Exit status: 0 done, 1 error, 2 usage, 3 a step needs a person.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -195,15 +195,15 @@ static void progress_bar(size_t done, size_t total)
 int cmd_generate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"rounds", required_argument, NULL, 'r'},
-		{"n", required_argument, NULL, 'n'},
-		{"rank", required_argument, NULL, 'R'},
-		{"task", required_argument, NULL, 't'},
-		{"set", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"n", required_argument, NULL, 'n'},
+	    {"rank", required_argument, NULL, 'R'},
+	    {"task", required_argument, NULL, 't'},
+	    {"set", required_argument, NULL, 's'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *task_opt = NULL, *config_path = NULL, *rank_opt = NULL;
 	long rounds = -1, n = -1;
@@ -240,15 +240,22 @@ int cmd_generate(int argc, char **argv)
 		case 's': sets[nsets++] = optarg; break;
 		case 'c': config_path = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(generate_usage, stdout); free(sets); return 0;
-		default: fputs(generate_usage, stderr); free(sets); return 2;
+		case 'h':
+			fputs(generate_usage, stdout);
+			free(sets);
+			return 0;
+		default:
+			fputs(generate_usage, stderr);
+			free(sets);
+			return 2;
 		}
 	}
 	if (optind != argc - 1 || rounds == 0 || n == 0) {
 		if (rounds == 0)
 			fputs("weft generate: --rounds takes a number from 1 to 1000000\n", stderr);
 		if (n == 0)
-			fprintf(stderr, "weft generate: --n takes a number from 1 to %d\n", TASK_MAX_N);
+			fprintf(stderr, "weft generate: --n takes a number from 1 to %d\n",
+				TASK_MAX_N);
 		fputs(generate_usage, stderr);
 		free(sets);
 		return 2;
@@ -285,10 +292,11 @@ int cmd_generate(int argc, char **argv)
 	gen = config_role(&config, "generator");
 	judge = config_role(&config, "judge");
 	if (!config_role_configured(gen) || !config_role_configured(judge)) {
-		print_error("generate", "no model configured for the generator and the judge: set "
-					"[generator] and [judge] model in ~/.config/weft/config, or "
-					"WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
-					"Configuration)");
+		print_error("generate",
+			    "no model configured for the generator and the judge: set "
+			    "[generator] and [judge] model in ~/.config/weft/config, or "
+			    "WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
+			    "Configuration)");
 		goto out;
 	}
 	steer_settings_from_task(&settings, &task);
@@ -359,8 +367,9 @@ int cmd_generate(int argc, char **argv)
 			for (k = 0; k < s->count; k++)
 				if (s->candidates[k] == run.last.judge_pick)
 					idx = (long)k + 1;
-			printf("step %zu/%u  pick %ld of %zu  score %.3f  %s\n", steer_path_steps(t),
-			       task.rounds, idx, run.last.candidates, pick->score, line.data);
+			printf("step %zu/%u  pick %ld of %zu  score %.3f  %s\n",
+			       steer_path_steps(t), task.rounds, idx, run.last.candidates,
+			       pick->score, line.data);
 			fflush(stdout);
 			if (tty)
 				progress_bar(steer_path_steps(t), task.rounds);

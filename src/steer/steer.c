@@ -22,7 +22,7 @@ struct steer_step {
 
 	/* The options put to the judge: existing candidates of the step first
 	 * (existing[k] is their node), then new texts. */
-	char **texts; /* owned */
+	char **texts;	    /* owned */
 	uint32_t *existing; /* TREE_NONE for new texts */
 	char **finish;	    /* owned, may be NULL entries */
 	unsigned *merged;
@@ -201,7 +201,8 @@ static void judge_done(void *ctx, const struct lm_response *resp, const struct e
 				alts[k].token = tok->top[k].token;
 				alts[k].logprob = tok->top[k].logprob;
 			}
-			ok = rank_from_top_logprobs(alts, tok->ntop, st->count, scores, &pick, &why);
+			ok =
+			    rank_from_top_logprobs(alts, tok->ntop, st->count, scores, &pick, &why);
 			free(alts);
 		} else {
 			/* choice, or logprobs from an endpoint that gave none */
@@ -240,8 +241,9 @@ static void ask_judge(struct steer_step *st)
 	strbuf_add(&prompt, st->judge_prompt.data, st->judge_prompt.len);
 	if (st->judge_asks > 0)
 		strbuf_addf(&prompt, "\n\nAnswer with %s from 1 to %zu.",
-			    st->settings.rank == RANK_SCORES ? "a JSON array of scores, one per option,"
-							      : "one number",
+			    st->settings.rank == RANK_SCORES
+				? "a JSON array of scores, one per option,"
+				: "one number",
 			    st->count);
 	if (st->settings.rank == RANK_SCORES) {
 		req.max_tokens = 200;
@@ -249,7 +251,8 @@ static void ask_judge(struct steer_step *st)
 		req.max_tokens = 4;
 		if (st->settings.rank == RANK_LOGPROBS) {
 			req.logprobs = 1;
-			req.top_logprobs = st->count > 20 ? 20 : (int)(st->count < 5 ? 5 : st->count);
+			req.top_logprobs =
+			    st->count > 20 ? 20 : (int)(st->count < 5 ? 5 : st->count);
 		}
 	}
 	if (req.kind == LM_CHAT)

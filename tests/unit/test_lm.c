@@ -769,7 +769,8 @@ static void test_many_in_flight(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &ru1);
 	print_message("200 requests, 64 in flight: %.0f ms wall, %.3f ms CPU per request\n",
-		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 		      (cpu_ms(&ru1) - cpu_ms(&ru0)) / N);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(m[i].calls, 1);
