@@ -22,6 +22,8 @@ static const struct command commands[] = {
     {"new", cmd_new, "start a session from a task"},
     {"generate", cmd_generate, "run the AI-steered loop headless"},
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
+    {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
+    {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
 };
 
 static void usage(FILE *out)

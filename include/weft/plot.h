@@ -1,0 +1,71 @@
+#ifndef WEFT_PLOT_H
+#define WEFT_PLOT_H
+/*
+ * The scaling plot: accuracy and mean loss against model size (log axis),
+ * one line per model family, drawn as Unicode text for a terminal and as a
+ * standalone SVG file.  Model sizes and families come from configuration:
+ *
+ *   # sizes file: NAME = SIZE [FAMILY]   (blank lines and # comments skipped)
+ *   ada          = 350e6  gpt3
+ *   text-ada-001 = 350e6  instructgpt
+ *
+ * or on the command line as NAME=SIZE[:FAMILY] (`ada=350e6:gpt3`).  SIZE is
+ * a number of parameters (`350e6`, `1.3e9`, or with a suffix `350M`, `1.3B`,
+ * `175B`, `7k`).  A model without a family is in family "models".
+ */
+#include <stddef.h>
+
+#include "weft/errbuf.h"
+#include "weft/strbuf.h"
+
+struct model_size {
+	char *name;   /* owned */
+	double size;  /* parameters, > 0 */
+	char *family; /* owned */
+};
+
+struct model_sizes {
+	struct model_size *items;
+	size_t n, cap;
+};
+
+void model_sizes_init(struct model_sizes *s);
+void model_sizes_release(struct model_sizes *s);
+/* Parses "NAME=SIZE[:FAMILY]" and adds it (a later entry for the same name
+ * replaces the earlier).  Returns 0, or -1 with a message in err. */
+int model_sizes_add_spec(struct model_sizes *s, const char *spec, struct errbuf *err);
+/* Reads a sizes file (format above).  Returns 0, or -1 with "PATH:LINE: ..." */
+int model_sizes_load(struct model_sizes *s, const char *path, struct errbuf *err);
+/* The entry for name, or NULL (borrowed). */
+const struct model_size *model_sizes_find(const struct model_sizes *s, const char *name);
+/* Parses a size ("350e6", "1.3B"); returns 0 or -1. */
+int model_size_parse(const char *text, double *size);
+
+/* One point of the plot (all strings borrowed). */
+struct plot_point {
+	const char *model;
+	const char *family;
+	double size;
+	double accuracy;
+	double acc_low, acc_high; /* interval drawn as an error bar in the SVG */
+	double mean_loss;	  /* NaN when the run has no loss (generate) */
+};
+
+/*
+ * Appends the terminal plot of the points: one panel for accuracy and one
+ * for mean loss (skipped when every loss is NaN), width x height cells each
+ * (clamped to at least 30 x 8), x log10(size), one marker per family, the
+ * segments between a family's points drawn with braille dots; then a legend.
+ */
+void plot_terminal(const struct plot_point *pts, size_t n, int width, int height,
+		   struct strbuf *out);
+
+/*
+ * Appends a standalone SVG document (no scripts, no external references):
+ * one panel per metric (<g id="accuracy">, <g id="loss">), each with axes,
+ * decade ticks and labels, the axis titles, one <polyline class="series"
+ * data-family="F"> per family with a circle per model, and a legend.
+ */
+void plot_svg(const struct plot_point *pts, size_t n, const char *title, struct strbuf *out);
+
+#endif

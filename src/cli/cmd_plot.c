@@ -1,0 +1,305 @@
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/cli.h"
+#include "weft/errbuf.h"
+#include "weft/metrics.h"
+#include "weft/plot.h"
+#include "weft/strbuf.h"
+#include "weft/xalloc.h"
+
+static const char plot_usage[] =
+    "usage: weft plot DIR [--sizes FILE] [--size NAME=SIZE[:FAMILY]]...\n"
+    "                 [--svg FILE | --no-svg] [--summary FILE] [--width N] [--height N]\n"
+    "\n"
+    "Reads the per-model result files DIR/*.csv (index,loss,correct,predicted,\n"
+    "total_logprob), prints per model n, accuracy with its 95% Wilson interval\n"
+    "and mean loss, draws accuracy and mean loss against model size (log axis,\n"
+    "one line per family) and writes the plot as SVG (default DIR/scaling.svg).\n"
+    "Sizes file lines: `NAME = SIZE [FAMILY]`, e.g. `ada = 350e6 gpt3`.\n";
+
+/* Prints s with C0 controls and DEL in caret form. */
+static void put_sanitized(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f) {
+			fputc('^', out);
+			fputc(c == 0x7f ? '?' : c + 0x40, out);
+		} else {
+			fputc(c, out);
+		}
+	}
+}
+
+static void err_line(const char *prefix, const char *msg)
+{
+	fputs(prefix, stderr);
+	put_sanitized(stderr, msg);
+	fputc('\n', stderr);
+}
+
+struct entry {
+	struct metrics_table table;
+	struct metrics_summary sum;
+	const struct model_size *size; /* borrowed from sizes, or NULL */
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c;
+
+	if (!x->size || !y->size)
+		return (x->size == NULL) - (y->size == NULL);
+	c = strcmp(x->size->family, y->size->family);
+	if (c)
+		return c;
+	if (x->size->size < y->size->size)
+		return -1;
+	if (x->size->size > y->size->size)
+		return 1;
+	return strcmp(x->table.model, y->table.model);
+}
+
+static int parse_int(const char *s, int *v)
+{
+	char *end;
+	long l = strtol(s, &end, 10);
+
+	if (end == s || *end || l < 1 || l > 1000)
+		return -1;
+	*v = (int)l;
+	return 0;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+	struct model_sizes sizes;
+	struct errbuf err;
+	struct entry *entries = NULL;
+	struct plot_point *pts = NULL;
+	struct strbuf path = STRBUF_INIT, out = STRBUF_INIT;
+	const char *dir = NULL, *svg_path = NULL, *summary_path = NULL;
+	char **names = NULL;
+	size_t n_names = 0, cap_names = 0, n = 0, np = 0, cap_pts = 0, i;
+	int no_svg = 0, width = 60, height = 14, rc = 1;
+	DIR *d;
+	struct dirent *de;
+
+	model_sizes_init(&sizes);
+	for (i = 1; i < (size_t)argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(plot_usage, stdout);
+			model_sizes_release(&sizes);
+			return 0;
+		} else if (!strcmp(a, "--no-svg")) {
+			no_svg = 1;
+		} else if (!strcmp(a, "--sizes") || !strcmp(a, "--size") || !strcmp(a, "--svg") ||
+			   !strcmp(a, "--summary") || !strcmp(a, "--width") ||
+			   !strcmp(a, "--height")) {
+			const char *v;
+
+			if (i + 1 >= (size_t)argc) {
+				fprintf(stderr, "weft plot: %s needs a value\n", a);
+				rc = 2;
+				goto done;
+			}
+			v = argv[++i];
+			if (!strcmp(a, "--sizes")) {
+				if (model_sizes_load(&sizes, v, &err) < 0) {
+					err_line("weft plot: ", err.msg);
+					goto done;
+				}
+			} else if (!strcmp(a, "--size")) {
+				if (model_sizes_add_spec(&sizes, v, &err) < 0) {
+					err_line("weft plot: ", err.msg);
+					rc = 2;
+					goto done;
+				}
+			} else if (!strcmp(a, "--svg")) {
+				svg_path = v;
+			} else if (!strcmp(a, "--summary")) {
+				summary_path = v;
+			} else if (parse_int(v, !strcmp(a, "--width") ? &width : &height) < 0) {
+				fprintf(stderr, "weft plot: %s must be a number from 1 to 1000\n",
+					a);
+				rc = 2;
+				goto done;
+			}
+		} else if (a[0] == '-' && a[1]) {
+			err_line("weft plot: unknown option ", a);
+			fputs(plot_usage, stderr);
+			rc = 2;
+			goto done;
+		} else if (!dir) {
+			dir = a;
+		} else {
+			fputs(plot_usage, stderr);
+			rc = 2;
+			goto done;
+		}
+	}
+	if (!dir) {
+		fputs(plot_usage, stderr);
+		rc = 2;
+		goto done;
+	}
+	d = opendir(dir);
+	if (!d) {
+		fputs("weft plot: ", stderr);
+		put_sanitized(stderr, dir);
+		fprintf(stderr, ": %s\n", strerror(errno));
+		goto done;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 4 && !strcmp(de->d_name + len - 4, ".csv") &&
+		    strcmp(de->d_name, "summary.csv")) {
+			XGROW(names, cap_names, n_names + 1);
+			names[n_names++] = xstrdup(de->d_name);
+		}
+	}
+	closedir(d);
+	if (!n_names) {
+		fputs("weft plot: no per-model .csv files in ", stderr);
+		put_sanitized(stderr, dir);
+		fputc('\n', stderr);
+		goto done;
+	}
+	qsort(names, n_names, sizeof(*names), cmp_names);
+	entries = xcalloc(n_names, sizeof(*entries));
+	for (i = 0; i < n_names; i++) {
+		struct entry *e = &entries[n];
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir, names[i]);
+		if (metrics_table_read(&e->table, path.data, &err) < 0) {
+			metrics_table_release(&e->table);
+			err_line("weft plot: ", err.msg);
+			goto done;
+		}
+		metrics_summarize(&e->table, NULL, &e->sum);
+		e->size = model_sizes_find(&sizes, e->table.model);
+		if (!e->size) {
+			fputs("weft plot: no size for model '", stderr);
+			put_sanitized(stderr, e->table.model);
+			fputs("' (give --size NAME=SIZE); left out of the plot\n", stderr);
+		}
+		n++;
+	}
+	qsort(entries, n, sizeof(*entries), cmp_entries);
+
+	printf("%-20s %-12s %9s %5s %8s %17s %9s %8s\n", "model", "family", "size", "n", "accuracy",
+	       "95% CI (Wilson)", "mean_loss", "loss_se");
+	for (i = 0; i < n; i++) {
+		const struct entry *e = &entries[i];
+		char size[32] = "-";
+
+		if (e->size)
+			snprintf(size, sizeof(size), "%.3g", e->size->size);
+		fputs("", stdout);
+		put_sanitized(stdout, e->table.model);
+		printf("%*s ", (int)(strlen(e->table.model) < 20 ? 20 - strlen(e->table.model) : 0),
+		       "");
+		put_sanitized(stdout, e->size ? e->size->family : "-");
+		{
+			size_t fl = strlen(e->size ? e->size->family : "-");
+
+			printf("%*s", (int)(fl < 12 ? 12 - fl : 0), "");
+		}
+		printf(" %9s %5zu %8.3f   [%0.3f, %0.3f]", size, e->sum.n, e->sum.accuracy,
+		       e->sum.acc_low, e->sum.acc_high);
+		if (isnan(e->sum.mean_loss))
+			printf(" %9s %8s\n", "-", "-");
+		else
+			printf(" %9.4f %8.4f\n", e->sum.mean_loss, e->sum.loss_stderr);
+		if (e->size) {
+			XGROW(pts, cap_pts, np + 1);
+			pts[np].model = e->table.model;
+			pts[np].family = e->size->family;
+			pts[np].size = e->size->size;
+			pts[np].accuracy = e->sum.accuracy;
+			pts[np].acc_low = e->sum.acc_low;
+			pts[np].acc_high = e->sum.acc_high;
+			pts[np].mean_loss = e->table.logodds ? NAN : e->sum.mean_loss;
+			np++;
+		}
+	}
+	if (summary_path) {
+		FILE *f = fopen(summary_path, "w");
+
+		if (!f) {
+			err_line("weft plot: cannot write ", summary_path);
+			goto done;
+		}
+		fputs("model,size,n,accuracy,mean_loss,acc_low,acc_high\n", f);
+		for (i = 0; i < n; i++) {
+			const struct entry *e = &entries[i];
+
+			fprintf(f, "%s,%.6g,%zu,%.6f,%.6f,%.6f,%.6f\n", e->table.model,
+				e->size ? e->size->size : NAN, e->sum.n, e->sum.accuracy,
+				e->sum.mean_loss, e->sum.acc_low, e->sum.acc_high);
+		}
+		if (fclose(f) != 0) {
+			err_line("weft plot: cannot write ", summary_path);
+			goto done;
+		}
+	}
+	if (np) {
+		FILE *f;
+
+		putchar('\n');
+		plot_terminal(pts, np, width, height, &out);
+		fputs(out.data, stdout);
+		if (!no_svg) {
+			strbuf_reset(&out);
+			plot_svg(pts, np, "weft scaling plot", &out);
+			strbuf_reset(&path);
+			if (svg_path)
+				strbuf_addstr(&path, svg_path);
+			else
+				strbuf_addf(&path, "%s/scaling.svg", dir);
+			f = fopen(path.data, "w");
+			if (!f || fwrite(out.data, 1, out.len, f) != out.len) {
+				if (f)
+					fclose(f);
+				err_line("weft plot: cannot write ", path.data);
+				goto done;
+			}
+			if (fclose(f) != 0) {
+				err_line("weft plot: cannot write ", path.data);
+				goto done;
+			}
+			fputs("wrote ", stdout);
+			put_sanitized(stdout, path.data);
+			putchar('\n');
+		}
+	}
+	rc = 0;
+done:
+	for (i = 0; i < n; i++)
+		metrics_table_release(&entries[i].table);
+	free(entries);
+	for (i = 0; i < n_names; i++)
+		free(names[i]);
+	free(names);
+	free(pts);
+	strbuf_release(&path);
+	strbuf_release(&out);
+	model_sizes_release(&sizes);
+	return rc;
+}
