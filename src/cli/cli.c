@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
     {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
+    {"eval", cmd_eval, "score a dataset with scorer models (generate or logprob)"},
 };
 
 static void usage(FILE *out)
