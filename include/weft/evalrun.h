@@ -130,6 +130,16 @@ void evalrun_free(struct evalrun *run);
 void evalrun_add_model(struct evalrun *run, const char *name, const struct config_role *role,
 		       double size, const char *family);
 
+struct model_sizes;
+/*
+ * Adds every configured scorer role of c (scorer.NAME with a model), in
+ * config order, as model NAME; sizes and families from the role, else from
+ * sizes (by NAME, then by model id; may be NULL).  Returns how many.  For
+ * the TUI's preview: evalset_from_pairs, evalrun_new, this, evalrun_start.
+ */
+size_t evalrun_add_configured(struct evalrun *run, const struct config *c,
+			      const struct model_sizes *sizes);
+
 void evalrun_set_progress(struct evalrun *run, evalrun_progress_cb *cb, void *ctx);
 /* Submits the probes.  Progress comes with lm_engine_poll() on the engine. */
 void evalrun_start(struct evalrun *run);
@@ -160,6 +170,9 @@ void evalrun_model_summary(const struct evalrun *run, size_t i, struct metrics_s
  * interval, mean loss, unparsed, failed, and the logprob way) as text,
  * names sanitized.  Ends in a newline. */
 void evalrun_format_table(const struct evalrun *run, struct strbuf *out);
+/* Appends the class balance of the set: "class balance: Yes 25 (50.0%), No 25
+ * (50.0%)" (classes trimmed, counted by answer), and a newline. */
+void evalrun_format_balance(const struct evalrun *run, struct strbuf *out);
 /* Appends the terminal plot (plot_terminal), or a one-line note when no
  * model has a size. */
 void evalrun_format_plot(const struct evalrun *run, int width, int height, struct strbuf *out);

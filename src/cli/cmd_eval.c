@@ -373,6 +373,7 @@ int cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	strbuf_reset(&sb);
+	evalrun_format_balance(run, &sb);
 	evalrun_format_table(run, &sb);
 	strbuf_addch(&sb, '\n');
 	evalrun_format_plot(run, 60, 12, &sb);

@@ -350,6 +350,34 @@ void evalrun_add_model(struct evalrun *run, const char *name, const struct confi
 	}
 }
 
+size_t evalrun_add_configured(struct evalrun *run, const struct config *c,
+			      const struct model_sizes *sizes)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nroles; i++) {
+		const struct config_role *r = &c->roles[i];
+		const struct model_size *ms = NULL;
+		double size = r->size;
+		const char *family = r->family;
+
+		if (strncmp(r->name, "scorer.", 7) || !config_role_configured(r))
+			continue;
+		if (sizes && !(size > 0)) {
+			ms = model_sizes_find(sizes, r->name + 7);
+			if (!ms && r->model)
+				ms = model_sizes_find(sizes, r->model);
+			if (ms) {
+				size = ms->size;
+				family = ms->family;
+			}
+		}
+		evalrun_add_model(run, r->name + 7, r, size, family);
+		n++;
+	}
+	return n;
+}
+
 void evalrun_set_progress(struct evalrun *run, evalrun_progress_cb *cb, void *ctx)
 {
 	run->cb = cb;
@@ -827,6 +855,43 @@ void evalrun_format_table(const struct evalrun *run, struct strbuf *out)
 	}
 }
 
+void evalrun_format_balance(const struct evalrun *run, struct strbuf *out)
+{
+	const struct evalset *set = run->set;
+	char **names = NULL;
+	size_t *counts = NULL, n = 0, cap = 0, i, k;
+
+	for (i = 0; i < set->n; i++) {
+		char *t = trimmed(set->items[i].classes[set->items[i].answer]);
+
+		for (k = 0; k < n; k++)
+			if (!strcmp(names[k], t))
+				break;
+		if (k == n) {
+			XGROW(names, cap, n + 1);
+			counts = xreallocarray(counts, cap, sizeof(*counts));
+			names[n] = t;
+			counts[n++] = 0;
+		} else {
+			free(t);
+		}
+		counts[k]++;
+	}
+	strbuf_addstr(out, "class balance:");
+	for (k = 0; k < n; k++) {
+		strbuf_addstr(out, k ? ", " : " ");
+		add_sanitized(out, names[k]);
+		strbuf_addf(out, " %zu (%.1f%%)", counts[k],
+			    100.0 * (double)counts[k] / (double)set->n);
+		free(names[k]);
+	}
+	if (!n)
+		strbuf_addstr(out, " no examples");
+	strbuf_addch(out, '\n');
+	free(names);
+	free(counts);
+}
+
 /* The plot points of the models with a size; returns how many.  The
  * caller frees *pts and the summaries. */
 static size_t plot_points(const struct evalrun *run, struct plot_point **pts)
@@ -911,7 +976,7 @@ void evalrun_format_summary_csv(const struct evalrun *run, struct strbuf *out)
 		csv_str(out, m->name);
 		strbuf_addch(out, ',');
 		if (m->size > 0)
-			add_double(out, m->size);
+			strbuf_addf(out, "%.15g", m->size);
 		strbuf_addch(out, ',');
 		csv_str(out, m->family ? m->family : "");
 		strbuf_addf(out, ",%zu,", s.n);
@@ -1037,7 +1102,7 @@ void evalrun_format_config(const struct evalrun *run, struct strbuf *out)
 				: "chat");
 		strbuf_addstr(out, ", \"size\": ");
 		if (m->size > 0)
-			add_double(out, m->size);
+			strbuf_addf(out, "%.15g", m->size);
 		else
 			strbuf_addstr(out, "null");
 		strbuf_addstr(out, ", \"family\": ");

@@ -5,6 +5,7 @@ import glob
 import json
 import math
 import os
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -285,6 +286,106 @@ class EvalTest(unittest.TestCase):
         self.weft(txt, "--models", "a", "--method", "logprob", "--out", out2, check=0)
         d = glob.glob(os.path.join(out2, "*"))[0]
         self.check_logprob_rows(read_csv(os.path.join(d, "a.csv")), "model-small", 4)
+
+    def test_logodds_dataset(self):
+        path = os.path.join(self.tmp.name, "lo.csv")
+        n = 6
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["prompt", "other_prompt", "classes", "answer_index"])
+            for q, a in list(zip(self.qs, self.ls))[:n]:
+                w.writerow([isp_prompt(q), "Be careful. " + isp_prompt(q), str(CLASSES), a])
+        self.weft(path, "--models", "c", "--method", "logprob", "--out", self.out, check=0)
+        d = self.results_dir()
+        with open(os.path.join(d, "c.csv"), encoding="utf-8") as f:
+            self.assertTrue(f.readline().startswith("index,logodds_difference,correct"))
+        rows = read_csv(os.path.join(d, "c.csv"))
+        self.assertEqual(len(rows), n)
+        for row in rows:
+            i = int(row["index"])
+            pr = isp_prompt(self.qs[i])
+            p = [echo_logprob("model-large", pr, c) for c in CLASSES]
+            q = [echo_logprob("model-large", "Be careful. " + pr, c) for c in CLASSES]
+            diff = (p[0] - p[1]) - (q[0] - q[1])
+            if self.ls[i] == 1:
+                diff = -diff
+            best = 0 if q[0] >= q[1] else 1
+            self.assertAlmostEqual(float(row["logodds_difference"]), diff, places=9)
+            self.assertEqual(int(row["correct"]), int(best == self.ls[i]))
+            self.assertAlmostEqual(float(row["total_logprob"]), lse(p + q), places=9)
+        self.assertEqual(load_json(os.path.join(d, "config.json"))["dataset"]["type"],
+                         "logodds")
+
+    def test_ctrl_c_keeps_what_finished(self):
+        self.fs.control(latency_ms=100)
+        sets = ["--set", "scorer.a.model=model-small"]
+        p = subprocess.Popen([WEFT, "eval", self.dataset, "--models", "a", "--method",
+                              "logprob", "--concurrency", "2", "--out", self.out] + sets,
+                             env=self.env, cwd=self.tmp.name, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            # wait for the first progress line (10%), then interrupt
+            while True:
+                line = p.stderr.readline().decode("utf-8", "replace")
+                self.assertTrue(line, "weft eval ended before any progress")
+                if "done (" in line:
+                    break
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        out = out.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 130, out)
+        self.assertIn("interrupted: partial results", out)
+        d = self.results_dir()
+        cfg = load_json(os.path.join(d, "config.json"))
+        self.assertTrue(cfg["partial"])
+        rows = read_csv(os.path.join(d, "a.csv"))
+        self.assertGreater(len(rows), 0)
+        self.assertLess(len(rows), self.N)
+        self.check_logprob_rows(rows, "model-small", len(rows))
+
+    def test_session_dataset(self):
+        sess = os.path.join(self.tmp.name, "s.json")
+        self.env["WEFT_PROMPTS"] = os.path.join(ROOT, "prompts")
+        subprocess.run([WEFT, "new", "--task", "nice-sounding-wrong", "-o", sess], check=True,
+                       env=self.env, stdout=subprocess.DEVNULL, timeout=60)
+        with open(sess, encoding="utf-8") as f:
+            doc = json.load(f)
+        root = doc["pathNodes"][0]
+        text = "".join("Question: %s\nAnswer: %s\n" % (q, "Yes" if a == 0 else "No")
+                       for q, a in list(zip(self.qs, self.ls))[:6])
+        doc["nodes"].append({"id": "pairs1", "text": text, "parentIds": [root],
+                             "childrenIds": [], "group": "path"})
+        doc["nodes"][0]["childrenIds"] = ["pairs1"]
+        doc["pathNodes"] = [root, "pairs1"]
+        with open(sess, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        self.weft(sess, "--models", "a", "--method", "logprob", "--out", self.out, check=0)
+        d = self.results_dir()
+        self.check_logprob_rows(read_csv(os.path.join(d, "a.csv")), "model-small", 6)
+        cfg = load_json(os.path.join(d, "config.json"))
+        self.assertEqual(cfg["dataset"]["task"], "nice-sounding-wrong")
+
+    def test_seed_csv(self):
+        fixtures = os.environ.get("WEFT_FIXTURES",
+                                  os.path.join(ROOT, "..", "shared", "fixtures", "upstream-mwe"))
+        path = os.path.join(fixtures, "classification-dataset.csv")
+        if not os.path.exists(path):
+            self.skipTest("fixtures absent: %s" % fixtures)
+        self.weft(path, "--models", "b", "--method", "logprob", "--out", self.out, check=0)
+        rows = read_csv(os.path.join(self.results_dir(), "b.csv"))
+        self.assertEqual(len(rows), 201)
+        with open(path, newline="", encoding="utf-8") as f:
+            data = list(csv.DictReader(f))
+        for row in rows[:20]:
+            w = data[int(row["index"])]
+            lps = [echo_logprob("model-medium", w["prompt"], c) for c in CLASSES]
+            want = classify(lps, int(w["answer_index"]))
+            self.assertAlmostEqual(float(row["loss"]), want["loss"], places=9)
+            self.assertEqual(row["predicted"], want["predicted"])
 
     def test_bad_usage_exits_2(self):
         for args in ([self.dataset], [self.dataset, "--models", "a", "--method", "guess"],
