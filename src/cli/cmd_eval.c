@@ -277,6 +277,11 @@ int cmd_eval(int argc, char **argv)
 				name++;
 			if (!*name)
 				continue;
+			for (k = 0; k < evalrun_model_count(run); k++)
+				if (!strcmp(evalrun_model(run, k)->name, name))
+					break;
+			if (k < evalrun_model_count(run))
+				continue; /* named twice */
 			strbuf_reset(&sb);
 			strbuf_addf(&sb, "scorer.%s", name);
 			role = config_role(&config, sb.data);

@@ -33,6 +33,7 @@ struct evalrun {
 	void *cb_ctx;
 	int started, cancelled;
 	size_t done_units;
+	size_t stride; /* the largest slot count of any example */
 };
 
 void evalrun_options_init(struct evalrun_options *o)
@@ -224,10 +225,15 @@ static size_t nslots(const struct evalrun *run, const struct evalrun_model *m,
 /* The largest slot count of any example (the stride of lps). */
 static size_t stride(const struct evalrun *run)
 {
+	return run->stride;
+}
+
+static size_t compute_stride(const struct evalset *set)
+{
 	size_t i, mx = 1;
 
-	for (i = 0; i < run->set->n; i++) {
-		size_t k = run->set->items[i].nclasses * 2;
+	for (i = 0; i < set->n; i++) {
+		size_t k = set->items[i].nclasses * 2;
 
 		if (k > mx)
 			mx = k;
@@ -252,6 +258,7 @@ struct evalrun *evalrun_new(struct lm_engine *e, const struct evalset *set,
 	run = xcalloc(1, sizeof(*run));
 	run->engine = e;
 	run->set = set;
+	run->stride = compute_stride(set);
 	run->opts = *o;
 	run->prompt_tmpl = xstrdup(o->eval_prompt ? o->eval_prompt : EVALRUN_DEFAULT_PROMPT);
 	run->opts.eval_prompt = run->prompt_tmpl;
