@@ -245,6 +245,27 @@ class EvalTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(d, "scaling.svg")))
         self.assert_no_key_in_files(d)
 
+    def test_generate_scoring_opro_vs_strict(self):
+        # "Not sure" against a No: OPRO's substring rule credits it, strict
+        # counts it unparsed
+        no = [i for i in range(self.N) if self.ls[i] == 1][0]
+        lines = [(isp_prompt(self.qs[no]), 1)]
+        path = os.path.join(self.tmp.name, "one.csv")
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["prompt", "classes", "answer_index"])
+            for pr, a in lines:
+                w.writerow([pr, str(CLASSES), a])
+        for scoring, acc, unparsed in (("opro", 1.0, 0), ("strict", 0.0, 1)):
+            out = os.path.join(self.tmp.name, scoring)
+            self.fs.control(script={"model-small": ["Not sure"]})
+            self.weft(path, "--models", "a", "--scoring", scoring, "--out", out, check=0)
+            d = glob.glob(os.path.join(out, "*"))[0]
+            row = read_csv(os.path.join(d, "summary.csv"))[0]
+            self.assertAlmostEqual(float(row["accuracy"]), acc)
+            self.assertEqual(int(row["unparsed"]), unparsed)
+            self.assertEqual(load_json(os.path.join(d, "config.json"))["scoring"], scoring)
+
     def test_server_fault_is_retried(self):
         self.fs.control(faults=[{"status": 500}, {"status": 503}])
         self.weft(self.dataset, "--models", "a", "--method", "logprob", "--limit", "4",
