@@ -44,6 +44,7 @@ POST /control takes an object; every key is optional:
   "reset": true            forget faults, scripts, settings and requests
   "latency_ms": N          sleep N ms before every answer
   "ignore_n": true|false   answer one choice whatever n says
+  "ignore_echo": true|false  completions ignore echo (as llama.cpp does)
   "max_n": N               answer 400 when n > N (llama-server's slots)
   "script": {MODEL: [...]} append scripted answers (see above)
   "faults": [FAULT, ...]   append to the fault queue: each request takes the
@@ -152,6 +153,7 @@ class State:
     def reset(self):
         self.latency_ms = 0
         self.ignore_n = False
+        self.ignore_echo = False
         self.max_n = None
         self.script = {}
         self.faults = []
@@ -197,7 +199,9 @@ def build_reply(endpoint, body, fault):
         lpv = body.get("logprobs")
         want_lp = lpv is not None and lpv is not False
         k = int(lpv or 0) if want_lp else 0
-    echo = endpoint == "completions" and bool(body.get("echo"))
+    with STATE.lock:
+        ignore_echo = STATE.ignore_echo
+    echo = endpoint == "completions" and bool(body.get("echo")) and not ignore_echo
     ptoks = prompt_tokens(key) if isinstance(key, str) else []
     choices = []
     completion_count = 0
@@ -399,6 +403,8 @@ def apply_control(ctl):
             STATE.latency_ms = int(ctl["latency_ms"])
         if "ignore_n" in ctl:
             STATE.ignore_n = bool(ctl["ignore_n"])
+        if "ignore_echo" in ctl:
+            STATE.ignore_echo = bool(ctl["ignore_echo"])
         if "max_n" in ctl:
             STATE.max_n = ctl["max_n"]
         for model, answers in (ctl.get("script") or {}).items():

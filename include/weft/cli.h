@@ -15,10 +15,11 @@ int cmd_check(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
-int cmd_tui(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -16,14 +16,15 @@ struct command {
 /* The one table of commands: dispatch and `weft --help` both read it. */
 static const struct command commands[] = {
     {"check", cmd_check, "validate a session file and summarise it"},
+    {"ping", cmd_ping, "send a tiny request to each configured model"},
     {"extract", cmd_extract, "print the question/answer pairs of a session or text"},
     {"export", cmd_export, "write the pairs as an evaluation dataset"},
     {"new", cmd_new, "start a session from a task"},
     {"generate", cmd_generate, "run the AI-steered loop headless"},
-    {"ping", cmd_ping, "send a tiny request to each configured model"},
     {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
+    {"eval", cmd_eval, "score a dataset with scorer models (generate or logprob)"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,75 @@
+#ifndef WEFT_EVALSET_H
+#define WEFT_EVALSET_H
+/*
+ * The examples `weft eval` scores (src/data/evalset.c): loaded from a
+ * session (the pairs of its chosen path), a text file (its pairs), an
+ * exported classification or logodds CSV (EVAL_RULES 4.1/4.2, `classes` a
+ * Python list literal) or a JSONL file with the same keys (`classes` a JSON
+ * list).  Pairs become ISP examples: prompt "Question: {q} \nAnswer:",
+ * classes " LABEL" (leading space), answer_index the pair's class.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/errbuf.h"
+#include "weft/pairs.h"
+
+struct evalset_example {
+	long index;	    /* 0-based row of the dataset */
+	char *prompt;	    /* owned; the ISP prompt (logprob method) */
+	char *other_prompt; /* owned; NULL unless the dataset is a logodds one */
+	char *question;	    /* owned; the bare question (generate method): the prompt
+			     * without "Question: " and " \nAnswer:" when it has that shape */
+	char **classes;	    /* owned array of owned strings, as in the dataset (" Yes") */
+	size_t nclasses;
+	size_t answer; /* answer_index, < nclasses */
+};
+
+struct evalset {
+	struct evalset_example *items; /* owned */
+	size_t n, cap;
+	char *name;    /* owned; the file's base name without its extension */
+	char *task;    /* owned; the session's task name, or NULL */
+	int logodds;   /* every example has an other_prompt */
+	char hash[17]; /* FNV-1a 64 of the file's bytes, 16 hex digits */
+};
+
+void evalset_init(struct evalset *s);
+void evalset_release(struct evalset *s);
+
+/* Appends an example (every string copied; other_prompt may be NULL;
+ * question NULL: derived from prompt).  Returns 0, or -1 with err when
+ * nclasses < 2 or answer >= nclasses. */
+int evalset_add(struct evalset *s, const char *prompt, const char *other_prompt,
+		const char *question, const char *const *classes, size_t nclasses, size_t answer,
+		struct errbuf *err);
+
+/* Keeps the first n examples (no-op when there are fewer). */
+void evalset_truncate(struct evalset *s, size_t n);
+
+/* Appends r's kept pairs as examples (index = position among them). */
+void evalset_from_pairs(struct evalset *s, const struct pairs_result *r);
+
+/*
+ * Loads path by its contents and name: a `.jsonl` file as JSONL; a file whose
+ * first line is a CSV header naming prompt, classes and answer_index as a
+ * CSV; JSON that loads as a session as the pairs of its chosen path (with the
+ * session's task's labels, pattern and preamble when the task is found,
+ * else the defaults); anything else as text with the default pattern and
+ * Yes/No labels.  Returns 0, or -1 with err ("PATH:LINE: ...").
+ */
+int evalset_load(struct evalset *s, const char *path, struct errbuf *err);
+
+/* Parses a Python list literal of str ("[' Yes', ' No']"; ' or " quotes,
+ * backslash escapes \\ \' \" \n \t \r \xHH \uXXXX \UXXXXXXXX).  Fills a new
+ * array *out of *n owned strings.  Returns 0, or -1 when it is not one. */
+int evalset_parse_pylist(const char *text, char ***out, size_t *n);
+
+/* The bare question of an ISP prompt "Question: Q \nAnswer:" (Q), or the
+ * prompt itself when it has another shape.  Caller frees. */
+char *evalset_question_of(const char *prompt);
+
+/* FNV-1a 64 of len bytes as 16 lower-case hex digits into out[17]. */
+void evalset_hash(const void *data, size_t len, char out[17]);
+
+#endif

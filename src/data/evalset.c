@@ -1,0 +1,624 @@
+#include "weft/evalset.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/atomicfile.h"
+#include "weft/export.h"
+#include "weft/meta.h"
+#include "weft/session.h"
+#include "weft/strbuf.h"
+#include "weft/task.h"
+#include "weft/tree.h"
+#include "weft/xalloc.h"
+
+#define EVALSET_MAX_BYTES ((size_t)1 << 30)
+
+void evalset_init(struct evalset *s)
+{
+	memset(s, 0, sizeof(*s));
+	evalset_hash("", 0, s->hash);
+}
+
+static void example_release(struct evalset_example *e)
+{
+	size_t i;
+
+	free(e->prompt);
+	free(e->other_prompt);
+	free(e->question);
+	for (i = 0; i < e->nclasses; i++)
+		free(e->classes[i]);
+	free(e->classes);
+}
+
+void evalset_release(struct evalset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		example_release(&s->items[i]);
+	free(s->items);
+	free(s->name);
+	free(s->task);
+	evalset_init(s);
+}
+
+void evalset_truncate(struct evalset *s, size_t n)
+{
+	while (s->n > n)
+		example_release(&s->items[--s->n]);
+}
+
+void evalset_hash(const void *data, size_t len, char out[17])
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+char *evalset_question_of(const char *prompt)
+{
+	static const char head[] = "Question: ", tail[] = "\nAnswer:";
+	size_t len = strlen(prompt), hl = sizeof(head) - 1, tl = sizeof(tail) - 1;
+
+	if (len >= hl + tl && !strncmp(prompt, head, hl) && !strcmp(prompt + len - tl, tail)) {
+		size_t end = len - tl;
+
+		if (end > hl && prompt[end - 1] == ' ')
+			end--;
+		return xstrndup(prompt + hl, end - hl);
+	}
+	return xstrdup(prompt);
+}
+
+int evalset_add(struct evalset *s, const char *prompt, const char *other_prompt,
+		const char *question, const char *const *classes, size_t nclasses, size_t answer,
+		struct errbuf *err)
+{
+	struct evalset_example *e;
+	size_t i;
+
+	if (nclasses < 2)
+		return errbuf_set(err, "row %zu: needs at least two classes", s->n);
+	if (answer >= nclasses)
+		return errbuf_set(err, "row %zu: answer_index %zu is not below the %zu classes",
+				  s->n, answer, nclasses);
+	XGROW(s->items, s->cap, s->n + 1);
+	e = &s->items[s->n];
+	memset(e, 0, sizeof(*e));
+	e->index = (long)s->n;
+	e->prompt = xstrdup(prompt);
+	e->other_prompt = xstrdup_or_null(other_prompt);
+	e->question = question ? xstrdup(question) : evalset_question_of(prompt);
+	e->classes = xcalloc(nclasses, sizeof(*e->classes));
+	for (i = 0; i < nclasses; i++)
+		e->classes[i] = xstrdup(classes[i]);
+	e->nclasses = nclasses;
+	e->answer = answer;
+	s->n++;
+	return 0;
+}
+
+void evalset_from_pairs(struct evalset *s, const struct pairs_result *r)
+{
+	struct strbuf prompt = STRBUF_INIT;
+	char *classes[PAIRS_MAX_LABELS];
+	size_t i;
+
+	for (i = 0; i < r->nlabels; i++) {
+		size_t l = strlen(r->labels[i]);
+
+		classes[i] = xmalloc(l + 2);
+		classes[i][0] = ' ';
+		memcpy(classes[i] + 1, r->labels[i], l + 1);
+	}
+	for (i = 0; i < r->count; i++) {
+		strbuf_reset(&prompt);
+		export_prompt(r->pairs[i].question, &prompt);
+		/* cannot fail: nlabels >= 2 and class_index < nlabels */
+		evalset_add(s, prompt.data, NULL, r->pairs[i].question,
+			    (const char *const *)classes, r->nlabels, r->pairs[i].class_index,
+			    NULL);
+	}
+	for (i = 0; i < r->nlabels; i++)
+		free(classes[i]);
+	strbuf_release(&prompt);
+}
+
+/* ---- Python list literal ------------------------------------------------ */
+
+static void put_utf8(struct strbuf *b, unsigned long c)
+{
+	if (c < 0x80) {
+		strbuf_addch(b, (int)c);
+	} else if (c < 0x800) {
+		strbuf_addch(b, (int)(0xc0 | (c >> 6)));
+		strbuf_addch(b, (int)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		strbuf_addch(b, (int)(0xe0 | (c >> 12)));
+		strbuf_addch(b, (int)(0x80 | ((c >> 6) & 0x3f)));
+		strbuf_addch(b, (int)(0x80 | (c & 0x3f)));
+	} else {
+		strbuf_addch(b, (int)(0xf0 | (c >> 18)));
+		strbuf_addch(b, (int)(0x80 | ((c >> 12) & 0x3f)));
+		strbuf_addch(b, (int)(0x80 | ((c >> 6) & 0x3f)));
+		strbuf_addch(b, (int)(0x80 | (c & 0x3f)));
+	}
+}
+
+static int hexval(const char *p, int n, unsigned long *out)
+{
+	unsigned long v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned long)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned long)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned long)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void free_list(char **items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
+int evalset_parse_pylist(const char *text, char ***out, size_t *n)
+{
+	const char *p = text;
+	char **items = NULL;
+	size_t count = 0, cap = 0;
+	struct strbuf b = STRBUF_INIT;
+
+	*out = NULL;
+	*n = 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p++ != '[')
+		return -1;
+	for (;;) {
+		char q;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == ']' && !count) {
+			p++;
+			break;
+		}
+		q = *p;
+		if (q != '\'' && q != '"')
+			goto bad;
+		p++;
+		strbuf_reset(&b);
+		while (*p && *p != q) {
+			if (*p == '\\') {
+				unsigned long c;
+
+				p++;
+				switch (*p) {
+				case 'n':
+					strbuf_addch(&b, '\n');
+					p++;
+					break;
+				case 't':
+					strbuf_addch(&b, '\t');
+					p++;
+					break;
+				case 'r':
+					strbuf_addch(&b, '\r');
+					p++;
+					break;
+				case '\\':
+				case '\'':
+				case '"':
+					strbuf_addch(&b, *p);
+					p++;
+					break;
+				case 'x':
+				case 'u':
+				case 'U': {
+					int len = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
+
+					if ((int)strnlen(p + 1, (size_t)len) < len ||
+					    hexval(p + 1, len, &c) < 0 || c > 0x10ffff)
+						goto bad;
+					put_utf8(&b, c);
+					p += 1 + len;
+					break;
+				}
+				default: goto bad;
+				}
+			} else {
+				strbuf_addch(&b, *p++);
+			}
+		}
+		if (*p != q)
+			goto bad;
+		p++;
+		XGROW(items, cap, count + 1);
+		items[count++] = xstrdup(b.data);
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == ',') {
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == ']') {
+				p++;
+				break;
+			}
+			continue;
+		}
+		if (*p == ']') {
+			p++;
+			break;
+		}
+		goto bad;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p)
+		goto bad;
+	strbuf_release(&b);
+	*out = items;
+	*n = count;
+	return 0;
+bad:
+	strbuf_release(&b);
+	free_list(items, count);
+	return -1;
+}
+
+/* ---- CSV ----------------------------------------------------------------- */
+
+/* Reads one RFC 4180 record at *p (end at end) into fields; returns the
+ * number of fields, or -1 on an unterminated quote.  *line counts newlines. */
+static long csv_record(const char **p, const char *end, struct strbuf *fields, size_t maxf,
+		       size_t *line)
+{
+	const char *s = *p;
+	size_t nf = 0;
+
+	if (s >= end)
+		return 0;
+	for (;;) {
+		struct strbuf tmp = STRBUF_INIT;
+
+		if (s < end && *s == '"') {
+			s++;
+			for (;;) {
+				if (s >= end) {
+					strbuf_release(&tmp);
+					return -1;
+				}
+				if (*s == '"') {
+					if (s + 1 < end && s[1] == '"') {
+						strbuf_addch(&tmp, '"');
+						s += 2;
+						continue;
+					}
+					s++;
+					break;
+				}
+				if (*s == '\n')
+					(*line)++;
+				strbuf_addch(&tmp, *s++);
+			}
+		}
+		while (s < end && *s != ',' && *s != '\n') {
+			if (*s != '\r' || (s + 1 < end && s[1] != '\n'))
+				strbuf_addch(&tmp, *s);
+			s++;
+		}
+		if (nf < maxf) {
+			strbuf_release(&fields[nf]);
+			fields[nf] = tmp;
+		} else {
+			strbuf_release(&tmp);
+		}
+		nf++;
+		if (s < end && *s == ',') {
+			s++;
+			continue;
+		}
+		if (s < end && *s == '\n') {
+			s++;
+			(*line)++;
+		}
+		break;
+	}
+	*p = s;
+	return (long)nf;
+}
+
+#define CSV_MAXF 32
+
+static int load_csv(struct evalset *s, const char *path, const char *buf, size_t len,
+		    struct errbuf *err)
+{
+	struct strbuf f[CSV_MAXF];
+	const char *p = buf, *end = buf + len;
+	int col_prompt = -1, col_other = -1, col_classes = -1, col_answer = -1, rc = -1;
+	size_t line = 1, i;
+	long nf;
+
+	for (i = 0; i < CSV_MAXF; i++)
+		strbuf_init(&f[i]);
+	nf = csv_record(&p, end, f, CSV_MAXF, &line);
+	for (i = 0; nf > 0 && i < (size_t)nf && i < CSV_MAXF; i++) {
+		const char *h = f[i].data;
+
+		if (i == 0 && !strncmp(h, "\xef\xbb\xbf", 3))
+			h += 3;
+		if (!strcmp(h, "prompt"))
+			col_prompt = (int)i;
+		else if (!strcmp(h, "other_prompt"))
+			col_other = (int)i;
+		else if (!strcmp(h, "classes"))
+			col_classes = (int)i;
+		else if (!strcmp(h, "answer_index"))
+			col_answer = (int)i;
+	}
+	if (col_prompt < 0 || col_classes < 0 || col_answer < 0) {
+		errbuf_set(err, "%s:1: the header needs prompt, classes and answer_index", path);
+		goto out;
+	}
+	s->logodds = col_other >= 0;
+	while (p < end) {
+		size_t start = line, nc;
+		char **classes, *endp;
+		long ans;
+		int need = col_prompt > col_classes ? col_prompt : col_classes;
+
+		if (need < col_answer)
+			need = col_answer;
+		if (need < col_other)
+			need = col_other;
+		nf = csv_record(&p, end, f, CSV_MAXF, &line);
+		if (nf < 0) {
+			errbuf_set(err, "%s:%zu: unterminated quoted field", path, start);
+			goto out;
+		}
+		if (nf == 1 && !f[0].len)
+			continue; /* blank line */
+		if (nf <= need) {
+			errbuf_set(err, "%s:%zu: %ld fields, expected %d", path, start, nf,
+				   need + 1);
+			goto out;
+		}
+		if (evalset_parse_pylist(f[col_classes].data, &classes, &nc) < 0) {
+			errbuf_set(err, "%s:%zu: classes is not a Python list of strings", path,
+				   start);
+			goto out;
+		}
+		ans = strtol(f[col_answer].data, &endp, 10);
+		if (endp == f[col_answer].data || *endp || ans < 0) {
+			free_list(classes, nc);
+			errbuf_set(err, "%s:%zu: answer_index is not a number", path, start);
+			goto out;
+		}
+		if (evalset_add(s, f[col_prompt].data, col_other >= 0 ? f[col_other].data : NULL,
+				NULL, (const char *const *)classes, nc, (size_t)ans, err) < 0) {
+			free_list(classes, nc);
+			errbuf_prefix(err, "%s:%zu", path, start);
+			goto out;
+		}
+		free_list(classes, nc);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < CSV_MAXF; i++)
+		strbuf_release(&f[i]);
+	return rc;
+}
+
+/* ---- JSONL --------------------------------------------------------------- */
+
+static int load_jsonl(struct evalset *s, const char *path, const char *buf, size_t len,
+		      struct errbuf *err)
+{
+	const char *p = buf, *end = buf + len;
+	size_t line = 0;
+	int any_other = 0, all_other = 1;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p), nc, k;
+		cJSON *o;
+		const cJSON *prompt, *other, *classes, *ans, *it;
+		const char **cl;
+		int rc;
+
+		line++;
+		{
+			size_t j = 0;
+
+			while (j < l && (p[j] == ' ' || p[j] == '\r' || p[j] == '\t'))
+				j++;
+			if (j == l) {
+				p += l + (nl ? 1 : 0);
+				continue; /* blank line */
+			}
+		}
+		o = cJSON_ParseWithLength(p, l);
+		p += l + (nl ? 1 : 0);
+		if (!o || !cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+			return errbuf_set(err, "%s:%zu: not a JSON object", path, line);
+		}
+		prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+		other = cJSON_GetObjectItemCaseSensitive(o, "other_prompt");
+		classes = cJSON_GetObjectItemCaseSensitive(o, "classes");
+		ans = cJSON_GetObjectItemCaseSensitive(o, "answer_index");
+		if (!cJSON_IsString(prompt) || !cJSON_IsArray(classes) || !cJSON_IsNumber(ans) ||
+		    (other && !cJSON_IsString(other))) {
+			cJSON_Delete(o);
+			return errbuf_set(err,
+					  "%s:%zu: needs \"prompt\" (string), \"classes\" (list "
+					  "of strings) and \"answer_index\" (number)",
+					  path, line);
+		}
+		nc = (size_t)cJSON_GetArraySize(classes);
+		cl = xcalloc(nc ? nc : 1, sizeof(*cl));
+		k = 0;
+		cJSON_ArrayForEach(it, classes)
+		{
+			if (!cJSON_IsString(it)) {
+				free(cl);
+				cJSON_Delete(o);
+				return errbuf_set(err, "%s:%zu: a class is not a string", path,
+						  line);
+			}
+			cl[k++] = it->valuestring;
+		}
+		if (ans->valuedouble < 0 || ans->valuedouble != (double)(long)ans->valuedouble) {
+			free(cl);
+			cJSON_Delete(o);
+			return errbuf_set(err, "%s:%zu: answer_index is not a whole number", path,
+					  line);
+		}
+		if (other)
+			any_other = 1;
+		else
+			all_other = 0;
+		rc = evalset_add(s, prompt->valuestring, other ? other->valuestring : NULL, NULL,
+				 cl, nc, (size_t)ans->valuedouble, err);
+		free(cl);
+		cJSON_Delete(o);
+		if (rc < 0)
+			return errbuf_prefix(err, "%s:%zu", path, line);
+	}
+	s->logodds = any_other && all_other;
+	return 0;
+}
+
+/* ---- sessions and text ----------------------------------------------------- */
+
+static int load_pairs(struct evalset *s, const char *path, const char *buf, size_t len,
+		      struct tree *t, struct errbuf *err)
+{
+	struct pairs_options o;
+	struct pairs_result r;
+	struct strbuf doc = STRBUF_INIT, name = STRBUF_INIT, dir = STRBUF_INIT;
+	struct task task;
+	int rc;
+
+	pairs_options_init(&o);
+	task_init(&task);
+	memset(&r, 0, sizeof(r));
+	if (t) {
+		if (!meta_get_string(t, "task", &name) && name.len) {
+			struct errbuf ignored;
+
+			s->task = xstrdup(name.data);
+			if (!task_find(name.data, &dir, &ignored) &&
+			    !task_load(&task, dir.data, &ignored)) {
+				size_t i;
+
+				o.pattern = task.pattern;
+				o.preamble = task.preamble;
+				for (i = 0; i < task.label_count && i < PAIRS_MAX_LABELS; i++)
+					o.labels[i] = task.labels[i];
+				if (i >= 2)
+					o.nlabels = i;
+			}
+		}
+		if (t->root != TREE_NONE) {
+			tree_document(t, t->root, &doc);
+			o.start = doc.len;
+			strbuf_reset(&doc);
+			tree_document(t, tree_path_tip(t), &doc);
+		}
+		buf = doc.data;
+		len = doc.len;
+	}
+	rc = pairs_extract(buf, len, NULL, 0, &o, &r, err);
+	if (rc < 0)
+		errbuf_prefix(err, "%s", path);
+	else
+		evalset_from_pairs(s, &r);
+	pairs_result_release(&r);
+	task_release(&task);
+	strbuf_release(&doc);
+	strbuf_release(&name);
+	strbuf_release(&dir);
+	return rc;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+int evalset_load(struct evalset *s, const char *path, struct errbuf *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	const char *base = strrchr(path, '/'), *dot;
+	struct tree *t = NULL;
+	int rc;
+
+	if (atomicfile_read(path, EVALSET_MAX_BYTES, &buf, &len, err) < 0)
+		return -1;
+	evalset_hash(buf, len, s->hash);
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	free(s->name);
+	s->name = dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : xstrdup(base);
+	if (ends_with(path, ".jsonl")) {
+		rc = load_jsonl(s, path, buf, len, err);
+	} else {
+		const char *nl = memchr(buf, '\n', len);
+		size_t l1 = nl ? (size_t)(nl - buf) : len;
+		char *first = xstrndup(buf, l1);
+		int csv = strstr(first, "prompt") && strstr(first, "classes") &&
+			  strstr(first, "answer_index") && strchr(first, ',');
+
+		free(first);
+		if (csv) {
+			rc = load_csv(s, path, buf, len, err);
+		} else {
+			struct errbuf ignored;
+			size_t i = 0;
+
+			while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' ||
+					   buf[i] == '\r'))
+				i++;
+			if (i < len && buf[i] == '{' &&
+			    session_load_buffer(path, buf, len, &t, &ignored) < 0)
+				t = NULL;
+			rc = load_pairs(s, path, buf, len, t, err);
+			if (t)
+				tree_free(t);
+		}
+	}
+	free(buf);
+	if (!rc && !s->n)
+		return errbuf_set(err, "%s: no examples", path);
+	return rc;
+}
