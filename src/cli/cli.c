@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"generate", cmd_generate, "run the AI-steered loop headless"},
     {"ping", cmd_ping, "send a tiny request to each configured model"},
     {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
+    {"replay", cmd_replay, "walk a session's recorded decisions; re-judge them"},
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
 };
 
