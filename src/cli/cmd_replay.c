@@ -111,8 +111,7 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 		       const struct replay_rejudge *rj, size_t width)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t k, j, fixed = rj ? 24 : 16;
-	size_t cols = width > fixed + 10 ? width - fixed : 10;
+	size_t k, j;
 
 	for (k = 0; k < w->count; k++) {
 		const struct replay_step *rs = &w->steps[k];
@@ -174,7 +173,7 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 					strbuf_addstr(&sb, "  -    ");
 				strbuf_addch(&sb, ' ');
 			}
-			one_line(&sb, n->text, cols);
+			one_line(&sb, n->text, width > sb.len + 10 ? width - sb.len : 10);
 			printf("%s\n", sb.data);
 		}
 	}
@@ -257,12 +256,19 @@ static void json_id(struct strbuf *sb, const struct tree *t, uint32_t i)
 		strbuf_addstr(sb, "null");
 }
 
+/* The shortest of %.15g and %.17g that reads back as v. */
 static void json_num(struct strbuf *sb, double v)
 {
-	if (isfinite(v))
-		strbuf_addf(sb, "%.6g", v);
-	else
+	char buf[40];
+
+	if (!isfinite(v)) {
 		strbuf_addstr(sb, "null");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_addstr(sb, buf);
 }
 
 static void json_scores(struct strbuf *sb, const double *v, size_t n)
