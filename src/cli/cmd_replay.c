@@ -13,7 +13,7 @@
 
 #include "weft/cli.h"
 #include "weft/config.h"
-#include "weft/dataset.h"
+#include "weft/display.h"
 #include "weft/journal.h"
 #include "weft/lm.h"
 #include "weft/meta.h"
@@ -50,20 +50,21 @@ static void print_error(const char *msg)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	dataset_caret(&sb, msg, strlen(msg), 0);
+	display_sanitize(msg, strlen(msg), &sb);
 	fprintf(stderr, "weft replay: %s\n", sb.data);
 	strbuf_release(&sb);
 }
 
-/* Appends text as one line of at most cols columns (code points): white
- * space runs become one space, controls are in caret form, "…" marks a
- * cut. */
+/* Appends text as one line of at most cols terminal columns: white space
+ * runs become one space, everything else display_sanitize shows as marks
+ * (controls in caret form, bidi and invisible characters as <U+XXXX>,
+ * bad UTF-8 as <XX>); "…" marks a cut. */
 static void one_line(struct strbuf *out, const char *text, size_t cols)
 {
 	struct strbuf flat = STRBUF_INIT, safe = STRBUF_INIT;
 	const char *p;
-	size_t n = 0, k;
-	int space = 0;
+	size_t used = 0, k = 0, n;
+	int space = 0, cw;
 
 	for (p = text; *p; p++) {
 		if (*p == ' ' || *p == '\n' || *p == '\t') {
@@ -75,18 +76,17 @@ static void one_line(struct strbuf *out, const char *text, size_t cols)
 		space = 0;
 		strbuf_addch(&flat, *p);
 	}
-	dataset_caret(&safe, flat.data, flat.len, 0);
-	for (k = 0; k < safe.len; k++)
-		if (((unsigned char)safe.data[k] & 0xC0) != 0x80)
-			n++;
-	if (n <= cols) {
+	display_sanitize(flat.data, flat.len, &safe);
+	if (display_width(safe.data, safe.len) <= cols) {
 		strbuf_add(out, safe.data, safe.len);
 	} else if (cols > 0) {
-		size_t seen = 0;
-
-		for (k = 0; k < safe.len; k++) {
-			if (((unsigned char)safe.data[k] & 0xC0) != 0x80 && ++seen == cols)
+		/* the widest prefix that leaves one column for the mark */
+		while (k < safe.len) {
+			n = display_char(safe.data + k, safe.len - k, &cw);
+			if (used + (size_t)cw + 1 > cols)
 				break;
+			used += (size_t)cw;
+			k += n;
 		}
 		strbuf_add(out, safe.data, k);
 		strbuf_addstr(out, "\xe2\x80\xa6");
@@ -97,7 +97,7 @@ static void one_line(struct strbuf *out, const char *text, size_t cols)
 
 static void put_safe(struct strbuf *out, const char *s)
 {
-	dataset_caret(out, s, strlen(s), 0);
+	display_sanitize(s, strlen(s), out);
 }
 
 static const char *node_id(const struct tree *t, uint32_t i)

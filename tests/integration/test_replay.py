@@ -176,13 +176,18 @@ class ReplayTest(unittest.TestCase):
         s = load(self.demo)
         nodes, steps = recorded_steps(s)
         victim = steps[0][1]["candidates"][1]
-        nodes[victim]["text"] = " Question: \x1b[31mred\x1b]0;title\x07 \r\x08ok\x7f?\nAnswer: No\n"
+        nodes[victim]["text"] = (" Question: \x1b[31mred\x1b]0;title\x07 \r\x08ok\x7f?"
+                                 " \u202eevil\u202c \x9b2J\u200bhid\nAnswer: No\n")
         with open(self.demo, "w", encoding="utf-8") as f:
             json.dump(s, f)
         _, out, _ = self.weft("replay", self.demo, "--width", "200", check=0)
         for c in "\x1b\x07\r\x08\x7f":
             self.assertNotIn(c, out)
         self.assertIn("^[[31mred^[]0;title^G ^M^Hok^??", out)
+        # bidi overrides, C1 controls and invisible characters as marks
+        self.assertIn("<U+202E>evil<U+202C> <U+009B>2J<U+200B>hid", out)
+        for c in "\u202e\u202c\x9b\u200b":
+            self.assertNotIn(c, out)
 
     def test_usage_and_errors(self):
         code, _, err = self.weft("replay", DEMO, "--save-as", os.path.join(self.tmp.name, "x"))
