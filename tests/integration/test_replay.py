@@ -293,6 +293,21 @@ class ReplayTest(unittest.TestCase):
         reqs = [r for r in fs.requests() if r["body"].get("model") == "judge-2"]
         self.assertEqual(len(reqs), 30)
 
+    def test_unreachable_judge_is_reported_per_step(self):
+        import socket
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.env["WEFT_BASE_URL"] = "http://127.0.0.1:%d/v1" % port
+        before = read_bytes(self.demo)
+        _, out, _ = self.weft("replay", self.demo, "--judge", "judge-2",
+                              "--set", "judge.retries=0", "--json", check=0)
+        doc = json.loads(out)
+        self.assertEqual((doc["rejudge"]["judged"], doc["rejudge"]["failed"]), (0, 10))
+        for s in doc["steps"]:
+            self.assertIn("127.0.0.1:%d" % port, s["rejudge"]["error"])
+        self.assertEqual(read_bytes(self.demo), before)
+
     def test_save_as_keeps_the_recorded_scores(self):
         fs = self.server()
         fs.control(script={"judge-2": ["2"] * 10})
