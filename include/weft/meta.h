@@ -20,4 +20,14 @@ void meta_set_string(struct tree *t, const char *key, const char *value);
  * -1 when value_json does not parse. */
 int meta_set_json(struct tree *t, const char *key, const char *value_json);
 
+/*
+ * Sets key to a JSON value (value_json) in a list of object members given
+ * as text ("\"k\":v,...", the form unknown keys are kept in; NULL or ""
+ * for none), replacing that key only.  Appends the new list to out and
+ * returns 0, or -1 (out unchanged) when members or value_json does not
+ * parse.
+ */
+int meta_members_set(const char *members, const char *key, const char *value_json,
+		     struct strbuf *out);
+
 #endif

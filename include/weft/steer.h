@@ -94,4 +94,47 @@ size_t steer_path_steps(const struct tree *t);
  */
 void steer_candidate_text(const char *document_end, const char *text, struct strbuf *out);
 
+/*
+ * One judge ranking with a step's retries, shared by steering and replay's
+ * re-judging.  steer_judge_start renders tmpl (a judge prompt with
+ * {document}, {options} and {n} places; see steer_judge_prompt) for the
+ * count option texts, asks the judge role in s->rank mode at
+ * s->judge_temperature, asks again on an unusable answer (empty, no option
+ * number, out of range, bad scores) up to s->judge_attempts times in all
+ * (not after an HTTP 429), and then calls done once, from inside
+ * lm_engine_poll().  Everything given is copied except e and judge, which
+ * must outlive the judging.  Free with steer_judge_free (also from done,
+ * or before it to cancel: done then does not fire).
+ */
+struct steer_verdict {
+	int ok;		       /* 1: scores and pick are set */
+	const double *scores;  /* count entries, summing to 1, when ok */
+	size_t pick;	       /* 0-based option, when ok */
+	const char *raw;       /* the last answer, "" when none */
+	const char *rank_used; /* static: the mode that gave the scores */
+	unsigned asks;	       /* requests made */
+	long prompt_tokens, completion_tokens;
+	struct errbuf err; /* why, when not ok */
+};
+
+struct steer_judge;
+
+/* The verdict and its strings are valid during the call only. */
+typedef void steer_judge_fn(void *ctx, const struct steer_verdict *v);
+
+struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_role *judge,
+				      const char *tmpl, const char *document,
+				      const char *const *texts, size_t count,
+				      const struct steer_settings *s, steer_judge_fn *done,
+				      void *ctx);
+void steer_judge_free(struct steer_judge *j);
+
+/*
+ * The judge prompt: tmpl with {document} (the end of document, at most
+ * STEER_JUDGE_CONTEXT bytes, starting at a line), {options} (the texts as
+ * numbered blocks, rank_format_options) and {n}.  Appends to out.
+ */
+void steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
+			size_t count, struct strbuf *out);
+
 #endif

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"new", cmd_new, "start a session from a task"},
     {"generate", cmd_generate, "run the AI-steered loop headless"},
     {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
+    {"replay", cmd_replay, "walk a session's recorded decisions; re-judge them"},
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
     {"eval", cmd_eval, "score a dataset with scorer models (generate or logprob)"},

@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
 
 static cJSON *parse_meta(const struct tree *t)
 {
@@ -64,5 +65,36 @@ int meta_set_json(struct tree *t, const char *key, const char *value_json)
 	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
 	cJSON_AddItemToObject(o, key, v);
 	store_meta(t, o);
+	return 0;
+}
+
+int meta_members_set(const char *members, const char *key, const char *value_json,
+		     struct strbuf *out)
+{
+	struct strbuf text = STRBUF_INIT;
+	cJSON *o, *v;
+	char *s;
+	size_t len;
+
+	strbuf_addch(&text, '{');
+	if (members)
+		strbuf_addstr(&text, members);
+	strbuf_addch(&text, '}');
+	o = cJSON_Parse(text.data);
+	strbuf_release(&text);
+	v = cJSON_Parse(value_json);
+	if (!cJSON_IsObject(o) || !v) {
+		cJSON_Delete(o);
+		cJSON_Delete(v);
+		return -1;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddItemToObject(o, key, v);
+	s = cJSON_PrintUnformatted(o);
+	len = strlen(s);
+	if (len >= 2)
+		strbuf_add(out, s + 1, len - 2);
+	cJSON_free(s);
+	cJSON_Delete(o);
 	return 0;
 }

@@ -28,8 +28,7 @@ struct steer_step {
 	unsigned *merged;
 	size_t count;
 
-	struct strbuf judge_prompt;
-	unsigned judge_asks;
+	struct steer_judge *judge_req; /* after generation */
 	struct steer_outcome outcome;
 };
 
@@ -168,31 +167,62 @@ static void record(struct steer_step *st, const double *scores, size_t pick, con
 
 /* ---- judging ------------------------------------------------------------ */
 
-static void ask_judge(struct steer_step *st);
+struct steer_judge {
+	struct lm_engine *engine;
+	const struct config_role *role;
+	struct steer_settings settings;
+	size_t count;
+	struct strbuf prompt;
+	uint64_t request; /* in flight, 0 when none */
+	unsigned asks;
+	long prompt_tokens, completion_tokens;
+	steer_judge_fn *done;
+	void *ctx;
+};
+
+static void judge_ask(struct steer_judge *j);
+
+static void judge_finish(struct steer_judge *j, struct steer_verdict *v)
+{
+	steer_judge_fn *done = j->done;
+
+	v->asks = j->asks;
+	v->prompt_tokens = j->prompt_tokens;
+	v->completion_tokens = j->completion_tokens;
+	j->request = 0;
+	j->done = NULL;
+	/* j may be freed from done: nothing touches it after the call */
+	if (done)
+		done(j->ctx, v);
+}
 
 static void judge_done(void *ctx, const struct lm_response *resp, const struct errbuf *err)
 {
-	struct steer_step *st = ctx;
-	double *scores = xcalloc(st->count, sizeof(*scores));
-	const char *raw = "";
-	const char *used = rank_mode_name(st->settings.rank);
-	struct errbuf why;
+	struct steer_judge *j = ctx;
+	double *scores = xcalloc(j->count, sizeof(*scores));
+	struct steer_verdict v;
 	size_t pick = 0;
 	int ok = -1;
 
-	st->request = 0;
-	add_usage(st, resp);
+	memset(&v, 0, sizeof(v));
+	v.raw = "";
+	v.rank_used = rank_mode_name(j->settings.rank);
+	j->request = 0;
+	if (resp->prompt_tokens > 0)
+		j->prompt_tokens += resp->prompt_tokens;
+	if (resp->completion_tokens > 0)
+		j->completion_tokens += resp->completion_tokens;
 	if (err) {
-		errbuf_set(&why, "judge: %s", err->msg);
+		errbuf_set(&v.err, "judge: %s", err->msg);
 	} else if (!resp->nchoices) {
-		errbuf_set(&why, "judge: no answer");
+		errbuf_set(&v.err, "judge: no answer");
 	} else {
 		const struct lm_choice *c = &resp->choices[0];
 
-		raw = c->text ? c->text : "";
-		if (st->settings.rank == RANK_SCORES) {
-			ok = rank_parse_scores(raw, st->count, scores, &pick, &why);
-		} else if (st->settings.rank == RANK_LOGPROBS && c->ntokens && c->tokens[0].ntop) {
+		v.raw = c->text ? c->text : "";
+		if (j->settings.rank == RANK_SCORES) {
+			ok = rank_parse_scores(v.raw, j->count, scores, &pick, &v.err);
+		} else if (j->settings.rank == RANK_LOGPROBS && c->ntokens && c->tokens[0].ntop) {
 			const struct lm_token *tok = &c->tokens[0];
 			struct rank_alt *alts = xcalloc(tok->ntop, sizeof(*alts));
 			size_t k;
@@ -201,100 +231,144 @@ static void judge_done(void *ctx, const struct lm_response *resp, const struct e
 				alts[k].token = tok->top[k].token;
 				alts[k].logprob = tok->top[k].logprob;
 			}
-			ok =
-			    rank_from_top_logprobs(alts, tok->ntop, st->count, scores, &pick, &why);
+			ok = rank_from_top_logprobs(alts, tok->ntop, j->count, scores, &pick,
+						    &v.err);
 			free(alts);
 		} else {
 			/* choice, or logprobs from an endpoint that gave none */
-			used = "choice";
-			ok = rank_parse_choice(raw, st->count, scores, &pick, &why);
+			v.rank_used = "choice";
+			ok = rank_parse_choice(v.raw, j->count, scores, &pick, &v.err);
 		}
 	}
 	if (ok == 0) {
-		record(st, scores, pick, raw, used, NULL);
-		st->outcome.status = STEER_JUDGED;
+		v.ok = 1;
+		v.scores = scores;
+		v.pick = pick;
+		judge_finish(j, &v);
 		free(scores);
-		finish(st);
 		return;
 	}
 	free(scores);
-	if (st->judge_asks < st->settings.judge_attempts && !(err && resp->http_status == 429)) {
-		ask_judge(st);
+	if (j->asks < j->settings.judge_attempts && !(err && resp->http_status == 429)) {
+		judge_ask(j);
 		return;
 	}
-	errbuf_prefix(&why, "the judge gave no usable answer after %u asks", st->judge_asks);
-	record(st, NULL, 0, raw, used, why.msg);
-	st->outcome.status = STEER_NEEDS_HUMAN;
-	st->outcome.err = why;
-	finish(st);
+	errbuf_prefix(&v.err, "the judge gave no usable answer after %u asks", j->asks);
+	judge_finish(j, &v);
 }
 
-static void ask_judge(struct steer_step *st)
+static void judge_ask(struct steer_judge *j)
 {
 	struct lm_request req;
 	struct strbuf prompt = STRBUF_INIT;
 
 	lm_request_init(&req);
-	config_role_request(st->judge, &req);
+	config_role_request(j->role, &req);
 	req.n = 1;
-	req.temperature = st->settings.judge_temperature;
-	strbuf_add(&prompt, st->judge_prompt.data, st->judge_prompt.len);
-	if (st->judge_asks > 0)
+	req.temperature = j->settings.judge_temperature;
+	strbuf_add(&prompt, j->prompt.data, j->prompt.len);
+	if (j->asks > 0)
 		strbuf_addf(&prompt, "\n\nAnswer with %s from 1 to %zu.",
-			    st->settings.rank == RANK_SCORES
+			    j->settings.rank == RANK_SCORES
 				? "a JSON array of scores, one per option,"
 				: "one number",
-			    st->count);
-	if (st->settings.rank == RANK_SCORES) {
+			    j->count);
+	if (j->settings.rank == RANK_SCORES) {
 		req.max_tokens = 200;
 	} else {
 		req.max_tokens = 4;
-		if (st->settings.rank == RANK_LOGPROBS) {
+		if (j->settings.rank == RANK_LOGPROBS) {
 			req.logprobs = 1;
-			req.top_logprobs =
-			    st->count > 20 ? 20 : (int)(st->count < 5 ? 5 : st->count);
+			req.top_logprobs = j->count > 20 ? 20 : (int)(j->count < 5 ? 5 : j->count);
 		}
 	}
 	if (req.kind == LM_CHAT)
 		lm_request_add_message(&req, "user", prompt.data);
 	else
 		lm_request_set(&req.prompt, prompt.data);
-	st->judge_asks++;
-	st->outcome.judge_asks = st->judge_asks;
-	st->request = lm_submit(st->engine, &req, judge_done, st);
+	j->asks++;
+	j->request = lm_submit(j->engine, &req, judge_done, j);
 	lm_request_release(&req);
 	strbuf_release(&prompt);
 }
 
-static void build_judge_prompt(struct steer_step *st)
+void steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
+			size_t count, struct strbuf *out)
 {
 	static const char *const keys[] = {"document", "options", "n"};
 	struct strbuf options = STRBUF_INIT, n = STRBUF_INIT;
-	const char *doc = st->document.data;
+	size_t len = strlen(document);
+	const char *doc = document;
 	const char *values[3];
-	size_t *first = xcalloc(st->count, sizeof(*first));
-	const char **texts = xcalloc(st->count, sizeof(*texts));
+	size_t *first = xcalloc(count ? count : 1, sizeof(*first));
 	size_t k;
 
-	if (st->document.len > STEER_JUDGE_CONTEXT) {
-		doc += st->document.len - STEER_JUDGE_CONTEXT;
+	if (len > STEER_JUDGE_CONTEXT) {
+		doc += len - STEER_JUDGE_CONTEXT;
 		while (*doc && *doc != '\n')
 			doc++;
 	}
-	for (k = 0; k < st->count; k++) {
+	for (k = 0; k < count; k++)
 		first[k] = k;
-		texts[k] = st->texts[k];
-	}
-	rank_format_options(texts, first, st->count, &options);
-	strbuf_addf(&n, "%zu", st->count);
+	rank_format_options(texts, first, count, &options);
+	strbuf_addf(&n, "%zu", count);
 	values[0] = doc;
 	values[1] = options.data;
 	values[2] = n.data;
-	template_render(st->task->judge, keys, values, 3, &st->judge_prompt);
+	template_render(tmpl, keys, values, 3, out);
 	strbuf_release(&options);
 	strbuf_release(&n);
 	free(first);
-	free(texts);
+}
+
+struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_role *judge,
+				      const char *tmpl, const char *document,
+				      const char *const *texts, size_t count,
+				      const struct steer_settings *s, steer_judge_fn *done,
+				      void *ctx)
+{
+	struct steer_judge *j = xcalloc(1, sizeof(*j));
+
+	j->engine = e;
+	j->role = judge;
+	j->settings = *s;
+	if (!j->settings.judge_attempts)
+		j->settings.judge_attempts = STEER_JUDGE_ATTEMPTS;
+	j->count = count;
+	j->done = done;
+	j->ctx = ctx;
+	strbuf_init(&j->prompt);
+	steer_judge_prompt(tmpl, document, texts, count, &j->prompt);
+	judge_ask(j);
+	return j;
+}
+
+void steer_judge_free(struct steer_judge *j)
+{
+	if (!j)
+		return;
+	if (j->request)
+		lm_cancel(j->engine, j->request);
+	strbuf_release(&j->prompt);
+	free(j);
+}
+
+static void step_judged(void *ctx, const struct steer_verdict *v)
+{
+	struct steer_step *st = ctx;
+
+	st->outcome.judge_asks = v->asks;
+	st->outcome.prompt_tokens += v->prompt_tokens;
+	st->outcome.completion_tokens += v->completion_tokens;
+	if (v->ok) {
+		record(st, v->scores, v->pick, v->raw, v->rank_used, NULL);
+		st->outcome.status = STEER_JUDGED;
+	} else {
+		record(st, NULL, 0, v->raw, v->rank_used, v->err.msg);
+		st->outcome.status = STEER_NEEDS_HUMAN;
+		st->outcome.err = v->err;
+	}
+	finish(st);
 }
 
 /* ---- generating --------------------------------------------------------- */
@@ -353,8 +427,9 @@ static void generation_done(void *ctx, const struct lm_response *resp, const str
 		finish(st);
 		return;
 	}
-	build_judge_prompt(st);
-	ask_judge(st);
+	st->judge_req = steer_judge_start(st->engine, st->judge, st->task->judge, st->document.data,
+					  (const char *const *)st->texts, st->count, &st->settings,
+					  step_judged, st);
 }
 
 struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
@@ -379,7 +454,6 @@ struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 	st->done = done;
 	st->ctx = ctx;
 	strbuf_init(&st->document);
-	strbuf_init(&st->judge_prompt);
 	st->outcome.node = at;
 	st->outcome.judge_pick = TREE_NONE;
 	tree_document(t, at, &st->document);
@@ -425,6 +499,6 @@ void steer_step_free(struct steer_step *st)
 	free(st->finish);
 	free(st->merged);
 	strbuf_release(&st->document);
-	strbuf_release(&st->judge_prompt);
+	steer_judge_free(st->judge_req);
 	free(st);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -19,6 +20,7 @@
 #include "weft/history.h"
 #include "weft/steer.h"
 #include "weft/journal.h"
+#include "weft/replay.h"
 #include "weft/strbuf.h"
 #include "weft/theme.h"
 #include "weft/xalloc.h"
@@ -48,7 +50,11 @@ enum mode {
 	MODE_SEARCH, /* typing a search */
 	MODE_HELP,
 	MODE_CONFIRM_QUIT, /* saving failed: q again quits */
+	MODE_REPLAY,	   /* walking the recorded steps (r); changes nothing */
 };
+
+/* Replay's Space plays one step per this many ms (WEFT_REPLAY_PACE_MS). */
+#define REPLAY_PACE_MS 1500
 
 static const char *const theme_cycle[] = {"default", "light", "mono"};
 
@@ -87,6 +93,13 @@ struct tui {
 	int autopilot;
 	unsigned spin;
 	long tokens;
+	/* MODE_REPLAY: the walk of the chosen path as it was when r was
+	 * pressed, the step shown, and Space's playing */
+	struct replay_walk walk;
+	size_t rstep;
+	int rplaying;
+	long rpace_ms;
+	struct timespec rdue; /* when playing: the next step is due */
 };
 
 /*
@@ -628,11 +641,12 @@ static size_t head_len(const char *s, size_t len, size_t cap)
 	return i;
 }
 
-static void draw_text(struct tui *u, int y0, int x0, int h, int width)
+/* Draws the document along the chosen path up to (not including) path
+ * index end, the node at fpos highlighted. */
+static void draw_text(struct tui *u, int y0, int x0, int h, int width, long fpos, size_t end)
 {
 	const struct tree *t = u->t;
 	struct layout lo;
-	long fpos = focus_pos(u);
 	size_t budget, acc = 0, s, e, p;
 	int row = 0, col = 0, top;
 	size_t i;
@@ -652,7 +666,9 @@ static void draw_text(struct tui *u, int y0, int x0, int h, int width)
 		acc += tree_node(t, t->path[s])->text_len;
 	}
 	acc = 0;
-	for (e = (size_t)fpos; e < t->path_len && acc < 2 * budget; e++)
+	if (end > t->path_len)
+		end = t->path_len;
+	for (e = (size_t)fpos; e < end && acc < 2 * budget; e++)
 		acc += tree_node(t, t->path[e])->text_len;
 	lo.focus_first = lo.focus_last = -1;
 	for (p = s; p < e; p++) {
@@ -952,6 +968,7 @@ static unsigned act_missing(struct tui *u, int arg);
 static unsigned act_generate(struct tui *u, int more);
 static unsigned act_autopilot(struct tui *u, int arg);
 static unsigned act_cancel(struct tui *u, int arg);
+static unsigned act_replay(struct tui *u, int arg);
 static unsigned act_redraw(struct tui *u, int arg);
 static unsigned act_ctrl_c(struct tui *u, int arg);
 
@@ -960,7 +977,6 @@ static unsigned act_ctrl_c(struct tui *u, int arg);
 enum missing {
 	MISSING_EVAL,
 	MISSING_EXPORT,
-	MISSING_REPLAY,
 };
 
 /* The one keymap: dispatch and the `?` screen both read it. */
@@ -1004,7 +1020,11 @@ static const struct binding keymap[] = {
     {{27, 0}, "Esc", "cancel the step in flight (and autopilot)", act_cancel, 0},
     {{'v', 0}, "v", "evaluation preview", act_missing, MISSING_EVAL},
     {{'x', 0}, "x", "export", act_missing, MISSING_EXPORT},
-    {{'r', 0}, "r", "replay", act_missing, MISSING_REPLAY},
+    {{'r', 0},
+     "r",
+     "replay the chosen path's steps (Right/n, Left/p, Space plays, Esc leaves)",
+     act_replay,
+     0},
     {{CTRL('l'), 0}, "C-l", "redraw the screen", act_redraw, 0},
     {{'?', 0}, "?", "this help", act_help, 0},
     {{'q', 0}, "q", "quit (saving)", act_quit, 0},
@@ -1513,7 +1533,7 @@ static unsigned act_missing(struct tui *u, int what)
 	case MISSING_EXPORT:
 		set_msg(u, 1, "export: not yet available (weft export on the command line)");
 		break;
-	default: set_msg(u, 1, "replay: not yet available"); break;
+	default: break;
 	}
 	return REDRAW_STATUS;
 }
@@ -1703,6 +1723,283 @@ static unsigned act_redraw(struct tui *u, int arg)
 	return REDRAW_ALL;
 }
 
+/* ---- replay ----------------------------------------------------------------------- */
+
+static void ms_from_now(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Milliseconds until ts (0 when past). */
+static long ms_until(const struct timespec *ts)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(ts->tv_sec - now.tv_sec) * 1000 + (ts->tv_nsec - now.tv_nsec) / 1000000L;
+	return ms < 0 ? 0 : ms;
+}
+
+static void replay_leave(struct tui *u)
+{
+	replay_walk_release(&u->walk);
+	u->rplaying = 0;
+	u->mode = MODE_NORMAL;
+}
+
+/* r: walks the chosen path's recorded steps.  Nothing in the tree changes:
+ * replay reads the walk built here and draws its own screen. */
+static unsigned act_replay(struct tui *u, int arg)
+{
+	const char *env = getenv("WEFT_REPLAY_PACE_MS");
+	char *end;
+
+	(void)arg;
+	replay_walk_release(&u->walk);
+	replay_walk_build(u->t, NULL, &u->walk);
+	if (!u->walk.count) {
+		replay_walk_release(&u->walk);
+		set_msg(u, 1, "replay: the chosen path has no steps yet");
+		return REDRAW_STATUS;
+	}
+	u->rpace_ms = REPLAY_PACE_MS;
+	if (env && *env) {
+		long v = strtol(env, &end, 10);
+
+		if (!*end && v >= 10 && v <= 60000)
+			u->rpace_ms = v;
+	}
+	u->rstep = 0;
+	u->rplaying = 0;
+	u->mode = MODE_REPLAY;
+	return REDRAW_ALL;
+}
+
+static unsigned replay_key(struct tui *u, wint_t ch, int is_key)
+{
+	int fwd = is_key ? ch == KEY_RIGHT : ch == 'n' || ch == 'l';
+	int back = is_key ? ch == KEY_LEFT : ch == 'p' || ch == 'h';
+
+	if (fwd || back) {
+		u->rplaying = 0;
+		if (fwd && u->rstep + 1 < u->walk.count)
+			u->rstep++;
+		else if (back && u->rstep > 0)
+			u->rstep--;
+		return REDRAW_ALL;
+	}
+	if (!is_key && ch == ' ') {
+		u->rplaying = !u->rplaying;
+		if (u->rplaying && u->rstep + 1 >= u->walk.count)
+			u->rstep = 0; /* playing from the end starts again */
+		ms_from_now(&u->rdue, u->rpace_ms);
+		return REDRAW_ALL;
+	}
+	if (!is_key && (ch == 27 || ch == 'r' || ch == 'q')) {
+		replay_leave(u);
+		set_msg(u, 0, "left replay; the session is unchanged");
+		return REDRAW_ALL;
+	}
+	if (is_key && ch == KEY_HOME)
+		u->rstep = 0;
+	else if (is_key && ch == KEY_END)
+		u->rstep = u->walk.count - 1;
+	else
+		set_msg(u, 0, "replay: Right/n forward, Left/p back, Space plays, Esc leaves");
+	return REDRAW_ALL;
+}
+
+/* While playing: the next step when it is due. */
+static unsigned replay_tick(struct tui *u)
+{
+	if (u->mode != MODE_REPLAY || !u->rplaying || ms_until(&u->rdue) > 0)
+		return 0;
+	if (u->rstep + 1 < u->walk.count)
+		u->rstep++;
+	if (u->rstep + 1 >= u->walk.count)
+		u->rplaying = 0;
+	ms_from_now(&u->rdue, u->rpace_ms);
+	return REDRAW_ALL;
+}
+
+/* How long the loop may wait for a key. */
+static int loop_timeout(const struct tui *u)
+{
+	long ms;
+
+	if (u->mode != MODE_REPLAY || !u->rplaying)
+		return 1000;
+	ms = ms_until(&u->rdue);
+	return ms > 1000 ? 1000 : (int)ms;
+}
+
+static void draw_replay_steps(struct tui *u, int y0, int h, int width)
+{
+	size_t first = u->rstep >= (size_t)h ? u->rstep - (size_t)h + 1 : 0, k;
+	int row;
+	char buf[96];
+
+	for (row = 0, k = first; row < h; row++, k++) {
+		wmove(stdscr, y0 + row, 0);
+		if (k < u->walk.count) {
+			const struct replay_step *rs = &u->walk.steps[k];
+			char judge[24], fin[24];
+
+			if (rs->judge_index >= 0)
+				snprintf(judge, sizeof(judge), "J%ld", rs->judge_index + 1);
+			else
+				snprintf(judge, sizeof(judge), "J-");
+			if (rs->final_index >= 0)
+				snprintf(fin, sizeof(fin), "*%ld", rs->final_index + 1);
+			else
+				snprintf(fin, sizeof(fin), "*?");
+			snprintf(buf, sizeof(buf), " step %-4zu %-4s %-4s %-7s%s", k + 1, judge,
+				 fin, replay_picker_name(rs->picker),
+				 rs->override ? " override" : "");
+			wattrset(stdscr, role_attr(u, k == u->rstep  ? THEME_FOCUS
+						      : rs->override ? THEME_HUMAN
+								     : THEME_TREE));
+			put_ascii(stdscr, buf, width);
+		}
+		fill_to(stdscr, y0 + row, width);
+	}
+}
+
+static void draw_replay_candidates(struct tui *u, const struct replay_step *rs, int y0, int x0,
+				   int h, int width)
+{
+	const struct tree *t = u->t;
+	size_t sel = rs->final_index >= 0 ? (size_t)rs->final_index : 0;
+	size_t first = sel >= (size_t)h ? sel - (size_t)h + 1 : 0, k;
+	int row;
+	char buf[64];
+
+	for (row = 0, k = first; row < h; row++, k++) {
+		const struct tree_node *nd;
+		enum theme_role role;
+		int x, y, filled = 0, b;
+
+		wmove(stdscr, y0 + row, x0);
+		wattrset(stdscr, role_attr(u, THEME_CANDIDATE));
+		if (k >= rs->count) {
+			if (k == 0)
+				put_ascii(stdscr, " no candidates recorded", width);
+			fill_to(stdscr, y0 + row, x0 + width);
+			continue;
+		}
+		nd = tree_node(t, rs->candidates[k]);
+		role = (long)k == rs->final_index ? THEME_SELECTED : THEME_CANDIDATE;
+		wattrset(stdscr, role_attr(u, role));
+		snprintf(buf, sizeof(buf), "%zu ", k + 1);
+		put_ascii(stdscr, buf, width);
+		wattrset(stdscr, role_attr(u, THEME_JUDGE));
+		waddch(stdscr, (long)k == rs->judge_index ? 'J' : ' ');
+		wattrset(stdscr, role_attr(u, THEME_HUMAN));
+		waddch(stdscr, (long)k != rs->final_index	 ? ' '
+			       : rs->picker == TREE_PICKER_HUMAN ? 'H'
+								 : '*');
+		waddch(stdscr, ' ');
+		if (rs->scores) {
+			double sc = rs->scores[k] < 0 ? 0 : rs->scores[k] > 1 ? 1 : rs->scores[k];
+
+			filled = (int)(sc * BAR_WIDTH + 0.5);
+		}
+		wattrset(stdscr, role_attr(u, THEME_BAR));
+		for (b = 0; b < BAR_WIDTH; b++)
+			waddch(stdscr, b < filled ? '#' : '.');
+		wattrset(stdscr, role_attr(u, role));
+		if (rs->scores)
+			snprintf(buf, sizeof(buf), " %4.2f ", rs->scores[k]);
+		else
+			snprintf(buf, sizeof(buf), "   -  ");
+		put_ascii(stdscr, buf, 6);
+		getyx(stdscr, y, x);
+		(void)y;
+		if (x < x0 + width)
+			put_untrusted(stdscr, nd->text, nd->text_len, x0 + width - x);
+		fill_to(stdscr, y0 + row, x0 + width);
+	}
+}
+
+static void draw_replay(struct tui *u)
+{
+	const struct replay_step *rs = &u->walk.steps[u->rstep];
+	int rows = LINES, cols = COLS, body = rows - 2, tree_w, right_x, right_w, cand_h, text_h;
+	int kids = rs->count > 9 ? 9 : (int)rs->count;
+	struct strbuf line = STRBUF_INIT;
+	char buf[160];
+
+	wattrset(stdscr, role_attr(u, THEME_NORMAL));
+	erase();
+	wmove(stdscr, 0, 0);
+	wattrset(stdscr, role_attr(u, THEME_BORDER));
+	snprintf(buf, sizeof(buf),
+		 " weft  replay  step %zu/%zu   Right/n forward  Left/p back  Space %s  Esc leaves",
+		 u->rstep + 1, u->walk.count, u->rplaying ? "pauses" : "plays");
+	put_ascii(stdscr, buf, cols);
+	fill_to(stdscr, 0, cols);
+	if (body >= 1) {
+		tree_w = cols >= 80 ? cols * 2 / 5 : cols >= 50 ? 20 : 0;
+		right_x = tree_w ? tree_w + 1 : 0;
+		right_w = cols - right_x;
+		cand_h = body >= 12 ? (kids < 3 ? 3 : kids) : body >= 6 ? 2 : 0;
+		text_h = body - (cand_h ? cand_h + 1 : 0);
+		if (tree_w) {
+			int y;
+
+			draw_replay_steps(u, 1, body, tree_w);
+			wattrset(stdscr, role_attr(u, THEME_BORDER));
+			for (y = 1; y <= body; y++)
+				mvaddch(y, tree_w, ACS_VLINE);
+		}
+		/* the session as it was at this step: the document to the node
+		 * the step grew from */
+		draw_text(u, 1, right_x, text_h, right_w, (long)u->rstep, u->rstep + 1);
+		if (cand_h) {
+			strbuf_addf(&line, "-- step %zu: judge ", u->rstep + 1);
+			if (rs->judge_index >= 0)
+				strbuf_addf(&line, "%ld", rs->judge_index + 1);
+			else
+				strbuf_addstr(&line, rs->needs_human ? "could not pick" : "-");
+			if (rs->final_index >= 0)
+				strbuf_addf(&line, ", final %ld", rs->final_index + 1);
+			strbuf_addf(&line, " by %s", replay_picker_name(rs->picker));
+			if (rs->override)
+				strbuf_addstr(&line, "  OVERRIDE");
+			strbuf_addch(&line, ' ');
+			wmove(stdscr, 1 + text_h, right_x);
+			wattrset(stdscr, role_attr(u, rs->override ? THEME_ERROR : THEME_BORDER));
+			put_ascii(stdscr, line.data, right_w);
+			{
+				int y, x;
+
+				getyx(stdscr, y, x);
+				wattrset(stdscr, role_attr(u, THEME_BORDER));
+				for (; y == 1 + text_h && x < cols; x++)
+					mvaddch(y, x, ACS_HLINE);
+			}
+			draw_replay_candidates(u, rs, 2 + text_h, right_x, cand_h, right_w);
+		}
+	}
+	strbuf_reset(&line);
+	strbuf_addf(&line, " replay | step %zu/%zu | %zu overrides | %zu needed a person | %s | ",
+		    u->rstep + 1, u->walk.count, u->walk.overrides, u->walk.needed_human,
+		    u->rplaying ? "playing" : "paused");
+	strbuf_addstr(&line, u->msg);
+	wmove(stdscr, rows - 1, 0);
+	wattrset(stdscr, role_attr(u, THEME_STATUS));
+	put_text(stdscr, line.data, line.len, cols - 1);
+	fill_to(stdscr, rows - 1, cols - 1);
+	strbuf_release(&line);
+}
+
 /* ---- screens --------------------------------------------------------------------- */
 
 static void draw_help(struct tui *u)
@@ -1746,6 +2043,10 @@ static void draw(struct tui *u)
 		draw_help(u);
 		return;
 	}
+	if (u->mode == MODE_REPLAY) {
+		draw_replay(u);
+		return;
+	}
 	sync_candidate(u);
 	wattrset(stdscr, role_attr(u, THEME_NORMAL));
 	erase();
@@ -1783,7 +2084,7 @@ static void draw(struct tui *u)
 		for (y = 1; y <= body; y++)
 			mvaddch(y, tree_w, ACS_VLINE);
 	}
-	draw_text(u, 1, right_x, text_h, right_w);
+	draw_text(u, 1, right_x, text_h, right_w, focus_pos(u), u->t->path_len);
 	if (cand_h) {
 		long pos = focus_pos(u);
 
@@ -1852,6 +2153,7 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 		return REDRAW_ALL;
 	case MODE_CONFIRM_PRUNE: return confirm_prune(u, is_key ? 0 : (int)ch);
 	case MODE_SEARCH: return search_key(u, ch, is_key);
+	case MODE_REPLAY: return replay_key(u, ch, is_key);
 	case MODE_CONFIRM_QUIT:
 		if (!is_key && ch == 'q')
 			return ACTION_QUIT;
@@ -1947,7 +2249,7 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 		if (flags & (REDRAW_ALL | REDRAW_STATUS)) {
 			if (flags & REDRAW_ALL)
 				draw(&u);
-			else if (u.mode == MODE_HELP)
+			else if (u.mode == MODE_HELP || u.mode == MODE_REPLAY)
 				draw(&u);
 			else
 				draw_status(&u, LINES - 1, COLS);
@@ -1967,8 +2269,11 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 			break;
 		if (u.step_ended)
 			flags |= finish_step(&u);
+		flags |= replay_tick(&u);
 		if (!flags) {
-			wait_for_events(&u, u.step ? 100 : 1000);
+			int timeout = loop_timeout(&u);
+
+			wait_for_events(&u, u.step && timeout > 100 ? 100 : timeout);
 			if (u.step) {
 				u.spin++;
 				flags |= REDRAW_STATUS;
@@ -1981,6 +2286,7 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	delscreen(scr);
 	install_signals(0);
 	xalloc_set_fatal_hook(NULL);
+	replay_walk_release(&u.walk);
 	history_release(&u.hist);
 	strbuf_release(&u.search);
 	strbuf_release(&u.input);

@@ -218,10 +218,13 @@ class TestLoomSynthetic(unittest.TestCase):
         p.wait_for(r"not found")
         for key, msg in (("g", "no generator configured: see README Configuration"),
                          ("G", "no generator configured"), ("a", "no generator configured"),
-                         ("v", "not yet available"), ("x", "not yet available"),
-                         ("r", "not yet available")):
+                         ("v", "not yet available"), ("x", "not yet available")):
             p.keys(key)
             p.wait_for(re.escape(msg))
+        p.keys("r")  # replay (tests/integration/test_tui_replay.py)
+        p.wait_for(r"replay  step 1/")
+        p.keys("Escape")
+        p.wait_for(r"left replay")
         p.keys("?")
         s = p.wait_for(r"weft keys")
         for line in ("Enter", "1-9", "C-r", "prune the focused subtree", "quit (saving)"):

@@ -1,0 +1,396 @@
+#include "weft/replay.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/meta.h"
+#include "weft/xalloc.h"
+
+const char *replay_picker_name(enum tree_picker p)
+{
+	switch (p) {
+	case TREE_PICKER_AI: return "ai";
+	case TREE_PICKER_HUMAN: return "human";
+	default: return "unknown";
+	}
+}
+
+static long index_of(const uint32_t *v, size_t n, uint32_t x)
+{
+	size_t k;
+
+	if (x == TREE_NONE)
+		return -1;
+	for (k = 0; k < n; k++)
+		if (v[k] == x)
+			return (long)k;
+	return -1;
+}
+
+/* The step from a decision record; pruned candidates are left out. */
+static void from_record(const struct tree *t, const struct tree_step *s, struct replay_step *rs)
+{
+	size_t k;
+
+	rs->has_record = 1;
+	rs->candidates = xcalloc(s->count ? s->count : 1, sizeof(*rs->candidates));
+	if (s->scores)
+		rs->scores = xcalloc(s->count ? s->count : 1, sizeof(*rs->scores));
+	for (k = 0; k < s->count; k++) {
+		if (s->candidates[k] >= t->count || tree_is_pruned(t, s->candidates[k]))
+			continue;
+		if (rs->scores)
+			rs->scores[rs->count] = s->scores[k];
+		rs->candidates[rs->count++] = s->candidates[k];
+	}
+	rs->judge_pick = s->judge_pick;
+	rs->needs_human = s->needs_human;
+	rs->rank_mode = s->rank_mode;
+	if (s->final_pick == rs->final_pick)
+		rs->picker = s->picker;
+	else if (tree_node(t, rs->final_pick)->flags & TREE_HUMAN_PICK)
+		rs->picker = TREE_PICKER_HUMAN;
+}
+
+/* The step from what the nodes know: visible children as candidates. */
+static void from_children(const struct tree *t, struct replay_step *rs)
+{
+	size_t n = tree_visible_children(t, rs->node), k, scored = 0;
+
+	rs->candidates = xcalloc(n ? n : 1, sizeof(*rs->candidates));
+	rs->scores = xcalloc(n ? n : 1, sizeof(*rs->scores));
+	for (k = 0; k < n; k++) {
+		uint32_t c = tree_child_at(t, rs->node, k);
+		const struct tree_node *cn = tree_node(t, c);
+
+		rs->candidates[rs->count++] = c;
+		if (cn->flags & TREE_HAS_SCORE) {
+			rs->scores[k] = cn->score;
+			scored++;
+		}
+		if ((cn->flags & TREE_JUDGE_PICK) && rs->judge_pick == TREE_NONE)
+			rs->judge_pick = c;
+	}
+	if (!n || scored != n) {
+		free(rs->scores);
+		rs->scores = NULL;
+	}
+	if (tree_node(t, rs->final_pick)->flags & TREE_HUMAN_PICK)
+		rs->picker = TREE_PICKER_HUMAN;
+}
+
+static void balance(const struct tree *t, const struct task *task, struct replay_walk *w)
+{
+	struct pairs_options o;
+	struct pairs_result r;
+	struct strbuf doc = STRBUF_INIT;
+	struct errbuf err;
+	size_t k;
+
+	memset(&r, 0, sizeof(r));
+	pairs_options_init(&o);
+	if (task) {
+		if (task->pattern)
+			o.pattern = task->pattern;
+		for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
+			o.labels[k] = task->labels[k];
+		if (k >= 2)
+			o.nlabels = k;
+	}
+	o.preamble = NULL;
+	o.start = t->root != TREE_NONE ? tree_node(t, t->root)->text_len : 0;
+	if (t->root != TREE_NONE)
+		tree_document(t, tree_path_tip(t), &doc);
+	if (pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err) == 0) {
+		w->balance_ok = 1;
+		for (k = 0; k < r.nlabels; k++) {
+			w->labels[k] = xstrdup(r.labels[k]);
+			w->per_class[k] = r.per_class[k];
+		}
+		w->nlabels = r.nlabels;
+		w->pairs = r.count;
+	} else {
+		memcpy(w->balance_error, err.msg, sizeof(w->balance_error));
+	}
+	pairs_result_release(&r);
+	strbuf_release(&doc);
+}
+
+void replay_walk_build(const struct tree *t, const struct task *task, struct replay_walk *w)
+{
+	double sum = 0;
+	size_t k;
+
+	memset(w, 0, sizeof(*w));
+	if (t->path_len > 1)
+		w->steps = xcalloc(t->path_len - 1, sizeof(*w->steps));
+	for (k = 0; k + 1 < t->path_len; k++) {
+		struct replay_step *rs = &w->steps[w->count++];
+		const struct tree_step *s = tree_node(t, t->path[k])->step;
+
+		rs->node = t->path[k];
+		rs->final_pick = t->path[k + 1];
+		rs->judge_pick = TREE_NONE;
+		rs->picker = TREE_PICKER_NONE;
+		if (s)
+			from_record(t, s, rs);
+		else
+			from_children(t, rs);
+		rs->final_index = index_of(rs->candidates, rs->count, rs->final_pick);
+		rs->judge_index = index_of(rs->candidates, rs->count, rs->judge_pick);
+		if (rs->judge_index < 0)
+			rs->judge_pick = TREE_NONE;
+		rs->override = rs->picker == TREE_PICKER_HUMAN && rs->judge_pick != TREE_NONE &&
+			       rs->final_pick != rs->judge_pick;
+		if (rs->override)
+			w->overrides++;
+		if (rs->needs_human)
+			w->needed_human++;
+		if (rs->scores && rs->final_index >= 0) {
+			sum += rs->scores[rs->final_index];
+			w->scored++;
+		}
+	}
+	w->mean_pick_score = w->scored ? sum / (double)w->scored : 0;
+	balance(t, task, w);
+}
+
+void replay_walk_release(struct replay_walk *w)
+{
+	size_t k;
+
+	for (k = 0; k < w->count; k++) {
+		free(w->steps[k].candidates);
+		free(w->steps[k].scores);
+	}
+	free(w->steps);
+	for (k = 0; k < w->nlabels; k++)
+		free(w->labels[k]);
+	memset(w, 0, sizeof(*w));
+}
+
+/* ---- Spearman ----------------------------------------------------------- */
+
+/* Average ranks (1-based) of v into r, ties sharing their mean rank. */
+static void ranks(const double *v, size_t n, double *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		size_t less = 0, equal = 0;
+
+		for (j = 0; j < n; j++) {
+			if (v[j] < v[i])
+				less++;
+			else if (v[j] == v[i])
+				equal++;
+		}
+		r[i] = (double)less + ((double)equal + 1) / 2;
+	}
+}
+
+double replay_spearman(const double *a, const double *b, size_t n)
+{
+	double *ra, *rb, ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0, rho;
+	size_t k;
+
+	if (n < 2)
+		return NAN;
+	ra = xcalloc(n, sizeof(*ra));
+	rb = xcalloc(n, sizeof(*rb));
+	ranks(a, n, ra);
+	ranks(b, n, rb);
+	for (k = 0; k < n; k++) {
+		ma += ra[k];
+		mb += rb[k];
+	}
+	ma /= (double)n;
+	mb /= (double)n;
+	for (k = 0; k < n; k++) {
+		sab += (ra[k] - ma) * (rb[k] - mb);
+		saa += (ra[k] - ma) * (ra[k] - ma);
+		sbb += (rb[k] - mb) * (rb[k] - mb);
+	}
+	free(ra);
+	free(rb);
+	if (saa <= 0 || sbb <= 0)
+		return NAN;
+	rho = sab / sqrt(saa * sbb);
+	return rho > 1 ? 1 : rho < -1 ? -1 : rho;
+}
+
+/* ---- re-judging --------------------------------------------------------- */
+
+struct pending {
+	struct replay_rejudge *out;
+	size_t step;
+	size_t count;
+	struct steer_judge *judge;
+};
+
+static void verdict_done(void *ctx, const struct steer_verdict *v)
+{
+	struct pending *p = ctx;
+	struct replay_verdict *rv = &p->out->verdicts[p->step];
+
+	rv->asks = v->asks;
+	rv->rank_used = v->rank_used;
+	rv->raw = xstrdup(v->raw ? v->raw : "");
+	p->out->prompt_tokens += v->prompt_tokens;
+	p->out->completion_tokens += v->completion_tokens;
+	if (v->ok) {
+		rv->ok = 1;
+		rv->scores = xcalloc(p->count, sizeof(*rv->scores));
+		memcpy(rv->scores, v->scores, p->count * sizeof(*rv->scores));
+		rv->pick = (long)v->pick;
+	} else {
+		rv->error = xstrdup(v->err.msg);
+	}
+}
+
+int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
+		   const struct config_role *judge, const char *tmpl,
+		   const struct steer_settings *s, struct replay_rejudge *out, struct errbuf *err)
+{
+	struct pending *p = xcalloc(w->count ? w->count : 1, sizeof(*p));
+	struct strbuf doc = STRBUF_INIT;
+	double sum = 0;
+	size_t k, j;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->verdicts = xcalloc(w->count ? w->count : 1, sizeof(*out->verdicts));
+	out->count = w->count;
+	for (k = 0; k < w->count; k++) {
+		const struct replay_step *rs = &w->steps[k];
+		const char **texts;
+
+		out->verdicts[k].pick = -1;
+		out->verdicts[k].spearman = NAN;
+		p[k].out = out;
+		p[k].step = k;
+		p[k].count = rs->count;
+		if (!rs->count) {
+			out->verdicts[k].error = xstrdup("no candidates to judge");
+			continue;
+		}
+		texts = xcalloc(rs->count, sizeof(*texts));
+		for (j = 0; j < rs->count; j++)
+			texts[j] = tree_node(t, rs->candidates[j])->text;
+		strbuf_reset(&doc);
+		tree_document(t, rs->node, &doc);
+		p[k].judge = steer_judge_start(e, judge, tmpl, doc.data, texts, rs->count, s,
+					       verdict_done, &p[k]);
+		free(texts);
+	}
+	strbuf_release(&doc);
+	r = lm_run(e, err);
+	for (k = 0; k < w->count; k++)
+		steer_judge_free(p[k].judge);
+	free(p);
+
+	for (k = 0; k < w->count; k++) {
+		const struct replay_step *rs = &w->steps[k];
+		struct replay_verdict *rv = &out->verdicts[k];
+
+		if (!rv->ok) {
+			out->failed++;
+			continue;
+		}
+		out->judged++;
+		if (rs->judge_index >= 0) {
+			out->vs_judge++;
+			out->agree_judge += rv->pick == rs->judge_index;
+		}
+		if (rs->picker == TREE_PICKER_HUMAN && rs->final_index >= 0) {
+			out->vs_human++;
+			out->agree_human += rv->pick == rs->final_index;
+		}
+		if (rs->scores) {
+			rv->spearman = replay_spearman(rs->scores, rv->scores, rs->count);
+			if (!isnan(rv->spearman)) {
+				sum += rv->spearman;
+				out->spearman_steps++;
+			}
+		}
+	}
+	out->spearman_mean = out->spearman_steps ? sum / (double)out->spearman_steps : NAN;
+	return r;
+}
+
+void replay_rejudge_release(struct replay_rejudge *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->count; k++) {
+		free(r->verdicts[k].scores);
+		free(r->verdicts[k].raw);
+		free(r->verdicts[k].error);
+	}
+	free(r->verdicts);
+	memset(r, 0, sizeof(*r));
+}
+
+static void put_number(struct strbuf *sb, double v)
+{
+	if (isfinite(v))
+		strbuf_addf(sb, "%.17g", v);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+void replay_rejudge_store(struct tree *t, const struct replay_walk *w,
+			  const struct replay_rejudge *r, const char *model, const char *prompt)
+{
+	struct strbuf v = STRBUF_INIT, members = STRBUF_INIT;
+	size_t k, j;
+
+	for (k = 0; k < w->count && k < r->count; k++) {
+		const struct replay_step *rs = &w->steps[k];
+		const struct replay_verdict *rv = &r->verdicts[k];
+		struct tree_step *s;
+
+		if (!rs->count)
+			continue;
+		s = tree_node(t, rs->node)->step;
+		if (!s) {
+			s = tree_step_get(t, rs->node);
+			for (j = 0; j < rs->count; j++)
+				tree_step_add_candidate(s, rs->candidates[j], 0, 0);
+		}
+		strbuf_reset(&v);
+		strbuf_addstr(&v, "{\"model\":");
+		strbuf_add_json_string(&v, model ? model : "");
+		strbuf_addstr(&v, ",\"prompt\":");
+		strbuf_add_json_string(&v, prompt ? prompt : "");
+		if (rv->ok) {
+			strbuf_addstr(&v, ",\"rank\":");
+			strbuf_add_json_string(&v, rv->rank_used ? rv->rank_used : "");
+			strbuf_addstr(&v, ",\"scores\":[");
+			for (j = 0; j < rs->count; j++) {
+				if (j)
+					strbuf_addch(&v, ',');
+				put_number(&v, rv->scores[j]);
+			}
+			strbuf_addstr(&v, "],\"pick\":");
+			strbuf_add_json_string(&v, tree_node(t, rs->candidates[rv->pick])->id);
+			strbuf_addstr(&v, ",\"candidates\":[");
+			for (j = 0; j < rs->count; j++) {
+				if (j)
+					strbuf_addch(&v, ',');
+				strbuf_add_json_string(&v, tree_node(t, rs->candidates[j])->id);
+			}
+			strbuf_addch(&v, ']');
+		} else {
+			strbuf_addstr(&v, ",\"error\":");
+			strbuf_add_json_string(&v, rv->error ? rv->error : "");
+		}
+		strbuf_addch(&v, '}');
+		strbuf_reset(&members);
+		if (meta_members_set(s->extra_json, "rejudge", v.data, &members) == 0)
+			tree_step_set_str(&s->extra_json, members.data);
+	}
+	strbuf_release(&v);
+	strbuf_release(&members);
+}
