@@ -36,6 +36,9 @@ struct tui_options {
 	const struct task *task;
 	const struct config_role *generator;
 	const struct config_role *judge;
+	/* The whole configuration: v previews the pairs of the chosen path on
+	 * every configured scorer.NAME.  Borrowed; may be NULL. */
+	const struct config *config;
 	/* A first message for the status line (e.g. a configuration error);
 	 * borrowed, may be NULL; sanitized when shown. */
 	const char *notice;

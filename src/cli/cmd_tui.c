@@ -212,6 +212,7 @@ int cmd_tui(int argc, char **argv)
 			opts.judge_model = judge->model;
 		opts.generator = gen;
 		opts.judge = judge;
+		opts.config = &cfg;
 	}
 	/* The session's task, for steering; without one g says so. */
 	task_init(&task);

@@ -17,6 +17,9 @@
 #include <wchar.h>
 
 #include "weft/display.h"
+#include "weft/evalrun.h"
+#include "weft/evalset.h"
+#include "weft/pairs.h"
 #include "weft/history.h"
 #include "weft/steer.h"
 #include "weft/journal.h"
@@ -49,6 +52,7 @@ enum mode {
 	MODE_CONFIRM_PRUNE,
 	MODE_SEARCH, /* typing a search */
 	MODE_HELP,
+	MODE_EVAL,	   /* the evaluation preview's popup */
 	MODE_CONFIRM_QUIT, /* saving failed: q again quits */
 	MODE_REPLAY,	   /* walking the recorded steps (r); changes nothing */
 };
@@ -93,6 +97,10 @@ struct tui {
 	int autopilot;
 	unsigned spin;
 	long tokens;
+	/* the evaluation preview (v): a run in flight, and the popup's text */
+	struct evalrun *eval;
+	struct evalset evalset;
+	struct strbuf eval_page;
 	/* MODE_REPLAY: the walk of the chosen path as it was when r was
 	 * pressed, the step shown, and Space's playing */
 	struct replay_walk walk;
@@ -968,6 +976,7 @@ static unsigned act_missing(struct tui *u, int arg);
 static unsigned act_generate(struct tui *u, int more);
 static unsigned act_autopilot(struct tui *u, int arg);
 static unsigned act_cancel(struct tui *u, int arg);
+static unsigned act_eval(struct tui *u, int arg);
 static unsigned act_replay(struct tui *u, int arg);
 static unsigned act_redraw(struct tui *u, int arg);
 static unsigned act_ctrl_c(struct tui *u, int arg);
@@ -975,7 +984,6 @@ static unsigned act_ctrl_c(struct tui *u, int arg);
 #define CTRL(c) ((c)&0x1f)
 
 enum missing {
-	MISSING_EVAL,
 	MISSING_EXPORT,
 };
 
@@ -1018,7 +1026,7 @@ static const struct binding keymap[] = {
      act_autopilot,
      0},
     {{27, 0}, "Esc", "cancel the step in flight (and autopilot)", act_cancel, 0},
-    {{'v', 0}, "v", "evaluation preview", act_missing, MISSING_EVAL},
+    {{'v', 0}, "v", "evaluation preview: the path's pairs on the configured scorers", act_eval, 0},
     {{'x', 0}, "x", "export", act_missing, MISSING_EXPORT},
     {{'r', 0},
      "r",
@@ -1529,7 +1537,6 @@ static unsigned act_quit(struct tui *u, int arg)
 static unsigned act_missing(struct tui *u, int what)
 {
 	switch (what) {
-	case MISSING_EVAL: set_msg(u, 1, "evaluation preview: not yet available"); break;
 	case MISSING_EXPORT:
 		set_msg(u, 1, "export: not yet available (weft export on the command line)");
 		break;
@@ -1626,6 +1633,13 @@ static unsigned act_autopilot(struct tui *u, int arg)
 static unsigned act_cancel(struct tui *u, int arg)
 {
 	(void)arg;
+	if (u->eval) {
+		evalrun_free(u->eval);
+		u->eval = NULL;
+		evalset_release(&u->evalset);
+		set_msg(u, 0, "evaluation cancelled");
+		return REDRAW_STATUS;
+	}
 	if (!u->step && !u->autopilot)
 		return REDRAW_NONE;
 	if (u->step) {
@@ -1706,6 +1720,102 @@ static unsigned finish_step(struct tui *u)
 		set_msg(u, 0, "autopilot: step %zu", steer_path_steps(t) + 1);
 	}
 	return REDRAW_ALL | REDRAW_STATS;
+}
+
+/* ---- evaluation preview --------------------------------------------------- */
+
+static unsigned act_eval(struct tui *u, int arg)
+{
+	const struct tui_options *o = u->opts;
+	const struct task *task = o ? o->task : NULL;
+	struct pairs_options po;
+	struct pairs_result pr;
+	struct evalrun_options eo;
+	struct strbuf doc = STRBUF_INIT;
+	struct errbuf err;
+	size_t k, models;
+
+	(void)arg;
+	if (u->eval) {
+		set_msg(u, 0, "an evaluation is running (Esc cancels)");
+		return REDRAW_STATUS;
+	}
+	if (!o || !o->engine || !o->config) {
+		set_msg(u, 1,
+			"no scorer configured: add [scorer.NAME] sections (README Configuration)");
+		return REDRAW_STATUS;
+	}
+	memset(&pr, 0, sizeof(pr));
+	pairs_options_init(&po);
+	po.start = tree_node(u->t, u->t->root)->text_len;
+	if (task) {
+		po.pattern = task->pattern;
+		po.preamble = NULL;
+		for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
+			po.labels[k] = task->labels[k];
+		po.nlabels = k;
+	}
+	tree_document(u->t, tree_path_tip(u->t), &doc);
+	if (pairs_extract(doc.data, doc.len, NULL, 0, &po, &pr, &err) < 0 || !pr.count) {
+		set_msg(u, 1, "%s",
+			pr.count ? err.msg : "no question/answer pairs on the chosen path");
+		pairs_result_release(&pr);
+		strbuf_release(&doc);
+		return REDRAW_STATUS;
+	}
+	evalset_init(&u->evalset);
+	evalset_from_pairs(&u->evalset, &pr);
+	pairs_result_release(&pr);
+	strbuf_release(&doc);
+	evalrun_options_init(&eo);
+	if (task)
+		eo.eval_prompt = task->eval;
+	u->eval = evalrun_new(o->engine, &u->evalset, &eo, &err);
+	if (!u->eval) {
+		evalset_release(&u->evalset);
+		set_msg(u, 1, "%s", err.msg);
+		return REDRAW_STATUS;
+	}
+	models = evalrun_add_configured(u->eval, o->config, NULL);
+	if (!models) {
+		evalrun_free(u->eval);
+		u->eval = NULL;
+		evalset_release(&u->evalset);
+		set_msg(u, 1,
+			"no scorer configured: add [scorer.NAME] sections (README Configuration)");
+		return REDRAW_STATUS;
+	}
+	evalrun_start(u->eval);
+	set_msg(u, 0, "evaluating %zu pairs on %zu models (Esc cancels)", u->evalset.n, models);
+	return REDRAW_STATUS;
+}
+
+/* Called by the loop: progress while the run goes, the popup when it ends. */
+static unsigned eval_tick(struct tui *u)
+{
+	size_t done, total;
+
+	if (!u->eval)
+		return 0;
+	evalrun_progress(u->eval, &done, &total);
+	if (!evalrun_done(u->eval)) {
+		set_msg(u, 0, "evaluating: %zu/%zu (Esc cancels)", done, total);
+		return 0;
+	}
+	strbuf_reset(&u->eval_page);
+	evalrun_format_balance(u->eval, &u->eval_page);
+	strbuf_addch(&u->eval_page, '\n');
+	evalrun_format_table(u->eval, &u->eval_page);
+	strbuf_addch(&u->eval_page, '\n');
+	evalrun_format_plot(u->eval, COLS > 100 ? 90 : COLS - 10, LINES > 30 ? 16 : 8,
+			    &u->eval_page);
+	evalrun_free(u->eval);
+	u->eval = NULL;
+	evalset_release(&u->evalset);
+	u->help_scroll = 0;
+	u->mode = MODE_EVAL;
+	set_msg(u, 0, "evaluation done");
+	return REDRAW_ALL;
 }
 
 static unsigned act_ctrl_c(struct tui *u, int arg)
@@ -2002,19 +2112,16 @@ static void draw_replay(struct tui *u)
 
 /* ---- screens --------------------------------------------------------------------- */
 
-static void draw_help(struct tui *u)
+/* A full-screen page of text (help, the evaluation popup); j/k scroll. */
+static void draw_page(struct tui *u, const char *title, const struct strbuf *text)
 {
-	struct strbuf text = STRBUF_INIT;
-	const char *p, *end;
+	const char *p = text->data, *end = text->data + text->len;
 	int row = 0, skip = u->help_scroll;
 
 	erase();
 	wattrset(stdscr, role_attr(u, THEME_BORDER));
-	mvaddstr(0, 0, " weft keys (any key returns; j/k scroll)");
+	mvaddstr(0, 0, title);
 	wattrset(stdscr, role_attr(u, THEME_HELP));
-	tui_keymap_help(&text);
-	p = text.data;
-	end = text.data + text.len;
 	while (p < end && row < LINES - 2) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -2023,11 +2130,19 @@ static void draw_help(struct tui *u)
 			skip--;
 		} else {
 			wmove(stdscr, 2 + row, 2);
-			put_text(stdscr, p, n, COLS - 2);
+			put_untrusted(stdscr, p, n, COLS - 2);
 			row++;
 		}
 		p += n + 1;
 	}
+}
+
+static void draw_help(struct tui *u)
+{
+	struct strbuf text = STRBUF_INIT;
+
+	tui_keymap_help(&text);
+	draw_page(u, " weft keys (any key returns; j/k scroll)", &text);
 	strbuf_release(&text);
 }
 
@@ -2041,6 +2156,10 @@ static void draw(struct tui *u)
 
 	if (u->mode == MODE_HELP) {
 		draw_help(u);
+		return;
+	}
+	if (u->mode == MODE_EVAL) {
+		draw_page(u, " evaluation preview (any key returns; j/k scroll)", &u->eval_page);
 		return;
 	}
 	if (u->mode == MODE_REPLAY) {
@@ -2144,6 +2263,7 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 		return REDRAW_ALL;
 	switch (u->mode) {
 	case MODE_HELP:
+	case MODE_EVAL:
 		if (!is_key && ch == 'j')
 			u->help_scroll++;
 		else if (!is_key && ch == 'k' && u->help_scroll > 0)
@@ -2201,6 +2321,7 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	}
 	strbuf_init(&u.search);
 	strbuf_init(&u.input);
+	strbuf_init(&u.eval_page);
 	if (t->focus == TREE_NONE || t->focus >= t->count || tree_is_pruned(t, t->focus))
 		tree_set_focus(t, t->path_len ? tree_path_tip(t) : t->root);
 	else if (t->path_len == 0)
@@ -2249,7 +2370,8 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 		if (flags & (REDRAW_ALL | REDRAW_STATUS)) {
 			if (flags & REDRAW_ALL)
 				draw(&u);
-			else if (u.mode == MODE_HELP || u.mode == MODE_REPLAY)
+			else if (u.mode == MODE_HELP || u.mode == MODE_REPLAY ||
+				 u.mode == MODE_EVAL)
 				draw(&u);
 			else
 				draw_status(&u, LINES - 1, COLS);
@@ -2270,11 +2392,12 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 		if (u.step_ended)
 			flags |= finish_step(&u);
 		flags |= replay_tick(&u);
+		flags |= eval_tick(&u);
 		if (!flags) {
 			int timeout = loop_timeout(&u);
 
-			wait_for_events(&u, u.step && timeout > 100 ? 100 : timeout);
-			if (u.step) {
+			wait_for_events(&u, (u.step || u.eval) && timeout > 100 ? 100 : timeout);
+			if (u.step || u.eval) {
 				u.spin++;
 				flags |= REDRAW_STATUS;
 			}
@@ -2282,6 +2405,11 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	}
 	if (u.step)
 		steer_step_free(u.step);
+	if (u.eval) {
+		evalrun_free(u.eval);
+		evalset_release(&u.evalset);
+	}
+	strbuf_release(&u.eval_page);
 	restore_terminal();
 	delscreen(scr);
 	install_signals(0);

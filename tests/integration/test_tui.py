@@ -218,7 +218,7 @@ class TestLoomSynthetic(unittest.TestCase):
         p.wait_for(r"not found")
         for key, msg in (("g", "no generator configured: see README Configuration"),
                          ("G", "no generator configured"), ("a", "no generator configured"),
-                         ("v", "not yet available"), ("x", "not yet available")):
+                         ("v", "no scorer configured"), ("x", "not yet available")):
             p.keys(key)
             p.wait_for(re.escape(msg))
         p.keys("r")  # replay (tests/integration/test_tui_replay.py)
@@ -609,3 +609,44 @@ class TestLoomSteering(unittest.TestCase):
         self.assertIn("needsHuman", st)
         self.assertEqual(st["pickedBy"], "human")
         self.assertEqual(st["finalPick"], st["candidates"][2])
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(DEMO), "sessions/demo.json is not there yet")
+class TestEvalPreview(unittest.TestCase):
+    """v on the demo session: the pairs of the path go to the scorers without
+    blocking the screen, and the popup shows the per-model table."""
+
+    def test_v_shows_the_table(self):
+        from tests.integration.fakeserver import FakeServer
+        fs = FakeServer().start()
+        self.addCleanup(fs.stop)
+        tmp = tempfile.mkdtemp(prefix="weft-eval-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.makedirs(os.path.join(tmp, "weft"))
+        with open(os.path.join(tmp, "weft", "config"), "w") as f:
+            f.write("[scorer.small]\nmodel = scorer-small\nsize = 350e6\n"
+                    "[scorer.large]\nmodel = scorer-large\nsize = 175e9\n")
+        path = os.path.join(tmp, "demo.json")
+        shutil.copy(DEMO, path)
+        with open(path, encoding="utf-8") as f:
+            before = f.read()
+        fs.control(latency_ms=50, script={"scorer-small": ["Yes"] * 200,
+                                          "scorer-large": ["No"] * 200})
+        p = Pane(self, ["tui", path], env={"XDG_CONFIG_HOME": tmp,
+                                           "WEFT_BASE_URL": fs.base_url})
+        p.wait_for(r"\? help")
+        p.keys("v")
+        p.wait_for(r"evaluat")
+        s = p.wait_for(r"evaluation preview \(any key", timeout=30)
+        self.assertIn("small", s)
+        self.assertIn("large", s)
+        p.keys("q")  # closes the popup
+        p.wait_for(r"\? help")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(p.stderr(), "")
+        asked = {r["body"].get("model") for r in fs.requests()}
+        self.assertEqual(asked, {"scorer-small", "scorer-large"})
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), before)  # a preview changes nothing
