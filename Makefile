@@ -133,11 +133,17 @@ valgrind: release
 	    valgrind --quiet --error-exitcode=1 --leak-check=full $$t || exit 1; \
 	done
 
-bench: weft
+# Not part of `make test`: prints one table of figures against baselines.
+bench: weft build/release/bench/tree_1m build/release/bench/weft_bench
 	@$(PYTHON) tests/bench/run.py
 
 # 1,000,000-node session save and reload: times and peak RSS (not a test).
 build/release/bench/tree_1m: tests/bench/tree_1m.c build/release/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $< \
+	    build/release/libweft.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+build/release/bench/weft_bench: tests/bench/weft_bench.c build/release/libweft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $< \
 	    build/release/libweft.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
