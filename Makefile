@@ -134,7 +134,8 @@ valgrind: release
 	done
 
 # Not part of `make test`: prints one table of figures against baselines.
-bench: weft build/release/bench/tree_1m build/release/bench/weft_bench
+bench: weft build/release/bench/tree_1m build/release/bench/weft_bench \
+       build/release/bench/fast_server
 	@$(PYTHON) tests/bench/run.py
 
 # 1,000,000-node session save and reload: times and peak RSS (not a test).
@@ -147,6 +148,10 @@ build/release/bench/weft_bench: tests/bench/weft_bench.c build/release/libweft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $< \
 	    build/release/libweft.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+build/release/bench/fast_server: tests/bench/fast_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) $< -o $@
 
 bench-tree: build/release/bench/tree_1m
 	build/release/bench/tree_1m save build/bench-1m.json

@@ -11,7 +11,7 @@ Run from the repository root after `make weft` and the bench programs
 
 Sections (see README "Tests and benchmarks"): session load and save
 (weft_bench vs py_loom.py), request fan-out (weft_bench vs py_fanout.py,
-both against fast_server.py; tests/fake_server.py measured beside it),
+both against fast_server.c; tests/fake_server.py measured beside it),
 client CPU per request, and the screen (tui_bench, when the TUI exists).
 """
 import json
@@ -64,7 +64,7 @@ def fmt_mib(kib):
 
 
 class Server:
-    """fast_server.py or tests/fake_server.py on a free port."""
+    """fast_server (tests/bench/fast_server.c) or tests/fake_server.py on a free port."""
 
     def __init__(self, argv):
         self.p = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE,
@@ -136,7 +136,7 @@ def human(n):
 def bench_fanout():
     n, inflight, latency = 2000, 64, 50
     ideal = math.ceil(n / inflight) * latency / 1000.0
-    srv = Server([PY, os.path.join(HERE, "fast_server.py"), str(latency)])
+    srv = Server([os.path.join(BIN, "fast_server"), str(latency)])
     try:
         log("fan-out: weft, 64 in flight")
         c0 = srv.cpu()
@@ -157,7 +157,7 @@ def bench_fanout():
         "%.2f" % (p8["seconds"] / ideal), "(to ideal)")
     row("fan-out, weft vs Python 64 threads", fmt_s(w["seconds"]), fmt_s(p64["seconds"]),
         "%.2f" % (w["seconds"] / p64["seconds"]))
-    NOTES.append("fan-out server (fast_server.py, one asyncio thread) used %.2f s of CPU "
+    NOTES.append("fan-out server (fast_server.c, one epoll thread) used %.2f s of CPU "
                  "during weft's %.2f s run (%.0f%% of one core); weft's client used %.2f s."
                  % (wsrv, w["seconds"], 100 * wsrv / w["seconds"], w["cpu_seconds"]))
 
@@ -183,7 +183,7 @@ def bench_fanout():
 
 def bench_client_cost():
     n = 10000
-    srv = Server([PY, os.path.join(HERE, "fast_server.py"), "0"])
+    srv = Server([os.path.join(BIN, "fast_server"), "0"])
     try:
         log("client cost: weft, %d requests" % n)
         w = run_json([os.path.join(BIN, "weft_bench"), "fanout", srv.url, str(n), "64"])
@@ -195,6 +195,9 @@ def bench_client_cost():
     pu = p["cpu_seconds"] / n * 1e6
     row("client CPU per request (10k, no latency)", "%.1f us" % wu, "%.1f us py64" % pu,
         "%.3f" % (wu / pu), "< 50 us", wu < 50)
+    NOTES.append("client CPU per request: user %.1f us + system %.1f us (10,000 requests "
+                 "in %.2f s, 64 in flight)" % (w["user_seconds"] / n * 1e6,
+                                               w["sys_seconds"] / n * 1e6, w["seconds"]))
 
 
 def bench_screen(files):
