@@ -133,7 +133,9 @@ valgrind: release
 	    valgrind --quiet --error-exitcode=1 --leak-check=full $$t || exit 1; \
 	done
 
-bench: weft
+# Not part of `make test`: prints one table of figures against baselines.
+bench: weft build/release/bench/tree_1m build/release/bench/weft_bench \
+       build/release/bench/fast_server build/release/bench/tui_bench
 	@$(PYTHON) tests/bench/run.py
 
 # 1,000,000-node session save and reload: times and peak RSS (not a test).
@@ -141,6 +143,20 @@ build/release/bench/tree_1m: tests/bench/tree_1m.c build/release/libweft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $< \
 	    build/release/libweft.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+build/release/bench/weft_bench: tests/bench/weft_bench.c build/release/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $< \
+	    build/release/libweft.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+build/release/bench/tui_bench: tests/bench/tui_bench.c build/release/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) -pthread -Iinclude $(PKG_CFLAGS) $< \
+	    build/release/libweft.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+build/release/bench/fast_server: tests/bench/fast_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS_release) $(CFLAGS) $< -o $@
 
 bench-tree: build/release/bench/tree_1m
 	build/release/bench/tree_1m save build/bench-1m.json

@@ -8,6 +8,8 @@
  * on every path out (normal, out of memory through xalloc's fatal hook,
  * fatal signals).
  */
+#include <stdio.h>
+
 #include "weft/config.h"
 #include "weft/errbuf.h"
 #include "weft/lm.h"
@@ -52,6 +54,24 @@ struct tui_options {
  * no terminfo entry) with err set; the terminal is restored either way.
  */
 int tui_run(struct tree *t, const char *path, const struct tui_options *opts, struct errbuf *err);
+
+/*
+ * The loom driven one key at a time, for benchmarks and embedding
+ * (tests/bench/tui_bench.c): the same set-up, keys and frames as tui_run,
+ * but on any terminal given as out/in (e.g. a pseudo-terminal's slave) and
+ * without the loop.  tui_open starts the screen and draws the first frame
+ * (sent to out before it returns); NULL with err set when the screen cannot
+ * start.  tui_key handles one key (a character, or a curses KEY_* code with
+ * is_key 1) as the loop does and draws the resulting frame before it
+ * returns; it returns 1 when the key asks to quit (nothing drawn), else 0.
+ * tui_close restores the terminal and frees; t stays the caller's.  Only one
+ * screen at a time.
+ */
+struct tui;
+struct tui *tui_open(struct tree *t, const char *path, const struct tui_options *opts, FILE *out,
+		     FILE *in, struct errbuf *err);
+int tui_key(struct tui *u, int key, int is_key);
+void tui_close(struct tui *u);
 
 /*
  * The help text generated from the keymap table (one "KEYS  what" line per

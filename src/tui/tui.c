@@ -108,6 +108,7 @@ struct tui {
 	int rplaying;
 	long rpace_ms;
 	struct timespec rdue; /* when playing: the next step is due */
+	SCREEN *scr;
 };
 
 /*
@@ -2292,47 +2293,45 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	return b->fn(u, b->arg);
 }
 
-int tui_run(struct tree *t, const char *path, const struct tui_options *opts, struct errbuf *err)
+/* Sets up u and a screen on out/in (everything tui_run does before its
+ * loop).  Returns 0, or -1 with err set and nothing left to release. */
+static int tui_start(struct tui *u, struct tree *t, const char *path,
+		     const struct tui_options *opts, FILE *out, FILE *in, struct errbuf *err)
 {
-	struct tui u;
-	SCREEN *scr;
 	const char *nc = getenv("NO_COLOR");
 	const char *start_theme;
 	size_t i;
-	unsigned flags = REDRAW_ALL;
 
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return errbuf_set(err, "the loom needs a terminal (stdin and stdout)");
 	if (t->root == TREE_NONE)
 		return errbuf_set(err, "the session has no nodes");
-	memset(&u, 0, sizeof(u));
-	u.t = t;
-	u.path = path;
-	u.opts = opts;
-	u.cand = u.cand_owner = TREE_NONE;
-	u.fpos = -1;
-	u.stats_tip = TREE_NONE;
-	u.stats_changes = (unsigned)-1;
-	u.no_color = nc && *nc;
-	history_init(&u.hist);
+	memset(u, 0, sizeof(*u));
+	u->t = t;
+	u->path = path;
+	u->opts = opts;
+	u->cand = u->cand_owner = TREE_NONE;
+	u->fpos = -1;
+	u->stats_tip = TREE_NONE;
+	u->stats_changes = (unsigned)-1;
+	u->no_color = nc && *nc;
+	history_init(&u->hist);
 	if (path) {
-		u.hist.observer = journal_observer;
-		u.hist.observer_ctx = &u;
+		u->hist.observer = journal_observer;
+		u->hist.observer_ctx = u;
 	}
-	strbuf_init(&u.search);
-	strbuf_init(&u.input);
-	strbuf_init(&u.eval_page);
+	strbuf_init(&u->search);
+	strbuf_init(&u->input);
+	strbuf_init(&u->eval_page);
 	if (t->focus == TREE_NONE || t->focus >= t->count || tree_is_pruned(t, t->focus))
 		tree_set_focus(t, t->path_len ? tree_path_tip(t) : t->root);
 	else if (t->path_len == 0)
 		tree_set_focus(t, t->focus);
 
 	ensure_utf8_locale();
-	scr = newterm(NULL, stdout, stdin);
-	if (!scr) {
-		history_release(&u.hist);
-		strbuf_release(&u.search);
-		strbuf_release(&u.input);
+	u->scr = newterm(NULL, out, in);
+	if (!u->scr) {
+		history_release(&u->hist);
+		strbuf_release(&u->search);
+		strbuf_release(&u->input);
 		return errbuf_set(err, "cannot start the screen (TERM=%s)",
 				  getenv("TERM") ? getenv("TERM") : "unset");
 	}
@@ -2347,36 +2346,72 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
-	if (!u.no_color && has_colors()) {
+	if (!u->no_color && has_colors()) {
 		start_color();
 		use_default_colors();
-		u.has_colors = 1;
+		u->has_colors = 1;
 	}
-	start_theme = opts && opts->theme ? opts->theme : u.no_color ? "mono" : "default";
+	start_theme = opts && opts->theme ? opts->theme : u->no_color ? "mono" : "default";
 	for (i = 0; i < 3; i++)
 		if (!strcmp(start_theme, theme_cycle[i]))
-			u.theme_index = i;
+			u->theme_index = i;
 	if (opts && opts->notice)
-		set_msg(&u, 1, "%s", opts->notice);
-	if (load_theme(&u, start_theme) < 0) {
-		theme_init_builtin(&u.theme, u.no_color ? "mono" : "default");
-		apply_theme(&u);
+		set_msg(u, 1, "%s", opts->notice);
+	if (load_theme(u, start_theme) < 0) {
+		theme_init_builtin(&u->theme, u->no_color ? "mono" : "default");
+		apply_theme(u);
 	}
+	return 0;
+}
 
+/* Restores the terminal and releases what tui_start set up. */
+static void tui_stop(struct tui *u)
+{
+	if (u->step)
+		steer_step_free(u->step);
+	if (u->eval) {
+		evalrun_free(u->eval);
+		evalset_release(&u->evalset);
+	}
+	strbuf_release(&u->eval_page);
+	restore_terminal();
+	delscreen(u->scr);
+	install_signals(0);
+	xalloc_set_fatal_hook(NULL);
+	replay_walk_release(&u->walk);
+	history_release(&u->hist);
+	strbuf_release(&u->search);
+	strbuf_release(&u->input);
+}
+
+/* Draws what flags say changed and sends it to the terminal. */
+static void tui_frame(struct tui *u, unsigned flags)
+{
+	if (flags & (REDRAW_ALL | REDRAW_STATUS)) {
+		if (flags & REDRAW_ALL)
+			draw(u);
+		else if (u->mode == MODE_HELP || u->mode == MODE_REPLAY || u->mode == MODE_EVAL)
+			draw(u);
+		else
+			draw_status(u, LINES - 1, COLS);
+		refresh();
+	}
+}
+
+int tui_run(struct tree *t, const char *path, const struct tui_options *opts, struct errbuf *err)
+{
+	struct tui u;
+	unsigned flags = REDRAW_ALL;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return errbuf_set(err, "the loom needs a terminal (stdin and stdout)");
+	if (tui_start(&u, t, path, opts, stdout, stdin, err) < 0)
+		return -1;
 	for (;;) {
 		wint_t ch;
 		int r;
 
-		if (flags & (REDRAW_ALL | REDRAW_STATUS)) {
-			if (flags & REDRAW_ALL)
-				draw(&u);
-			else if (u.mode == MODE_HELP || u.mode == MODE_REPLAY ||
-				 u.mode == MODE_EVAL)
-				draw(&u);
-			else
-				draw_status(&u, LINES - 1, COLS);
-			refresh();
-		}
+		tui_frame(&u, flags);
 		flags = 0;
 		if (stop_signal)
 			break;
@@ -2403,22 +2438,40 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 			}
 		}
 	}
-	if (u.step)
-		steer_step_free(u.step);
-	if (u.eval) {
-		evalrun_free(u.eval);
-		evalset_release(&u.evalset);
-	}
-	strbuf_release(&u.eval_page);
-	restore_terminal();
-	delscreen(scr);
-	install_signals(0);
-	xalloc_set_fatal_hook(NULL);
-	replay_walk_release(&u.walk);
-	history_release(&u.hist);
-	strbuf_release(&u.search);
-	strbuf_release(&u.input);
+	tui_stop(&u);
 	if (stop_signal)
 		return errbuf_set(err, "stopped by signal %d", (int)stop_signal);
 	return 0;
+}
+
+struct tui *tui_open(struct tree *t, const char *path, const struct tui_options *opts, FILE *out,
+		     FILE *in, struct errbuf *err)
+{
+	struct tui *u = xmalloc(sizeof(*u));
+
+	if (tui_start(u, t, path, opts, out, in, err) < 0) {
+		free(u);
+		return NULL;
+	}
+	tui_frame(u, REDRAW_ALL);
+	return u;
+}
+
+int tui_key(struct tui *u, int key, int is_key)
+{
+	unsigned flags = handle_key(u, (wint_t)key, is_key);
+
+	journal_path_if_due(u);
+	if (flags & ACTION_QUIT)
+		return 1;
+	tui_frame(u, flags);
+	return 0;
+}
+
+void tui_close(struct tui *u)
+{
+	if (!u)
+		return;
+	tui_stop(u);
+	free(u);
 }
