@@ -144,6 +144,27 @@ class FaultTest(unittest.TestCase):
     def test_400_and_404_are_not_retried(self):
         self.expect_failure([{"status": 404}], ["HTTP 404"], 1)
 
+    def judge_fails(self, faults, judge_requests):
+        """A judge that keeps failing: the step's candidates are recorded
+        with needsHuman (exit 3), the judge was asked judge_requests times."""
+        self.fs.control(faults=[{}] * 3 + faults)
+        code, _, err = self.generate()
+        self.assertEqual(code, 3, err)
+        self.assertIn("needs a person", err)
+        self.assertIn("judge", err)
+        self.assertIn(self.fs.base_url + "/chat/completions", err)
+        self.assertEqual(integrity(self, self.session), 1)
+        judge = [r for r in self.fs.requests() if r["body"]["model"] == "judge-model"]
+        self.assertEqual(len(judge), 1 + judge_requests)
+        return err
+
+    def test_judge_401_is_not_asked_again(self):
+        self.judge_fails([{"status": 401}], 1)
+
+    def test_judge_503_is_asked_three_times_with_retries_each(self):
+        # 3 asks x (1 + 2 retries)
+        self.judge_fails([{"status": 503}] * 9, 9)
+
     def test_malformed_json_is_an_error_not_a_step(self):
         self.expect_failure([{"malformed": True}], ["HTTP 200"], 1)
 
