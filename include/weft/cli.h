@@ -19,5 +19,6 @@ int cmd_new(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"ping", cmd_ping, "send a tiny request to each configured model"},
     {"plot", cmd_plot, "draw accuracy and loss against model size from result CSVs"},
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
+    {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
 };
 
 static void usage(FILE *out)
@@ -73,6 +74,6 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "weft: unknown option '%s' (see weft --help)\n", argv[1]);
 		return 2;
 	}
-	fprintf(stderr, "weft: unknown command '%s' (see weft --help)\n", argv[1]);
-	return 2;
+	/* Not a command, not an option: a FILE to open in the loom. */
+	return cmd_tui(argc, argv);
 }

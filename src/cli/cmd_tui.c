@@ -1,0 +1,219 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/cli.h"
+#include "weft/config.h"
+#include "weft/display.h"
+#include "weft/journal.h"
+#include "weft/errbuf.h"
+#include "weft/session.h"
+#include "weft/strbuf.h"
+#include "weft/tree.h"
+#include "weft/tui.h"
+#include "weft/xalloc.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: weft [FILE]\n"
+	      "       weft tui [--theme NAME] FILE\n"
+	      "       weft tui [--theme NAME] --synthetic N [--hostile] [FILE]\n"
+	      "\n"
+	      "Opens the session FILE in the loom (press ? there for the keys).\n"
+	      "\n"
+	      "options:\n"
+	      "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
+	      "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
+	      "                   s saves it to FILE when given\n"
+	      "  --hostile        put terminal escape sequences, bidi controls, invalid\n"
+	      "                   UTF-8 and a 10 MB line in the synthetic tree's texts\n"
+	      "  --keys           print the keys (the table the ? screen shows)\n"
+	      "  -h, --help       show this help\n",
+	      out);
+}
+
+static const char *const hostile_texts[] = {
+    " \x1b[31mRED\x1b[0m \x1b[2J\x1b[H\x1b[10;20Hmoved",
+    " \x1b]52;c;cm0gLXJmIH4=\x07"
+    "clip",
+    " \x1b]0;PWNED-TITLE\x07title",
+    " over\rEVIL\b\b\b\bwrite",
+    " abc\xe2\x80\xae"
+    "fed\xe2\x81\xa6x\xe2\x80\x8bz",
+    " \xc2\x9b"
+    "31mc1 \xff\xfe bytes",
+};
+
+/* A generated tree: a path of depth ~n/5, each path node with 4 more
+ * children; scores and judge picks set.  Deterministic. */
+static struct tree *synthetic_tree(unsigned long n, int hostile)
+{
+	struct tree *t = tree_new();
+	uint32_t parent, node = TREE_NONE, k;
+	unsigned long made = 1, step = 0;
+	char text[160];
+	uint32_t *path = NULL;
+	size_t path_len = 0, path_cap = 0;
+
+	parent = tree_add(t, TREE_NONE, NULL, "Task: write questions with wrong answers.\n", 42);
+	XGROW(path, path_cap, 1);
+	path[path_len++] = parent;
+	while (made < n) {
+		uint32_t next = TREE_NONE;
+		struct tree_step *s;
+
+		for (k = 0; k < 5 && made < n; k++, made++) {
+			const char *txt = text;
+			size_t len;
+
+			if (hostile && k < 2) {
+				txt = hostile_texts[(step + k) % (sizeof(hostile_texts) /
+								  sizeof(hostile_texts[0]))];
+				len = strlen(txt);
+			} else {
+				len = (size_t)snprintf(
+				    text, sizeof(text),
+				    "\nQuestion: Is %lu%s a step %lu candidate %u?\nAnswer: %s",
+				    step * 7 + k, k == 3 ? " \xe4\xb8\xad\xe6\x96\x87" : "", step,
+				    k + 1, (step + k) % 2 ? "No" : "Yes");
+			}
+			node = tree_add(t, parent, NULL, txt, len);
+			tree_set_score(t, node, (5.0 - k) / 15.0, (int32_t)k + 1);
+			s = tree_step_get(t, parent);
+			tree_step_add_candidate(s, node, (5.0 - k) / 15.0, 1);
+			if (k == 0) {
+				tree_set_flag(t, node, TREE_JUDGE_PICK, 1);
+				s->judge_pick = node;
+				next = node;
+			}
+		}
+		if (hostile && step == 1) {
+			/* one 10 MB single line of escapes and text */
+			size_t big = (size_t)10 << 20, b;
+			char *line = xmalloc(big);
+
+			for (b = 0; b < big; b++)
+				line[b] = (b % 16 == 15) ? '\x1b' : (char)('a' + b % 26);
+			memcpy(line, " HUGE-LINE-START", 16);
+			tree_add(t, parent, NULL, line, big);
+			free(line);
+			made++;
+		}
+		if (next == TREE_NONE)
+			break;
+		XGROW(path, path_cap, path_len + 1);
+		path[path_len++] = next;
+		parent = next;
+		step++;
+	}
+	tree_set_name(t, hostile ? "hostile" : "synthetic");
+	tree_set_path(t, path, path_len);
+	tree_set_focus(t, t->root);
+	free(path);
+	return t;
+}
+
+int cmd_tui(int argc, char **argv)
+{
+	struct tui_options opts;
+	struct errbuf err, cfg_err;
+	struct config cfg;
+	char notice[ERRBUF_SIZE + 32];
+	struct tree *t = NULL;
+	const char *file = NULL;
+	unsigned long synthetic = 0;
+	int hostile = 0, i, ret;
+
+	memset(&opts, 0, sizeof(opts));
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
+			opts.theme = argv[++i];
+		} else if (!strcmp(argv[i], "--synthetic") && i + 1 < argc) {
+			char *end;
+
+			errno = 0;
+			synthetic = strtoul(argv[++i], &end, 10);
+			if (errno || *end || synthetic < 1 || synthetic > 50000000ul) {
+				fputs("weft tui: --synthetic takes a count from 1 to 50000000\n",
+				      stderr);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--keys")) {
+			struct strbuf keys = STRBUF_INIT;
+
+			tui_keymap_help(&keys);
+			fputs(keys.data, stdout);
+			strbuf_release(&keys);
+			return 0;
+		} else if (!strcmp(argv[i], "--hostile")) {
+			hostile = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			char *safe = display_sanitize_dup(argv[i]);
+
+			fprintf(stderr, "weft tui: unknown option '%s' (see weft tui --help)\n",
+				safe);
+			free(safe);
+			return 2;
+		} else if (!file) {
+			file = argv[i];
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!file && !synthetic) {
+		usage(stderr);
+		return 2;
+	}
+	if (synthetic) {
+		t = synthetic_tree(synthetic, hostile);
+	} else if (session_load(file, &t, &err) < 0) {
+		char *safe = display_sanitize_dup(err.msg);
+
+		fprintf(stderr, "weft: %s\n", safe);
+		free(safe);
+		return 1;
+	}
+	opts.save = session_save;
+	notice[0] = '\0';
+	/* Changes made after the last save are in the journal: replay them. */
+	if (!synthetic) {
+		int jr = journal_replay(file, t, &err);
+
+		if (jr != 0) {
+			snprintf(notice, sizeof(notice), "journal%s: %s",
+				 jr > 0 ? " (recovered)" : " (stopped at an error)", err.msg);
+			opts.notice = notice;
+		}
+	}
+	/* Models for the status line; a bad configuration is shown there, not
+	 * fatal: everything but generation works without one. */
+	config_init(&cfg);
+	if (config_load(&cfg, NULL, &cfg_err) < 0 && !notice[0]) {
+		snprintf(notice, sizeof(notice), "configuration: %s", cfg_err.msg);
+		opts.notice = notice;
+	} else {
+		struct config_role *gen = config_role(&cfg, "generator");
+		struct config_role *judge = config_role(&cfg, "judge");
+
+		if (gen && config_role_configured(gen))
+			opts.generator_model = gen->model;
+		if (judge && config_role_configured(judge))
+			opts.judge_model = judge->model;
+	}
+	ret = tui_run(t, file, &opts, &err);
+	config_release(&cfg);
+	tree_free(t);
+	if (ret < 0) {
+		char *safe = display_sanitize_dup(err.msg);
+
+		fprintf(stderr, "weft: %s\n", safe);
+		free(safe);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,1789 @@
+#include "weft/tui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "weft/display.h"
+#include "weft/history.h"
+#include "weft/journal.h"
+#include "weft/strbuf.h"
+#include "weft/theme.h"
+#include "weft/xalloc.h"
+
+#ifndef WEFT_DATADIR
+#define WEFT_DATADIR "/usr/local/share/weft"
+#endif
+
+/* What an action changed: the loop redraws accordingly. */
+enum {
+	REDRAW_NONE = 0,
+	REDRAW_STATUS = 1u << 0, /* the status line only */
+	REDRAW_ALL = 1u << 1,	 /* every area */
+	REDRAW_STATS = 1u << 2,	 /* the path changed: recount the Yes/No balance */
+	ACTION_QUIT = 1u << 3,
+};
+
+/* Alternatives listed under one node of the outline before "… N more". */
+#define OUTLINE_ALT_MAX 8
+/* Score bar width in the candidates area. */
+#define BAR_WIDTH 10
+#define MSG_SIZE  512
+
+enum mode {
+	MODE_NORMAL,
+	MODE_CONFIRM_PRUNE,
+	MODE_SEARCH, /* typing a search */
+	MODE_HELP,
+	MODE_CONFIRM_QUIT, /* saving failed: q again quits */
+};
+
+static const char *const theme_cycle[] = {"default", "light", "mono"};
+
+struct tui {
+	struct tree *t;
+	const char *path;
+	const struct tui_options *opts;
+	struct history hist;
+	struct theme theme;
+	size_t theme_index;
+	int no_color;
+	int has_colors;
+	enum mode mode;
+	uint32_t cand;	       /* highlighted candidate (a child of the focus) or TREE_NONE */
+	uint32_t cand_owner;   /* the focus cand was chosen for */
+	uint32_t prune_target; /* MODE_CONFIRM_PRUNE */
+	struct strbuf search;  /* the last search (raw bytes typed) */
+	struct strbuf input;   /* the search being typed */
+	char msg[MSG_SIZE];    /* status message, sanitized when set */
+	int msg_error;
+	unsigned changes;	/* tree changes since the last save */
+	long yes, no;		/* Yes/No balance of the path */
+	uint32_t stats_tip;	/* path tip the balance was counted for */
+	size_t stats_len;	/* path length it was counted for */
+	unsigned stats_changes; /* changes counter it was counted for */
+	int help_scroll;
+	long fpos;	      /* cached position of the focus on the path (see focus_pos) */
+	int journal_path_due; /* a change was journaled: the path follows */
+	int journal_failed;
+};
+
+/*
+ * The focus's position on the path.  tree_path_index walks to the root
+ * (O(depth)); the cache is checked in O(1), so a frame costs the same on a
+ * 1,000,000-deep chain as on a short one.  -1 when the focus is off the path.
+ */
+static void set_msg(struct tui *u, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static long focus_pos(struct tui *u)
+{
+	const struct tree *t = u->t;
+
+	if (u->fpos >= 0 && (size_t)u->fpos < t->path_len && t->path[u->fpos] == t->focus)
+		return u->fpos;
+	u->fpos = tree_path_index(t, t->focus);
+	return u->fpos;
+}
+
+/*
+ * The journal: every change history makes (done, undone, redone) is
+ * appended beside the session file before the screen shows it, so a killed
+ * process loses nothing it had shown as done.
+ */
+static void journal_observer(void *ctx, uint32_t i, enum history_change what)
+{
+	struct tui *u = ctx;
+	struct errbuf err;
+	int ret;
+
+	if (what == HISTORY_CHANGED_NODE)
+		ret = journal_append_node(u->path, u->t, i, &err);
+	else
+		ret = journal_append_prune(u->path, u->t, i, what == HISTORY_CHANGED_PRUNE, &err);
+	if (ret < 0 && !u->journal_failed) {
+		u->journal_failed = 1;
+		set_msg(u, 1, "journal: %s", err.msg);
+	}
+	u->journal_path_due = 1;
+}
+
+static void journal_path_if_due(struct tui *u)
+{
+	struct errbuf err;
+
+	if (!u->journal_path_due)
+		return;
+	u->journal_path_due = 0;
+	if (journal_append_path(u->path, u->t, &err) < 0 && !u->journal_failed) {
+		u->journal_failed = 1;
+		set_msg(u, 1, "journal: %s", err.msg);
+	}
+}
+
+/* ---- terminal life cycle ------------------------------------------------ */
+
+static volatile sig_atomic_t curses_active;
+static volatile sig_atomic_t stop_signal;
+
+static void restore_terminal(void)
+{
+	if (curses_active) {
+		curses_active = 0;
+		endwin();
+	}
+}
+
+static void on_fatal_signal(int sig)
+{
+	static const char msg[] = "weft: fatal signal; terminal restored\n";
+	ssize_t n;
+
+	restore_terminal();
+	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)n;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signals(int on)
+{
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+	static const int stop[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on ? on_fatal_signal : SIG_DFL;
+	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+	sa.sa_handler = on ? on_stop_signal : SIG_DFL;
+	for (i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
+		sigaction(stop[i], &sa, NULL);
+}
+
+/* Makes sure wide characters work: the environment's locale if it is UTF-8,
+ * else C.UTF-8 for the character type. */
+static void ensure_utf8_locale(void)
+{
+	const char *cs;
+
+	setlocale(LC_ALL, "");
+	cs = nl_langinfo(CODESET);
+	if (cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")))
+		return;
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "C.utf8");
+}
+
+/* ---- themes ---------------------------------------------------------------- */
+
+static attr_t role_attr(const struct tui *u, enum theme_role role)
+{
+	unsigned a = u->theme.roles[role].attrs;
+	attr_t out = 0;
+
+	if (a & THEME_BOLD)
+		out |= A_BOLD;
+	if (a & THEME_DIM)
+		out |= A_DIM;
+	if (a & THEME_UNDERLINE)
+		out |= A_UNDERLINE;
+	if (a & THEME_REVERSE)
+		out |= A_REVERSE;
+	if (a & THEME_STANDOUT)
+		out |= A_STANDOUT;
+#ifdef A_ITALIC
+	if (a & THEME_ITALIC)
+		out |= A_ITALIC;
+#endif
+	if (u->has_colors)
+		out |= COLOR_PAIR((int)role + 1);
+	return out;
+}
+
+static short clamp_colour(short c)
+{
+	if (c < 0)
+		return -1;
+	if (c >= COLORS)
+		return (short)(c % 8);
+	return c;
+}
+
+static void apply_theme(struct tui *u)
+{
+	size_t i;
+
+	if (!u->has_colors)
+		return;
+	for (i = 0; i < THEME_ROLE_COUNT; i++)
+		init_pair((short)(i + 1), clamp_colour(u->theme.roles[i].fg),
+			  clamp_colour(u->theme.roles[i].bg));
+}
+
+/* Loads theme name: from the themes folder, else built-in; keeps the current
+ * theme and says why on failure. */
+static int load_theme(struct tui *u, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct errbuf err;
+	struct theme th;
+	const char *dirs[3];
+	size_t i, n = 0;
+	int ret = -1;
+
+	if (u->opts && u->opts->themes_dir)
+		dirs[n++] = u->opts->themes_dir;
+	else {
+		if (getenv("WEFT_THEMES") && *getenv("WEFT_THEMES"))
+			dirs[n++] = getenv("WEFT_THEMES");
+		dirs[n++] = "themes";
+		dirs[n++] = WEFT_DATADIR "/themes";
+	}
+	for (i = 0; i < n; i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dirs[i], name);
+		if (access(path.data, R_OK) == 0)
+			break;
+	}
+	if (i < n) {
+		if (theme_load(&th, path.data, &err) == 0) {
+			ret = 0;
+		} else {
+			set_msg(u, 1, "%s", err.msg);
+		}
+	} else if (theme_init_builtin(&th, name) == 0) {
+		ret = 0;
+	} else {
+		set_msg(u, 1, "theme '%s' not found", name);
+	}
+	if (ret == 0) {
+		if (u->no_color)
+			theme_strip_colours(&th);
+		u->theme = th;
+		apply_theme(u);
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
+/* ---- status messages ----------------------------------------------------- */
+
+static void set_msg(struct tui *u, int error, const char *fmt, ...)
+{
+	struct strbuf raw = STRBUF_INIT, safe = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&raw, fmt, ap);
+	va_end(ap);
+	display_sanitize(raw.data, raw.len, &safe);
+	snprintf(u->msg, sizeof(u->msg), "%s", safe.data);
+	u->msg_error = error;
+	strbuf_release(&raw);
+	strbuf_release(&safe);
+}
+
+/* ---- drawing helpers ----------------------------------------------------- */
+
+/*
+ * Draws len bytes of sanitized UTF-8 at the cursor, at most cols columns;
+ * returns the columns used.  Characters the C library calls unprintable
+ * (unassigned code points) are drawn as U+FFFD so curses' idea of widths
+ * and ours agree.
+ */
+static int put_text(WINDOW *w, const char *s, size_t len, int cols)
+{
+	size_t i = 0, n;
+	int used = 0, cw;
+
+	while (i < len && used < cols) {
+		n = display_char(s + i, len - i, &cw);
+		if (used + cw > cols)
+			break;
+		if (n == 1) {
+			waddch(w, (chtype)(unsigned char)s[i]);
+		} else {
+			wchar_t wc;
+			mbstate_t st;
+			cchar_t cc;
+			wchar_t ws[2];
+
+			memset(&st, 0, sizeof(st));
+			if (mbrtowc(&wc, s + i, n, &st) != n || wcwidth(wc) < 0) {
+				wc = 0xFFFD;
+				cw = 1;
+			}
+			ws[0] = wc;
+			ws[1] = 0;
+			setcchar(&cc, ws, 0, 0, NULL);
+			wadd_wch(w, &cc);
+		}
+		used += cw;
+		i += n;
+	}
+	return used;
+}
+
+/* Sanitizes raw text into a one-line form (newlines and tabs as spaces,
+ * every other control visible) and draws it. */
+static int put_untrusted(WINDOW *w, const char *s, size_t len, int cols)
+{
+	struct strbuf safe = STRBUF_INIT;
+	int used;
+	/* Only what can be seen is sanitized: a 10 MB line costs one screen. */
+	size_t cap = (size_t)(cols > 0 ? cols : 0) * 4 + 16;
+
+	display_sanitize_flags(s, len < cap ? len : cap,
+			       DISPLAY_NEWLINE_AS_SPACE | DISPLAY_TAB_AS_SPACE, &safe);
+	used = put_text(w, safe.data, safe.len, cols);
+	strbuf_release(&safe);
+	return used;
+}
+
+static void fill_to(WINDOW *w, int y, int x_end)
+{
+	int y0, x;
+
+	getyx(w, y0, x);
+	if (y0 != y)
+		return;
+	for (; x < x_end; x++)
+		waddch(w, ' ');
+}
+
+static void put_ascii(WINDOW *w, const char *s, int cols)
+{
+	put_text(w, s, strlen(s), cols);
+}
+
+/* ---- the tree outline ----------------------------------------------------- */
+
+enum oline_kind { OLINE_PATH, OLINE_ALT, OLINE_MORE };
+
+struct oline {
+	uint32_t node;
+	size_t depth;
+	enum oline_kind kind;
+	size_t more;
+};
+
+static uint32_t next_visible(const struct tree *t, uint32_t c)
+{
+	while (c != TREE_NONE && (tree_node(t, c)->flags & TREE_PRUNED))
+		c = tree_node(t, c)->next_sibling;
+	return c;
+}
+
+static uint32_t first_visible_child(const struct tree *t, uint32_t i)
+{
+	return next_visible(t, tree_node(t, i)->first_child);
+}
+
+static uint32_t next_visible_sibling(const struct tree *t, uint32_t c)
+{
+	return next_visible(t, tree_node(t, c)->next_sibling);
+}
+
+/* Appends the outline lines of path node p (itself and the alternatives of
+ * the next step), at most max lines. */
+static void outline_of(const struct tree *t, size_t p, struct oline *out, size_t *n, size_t max)
+{
+	uint32_t node = t->path[p];
+	uint32_t next = p + 1 < t->path_len ? t->path[p + 1] : TREE_NONE;
+	uint32_t c;
+	size_t shown = 0, total = 0;
+
+	if (*n < max)
+		out[(*n)++] = (struct oline){node, p, OLINE_PATH, 0};
+	for (c = first_visible_child(t, node); c != TREE_NONE; c = next_visible_sibling(t, c)) {
+		if (c == next)
+			continue;
+		total++;
+		if (shown < OUTLINE_ALT_MAX) {
+			if (*n < max)
+				out[(*n)++] = (struct oline){c, p + 1, OLINE_ALT, 0};
+			shown++;
+		} else if (total > OUTLINE_ALT_MAX + 64) {
+			/* counting further only changes a number: stop early */
+			total = tree_visible_children(t, node) - (next != TREE_NONE);
+			break;
+		}
+	}
+	if (total > shown && *n < max)
+		out[(*n)++] = (struct oline){TREE_NONE, p + 1, OLINE_MORE, total - shown};
+}
+
+static size_t outline_count(const struct tree *t, size_t p)
+{
+	struct oline tmp[OUTLINE_ALT_MAX + 2];
+	size_t n = 0;
+
+	outline_of(t, p, tmp, &n, OUTLINE_ALT_MAX + 2);
+	return n;
+}
+
+static void draw_marks(struct tui *u, WINDOW *w, const struct tree_node *nd)
+{
+	wattrset(w, role_attr(u, THEME_JUDGE));
+	waddch(w, (nd->flags & TREE_JUDGE_PICK) ? 'J' : ' ');
+	wattrset(w, role_attr(u, THEME_HUMAN));
+	waddch(w, (nd->flags & TREE_HUMAN_PICK) ? 'H' : (nd->flags & TREE_EDITED) ? 'E' : ' ');
+	wattrset(w, role_attr(u, THEME_BOOKMARK));
+	waddch(w, (nd->flags & TREE_BOOKMARK) ? '*' : ' ');
+}
+
+static void draw_outline(struct tui *u, int y0, int x0, int h, int width)
+{
+	const struct tree *t = u->t;
+	struct oline *lines;
+	size_t cap = (size_t)h + OUTLINE_ALT_MAX + 2, n = 0, i, start, above = 0;
+	long fpos = focus_pos(u);
+	size_t focus_line = 0, top;
+	int row;
+
+	if (h <= 0 || width < 8 || t->root == TREE_NONE || t->path_len == 0)
+		return;
+	if (fpos < 0)
+		fpos = 0;
+	/* Walk back from the focus until a third of the height is above it. */
+	start = (size_t)fpos;
+	while (start > 0 && above < (size_t)h / 3) {
+		start--;
+		above += outline_count(t, start);
+	}
+	lines = xreallocarray(NULL, cap + (size_t)h, sizeof(*lines));
+	for (i = start; i < t->path_len && n < cap + (size_t)h / 3; i++) {
+		if (i == (size_t)fpos)
+			focus_line = n;
+		outline_of(t, i, lines, &n, cap + (size_t)h);
+	}
+	top = focus_line > (size_t)h / 3 ? focus_line - (size_t)h / 3 : 0;
+	if (start == 0 && focus_line < (size_t)h)
+		top = 0;
+	for (row = 0; row < h && top + (size_t)row < n; row++) {
+		const struct oline *l = &lines[top + (size_t)row];
+		size_t indent = l->depth < (size_t)width / 3 ? l->depth : (size_t)width / 3;
+		int x;
+		enum theme_role role;
+
+		wmove(stdscr, y0 + row, x0);
+		wattrset(stdscr, role_attr(u, THEME_TREE));
+		for (i = 0; i < indent; i++)
+			waddch(stdscr, ' ');
+		if (l->kind == OLINE_MORE) {
+			char buf[64];
+
+			snprintf(buf, sizeof(buf), "  ... %zu more", l->more);
+			put_ascii(stdscr, buf, width - (int)indent);
+			fill_to(stdscr, y0 + row, x0 + width);
+			continue;
+		}
+		{
+			const struct tree_node *nd = tree_node(t, l->node);
+			char buf[32];
+			uint32_t kids = first_visible_child(t, l->node) != TREE_NONE;
+
+			role = l->node == t->focus     ? THEME_FOCUS
+			       : l->kind == OLINE_PATH ? THEME_PATH
+						       : THEME_TREE;
+			wattrset(stdscr, role_attr(u, role));
+			waddch(stdscr, l->kind == OLINE_PATH ? '>' : (kids ? '+' : '-'));
+			draw_marks(u, stdscr, nd);
+			wattrset(stdscr, role_attr(u, role));
+			waddch(stdscr, ' ');
+			if (nd->flags & TREE_HAS_SCORE)
+				snprintf(buf, sizeof(buf), "%4.2f ", nd->score);
+			else
+				snprintf(buf, sizeof(buf), "  -  ");
+			put_ascii(stdscr, buf, 5);
+			if (l->kind == OLINE_ALT && kids) {
+				snprintf(buf, sizeof(buf), "(%zu) ",
+					 tree_visible_children(t, l->node));
+				getyx(stdscr, i, x);
+				put_ascii(stdscr, buf, x0 + width - x);
+			}
+			getyx(stdscr, i, x);
+			(void)i;
+			if (x < x0 + width)
+				put_untrusted(stdscr, nd->text, nd->text_len, x0 + width - x);
+			fill_to(stdscr, y0 + row, x0 + width);
+		}
+	}
+	free(lines);
+}
+
+/* ---- the text of the path -------------------------------------------------- */
+
+struct piece {
+	int row, col;
+	enum theme_role role;
+	size_t off, len; /* into the layout's text */
+};
+
+struct layout {
+	struct strbuf text; /* sanitized text of every segment */
+	struct piece *pieces;
+	size_t count, cap;
+	int rows; /* rows used */
+	int focus_first, focus_last;
+};
+
+static void layout_piece(struct layout *lo, int row, int col, enum theme_role role, size_t off,
+			 size_t len)
+{
+	XGROW(lo->pieces, lo->cap, lo->count + 1);
+	lo->pieces[lo->count++] = (struct piece){row, col, role, off, len};
+}
+
+/* Lays out one segment of sanitized text (newlines kept), wrapping at
+ * width, continuing at the row and column given. */
+static void layout_segment(struct layout *lo, size_t off, size_t len, enum theme_role role,
+			   int width, int *row, int *col)
+{
+	size_t i = off, end = off + len, start = off;
+	int start_col = *col, cw;
+
+	while (i < end) {
+		const char *s = lo->text.data;
+		size_t n;
+
+		if (s[i] == '\n') {
+			if (i > start)
+				layout_piece(lo, *row, start_col, role, start, i - start);
+			(*row)++;
+			*col = 0;
+			i++;
+			start = i;
+			start_col = 0;
+			continue;
+		}
+		n = display_char(s + i, end - i, &cw);
+		if (*col + cw > width) {
+			if (i > start)
+				layout_piece(lo, *row, start_col, role, start, i - start);
+			(*row)++;
+			*col = 0;
+			start = i;
+			start_col = 0;
+		}
+		*col += cw;
+		i += n;
+	}
+	if (i > start)
+		layout_piece(lo, *row, start_col, role, start, i - start);
+}
+
+/* Where a slice of at most cap bytes from the end of s starts, moved to a
+ * character boundary. */
+static size_t tail_start(const char *s, size_t len, size_t cap)
+{
+	size_t i;
+
+	if (len <= cap)
+		return 0;
+	i = len - cap;
+	while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i++;
+	return i;
+}
+
+static size_t head_len(const char *s, size_t len, size_t cap)
+{
+	size_t i;
+
+	if (len <= cap)
+		return len;
+	i = cap;
+	while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i--;
+	return i;
+}
+
+static void draw_text(struct tui *u, int y0, int x0, int h, int width)
+{
+	const struct tree *t = u->t;
+	struct layout lo;
+	long fpos = focus_pos(u);
+	size_t budget, acc = 0, s, e, p;
+	int row = 0, col = 0, top;
+	size_t i;
+
+	if (h <= 0 || width <= 0 || t->path_len == 0)
+		return;
+	memset(&lo, 0, sizeof(lo));
+	strbuf_init(&lo.text);
+	if (fpos < 0)
+		fpos = 0;
+	/* Enough bytes to fill the area above and below the focus; drawing
+	 * never touches more than this, whatever the tree's size. */
+	budget = (size_t)h * (size_t)width + (size_t)width;
+	s = (size_t)fpos;
+	while (s > 0 && acc < budget) {
+		s--;
+		acc += tree_node(t, t->path[s])->text_len;
+	}
+	acc = 0;
+	for (e = (size_t)fpos; e < t->path_len && acc < 2 * budget; e++)
+		acc += tree_node(t, t->path[e])->text_len;
+	lo.focus_first = lo.focus_last = -1;
+	for (p = s; p < e; p++) {
+		const struct tree_node *nd = tree_node(t, t->path[p]);
+		size_t from = 0, len = nd->text_len, off;
+		enum theme_role role = p == (size_t)fpos ? THEME_TEXT_FOCUS : THEME_TEXT;
+
+		if (p < (size_t)fpos)
+			from = tail_start(nd->text, len, budget);
+		else
+			len = head_len(nd->text, len, 2 * budget);
+		len -= from;
+		off = lo.text.len;
+		display_sanitize_flags(nd->text + from, len,
+				       DISPLAY_KEEP_NEWLINE | DISPLAY_TAB_AS_SPACE, &lo.text);
+		if (role == THEME_TEXT_FOCUS)
+			lo.focus_first = row;
+		layout_segment(&lo, off, lo.text.len - off, role, width, &row, &col);
+		if (role == THEME_TEXT_FOCUS)
+			lo.focus_last = row;
+	}
+	lo.rows = row + 1;
+	top = lo.focus_first - h / 3;
+	if (lo.rows - top < h)
+		top = lo.rows - h;
+	if (top > lo.focus_first)
+		top = lo.focus_first;
+	if (top < 0)
+		top = 0;
+	wattrset(stdscr, role_attr(u, THEME_TEXT));
+	for (row = 0; row < h; row++) {
+		wmove(stdscr, y0 + row, x0);
+		fill_to(stdscr, y0 + row, x0 + width);
+	}
+	for (i = 0; i < lo.count; i++) {
+		const struct piece *pc = &lo.pieces[i];
+
+		if (pc->row < top || pc->row >= top + h)
+			continue;
+		wmove(stdscr, y0 + pc->row - top, x0 + pc->col);
+		wattrset(stdscr, role_attr(u, pc->role));
+		put_text(stdscr, lo.text.data + pc->off, pc->len, width - pc->col);
+	}
+	strbuf_release(&lo.text);
+	free(lo.pieces);
+}
+
+/* ---- the candidates ------------------------------------------------------- */
+
+/* The candidate to highlight by default: the path's next node, else the
+ * judge's pick, else the first child. */
+static uint32_t default_candidate(struct tui *u)
+{
+	const struct tree *t = u->t;
+	uint32_t f = t->focus;
+	long pos = focus_pos(u);
+	const struct tree_node *nd = tree_node(t, f);
+	uint32_t judge = nd->step ? nd->step->judge_pick : TREE_NONE;
+
+	if (pos >= 0 && (size_t)pos + 1 < t->path_len)
+		return t->path[pos + 1];
+	/* The focus is never inside a pruned subtree, so a child of it is
+	 * visible unless it is itself marked pruned. */
+	if (judge != TREE_NONE && tree_node(t, judge)->parent == f &&
+	    !(tree_node(t, judge)->flags & TREE_PRUNED))
+		return judge;
+	return first_visible_child(t, f);
+}
+
+static void sync_candidate(struct tui *u)
+{
+	const struct tree *t = u->t;
+
+	if (u->cand_owner != t->focus || u->cand == TREE_NONE ||
+	    tree_node(t, u->cand)->parent != t->focus ||
+	    (tree_node(t, u->cand)->flags & TREE_PRUNED)) {
+		u->cand_owner = t->focus;
+		u->cand = default_candidate(u);
+	}
+}
+
+static void draw_candidates(struct tui *u, int y0, int x0, int h, int width)
+{
+	const struct tree *t = u->t;
+	uint32_t c;
+	size_t k = 0, sel = 0, first;
+	int row;
+	char buf[64];
+
+	if (h <= 0 || width <= 0)
+		return;
+	for (c = first_visible_child(t, t->focus); c != TREE_NONE && c != u->cand;
+	     c = next_visible_sibling(t, c))
+		sel++;
+	first = sel >= (size_t)h ? sel - (size_t)h + 1 : 0;
+	c = first_visible_child(t, t->focus);
+	for (k = 0; k < first && c != TREE_NONE; k++)
+		c = next_visible_sibling(t, c);
+	for (row = 0; row < h; row++, k++) {
+		const struct tree_node *nd;
+		enum theme_role role;
+		int x, y, filled = 0, b;
+
+		wmove(stdscr, y0 + row, x0);
+		wattrset(stdscr, role_attr(u, THEME_CANDIDATE));
+		if (c == TREE_NONE) {
+			if (row == 0 && k == 0)
+				put_ascii(stdscr, " no candidates: g runs a step", width);
+			fill_to(stdscr, y0 + row, x0 + width);
+			continue;
+		}
+		nd = tree_node(t, c);
+		role = c == u->cand ? THEME_SELECTED : THEME_CANDIDATE;
+		wattrset(stdscr, role_attr(u, role));
+		if (k < 9)
+			snprintf(buf, sizeof(buf), "%zu ", k + 1);
+		else
+			snprintf(buf, sizeof(buf), "  ");
+		put_ascii(stdscr, buf, width);
+		draw_marks(u, stdscr, nd);
+		waddch(stdscr, ' ');
+		if (nd->flags & TREE_HAS_SCORE) {
+			double sc = nd->score < 0 ? 0 : nd->score > 1 ? 1 : nd->score;
+
+			filled = (int)(sc * BAR_WIDTH + 0.5);
+		}
+		wattrset(stdscr, role_attr(u, THEME_BAR));
+		for (b = 0; b < BAR_WIDTH; b++)
+			waddch(stdscr, b < filled ? '#' : '.');
+		wattrset(stdscr, role_attr(u, role));
+		if (nd->flags & TREE_HAS_SCORE)
+			snprintf(buf, sizeof(buf), " %4.2f ", nd->score);
+		else
+			snprintf(buf, sizeof(buf), "   -  ");
+		put_ascii(stdscr, buf, 6);
+		getyx(stdscr, y, x);
+		(void)y;
+		if (x < x0 + width)
+			put_untrusted(stdscr, nd->text, nd->text_len, x0 + width - x);
+		fill_to(stdscr, y0 + row, x0 + width);
+		c = next_visible_sibling(t, c);
+	}
+}
+
+/* ---- status line ------------------------------------------------------------ */
+
+/* Counts "Answer: Yes" / "Answer: No" lines on the chosen path, again only
+ * when the path or the tree changed.  Streams over the path's texts (lines
+ * may span nodes) without building the document. */
+static void update_stats(struct tui *u)
+{
+	const struct tree *t = u->t;
+	uint32_t tip = tree_path_tip(t);
+	char head[12]; /* the first bytes of the current line */
+	size_t head_len = 0, p, i;
+	int decided = 0;
+
+	if (u->stats_tip == tip && u->stats_len == t->path_len && u->stats_changes == u->changes)
+		return;
+	u->stats_tip = tip;
+	u->stats_len = t->path_len;
+	u->stats_changes = u->changes;
+	u->yes = u->no = 0;
+	for (p = 0; p < t->path_len; p++) {
+		const struct tree_node *nd = tree_node(t, t->path[p]);
+
+		for (i = 0; i < nd->text_len; i++) {
+			char c = nd->text[i];
+
+			if (c == '\n') {
+				if (!decided && head_len >= 10 && !memcmp(head, "Answer: No", 10))
+					u->no++;
+				head_len = 0;
+				decided = 0;
+				continue;
+			}
+			if (decided)
+				continue;
+			head[head_len++] = c;
+			if (head_len == 11) {
+				decided = 1;
+				if (!memcmp(head, "Answer: Yes", 11))
+					u->yes++;
+				else if (!memcmp(head, "Answer: No", 10))
+					u->no++;
+			}
+		}
+	}
+	if (!decided && head_len >= 10 && !memcmp(head, "Answer: No", 10))
+		u->no++;
+}
+
+static void draw_status(struct tui *u, int y, int width)
+{
+	const struct tree *t = u->t;
+	char buf[256];
+	long pos = focus_pos(u);
+	struct strbuf right = STRBUF_INIT;
+	int right_w, info_w;
+
+	/* The bottom-right cell is left alone: writing it scrolls some
+	 * terminals. */
+	width--;
+	update_stats(u);
+	/* The message (or the search being typed) has the right part; the
+	 * facts get what is left, at least a quarter of the line. */
+	if (u->mode == MODE_SEARCH) {
+		strbuf_addch(&right, '/');
+		display_sanitize(u->input.data, u->input.len, &right);
+	} else {
+		strbuf_addstr(&right, u->msg);
+	}
+	right_w = (int)display_width(right.data, right.len);
+	{
+		/* The configured models; else, for the generator, the model that
+		 * wrote the highlighted candidate (or the focus).  Model names
+		 * come from files: sanitized. */
+		const char *model = u->opts ? u->opts->generator_model : NULL;
+		const char *judge = u->opts ? u->opts->judge_model : NULL;
+		struct strbuf gen_safe = STRBUF_INIT, judge_safe = STRBUF_INIT;
+
+		if (!model && u->cand != TREE_NONE)
+			model = tree_node(t, u->cand)->model;
+		if (!model)
+			model = tree_node(t, t->focus)->model;
+		if (model)
+			display_sanitize(model, strlen(model) < 40 ? strlen(model) : 40, &gen_safe);
+		if (judge)
+			display_sanitize(judge, strlen(judge) < 40 ? strlen(judge) : 40,
+					 &judge_safe);
+		snprintf(
+		    buf, sizeof(buf),
+		    " gen %s judge %s | 0 in flight | autopilot off | step %ld/%zu | Yes %ld No "
+		    "%ld | %s | ",
+		    model ? gen_safe.data : "-", judge ? judge_safe.data : "-", pos,
+		    t->path_len ? t->path_len - 1 : 0, u->yes, u->no, u->theme.name);
+		strbuf_release(&gen_safe);
+		strbuf_release(&judge_safe);
+	}
+	info_w = (int)strlen(buf);
+	if (info_w + right_w > width)
+		info_w = width - right_w < width / 4 ? width / 4 : width - right_w;
+	wmove(stdscr, y, 0);
+	wattrset(stdscr, role_attr(u, THEME_STATUS));
+	put_ascii(stdscr, buf, info_w);
+	if (right.len) {
+		int x, yy;
+
+		getyx(stdscr, yy, x);
+		(void)yy;
+		if (u->msg_error && u->mode != MODE_SEARCH)
+			wattrset(stdscr, role_attr(u, THEME_ERROR));
+		if (x < width)
+			put_text(stdscr, right.data, right.len, width - x);
+	}
+	wattrset(stdscr, role_attr(u, THEME_STATUS));
+	fill_to(stdscr, y, width);
+	strbuf_release(&right);
+}
+
+/* ---- the key table ------------------------------------------------------------ */
+
+typedef unsigned (*action_fn)(struct tui *u, int arg);
+
+struct binding {
+	int keys[4]; /* 0-terminated */
+	const char *label;
+	const char *help;
+	action_fn fn;
+	int arg;
+};
+
+static unsigned act_parent(struct tui *u, int arg);
+static unsigned act_child(struct tui *u, int arg);
+static unsigned act_sibling(struct tui *u, int arg);
+static unsigned act_next_candidate(struct tui *u, int arg);
+static unsigned act_accept(struct tui *u, int arg);
+static unsigned act_pick(struct tui *u, int arg);
+static unsigned act_edit(struct tui *u, int arg);
+static unsigned act_prune(struct tui *u, int arg);
+static unsigned act_undo(struct tui *u, int arg);
+static unsigned act_redo(struct tui *u, int arg);
+static unsigned act_bookmark(struct tui *u, int arg);
+static unsigned act_search(struct tui *u, int arg);
+static unsigned act_search_next(struct tui *u, int arg);
+static unsigned act_save(struct tui *u, int arg);
+static unsigned act_theme(struct tui *u, int arg);
+static unsigned act_help(struct tui *u, int arg);
+static unsigned act_quit(struct tui *u, int arg);
+static unsigned act_missing(struct tui *u, int arg);
+static unsigned act_redraw(struct tui *u, int arg);
+static unsigned act_ctrl_c(struct tui *u, int arg);
+
+#define CTRL(c) ((c)&0x1f)
+
+enum missing {
+	MISSING_GENERATE,
+	MISSING_MORE,
+	MISSING_AUTOPILOT,
+	MISSING_EVAL,
+	MISSING_EXPORT,
+	MISSING_REPLAY,
+};
+
+/* The one keymap: dispatch and the `?` screen both read it. */
+static const struct binding keymap[] = {
+    {{'h', KEY_LEFT, 0}, "h Left", "go to the parent", act_parent, 0},
+    {{'l', KEY_RIGHT, 0}, "l Right", "go to the highlighted candidate (child)", act_child, 0},
+    {{'k', KEY_UP, 0}, "k Up", "go to the previous sibling", act_sibling, -1},
+    {{'j', KEY_DOWN, 0}, "j Down", "go to the next sibling", act_sibling, 1},
+    {{'\t', 0}, "Tab", "highlight the next candidate", act_next_candidate, 1},
+    {{KEY_BTAB, 0}, "S-Tab", "highlight the previous candidate", act_next_candidate, -1},
+    {{'\n', '\r', KEY_ENTER, 0},
+     "Enter",
+     "accept the judge's pick (or the highlighted candidate) and move on",
+     act_accept,
+     0},
+    {{'1', 0}, "1-9", "pick that candidate (an override, recorded as human)", act_pick, 1},
+    {{'2', 0}, NULL, NULL, act_pick, 2},
+    {{'3', 0}, NULL, NULL, act_pick, 3},
+    {{'4', 0}, NULL, NULL, act_pick, 4},
+    {{'5', 0}, NULL, NULL, act_pick, 5},
+    {{'6', 0}, NULL, NULL, act_pick, 6},
+    {{'7', 0}, NULL, NULL, act_pick, 7},
+    {{'8', 0}, NULL, NULL, act_pick, 8},
+    {{'9', 0}, NULL, NULL, act_pick, 9},
+    {{'e', 0}, "e", "edit the focused node in $EDITOR (as a new sibling)", act_edit, 0},
+    {{'d', 0}, "d", "prune the focused subtree (asks y/n; undoable)", act_prune, 0},
+    {{'u', 0}, "u", "undo the last tree change", act_undo, 0},
+    {{CTRL('r'), 0}, "C-r", "redo", act_redo, 0},
+    {{'b', 0}, "b", "bookmark the focused node (toggle)", act_bookmark, 0},
+    {{'/', 0}, "/", "search text across the tree", act_search, 0},
+    {{'n', 0}, "n", "next search match", act_search_next, 0},
+    {{'s', 0}, "s", "save the session", act_save, 0},
+    {{'t', 0}, "t", "cycle the theme (default, light, mono)", act_theme, 0},
+    {{'g', 0}, "g", "run a steering step", act_missing, MISSING_GENERATE},
+    {{'G', 0}, "G", "add more candidates to this step", act_missing, MISSING_MORE},
+    {{'a', 0}, "a", "autopilot on/off", act_missing, MISSING_AUTOPILOT},
+    {{'v', 0}, "v", "evaluation preview", act_missing, MISSING_EVAL},
+    {{'x', 0}, "x", "export", act_missing, MISSING_EXPORT},
+    {{'r', 0}, "r", "replay", act_missing, MISSING_REPLAY},
+    {{CTRL('l'), 0}, "C-l", "redraw the screen", act_redraw, 0},
+    {{'?', 0}, "?", "this help", act_help, 0},
+    {{'q', 0}, "q", "quit (saving)", act_quit, 0},
+    {{CTRL('c'), 0}, NULL, NULL, act_ctrl_c, 0},
+};
+
+void tui_keymap_help(struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keymap) / sizeof(keymap[0]); i++)
+		if (keymap[i].label)
+			strbuf_addf(out, "%-8s %s\n", keymap[i].label, keymap[i].help);
+}
+
+static const struct binding *find_binding(int key)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(keymap) / sizeof(keymap[0]); i++)
+		for (k = 0; k < 4 && keymap[i].keys[k]; k++)
+			if (keymap[i].keys[k] == key)
+				return &keymap[i];
+	return NULL;
+}
+
+/* ---- actions ---------------------------------------------------------------------- */
+
+static void focus_on(struct tui *u, uint32_t i)
+{
+	tree_set_focus(u->t, i);
+	u->cand_owner = TREE_NONE;
+	sync_candidate(u);
+}
+
+static unsigned act_parent(struct tui *u, int arg)
+{
+	uint32_t p = tree_node(u->t, u->t->focus)->parent;
+
+	(void)arg;
+	if (p == TREE_NONE) {
+		set_msg(u, 0, "at the root");
+		return REDRAW_STATUS;
+	}
+	focus_on(u, p);
+	return REDRAW_ALL;
+}
+
+static unsigned act_child(struct tui *u, int arg)
+{
+	(void)arg;
+	sync_candidate(u);
+	if (u->cand == TREE_NONE) {
+		set_msg(u, 0, "no children here");
+		return REDRAW_STATUS;
+	}
+	focus_on(u, u->cand);
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+static unsigned act_sibling(struct tui *u, int dir)
+{
+	const struct tree *t = u->t;
+	uint32_t c = t->focus;
+
+	do {
+		c = dir < 0 ? tree_node(t, c)->prev_sibling : tree_node(t, c)->next_sibling;
+	} while (c != TREE_NONE && (tree_node(t, c)->flags & TREE_PRUNED));
+	if (c == TREE_NONE) {
+		set_msg(u, 0, dir < 0 ? "no previous sibling" : "no next sibling");
+		return REDRAW_STATUS;
+	}
+	focus_on(u, c);
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+static unsigned act_next_candidate(struct tui *u, int dir)
+{
+	const struct tree *t = u->t;
+	uint32_t c;
+
+	sync_candidate(u);
+	if (u->cand == TREE_NONE)
+		return REDRAW_NONE;
+	c = u->cand;
+	do {
+		c = dir < 0 ? tree_node(t, c)->prev_sibling : tree_node(t, c)->next_sibling;
+	} while (c != TREE_NONE && (tree_node(t, c)->flags & TREE_PRUNED));
+	if (c == TREE_NONE) /* wrap around */
+		c = dir < 0 ? tree_node(t, t->focus)->last_child : first_visible_child(t, t->focus);
+	while (c != TREE_NONE && (tree_node(t, c)->flags & TREE_PRUNED))
+		c = tree_node(t, c)->prev_sibling;
+	if (c != TREE_NONE)
+		u->cand = c;
+	return REDRAW_ALL;
+}
+
+/* Records pick as the final pick of the focus's step and moves to it. */
+static void record_pick(struct tui *u, uint32_t pick, enum tree_picker picker)
+{
+	struct tree *t = u->t;
+	uint32_t owner = t->focus;
+	struct tree_step *s = tree_step_get(t, owner);
+	uint32_t old = s->final_pick;
+
+	history_begin(&u->hist, t);
+	if (old != TREE_NONE && old != pick && s->picker == TREE_PICKER_HUMAN &&
+	    (tree_node(t, old)->flags & TREE_HUMAN_PICK))
+		history_set_flag(&u->hist, t, old, TREE_HUMAN_PICK, 0);
+	history_set_pick(&u->hist, t, owner, pick, picker);
+	if (picker == TREE_PICKER_HUMAN)
+		history_set_flag(&u->hist, t, pick, TREE_HUMAN_PICK, 1);
+	focus_on(u, pick);
+	history_end(&u->hist, t);
+	u->changes++;
+}
+
+static unsigned no_candidates(struct tui *u)
+{
+	set_msg(u, 0,
+		"no candidates here; g runs a step (no generator configured: see README "
+		"Configuration)");
+	return REDRAW_STATUS;
+}
+
+static unsigned act_accept(struct tui *u, int arg)
+{
+	const struct tree_node *f;
+	uint32_t judge;
+	enum tree_picker picker;
+
+	(void)arg;
+	sync_candidate(u);
+	if (u->cand == TREE_NONE)
+		return no_candidates(u);
+	f = tree_node(u->t, u->t->focus);
+	judge = f->step ? f->step->judge_pick : TREE_NONE;
+	/* Accepting the judge's pick is the AI's decision; accepting another
+	 * highlighted candidate is the person's. */
+	picker = (judge == TREE_NONE || judge == u->cand) ? TREE_PICKER_AI : TREE_PICKER_HUMAN;
+	if (judge == TREE_NONE && !(tree_node(u->t, u->cand)->flags & TREE_JUDGE_PICK))
+		picker = TREE_PICKER_HUMAN;
+	record_pick(u, u->cand, picker);
+	set_msg(u, 0, "accepted (%s)", picker == TREE_PICKER_AI ? "judge's pick" : "your pick");
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+static unsigned act_pick(struct tui *u, int k)
+{
+	const struct tree *t = u->t;
+	uint32_t c = first_visible_child(t, t->focus);
+	int i;
+
+	for (i = 1; i < k && c != TREE_NONE; i++)
+		c = next_visible_sibling(t, c);
+	if (c == TREE_NONE) {
+		if (first_visible_child(t, t->focus) == TREE_NONE)
+			return no_candidates(u);
+		set_msg(u, 0, "no candidate %d here", k);
+		return REDRAW_STATUS;
+	}
+	record_pick(u, c, TREE_PICKER_HUMAN);
+	set_msg(u, 0, "picked candidate %d (human)", k);
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+/* Runs $WEFT_EDITOR_CMD (set from $VISUAL, $EDITOR or vi) on path with the terminal given back to
+ * it. */
+static int run_editor(const char *path)
+{
+	pid_t pid;
+	int status = 0;
+
+	def_prog_mode();
+	restore_terminal();
+	/* Ctrl-C in the editor is the editor's. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	pid = fork();
+	if (pid == 0) {
+		install_signals(0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", "$WEFT_EDITOR_CMD \"$1\"", "sh", path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	install_signals(1);
+	reset_prog_mode();
+	curses_active = 1;
+	refresh();
+	if (pid < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static unsigned act_edit(struct tui *u, int arg)
+{
+	struct tree *t = u->t;
+	const struct tree_node *f = tree_node(t, t->focus);
+	char tmpl[] = "/tmp/weft-edit-XXXXXX";
+	struct strbuf text = STRBUF_INIT;
+	const char *ed;
+	FILE *fp;
+	int fd, rc;
+	char buf[4096];
+	size_t n;
+	uint32_t added;
+
+	(void)arg;
+	if (f->parent == TREE_NONE) {
+		set_msg(u, 1, "the root cannot be edited (edits make a sibling)");
+		return REDRAW_STATUS;
+	}
+	fd = mkstemp(tmpl);
+	if (fd < 0) {
+		set_msg(u, 1, "edit: cannot create a temporary file: %s", strerror(errno));
+		return REDRAW_STATUS;
+	}
+	fp = fdopen(fd, "w+");
+	if (!fp || fwrite(f->text, 1, f->text_len, fp) != f->text_len || fflush(fp)) {
+		set_msg(u, 1, "edit: cannot write %s", tmpl);
+		if (fp)
+			fclose(fp);
+		else
+			close(fd);
+		unlink(tmpl);
+		return REDRAW_STATUS;
+	}
+	fclose(fp);
+	ed = getenv("VISUAL");
+	if (!ed || !*ed)
+		ed = getenv("EDITOR");
+	if (!ed || !*ed)
+		ed = "vi";
+	setenv("WEFT_EDITOR_CMD", ed, 1);
+	rc = run_editor(tmpl);
+	if (rc != 0) {
+		set_msg(u, 1, "edit: the editor exited with status %d; nothing changed", rc);
+		unlink(tmpl);
+		return REDRAW_ALL;
+	}
+	fp = fopen(tmpl, "rb");
+	while (fp && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		strbuf_add(&text, buf, n);
+	if (fp)
+		fclose(fp);
+	unlink(tmpl);
+	if (text.len == f->text_len && !memcmp(text.data, f->text, text.len)) {
+		set_msg(u, 0, "edit: no change");
+		strbuf_release(&text);
+		return REDRAW_ALL;
+	}
+	history_begin(&u->hist, t);
+	added = tree_add(t, f->parent, NULL, text.data, text.len);
+	tree_set_flag(t, added, TREE_EDITED, 1);
+	history_added(&u->hist, t, added);
+	focus_on(u, added);
+	history_end(&u->hist, t);
+	u->changes++;
+	set_msg(u, 0, "edited: a new sibling (the original stays)");
+	strbuf_release(&text);
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+static unsigned act_prune(struct tui *u, int arg)
+{
+	(void)arg;
+	if (u->t->focus == u->t->root) {
+		set_msg(u, 1, "the root cannot be pruned");
+		return REDRAW_STATUS;
+	}
+	u->prune_target = u->t->focus;
+	u->mode = MODE_CONFIRM_PRUNE;
+	set_msg(u, 0, "prune this subtree? (y/n)");
+	return REDRAW_STATUS;
+}
+
+static unsigned confirm_prune(struct tui *u, int key)
+{
+	u->mode = MODE_NORMAL;
+	if (key != 'y' && key != 'Y') {
+		set_msg(u, 0, "not pruned");
+		return REDRAW_STATUS;
+	}
+	history_begin(&u->hist, u->t);
+	history_prune(&u->hist, u->t, u->prune_target);
+	history_end(&u->hist, u->t);
+	u->changes++;
+	u->cand_owner = TREE_NONE;
+	sync_candidate(u);
+	set_msg(u, 0, "pruned (u undoes)");
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+static unsigned act_undo(struct tui *u, int arg)
+{
+	(void)arg;
+	if (history_undo(&u->hist, u->t) < 0) {
+		set_msg(u, 0, "nothing to undo");
+		return REDRAW_STATUS;
+	}
+	u->changes++;
+	u->cand_owner = TREE_NONE;
+	sync_candidate(u);
+	set_msg(u, 0, "undone");
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+static unsigned act_redo(struct tui *u, int arg)
+{
+	(void)arg;
+	if (history_redo(&u->hist, u->t) < 0) {
+		set_msg(u, 0, "nothing to redo");
+		return REDRAW_STATUS;
+	}
+	u->changes++;
+	u->cand_owner = TREE_NONE;
+	sync_candidate(u);
+	set_msg(u, 0, "redone");
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+static unsigned act_bookmark(struct tui *u, int arg)
+{
+	int on = !(tree_node(u->t, u->t->focus)->flags & TREE_BOOKMARK);
+
+	(void)arg;
+	history_set_flag(&u->hist, u->t, u->t->focus, TREE_BOOKMARK, on);
+	u->changes++;
+	set_msg(u, 0, on ? "bookmarked" : "bookmark removed");
+	return REDRAW_ALL;
+}
+
+static unsigned act_search(struct tui *u, int arg)
+{
+	(void)arg;
+	u->mode = MODE_SEARCH;
+	strbuf_reset(&u->input);
+	return REDRAW_STATUS;
+}
+
+static int contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+	const char *p = hay, *end = hay + n;
+
+	if (m == 0 || m > n)
+		return m == 0;
+	while ((size_t)(end - p) >= m) {
+		p = memchr(p, needle[0], (size_t)(end - p) - m + 1);
+		if (!p)
+			return 0;
+		if (!memcmp(p, needle, m))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* Finds the next visible node after the focus (in creation order, wrapping)
+ * whose text contains the search.  Linear in the tree: runs on a key, not
+ * per frame. */
+static unsigned act_search_next(struct tui *u, int arg)
+{
+	struct tree *t = u->t;
+	uint32_t i, k, start = t->focus;
+
+	(void)arg;
+	if (!u->search.len) {
+		set_msg(u, 0, "no search yet (/ starts one)");
+		return REDRAW_STATUS;
+	}
+	for (k = 1; k <= t->count; k++) {
+		i = (uint32_t)((start + k) % t->count);
+		if (contains(tree_node(t, i)->text, tree_node(t, i)->text_len, u->search.data,
+			     u->search.len) &&
+		    !tree_is_pruned(t, i)) {
+			focus_on(u, i);
+			set_msg(u, 0, "found \"%s\"", u->search.data);
+			return REDRAW_ALL | REDRAW_STATS;
+		}
+	}
+	set_msg(u, 0, "not found: \"%s\"", u->search.data);
+	return REDRAW_STATUS;
+}
+
+static unsigned search_key(struct tui *u, wint_t ch, int is_key)
+{
+	if (is_key && (ch == KEY_BACKSPACE || ch == KEY_DC)) {
+		goto backspace;
+	} else if (is_key && ch == KEY_ENTER) {
+		goto enter;
+	} else if (is_key) {
+		return REDRAW_NONE;
+	}
+	if (ch == 27 || ch == CTRL('g')) {
+		u->mode = MODE_NORMAL;
+		set_msg(u, 0, "search cancelled");
+		return REDRAW_STATUS;
+	}
+	if (ch == '\n' || ch == '\r')
+		goto enter;
+	if (ch == 127 || ch == '\b')
+		goto backspace;
+	if (ch < 0x20)
+		return REDRAW_NONE;
+	{
+		char mb[MB_LEN_MAX];
+		mbstate_t st;
+		size_t n;
+
+		memset(&st, 0, sizeof(st));
+		n = wcrtomb(mb, (wchar_t)ch, &st);
+		if (n != (size_t)-1 && u->input.len + n < 256)
+			strbuf_add(&u->input, mb, n);
+	}
+	return REDRAW_STATUS;
+backspace:
+	while (u->input.len && ((unsigned char)u->input.data[u->input.len - 1] & 0xC0) == 0x80)
+		strbuf_truncate(&u->input, u->input.len - 1);
+	if (u->input.len)
+		strbuf_truncate(&u->input, u->input.len - 1);
+	return REDRAW_STATUS;
+enter:
+	u->mode = MODE_NORMAL;
+	if (u->input.len) {
+		strbuf_reset(&u->search);
+		strbuf_add(&u->search, u->input.data, u->input.len);
+	}
+	return act_search_next(u, 0);
+}
+
+static int do_save(struct tui *u)
+{
+	struct errbuf err;
+
+	if (!u->opts || !u->opts->save) {
+		set_msg(u, 1, "cannot save: this build has no session writer");
+		return -1;
+	}
+	if (!u->path) {
+		set_msg(u, 1, "cannot save: no file name");
+		return -1;
+	}
+	if (u->opts->save(u->t, u->path, &err) < 0) {
+		set_msg(u, 1, "save failed: %s", err.msg);
+		return -1;
+	}
+	u->changes = 0;
+	u->stats_changes = (unsigned)-1;
+	set_msg(u, 0, "saved %s", u->path);
+	return 0;
+}
+
+static unsigned act_save(struct tui *u, int arg)
+{
+	(void)arg;
+	do_save(u);
+	return REDRAW_STATUS;
+}
+
+static unsigned act_theme(struct tui *u, int arg)
+{
+	size_t tries;
+
+	(void)arg;
+	for (tries = 0; tries < 3; tries++) {
+		u->theme_index = (u->theme_index + 1) % 3;
+		if (load_theme(u, theme_cycle[u->theme_index]) == 0) {
+			set_msg(u, 0, "theme %s%s", u->theme.name,
+				u->no_color ? " (NO_COLOR: no colours)" : "");
+			break;
+		}
+	}
+	return REDRAW_ALL;
+}
+
+static unsigned act_help(struct tui *u, int arg)
+{
+	(void)arg;
+	u->mode = MODE_HELP;
+	u->help_scroll = 0;
+	return REDRAW_ALL;
+}
+
+static unsigned act_quit(struct tui *u, int arg)
+{
+	(void)arg;
+	/* Nothing changed since the last save (or the opening): nothing to
+	 * write. */
+	if (u->mode == MODE_CONFIRM_QUIT || u->changes == 0)
+		return ACTION_QUIT;
+	if (do_save(u) == 0)
+		return ACTION_QUIT;
+	u->mode = MODE_CONFIRM_QUIT;
+	strncat(u->msg, "; q again quits without saving", sizeof(u->msg) - strlen(u->msg) - 1);
+	return REDRAW_STATUS;
+}
+
+static unsigned act_missing(struct tui *u, int what)
+{
+	switch (what) {
+	case MISSING_GENERATE:
+	case MISSING_MORE:
+	case MISSING_AUTOPILOT:
+		if (u->opts && u->opts->generator_model)
+			set_msg(u, 1,
+				"steering from the loom is not wired yet (weft generate runs "
+				"it headless)");
+		else
+			set_msg(u, 1, "no generator configured: see README Configuration");
+		break;
+	case MISSING_EVAL: set_msg(u, 1, "evaluation preview: not yet available"); break;
+	case MISSING_EXPORT:
+		set_msg(u, 1, "export: not yet available (weft export on the command line)");
+		break;
+	default: set_msg(u, 1, "replay: not yet available"); break;
+	}
+	return REDRAW_STATUS;
+}
+
+static unsigned act_ctrl_c(struct tui *u, int arg)
+{
+	(void)arg;
+	set_msg(u, 0, "q quits (saving)");
+	return REDRAW_STATUS;
+}
+
+static unsigned act_redraw(struct tui *u, int arg)
+{
+	(void)u;
+	(void)arg;
+	clearok(curscr, TRUE);
+	return REDRAW_ALL;
+}
+
+/* ---- screens --------------------------------------------------------------------- */
+
+static void draw_help(struct tui *u)
+{
+	struct strbuf text = STRBUF_INIT;
+	const char *p, *end;
+	int row = 0, skip = u->help_scroll;
+
+	erase();
+	wattrset(stdscr, role_attr(u, THEME_BORDER));
+	mvaddstr(0, 0, " weft keys (any key returns; j/k scroll)");
+	wattrset(stdscr, role_attr(u, THEME_HELP));
+	tui_keymap_help(&text);
+	p = text.data;
+	end = text.data + text.len;
+	while (p < end && row < LINES - 2) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (skip > 0) {
+			skip--;
+		} else {
+			wmove(stdscr, 2 + row, 2);
+			put_text(stdscr, p, n, COLS - 2);
+			row++;
+		}
+		p += n + 1;
+	}
+	strbuf_release(&text);
+}
+
+static void draw(struct tui *u)
+{
+	int rows = LINES, cols = COLS;
+	int body = rows - 2, tree_w, right_x, right_w, cand_h, text_h, kids = 0;
+	uint32_t c;
+	char buf[128];
+	struct strbuf title = STRBUF_INIT;
+
+	if (u->mode == MODE_HELP) {
+		draw_help(u);
+		return;
+	}
+	sync_candidate(u);
+	wattrset(stdscr, role_attr(u, THEME_NORMAL));
+	erase();
+	/* header */
+	wmove(stdscr, 0, 0);
+	wattrset(stdscr, role_attr(u, THEME_BORDER));
+	strbuf_addstr(&title, " weft  ");
+	if (u->t->name)
+		strbuf_addstr(&title, u->t->name);
+	if (u->path) {
+		strbuf_addstr(&title, "  ");
+		strbuf_addstr(&title, u->path);
+	}
+	strbuf_addstr(&title, "   ? help");
+	put_untrusted(stdscr, title.data, title.len, cols);
+	strbuf_release(&title);
+	fill_to(stdscr, 0, cols);
+	if (body < 1) {
+		draw_status(u, rows - 1, cols);
+		return;
+	}
+	tree_w = cols >= 80 ? cols * 2 / 5 : cols >= 50 ? 20 : 0;
+	right_x = tree_w ? tree_w + 1 : 0;
+	right_w = cols - right_x;
+	for (c = first_visible_child(u->t, u->t->focus); c != TREE_NONE && kids < 10;
+	     c = next_visible_sibling(u->t, c))
+		kids++;
+	cand_h = body >= 12 ? (kids < 3 ? 3 : kids > 9 ? 9 : kids) : body >= 6 ? 2 : 0;
+	text_h = body - (cand_h ? cand_h + 1 : 0);
+	if (tree_w) {
+		int y;
+
+		draw_outline(u, 1, 0, body, tree_w);
+		wattrset(stdscr, role_attr(u, THEME_BORDER));
+		for (y = 1; y <= body; y++)
+			mvaddch(y, tree_w, ACS_VLINE);
+	}
+	draw_text(u, 1, right_x, text_h, right_w);
+	if (cand_h) {
+		long pos = focus_pos(u);
+
+		wmove(stdscr, 1 + text_h, right_x);
+		wattrset(stdscr, role_attr(u, THEME_BORDER));
+		snprintf(buf, sizeof(buf), "-- candidates of step %ld (Enter accepts, 1-9 pick) ",
+			 pos + 1);
+		put_ascii(stdscr, buf, right_w);
+		{
+			int y, x;
+
+			getyx(stdscr, y, x);
+			/* a header that filled the row left the cursor on the next */
+			for (; y == 1 + text_h && x < cols; x++)
+				mvaddch(y, x, ACS_HLINE);
+		}
+		draw_candidates(u, 2 + text_h, right_x, cand_h, right_w);
+	}
+	draw_status(u, rows - 1, cols);
+}
+
+/* ---- the loop --------------------------------------------------------------------- */
+
+/*
+ * The one place the loop waits: for the terminal (and, later, the network)
+ * with a timeout in milliseconds.  Returns 1 when input is ready, 0 on
+ * timeout or a signal.
+ */
+static int wait_for_events(int timeout_ms)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = STDIN_FILENO;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	n = poll(&pfd, 1, timeout_ms);
+	return n > 0;
+}
+
+static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
+{
+	const struct binding *b;
+
+	if (is_key && ch == KEY_RESIZE)
+		return REDRAW_ALL;
+	switch (u->mode) {
+	case MODE_HELP:
+		if (!is_key && ch == 'j')
+			u->help_scroll++;
+		else if (!is_key && ch == 'k' && u->help_scroll > 0)
+			u->help_scroll--;
+		else
+			u->mode = MODE_NORMAL;
+		return REDRAW_ALL;
+	case MODE_CONFIRM_PRUNE: return confirm_prune(u, is_key ? 0 : (int)ch);
+	case MODE_SEARCH: return search_key(u, ch, is_key);
+	case MODE_CONFIRM_QUIT:
+		if (!is_key && ch == 'q')
+			return ACTION_QUIT;
+		u->mode = MODE_NORMAL;
+		break;
+	case MODE_NORMAL: break;
+	}
+	b = find_binding((int)ch);
+	if (!b) {
+		if (!is_key && ch < 0x80 && ch >= 0x20)
+			set_msg(u, 0, "unbound key '%c' (? shows the keys)", (int)ch);
+		return REDRAW_STATUS;
+	}
+	u->msg[0] = '\0';
+	u->msg_error = 0;
+	return b->fn(u, b->arg);
+}
+
+int tui_run(struct tree *t, const char *path, const struct tui_options *opts, struct errbuf *err)
+{
+	struct tui u;
+	SCREEN *scr;
+	const char *nc = getenv("NO_COLOR");
+	const char *start_theme;
+	size_t i;
+	unsigned flags = REDRAW_ALL;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return errbuf_set(err, "the loom needs a terminal (stdin and stdout)");
+	if (t->root == TREE_NONE)
+		return errbuf_set(err, "the session has no nodes");
+	memset(&u, 0, sizeof(u));
+	u.t = t;
+	u.path = path;
+	u.opts = opts;
+	u.cand = u.cand_owner = TREE_NONE;
+	u.fpos = -1;
+	u.stats_tip = TREE_NONE;
+	u.stats_changes = (unsigned)-1;
+	u.no_color = nc && *nc;
+	history_init(&u.hist);
+	if (path) {
+		u.hist.observer = journal_observer;
+		u.hist.observer_ctx = &u;
+	}
+	strbuf_init(&u.search);
+	strbuf_init(&u.input);
+	if (t->focus == TREE_NONE || t->focus >= t->count || tree_is_pruned(t, t->focus))
+		tree_set_focus(t, t->path_len ? tree_path_tip(t) : t->root);
+	else if (t->path_len == 0)
+		tree_set_focus(t, t->focus);
+
+	ensure_utf8_locale();
+	scr = newterm(NULL, stdout, stdin);
+	if (!scr) {
+		history_release(&u.hist);
+		strbuf_release(&u.search);
+		strbuf_release(&u.input);
+		return errbuf_set(err, "cannot start the screen (TERM=%s)",
+				  getenv("TERM") ? getenv("TERM") : "unset");
+	}
+	curses_active = 1;
+	stop_signal = 0;
+	xalloc_set_fatal_hook(restore_terminal);
+	install_signals(1);
+	raw(); /* Ctrl-C and Ctrl-Z are keys: an accident must not lose work */
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	if (!u.no_color && has_colors()) {
+		start_color();
+		use_default_colors();
+		u.has_colors = 1;
+	}
+	start_theme = opts && opts->theme ? opts->theme : u.no_color ? "mono" : "default";
+	for (i = 0; i < 3; i++)
+		if (!strcmp(start_theme, theme_cycle[i]))
+			u.theme_index = i;
+	if (opts && opts->notice)
+		set_msg(&u, 1, "%s", opts->notice);
+	if (load_theme(&u, start_theme) < 0) {
+		theme_init_builtin(&u.theme, u.no_color ? "mono" : "default");
+		apply_theme(&u);
+	}
+
+	for (;;) {
+		wint_t ch;
+		int r;
+
+		if (flags & (REDRAW_ALL | REDRAW_STATUS)) {
+			if (flags & REDRAW_ALL)
+				draw(&u);
+			else if (u.mode == MODE_HELP)
+				draw(&u);
+			else
+				draw_status(&u, LINES - 1, COLS);
+			refresh();
+		}
+		flags = 0;
+		if (stop_signal)
+			break;
+		/* Drain the keys already typed before drawing again. */
+		while ((r = get_wch(&ch)) != ERR) {
+			flags |= handle_key(&u, ch, r == KEY_CODE_YES);
+			journal_path_if_due(&u);
+			if (flags & ACTION_QUIT)
+				break;
+		}
+		if (flags & ACTION_QUIT)
+			break;
+		if (!flags)
+			wait_for_events(1000);
+	}
+	restore_terminal();
+	delscreen(scr);
+	install_signals(0);
+	xalloc_set_fatal_hook(NULL);
+	history_release(&u.hist);
+	strbuf_release(&u.search);
+	strbuf_release(&u.input);
+	if (stop_signal)
+		return errbuf_set(err, "stopped by signal %d", (int)stop_signal);
+	return 0;
+}
