@@ -61,7 +61,7 @@ int dataset_extract(const struct dataset_args *a, const struct dataset_input *in
 /* Appends s (len bytes) for a terminal: safetext_append (C0 controls and
  * DEL in caret form, except newline and tab when keep_newlines; C1, bidi
  * and zero-width characters as <U+XXXX>; bytes that are not UTF-8 as
- * \xHH). */
+ * <XX>). */
 void dataset_caret(struct strbuf *out, const char *s, size_t len, int keep_newlines);
 
 #endif

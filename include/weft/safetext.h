@@ -1,21 +1,11 @@
 #ifndef WEFT_SAFETEXT_H
 #define WEFT_SAFETEXT_H
 /*
- * Text from files and models, made safe to print on a terminal.  Only the
- * display changes: sessions keep every byte.
- *
- *   C0 controls (ESC, CR, BS, BEL...)   ^[ ^M ^H ^G (newline and tab kept
- *                                       when keep_newlines)
- *   DEL                                 ^?
- *   C1 controls U+0080..U+009F          <U+009B>
- *   bidi controls U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069,
- *   zero-width and invisible U+200B..U+200D, U+2060..U+2064, U+FEFF,
- *   separators U+2028, U+2029           <U+202E>
- *   bytes that are not UTF-8 (bad lead, truncated, overlong, surrogate,
- *   above U+10FFFF), one at a time      \xFF
- *
- * Everything else (printable ASCII, valid UTF-8) is copied as it is.  The
- * cost is linear in len and nothing recurses.
+ * Text from files and models, made safe to print on a terminal by the
+ * commands (stdio): display.h's sanitizer (C0 and DEL in caret form, C1,
+ * bidi and invisible characters as <U+XXXX>, bytes that are not UTF-8 as
+ * <XX>).  Only the display changes: sessions keep every byte.  Linear in
+ * the length; nothing recurses.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -53,14 +53,14 @@ static void test_c1_bidi_zero_width(void **state)
 static void test_invalid_utf8(void **state)
 {
 	(void)state;
-	CHECK("\xff\xfe", 0, "\\xFF\\xFE");
-	CHECK("\x9b", 0, "\\x9B");			      /* a raw 8-bit CSI */
-	CHECK("\xc0\xaf", 0, "\\xC0\\xAF");		      /* overlong '/' */
-	CHECK("\xe0\x80\xaf", 0, "\\xE0\\x80\\xAF");	      /* overlong */
-	CHECK("\xed\xa0\x80", 0, "\\xED\\xA0\\x80");	      /* a surrogate */
-	CHECK("\xf4\x90\x80\x80", 0, "\\xF4\\x90\\x80\\x80"); /* above U+10FFFF */
-	CHECK("ab\xe2\x82", 0, "ab\\xE2\\x82");		      /* truncated */
-	CHECK("\xe2\x82x", 0, "\\xE2\\x82x");
+	CHECK("\xff\xfe", 0, "<FF><FE>");
+	CHECK("\x9b", 0, "<9B>");			  /* a raw 8-bit CSI */
+	CHECK("\xc0\xaf", 0, "<C0><AF>");		  /* overlong '/' */
+	CHECK("\xe0\x80\xaf", 0, "<E0><80><AF>");	  /* overlong */
+	CHECK("\xed\xa0\x80", 0, "<ED><A0><80>");	  /* a surrogate */
+	CHECK("\xf4\x90\x80\x80", 0, "<F4><90><80><80>"); /* above U+10FFFF */
+	CHECK("ab\xe2\x82", 0, "ab<E2><82>");		  /* truncated */
+	CHECK("\xe2\x82x", 0, "<E2><82>x");
 }
 
 static void test_long_line_is_linear(void **state)
