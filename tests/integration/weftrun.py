@@ -16,8 +16,8 @@ for role in ("generator", "judge"):
              "--set", role + ".retry_after_cap_ms=250", "--set", role + ".timeout=1.5"]
 
 
-def run(argv, env, timeout=300):
-    p = subprocess.run([WEFT] + list(argv), env=env, cwd=ROOT, stdout=subprocess.PIPE,
+def run(argv, env, timeout=300, weft=None):
+    p = subprocess.run([weft or WEFT] + list(argv), env=env, cwd=ROOT, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
