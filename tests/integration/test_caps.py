@@ -35,8 +35,10 @@ class CapsTest(unittest.TestCase):
         code, _, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session], self.env)
         self.assertEqual(code, 0, err)
         self.fs.control(script={"gen-model": ["x" * (17 << 20)]})
-        code, _, err = run(["generate", self.session, "--rounds", "1"] + FAST, self.env)
-        self.assertEqual(code, 1)
+        # a generous timeout: sending 17 MiB on a busy machine takes a while
+        code, _, err = run(["generate", self.session, "--rounds", "1"] + FAST
+                           + ["--set", "generator.timeout=120"], self.env)
+        self.assertEqual(code, 1, err)
         self.assertIn(b"response larger than 16777216 bytes", err)
         self.assertEqual(len(self.fs.requests()), 1)  # not retried
         self.assertEqual(integrity(self, self.session), 0)
