@@ -31,5 +31,20 @@ for f in src/core/*.c include/weft/*.h; do
         esac
     done
 done
+# Format strings: text from files or models must never be one.  The
+# compiler enforces it (-Wformat=2 has -Wformat-nonliteral and
+# -Wformat-security; -Werror) for every function it knows takes a format,
+# so check the warnings are on, nobody turns them off, and every function
+# of ours taking `fmt, ...` or `fmt, va_list` carries format(printf).
+grep -q -- '-Wformat=2' Makefile && grep -q -- '-Werror' Makefile ||
+    bad "Makefile: WARN must keep -Wformat=2 and -Werror"
+grep -nE 'pragma.*(diagnostic|warning).*-Wformat' src/*/*.c include/weft/*.h tests/unit/*.c &&
+    bad "a pragma turns format warnings off"
+fmt_funcs=$(grep -hoE '[a-z_]+\([^()]*const char \*fmt, (\.\.\.|va_list [a-z]+)\)' \
+    src/*/*.c include/weft/*.h | sed 's/(.*//' | sort -u)
+for fn in $fmt_funcs; do
+    grep -hA1 -E "[ *]$fn\(" src/*/*.c include/weft/*.h | grep -q 'format(printf' ||
+        bad "$fn takes a format but is not declared __attribute__((format(printf, ...)))"
+done
 [ $status = 0 ] && echo "check-deps: ok"
 exit $status

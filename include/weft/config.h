@@ -17,9 +17,10 @@
  * model, api_key_env (the NAME of the variable holding the key; default
  * OPENAI_API_KEY), endpoint (chat|completions), temperature (0..2),
  * max_tokens, n, timeout (seconds), concurrency, retries (max retries),
- * n_mode (auto|native|fanout), size (parameters, e.g. 350e6), family.
- * An unknown section or key, or a bad value, is an error naming file, line
- * and key.
+ * retry_base_ms and retry_cap_ms (the backoff: full jitter in [0, min(cap,
+ * base * 2^k)]), retry_after_cap_ms (the longest Retry-After obeyed), n_mode (auto|native|fanout),
+ * size (parameters, e.g. 350e6), family. An unknown section or key, or a bad value, is an error
+ * naming file, line and key.
  *
  * Environment: OPENAI_BASE_URL is the base URL of roles that set none
  * (instead of https://api.openai.com/v1); WEFT_BASE_URL overrides every
@@ -48,6 +49,9 @@ struct config_role {
 	long timeout_ms;
 	int concurrency;
 	int retries;
+	long retry_base_ms;	 /* backoff base; default 500 */
+	long retry_cap_ms;	 /* backoff cap; default 8000 */
+	long retry_after_cap_ms; /* cap on a server's Retry-After; default 60000 */
 	enum lm_n_mode n_mode;
 	double size; /* parameters; 0 = unknown */
 };
@@ -103,7 +107,8 @@ const char *config_role_base_url(const struct config_role *r);
 /*
  * Fills req (init'ed by the caller) with the role's endpoint and settings:
  * kind, base_url, model, api_key_env, role, temperature, max_tokens, n,
- * timeout, concurrency, retries, n_mode.  The caller adds messages/prompt.
+ * timeout, concurrency, retries, retry_base_ms, retry_cap_ms,
+ * retry_after_cap_ms, n_mode.  The caller adds messages/prompt.
  */
 void config_role_request(const struct config_role *r, struct lm_request *req);
 

@@ -58,8 +58,10 @@ void dataset_input_release(struct dataset_input *in);
 int dataset_extract(const struct dataset_args *a, const struct dataset_input *in,
 		    struct pairs_result *r, struct errbuf *err);
 
-/* Appends s (len bytes) for a terminal: C0 controls and DEL in caret form
- * (^A, ^?), except newline and tab when keep_newlines. */
+/* Appends s (len bytes) for a terminal: safetext_append (C0 controls and
+ * DEL in caret form, except newline and tab when keep_newlines; C1, bidi
+ * and zero-width characters as <U+XXXX>; bytes that are not UTF-8 as
+ * <XX>). */
 void dataset_caret(struct strbuf *out, const char *s, size_t len, int keep_newlines);
 
 #endif

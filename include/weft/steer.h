@@ -8,7 +8,9 @@
  *   2. merge identical ones (their count is kept on the node);
  *   3. ask the judge to rank them with the task's judge prompt, in the
  *      task's rank mode; an unusable answer (empty, no option number, out of
- *      range, bad scores) is asked again up to judge_attempts times in all;
+ *      range, bad scores) or a failed request is asked again up to
+ *      judge_attempts times in all, except a refusal that would not change
+ *      (HTTP 401, 403, 404, 429 after the engine's own retries);
  *   4. record the candidates as children of the node with their metadata,
  *      and the step's decision record on the node.
  *

@@ -1,5 +1,6 @@
 #include "weft/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,9 @@ int cli_run(int argc, char **argv)
 {
 	size_t i;
 
+	/* Past a file-size limit (ulimit -f) a write fails with EFBIG, which
+	 * the atomic save reports; the default SIGXFSZ would kill weft. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -10,6 +10,7 @@
 #include "weft/session.h"
 #include "weft/tree.h"
 #include "weft/xalloc.h"
+#include "weft/safetext.h"
 
 static void check_usage(FILE *out)
 {
@@ -23,19 +24,10 @@ static void check_usage(FILE *out)
 	      out);
 }
 
-/* Prints s with control bytes in caret form (^J, ^?), never raw. */
+/* Prints s made safe for a terminal (safetext.h), never raw. */
 static void put_sanitized(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f) {
-			fputc('^', out);
-			fputc(c == 0x7f ? '?' : c + '@', out);
-		} else {
-			fputc(c, out);
-		}
-	}
+	safetext_fputs(s, out);
 }
 
 struct summary {

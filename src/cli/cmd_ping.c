@@ -14,6 +14,7 @@
 #include "weft/lm.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
+#include "weft/safetext.h"
 
 struct ping {
 	const struct config_role *role;
@@ -24,12 +25,11 @@ struct ping {
 	struct errbuf err;
 };
 
-/* Text from configuration or servers, with control characters shown as
- * '?', so nothing printed can drive the terminal. */
+/* Text from configuration or servers, made safe (safetext.h), so nothing
+ * printed can drive the terminal. */
 static void put_clean(FILE *out, const char *s)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+	safetext_fputs(s, out);
 }
 
 static void on_ping(void *ctx, const struct lm_response *resp, const struct errbuf *err)

@@ -11,6 +11,7 @@
 #include "weft/plot.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
+#include "weft/safetext.h"
 
 static const char plot_usage[] =
     "usage: weft plot DIR [--sizes FILE] [--size NAME=SIZE[:FAMILY]]...\n"
@@ -22,19 +23,10 @@ static const char plot_usage[] =
     "one line per family) and writes the plot as SVG (default DIR/scaling.svg).\n"
     "Sizes file lines: `NAME = SIZE [FAMILY]`, e.g. `ada = 350e6 gpt3`.\n";
 
-/* Prints s with C0 controls and DEL in caret form. */
+/* Prints s made safe for a terminal (safetext.h). */
 static void put_sanitized(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f) {
-			fputc('^', out);
-			fputc(c == 0x7f ? '?' : c + 0x40, out);
-		} else {
-			fputc(c, out);
-		}
-	}
+	safetext_fputs(s, out);
 }
 
 static void err_line(const char *prefix, const char *msg)

@@ -5,6 +5,7 @@
 #include "weft/cli.h"
 #include "weft/score.h"
 #include "weft/strbuf.h"
+#include "weft/safetext.h"
 
 static const char score_usage[] =
     "usage: weft score --type boolean|choice|number|text|adaptive [--scoring opro|strict]\n"
@@ -19,19 +20,10 @@ static const char score_usage[] =
     "--type adaptive is OPRO's MATH mode: number when the target is numeric\n"
     "(Python's isnumeric), else text.\n";
 
-/* Prints s with C0 controls and DEL in caret form (^J, ^[, ^?). */
+/* Prints s made safe for a terminal (safetext.h). */
 static void print_sanitized(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f) {
-			fputc('^', out);
-			fputc(c == 0x7f ? '?' : c + 0x40, out);
-		} else {
-			fputc(c, out);
-		}
-	}
+	safetext_fputs(s, out);
 }
 
 #define PROMPT_CAP (4u << 20)

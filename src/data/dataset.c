@@ -7,6 +7,7 @@
 #include "weft/session.h"
 #include "weft/tree.h"
 #include "weft/xalloc.h"
+#include "weft/safetext.h"
 
 /* Largest text file read, in bytes. */
 #define DATASET_MAX_TEXT ((size_t)1 << 30)
@@ -182,19 +183,5 @@ int dataset_extract(const struct dataset_args *a, const struct dataset_input *in
 
 void dataset_caret(struct strbuf *out, const char *s, size_t len, int keep_newlines)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (keep_newlines && (c == '\n' || c == '\t'))
-			strbuf_addch(out, c);
-		else if (c < 0x20) {
-			strbuf_addch(out, '^');
-			strbuf_addch(out, c + '@');
-		} else if (c == 0x7f)
-			strbuf_addstr(out, "^?");
-		else
-			strbuf_addch(out, c);
-	}
+	safetext_append(out, s, len, keep_newlines);
 }

@@ -69,7 +69,7 @@ int atomicfile_write(const char *path, const void *data, size_t len, struct errb
 	rc = 0;
 	goto out;
 fail:
-	errbuf_set(err, "%s: %s", path, strerror(errno));
+	errbuf_set(err, "%s: cannot write: %s; nothing was replaced", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp.data);

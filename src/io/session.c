@@ -1871,6 +1871,11 @@ int session_save(const struct tree *t, const char *path, struct errbuf *err)
 	goto out;
 fail:
 	unlink(tmp.data);
+	/* Say what the user most wants to know: nothing was lost. */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, err->msg);
+	if (!stat(path, &st))
+		errbuf_set(err, "%s; the previous file was left as it was", sb.data);
 out:
 	strbuf_release(&tmp);
 	strbuf_release(&sb);

@@ -24,6 +24,9 @@ static void role_init(struct config_role *r, const char *name)
 	r->timeout_ms = 60000;
 	r->concurrency = 8;
 	r->retries = 2;
+	r->retry_base_ms = 500;
+	r->retry_cap_ms = 8000;
+	r->retry_after_cap_ms = 60000;
 	r->n_mode = LM_N_AUTO;
 }
 
@@ -215,12 +218,25 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 			return errbuf_set(err, "key '%s': expected a whole number from 0 to 20",
 					  key);
 		r->retries = (int)l;
+	} else if (!strcmp(key, "retry_base_ms") || !strcmp(key, "retry_cap_ms") ||
+		   !strcmp(key, "retry_after_cap_ms")) {
+		if (parse_int(value, 0, 3600000, &l))
+			return errbuf_set(err, "key '%s': expected milliseconds from 0 to 3600000",
+					  key);
+		if (key[6] == 'b')
+			r->retry_base_ms = l;
+		else if (key[6] == 'c')
+			r->retry_cap_ms = l;
+		else
+			r->retry_after_cap_ms = l;
 	} else {
-		return errbuf_set(err,
-				  "key '%s': unknown key (known: base_url, model, api_key_env, "
-				  "endpoint, temperature, max_tokens, n, timeout, concurrency, "
-				  "retries, n_mode, size, family)",
-				  key);
+		return errbuf_set(
+		    err,
+		    "key '%s': unknown key (known: base_url, model, api_key_env, "
+		    "endpoint, temperature, max_tokens, n, timeout, concurrency, "
+		    "retries, retry_base_ms, retry_cap_ms, retry_after_cap_ms, n_mode, "
+		    "size, family)",
+		    key);
 	}
 	return 0;
 }
@@ -475,5 +491,8 @@ void config_role_request(const struct config_role *r, struct lm_request *req)
 	req->timeout_ms = r->timeout_ms;
 	req->concurrency = r->concurrency;
 	req->retry.max_retries = r->retries;
+	req->retry.base_ms = r->retry_base_ms;
+	req->retry.cap_ms = r->retry_cap_ms;
+	req->retry.max_retry_after_ms = r->retry_after_cap_ms;
 	req->n_mode = r->n_mode;
 }

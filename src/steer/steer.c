@@ -249,7 +249,12 @@ static void judge_done(void *ctx, const struct lm_response *resp, const struct e
 		return;
 	}
 	free(scores);
-	if (j->asks < j->settings.judge_attempts && !(err && resp->http_status == 429)) {
+	/* Asking again cannot help when the server refused the request for a
+	 * reason that stays: rate or quota (429), the key (401, 403), the
+	 * model's name (404). */
+	if (j->asks < j->settings.judge_attempts &&
+	    !(err && (resp->http_status == 429 || resp->http_status == 401 ||
+		      resp->http_status == 403 || resp->http_status == 404))) {
 		judge_ask(j);
 		return;
 	}

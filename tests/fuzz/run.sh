@@ -14,7 +14,8 @@ out=build/fuzz
 mkdir -p "$out"
 lib_src=$(ls src/*/*.c | grep -v '^src/cli/main.c$')
 flags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_XOPEN_SOURCE_EXTENDED -g -O1 \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude"
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude \
+  -DWEFT_VERSION=\"$(cat VERSION 2>/dev/null || echo 0.0.0)\""
 # shellcheck disable=SC2086
 cflags=$(pkg-config --cflags $PKGS)
 # shellcheck disable=SC2086

@@ -1,0 +1,99 @@
+"""Bounded resources: documented caps give clear errors past them, and deep
+trees do not recurse.  The 1,000,000-deep chain and the 64 MiB journal line
+run only with WEFT_LONG=1 (on the release build when it exists: ASan is
+several times slower)."""
+import json
+import os
+import tempfile
+import unittest
+
+from tests.integration.fakeserver import FakeServer
+from tests.integration.weftrun import FAST, KEY, LONG, ROOT, WEFT, integrity, run
+
+RELEASE = os.path.join(ROOT, "build", "release", "weft")
+
+
+class CapsTest(unittest.TestCase):
+    def setUp(self):
+        self.fs = FakeServer().start()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.session = os.path.join(self.tmp.name, "s.json")
+        self.env = dict(os.environ)
+        self.env.update({
+            "WEFT_BASE_URL": self.fs.base_url,
+            "WEFT_GENERATOR_MODEL": "gen-model",
+            "WEFT_JUDGE_MODEL": "judge-model",
+            "OPENAI_API_KEY": KEY,
+            "XDG_CONFIG_HOME": self.tmp.name,
+        })
+
+    def tearDown(self):
+        self.fs.stop()
+        self.tmp.cleanup()
+
+    def test_response_body_cap(self):
+        code, _, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session], self.env)
+        self.assertEqual(code, 0, err)
+        self.fs.control(script={"gen-model": ["x" * (17 << 20)]})
+        # a generous timeout: sending 17 MiB on a busy machine takes a while
+        code, _, err = run(["generate", self.session, "--rounds", "1"] + FAST
+                           + ["--set", "generator.timeout=120"], self.env)
+        self.assertEqual(code, 1, err)
+        self.assertIn(b"response larger than 16777216 bytes", err)
+        self.assertEqual(len(self.fs.requests()), 1)  # not retried
+        self.assertEqual(integrity(self, self.session), 0)
+
+    def test_config_file_cap(self):
+        os.makedirs(os.path.join(self.tmp.name, "weft"))
+        with open(os.path.join(self.tmp.name, "weft", "config"), "w") as f:
+            f.write("# padding\n" * 120000)
+        code, _, err = run(["ping"], self.env)
+        self.assertEqual(code, 1)
+        self.assertIn(b"config", err)
+        self.assertIn(b"1048576", err)
+
+    @unittest.skipUnless(LONG, "WEFT_LONG=1 only (a 64 MiB line)")
+    def test_journal_line_cap(self):
+        code, _, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session], self.env)
+        self.assertEqual(code, 0, err)
+        with open(self.session + ".journal", "wb") as f:
+            f.write(b'{"op":"path","pathNodes":["' + b"x" * (65 << 20) + b'"]}\n')
+        code, _, err = run(["check", self.session], self.env)
+        self.assertEqual(code, 1)
+        self.assertIn(b".journal:1", err)
+
+    @unittest.skipUnless(LONG, "WEFT_LONG=1 only (a 1,000,000-deep chain)")
+    def test_million_deep_chain(self):
+        weft = RELEASE if os.path.exists(RELEASE) else WEFT
+        depth = 1000000
+        with open(self.session, "w", encoding="utf-8") as f:
+            f.write('{"name":"deep","meta":{},"weft":{"task":"nice-sounding-wrong"},"nodes":[')
+            for i in range(depth):
+                kids = '["n%d"]' % (i + 1) if i + 1 < depth else "[]"
+                par = '["n%d"]' % (i - 1) if i else "[]"
+                f.write('%s{"id":"n%d","text":" w%d","parentIds":%s,"childrenIds":%s}'
+                        % ("," if i else "", i, i, par, kids))
+            f.write('],"pathNodes":[%s],"focusedId":"n%d"}'
+                    % (",".join('"n%d"' % i for i in range(depth)), depth - 1))
+        env = self.env
+        code, out, err = run(["check", self.session], env, weft=weft)  # load
+        self.assertEqual(code, 0, err)
+        self.assertIn(b"depth:       %d" % (depth - 1), out)
+        out_path = os.path.join(self.tmp.name, "o.json")
+        code, _, err = run(["export", self.session, "--format", "bonsai", "-o", out_path], env, weft=weft)
+        self.assertEqual(code, 0, err)  # write
+        code, out, err = run(["check", out_path], env, weft=weft)
+        self.assertEqual(code, 0, err)
+        # one step at the tip of the chain: replay, grow, journal and save
+        self.fs.control(script={"judge-model": ["1"]})
+        code, _, err = run(["generate", self.session, "--rounds", str(depth), "--task",
+                            "nice-sounding-wrong", "--set", "generator.timeout=200",
+                            "--set", "judge.timeout=200"], env, weft=weft)
+        self.assertEqual(code, 0, err)
+        code, out, err = run(["check", self.session], env, weft=weft)
+        self.assertEqual(code, 0, err)
+        self.assertIn(b"chosen path: %d nodes" % (depth + 1), out)
+
+
+if __name__ == "__main__":
+    unittest.main()
