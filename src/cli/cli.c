@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef WEFT_VERSION
 #define WEFT_VERSION "0.0.0"
@@ -58,6 +59,9 @@ int cli_run(int argc, char **argv)
 	 * the atomic save reports; the default SIGXFSZ would kill weft. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
+		/* On a terminal: the loom, on a new session of the default task. */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			return cmd_tui(argc, argv);
 		usage(stderr);
 		return 2;
 	}

@@ -2,11 +2,13 @@
  * weft new: start a session from a task.
  * weft generate: the AI-steered loop, headless.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "weft/cli.h"
@@ -63,9 +65,7 @@ int cmd_new(int argc, char **argv)
 	};
 	const char *task_name = NULL, *out = NULL;
 	struct strbuf path = STRBUF_INIT;
-	struct task task;
 	struct errbuf err;
-	struct tree *t;
 	int c, force = 0, r = 1;
 
 	optind = 1;
@@ -82,34 +82,77 @@ int cmd_new(int argc, char **argv)
 		fputs(new_usage, stderr);
 		return 2;
 	}
-	task_init(&task);
-	if (load_task(task_name, &task, &err)) {
-		print_error("new", err.msg);
-		return 1;
-	}
 	if (out)
 		strbuf_addstr(&path, out);
-	else
-		strbuf_addf(&path, "sessions/%s.json", task.name);
-	if (!force && access(path.data, F_OK) == 0) {
-		print_error("new", "the file exists (use --force to replace it)");
-		goto out;
+	if (cli_new_session(task_name, &path, force, &err)) {
+		print_error("new", err.msg);
+	} else {
+		printf("%s: new session of task %s\n", path.data, task_name);
+		r = 0;
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err)
+{
+	struct task task;
+	struct tree *t;
+	int r;
+
+	task_init(&task);
+	if (load_task(task_name, &task, err)) {
+		task_release(&task);
+		return -1;
+	}
+	if (!path->len)
+		strbuf_addf(path, "sessions/%s.json", task.name);
+	if (!force && access(path->data, F_OK) == 0) {
+		task_release(&task);
+		return errbuf_set(err, "%s: the file exists (use --force to replace it)",
+				  path->data);
 	}
 	t = tree_new();
 	tree_add(t, TREE_NONE, NULL, task.generate, strlen(task.generate));
 	tree_set_name(t, task.name);
 	meta_set_string(t, "task", task.name);
-	if (session_save(t, path.data, &err)) {
-		print_error("new", err.msg);
-	} else {
-		printf("%s: new session of task %s\n", path.data, task.name);
-		r = 0;
-	}
+	r = session_save(t, path->data, err);
 	tree_free(t);
-out:
 	task_release(&task);
-	strbuf_release(&path);
-	return r;
+	return r < 0 ? -1 : 0;
+}
+
+void cli_new_session_name(const char *task_name, struct strbuf *out)
+{
+	struct strbuf name = STRBUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t base = out->len, len = strlen(task_name), i;
+	unsigned k;
+
+	/* the last part of a task given as a folder, in safe characters */
+	while (len > 1 && task_name[len - 1] == '/')
+		len--;
+	for (i = len; i > 0 && task_name[i - 1] != '/'; i--)
+		;
+	for (; i < len; i++) {
+		char c = task_name[i];
+
+		strbuf_addch(&name, isalnum((unsigned char)c) || c == '-' || c == '_' ? c : '-');
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (k = 1;; k++) {
+		strbuf_truncate(out, base);
+		strbuf_addf(out, "weft-%s-%s", name.data, stamp);
+		if (k > 1)
+			strbuf_addf(out, "-%u", k);
+		strbuf_addstr(out, ".json");
+		if (access(out->data, F_OK) != 0)
+			break;
+	}
+	strbuf_release(&name);
 }
 
 /* ---- weft generate ------------------------------------------------------ */
