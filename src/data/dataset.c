@@ -115,12 +115,12 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* The document of t's chosen path (the root alone when there is none). */
-static void session_document(struct tree *t, struct dataset_input *in)
+void dataset_input_from_tree(const struct tree *t, struct dataset_input *in)
 {
 	struct strbuf doc = STRBUF_INIT;
 	size_t n = t->path_len, k;
 
+	memset(in, 0, sizeof(*in));
 	if (t->root == TREE_NONE)
 		n = 0;
 	else if (!n)
@@ -158,8 +158,8 @@ int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf
 	}
 	free(in->doc);
 	in->doc = NULL;
+	dataset_input_from_tree(t, in);
 	in->tree = t;
-	session_document(t, in);
 	return 0;
 }
 
