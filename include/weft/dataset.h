@@ -57,6 +57,12 @@ void dataset_input_release(struct dataset_input *in);
  * in->tree stays NULL: t is only borrowed while the spans are used. */
 void dataset_input_from_tree(const struct tree *t, struct dataset_input *in);
 
+/* Extracts the pairs of t's chosen path with o (its start is replaced by
+ * the end of the root) into *r, each pair with its node's id (borrowed
+ * from t).  Returns pairs_extract's result; release r either way. */
+int dataset_tree_pairs(const struct tree *t, const struct pairs_options *o, struct pairs_result *r,
+		       struct errbuf *err);
+
 /* Extracts with a's options from in, with in's spans; for a session, after
  * the preamble when the document holds it, else after the root node (the
  * task's prompt). */

@@ -201,27 +201,18 @@ static void path_balance(const struct tree *t, const struct task *task, struct s
 {
 	struct pairs_options o;
 	struct pairs_result r;
-	struct strbuf doc = STRBUF_INIT;
 	struct errbuf err;
 	size_t k;
 
 	memset(&r, 0, sizeof(r));
-	pairs_options_init(&o);
-	o.pattern = task->pattern;
-	o.preamble = NULL;
-	o.start = tree_node(t, t->root)->text_len;
-	for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
-		o.labels[k] = task->labels[k];
-	o.nlabels = k;
-	tree_document(t, tree_path_tip(t), &doc);
-	if (pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err) == 0) {
+	task_pairs_options(task, &o);
+	if (dataset_tree_pairs(t, &o, &r, &err) == 0) {
 		for (k = 0; k < r.nlabels; k++)
 			strbuf_addf(out, "%s%s %zu", k ? " / " : "", r.labels[k], r.per_class[k]);
 	} else {
 		strbuf_addstr(out, "pairs: ?");
 	}
 	pairs_result_release(&r);
-	strbuf_release(&doc);
 }
 
 static void progress_bar(size_t done, size_t total)

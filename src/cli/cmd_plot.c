@@ -8,6 +8,7 @@
 #include "weft/cli.h"
 #include "weft/errbuf.h"
 #include "weft/metrics.h"
+#include "weft/num.h"
 #include "weft/plot.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
@@ -66,10 +67,9 @@ static int cmp_entries(const void *a, const void *b)
 
 static int parse_int(const char *s, int *v)
 {
-	char *end;
-	long l = strtol(s, &end, 10);
+	long l;
 
-	if (end == s || *end || l < 1 || l > 1000)
+	if (num_parse_long(s, 1, 1000, &l))
 		return -1;
 	*v = (int)l;
 	return 0;

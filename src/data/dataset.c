@@ -172,6 +172,20 @@ void dataset_input_release(struct dataset_input *in)
 	memset(in, 0, sizeof(*in));
 }
 
+int dataset_tree_pairs(const struct tree *t, const struct pairs_options *o, struct pairs_result *r,
+		       struct errbuf *err)
+{
+	struct dataset_input in;
+	struct pairs_options po = *o;
+	int ret;
+
+	dataset_input_from_tree(t, &in);
+	po.start = in.start;
+	ret = pairs_extract(in.doc, in.len, in.spans, in.nspans, &po, r, err);
+	dataset_input_release(&in);
+	return ret;
+}
+
 int dataset_extract(const struct dataset_args *a, const struct dataset_input *in,
 		    struct pairs_result *r, struct errbuf *err)
 {

@@ -992,8 +992,7 @@ static unsigned act_accept(struct tui *u, int arg);
 static unsigned act_pick(struct tui *u, int arg);
 static unsigned act_edit(struct tui *u, int arg);
 static unsigned act_prune(struct tui *u, int arg);
-static unsigned act_undo(struct tui *u, int arg);
-static unsigned act_redo(struct tui *u, int arg);
+static unsigned act_history(struct tui *u, int arg);
 static unsigned act_bookmark(struct tui *u, int arg);
 static unsigned act_search(struct tui *u, int arg);
 static unsigned act_search_next(struct tui *u, int arg);
@@ -1036,8 +1035,8 @@ static const struct binding keymap[] = {
     {{'9', 0}, NULL, NULL, act_pick, 9},
     {{'e', 0}, "e", "edit the focused node in $EDITOR (as a new sibling)", act_edit, 0},
     {{'d', 0}, "d", "prune the focused subtree (asks y/n; undoable)", act_prune, 0},
-    {{'u', 0}, "u", "undo the last tree change", act_undo, 0},
-    {{CTRL('r'), 0}, "C-r", "redo", act_redo, 0},
+    {{'u', 0}, "u", "undo the last tree change", act_history, -1},
+    {{CTRL('r'), 0}, "C-r", "redo", act_history, 1},
     {{'b', 0}, "b", "bookmark the focused node (toggle)", act_bookmark, 0},
     {{'/', 0}, "/", "search text across the tree", act_search, 0},
     {{'n', 0}, "n", "next search match", act_search_next, 0},
@@ -1355,31 +1354,19 @@ static unsigned confirm_prune(struct tui *u, int key)
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
-static unsigned act_undo(struct tui *u, int arg)
+/* u (arg -1) and C-r (arg 1). */
+static unsigned act_history(struct tui *u, int arg)
 {
-	(void)arg;
-	if (history_undo(&u->hist, u->t) < 0) {
-		set_msg(u, 0, "nothing to undo");
-		return REDRAW_STATUS;
-	}
-	u->changes++;
-	u->cand_owner = TREE_NONE;
-	sync_candidate(u);
-	set_msg(u, 0, "undone");
-	return REDRAW_ALL | REDRAW_STATS;
-}
+	int redo = arg > 0;
 
-static unsigned act_redo(struct tui *u, int arg)
-{
-	(void)arg;
-	if (history_redo(&u->hist, u->t) < 0) {
-		set_msg(u, 0, "nothing to redo");
+	if ((redo ? history_redo : history_undo)(&u->hist, u->t) < 0) {
+		set_msg(u, 0, redo ? "nothing to redo" : "nothing to undo");
 		return REDRAW_STATUS;
 	}
 	u->changes++;
 	u->cand_owner = TREE_NONE;
 	sync_candidate(u);
-	set_msg(u, 0, "redone");
+	set_msg(u, 0, redo ? "redone" : "undone");
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
@@ -1754,27 +1741,13 @@ static unsigned finish_step(struct tui *u)
  * filled (at least one pair; release it), or -1 with the status message set. */
 static int path_pairs(struct tui *u, struct pairs_result *pr)
 {
-	const struct task *task = u->opts ? u->opts->task : NULL;
-	struct dataset_input in;
 	struct pairs_options po;
 	struct errbuf err;
-	size_t k;
 	int r;
 
 	memset(pr, 0, sizeof(*pr));
-	pairs_options_init(&po);
-	if (task) {
-		po.pattern = task->pattern;
-		if (task->preamble)
-			po.preamble = task->preamble;
-		for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
-			po.labels[k] = task->labels[k];
-		po.nlabels = k;
-	}
-	dataset_input_from_tree(u->t, &in);
-	po.start = in.start;
-	r = pairs_extract(in.doc, in.len, in.spans, in.nspans, &po, pr, &err);
-	dataset_input_release(&in);
+	task_pairs_options(u->opts ? u->opts->task : NULL, &po);
+	r = dataset_tree_pairs(u->t, &po, pr, &err);
 	if (r < 0 || !pr->count) {
 		set_msg(u, 1, "%s",
 			r < 0 ? err.msg : "no question/answer pairs on the chosen path");
