@@ -26,6 +26,13 @@ int cmd_replay(int argc, char **argv);
 struct errbuf;
 struct strbuf;
 
+/* Prints "weft CMD: MSG" on stderr, MSG made terminal-safe (it may hold
+ * text from files and servers); returns 1, the exit status of a failure. */
+int cli_error(const char *cmd, const char *msg);
+
+/* The same, then "(see weft CMD --help)"; returns 2, a usage error. */
+int cli_usage_error(const char *cmd, const char *msg);
+
 /*
  * Writes a new session of the task task_name (found as weft new finds it)
  * to path: a root holding the task's generation prompt.  An empty path is

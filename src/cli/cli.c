@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "weft/safetext.h"
+
 #ifndef WEFT_VERSION
 #define WEFT_VERSION "0.0.0"
 #endif
@@ -29,6 +31,21 @@ static const struct command commands[] = {
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
     {"eval", cmd_eval, "score a dataset with scorer models (generate or logprob)"},
 };
+
+int cli_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "weft %s: ", cmd);
+	safetext_fputs(msg, stderr);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *msg)
+{
+	cli_error(cmd, msg);
+	fprintf(stderr, "(see weft %s --help)\n", cmd);
+	return 2;
+}
 
 static void usage(FILE *out)
 {

@@ -23,15 +23,6 @@
 #include "weft/task.h"
 #include "weft/xalloc.h"
 
-static void print_error(const char *cmd, const char *msg)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	dataset_caret(&sb, msg, strlen(msg), 0);
-	fprintf(stderr, "weft %s: %s\n", cmd, sb.data);
-	strbuf_release(&sb);
-}
-
 static int load_task(const char *name, struct task *task, struct errbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT;
@@ -85,7 +76,7 @@ int cmd_new(int argc, char **argv)
 	if (out)
 		strbuf_addstr(&path, out);
 	if (cli_new_session(task_name, &path, force, &err)) {
-		print_error("new", err.msg);
+		cli_error("new", err.msg);
 	} else {
 		printf("%s: new session of task %s\n", path.data, task_name);
 		r = 0;
@@ -319,31 +310,31 @@ int cmd_generate(int argc, char **argv)
 	task_init(&task);
 
 	if (session_load(path, &t, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		goto out;
 	}
 	switch (journal_replay(path, t, &err)) {
 	case 0: break;
-	case 1: print_error("generate", err.msg); break; /* a torn last line: warned */
-	default: print_error("generate", err.msg); goto out;
+	case 1: cli_error("generate", err.msg); break; /* a torn last line: warned */
+	default: cli_error("generate", err.msg); goto out;
 	}
 	if (task_opt)
 		strbuf_addstr(&task_name, task_opt);
 	else if (meta_get_string(t, "task", &task_name)) {
-		print_error("generate", "the session names no task: give one with --task NAME");
+		cli_error("generate", "the session names no task: give one with --task NAME");
 		goto out;
 	}
 	if (load_task(task_name.data, &task, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		goto out;
 	}
 	if (config_load(&config, config_path, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		goto out;
 	}
 	for (k = 0; k < nsets; k++) {
 		if (config_set(&config, sets[k], &err)) {
-			print_error("generate", err.msg);
+			cli_error("generate", err.msg);
 			r = 2;
 			goto out;
 		}
@@ -351,11 +342,10 @@ int cmd_generate(int argc, char **argv)
 	gen = config_role(&config, "generator");
 	judge = config_role(&config, "judge");
 	if (!config_role_configured(gen) || !config_role_configured(judge)) {
-		print_error("generate",
-			    "no model configured for the generator and the judge: set "
-			    "[generator] and [judge] model in ~/.config/weft/config, or "
-			    "WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
-			    "Configuration)");
+		cli_error("generate", "no model configured for the generator and the judge: set "
+				      "[generator] and [judge] model in ~/.config/weft/config, or "
+				      "WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
+				      "Configuration)");
 		goto out;
 	}
 	steer_settings_from_task(&settings, &task);
@@ -385,7 +375,7 @@ int cmd_generate(int argc, char **argv)
 		st = steer_start(engine, t, tip, &task, gen, judge, &settings, step_done, &run);
 		while (!run.finished && !interrupted) {
 			if (lm_engine_poll(engine, NULL, 0, 200, NULL, &err) < 0) {
-				print_error("generate", err.msg);
+				cli_error("generate", err.msg);
 				break;
 			}
 		}
@@ -395,15 +385,15 @@ int cmd_generate(int argc, char **argv)
 			break;
 		}
 		if (run.last.status == STEER_FAILED) {
-			print_error("generate", run.last.err.msg);
+			cli_error("generate", run.last.err.msg);
 			r = 1;
 			break;
 		}
 		if (run.last.status == STEER_NEEDS_HUMAN) {
 			tree_set_focus(t, tip);
 			if (record_step(path, t, tip, &err))
-				print_error("generate", err.msg);
-			print_error("generate", run.last.err.msg);
+				cli_error("generate", err.msg);
+			cli_error("generate", run.last.err.msg);
 			fprintf(stderr, "weft generate: step %zu needs a person: open %s in weft\n",
 				steer_path_steps(t) + 1, path);
 			r = 3;
@@ -411,7 +401,7 @@ int cmd_generate(int argc, char **argv)
 		}
 		steer_choose(t, run.last.judge_pick, TREE_PICKER_AI);
 		if (record_step(path, t, tip, &err)) {
-			print_error("generate", err.msg);
+			cli_error("generate", err.msg);
 			r = 1;
 			break;
 		}
@@ -439,7 +429,7 @@ int cmd_generate(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	/* Fold the journal into the file; if that fails the journal keeps all. */
 	if (session_save(t, path, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		fprintf(stderr, "weft generate: every step is still in %s.journal\n", path);
 		if (!r)
 			r = 1;
