@@ -1526,6 +1526,20 @@ static void put_key(struct strbuf *sb, int *first, const char *key)
 	strbuf_addstr(sb, "\":");
 }
 
+/* Whether node i exists and is written (pruned nodes are not). */
+static int kept(const struct tree *t, uint32_t i)
+{
+	return i < t->count && !(t->nodes[i].flags & TREE_PRUNED);
+}
+
+static void put_opt_string(struct strbuf *sb, int *first, const char *key, const char *v)
+{
+	if (!v)
+		return;
+	put_key(sb, first, key);
+	strbuf_add_json_string(sb, v);
+}
+
 static void put_step(const struct tree *t, uint32_t i, struct strbuf *sb)
 {
 	const struct tree_step *s = t->nodes[i].step;
@@ -1536,8 +1550,7 @@ static void put_step(const struct tree *t, uint32_t i, struct strbuf *sb)
 	put_key(sb, &first, "candidates");
 	strbuf_addch(sb, '[');
 	for (k = 0, any = 0; k < s->count; k++) {
-		if (s->candidates[k] >= t->count ||
-		    (t->nodes[s->candidates[k]].flags & TREE_PRUNED))
+		if (!kept(t, s->candidates[k]))
 			continue;
 		if (any++)
 			strbuf_addch(sb, ',');
@@ -1548,8 +1561,7 @@ static void put_step(const struct tree *t, uint32_t i, struct strbuf *sb)
 		put_key(sb, &first, "scores");
 		strbuf_addch(sb, '[');
 		for (k = 0, any = 0; k < s->count; k++) {
-			if (s->candidates[k] >= t->count ||
-			    (t->nodes[s->candidates[k]].flags & TREE_PRUNED))
+			if (!kept(t, s->candidates[k]))
 				continue;
 			if (any++)
 				strbuf_addch(sb, ',');
@@ -1557,34 +1569,17 @@ static void put_step(const struct tree *t, uint32_t i, struct strbuf *sb)
 		}
 		strbuf_addch(sb, ']');
 	}
-	if (s->judge_raw) {
-		put_key(sb, &first, "judgeRaw");
-		strbuf_add_json_string(sb, s->judge_raw);
-	}
-	if (s->judge_prompt) {
-		put_key(sb, &first, "judgePrompt");
-		strbuf_add_json_string(sb, s->judge_prompt);
-	}
-	if (s->rank_mode) {
-		put_key(sb, &first, "rank");
-		strbuf_add_json_string(sb, s->rank_mode);
-	}
-	if (s->judge_pick < t->count && !(t->nodes[s->judge_pick].flags & TREE_PRUNED)) {
-		put_key(sb, &first, "judgePick");
-		strbuf_add_json_string(sb, t->nodes[s->judge_pick].id);
-	}
-	if (s->final_pick < t->count && !(t->nodes[s->final_pick].flags & TREE_PRUNED)) {
-		put_key(sb, &first, "finalPick");
-		strbuf_add_json_string(sb, t->nodes[s->final_pick].id);
-	}
-	if (s->picker != TREE_PICKER_NONE) {
-		put_key(sb, &first, "pickedBy");
-		strbuf_addstr(sb, s->picker == TREE_PICKER_HUMAN ? "\"human\"" : "\"ai\"");
-	}
-	if (s->needs_human) {
-		put_key(sb, &first, "needsHuman");
-		strbuf_add_json_string(sb, s->needs_human);
-	}
+	put_opt_string(sb, &first, "judgeRaw", s->judge_raw);
+	put_opt_string(sb, &first, "judgePrompt", s->judge_prompt);
+	put_opt_string(sb, &first, "rank", s->rank_mode);
+	if (kept(t, s->judge_pick))
+		put_opt_string(sb, &first, "judgePick", t->nodes[s->judge_pick].id);
+	if (kept(t, s->final_pick))
+		put_opt_string(sb, &first, "finalPick", t->nodes[s->final_pick].id);
+	if (s->picker != TREE_PICKER_NONE)
+		put_opt_string(sb, &first, "pickedBy",
+			       s->picker == TREE_PICKER_HUMAN ? "human" : "ai");
+	put_opt_string(sb, &first, "needsHuman", s->needs_human);
 	if (s->extra_json && s->extra_json[0]) {
 		if (!first)
 			strbuf_addch(sb, ',');
@@ -1600,18 +1595,12 @@ static void put_node_weft(const struct tree *t, uint32_t i, struct strbuf *sb)
 	int first = 1;
 
 	strbuf_addstr(sb, ",\"weft\":{");
-	if (n->model) {
-		put_key(sb, &first, "model");
-		strbuf_add_json_string(sb, n->model);
-	}
+	put_opt_string(sb, &first, "model", n->model);
 	if (n->flags & TREE_HAS_TEMPERATURE) {
 		put_key(sb, &first, "temperature");
 		put_float(sb, n->temperature);
 	}
-	if (n->finish_reason) {
-		put_key(sb, &first, "finish");
-		strbuf_add_json_string(sb, n->finish_reason);
-	}
+	put_opt_string(sb, &first, "finish", n->finish_reason);
 	if (n->flags & TREE_HAS_USAGE) {
 		put_key(sb, &first, "usage");
 		strbuf_addf(sb, "{\"prompt\":%u,\"completion\":%u}", n->prompt_tokens,
