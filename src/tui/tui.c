@@ -102,7 +102,7 @@ struct tui {
 	char msg[MSG_SIZE];    /* status message, sanitized when set */
 	int msg_error;
 	unsigned changes;	/* tree changes since the last save */
-	long yes, no;		/* Yes/No balance of the path */
+	char balance[96];	/* the path's pairs per class, for the status line */
 	uint32_t stats_tip;	/* path tip the balance was counted for */
 	size_t stats_len;	/* path length it was counted for */
 	unsigned stats_changes; /* changes counter it was counted for */
@@ -849,47 +849,40 @@ static void draw_candidates(struct tui *u, int y0, int x0, int h, int width)
 /* Counts "Answer: Yes" / "Answer: No" lines on the chosen path, again only
  * when the path or the tree changed.  Streams over the path's texts (lines
  * may span nodes) without building the document. */
+/* The class balance of the chosen path's pairs, as weft extract counts
+ * them ("Yes 3 No 7"); recounted when the path or the tree changed. */
 static void update_stats(struct tui *u)
 {
 	const struct tree *t = u->t;
 	uint32_t tip = tree_path_tip(t);
-	char head[12]; /* the first bytes of the current line */
-	size_t head_len = 0, p, i;
-	int decided = 0;
+	struct pairs_options po;
+	struct pairs_result pr;
+	struct strbuf sb = STRBUF_INIT;
+	struct errbuf err;
+	size_t k;
 
 	if (u->stats_tip == tip && u->stats_len == t->path_len && u->stats_changes == u->changes)
 		return;
 	u->stats_tip = tip;
 	u->stats_len = t->path_len;
 	u->stats_changes = u->changes;
-	u->yes = u->no = 0;
-	for (p = 0; p < t->path_len; p++) {
-		const struct tree_node *nd = tree_node(t, t->path[p]);
-
-		for (i = 0; i < nd->text_len; i++) {
-			char c = nd->text[i];
-
-			if (c == '\n') {
-				if (!decided && head_len >= 10 && !memcmp(head, "Answer: No", 10))
-					u->no++;
-				head_len = 0;
-				decided = 0;
-				continue;
-			}
-			if (decided)
-				continue;
-			head[head_len++] = c;
-			if (head_len == 11) {
-				decided = 1;
-				if (!memcmp(head, "Answer: Yes", 11))
-					u->yes++;
-				else if (!memcmp(head, "Answer: No", 10))
-					u->no++;
-			}
+	memset(&pr, 0, sizeof(pr));
+	task_pairs_options(u->opts ? u->opts->task : NULL, &po);
+	if (dataset_tree_pairs(t, &po, &pr, &err) == 0) {
+		for (k = 0; k < pr.nlabels; k++) {
+			if (k)
+				strbuf_addch(&sb, ' ');
+			display_sanitize(pr.labels[k],
+					 strlen(pr.labels[k]) < 12 ? strlen(pr.labels[k]) : 12,
+					 &sb);
+			strbuf_addf(&sb, " %zu", pr.per_class[k]);
 		}
+	} else {
+		strbuf_addstr(&sb, "pairs ?");
 	}
-	if (!decided && head_len >= 10 && !memcmp(head, "Answer: No", 10))
-		u->no++;
+	snprintf(u->balance, sizeof(u->balance), "%s", sb.data);
+	strbuf_release(&sb);
+	pairs_result_release(&pr);
 }
 
 static void draw_status(struct tui *u, int y, int width)
@@ -943,11 +936,10 @@ static void draw_status(struct tui *u, int y, int width)
 		snprintf(
 		    buf, sizeof(buf),
 		    " gen %s judge %s | %c%zu in flight | autopilot %s | step %ld/%zu | %ld tok | "
-		    "Yes %ld No %ld | %s | ",
+		    "%s | %s | ",
 		    model ? gen_safe.data : "-", judge ? judge_safe.data : "-",
 		    u->step ? spinner[u->spin % 4] : ' ', inflight, u->autopilot ? "ON" : "off",
-		    pos, t->path_len ? t->path_len - 1 : 0, u->tokens, u->yes, u->no,
-		    u->theme.name);
+		    pos, t->path_len ? t->path_len - 1 : 0, u->tokens, u->balance, u->theme.name);
 		strbuf_release(&gen_safe);
 		strbuf_release(&judge_safe);
 	}

@@ -509,6 +509,12 @@ class TestExportKey(unittest.TestCase):
     def test_formats_replace_and_cancel(self):
         p = Pane(self, ["tui", self.path], width=140)
         p.wait_for(r"\? help")
+        # the status line counts the pairs weft extract finds
+        ext = subprocess.run([WEFT, "extract", self.path], cwd=ROOT, stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout
+        yes = int(re.search(r"^  Yes: (\d+)", ext, re.M).group(1))
+        no = int(re.search(r"^  No: (\d+)", ext, re.M).group(1))
+        self.assertIn("| Yes %d No %d |" % (yes, no), p.status())
         p.keys("x")
         p.wait_for(r"export classification \(Tab: format\) to: .*demo\.classification\.csv")
         p.keys("Enter")
