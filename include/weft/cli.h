@@ -41,6 +41,14 @@ int cli_usage_error(const char *cmd, const char *msg);
  */
 int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err);
 
+struct task;
+struct tree;
+
+/* Loads the task t's session names (meta "task") into task (initialised
+ * by the caller).  Returns 0, or -1 when there is none or it does not
+ * load (err says why; the caller may go on with the defaults). */
+int cli_session_task(const struct tree *t, struct task *task, struct errbuf *err);
+
 /*
  * Appends to out a name for a new session of task_name in the current
  * folder that does not exist yet: weft-TASK-YYYYMMDD-HHMMSS.json, with -2,

@@ -22,6 +22,13 @@ struct dataset_args {
 	const char *system_prompt;
 	struct pairs_options pairs;
 	char *labels_storage; /* owned (pairs_options_set_labels) */
+	unsigned given;	      /* DATASET_GIVEN_*: set on the command line */
+};
+
+enum {
+	DATASET_GIVEN_PATTERN = 1u << 0,
+	DATASET_GIVEN_PREAMBLE = 1u << 1,
+	DATASET_GIVEN_LABELS = 1u << 2,
 };
 
 /*
@@ -33,6 +40,10 @@ struct dataset_args {
 int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept_output,
 		       struct errbuf *err);
 void dataset_args_release(struct dataset_args *a);
+
+/* Takes the pattern, preamble and labels the command line did not give
+ * from o (a session's task); o's strings must outlive a. */
+void dataset_args_defaults(struct dataset_args *a, const struct pairs_options *o);
 
 /* A document to extract from. */
 struct dataset_input {

@@ -8,6 +8,7 @@
 #include "weft/pairs.h"
 #include "weft/safetext.h"
 #include "weft/session.h"
+#include "weft/task.h"
 #include "weft/tree.h"
 
 static const char usage_text[] =
@@ -34,6 +35,8 @@ int cmd_export(int argc, char **argv)
 {
 	struct dataset_args a;
 	struct dataset_input in;
+	struct pairs_options task_opts;
+	struct task task;
 	struct pairs_result r;
 	struct export_options eo = {0};
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
@@ -59,6 +62,13 @@ int cmd_export(int argc, char **argv)
 	if (dataset_input_load(a.file, &in, &err)) {
 		dataset_args_release(&a);
 		return cli_error("export", err.msg);
+	}
+	/* A session's own task says how its pairs read, unless the command
+	 * line says otherwise. */
+	task_init(&task);
+	if (in.tree && cli_session_task(in.tree, &task, &err) == 0) {
+		task_pairs_options(&task, &task_opts);
+		dataset_args_defaults(&a, &task_opts);
 	}
 	memset(&r, 0, sizeof(r));
 	rc = 0;
@@ -104,6 +114,7 @@ int cmd_export(int argc, char **argv)
 		      "for every row (see --other-prefix)\n",
 		      stderr);
 out:
+	task_release(&task);
 	pairs_result_release(&r);
 	dataset_input_release(&in);
 	dataset_args_release(&a);

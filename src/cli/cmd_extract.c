@@ -6,6 +6,7 @@
 #include "weft/dataset.h"
 #include "weft/export.h"
 #include "weft/pairs.h"
+#include "weft/task.h"
 
 static const char usage_text[] =
     "usage: weft extract FILE [--format text|csv|jsonl] [--compat seed]\n"
@@ -97,6 +98,8 @@ int cmd_extract(int argc, char **argv)
 {
 	struct dataset_args a;
 	struct dataset_input in;
+	struct pairs_options task_opts;
+	struct task task;
 	struct pairs_result r;
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
 	struct errbuf err;
@@ -127,6 +130,13 @@ int cmd_extract(int argc, char **argv)
 		dataset_args_release(&a);
 		return 1;
 	}
+	/* A session's own task says how its pairs read, unless the command
+	 * line says otherwise. */
+	task_init(&task);
+	if (in.tree && cli_session_task(in.tree, &task, &err) == 0) {
+		task_pairs_options(&task, &task_opts);
+		dataset_args_defaults(&a, &task_opts);
+	}
 	rc = 0;
 	if (dataset_extract(&a, &in, &r, &err)) {
 		fputs("weft extract: ", stderr);
@@ -155,6 +165,7 @@ int cmd_extract(int argc, char **argv)
 		rc = 1;
 	}
 out:
+	task_release(&task);
 	pairs_result_release(&r);
 	dataset_input_release(&in);
 	dataset_args_release(&a);

@@ -113,6 +113,19 @@ int cli_new_session(const char *task_name, struct strbuf *path, int force, struc
 	return r < 0 ? -1 : 0;
 }
 
+int cli_session_task(const struct tree *t, struct task *task, struct errbuf *err)
+{
+	struct strbuf name = STRBUF_INIT;
+	int r = -1;
+
+	if (meta_get_string(t, "task", &name) || !name.len)
+		errbuf_set(err, "the session names no task");
+	else
+		r = load_task(name.data, task, err);
+	strbuf_release(&name);
+	return r < 0 ? -1 : 0;
+}
+
 void cli_new_session_name(const char *task_name, struct strbuf *out)
 {
 	struct strbuf name = STRBUF_INIT;

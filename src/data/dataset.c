@@ -64,12 +64,15 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 			a->pairs.compat_seed = 1;
 		} else if ((v = opt_value(argc, argv, &i, "--pattern", &missing))) {
 			a->pairs.pattern = v;
+			a->given |= DATASET_GIVEN_PATTERN;
 		} else if ((v = opt_value(argc, argv, &i, "--preamble", &missing))) {
 			a->pairs.preamble = v;
+			a->given |= DATASET_GIVEN_PREAMBLE;
 		} else if ((v = opt_value(argc, argv, &i, "--labels", &missing))) {
 			free(a->labels_storage);
 			if (pairs_options_set_labels(&a->pairs, v, &a->labels_storage, err))
 				return errbuf_prefix(err, "--labels");
+			a->given |= DATASET_GIVEN_LABELS;
 		} else if (accept_output && (v = opt_value(argc, argv, &i, "-o", &missing))) {
 			a->output = v;
 		} else if (accept_output && (v = opt_value(argc, argv, &i, "--output", &missing))) {
@@ -90,6 +93,21 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 	if (!a->file)
 		return errbuf_set(err, "no input file");
 	return 0;
+}
+
+void dataset_args_defaults(struct dataset_args *a, const struct pairs_options *o)
+{
+	size_t k;
+
+	if (!(a->given & DATASET_GIVEN_PATTERN))
+		a->pairs.pattern = o->pattern;
+	if (!(a->given & DATASET_GIVEN_PREAMBLE))
+		a->pairs.preamble = o->preamble;
+	if (!(a->given & DATASET_GIVEN_LABELS)) {
+		for (k = 0; k < o->nlabels; k++)
+			a->pairs.labels[k] = o->labels[k];
+		a->pairs.nlabels = o->nlabels;
+	}
 }
 
 void dataset_args_release(struct dataset_args *a)

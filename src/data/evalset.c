@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "weft/atomicfile.h"
+#include "weft/dataset.h"
 #include "weft/export.h"
 #include "weft/meta.h"
 #include "weft/session.h"
@@ -504,47 +505,30 @@ static int load_pairs(struct evalset *s, const char *path, const char *buf, size
 {
 	struct pairs_options o;
 	struct pairs_result r;
-	struct strbuf doc = STRBUF_INIT, name = STRBUF_INIT, dir = STRBUF_INIT;
+	struct strbuf name = STRBUF_INIT, dir = STRBUF_INIT;
 	struct task task;
-	int rc;
+	int rc, have_task = 0;
 
-	pairs_options_init(&o);
 	task_init(&task);
 	memset(&r, 0, sizeof(r));
-	if (t) {
-		if (!meta_get_string(t, "task", &name) && name.len) {
-			struct errbuf ignored;
+	if (t && !meta_get_string(t, "task", &name) && name.len) {
+		struct errbuf ignored;
 
-			s->task = xstrdup(name.data);
-			if (!task_find(name.data, &dir, &ignored) &&
-			    !task_load(&task, dir.data, &ignored)) {
-				size_t i;
-
-				o.pattern = task.pattern;
-				o.preamble = task.preamble;
-				for (i = 0; i < task.label_count && i < PAIRS_MAX_LABELS; i++)
-					o.labels[i] = task.labels[i];
-				if (i >= 2)
-					o.nlabels = i;
-			}
-		}
-		if (t->root != TREE_NONE) {
-			tree_document(t, t->root, &doc);
-			o.start = doc.len;
-			strbuf_reset(&doc);
-			tree_document(t, tree_path_tip(t), &doc);
-		}
-		buf = doc.data;
-		len = doc.len;
+		s->task = xstrdup(name.data);
+		have_task =
+		    !task_find(name.data, &dir, &ignored) && !task_load(&task, dir.data, &ignored);
 	}
-	rc = pairs_extract(buf, len, NULL, 0, &o, &r, err);
+	task_pairs_options(have_task ? &task : NULL, &o);
+	if (t)
+		rc = dataset_tree_pairs(t, &o, &r, err);
+	else
+		rc = pairs_extract(buf, len, NULL, 0, &o, &r, err);
 	if (rc < 0)
 		errbuf_prefix(err, "%s", path);
 	else
 		evalset_from_pairs(s, &r);
 	pairs_result_release(&r);
 	task_release(&task);
-	strbuf_release(&doc);
 	strbuf_release(&name);
 	strbuf_release(&dir);
 	return rc;

@@ -177,6 +177,53 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("session", p.stderr)
 
+    def test_session_task_settings(self):
+        """A session's task gives the pattern, preamble and labels its pairs
+        are read with; the command line still overrides each."""
+        import shutil
+        prompts = self.out("prompts")
+        shutil.copytree(os.path.join(ROOT, "prompts", "nice-sounding-wrong"),
+                        os.path.join(prompts, "tf"))
+        with open(os.path.join(prompts, "tf", "task.conf"), "w") as f:
+            f.write("labels = True, False\npattern = Q: (.*?)\\nA: (.*?)\\n\n"
+                    "preamble = Pairs follow.\n")
+        env = dict(os.environ, WEFT_PROMPTS=prompts)
+        path = self.out("tf.json")
+        subprocess.run([WEFT, "new", "--task", "tf", "-o", path], env=env, check=True,
+                       capture_output=True)
+        with open(path) as f:
+            d = json.load(f)
+        root = d["nodes"][0]
+        root["text"] += "\nQ: Is this an example?\nA: True\nPairs follow.\n"
+        child = {"id": "c1", "text": "Q: Is ice hot?\nA: False\nQ: Is the sun a star?\n"
+                 "A: True\nQ: Is two even?\nA: True\n", "parentIds": [root["id"]],
+                 "childrenIds": []}
+        root["childrenIds"] = ["c1"]
+        d["nodes"].append(child)
+        d["edges"] = [{"from": root["id"], "to": "c1", "relation": "parentId"}]
+        d["pathNodes"] = [root["id"], "c1"]
+        with open(path, "w") as f:
+            json.dump(d, f)
+        p = subprocess.run([WEFT, "extract", path, "--format", "jsonl"], env=env,
+                           capture_output=True, text=True, check=True)
+        rows = [json.loads(l) for l in p.stdout.splitlines()]
+        self.assertEqual([(r["question"], r["label"]) for r in rows],
+                         [("Is ice hot?", "False"), ("Is the sun a star?", "True"),
+                          ("Is two even?", "True")])
+        self.assertEqual({r["node"] for r in rows}, {"c1"})
+        out = self.out("tf.csv")
+        subprocess.run([WEFT, "export", path, "--format", "classification", "-o", out],
+                       env=env, check=True, capture_output=True)
+        with open(out, newline="") as f:
+            got = list(csv.reader(f))
+        self.assertEqual(got[1][1], "[' True', ' False']")
+        self.assertEqual([r[2] for r in got[1:]], ["1", "0", "0"])
+        # the command line wins: the seed's pattern finds nothing here
+        p = subprocess.run([WEFT, "extract", path, "--pattern",
+                            "Question: (.*?)\nAnswer: (.*?)\n"], env=env,
+                           capture_output=True, text=True)
+        self.assertIn("pairs: 0 (of 0 matches)", p.stdout)
+
     @unittest.skipUnless(os.path.exists(os.path.join(FIXTURES, "data-final.txt")),
                          "../shared/fixtures/upstream-mwe not found")
     def test_parity_with_seed(self):
