@@ -317,7 +317,12 @@ class TestLoomSynthetic(unittest.TestCase):
         keys = ["h", "j", "k", "l", "Left", "Right", "Up", "Down", "Tab", "BTab", "Enter",
                 "1", "2", "3", "5", "9", "e", "d", "y", "n", "u", "C-r", "b", "/", "x", "Enter",
                 "n", "t", "g", "?", "Escape", "C-l", "Z", "BSpace"]
-        p = self.open("--hostile", env={"EDITOR": "true", "VISUAL": ""})
+        # x writes exports where it runs: a scratch folder, not the checkout
+        cwd = tempfile.mkdtemp(prefix="weft-keys-")
+        self.addCleanup(shutil.rmtree, cwd, True)
+        root_before = sorted(os.listdir(ROOT))
+        p = self.open("--hostile", cwd=cwd, env={"EDITOR": "true", "VISUAL": "",
+                                                 "WEFT_THEMES": os.path.join(ROOT, "themes")})
         for _ in range(30):
             p.keys(*[rnd.choice(keys) for _ in range(10)])
         p.keys("Escape", "Escape", "C-l")
@@ -329,6 +334,7 @@ class TestLoomSynthetic(unittest.TestCase):
         p.keys("q")
         p.wait_for(r"weft-exit=0")
         self.assertEqual(p.stderr(), "")
+        self.assertEqual(sorted(os.listdir(ROOT)), root_before)
 
     def test_large_tree_opens(self):
         p = Pane(self, ["tui", "--synthetic", "100000"])
