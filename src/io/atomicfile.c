@@ -24,60 +24,112 @@ static void split_path(const char *path, struct strbuf *dir, struct strbuf *base
 	}
 }
 
-int atomicfile_write(const char *path, const void *data, size_t len, struct errbuf *err)
+int atomicfile_open(struct atomicfile *af, const char *path, struct errbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT, base = STRBUF_INIT, tmp = STRBUF_INIT;
-	const char *p = data;
-	mode_t mask;
-	int fd, dfd, rc = -1;
+	struct stat st;
+	mode_t mode;
 
+	af->fd = -1;
+	af->path = NULL;
+	af->tmp = NULL;
 	split_path(path, &dir, &base);
 	strbuf_addf(&tmp, "%s.%s.XXXXXX", dir.data, base.data);
-	fd = mkstemp(tmp.data);
-	if (fd < 0) {
-		errbuf_set(err, "%s: cannot create a temporary file: %s", path, strerror(errno));
-		goto out;
+	strbuf_release(&dir);
+	strbuf_release(&base);
+	af->fd = mkstemp(tmp.data);
+	if (af->fd < 0) {
+		errbuf_set(err, "%s: cannot create a temporary file beside it: %s", path,
+			   strerror(errno));
+		strbuf_release(&tmp);
+		return -1;
 	}
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) < 0)
-		goto fail;
+	af->tmp = strbuf_detach(&tmp, NULL);
+	af->path = xstrdup(path);
+	if (!stat(path, &st)) {
+		mode = st.st_mode & 07777;
+	} else {
+		mode = umask(022);
+		umask(mode);
+		mode = 0666 & ~mode;
+	}
+	if (fchmod(af->fd, mode) < 0)
+		return atomicfile_commit(af, errno, err);
+	return 0;
+}
+
+int atomicfile_put(struct atomicfile *af, const void *data, size_t len)
+{
+	const char *p = data;
+
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = write(af->fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			goto fail;
+			return -1;
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	return 0;
+}
+
+int atomicfile_commit(struct atomicfile *af, int errn, struct errbuf *err)
+{
+	const char *step = "write";
+	struct strbuf dir = STRBUF_INIT, base = STRBUF_INIT;
+	struct stat st;
+	int dfd, rc = -1;
+
+	if (errn)
 		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp.data, path) < 0)
-		goto fail;
-	dfd = open(dir.data, O_RDONLY | O_DIRECTORY);
+	step = "sync";
+	if (fsync(af->fd) < 0)
+		goto fail_errno;
+	step = "close";
+	dfd = af->fd;
+	af->fd = -1;
+	if (close(dfd) < 0)
+		goto fail_errno;
+	step = "replace";
+	if (rename(af->tmp, af->path) < 0)
+		goto fail_errno;
+	split_path(af->path, &dir, &base);
+	dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd); /* best effort: some file systems refuse */
 		close(dfd);
 	}
 	rc = 0;
 	goto out;
+fail_errno:
+	errn = errno;
 fail:
-	errbuf_set(err, "%s: cannot write: %s; nothing was replaced", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp.data);
+	/* Say what the user most wants to know: nothing was lost. */
+	errbuf_set(err, "%s: cannot %s: %s; %s", af->path, step, strerror(errn),
+		   stat(af->path, &st) ? "nothing was written"
+				       : "the previous file was left as it was");
+	if (af->fd >= 0)
+		close(af->fd);
+	unlink(af->tmp);
 out:
+	free(af->tmp);
+	free(af->path);
+	af->fd = -1;
+	af->tmp = af->path = NULL;
 	strbuf_release(&dir);
 	strbuf_release(&base);
-	strbuf_release(&tmp);
 	return rc;
+}
+
+int atomicfile_write(const char *path, const void *data, size_t len, struct errbuf *err)
+{
+	struct atomicfile af;
+
+	if (atomicfile_open(&af, path, err) < 0)
+		return -1;
+	return atomicfile_commit(&af, atomicfile_put(&af, data, len) < 0 ? errno : 0, err);
 }
 
 int atomicfile_read(const char *path, size_t max, char **out, size_t *len, struct errbuf *err)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weft/atomicfile.h"
 #include "weft/xalloc.h"
 
 /*
@@ -1784,89 +1785,27 @@ void session_write(const struct tree *t, struct strbuf *out)
 
 int session_save(const struct tree *t, const char *path, struct errbuf *err)
 {
-	struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, journal = STRBUF_INIT;
 	struct writer w = {&sb, t, NULL, -1, 0, 0};
-	const char *slash = strrchr(path, '/');
-	struct stat st;
-	mode_t mode;
-	int fd, r = -1;
+	struct atomicfile af;
+	int r = -1;
 
-	strbuf_addf(&tmp, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp.data);
-	if (fd < 0) {
-		errbuf_set(err, "%s: cannot create a temporary file beside it: %s", path,
-			   strerror(errno));
-		strbuf_release(&tmp);
+	if (atomicfile_open(&af, path, err) < 0)
 		return -1;
-	}
-	if (!stat(path, &st)) {
-		mode = st.st_mode & 07777;
-	} else {
-		mode = umask(022);
-		umask(mode);
-		mode = 0666 & ~mode;
-	}
-	if (fchmod(fd, mode)) {
-		errbuf_set(err, "%s: cannot set the mode of %s: %s", path, tmp.data,
-			   strerror(errno));
-		close(fd);
-		goto fail;
-	}
-	w.fd = fd;
+	w.fd = af.fd;
 	write_all(&w);
-	if (w.errn) {
-		errbuf_set(err, "%s: cannot write: %s", path, strerror(w.errn));
-		close(fd);
-		goto fail;
-	}
-	if (fsync(fd)) {
-		errbuf_set(err, "%s: cannot sync: %s", path, strerror(errno));
-		close(fd);
-		goto fail;
-	}
-	if (close(fd)) {
-		errbuf_set(err, "%s: cannot close: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (rename(tmp.data, path)) {
-		errbuf_set(err, "%s: cannot replace: %s", path, strerror(errno));
-		goto fail;
-	}
-	/* make the rename itself durable */
-	{
-		struct strbuf dir = STRBUF_INIT;
-		int dfd;
-
-		if (slash)
-			strbuf_add(&dir, path, (size_t)(slash - path) + 1);
-		else
-			strbuf_addstr(&dir, ".");
-		dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		strbuf_release(&dir);
-	}
+	if (atomicfile_commit(&af, w.errn, err) < 0)
+		goto out;
 	/* the journal's changes are all in the file now */
-	strbuf_reset(&tmp);
-	strbuf_addf(&tmp, "%s.journal", path);
-	if (unlink(tmp.data) && errno != ENOENT) {
-		errbuf_set(err, "%s: saved, but cannot remove %s: %s", path, tmp.data,
+	strbuf_addf(&journal, "%s.journal", path);
+	if (unlink(journal.data) && errno != ENOENT) {
+		errbuf_set(err, "%s: saved, but cannot remove %s: %s", path, journal.data,
 			   strerror(errno));
 		goto out;
 	}
 	r = 0;
-	goto out;
-fail:
-	unlink(tmp.data);
-	/* Say what the user most wants to know: nothing was lost. */
-	strbuf_reset(&sb);
-	strbuf_addstr(&sb, err->msg);
-	if (!stat(path, &st))
-		errbuf_set(err, "%s; the previous file was left as it was", sb.data);
 out:
-	strbuf_release(&tmp);
+	strbuf_release(&journal);
 	strbuf_release(&sb);
 	return r;
 }
