@@ -337,13 +337,19 @@ class EvalFaultTest(unittest.TestCase):
     # ---- mixed --------------------------------------------------------------
 
     def mixed(self, seed, method, names, n, nfaults):
+        """Faults drawn at random for the requests after the probes (which
+        go first, one per model, and pass: a failing probe is tested above),
+        plus, for odd seeds, one insufficient_quota in the second half."""
         rng = random.Random(seed)
-        kinds = [{}, {}, {}, {"status": 429}, {"status": 429, "retry_after": "1"},
-                 {"status": 500}, {"status": 502}, {"status": 503}, {"drop": True},
-                 {"hang": 2}, {"malformed": True}, {"truncated": True},
-                 {"empty_choices": True}, {"insufficient_quota": True},
-                 {"non_utf8": True}]
+        kinds = [{}] * 8 + [{"status": 429}, {"status": 429, "retry_after": "1"},
+                            {"status": 500}, {"status": 502}, {"status": 503},
+                            {"drop": True}, {"hang": 2}, {"malformed": True},
+                            {"truncated": True}, {"empty_choices": True},
+                            {"non_utf8": True}]
         faults = [rng.choice(kinds) for _ in range(nfaults)]
+        if seed % 2:
+            faults[rng.randrange(nfaults // 2, nfaults)] = {"insufficient_quota": True}
+        faults = [{}] * len(names) + faults
         self.baseline(method, names, n)
         self.fs.control(reset=True, faults=faults)
         code, so, se, d = self.eval(method, names, n, concurrency=2)
@@ -370,7 +376,7 @@ class EvalFaultTest(unittest.TestCase):
 
     def test_mixed_faults_fixed_seed(self):
         if LONG:
-            cases = [(seed, method, ("a", "b", "c"), 30, 120)
+            cases = [(seed, method, ("a", "b", "c"), 30, 150)
                      for seed in range(1, 7) for method in ("generate", "logprob")]
         else:
             cases = [(7, "generate", ("a", "b"), 8, 20), (7, "logprob", ("a", "b"), 8, 20)]
