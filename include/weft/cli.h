@@ -23,4 +23,29 @@ int cmd_plot(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 
+struct errbuf;
+struct strbuf;
+
+/* Prints "weft CMD: MSG" on stderr, MSG made terminal-safe (it may hold
+ * text from files and servers); returns 1, the exit status of a failure. */
+int cli_error(const char *cmd, const char *msg);
+
+/* The same, then "(see weft CMD --help)"; returns 2, a usage error. */
+int cli_usage_error(const char *cmd, const char *msg);
+
+/*
+ * Writes a new session of the task task_name (found as weft new finds it)
+ * to path: a root holding the task's generation prompt.  An empty path is
+ * first set to sessions/TASK.json.  Fails when the file exists unless
+ * force.  Returns 0, or -1 with err set.
+ */
+int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err);
+
+/*
+ * Appends to out a name for a new session of task_name in the current
+ * folder that does not exist yet: weft-TASK-YYYYMMDD-HHMMSS.json, with -2,
+ * -3... added when taken.
+ */
+void cli_new_session_name(const char *task_name, struct strbuf *out);
+
 #endif

@@ -52,6 +52,17 @@ struct dataset_input {
 int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf *err);
 void dataset_input_release(struct dataset_input *in);
 
+/* Fills in (zeroed first) with the document of t's chosen path (the root
+ * alone when there is none), one span per node, and start after the root.
+ * in->tree stays NULL: t is only borrowed while the spans are used. */
+void dataset_input_from_tree(const struct tree *t, struct dataset_input *in);
+
+/* Extracts the pairs of t's chosen path with o (its start is replaced by
+ * the end of the root) into *r, each pair with its node's id (borrowed
+ * from t).  Returns pairs_extract's result; release r either way. */
+int dataset_tree_pairs(const struct tree *t, const struct pairs_options *o, struct pairs_result *r,
+		       struct errbuf *err);
+
 /* Extracts with a's options from in, with in's spans; for a session, after
  * the preamble when the document holds it, else after the root node (the
  * task's prompt). */

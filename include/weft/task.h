@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "weft/errbuf.h"
+#include "weft/pairs.h"
 #include "weft/strbuf.h"
 
 enum rank_mode {
@@ -47,6 +48,11 @@ struct task {
 /* Zeroes t; task_release is then safe whether or not a load happened. */
 void task_init(struct task *t);
 void task_release(struct task *t);
+
+/* The extraction options of t's pairs: pairs_options_init's defaults with
+ * t's pattern, preamble and labels (t may be NULL: the defaults).  The
+ * strings stay t's. */
+void task_pairs_options(const struct task *t, struct pairs_options *o);
 
 /* Loads the task in folder dir.  Returns 0, or -1 with err naming the file. */
 int task_load(struct task *t, const char *dir, struct errbuf *err);

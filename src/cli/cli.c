@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "weft/safetext.h"
 
 #ifndef WEFT_VERSION
 #define WEFT_VERSION "0.0.0"
@@ -28,6 +31,21 @@ static const struct command commands[] = {
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
     {"eval", cmd_eval, "score a dataset with scorer models (generate or logprob)"},
 };
+
+int cli_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "weft %s: ", cmd);
+	safetext_fputs(msg, stderr);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *msg)
+{
+	cli_error(cmd, msg);
+	fprintf(stderr, "(see weft %s --help)\n", cmd);
+	return 2;
+}
 
 static void usage(FILE *out)
 {
@@ -58,6 +76,9 @@ int cli_run(int argc, char **argv)
 	 * the atomic save reports; the default SIGXFSZ would kill weft. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
+		/* On a terminal: the loom, on a new session of the default task. */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			return cmd_tui(argc, argv);
 		usage(stderr);
 		return 2;
 	}

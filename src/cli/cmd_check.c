@@ -25,11 +25,6 @@ static void check_usage(FILE *out)
 }
 
 /* Prints s made safe for a terminal (safetext.h), never raw. */
-static void put_sanitized(FILE *out, const char *s)
-{
-	safetext_fputs(s, out);
-}
-
 struct summary {
 	uint32_t *depth; /* per node */
 	size_t nodes, max_depth, leaves, inner, children, max_children;
@@ -93,14 +88,14 @@ int cmd_check(int argc, char **argv)
 	}
 	if (session_load(argv[1], &t, &err)) {
 		fputs("weft check: ", stderr);
-		put_sanitized(stderr, err.msg);
+		safetext_fputs(err.msg, stderr);
 		fputc('\n', stderr);
 		return 1;
 	}
 	replayed = journal_replay(argv[1], t, &err);
 	if (replayed < 0) {
 		fputs("weft check: ", stderr);
-		put_sanitized(stderr, err.msg);
+		safetext_fputs(err.msg, stderr);
 		fputc('\n', stderr);
 		tree_free(t);
 		return 1;
@@ -109,11 +104,11 @@ int cmd_check(int argc, char **argv)
 	s.depth = xcalloc(t->count ? t->count : 1, sizeof(*s.depth));
 	tree_walk(t, count_node, &s);
 	fputs("ok: ", stdout);
-	put_sanitized(stdout, argv[1]);
+	safetext_fputs(argv[1], stdout);
 	fputc('\n', stdout);
 	if (t->name) {
 		fputs("  name:        ", stdout);
-		put_sanitized(stdout, t->name);
+		safetext_fputs(t->name, stdout);
 		fputc('\n', stdout);
 	}
 	printf("  nodes:       %zu\n", s.nodes);
@@ -130,7 +125,7 @@ int cmd_check(int argc, char **argv)
 			       : "  journal:     replayed (changes not yet folded into the file)",
 		      stdout);
 		if (replayed)
-			put_sanitized(stdout, err.msg);
+			safetext_fputs(err.msg, stdout);
 		fputc('\n', stdout);
 	}
 	free(s.depth);

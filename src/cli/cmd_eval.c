@@ -43,15 +43,6 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-static void print_error(const char *msg)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	display_sanitize(msg, strlen(msg), &sb);
-	fprintf(stderr, "weft eval: %s\n", sb.data);
-	strbuf_release(&sb);
-}
-
 struct progress {
 	int tty;
 	size_t last_pct;
@@ -179,8 +170,8 @@ int cmd_eval(int argc, char **argv)
 			free(size_specs);
 			return 0;
 		default:
-			print_error(optopt ? "an option is missing its value"
-					   : "unknown option (see weft eval --help)");
+			cli_error("eval", optopt ? "an option is missing its value"
+						 : "unknown option (see weft eval --help)");
 			usage_bad = 1;
 			break;
 		}
@@ -215,35 +206,35 @@ int cmd_eval(int argc, char **argv)
 	evalset_init(&set);
 	task_init(&task);
 	if (config_load(&config, config_path, &err) < 0) {
-		print_error(err.msg);
+		cli_error("eval", err.msg);
 		goto out;
 	}
 	for (k = 0; k < nsets; k++)
 		if (config_set(&config, sets[k], &err) < 0) {
-			print_error(err.msg);
+			cli_error("eval", err.msg);
 			r = 2;
 			goto out;
 		}
 	/* scorer roles the flags created get the environment too (WEFT_BASE_URL,
 	 * WEFT_SCORER_X_MODEL); the flags then win again */
 	if (nsets && config_apply_env(&config, &err) < 0) {
-		print_error(err.msg);
+		cli_error("eval", err.msg);
 		goto out;
 	}
 	for (k = 0; k < nsets; k++)
 		config_set(&config, sets[k], &err);
 	if (sizes_path && model_sizes_load(&sizes, sizes_path, &err) < 0) {
-		print_error(err.msg);
+		cli_error("eval", err.msg);
 		goto out;
 	}
 	for (k = 0; k < nsize_specs; k++)
 		if (model_sizes_add_spec(&sizes, size_specs[k], &err) < 0) {
-			print_error(err.msg);
+			cli_error("eval", err.msg);
 			r = 2;
 			goto out;
 		}
 	if (evalset_load(&set, argv[optind], &err) < 0) {
-		print_error(err.msg);
+		cli_error("eval", err.msg);
 		goto out;
 	}
 	if (limit > 0)
@@ -260,7 +251,7 @@ int cmd_eval(int argc, char **argv)
 	engine = lm_engine_new();
 	run = evalrun_new(engine, &set, &opts, &err);
 	if (!run) {
-		print_error(err.msg);
+		cli_error("eval", err.msg);
 		goto out;
 	}
 	names = xstrdup(models_opt);
@@ -293,7 +284,7 @@ int cmd_eval(int argc, char **argv)
 				    "configuration (add a [scorer.%s] section with model = ..., "
 				    "or give --set scorer.%s.model=MODEL)",
 				    name, name, name, name);
-				print_error(prompt.data);
+				cli_error("eval", prompt.data);
 				goto out;
 			}
 			size = role->size;
@@ -327,7 +318,7 @@ int cmd_eval(int argc, char **argv)
 		if (make_dirs(out_dir) < 0) {
 			strbuf_reset(&sb);
 			strbuf_addf(&sb, "cannot create %s: %s", out_dir, strerror(errno));
-			print_error(sb.data);
+			cli_error("eval", sb.data);
 			goto out;
 		}
 		for (i = 1;; i++) {
@@ -359,7 +350,7 @@ int cmd_eval(int argc, char **argv)
 			break;
 		}
 		if (lm_engine_poll(engine, NULL, 0, 100, NULL, &err) < 0) {
-			print_error(err.msg);
+			cli_error("eval", err.msg);
 			evalrun_cancel(run);
 			break;
 		}
@@ -370,11 +361,11 @@ int cmd_eval(int argc, char **argv)
 	if (mkdir(dir.data, 0777) < 0) {
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "cannot create %s: %s", dir.data, strerror(errno));
-		print_error(sb.data);
+		cli_error("eval", sb.data);
 		goto out;
 	}
 	if (evalrun_write(run, dir.data, &err) < 0) {
-		print_error(err.msg);
+		cli_error("eval", err.msg);
 		goto out;
 	}
 	strbuf_reset(&sb);
@@ -395,7 +386,7 @@ int cmd_eval(int argc, char **argv)
 		strbuf_reset(&prompt);
 		strbuf_addf(&prompt, "model %s failed (%zu of %zu examples done, kept): %s",
 			    m->name, m->done, set.n, m->error ? m->error : "no reason given");
-		print_error(prompt.data);
+		cli_error("eval", prompt.data);
 	}
 	if (evalrun_cancelled(run)) {
 		size_t done, total;

@@ -6,6 +6,7 @@
 #include "weft/dataset.h"
 #include "weft/export.h"
 #include "weft/pairs.h"
+#include "weft/safetext.h"
 #include "weft/session.h"
 #include "weft/tree.h"
 
@@ -28,30 +29,6 @@ static const char usage_text[] =
     "  --system T        openai-evals: the system message (default\n"
     "                    \"Answer Yes or No.\" from the labels)\n"
     "  --compat, --pattern, --preamble, --labels: as in weft extract --help\n";
-
-static void put_str(FILE *f, const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	dataset_caret(&sb, s, strlen(s), 0);
-	fwrite(sb.data, 1, sb.len, f);
-	strbuf_release(&sb);
-}
-
-static int fail(const char *msg)
-{
-	fputs("weft export: ", stderr);
-	put_str(stderr, msg);
-	fputc('\n', stderr);
-	return 1;
-}
-
-static int usage_error(const char *msg)
-{
-	fail(msg);
-	fputs("(see weft export --help)\n", stderr);
-	return 2;
-}
 
 int cmd_export(int argc, char **argv)
 {
@@ -77,11 +54,11 @@ int cmd_export(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		return usage_error(err.msg);
+		return cli_usage_error("export", err.msg);
 	}
 	if (dataset_input_load(a.file, &in, &err)) {
 		dataset_args_release(&a);
-		return fail(err.msg);
+		return cli_error("export", err.msg);
 	}
 	memset(&r, 0, sizeof(r));
 	rc = 0;
@@ -89,35 +66,35 @@ int cmd_export(int argc, char **argv)
 		if (!in.tree) {
 			errbuf_set(&err, "%s: bonsai export needs a session file, not text",
 				   a.file);
-			rc = fail(err.msg);
+			rc = cli_error("export", err.msg);
 		} else if (session_save(in.tree, a.output, &err)) {
-			rc = fail(err.msg);
+			rc = cli_error("export", err.msg);
 		} else {
 			printf("wrote the session (%u nodes) to ", in.tree->count);
-			put_str(stdout, a.output);
+			safetext_fputs(a.output, stdout);
 			fputs(" (bonsai)\n", stdout);
 		}
 		goto out;
 	}
 	if (dataset_extract(&a, &in, &r, &err)) {
 		errbuf_prefix(&err, "%s", a.file);
-		rc = fail(err.msg);
+		rc = cli_error("export", err.msg);
 		goto out;
 	}
 	eo.other_prefix = a.other_prefix;
 	eo.system_prompt = a.system_prompt;
 	if (export_write(&r, f, &eo, &out, &err)) {
 		errbuf_prefix(&err, "%s", a.file);
-		rc = fail(err.msg);
+		rc = cli_error("export", err.msg);
 		goto out;
 	}
 	if (atomicfile_write(a.output, out.data, out.len, &err)) {
-		rc = fail(err.msg);
+		rc = cli_error("export", err.msg);
 		goto out;
 	}
 	pairs_summary(&r, &summary);
 	printf("wrote %zu pairs to ", r.count);
-	put_str(stdout, a.output);
+	safetext_fputs(a.output, stdout);
 	printf(" (%s)\n", export_format_name(f));
 	strbuf_reset(&out);
 	dataset_caret(&out, summary.data, summary.len, 1); /* labels come from argv */

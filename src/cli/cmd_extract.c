@@ -93,14 +93,6 @@ static void print_text(const struct pairs_result *r)
 	}
 }
 
-static int usage_error(const char *msg)
-{
-	fputs("weft extract: ", stderr);
-	put_str(stderr, msg);
-	fputs("\n(see weft extract --help)\n", stderr);
-	return 2;
-}
-
 int cmd_extract(int argc, char **argv)
 {
 	struct dataset_args a;
@@ -118,13 +110,13 @@ int cmd_extract(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		return usage_error(err.msg);
+		return cli_usage_error("extract", err.msg);
 	}
 	text = !a.format || !strcmp(a.format, "text");
 	if (!text && strcmp(a.format, "csv") && strcmp(a.format, "jsonl")) {
 		errbuf_set(&err, "unknown format '%s' (text, csv, jsonl)", a.format);
 		dataset_args_release(&a);
-		return usage_error(err.msg);
+		return cli_usage_error("extract", err.msg);
 	}
 	if (!text && !strcmp(a.format, "jsonl"))
 		f = EXPORT_JSONL;

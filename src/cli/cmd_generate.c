@@ -2,11 +2,13 @@
  * weft new: start a session from a task.
  * weft generate: the AI-steered loop, headless.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "weft/cli.h"
@@ -20,15 +22,6 @@
 #include "weft/steer.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
-
-static void print_error(const char *cmd, const char *msg)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	dataset_caret(&sb, msg, strlen(msg), 0);
-	fprintf(stderr, "weft %s: %s\n", cmd, sb.data);
-	strbuf_release(&sb);
-}
 
 static int load_task(const char *name, struct task *task, struct errbuf *err)
 {
@@ -63,9 +56,7 @@ int cmd_new(int argc, char **argv)
 	};
 	const char *task_name = NULL, *out = NULL;
 	struct strbuf path = STRBUF_INIT;
-	struct task task;
 	struct errbuf err;
-	struct tree *t;
 	int c, force = 0, r = 1;
 
 	optind = 1;
@@ -82,34 +73,77 @@ int cmd_new(int argc, char **argv)
 		fputs(new_usage, stderr);
 		return 2;
 	}
-	task_init(&task);
-	if (load_task(task_name, &task, &err)) {
-		print_error("new", err.msg);
-		return 1;
-	}
 	if (out)
 		strbuf_addstr(&path, out);
-	else
-		strbuf_addf(&path, "sessions/%s.json", task.name);
-	if (!force && access(path.data, F_OK) == 0) {
-		print_error("new", "the file exists (use --force to replace it)");
-		goto out;
+	if (cli_new_session(task_name, &path, force, &err)) {
+		cli_error("new", err.msg);
+	} else {
+		printf("%s: new session of task %s\n", path.data, task_name);
+		r = 0;
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err)
+{
+	struct task task;
+	struct tree *t;
+	int r;
+
+	task_init(&task);
+	if (load_task(task_name, &task, err)) {
+		task_release(&task);
+		return -1;
+	}
+	if (!path->len)
+		strbuf_addf(path, "sessions/%s.json", task.name);
+	if (!force && access(path->data, F_OK) == 0) {
+		task_release(&task);
+		return errbuf_set(err, "%s: the file exists (use --force to replace it)",
+				  path->data);
 	}
 	t = tree_new();
 	tree_add(t, TREE_NONE, NULL, task.generate, strlen(task.generate));
 	tree_set_name(t, task.name);
 	meta_set_string(t, "task", task.name);
-	if (session_save(t, path.data, &err)) {
-		print_error("new", err.msg);
-	} else {
-		printf("%s: new session of task %s\n", path.data, task.name);
-		r = 0;
-	}
+	r = session_save(t, path->data, err);
 	tree_free(t);
-out:
 	task_release(&task);
-	strbuf_release(&path);
-	return r;
+	return r < 0 ? -1 : 0;
+}
+
+void cli_new_session_name(const char *task_name, struct strbuf *out)
+{
+	struct strbuf name = STRBUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t base = out->len, len = strlen(task_name), i;
+	unsigned k;
+
+	/* the last part of a task given as a folder, in safe characters */
+	while (len > 1 && task_name[len - 1] == '/')
+		len--;
+	for (i = len; i > 0 && task_name[i - 1] != '/'; i--)
+		;
+	for (; i < len; i++) {
+		char c = task_name[i];
+
+		strbuf_addch(&name, isalnum((unsigned char)c) || c == '-' || c == '_' ? c : '-');
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (k = 1;; k++) {
+		strbuf_truncate(out, base);
+		strbuf_addf(out, "weft-%s-%s", name.data, stamp);
+		if (k > 1)
+			strbuf_addf(out, "-%u", k);
+		strbuf_addstr(out, ".json");
+		if (access(out->data, F_OK) != 0)
+			break;
+	}
+	strbuf_release(&name);
 }
 
 /* ---- weft generate ------------------------------------------------------ */
@@ -158,27 +192,18 @@ static void path_balance(const struct tree *t, const struct task *task, struct s
 {
 	struct pairs_options o;
 	struct pairs_result r;
-	struct strbuf doc = STRBUF_INIT;
 	struct errbuf err;
 	size_t k;
 
 	memset(&r, 0, sizeof(r));
-	pairs_options_init(&o);
-	o.pattern = task->pattern;
-	o.preamble = NULL;
-	o.start = tree_node(t, t->root)->text_len;
-	for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
-		o.labels[k] = task->labels[k];
-	o.nlabels = k;
-	tree_document(t, tree_path_tip(t), &doc);
-	if (pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err) == 0) {
+	task_pairs_options(task, &o);
+	if (dataset_tree_pairs(t, &o, &r, &err) == 0) {
 		for (k = 0; k < r.nlabels; k++)
 			strbuf_addf(out, "%s%s %zu", k ? " / " : "", r.labels[k], r.per_class[k]);
 	} else {
 		strbuf_addstr(out, "pairs: ?");
 	}
 	pairs_result_release(&r);
-	strbuf_release(&doc);
 }
 
 static void progress_bar(size_t done, size_t total)
@@ -285,31 +310,31 @@ int cmd_generate(int argc, char **argv)
 	task_init(&task);
 
 	if (session_load(path, &t, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		goto out;
 	}
 	switch (journal_replay(path, t, &err)) {
 	case 0: break;
-	case 1: print_error("generate", err.msg); break; /* a torn last line: warned */
-	default: print_error("generate", err.msg); goto out;
+	case 1: cli_error("generate", err.msg); break; /* a torn last line: warned */
+	default: cli_error("generate", err.msg); goto out;
 	}
 	if (task_opt)
 		strbuf_addstr(&task_name, task_opt);
 	else if (meta_get_string(t, "task", &task_name)) {
-		print_error("generate", "the session names no task: give one with --task NAME");
+		cli_error("generate", "the session names no task: give one with --task NAME");
 		goto out;
 	}
 	if (load_task(task_name.data, &task, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		goto out;
 	}
 	if (config_load(&config, config_path, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		goto out;
 	}
 	for (k = 0; k < nsets; k++) {
 		if (config_set(&config, sets[k], &err)) {
-			print_error("generate", err.msg);
+			cli_error("generate", err.msg);
 			r = 2;
 			goto out;
 		}
@@ -317,11 +342,10 @@ int cmd_generate(int argc, char **argv)
 	gen = config_role(&config, "generator");
 	judge = config_role(&config, "judge");
 	if (!config_role_configured(gen) || !config_role_configured(judge)) {
-		print_error("generate",
-			    "no model configured for the generator and the judge: set "
-			    "[generator] and [judge] model in ~/.config/weft/config, or "
-			    "WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
-			    "Configuration)");
+		cli_error("generate", "no model configured for the generator and the judge: set "
+				      "[generator] and [judge] model in ~/.config/weft/config, or "
+				      "WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
+				      "Configuration)");
 		goto out;
 	}
 	steer_settings_from_task(&settings, &task);
@@ -351,7 +375,7 @@ int cmd_generate(int argc, char **argv)
 		st = steer_start(engine, t, tip, &task, gen, judge, &settings, step_done, &run);
 		while (!run.finished && !interrupted) {
 			if (lm_engine_poll(engine, NULL, 0, 200, NULL, &err) < 0) {
-				print_error("generate", err.msg);
+				cli_error("generate", err.msg);
 				break;
 			}
 		}
@@ -361,15 +385,15 @@ int cmd_generate(int argc, char **argv)
 			break;
 		}
 		if (run.last.status == STEER_FAILED) {
-			print_error("generate", run.last.err.msg);
+			cli_error("generate", run.last.err.msg);
 			r = 1;
 			break;
 		}
 		if (run.last.status == STEER_NEEDS_HUMAN) {
 			tree_set_focus(t, tip);
 			if (record_step(path, t, tip, &err))
-				print_error("generate", err.msg);
-			print_error("generate", run.last.err.msg);
+				cli_error("generate", err.msg);
+			cli_error("generate", run.last.err.msg);
 			fprintf(stderr, "weft generate: step %zu needs a person: open %s in weft\n",
 				steer_path_steps(t) + 1, path);
 			r = 3;
@@ -377,7 +401,7 @@ int cmd_generate(int argc, char **argv)
 		}
 		steer_choose(t, run.last.judge_pick, TREE_PICKER_AI);
 		if (record_step(path, t, tip, &err)) {
-			print_error("generate", err.msg);
+			cli_error("generate", err.msg);
 			r = 1;
 			break;
 		}
@@ -405,7 +429,7 @@ int cmd_generate(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	/* Fold the journal into the file; if that fails the journal keeps all. */
 	if (session_save(t, path, &err)) {
-		print_error("generate", err.msg);
+		cli_error("generate", err.msg);
 		fprintf(stderr, "weft generate: every step is still in %s.journal\n", path);
 		if (!r)
 			r = 1;

@@ -27,11 +27,6 @@ struct ping {
 
 /* Text from configuration or servers, made safe (safetext.h), so nothing
  * printed can drive the terminal. */
-static void put_clean(FILE *out, const char *s)
-{
-	safetext_fputs(s, out);
-}
-
 static void on_ping(void *ctx, const struct lm_response *resp, const struct errbuf *err)
 {
 	struct ping *p = ctx;
@@ -92,7 +87,7 @@ int cmd_ping(int argc, char **argv)
 			i_arg++; /* applied after the file and environment, below */
 		} else if (a[0] == '-') {
 			fputs("weft ping: unknown option '", stderr);
-			put_clean(stderr, a);
+			safetext_fputs(a, stderr);
 			fputs("' (see weft ping --help)\n", stderr);
 			config_release(&cfg);
 			return 2;
@@ -106,7 +101,7 @@ int cmd_ping(int argc, char **argv)
 	}
 	if (config_load(&cfg, path, &err) < 0) {
 		fputs("weft ping: ", stderr);
-		put_clean(stderr, err.msg);
+		safetext_fputs(err.msg, stderr);
 		fputc('\n', stderr);
 		config_release(&cfg);
 		return 1;
@@ -117,7 +112,7 @@ int cmd_ping(int argc, char **argv)
 		} else if (!strcmp(argv[i_arg], "--set")) {
 			if (config_set(&cfg, argv[++i_arg], &err) < 0) {
 				fputs("weft ping: ", stderr);
-				put_clean(stderr, err.msg);
+				safetext_fputs(err.msg, stderr);
 				fputc('\n', stderr);
 				config_release(&cfg);
 				return 2;
@@ -125,7 +120,7 @@ int cmd_ping(int argc, char **argv)
 		}
 	if (only && !config_role(&cfg, only)) {
 		fputs("weft ping: no role '", stderr);
-		put_clean(stderr, only);
+		safetext_fputs(only, stderr);
 		fputs("' in the configuration\n", stderr);
 		config_release(&cfg);
 		return 1;
@@ -141,7 +136,7 @@ int cmd_ping(int argc, char **argv)
 			continue;
 		if (!config_role_configured(r)) {
 			fputs("weft ping: role ", stderr);
-			put_clean(stderr, r->name);
+			safetext_fputs(r->name, stderr);
 			fputs(" has no model (set model in its section, or WEFT_<ROLE>_MODEL)\n",
 			      stderr);
 			failed = 1;
@@ -177,21 +172,21 @@ int cmd_ping(int argc, char **argv)
 	}
 	if (np && lm_run(e, &err) < 0) {
 		fputs("weft ping: ", stderr);
-		put_clean(stderr, err.msg);
+		safetext_fputs(err.msg, stderr);
 		fputc('\n', stderr);
 		failed = 1;
 	}
 	for (i = 0; i < np; i++) {
 		struct ping *p = &pings[i];
 
-		put_clean(stdout, p->role->name);
+		safetext_fputs(p->role->name, stdout);
 		fputs("  ", stdout);
-		put_clean(stdout, p->role->model);
+		safetext_fputs(p->role->model, stdout);
 		fputs("  ", stdout);
-		put_clean(stdout, config_role_base_url(p->role));
+		safetext_fputs(config_role_base_url(p->role), stdout);
 		if (p->failed) {
 			fputs("  unreachable or failed: ", stdout);
-			put_clean(stdout, p->err.msg);
+			safetext_fputs(p->err.msg, stdout);
 			fputc('\n', stdout);
 			failed = 1;
 			continue;

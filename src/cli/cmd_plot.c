@@ -8,6 +8,7 @@
 #include "weft/cli.h"
 #include "weft/errbuf.h"
 #include "weft/metrics.h"
+#include "weft/num.h"
 #include "weft/plot.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
@@ -24,15 +25,10 @@ static const char plot_usage[] =
     "Sizes file lines: `NAME = SIZE [FAMILY]`, e.g. `ada = 350e6 gpt3`.\n";
 
 /* Prints s made safe for a terminal (safetext.h). */
-static void put_sanitized(FILE *out, const char *s)
-{
-	safetext_fputs(s, out);
-}
-
 static void err_line(const char *prefix, const char *msg)
 {
 	fputs(prefix, stderr);
-	put_sanitized(stderr, msg);
+	safetext_fputs(msg, stderr);
 	fputc('\n', stderr);
 }
 
@@ -66,10 +62,9 @@ static int cmp_entries(const void *a, const void *b)
 
 static int parse_int(const char *s, int *v)
 {
-	char *end;
-	long l = strtol(s, &end, 10);
+	long l;
 
-	if (end == s || *end || l < 1 || l > 1000)
+	if (num_parse_long(s, 1, 1000, &l))
 		return -1;
 	*v = (int)l;
 	return 0;
@@ -112,12 +107,12 @@ int cmd_plot(int argc, char **argv)
 			v = argv[++i];
 			if (!strcmp(a, "--sizes")) {
 				if (model_sizes_load(&sizes, v, &err) < 0) {
-					err_line("weft plot: ", err.msg);
+					cli_error("plot", err.msg);
 					goto done;
 				}
 			} else if (!strcmp(a, "--size")) {
 				if (model_sizes_add_spec(&sizes, v, &err) < 0) {
-					err_line("weft plot: ", err.msg);
+					cli_error("plot", err.msg);
 					rc = 2;
 					goto done;
 				}
@@ -152,7 +147,7 @@ int cmd_plot(int argc, char **argv)
 	d = opendir(dir);
 	if (!d) {
 		fputs("weft plot: ", stderr);
-		put_sanitized(stderr, dir);
+		safetext_fputs(dir, stderr);
 		fprintf(stderr, ": %s\n", strerror(errno));
 		goto done;
 	}
@@ -168,7 +163,7 @@ int cmd_plot(int argc, char **argv)
 	closedir(d);
 	if (!n_names) {
 		fputs("weft plot: no per-model .csv files in ", stderr);
-		put_sanitized(stderr, dir);
+		safetext_fputs(dir, stderr);
 		fputc('\n', stderr);
 		goto done;
 	}
@@ -181,14 +176,14 @@ int cmd_plot(int argc, char **argv)
 		strbuf_addf(&path, "%s/%s", dir, names[i]);
 		if (metrics_table_read(&e->table, path.data, &err) < 0) {
 			metrics_table_release(&e->table);
-			err_line("weft plot: ", err.msg);
+			cli_error("plot", err.msg);
 			goto done;
 		}
 		metrics_summarize(&e->table, NULL, &e->sum);
 		e->size = model_sizes_find(&sizes, e->table.model);
 		if (!e->size) {
 			fputs("weft plot: no size for model '", stderr);
-			put_sanitized(stderr, e->table.model);
+			safetext_fputs(e->table.model, stderr);
 			fputs("' (give --size NAME=SIZE); left out of the plot\n", stderr);
 		}
 		n++;
@@ -204,10 +199,10 @@ int cmd_plot(int argc, char **argv)
 		if (e->size)
 			snprintf(size, sizeof(size), "%.3g", e->size->size);
 		fputs("", stdout);
-		put_sanitized(stdout, e->table.model);
+		safetext_fputs(e->table.model, stdout);
 		printf("%*s ", (int)(strlen(e->table.model) < 20 ? 20 - strlen(e->table.model) : 0),
 		       "");
-		put_sanitized(stdout, e->size ? e->size->family : "-");
+		safetext_fputs(e->size ? e->size->family : "-", stdout);
 		{
 			size_t fl = strlen(e->size ? e->size->family : "-");
 
@@ -277,7 +272,7 @@ int cmd_plot(int argc, char **argv)
 				goto done;
 			}
 			fputs("wrote ", stdout);
-			put_sanitized(stdout, path.data);
+			safetext_fputs(path.data, stdout);
 			putchar('\n');
 		}
 	}

@@ -46,15 +46,6 @@ static const char usage[] =
     "                        the recorded ones (the step's \"rejudge\" key)\n"
     "  -f, --force           replace NEW if it exists\n";
 
-static void print_error(const char *msg)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	display_sanitize(msg, strlen(msg), &sb);
-	fprintf(stderr, "weft replay: %s\n", sb.data);
-	strbuf_release(&sb);
-}
-
 /* Appends text as one line of at most cols terminal columns: white space
  * runs become one space, everything else display_sanitize shows as marks
  * (controls in caret form, bidi and invisible characters as <U+XXXX>,
@@ -543,25 +534,27 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (save_as) {
 		if (same_file(path, save_as)) {
-			print_error("--save-as names the session itself; the original is never "
-				    "overwritten");
+			cli_error("replay",
+				  "--save-as names the session itself; the original is never "
+				  "overwritten");
 			r = 2;
 			goto out;
 		}
 		if (!force && access(save_as, F_OK) == 0) {
-			print_error("the --save-as file exists (use --force to replace it)");
+			cli_error("replay",
+				  "the --save-as file exists (use --force to replace it)");
 			goto out;
 		}
 	}
 
 	if (session_load(path, &t, &err)) {
-		print_error(err.msg);
+		cli_error("replay", err.msg);
 		goto out;
 	}
 	switch (journal_replay(path, t, &err)) {
 	case 0: break;
-	case 1: print_error(err.msg); break; /* a torn last line: warned */
-	default: print_error(err.msg); goto out;
+	case 1: cli_error("replay", err.msg); break; /* a torn last line: warned */
+	default: cli_error("replay", err.msg); goto out;
 	}
 	if (task_opt)
 		strbuf_addstr(&task_name, task_opt);
@@ -570,11 +563,11 @@ int cmd_replay(int argc, char **argv)
 	if (task_name.len) {
 		if (task_find(task_name.data, &dir, &err) || task_load(&task, dir.data, &err)) {
 			if (task_opt || (rejudge && !prompt_file)) {
-				print_error(err.msg);
+				cli_error("replay", err.msg);
 				goto out;
 			}
-			print_error(err.msg);
-			print_error("the balance uses the seed's pattern and labels");
+			cli_error("replay", err.msg);
+			cli_error("replay", "the balance uses the seed's pattern and labels");
 		} else {
 			have_task = 1;
 		}
@@ -592,7 +585,7 @@ int cmd_replay(int argc, char **argv)
 			rank_mode_parse(rank_opt, &settings.rank);
 		if (prompt_file) {
 			if (read_text(prompt_file, &tmpl, &err)) {
-				print_error(err.msg);
+				cli_error("replay", err.msg);
 				goto out;
 			}
 			strbuf_addstr(&prompt_id, prompt_file);
@@ -600,17 +593,18 @@ int cmd_replay(int argc, char **argv)
 			strbuf_addstr(&tmpl, task.judge);
 			strbuf_addf(&prompt_id, "%s/judge.txt", task.name);
 		} else {
-			print_error("no judge prompt: the session names no task; give --task NAME "
-				    "or --judge-prompt FILE");
+			cli_error("replay",
+				  "no judge prompt: the session names no task; give --task NAME "
+				  "or --judge-prompt FILE");
 			goto out;
 		}
 		if (config_load(&config, config_path, &err)) {
-			print_error(err.msg);
+			cli_error("replay", err.msg);
 			goto out;
 		}
 		for (k = 0; k < nsets; k++) {
 			if (config_set(&config, sets[k], &err)) {
-				print_error(err.msg);
+				cli_error("replay", err.msg);
 				r = 2;
 				goto out;
 			}
@@ -621,13 +615,14 @@ int cmd_replay(int argc, char **argv)
 			judge->model = xstrdup(judge_model);
 		}
 		if (!config_role_configured(judge)) {
-			print_error("no judge model: give --judge MODEL, or set [judge] model in "
-				    "~/.config/weft/config or WEFT_JUDGE_MODEL");
+			cli_error("replay",
+				  "no judge model: give --judge MODEL, or set [judge] model in "
+				  "~/.config/weft/config or WEFT_JUDGE_MODEL");
 			goto out;
 		}
 		engine = lm_engine_new();
 		if (replay_rejudge(engine, t, &walk, judge, tmpl.data, &settings, &rj, &err)) {
-			print_error(err.msg);
+			cli_error("replay", err.msg);
 			goto out;
 		}
 	}
@@ -643,7 +638,7 @@ int cmd_replay(int argc, char **argv)
 	if (save_as) {
 		replay_rejudge_store(t, &walk, &rj, judge->model, prompt_id.data);
 		if (session_save(t, save_as, &err)) {
-			print_error(err.msg);
+			cli_error("replay", err.msg);
 			r = 1;
 		} else if (!json) {
 			struct strbuf sb = STRBUF_INIT;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "weft/cli.h"
 #include "weft/config.h"
@@ -17,15 +18,21 @@
 #include "weft/tui.h"
 #include "weft/xalloc.h"
 
+/* The task of a session started with no FILE. */
+#define DEFAULT_TASK "nice-sounding-wrong"
+
 static void usage(FILE *out)
 {
 	fputs("usage: weft [FILE]\n"
-	      "       weft tui [--theme NAME] FILE\n"
+	      "       weft tui [--theme NAME] [FILE | --task NAME]\n"
 	      "       weft tui [--theme NAME] --synthetic N [--hostile] [FILE]\n"
 	      "\n"
-	      "Opens the session FILE in the loom (press ? there for the keys).\n"
+	      "Opens the session FILE in the loom (press ? there for the keys).  With\n"
+	      "no FILE, on a terminal, it starts a new session of the task (default\n"
+	      "nice-sounding-wrong) in weft-TASK-YYYYMMDD-HHMMSS.json here.\n"
 	      "\n"
 	      "options:\n"
+	      "  --task NAME      the task of a new session (prompts/NAME)\n"
 	      "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
 	      "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
 	      "                   s saves it to FILE when given\n"
@@ -127,7 +134,8 @@ int cmd_tui(int argc, char **argv)
 	struct lm_engine *engine;
 	char notice[ERRBUF_SIZE + 32];
 	struct tree *t = NULL;
-	const char *file = NULL;
+	const char *file = NULL, *new_task = NULL;
+	struct strbuf new_file = STRBUF_INIT;
 	unsigned long synthetic = 0;
 	int hostile = 0, i, ret;
 
@@ -138,6 +146,8 @@ int cmd_tui(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
 			opts.theme = argv[++i];
+		} else if (!strcmp(argv[i], "--task") && i + 1 < argc) {
+			new_task = argv[++i];
 		} else if (!strcmp(argv[i], "--synthetic") && i + 1 < argc) {
 			char *end;
 
@@ -171,9 +181,29 @@ int cmd_tui(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!file && !synthetic) {
-		usage(stderr);
+	if (file && new_task) {
+		fputs("weft tui: --task starts a new session; it cannot go with FILE\n", stderr);
 		return 2;
+	}
+	if (!file && !synthetic) {
+		/* A new session, written before the loom opens so that nothing
+		 * done in it can be lost; off a terminal there is nothing to do. */
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			usage(stderr);
+			return 2;
+		}
+		if (!new_task)
+			new_task = DEFAULT_TASK;
+		cli_new_session_name(new_task, &new_file);
+		if (cli_new_session(new_task, &new_file, 0, &err)) {
+			char *safe = display_sanitize_dup(err.msg);
+
+			fprintf(stderr, "weft: %s\n", safe);
+			free(safe);
+			strbuf_release(&new_file);
+			return 1;
+		}
+		file = new_file.data;
 	}
 	if (synthetic) {
 		t = synthetic_tree(synthetic, hostile);
@@ -236,6 +266,9 @@ int cmd_tui(int argc, char **argv)
 	strbuf_release(&task_name);
 	config_release(&cfg);
 	tree_free(t);
+	if (new_file.len && ret >= 0)
+		printf("weft: the new session is in %s\n", new_file.data);
+	strbuf_release(&new_file);
 	if (ret < 0) {
 		char *safe = display_sanitize_dup(err.msg);
 

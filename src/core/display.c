@@ -5,58 +5,10 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 static const char hex[] = "0123456789ABCDEF";
-
-/*
- * Decodes one well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF).  Returns its length and the code
- * point in *cp, or 0 when s does not start a well-formed sequence.
- */
-static size_t utf8_decode(const unsigned char *s, size_t len, unsigned long *cp)
-{
-	unsigned char c = s[0];
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t n, i;
-	unsigned long v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		v = c & 0x1Fu;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		v = c & 0x0Fu;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		v = c & 0x07u;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0u) != 0x80u)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3Fu);
-	}
-	*cp = v;
-	return n;
-}
 
 /* Bidi controls and invisible characters that must be shown as marks. */
 static int is_hidden(unsigned long c)
@@ -88,7 +40,7 @@ void display_sanitize_flags(const char *s, size_t len, unsigned flags, struct st
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0, n;
-	unsigned long c;
+	uint32_t c;
 	char two[4];
 
 	strbuf_grow(out, len);
@@ -221,7 +173,7 @@ int display_codepoint_width(unsigned long c)
 
 size_t display_char(const char *s, size_t len, int *cols)
 {
-	unsigned long c;
+	uint32_t c;
 	size_t n = utf8_decode((const unsigned char *)s, len, &c);
 
 	if (!n) {

@@ -115,12 +115,12 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* The document of t's chosen path (the root alone when there is none). */
-static void session_document(struct tree *t, struct dataset_input *in)
+void dataset_input_from_tree(const struct tree *t, struct dataset_input *in)
 {
 	struct strbuf doc = STRBUF_INIT;
 	size_t n = t->path_len, k;
 
+	memset(in, 0, sizeof(*in));
 	if (t->root == TREE_NONE)
 		n = 0;
 	else if (!n)
@@ -158,8 +158,8 @@ int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf
 	}
 	free(in->doc);
 	in->doc = NULL;
+	dataset_input_from_tree(t, in);
 	in->tree = t;
-	session_document(t, in);
 	return 0;
 }
 
@@ -170,6 +170,20 @@ void dataset_input_release(struct dataset_input *in)
 	if (in->tree)
 		tree_free(in->tree);
 	memset(in, 0, sizeof(*in));
+}
+
+int dataset_tree_pairs(const struct tree *t, const struct pairs_options *o, struct pairs_result *r,
+		       struct errbuf *err)
+{
+	struct dataset_input in;
+	struct pairs_options po = *o;
+	int ret;
+
+	dataset_input_from_tree(t, &in);
+	po.start = in.start;
+	ret = pairs_extract(in.doc, in.len, in.spans, in.nspans, &po, r, err);
+	dataset_input_release(&in);
+	return ret;
 }
 
 int dataset_extract(const struct dataset_args *a, const struct dataset_input *in,

@@ -12,6 +12,7 @@
 #include "weft/strbuf.h"
 #include "weft/task.h"
 #include "weft/tree.h"
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 #define EVALSET_MAX_BYTES ((size_t)1 << 30)
@@ -136,25 +137,6 @@ void evalset_from_pairs(struct evalset *s, const struct pairs_result *r)
 
 /* ---- Python list literal ------------------------------------------------ */
 
-static void put_utf8(struct strbuf *b, unsigned long c)
-{
-	if (c < 0x80) {
-		strbuf_addch(b, (int)c);
-	} else if (c < 0x800) {
-		strbuf_addch(b, (int)(0xc0 | (c >> 6)));
-		strbuf_addch(b, (int)(0x80 | (c & 0x3f)));
-	} else if (c < 0x10000) {
-		strbuf_addch(b, (int)(0xe0 | (c >> 12)));
-		strbuf_addch(b, (int)(0x80 | ((c >> 6) & 0x3f)));
-		strbuf_addch(b, (int)(0x80 | (c & 0x3f)));
-	} else {
-		strbuf_addch(b, (int)(0xf0 | (c >> 18)));
-		strbuf_addch(b, (int)(0x80 | ((c >> 12) & 0x3f)));
-		strbuf_addch(b, (int)(0x80 | ((c >> 6) & 0x3f)));
-		strbuf_addch(b, (int)(0x80 | (c & 0x3f)));
-	}
-}
-
 static int hexval(const char *p, int n, unsigned long *out)
 {
 	unsigned long v = 0;
@@ -245,7 +227,7 @@ int evalset_parse_pylist(const char *text, char ***out, size_t *n)
 					if ((int)strnlen(p + 1, (size_t)len) < len ||
 					    hexval(p + 1, len, &c) < 0 || c > 0x10ffff)
 						goto bad;
-					put_utf8(&b, c);
+					utf8_encode(&b, (uint32_t)c);
 					p += 1 + len;
 					break;
 				}

@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "weft/utf8.h"
+
 static const char *const format_names[] = {
     [EXPORT_CLASSIFICATION] = "classification",
     [EXPORT_LOGODDS] = "logodds",
@@ -64,42 +66,6 @@ void export_csv_field(struct strbuf *out, const char *s, size_t len)
 static void csv_str(struct strbuf *out, const char *s)
 {
 	export_csv_field(out, s, strlen(s));
-}
-
-/* Decodes one UTF-8 character at s (n bytes left); returns its length, or
- * 0 when the bytes are not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	*cp = c;
-	return len;
 }
 
 /* Characters Python's str.isprintable() rejects, beyond C0/DEL/C1: the

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 /* ---- small string helpers ---------------------------------------------- */
@@ -54,42 +55,6 @@ static const char *find_bytes(const char *h, size_t hlen, const char *n, size_t 
 			return h;
 	}
 	return NULL;
-}
-
-/* Whether s is well-formed UTF-8 (no overlongs, no surrogates). */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, len, k;
-
-	while (i < n) {
-		unsigned char c = s[i];
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1fu;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0fu;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07u;
-		else
-			return 0;
-		if (i + len > n)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3fu);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += len;
-	}
-	return 1;
 }
 
 /* ---- a set of strings (open addressing, FNV-1a) ------------------------- */

@@ -11,72 +11,22 @@
 #include <threads.h>
 #include <wctype.h>
 
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 /* ---- Python str semantics on UTF-8 -------------------------------------- */
 
 /* Decodes one code point; returns the bytes used (1 for an invalid byte,
  * which is then reported as 0xFFFFFFFF and copied through unchanged). */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+static size_t decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	unsigned char c = s[0];
-	size_t n, i;
-	uint32_t v;
+	size_t n = utf8_decode(s, len, cp);
 
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		v = c & 0x1Fu;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		v = c & 0x0Fu;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		v = c & 0x07u;
-	} else {
+	if (!n) {
 		*cp = 0xFFFFFFFFu;
-		return 1;
+		n = 1;
 	}
-	if (len < n) {
-		*cp = 0xFFFFFFFFu;
-		return 1;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*cp = 0xFFFFFFFFu;
-			return 1;
-		}
-		v = (v << 6) | (s[i] & 0x3Fu);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-	    (v >= 0xD800 && v <= 0xDFFF)) {
-		*cp = 0xFFFFFFFFu;
-		return 1;
-	}
-	*cp = v;
 	return n;
-}
-
-static void utf8_encode(struct strbuf *sb, uint32_t cp)
-{
-	if (cp < 0x80) {
-		strbuf_addch(sb, (int)cp);
-	} else if (cp < 0x800) {
-		strbuf_addch(sb, (int)(0xC0 | (cp >> 6)));
-		strbuf_addch(sb, (int)(0x80 | (cp & 0x3F)));
-	} else if (cp < 0x10000) {
-		strbuf_addch(sb, (int)(0xE0 | (cp >> 12)));
-		strbuf_addch(sb, (int)(0x80 | ((cp >> 6) & 0x3F)));
-		strbuf_addch(sb, (int)(0x80 | (cp & 0x3F)));
-	} else {
-		strbuf_addch(sb, (int)(0xF0 | (cp >> 18)));
-		strbuf_addch(sb, (int)(0x80 | ((cp >> 12) & 0x3F)));
-		strbuf_addch(sb, (int)(0x80 | ((cp >> 6) & 0x3F)));
-		strbuf_addch(sb, (int)(0x80 | (cp & 0x3F)));
-	}
 }
 
 static size_t utf8_last(const char *s, size_t len, uint32_t *cp);
@@ -197,7 +147,7 @@ static int final_sigma(const unsigned char *s, size_t len, size_t i, size_t n)
 	if (!before)
 		return 0;
 	for (j = i + n; j < len; j += k) {
-		k = utf8_decode(s + j, len - j, &cp);
+		k = decode(s + j, len - j, &cp);
 		if (!cp_case_ignorable(cp))
 			return !(cp != 0xFFFFFFFFu && cp_is_cased(cp));
 	}
@@ -212,7 +162,7 @@ static void py_lower(const char *s, size_t len, struct strbuf *out)
 	uint32_t cp;
 
 	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
+		n = decode(p + i, len - i, &cp);
 		if (cp == 0xFFFFFFFFu) {
 			strbuf_addch(out, p[i]);
 		} else if (cp == 0x130) {
@@ -235,7 +185,7 @@ static size_t utf8_last(const char *s, size_t len, uint32_t *cp)
 		unsigned char c = (unsigned char)s[len - k];
 
 		if ((c & 0xC0) != 0x80) {
-			if (utf8_decode((const unsigned char *)s + len - k, k, cp) == k)
+			if (decode((const unsigned char *)s + len - k, k, cp) == k)
 				return k;
 			break;
 		}
@@ -251,7 +201,7 @@ static void py_strip(struct strbuf *sb)
 	uint32_t cp;
 
 	while (start < sb->len) {
-		n = utf8_decode((unsigned char *)sb->data + start, sb->len - start, &cp);
+		n = decode((unsigned char *)sb->data + start, sb->len - start, &cp);
 		if (!cp_isspace(cp))
 			break;
 		start += n;
@@ -372,7 +322,7 @@ static int py_isalpha(const char *s, size_t len)
 	if (!len)
 		return 0;
 	while (i < len) {
-		i += utf8_decode((const unsigned char *)s + i, len - i, &cp);
+		i += decode((const unsigned char *)s + i, len - i, &cp);
 		if (!cp_isalpha(cp))
 			return 0;
 	}
@@ -397,7 +347,7 @@ static int py_is_float(const char *s, double *value)
 		uint32_t cp;
 
 		while (i < len) {
-			n = utf8_decode(u + i, len - i, &cp);
+			n = decode(u + i, len - i, &cp);
 			if (cp < 0x80)
 				strbuf_addch(&t, (int)cp);
 			else if (cp_digit(cp) >= 0)
@@ -553,7 +503,7 @@ static int last_digit_run(const char *s, size_t *start, size_t *len)
 	uint32_t cp;
 
 	while (i < total) {
-		n = utf8_decode(u + i, total - i, &cp);
+		n = decode(u + i, total - i, &cp);
 		if (cp == '\n' && found)
 			break;
 		if (cp_digit(cp) >= 0) {
@@ -1682,7 +1632,7 @@ int score_target_is_numeric(const char *target)
 	while (i < len) {
 		int ok = 0;
 
-		i += utf8_decode(u + i, len - i, &cp);
+		i += decode(u + i, len - i, &cp);
 		if (cp_digit(cp) >= 0 || cp == 0xB2 || cp == 0xB3 || cp == 0xB9 ||
 		    (cp >= 0xBC && cp <= 0xBE) || (cp >= 0x2150 && cp <= 0x2189) ||
 		    (cp >= 0x2460 && cp <= 0x249B) ||

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/num.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
 
@@ -112,32 +113,6 @@ static int valid_role_name(const char *s)
 	return 1;
 }
 
-static int parse_double(const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(v, &end);
-	if (end == v || *end || errno || !isfinite(d) || d < lo || d > hi)
-		return -1;
-	*out = d;
-	return 0;
-}
-
-static int parse_int(const char *v, long lo, long hi, long *out)
-{
-	char *end;
-	long d;
-
-	errno = 0;
-	d = strtol(v, &end, 10);
-	if (end == v || *end || errno || d < lo || d > hi)
-		return -1;
-	*out = d;
-	return 0;
-}
-
 /* Sets key to value in r.  Returns 0, -1 with err = "key 'K': why" (the
  * caller prefixes the place). */
 static int role_set(struct config_role *r, const char *key, const char *value, struct errbuf *err)
@@ -187,40 +162,40 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		else
 			return errbuf_set(err, "key '%s': expected auto, native or fanout", key);
 	} else if (!strcmp(key, "temperature")) {
-		if (parse_double(value, 0, 2, &d))
+		if (num_parse_double(value, 0, 2, &d))
 			return errbuf_set(err, "key '%s': expected a number from 0 to 2", key);
 		r->temperature = d;
 	} else if (!strcmp(key, "size")) {
-		if (parse_double(value, 0, 1e15, &d))
+		if (num_parse_double(value, 0, 1e15, &d))
 			return errbuf_set(err, "key '%s': expected a parameter count like 350e6",
 					  key);
 		r->size = d;
 	} else if (!strcmp(key, "timeout")) {
-		if (parse_double(value, 0.001, 86400, &d))
+		if (num_parse_double(value, 0.001, 86400, &d))
 			return errbuf_set(err, "key '%s': expected seconds (0.001 to 86400)", key);
 		r->timeout_ms = (long)ceil(d * 1000);
 	} else if (!strcmp(key, "max_tokens")) {
-		if (parse_int(value, 0, 1000000, &l))
+		if (num_parse_long(value, 0, 1000000, &l))
 			return errbuf_set(err, "key '%s': expected a whole number >= 0", key);
 		r->max_tokens = (int)l;
 	} else if (!strcmp(key, "n")) {
-		if (parse_int(value, 1, 128, &l))
+		if (num_parse_long(value, 1, 128, &l))
 			return errbuf_set(err, "key '%s': expected a whole number from 1 to 128",
 					  key);
 		r->n = (int)l;
 	} else if (!strcmp(key, "concurrency")) {
-		if (parse_int(value, 1, 1024, &l))
+		if (num_parse_long(value, 1, 1024, &l))
 			return errbuf_set(err, "key '%s': expected a whole number from 1 to 1024",
 					  key);
 		r->concurrency = (int)l;
 	} else if (!strcmp(key, "retries")) {
-		if (parse_int(value, 0, 20, &l))
+		if (num_parse_long(value, 0, 20, &l))
 			return errbuf_set(err, "key '%s': expected a whole number from 0 to 20",
 					  key);
 		r->retries = (int)l;
 	} else if (!strcmp(key, "retry_base_ms") || !strcmp(key, "retry_cap_ms") ||
 		   !strcmp(key, "retry_after_cap_ms")) {
-		if (parse_int(value, 0, 3600000, &l))
+		if (num_parse_long(value, 0, 3600000, &l))
 			return errbuf_set(err, "key '%s': expected milliseconds from 0 to 3600000",
 					  key);
 		if (key[6] == 'b')

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/dataset.h"
 #include "weft/meta.h"
 #include "weft/xalloc.h"
 
@@ -84,25 +85,12 @@ static void balance(const struct tree *t, const struct task *task, struct replay
 {
 	struct pairs_options o;
 	struct pairs_result r;
-	struct strbuf doc = STRBUF_INIT;
 	struct errbuf err;
 	size_t k;
 
 	memset(&r, 0, sizeof(r));
-	pairs_options_init(&o);
-	if (task) {
-		if (task->pattern)
-			o.pattern = task->pattern;
-		for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
-			o.labels[k] = task->labels[k];
-		if (k >= 2)
-			o.nlabels = k;
-	}
-	o.preamble = NULL;
-	o.start = t->root != TREE_NONE ? tree_node(t, t->root)->text_len : 0;
-	if (t->root != TREE_NONE)
-		tree_document(t, tree_path_tip(t), &doc);
-	if (pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err) == 0) {
+	task_pairs_options(task, &o);
+	if (dataset_tree_pairs(t, &o, &r, &err) == 0) {
 		w->balance_ok = 1;
 		for (k = 0; k < r.nlabels; k++) {
 			w->labels[k] = xstrdup(r.labels[k]);
@@ -114,7 +102,6 @@ static void balance(const struct tree *t, const struct task *task, struct replay
 		memcpy(w->balance_error, err.msg, sizeof(w->balance_error));
 	}
 	pairs_result_release(&r);
-	strbuf_release(&doc);
 }
 
 void replay_walk_build(const struct tree *t, const struct task *task, struct replay_walk *w)

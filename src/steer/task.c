@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "weft/num.h"
 #include "weft/xalloc.h"
 
 #ifndef WEFT_DATADIR
@@ -106,29 +107,11 @@ static char *unescape(const char *s)
 
 static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
 {
-	char *end;
-	unsigned long x;
+	long x;
 
-	if (!isdigit((unsigned char)*v))
-		return -1;
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || *end || x < lo || x > hi)
+	if (num_parse_long(v, lo, hi, &x))
 		return -1;
 	*out = (unsigned)x;
-	return 0;
-}
-
-static int parse_double(const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	double x;
-
-	errno = 0;
-	x = strtod(v, &end);
-	if (errno || end == v || *end || !(x >= lo && x <= hi))
-		return -1;
-	*out = x;
 	return 0;
 }
 
@@ -193,9 +176,9 @@ static int parse_settings(struct task *t, const char *path, char *text, struct e
 		} else if (!strcmp(key, "n")) {
 			bad = parse_uint(value, 1, TASK_MAX_N, &t->n);
 		} else if (!strcmp(key, "temperature")) {
-			bad = parse_double(value, 0, 2, &t->temperature);
+			bad = num_parse_double(value, 0, 2, &t->temperature);
 		} else if (!strcmp(key, "judge_temperature")) {
-			bad = parse_double(value, 0, 2, &t->judge_temperature);
+			bad = num_parse_double(value, 0, 2, &t->judge_temperature);
 		} else if (!strcmp(key, "max_tokens")) {
 			bad = parse_uint(value, 1, 1000000, &t->max_tokens);
 		} else if (!strcmp(key, "rounds")) {
@@ -357,4 +340,21 @@ void template_render(const char *tmpl, const char *const *keys, const char *cons
 			p = open + 1;
 		}
 	}
+}
+
+void task_pairs_options(const struct task *t, struct pairs_options *o)
+{
+	size_t k;
+
+	pairs_options_init(o);
+	if (!t)
+		return;
+	if (t->pattern)
+		o->pattern = t->pattern;
+	if (t->preamble)
+		o->preamble = t->preamble;
+	for (k = 0; k < t->label_count && k < PAIRS_MAX_LABELS; k++)
+		o->labels[k] = t->labels[k];
+	if (k >= 2)
+		o->nlabels = k;
 }

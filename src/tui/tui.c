@@ -16,9 +16,12 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "weft/atomicfile.h"
+#include "weft/dataset.h"
 #include "weft/display.h"
 #include "weft/evalrun.h"
 #include "weft/evalset.h"
+#include "weft/export.h"
 #include "weft/pairs.h"
 #include "weft/history.h"
 #include "weft/steer.h"
@@ -51,6 +54,7 @@ enum mode {
 	MODE_NORMAL,
 	MODE_CONFIRM_PRUNE,
 	MODE_SEARCH, /* typing a search */
+	MODE_EXPORT, /* typing where to export (x) */
 	MODE_HELP,
 	MODE_EVAL,	   /* the evaluation preview's popup */
 	MODE_CONFIRM_QUIT, /* saving failed: q again quits */
@@ -61,6 +65,22 @@ enum mode {
 #define REPLAY_PACE_MS 1500
 
 static const char *const theme_cycle[] = {"default", "light", "mono"};
+
+/* What x offers, in Tab's order, with the suffix of the default file name. */
+static const struct export_choice {
+	const char *name;
+	enum export_format format;
+	const char *suffix;
+} export_choices[] = {
+    {"classification", EXPORT_CLASSIFICATION, ".classification.csv"},
+    {"logodds", EXPORT_LOGODDS, ".logodds.csv"},
+    {"mwe", EXPORT_MWE, ".mwe.jsonl"},
+    {"openai-evals", EXPORT_OPENAI_EVALS, ".openai-evals.jsonl"},
+    {"jsonl", EXPORT_JSONL, ".pairs.jsonl"},
+    {"csv", EXPORT_CSV, ".pairs.csv"},
+    {"bonsai", EXPORT_BONSAI, ".bonsai.json"},
+};
+#define EXPORT_CHOICES (sizeof(export_choices) / sizeof(export_choices[0]))
 
 struct tui {
 	struct tree *t;
@@ -76,7 +96,9 @@ struct tui {
 	uint32_t cand_owner;   /* the focus cand was chosen for */
 	uint32_t prune_target; /* MODE_CONFIRM_PRUNE */
 	struct strbuf search;  /* the last search (raw bytes typed) */
-	struct strbuf input;   /* the search being typed */
+	struct strbuf input;   /* the search or export file being typed */
+	size_t export_format;  /* MODE_EXPORT: index in export_choices */
+	int export_replace;    /* MODE_EXPORT: Enter again replaces the file */
 	char msg[MSG_SIZE];    /* status message, sanitized when set */
 	int msg_error;
 	unsigned changes;	/* tree changes since the last save */
@@ -887,6 +909,12 @@ static void draw_status(struct tui *u, int y, int width)
 	if (u->mode == MODE_SEARCH) {
 		strbuf_addch(&right, '/');
 		display_sanitize(u->input.data, u->input.len, &right);
+	} else if (u->mode == MODE_EXPORT) {
+		strbuf_addf(&right,
+			    "export %s (Tab: format) to: ", export_choices[u->export_format].name);
+		display_sanitize(u->input.data, u->input.len, &right);
+		if (u->export_replace)
+			strbuf_addstr(&right, "  (exists: Enter replaces it, Esc cancels)");
 	} else {
 		strbuf_addstr(&right, u->msg);
 	}
@@ -934,7 +962,7 @@ static void draw_status(struct tui *u, int y, int width)
 
 		getyx(stdscr, yy, x);
 		(void)yy;
-		if (u->msg_error && u->mode != MODE_SEARCH)
+		if (u->msg_error && u->mode != MODE_SEARCH && u->mode != MODE_EXPORT)
 			wattrset(stdscr, role_attr(u, THEME_ERROR));
 		if (x < width)
 			put_text(stdscr, right.data, right.len, width - x);
@@ -964,8 +992,7 @@ static unsigned act_accept(struct tui *u, int arg);
 static unsigned act_pick(struct tui *u, int arg);
 static unsigned act_edit(struct tui *u, int arg);
 static unsigned act_prune(struct tui *u, int arg);
-static unsigned act_undo(struct tui *u, int arg);
-static unsigned act_redo(struct tui *u, int arg);
+static unsigned act_history(struct tui *u, int arg);
 static unsigned act_bookmark(struct tui *u, int arg);
 static unsigned act_search(struct tui *u, int arg);
 static unsigned act_search_next(struct tui *u, int arg);
@@ -973,7 +1000,7 @@ static unsigned act_save(struct tui *u, int arg);
 static unsigned act_theme(struct tui *u, int arg);
 static unsigned act_help(struct tui *u, int arg);
 static unsigned act_quit(struct tui *u, int arg);
-static unsigned act_missing(struct tui *u, int arg);
+static unsigned act_export(struct tui *u, int arg);
 static unsigned act_generate(struct tui *u, int more);
 static unsigned act_autopilot(struct tui *u, int arg);
 static unsigned act_cancel(struct tui *u, int arg);
@@ -983,10 +1010,6 @@ static unsigned act_redraw(struct tui *u, int arg);
 static unsigned act_ctrl_c(struct tui *u, int arg);
 
 #define CTRL(c) ((c)&0x1f)
-
-enum missing {
-	MISSING_EXPORT,
-};
 
 /* The one keymap: dispatch and the `?` screen both read it. */
 static const struct binding keymap[] = {
@@ -1012,8 +1035,8 @@ static const struct binding keymap[] = {
     {{'9', 0}, NULL, NULL, act_pick, 9},
     {{'e', 0}, "e", "edit the focused node in $EDITOR (as a new sibling)", act_edit, 0},
     {{'d', 0}, "d", "prune the focused subtree (asks y/n; undoable)", act_prune, 0},
-    {{'u', 0}, "u", "undo the last tree change", act_undo, 0},
-    {{CTRL('r'), 0}, "C-r", "redo", act_redo, 0},
+    {{'u', 0}, "u", "undo the last tree change", act_history, -1},
+    {{CTRL('r'), 0}, "C-r", "redo", act_history, 1},
     {{'b', 0}, "b", "bookmark the focused node (toggle)", act_bookmark, 0},
     {{'/', 0}, "/", "search text across the tree", act_search, 0},
     {{'n', 0}, "n", "next search match", act_search_next, 0},
@@ -1028,7 +1051,7 @@ static const struct binding keymap[] = {
      0},
     {{27, 0}, "Esc", "cancel the step in flight (and autopilot)", act_cancel, 0},
     {{'v', 0}, "v", "evaluation preview: the path's pairs on the configured scorers", act_eval, 0},
-    {{'x', 0}, "x", "export", act_missing, MISSING_EXPORT},
+    {{'x', 0}, "x", "export the chosen path's pairs (Tab picks the format)", act_export, 0},
     {{'r', 0},
      "r",
      "replay the chosen path's steps (Right/n, Left/p, Space plays, Esc leaves)",
@@ -1331,31 +1354,19 @@ static unsigned confirm_prune(struct tui *u, int key)
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
-static unsigned act_undo(struct tui *u, int arg)
+/* u (arg -1) and C-r (arg 1). */
+static unsigned act_history(struct tui *u, int arg)
 {
-	(void)arg;
-	if (history_undo(&u->hist, u->t) < 0) {
-		set_msg(u, 0, "nothing to undo");
-		return REDRAW_STATUS;
-	}
-	u->changes++;
-	u->cand_owner = TREE_NONE;
-	sync_candidate(u);
-	set_msg(u, 0, "undone");
-	return REDRAW_ALL | REDRAW_STATS;
-}
+	int redo = arg > 0;
 
-static unsigned act_redo(struct tui *u, int arg)
-{
-	(void)arg;
-	if (history_redo(&u->hist, u->t) < 0) {
-		set_msg(u, 0, "nothing to redo");
+	if ((redo ? history_redo : history_undo)(&u->hist, u->t) < 0) {
+		set_msg(u, 0, redo ? "nothing to redo" : "nothing to undo");
 		return REDRAW_STATUS;
 	}
 	u->changes++;
 	u->cand_owner = TREE_NONE;
 	sync_candidate(u);
-	set_msg(u, 0, "redone");
+	set_msg(u, 0, redo ? "redone" : "undone");
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
@@ -1422,26 +1433,24 @@ static unsigned act_search_next(struct tui *u, int arg)
 	return REDRAW_STATUS;
 }
 
-static unsigned search_key(struct tui *u, wint_t ch, int is_key)
+enum line_event { LINE_EDITED, LINE_ENTER, LINE_CANCEL, LINE_OTHER };
+
+/* The prompt line's editing (search, export): typed characters, Backspace,
+ * Enter and Esc (or C-g); anything else is the caller's. */
+static enum line_event line_key(struct tui *u, wint_t ch, int is_key)
 {
-	if (is_key && (ch == KEY_BACKSPACE || ch == KEY_DC)) {
+	if (is_key && (ch == KEY_BACKSPACE || ch == KEY_DC))
 		goto backspace;
-	} else if (is_key && ch == KEY_ENTER) {
-		goto enter;
-	} else if (is_key) {
-		return REDRAW_NONE;
-	}
-	if (ch == 27 || ch == CTRL('g')) {
-		u->mode = MODE_NORMAL;
-		set_msg(u, 0, "search cancelled");
-		return REDRAW_STATUS;
-	}
+	if (is_key)
+		return ch == KEY_ENTER ? LINE_ENTER : LINE_OTHER;
+	if (ch == 27 || ch == CTRL('g'))
+		return LINE_CANCEL;
 	if (ch == '\n' || ch == '\r')
-		goto enter;
+		return LINE_ENTER;
 	if (ch == 127 || ch == '\b')
 		goto backspace;
 	if (ch < 0x20)
-		return REDRAW_NONE;
+		return LINE_OTHER;
 	{
 		char mb[MB_LEN_MAX];
 		mbstate_t st;
@@ -1449,23 +1458,36 @@ static unsigned search_key(struct tui *u, wint_t ch, int is_key)
 
 		memset(&st, 0, sizeof(st));
 		n = wcrtomb(mb, (wchar_t)ch, &st);
-		if (n != (size_t)-1 && u->input.len + n < 256)
+		if (n != (size_t)-1 && u->input.len + n < 1024)
 			strbuf_add(&u->input, mb, n);
 	}
-	return REDRAW_STATUS;
+	return LINE_EDITED;
 backspace:
 	while (u->input.len && ((unsigned char)u->input.data[u->input.len - 1] & 0xC0) == 0x80)
 		strbuf_truncate(&u->input, u->input.len - 1);
 	if (u->input.len)
 		strbuf_truncate(&u->input, u->input.len - 1);
-	return REDRAW_STATUS;
-enter:
-	u->mode = MODE_NORMAL;
-	if (u->input.len) {
-		strbuf_reset(&u->search);
-		strbuf_add(&u->search, u->input.data, u->input.len);
+	return LINE_EDITED;
+}
+
+static unsigned search_key(struct tui *u, wint_t ch, int is_key)
+{
+	switch (line_key(u, ch, is_key)) {
+	case LINE_CANCEL:
+		u->mode = MODE_NORMAL;
+		set_msg(u, 0, "search cancelled");
+		return REDRAW_STATUS;
+	case LINE_ENTER:
+		u->mode = MODE_NORMAL;
+		if (u->input.len) {
+			strbuf_reset(&u->search);
+			strbuf_add(&u->search, u->input.data, u->input.len);
+		}
+		return act_search_next(u, 0);
+	case LINE_EDITED: return REDRAW_STATUS;
+	case LINE_OTHER: break;
 	}
-	return act_search_next(u, 0);
+	return REDRAW_NONE;
 }
 
 static int do_save(struct tui *u)
@@ -1532,17 +1554,6 @@ static unsigned act_quit(struct tui *u, int arg)
 		return ACTION_QUIT;
 	u->mode = MODE_CONFIRM_QUIT;
 	strncat(u->msg, "; q again quits without saving", sizeof(u->msg) - strlen(u->msg) - 1);
-	return REDRAW_STATUS;
-}
-
-static unsigned act_missing(struct tui *u, int what)
-{
-	switch (what) {
-	case MISSING_EXPORT:
-		set_msg(u, 1, "export: not yet available (weft export on the command line)");
-		break;
-	default: break;
-	}
 	return REDRAW_STATUS;
 }
 
@@ -1723,18 +1734,132 @@ static unsigned finish_step(struct tui *u)
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
+/* ---- the chosen path's pairs: evaluation preview and export --------------- */
+
+/* Extracts the pairs of the chosen path as weft extract does (after the
+ * task's preamble, else after the root) with the task's pattern and labels.  Returns 0 with *pr
+ * filled (at least one pair; release it), or -1 with the status message set. */
+static int path_pairs(struct tui *u, struct pairs_result *pr)
+{
+	struct pairs_options po;
+	struct errbuf err;
+	int r;
+
+	memset(pr, 0, sizeof(*pr));
+	task_pairs_options(u->opts ? u->opts->task : NULL, &po);
+	r = dataset_tree_pairs(u->t, &po, pr, &err);
+	if (r < 0 || !pr->count) {
+		set_msg(u, 1, "%s",
+			r < 0 ? err.msg : "no question/answer pairs on the chosen path");
+		pairs_result_release(pr);
+		return -1;
+	}
+	return 0;
+}
+
+/* The default file of an export: the session's name without .json, and
+ * the format's suffix ("weft" when the tree has no file). */
+static void export_default(struct tui *u)
+{
+	const char *path = u->path ? u->path : "weft";
+	size_t len = strlen(path);
+
+	if (len > 5 && !strcmp(path + len - 5, ".json"))
+		len -= 5;
+	strbuf_reset(&u->input);
+	strbuf_add(&u->input, path, len);
+	strbuf_addstr(&u->input, export_choices[u->export_format].suffix);
+	u->export_replace = 0;
+}
+
+static unsigned act_export(struct tui *u, int arg)
+{
+	(void)arg;
+	u->mode = MODE_EXPORT;
+	export_default(u);
+	return REDRAW_STATUS;
+}
+
+/* Writes the export the prompt line names; keeps the prompt open when the
+ * file exists (Enter again replaces it). */
+static unsigned export_enter(struct tui *u)
+{
+	const struct export_choice *c = &export_choices[u->export_format];
+	struct pairs_result pr;
+	struct strbuf out = STRBUF_INIT;
+	struct errbuf err;
+	char *file;
+	int r;
+
+	if (!u->input.len) {
+		u->mode = MODE_NORMAL;
+		set_msg(u, 0, "export cancelled");
+		return REDRAW_STATUS;
+	}
+	file = xstrndup(u->input.data, u->input.len);
+	if (!u->export_replace && access(file, F_OK) == 0) {
+		u->export_replace = 1; /* the prompt line says so */
+		free(file);
+		return REDRAW_STATUS;
+	}
+	if (c->format == EXPORT_BONSAI) {
+		if (!u->opts || !u->opts->save) {
+			set_msg(u, 1, "cannot export: this build has no session writer");
+			r = -1;
+		} else if ((r = u->opts->save(u->t, file, &err)) < 0) {
+			set_msg(u, 1, "%s", err.msg);
+		} else {
+			set_msg(u, 0, "exported the session (%u nodes) to %s (bonsai)", u->t->count,
+				file);
+		}
+	} else if ((r = path_pairs(u, &pr)) == 0) {
+		r = export_write(&pr, c->format, NULL, &out, &err);
+		if (r == 0)
+			r = atomicfile_write(file, out.data, out.len, &err);
+		if (r < 0)
+			set_msg(u, 1, "%s", err.msg);
+		else
+			set_msg(u, 0, "exported %zu pairs to %s (%s)", pr.count, file, c->name);
+		pairs_result_release(&pr);
+	}
+	strbuf_release(&out);
+	free(file);
+	u->mode = MODE_NORMAL;
+	return REDRAW_STATUS;
+}
+
+static unsigned export_key(struct tui *u, wint_t ch, int is_key)
+{
+	switch (line_key(u, ch, is_key)) {
+	case LINE_CANCEL:
+		u->mode = MODE_NORMAL;
+		set_msg(u, 0, "export cancelled");
+		return REDRAW_STATUS;
+	case LINE_ENTER: return export_enter(u);
+	case LINE_EDITED: u->export_replace = 0; return REDRAW_STATUS;
+	case LINE_OTHER: break;
+	}
+	if (ch == '\t' || (is_key && ch == KEY_BTAB)) {
+		size_t n = EXPORT_CHOICES;
+
+		u->export_format = (u->export_format + (ch == '\t' ? 1 : n - 1)) % n;
+		export_default(u);
+		u->msg[0] = '\0';
+		return REDRAW_STATUS;
+	}
+	return REDRAW_NONE;
+}
+
 /* ---- evaluation preview --------------------------------------------------- */
 
 static unsigned act_eval(struct tui *u, int arg)
 {
 	const struct tui_options *o = u->opts;
 	const struct task *task = o ? o->task : NULL;
-	struct pairs_options po;
 	struct pairs_result pr;
 	struct evalrun_options eo;
-	struct strbuf doc = STRBUF_INIT;
 	struct errbuf err;
-	size_t k, models;
+	size_t models;
 
 	(void)arg;
 	if (u->eval) {
@@ -1746,28 +1871,11 @@ static unsigned act_eval(struct tui *u, int arg)
 			"no scorer configured: add [scorer.NAME] sections (README Configuration)");
 		return REDRAW_STATUS;
 	}
-	memset(&pr, 0, sizeof(pr));
-	pairs_options_init(&po);
-	po.start = tree_node(u->t, u->t->root)->text_len;
-	if (task) {
-		po.pattern = task->pattern;
-		po.preamble = NULL;
-		for (k = 0; k < task->label_count && k < PAIRS_MAX_LABELS; k++)
-			po.labels[k] = task->labels[k];
-		po.nlabels = k;
-	}
-	tree_document(u->t, tree_path_tip(u->t), &doc);
-	if (pairs_extract(doc.data, doc.len, NULL, 0, &po, &pr, &err) < 0 || !pr.count) {
-		set_msg(u, 1, "%s",
-			pr.count ? err.msg : "no question/answer pairs on the chosen path");
-		pairs_result_release(&pr);
-		strbuf_release(&doc);
+	if (path_pairs(u, &pr) < 0)
 		return REDRAW_STATUS;
-	}
 	evalset_init(&u->evalset);
 	evalset_from_pairs(&u->evalset, &pr);
 	pairs_result_release(&pr);
-	strbuf_release(&doc);
 	evalrun_options_init(&eo);
 	if (task)
 		eo.eval_prompt = task->eval;
@@ -2274,6 +2382,7 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 		return REDRAW_ALL;
 	case MODE_CONFIRM_PRUNE: return confirm_prune(u, is_key ? 0 : (int)ch);
 	case MODE_SEARCH: return search_key(u, ch, is_key);
+	case MODE_EXPORT: return export_key(u, ch, is_key);
 	case MODE_REPLAY: return replay_key(u, ch, is_key);
 	case MODE_CONFIRM_QUIT:
 		if (!is_key && ch == 'q')

@@ -27,7 +27,7 @@ PANES = itertools.count()
 class Pane:
     """One tmux server (own socket) with one pane running a command."""
 
-    def __init__(self, testcase, argv, width=100, height=30, env=None):
+    def __init__(self, testcase, argv, width=100, height=30, env=None, cwd=ROOT):
         self.sock = "weft-test-%d-%d" % (os.getpid(), next(PANES))
         self.tmp = tempfile.mkdtemp(prefix="weft-tui-")
         self.err = os.path.join(self.tmp, "stderr.txt")
@@ -37,7 +37,7 @@ class Pane:
         envs.update(env or {})
         setenv = " ".join("%s=%s" % (k, shquote(v)) for k, v in envs.items())
         cmd = "cd %s && env %s %s 2>%s; echo weft-exit=$?; sleep 600" % (
-            shquote(ROOT), setenv, " ".join(shquote(a) for a in [WEFT] + argv),
+            shquote(cwd), setenv, " ".join(shquote(a) for a in [WEFT] + argv),
             shquote(self.err))
         self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), cmd)
         testcase.addCleanup(self.close)
@@ -218,7 +218,7 @@ class TestLoomSynthetic(unittest.TestCase):
         p.wait_for(r"not found")
         for key, msg in (("g", "no generator configured: see README Configuration"),
                          ("G", "no generator configured"), ("a", "no generator configured"),
-                         ("v", "no scorer configured"), ("x", "not yet available")):
+                         ("v", "no scorer configured")):
             p.keys(key)
             p.wait_for(re.escape(msg))
         p.keys("r")  # replay (tests/integration/test_tui_replay.py)
@@ -480,6 +480,140 @@ class TestLoomSession(unittest.TestCase):
         r = subprocess.run([WEFT, "check", path], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(DEMO), "sessions/demo.json is not there yet")
+class TestExportKey(unittest.TestCase):
+    """x writes what weft export writes, for the chosen path."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="weft-x-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.path = os.path.join(self.tmp, "demo.json")
+        shutil.copy(DEMO, self.path)
+
+    def cli_export(self, fmt):
+        out = os.path.join(self.tmp, "cli." + fmt)
+        r = subprocess.run([WEFT, "export", self.path, "--format", fmt, "-o", out],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def read(self, name):
+        with open(os.path.join(self.tmp, name), "rb") as f:
+            return f.read()
+
+    def test_formats_replace_and_cancel(self):
+        p = Pane(self, ["tui", self.path], width=140)
+        p.wait_for(r"\? help")
+        p.keys("x")
+        p.wait_for(r"export classification \(Tab: format\) to: .*demo\.classification\.csv")
+        p.keys("Enter")
+        s = p.wait_for(r"exported \d+ pairs to .*demo\.classification\.csv \(classification\)")
+        n = int(re.search(r"exported (\d+) pairs", s).group(1))
+        self.assertGreater(n, 0)
+        self.assertEqual(self.read("demo.classification.csv"), self.cli_export("classification"))
+        p.keys("x", "Tab", "Tab")
+        p.wait_for(r"export mwe \(Tab: format\) to: .*demo\.mwe\.jsonl")
+        p.keys("Enter")
+        p.wait_for(r"exported %d pairs to .*demo\.mwe\.jsonl \(mwe\)" % n)
+        self.assertEqual(self.read("demo.mwe.jsonl"), self.cli_export("mwe"))
+        # x starts from the last format; an existing file is replaced only
+        # on a second Enter
+        mwe = os.path.join(self.tmp, "demo.mwe.jsonl")
+        os.utime(mwe, ns=(0, 0))
+        p.keys("x", "Enter")
+        p.wait_for(r"export mwe .*exists: Enter replaces it")
+        p.keys("Escape")
+        p.wait_for(r"export cancelled")
+        self.assertEqual(os.stat(mwe).st_mtime_ns, 0)
+        p.keys("x", "Enter", "Enter")
+        p.wait_for(r"exported %d pairs to .*demo\.mwe\.jsonl \(mwe\)" % n)
+        self.assertNotEqual(os.stat(mwe).st_mtime_ns, 0)
+        # BTab goes back a format, round the list; a name typed by hand
+        p.keys("x", "BTab", "BTab", "BTab")
+        p.wait_for(r"export bonsai")
+        p.keys(*(["BSpace"] * 200))
+        p.type(os.path.join(self.tmp, "copy of demo.json"))
+        p.keys("Enter")
+        p.wait_for(r"exported the session \(\d+ nodes\) to .*copy of demo\.json \(bonsai\)")
+        r = subprocess.run([WEFT, "check", os.path.join(self.tmp, "copy of demo.json")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # a folder that does not exist: the error, and nothing else changes
+        p.keys("x", *(["BSpace"] * 200))
+        p.type(os.path.join(self.tmp, "no-such-dir", "x.csv"))
+        p.keys("Enter")
+        p.wait_for(r"no-such-dir")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "no-such-dir")))
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(p.stderr(), "")
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(WEFT), "weft binary missing: " + WEFT)
+class TestNewSession(unittest.TestCase):
+    """weft with no FILE: a new session of a task, written before the loom
+    opens, in the current folder."""
+
+    def run_in(self, argv, expect_exit):
+        tmp = tempfile.mkdtemp(prefix="weft-new-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        p = Pane(self, argv, cwd=tmp, env={"WEFT_PROMPTS": os.path.join(ROOT, "prompts")})
+        if expect_exit:
+            p.wait_for(r"weft-exit=%d" % expect_exit)
+            return p, tmp, []
+        p.wait_for(r"\? help")
+        made = os.listdir(tmp)
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        return p, tmp, made
+
+    def check_new(self, tmp, made, task):
+        self.assertEqual(len(made), 1, made)
+        self.assertRegex(made[0], r"^weft-%s-\d{8}-\d{6}\.json$" % task)
+        path = os.path.join(tmp, made[0])
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual(doc["weft"]["task"], task)
+        with open(os.path.join(ROOT, "prompts", task, "generate.txt"), encoding="utf-8") as f:
+            prompt = f.read()
+        self.assertEqual([n["text"] for n in doc["nodes"]], [prompt])
+        r = subprocess.run([WEFT, "check", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return path
+
+    def test_no_arguments_starts_the_default_task(self):
+        p, tmp, made = self.run_in([], 0)
+        path = self.check_new(tmp, made, "nice-sounding-wrong")
+        self.assertIn("the new session is in " + os.path.basename(path), p.screen())
+        self.assertEqual(p.stderr(), "")
+
+    def test_task_option(self):
+        p, tmp, made = self.run_in(["tui", "--task", "disjunctive-syllogism"], 0)
+        self.check_new(tmp, made, "disjunctive-syllogism")
+
+    def test_unknown_task_is_an_error_and_writes_nothing(self):
+        p, tmp, _ = self.run_in(["tui", "--task", "no-such-task"], 1)
+        self.assertIn("no-such-task", p.stderr())
+        self.assertEqual(os.listdir(tmp), [])
+
+    def test_task_with_file_is_a_usage_error(self):
+        r = subprocess.run([WEFT, "tui", "--task", "x", "f.json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--task", r.stderr)
+
+    def test_no_arguments_off_a_terminal_prints_usage(self):
+        r = subprocess.run([WEFT], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage: weft", r.stderr)
 
 
 @unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")

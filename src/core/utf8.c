@@ -1,0 +1,78 @@
+#include "weft/utf8.h"
+
+size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t n, i;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		v = c & 0x1Fu;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		v = c & 0x0Fu;
+		if (c == 0xE0)
+			lo = 0xA0; /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F; /* surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		v = c & 0x07u;
+		if (c == 0xF0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0u) != 0x80u)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3Fu);
+	}
+	*cp = v;
+	return n;
+}
+
+int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k;
+	uint32_t cp;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (!(k = utf8_decode(s + i, n - i, &cp)))
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+void utf8_encode(struct strbuf *sb, uint32_t cp)
+{
+	if (cp < 0x80) {
+		strbuf_addch(sb, (int)cp);
+	} else if (cp < 0x800) {
+		strbuf_addch(sb, (int)(0xC0 | (cp >> 6)));
+		strbuf_addch(sb, (int)(0x80 | (cp & 0x3F)));
+	} else if (cp < 0x10000) {
+		strbuf_addch(sb, (int)(0xE0 | (cp >> 12)));
+		strbuf_addch(sb, (int)(0x80 | ((cp >> 6) & 0x3F)));
+		strbuf_addch(sb, (int)(0x80 | (cp & 0x3F)));
+	} else {
+		strbuf_addch(sb, (int)(0xF0 | (cp >> 18)));
+		strbuf_addch(sb, (int)(0x80 | ((cp >> 12) & 0x3F)));
+		strbuf_addch(sb, (int)(0x80 | ((cp >> 6) & 0x3F)));
+		strbuf_addch(sb, (int)(0x80 | (cp & 0x3F)));
+	}
+}
