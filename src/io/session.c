@@ -1,6 +1,8 @@
 #include "weft/session.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -1793,6 +1795,47 @@ void session_write(const struct tree *t, struct strbuf *out)
 	write_all(&w);
 }
 
+/*
+ * Removes what a save killed between mkstemp and rename left beside path:
+ * BASE.tmp.XXXXXX (mkstemp's six letters and digits).  Best effort; a
+ * session is written by one process at a time, so no such file is another
+ * save in progress.
+ */
+static void remove_stale_temps(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base), k;
+	struct strbuf dir = STRBUF_INIT, victim = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	if (slash)
+		strbuf_add(&dir, path, (size_t)(slash - path) + 1);
+	else
+		strbuf_addstr(&dir, "./");
+	d = opendir(dir.data);
+	while (d && (de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+
+		if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp.", 5) ||
+		    strlen(n + blen + 5) != 6)
+			continue;
+		for (k = 0; k < 6; k++)
+			if (!isalnum((unsigned char)n[blen + 5 + k]))
+				break;
+		if (k < 6)
+			continue;
+		strbuf_reset(&victim);
+		strbuf_addf(&victim, "%s%s", dir.data, n);
+		unlink(victim.data);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&dir);
+	strbuf_release(&victim);
+}
+
 int session_save(const struct tree *t, const char *path, struct errbuf *err)
 {
 	struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
@@ -1859,6 +1902,7 @@ int session_save(const struct tree *t, const char *path, struct errbuf *err)
 		}
 		strbuf_release(&dir);
 	}
+	remove_stale_temps(path);
 	/* the journal's changes are all in the file now */
 	strbuf_reset(&tmp);
 	strbuf_addf(&tmp, "%s.journal", path);
