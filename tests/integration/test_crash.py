@@ -208,6 +208,7 @@ class TuiCrashTest(unittest.TestCase):
         self.assertEqual(p.stderr(), "")
         self.assertEqual(integrity(self, self.path), steps)
         self.assertFalse(os.path.exists(self.path + ".journal"))
+        self.assertEqual(sorted(os.listdir(self.tmp.name)), ["s.json"])  # no temp files left
 
 
 if __name__ == "__main__":
