@@ -33,6 +33,14 @@ int atomicfile_put(struct atomicfile *af, const void *data, size_t len);
  */
 int atomicfile_commit(struct atomicfile *af, int errn, struct errbuf *err);
 
+/*
+ * Removes the temporary files a write killed between open and commit left
+ * beside path (.NAME.XXXXXX, mkstemp's six letters and digits).  Best
+ * effort; only for files one process writes at a time (sessions), where
+ * no such file is another write in progress.
+ */
+void atomicfile_remove_stale(const char *path);
+
 /* Writes len bytes of data to path atomically (open, put, commit).
  * Returns 0, or -1 with err set. */
 int atomicfile_write(const char *path, const void *data, size_t len, struct errbuf *err);

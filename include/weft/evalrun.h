@@ -11,7 +11,10 @@
  * with one probe request; when it fails (bad model, no logprobs, 401...)
  * the model is marked failed with that error and sends nothing more.  After
  * the probe, a failed request (after the engine's retries) marks that one
- * example failed for that model; it is counted and left out of the results.
+ * example failed for that model; it is counted and left out of the results;
+ * except a failure that would repeat for every example (401, 403, 404, a
+ * 429 insufficient_quota): it stops the model as a failed probe does, its
+ * requests in flight are cancelled and what finished is kept.
  *
  * Methods:
  *  - EVALRUN_GENERATE: the question rendered into the eval prompt (`{question}`),
@@ -95,7 +98,7 @@ struct evalrun_model {
 	struct evalrun_result *results; /* one per example */
 	size_t done, failed, unparsed, floored;
 	char *error; /* owned; the first error (sanitized), or NULL */
-	int fatal;   /* the probe failed: nothing was scored */
+	int fatal;   /* the probe failed, or a stopping error (see above) */
 	/* private */
 	struct lm_request req;
 	double *lps;	/* nexamples * nslots */

@@ -148,6 +148,7 @@ struct lm_response {
 	long last_delay_ms;	/* the last retry delay chosen; -1 if no retry */
 	long total_delay_ms;	/* sum of retry delays */
 	int n_fallback;		/* 1 when this request fanned out or topped up */
+	int insufficient_quota; /* 1 when it failed on a 429 insufficient_quota */
 };
 
 void lm_response_init(struct lm_response *resp);

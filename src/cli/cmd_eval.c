@@ -377,9 +377,17 @@ int cmd_eval(int argc, char **argv)
 	strbuf_reset(&sb);
 	display_sanitize(dir.data, dir.len, &sb);
 	r = 0;
-	for (k = 0; k < evalrun_model_count(run); k++)
-		if (evalrun_model(run, k)->fatal)
-			r = 1;
+	for (k = 0; k < evalrun_model_count(run); k++) {
+		const struct evalrun_model *m = evalrun_model(run, k);
+
+		if (!m->fatal)
+			continue;
+		r = 1;
+		strbuf_reset(&prompt);
+		strbuf_addf(&prompt, "model %s failed (%zu of %zu examples done, kept): %s",
+			    m->name, m->done, set.n, m->error ? m->error : "no reason given");
+		cli_error("eval", prompt.data);
+	}
 	if (evalrun_cancelled(run)) {
 		size_t done, total;
 

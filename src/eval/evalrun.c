@@ -538,6 +538,37 @@ static void fail_model(struct evalrun *run, struct evalrun_model *m, const char 
 		}
 }
 
+/*
+ * Errors that will not go away by asking again for another example: the key
+ * (401, 403), the model (404), the account's quota.  After the probe they
+ * stop the model as a failed probe does (what finished is kept) instead of
+ * sending every remaining example to fail the same way.
+ */
+static int stops_model(const struct lm_response *resp)
+{
+	return resp->insufficient_quota || resp->http_status == 401 || resp->http_status == 403 ||
+	       resp->http_status == 404;
+}
+
+/* Cancels model mi's requests in flight (their examples are failed). */
+static void cancel_model_jobs(struct evalrun *run, size_t mi)
+{
+	size_t i = 0;
+
+	while (i < run->njobs) {
+		struct job *j = run->jobs[i];
+
+		if (j->model != mi) {
+			i++;
+			continue;
+		}
+		lm_cancel(run->engine, j->id);
+		run->models[mi].inflight--;
+		run->jobs[i] = run->jobs[--run->njobs];
+		free(j);
+	}
+}
+
 static void on_reply(void *ctx, const struct lm_response *resp, const struct errbuf *err)
 {
 	struct job *j = ctx;
@@ -556,8 +587,9 @@ static void on_reply(void *ctx, const struct lm_response *resp, const struct err
 	if (err || !resp->nchoices) {
 		const char *msg = err ? err->msg : "the reply has no choices";
 
-		if (probe) {
+		if (probe || (err && stops_model(resp))) {
 			fail_model(run, m, msg);
+			cancel_model_jobs(run, mi);
 			notify(run);
 			return;
 		}

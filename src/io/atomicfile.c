@@ -1,5 +1,7 @@
 #include "weft/atomicfile.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -121,6 +123,37 @@ out:
 	strbuf_release(&dir);
 	strbuf_release(&base);
 	return rc;
+}
+
+void atomicfile_remove_stale(const char *path)
+{
+	struct strbuf dir = STRBUF_INIT, base = STRBUF_INIT, victim = STRBUF_INIT;
+	struct dirent *de;
+	size_t k;
+	DIR *d;
+
+	split_path(path, &dir, &base);
+	d = opendir(dir.data);
+	while (d && (de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+
+		if (n[0] != '.' || strncmp(n + 1, base.data, base.len) || n[1 + base.len] != '.' ||
+		    strlen(n + base.len + 2) != 6)
+			continue;
+		for (k = 0; k < 6; k++)
+			if (!isalnum((unsigned char)n[base.len + 2 + k]))
+				break;
+		if (k < 6)
+			continue;
+		strbuf_reset(&victim);
+		strbuf_addf(&victim, "%s%s", dir.data, n);
+		unlink(victim.data);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&dir);
+	strbuf_release(&base);
+	strbuf_release(&victim);
 }
 
 int atomicfile_write(const char *path, const void *data, size_t len, struct errbuf *err)

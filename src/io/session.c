@@ -1796,6 +1796,7 @@ int session_save(const struct tree *t, const char *path, struct errbuf *err)
 	write_all(&w);
 	if (atomicfile_commit(&af, w.errn, err) < 0)
 		goto out;
+	atomicfile_remove_stale(path);
 	/* the journal's changes are all in the file now */
 	strbuf_addf(&journal, "%s.journal", path);
 	if (unlink(journal.data) && errno != ENOENT) {

@@ -604,6 +604,7 @@ static void xfer_done(struct lm_engine *e, struct xfer *x, CURLcode result)
 
 			if ((status == 401 || status == 403) && env && *env && (!key || !*key))
 				strbuf_addf(&msg, " ($%s is not set)", env);
+			j->resp.insufficient_quota = status == 429 && quota;
 			job_fail(e, j, x, "%s", msg.data);
 		}
 		strbuf_release(&msg);

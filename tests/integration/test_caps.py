@@ -1,7 +1,8 @@
 """Bounded resources: documented caps give clear errors past them, and deep
 trees do not recurse.  The 1,000,000-deep chain and the 64 MiB journal line
 run only with WEFT_LONG=1 (on the release build when it exists: ASan is
-several times slower)."""
+several times slower); the chain is also opened in the loom (tmux), moved
+through from its deepest node to the root and back."""
 import json
 import os
 import tempfile
@@ -79,6 +80,7 @@ class CapsTest(unittest.TestCase):
         code, out, err = run(["check", self.session], env, weft=weft)  # load
         self.assertEqual(code, 0, err)
         self.assertIn(b"depth:       %d" % (depth - 1), out)
+        self.render_deep(weft, depth)
         out_path = os.path.join(self.tmp.name, "o.json")
         code, _, err = run(["export", self.session, "--format", "bonsai", "-o", out_path], env, weft=weft)
         self.assertEqual(code, 0, err)  # write
@@ -93,6 +95,38 @@ class CapsTest(unittest.TestCase):
         code, out, err = run(["check", self.session], env, weft=weft)
         self.assertEqual(code, 0, err)
         self.assertIn(b"chosen path: %d nodes" % (depth + 1), out)
+
+    def render_deep(self, weft, depth):
+        """The loom opens the chain at its deepest node (the focus), moves to
+        the root and back (search jumps: "w0" is only the root's text) and a
+        few steps along, drawing every frame, and quits cleanly."""
+        from unittest import mock
+        from tests.integration import test_tui
+        if not test_tui.TMUX:
+            self.skipTest("tmux is not installed")
+        with mock.patch.object(test_tui, "WEFT", os.path.abspath(weft)):
+            p = test_tui.Pane(self, ["tui", self.session], width=120, height=30)
+        last = depth - 1
+        p.wait_for(r"\? help", timeout=300)
+        p.wait_for(r"\| step %d/%d \|" % (last, last), timeout=300)
+        self.assertIn("w%d" % last, p.screen())
+        for pattern, pos in (("w0", 0), ("w%d" % last, last), ("w0", 0)):
+            p.keys("/")
+            p.type(pattern)
+            p.keys("Enter")
+            p.wait_for(r"\| step %d/%d \|" % (pos, last), timeout=300)
+        p.keys("l", "l", "l")
+        p.wait_for(r"\| step 3/%d \|" % last, timeout=300)
+        p.keys("/")
+        p.type("w%d" % last)
+        p.keys("Enter")
+        p.wait_for(r"\| step %d/%d \|" % (last, last), timeout=300)
+        p.keys("h", "h")
+        p.wait_for(r"\| step %d/%d \|" % (last - 2, last), timeout=300)
+        self.assertIn("w%d" % (last - 2), p.screen())
+        p.keys("q")
+        p.wait_for(r"weft-exit=0", timeout=300)
+        self.assertEqual(p.stderr(), "")
 
 
 if __name__ == "__main__":

@@ -563,6 +563,20 @@ static void test_atomic_save(void **state)
 	assert_int_equal(chmod(ro, 0755), 0);
 	free(before);
 
+	/* temporary files a killed save left go with the next good save;
+	 * other files that look alike stay */
+	snprintf(cmd, sizeof(cmd), "%s/ro/.s.json.Ab3xYz", tmpdir);
+	write_file(cmd, "half a save");
+	snprintf(ro, sizeof(ro), "%s/ro/.s.json.keep", tmpdir);
+	write_file(ro, "k");
+	assert_int_equal(session_save(t, path, &err), 0);
+	assert_int_equal(stat(cmd, &st), -1);
+	assert_int_equal(stat(ro, &st), 0);
+	snprintf(cmd, sizeof(cmd), "%s/ro/.t.json.Ab3xYz", tmpdir);
+	write_file(cmd, "another file's");
+	assert_int_equal(session_save(t, path, &err), 0);
+	assert_int_equal(stat(cmd, &st), 0);
+
 	/* and a good save replaces the file, keeping its mode */
 	assert_int_equal(chmod(path, 0640), 0);
 	assert_int_equal(session_save(t, path, &err), 0);
