@@ -5,33 +5,14 @@ several times slower); the chain is also opened in the loom (tmux), moved
 through from its deepest node to the root and back."""
 import json
 import os
-import tempfile
 import unittest
 
-from tests.integration.fakeserver import FakeServer
-from tests.integration.weftrun import FAST, KEY, LONG, ROOT, WEFT, integrity, run
+from tests.integration.weftrun import FAST, KEY, LONG, ROOT, ServerCase, WEFT, integrity, run
 
 RELEASE = os.path.join(ROOT, "build", "release", "weft")
 
 
-class CapsTest(unittest.TestCase):
-    def setUp(self):
-        self.fs = FakeServer().start()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.session = os.path.join(self.tmp.name, "s.json")
-        self.env = dict(os.environ)
-        self.env.update({
-            "WEFT_BASE_URL": self.fs.base_url,
-            "WEFT_GENERATOR_MODEL": "gen-model",
-            "WEFT_JUDGE_MODEL": "judge-model",
-            "OPENAI_API_KEY": KEY,
-            "XDG_CONFIG_HOME": self.tmp.name,
-        })
-
-    def tearDown(self):
-        self.fs.stop()
-        self.tmp.cleanup()
-
+class CapsTest(ServerCase):
     def test_response_body_cap(self):
         code, _, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session], self.env)
         self.assertEqual(code, 0, err)

@@ -18,30 +18,15 @@ import unittest
 
 from tests.integration.fakeserver import FakeServer
 from tests.integration.test_tui import TMUX, Pane
-from tests.integration.weftrun import FAST, KEY, LONG, ROOT, WEFT, integrity, replay, run
+from tests.integration.weftrun import FAST, KEY, LONG, ROOT, ServerCase, WEFT, integrity, replay, run
 
 
-class CrashTest(unittest.TestCase):
+class CrashTest(ServerCase):
+    NEW_SESSION = True
+
     def setUp(self):
-        self.fs = FakeServer().start()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.session = os.path.join(self.tmp.name, "s.json")
-        self.env = dict(os.environ)
-        self.env.update({
-            "WEFT_BASE_URL": self.fs.base_url,
-            "WEFT_GENERATOR_MODEL": "gen-model",
-            "WEFT_JUDGE_MODEL": "judge-model",
-            "OPENAI_API_KEY": KEY,
-            "XDG_CONFIG_HOME": self.tmp.name,
-        })
+        super().setUp()
         self.fs.control(script={"judge-model": ["1"] * 5000})
-        code, _, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session],
-                           self.env)
-        self.assertEqual(code, 0, err)
-
-    def tearDown(self):
-        self.fs.stop()
-        self.tmp.cleanup()
 
     def test_sigkill_at_random_moments(self):
         target, kills = (30, 50) if LONG else (10, 10)

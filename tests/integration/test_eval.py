@@ -12,6 +12,8 @@ import unittest
 
 from tests.integration.fakeserver import FakeServer, rule
 
+from tests.integration.weftrun import weft_checked
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
 KEY = "sk-weft-eval-SECRET-4242424242"
@@ -98,15 +100,8 @@ class EvalTest(unittest.TestCase):
         sets = []
         for name, model in MODELS.items():
             sets += ["--set", "scorer.%s.model=%s" % (name, model)]
-        p = subprocess.run([WEFT, "eval"] + list(args) + sets, env=self.env, cwd=self.tmp.name,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           stdin=subprocess.DEVNULL, timeout=300)
-        out = p.stdout.decode("utf-8", "replace")
-        err = p.stderr.decode("utf-8", "replace")
-        self.assertNotIn(KEY, out + err)
-        if check is not None:
-            self.assertEqual(p.returncode, check, "stdout:\n%s\nstderr:\n%s" % (out, err))
-        return p.returncode, out, err
+        return weft_checked(self, ["eval"] + list(args) + sets, self.env, cwd=self.tmp.name,
+                            check=check)
 
     def results_dir(self):
         dirs = glob.glob(os.path.join(self.out, "*"))

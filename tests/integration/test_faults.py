@@ -12,12 +12,10 @@ WEFT_LONG=1 runs more seeds and more steps.
 import email.utils
 import os
 import random
-import tempfile
 import time
 import unittest
 
-from tests.integration.fakeserver import FakeServer
-from tests.integration.weftrun import FAST, KEY, LONG, integrity, run
+from tests.integration.weftrun import FAST, KEY, LONG, ServerCase, integrity, run
 
 ROUNDS = 3
 # The generator's request of step 2 (steps send generator then judge).
@@ -40,27 +38,13 @@ RETRIED = {
 }
 
 
-class FaultTest(unittest.TestCase):
+class FaultTest(ServerCase):
     def setUp(self):
-        self.fs = FakeServer().start()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.session = os.path.join(self.tmp.name, "s.json")
-        self.env = dict(os.environ)
-        self.env.update({
-            "WEFT_BASE_URL": self.fs.base_url,
-            "WEFT_GENERATOR_MODEL": "gen-model",
-            "WEFT_JUDGE_MODEL": "judge-model",
-            "OPENAI_API_KEY": KEY,
-            "XDG_CONFIG_HOME": self.tmp.name,
-        })
+        super().setUp()
         self.fs.control(script={"judge-model": ["1"] * 2000})
         code, out, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session],
                              self.env)
         self.assertEqual(code, 0, err)
-
-    def tearDown(self):
-        self.fs.stop()
-        self.tmp.cleanup()
 
     def generate(self, rounds=ROUNDS, *extra):
         code, out, err = run(["generate", self.session, "--rounds", str(rounds), "-q"]

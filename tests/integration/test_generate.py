@@ -4,15 +4,10 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
-from tests.integration.fakeserver import FakeServer
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
-KEY = "sk-weft-test-KEY-0123456789"
+from tests.integration.weftrun import KEY, ROOT, WEFT, ServerCase, weft_checked
 
 
 def load(path):
@@ -29,34 +24,9 @@ def path_steps(session):
     return nodes, out
 
 
-class GenerateTest(unittest.TestCase):
-    def setUp(self):
-        self.fs = FakeServer().start()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.session = os.path.join(self.tmp.name, "s.json")
-        self.env = dict(os.environ)
-        self.env.update({
-            "WEFT_BASE_URL": self.fs.base_url,
-            "WEFT_GENERATOR_MODEL": "gen-model",
-            "WEFT_JUDGE_MODEL": "judge-model",
-            "OPENAI_API_KEY": KEY,
-            "XDG_CONFIG_HOME": self.tmp.name,
-        })
-
-    def tearDown(self):
-        self.fs.stop()
-        self.tmp.cleanup()
-
+class GenerateTest(ServerCase):
     def weft(self, *args, check=None):
-        p = subprocess.run([WEFT] + list(args), env=self.env, cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           stdin=subprocess.DEVNULL, timeout=300)
-        out = p.stdout.decode("utf-8", "replace")
-        err = p.stderr.decode("utf-8", "replace")
-        self.assertNotIn(KEY, out + err)
-        if check is not None:
-            self.assertEqual(p.returncode, check, "stdout:\n%s\nstderr:\n%s" % (out, err))
-        return p.returncode, out, err
+        return weft_checked(self, args, self.env, check=check)
 
     def new(self):
         self.weft("new", "--task", "nice-sounding-wrong", "-o", self.session, check=0)

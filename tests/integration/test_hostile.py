@@ -9,12 +9,10 @@ import os
 import pty
 import select
 import subprocess
-import tempfile
 import termios
 import unittest
 
-from tests.integration.fakeserver import FakeServer
-from tests.integration.weftrun import FAST, KEY, ROOT, WEFT, integrity, replay, run
+from tests.integration.weftrun import FAST, KEY, ROOT, ServerCase, WEFT, integrity, replay, run
 
 HOSTILE = [
     "\x1b[31mred\x1b[0m and \x1b[2J\x1b[H cleared",
@@ -71,26 +69,8 @@ def on_pty(argv, env):
     return p.returncode, out, err
 
 
-class HostileTest(unittest.TestCase):
-    def setUp(self):
-        self.fs = FakeServer().start()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.session = os.path.join(self.tmp.name, "s.json")
-        self.env = dict(os.environ)
-        self.env.update({
-            "WEFT_BASE_URL": self.fs.base_url,
-            "WEFT_GENERATOR_MODEL": "gen-model",
-            "WEFT_JUDGE_MODEL": "judge-model",
-            "OPENAI_API_KEY": KEY,
-            "XDG_CONFIG_HOME": self.tmp.name,
-        })
-        code, _, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session],
-                           self.env)
-        self.assertEqual(code, 0, err)
-
-    def tearDown(self):
-        self.fs.stop()
-        self.tmp.cleanup()
+class HostileTest(ServerCase):
+    NEW_SESSION = True
 
     def test_model_output_is_stored_unchanged_and_shown_safely(self):
         texts = ["\nQuestion: %s?\nAnswer: Yes\n" % h for h in HOSTILE]

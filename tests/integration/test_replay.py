@@ -3,11 +3,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 
 from tests.integration.fakeserver import FakeServer
+
+from tests.integration.weftrun import weft_checked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
@@ -92,15 +93,7 @@ class ReplayTest(unittest.TestCase):
         return self.fs
 
     def weft(self, *args, check=None):
-        p = subprocess.run([WEFT] + list(args), env=self.env, cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           stdin=subprocess.DEVNULL, timeout=300)
-        out = p.stdout.decode("utf-8", "replace")
-        err = p.stderr.decode("utf-8", "replace")
-        self.assertNotIn(KEY, out + err)
-        if check is not None:
-            self.assertEqual(p.returncode, check, "stdout:\n%s\nstderr:\n%s" % (out, err))
-        return p.returncode, out, err
+        return weft_checked(self, args, self.env, check=check)
 
     # ---- the walk ----------------------------------------------------------
 

@@ -3,6 +3,10 @@ server and check a session's integrity."""
 import json
 import os
 import subprocess
+import tempfile
+import unittest
+
+from tests.integration.fakeserver import FakeServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
@@ -14,6 +18,48 @@ FAST = []
 for role in ("generator", "judge"):
     FAST += ["--set", role + ".retry_base_ms=20", "--set", role + ".retry_cap_ms=80",
              "--set", role + ".retry_after_cap_ms=250", "--set", role + ".timeout=1.5"]
+
+
+class ServerCase(unittest.TestCase):
+    """A fake model server, a scratch folder (self.tmp) and self.env, which
+    points weft at them: generator gen-model, judge judge-model, the test
+    KEY, no configuration of the person running the tests.  With
+    NEW_SESSION, weft new has written self.session (s.json) first."""
+
+    NEW_SESSION = False
+
+    def setUp(self):
+        self.fs = FakeServer().start()
+        self.addCleanup(self.fs.stop)
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.session = os.path.join(self.tmp.name, "s.json")
+        self.env = dict(os.environ)
+        self.env.update({
+            "WEFT_BASE_URL": self.fs.base_url,
+            "WEFT_GENERATOR_MODEL": "gen-model",
+            "WEFT_JUDGE_MODEL": "judge-model",
+            "OPENAI_API_KEY": KEY,
+            "XDG_CONFIG_HOME": self.tmp.name,
+        })
+        if self.NEW_SESSION:
+            code, _, err = run(["new", "--task", "nice-sounding-wrong", "-o", self.session],
+                               self.env)
+            self.assertEqual(code, 0, err)
+
+
+def weft_checked(testcase, argv, env, cwd=ROOT, check=None):
+    """Runs weft with argv; asserts that the API key of env (else KEY) is
+    nowhere in what it printed and, when check is not None, the exit status.
+    Returns (status, stdout, stderr) as text."""
+    p = subprocess.run([WEFT] + list(argv), env=env, cwd=cwd, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=300)
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    testcase.assertNotIn(env.get("OPENAI_API_KEY") or KEY, out + err)
+    if check is not None:
+        testcase.assertEqual(p.returncode, check, "stdout:\n%s\nstderr:\n%s" % (out, err))
+    return p.returncode, out, err
 
 
 def run(argv, env, timeout=300, weft=None):
