@@ -6,7 +6,10 @@
 
 #include "weft/xalloc.h"
 
-/* Arena: strings are appended to large blocks and freed all at once. */
+/* Arena: strings are appended to blocks and freed all at once.  Blocks
+ * double from ARENA_FIRST to ARENA_BLOCK, so a small tree (a test, a
+ * fuzzer's input, a journal replay) does not map megabytes. */
+#define ARENA_FIRST (1u << 12)
 #define ARENA_BLOCK (1u << 20)
 
 struct tree_arena_block {
@@ -21,7 +24,12 @@ static char *arena_alloc(struct tree *t, size_t len)
 	char *p;
 
 	if (!b || b->size - b->used < len) {
-		size_t size = len > ARENA_BLOCK / 4 ? len : ARENA_BLOCK;
+		size_t size = b ? b->size * 2 : ARENA_FIRST;
+
+		if (size > ARENA_BLOCK)
+			size = ARENA_BLOCK;
+		if (len > ARENA_BLOCK / 4 || len > size)
+			size = len;
 
 		b = xmalloc(sizeof(*b) + size);
 		b->size = size;
