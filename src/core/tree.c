@@ -491,7 +491,8 @@ int tree_set_path(struct tree *t, const uint32_t *path, size_t len)
 	if (!len || path[0] != t->root)
 		return -1;
 	for (k = 1; k < len; k++)
-		if (path[k] >= t->count || t->nodes[path[k]].parent != path[k - 1])
+		if (path[k] >= t->count || t->nodes[path[k]].parent != path[k - 1] ||
+		    (t->nodes[path[k]].flags & TREE_PRUNED))
 			return -1;
 	XGROW(t->path, t->path_cap, len);
 	memcpy(t->path, path, len * sizeof(*path));

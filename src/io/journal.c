@@ -278,7 +278,10 @@ static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJ
 		if (!r && focus && (f = find_str(t, focus)) == TREE_NONE)
 			r = errbuf_set(err, "\"focusedId\" names a node that is not in the tree");
 		if (!r && n && tree_set_path(t, path, n))
-			r = errbuf_set(err, "\"pathNodes\" is not a chain from the root");
+			r = errbuf_set(err, "\"pathNodes\" is not a chain of visible nodes from "
+					    "the root");
+		if (!r && f != TREE_NONE && tree_is_pruned(t, f))
+			r = errbuf_set(err, "\"focusedId\" names a pruned node");
 		if (!r && f != TREE_NONE)
 			tree_set_focus(t, f);
 		free(path);
@@ -303,6 +306,14 @@ static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJ
 		return 0;
 	}
 	return errbuf_set(err, "unknown op \"%s\"", kind->valuestring);
+}
+
+static int blank(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return 0;
+	return 1;
 }
 
 int journal_replay(const char *session_path, struct tree *t, struct errbuf *err)
@@ -333,6 +344,7 @@ int journal_replay(const char *session_path, struct tree *t, struct errbuf *err)
 	while (pos < data.len) {
 		char *nl = memchr(data.data + pos, '\n', data.len - pos);
 		size_t end = nl ? (size_t)(nl - data.data) : data.len;
+		const char *rest;
 		cJSON *op;
 
 		line++;
@@ -341,7 +353,12 @@ int journal_replay(const char *session_path, struct tree *t, struct errbuf *err)
 				       JOURNAL_MAX_LINE);
 			goto out;
 		}
-		op = cJSON_ParseWithLength(data.data + pos, end - pos);
+		op = cJSON_ParseWithLengthOpts(data.data + pos, end - pos, &rest, 0);
+		if (op && !blank(rest, data.data + end)) {
+			/* one object per line, nothing after it */
+			cJSON_Delete(op);
+			op = NULL;
+		}
 		if (!op || !cJSON_IsObject(op)) {
 			cJSON_Delete(op);
 			if (!nl) { /* the last line, cut short by a crash */

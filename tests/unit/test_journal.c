@@ -170,7 +170,16 @@ static void test_bad_lines_are_errors(void **state)
 	    {"{\"node\":{}}\n", "s.json.journal:1: missing \"op\""},
 	    {"{\"op\":\"prune\",\"id\":\"nope\"}\n", "s.json.journal:1: prune of a node"},
 	    {"{\"op\":\"prune\",\"id\":\"r\"}\n", "root cannot be pruned"},
-	    {"{\"op\":\"path\",\"pathNodes\":[\"a\"]}\n", "not a chain from the root"},
+	    {"{\"op\":\"path\",\"pathNodes\":[\"a\"]}\n", "not a chain of visible nodes"},
+	    /* found by fuzz_journal: trailing bytes after the object were
+	     * ignored, and a path could run through a pruned node, which then
+	     * saved as a file that does not load */
+	    {"{\"op\":\"prune\",\"id\":\"a\"}junk\n{}\n", "s.json.journal:1: not a JSON object"},
+	    {"{\"op\":\"prune\",\"id\":\"a\"}\n{\"op\":\"path\",\"pathNodes\":[\"r\",\"a\"]}\n",
+	     "s.json.journal:2: \"pathNodes\" is not a chain of visible nodes"},
+	    {"{\"op\":\"prune\",\"id\":\"a\"}\n{\"op\":\"path\",\"pathNodes\":[\"r\"],"
+	     "\"focusedId\":\"a\"}\n",
+	     "s.json.journal:2: \"focusedId\" names a pruned node"},
 	    {"{\"op\":\"node\",\"node\":{\"id\":\"q\",\"text\":\"x\",\"parentIds\":[\"zz\"]}}\n",
 	     "s.json.journal:1: node 'q': \"parentIds\" names a node that is not in the tree"},
 	    {"{\"op\":\"node\",\"node\":{\"id\":\"q\",\"text\":\"x\",\"parentIds\":[\"r\"],"
@@ -191,6 +200,39 @@ static void test_bad_lines_are_errors(void **state)
 		assert_non_null(strstr(err.msg, cases[k].expect));
 		assert_null(strchr(err.msg, '\n'));
 		tree_free(t);
+		assert_int_equal(journal_remove(session, &err), 0);
+	}
+}
+
+/* Whatever a journal does to a tree, up to its first bad line, the tree
+ * saves as a file that loads (fuzz_journal's first finding). */
+static void test_replayed_tree_always_saves(void **state)
+{
+	static const char *const journals[] = {
+	    "{\"op\":\"node\",\"node\":{\"id\":\"c\",\"text\":\" c\",\"parentIds\":[\"a\"]}}\n"
+	    "{\"op\":\"prune\",\"id\":\"c\"}\n"
+	    "{\"op\":\"path\",\"pathNodes\":[\"r\",\"a\",\"c\"],\"focusedId\":\"c\"}\n",
+	    "{\"op\":\"node\",\"node\":{\"id\":\"c\",\"text\":\" c\",\"parentIds\":[\"a\"]}}\n"
+	    "{\"op\":\"path\",\"pathNodes\":[\"r\",\"a\",\"c\"],\"focusedId\":\"c\"}\n"
+	    "{\"op\":\"prune\",\"id\":\"a\"}\n",
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(journals) / sizeof(journals[0]); k++) {
+		struct tree *t = base(), *back = NULL;
+		struct strbuf sb = STRBUF_INIT;
+		struct errbuf err = {{0}};
+
+		append_raw(journals[k]);
+		journal_replay(session, t, &err);
+		session_write(t, &sb);
+		if (session_load_buffer("replayed", sb.data, sb.len, &back, &err))
+			print_error("journal %zu: %s\n", k, err.msg);
+		assert_non_null(back);
+		tree_free(back);
+		tree_free(t);
+		strbuf_release(&sb);
 		assert_int_equal(journal_remove(session, &err), 0);
 	}
 }
@@ -278,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_replay_restores_changes),
+	    cmocka_unit_test(test_replayed_tree_always_saves),
 	    cmocka_unit_test(test_torn_last_line_is_ignored),
 	    cmocka_unit_test(test_bad_lines_are_errors),
 	    cmocka_unit_test(test_no_journal),
