@@ -27,10 +27,23 @@ struct lm_role {
 };
 
 struct lm_host {
-	char *url; /* base URL without trailing '/' */
+	char *url;	    /* base URL without trailing '/' */
+	char *chat_url;	    /* url + "/chat/completions" */
+	char *complete_url; /* url + "/completions" */
 	int in_flight;
 	int ignores_n;
 };
+
+/* The request headers for one API key (or none), built once per engine. */
+struct lm_headers {
+	struct lm_headers *next;
+	char *key; /* NULL: no Authorization header */
+	struct curl_slist *list;
+};
+
+/* Finished easy handles kept for the next transfer (curl_easy_init and its
+ * first options cost a few allocations of several KiB each per request). */
+#define POOL_MAX 256
 
 struct job;
 
@@ -42,11 +55,10 @@ struct xfer {
 	int attempts;
 	int64_t due_ms;
 	CURL *easy;
-	struct curl_slist *headers;
 	struct lm_host *host;
 	struct strbuf body;
 	struct strbuf reply;
-	char *url;
+	const char *url; /* the host's, while running or after */
 	int too_big;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -81,6 +93,9 @@ struct lm_engine {
 	int default_limit;
 	uint64_t rng;
 	size_t njobs;
+	CURL *pool[POOL_MAX]; /* idle easy handles, options of a past transfer */
+	size_t npool;
+	struct lm_headers *headers;
 };
 
 static int64_t now_ms(void)
@@ -187,6 +202,12 @@ static struct lm_host *host_get(struct lm_engine *e, const char *url, size_t len
 			return e->hosts[i];
 	h = xcalloc(1, sizeof(*h));
 	h->url = xstrndup(url, len);
+	h->chat_url = xmalloc(len + sizeof("/chat/completions"));
+	memcpy(h->chat_url, url, len);
+	memcpy(h->chat_url + len, "/chat/completions", sizeof("/chat/completions"));
+	h->complete_url = xmalloc(len + sizeof("/completions"));
+	memcpy(h->complete_url, url, len);
+	memcpy(h->complete_url + len, "/completions", sizeof("/completions"));
 	XGROW(e->hosts, e->hosts_cap, e->nhosts + 1);
 	e->hosts[e->nhosts++] = h;
 	return h;
@@ -229,16 +250,107 @@ static void xfer_add(struct lm_engine *e, struct job *j, int n, int64_t due)
 	j->pending++;
 }
 
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t n = size * nmemb;
+
+	if (x->reply.len + n > x->job->req.max_body) {
+		x->too_big = 1;
+		return 0;
+	}
+	strbuf_add(&x->reply, data, n);
+	return n;
+}
+
+/* An easy handle with the options every transfer shares: from the pool or
+ * new (NULL if curl cannot make one).  Every other option is set by
+ * xfer_start on each use, so a pooled handle needs no curl_easy_reset. */
+static CURL *easy_get(struct lm_engine *e)
+{
+	CURL *c;
+
+	if (e->npool)
+		return e->pool[--e->npool];
+	c = curl_easy_init();
+	if (!c)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "weft/" WEFT_VERSION);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	return c;
+}
+
+/* Returns a handle (off the multi handle) to the pool, or frees it. */
+static void easy_put(struct lm_engine *e, CURL *c)
+{
+	if (e->npool < POOL_MAX) {
+		/* nothing of the finished transfer may be reached through it */
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
+		curl_easy_setopt(c, CURLOPT_PRIVATE, NULL);
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+		e->pool[e->npool++] = c;
+	} else {
+		curl_easy_cleanup(c);
+	}
+}
+
+/* The header list for API key key (NULL or "": none), built on first use. */
+static struct curl_slist *headers_for(struct lm_engine *e, const char *key)
+{
+	struct lm_headers *h;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (key && !*key)
+		key = NULL;
+	for (h = e->headers; h; h = h->next)
+		if (key ? h->key && !strcmp(h->key, key) : !h->key)
+			return h->list;
+	h = xcalloc(1, sizeof(*h));
+	h->key = key ? xstrdup(key) : NULL;
+	h->list = curl_slist_append(NULL, "Content-Type: application/json");
+	h->list = curl_slist_append(h->list, "Expect:");
+	if (key) {
+		strbuf_addstr(&sb, "Authorization: Bearer ");
+		strbuf_addstr(&sb, key);
+		h->list = curl_slist_append(h->list, sb.data);
+		memset(sb.data, 0, sb.len);
+		strbuf_release(&sb);
+	}
+	h->next = e->headers;
+	e->headers = h;
+	return h->list;
+}
+
+static void headers_free(struct lm_engine *e)
+{
+	while (e->headers) {
+		struct lm_headers *h = e->headers;
+		struct curl_slist *l;
+
+		e->headers = h->next;
+		for (l = h->list; l; l = l->next)
+			memset(l->data, 0, strlen(l->data));
+		curl_slist_free_all(h->list);
+		if (h->key) {
+			memset(h->key, 0, strlen(h->key));
+			free(h->key);
+		}
+		free(h);
+	}
+}
+
 /* Takes x off the multi handle and the counters (if running). */
 static void xfer_stop(struct lm_engine *e, struct xfer *x)
 {
 	if (!x->running)
 		return;
 	curl_multi_remove_handle(e->multi, x->easy);
-	curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->headers);
+	easy_put(e, x->easy);
 	x->easy = NULL;
-	x->headers = NULL;
 	x->running = 0;
 	x->job->role->in_flight--;
 	x->host->in_flight--;
@@ -251,7 +363,6 @@ static void xfer_free(struct lm_engine *e, struct xfer *x)
 	x->job->pending--;
 	strbuf_release(&x->body);
 	strbuf_release(&x->reply);
-	free(x->url);
 	free(x);
 }
 
@@ -343,19 +454,6 @@ static struct lm_host *pick_host(struct job *j)
 	return best;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct xfer *x = userp;
-	size_t n = size * nmemb;
-
-	if (x->reply.len + n > x->job->req.max_body) {
-		x->too_big = 1;
-		return 0;
-	}
-	strbuf_add(&x->reply, data, n);
-	return n;
-}
-
 static int xfer_start(struct lm_engine *e, struct xfer *x)
 {
 	struct job *j = x->job;
@@ -365,10 +463,7 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	CURL *c;
 
 	x->host = pick_host(j);
-	free(x->url);
-	x->url = xmalloc(strlen(x->host->url) + 32);
-	snprintf(x->url, strlen(x->host->url) + 32, "%s%s", x->host->url,
-		 j->req.kind == LM_CHAT ? "/chat/completions" : "/completions");
+	x->url = j->req.kind == LM_CHAT ? x->host->chat_url : x->host->complete_url;
 	if (key) {
 		const char *p;
 
@@ -380,45 +475,27 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 				return -1;
 			}
 	}
-	c = curl_easy_init();
+	c = easy_get(e);
 	if (!c) {
 		job_fail(e, j, x, "curl_easy_init failed");
 		return -1;
-	}
-	x->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	x->headers = curl_slist_append(x->headers, "Expect:");
-	if (key && *key) {
-		struct strbuf h = STRBUF_INIT;
-
-		strbuf_addstr(&h, "Authorization: Bearer ");
-		strbuf_addstr(&h, key);
-		x->headers = curl_slist_append(x->headers, h.data);
-		memset(h.data, 0, h.len);
-		strbuf_release(&h);
 	}
 	strbuf_reset(&x->reply);
 	x->too_big = 0;
 	x->curl_err[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, x->url);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body.data);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body.len);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers_for(e, key));
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 10000 ? timeout : 10000L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_err);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "weft/" WEFT_VERSION);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	x->easy = c;
 	if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
 		curl_easy_cleanup(c);
-		curl_slist_free_all(x->headers);
 		x->easy = NULL;
-		x->headers = NULL;
 		job_fail(e, j, x, "curl_multi_add_handle failed");
 		return -1;
 	}
@@ -822,7 +899,10 @@ void lm_engine_free(struct lm_engine *e)
 		job_unlink(e, j);
 		job_free(j);
 	}
+	while (e->npool)
+		curl_easy_cleanup(e->pool[--e->npool]);
 	curl_multi_cleanup(e->multi);
+	headers_free(e);
 	for (i = 0; i < e->nroles; i++) {
 		free(e->roles[i]->name);
 		free(e->roles[i]);
@@ -830,6 +910,8 @@ void lm_engine_free(struct lm_engine *e)
 	free(e->roles);
 	for (i = 0; i < e->nhosts; i++) {
 		free(e->hosts[i]->url);
+		free(e->hosts[i]->chat_url);
+		free(e->hosts[i]->complete_url);
 		free(e->hosts[i]);
 	}
 	free(e->hosts);
