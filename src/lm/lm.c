@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +95,7 @@ struct lm_engine {
 	int default_limit;
 	uint64_t rng;
 	size_t njobs;
+	int epfd;	      /* curl's sockets (CURLMOPT_SOCKETFUNCTION) */
 	CURL *pool[POOL_MAX]; /* idle easy handles, options of a past transfer */
 	size_t npool;
 	struct lm_headers *headers;
@@ -139,6 +142,30 @@ static uint64_t rng_next(struct lm_engine *e)
 	return e->rng * 0x2545F4914F6CDD1DULL;
 }
 
+/* CURLMOPT_SOCKETFUNCTION: keeps the epoll set in step with what curl
+ * waits for on each socket. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct lm_engine *e = userp;
+	struct epoll_event ev;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		/* fails harmlessly when curl closed the socket first */
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+	ev.data.fd = s;
+	if (!socketp || epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev) < 0) {
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s, &ev) < 0)
+			epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev);
+		curl_multi_assign(e->multi, s, e);
+	}
+	return 0;
+}
+
 struct lm_engine *lm_engine_new(void)
 {
 	struct lm_engine *e = xcalloc(1, sizeof(*e));
@@ -149,6 +176,11 @@ struct lm_engine *lm_engine_new(void)
 	if (!e->multi)
 		xalloc_die("curl_multi_init");
 	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 256L);
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->epfd < 0)
+		xalloc_die("epoll_create1");
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
 	e->next_id = 1;
 	e->default_limit = 16;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -820,61 +852,120 @@ static void fire_callbacks(struct lm_engine *e)
 	}
 }
 
-int lm_engine_poll(struct lm_engine *e, const int *extra_fds, size_t nfds, int timeout_ms,
-		   unsigned char *readable, struct errbuf *err)
+/* Runs curl's timers if they are due; *next_ms is set to the ms until the
+ * next one (-1: none).  curl_multi_timeout rather than a timer callback:
+ * curl calls that only when its earliest deadline changes, which a caller
+ * clearing its own copy of the deadline can miss. */
+static CURLMcode run_timer(struct lm_engine *e, long *next_ms)
 {
-	struct curl_waitfd stack_fds[8], *wfds = stack_fds;
-	int64_t next, now;
-	int wait = timeout_ms < 0 ? 0 : timeout_ms, running, ready = 0;
 	CURLMcode mc;
-	CURLMsg *msg;
-	size_t i;
+	int running;
+	long t = -1;
 
-	next = start_ready(e);
-	now = now_ms();
-	if (next != INT64_MAX && next - now < wait)
-		wait = next - now < 0 ? 0 : (int)(next - now);
-	if (e->done)
-		wait = 0;
-	if (nfds > sizeof(stack_fds) / sizeof(stack_fds[0]))
-		wfds = xcalloc(nfds, sizeof(*wfds));
-	for (i = 0; i < nfds; i++) {
-		wfds[i].fd = extra_fds[i];
-		wfds[i].events = CURL_WAIT_POLLIN;
-		wfds[i].revents = 0;
+	mc = curl_multi_timeout(e->multi, &t);
+	if (mc == CURLM_OK && t == 0) {
+		mc = curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		if (mc == CURLM_OK)
+			mc = curl_multi_timeout(e->multi, &t);
 	}
-	mc = curl_multi_poll(e->multi, nfds ? wfds : NULL, (unsigned int)nfds, wait, NULL);
-	if (mc == CURLM_OK)
-		mc = curl_multi_perform(e->multi, &running);
-	if (mc != CURLM_OK) {
-		if (wfds != stack_fds)
-			free(wfds);
-		return errbuf_set(err, "curl multi: %s", curl_multi_strerror(mc));
+	*next_ms = t;
+	return mc;
+}
+
+/* Hands curl the sockets epoll reports ready (waiting up to wait ms when
+ * wait > 0). */
+static CURLMcode run_sockets(struct lm_engine *e, int wait)
+{
+	struct epoll_event ev[64];
+	int n, i, running;
+	CURLMcode mc = CURLM_OK;
+
+	n = epoll_wait(e->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
+	for (i = 0; i < n && mc == CURLM_OK; i++) {
+		int what = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+			   (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+			   (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+
+		mc = curl_multi_socket_action(e->multi, ev[i].data.fd, what, &running);
 	}
-	for (;;) {
-		int left;
+	return mc;
+}
+
+/* Handles the transfers curl has finished. */
+static void finish_xfers(struct lm_engine *e)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(e->multi, &left))) {
 		struct xfer *x = NULL;
 
-		msg = curl_multi_info_read(e->multi, &left);
-		if (!msg)
-			break;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		if (x)
 			xfer_done(e, x, msg->data.result);
 	}
+}
+
+int lm_engine_poll(struct lm_engine *e, const int *extra_fds, size_t nfds, int timeout_ms,
+		   unsigned char *readable, struct errbuf *err)
+{
+	struct pollfd stack_fds[9], *pfds = stack_fds;
+	int64_t next, now;
+	int wait = timeout_ms < 0 ? 0 : timeout_ms, ready = 0;
+	long timer;
+	CURLMcode mc;
+	size_t i;
+
+	next = start_ready(e);
+	/* new transfers start on curl's timer (due at once) */
+	mc = run_timer(e, &timer);
+	/* on a reused connection a fast answer can finish a transfer inside
+	 * that call already: handle it now rather than after the wait */
+	finish_xfers(e);
+	now = now_ms();
+	if (next != INT64_MAX && next - now < wait)
+		wait = next - now < 0 ? 0 : (int)(next - now);
+	if (timer >= 0 && timer < wait)
+		wait = (int)timer;
+	if (e->done)
+		wait = 0;
+	if (mc == CURLM_OK && !nfds) {
+		mc = run_sockets(e, wait);
+	} else if (mc == CURLM_OK) {
+		if (nfds + 1 > sizeof(stack_fds) / sizeof(stack_fds[0]))
+			pfds = xcalloc(nfds + 1, sizeof(*pfds));
+		pfds[0].fd = e->epfd;
+		pfds[0].events = POLLIN;
+		pfds[0].revents = 0;
+		for (i = 0; i < nfds; i++) {
+			pfds[i + 1].fd = extra_fds[i];
+			pfds[i + 1].events = POLLIN;
+			pfds[i + 1].revents = 0;
+		}
+		if (poll(pfds, nfds + 1, wait) > 0 && pfds[0].revents)
+			mc = run_sockets(e, 0);
+	}
+	if (mc == CURLM_OK)
+		mc = run_timer(e, &timer);
+	if (mc != CURLM_OK) {
+		if (pfds != stack_fds)
+			free(pfds);
+		return errbuf_set(err, "curl multi: %s", curl_multi_strerror(mc));
+	}
+	finish_xfers(e);
 	start_ready(e);
 	fire_callbacks(e);
 	for (i = 0; i < nfds; i++) {
-		int r = (wfds[i].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) != 0;
+		int r = (pfds[i + 1].revents & (POLLIN | POLLPRI | POLLHUP | POLLERR)) != 0;
 
 		if (readable)
 			readable[i] = (unsigned char)r;
 		ready += r;
 	}
-	if (wfds != stack_fds)
-		free(wfds);
+	if (pfds != stack_fds)
+		free(pfds);
 	return ready;
 }
 
@@ -902,6 +993,7 @@ void lm_engine_free(struct lm_engine *e)
 	while (e->npool)
 		curl_easy_cleanup(e->pool[--e->npool]);
 	curl_multi_cleanup(e->multi);
+	close(e->epfd);
 	headers_free(e);
 	for (i = 0; i < e->nroles; i++) {
 		free(e->roles[i]->name);
