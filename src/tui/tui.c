@@ -2346,6 +2346,11 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* ncurses (6.x) flushes its output buffer on every cursor move until
+	 * the screen has once been left with endwin and resumed: a frame went
+	 * out in one write(2) per line.  Leave and resume now, before anything
+	 * is drawn, so each frame is sent in one write. */
+	endwin();
 	if (!u->no_color && has_colors()) {
 		start_color();
 		use_default_colors();
