@@ -171,6 +171,24 @@ struct lm_engine *lm_engine_new(void)
 	struct lm_engine *e = xcalloc(1, sizeof(*e));
 	struct timespec ts;
 
+	e->epfd = -1;
+	e->next_id = 1;
+	e->default_limit = 16;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
+		 0x9E3779B97F4A7C15ULL;
+	if (!e->rng)
+		e->rng = 1;
+	return e;
+}
+
+/* Makes the curl multi handle on first use: curl_global_init (TLS library
+ * set-up, a few ms) is paid by the first request, not by every start of
+ * weft. */
+static void engine_start_curl(struct lm_engine *e)
+{
+	if (e->multi)
+		return;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	e->multi = curl_multi_init();
 	if (!e->multi)
@@ -181,14 +199,6 @@ struct lm_engine *lm_engine_new(void)
 		xalloc_die("epoll_create1");
 	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
-	e->next_id = 1;
-	e->default_limit = 16;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
-		 0x9E3779B97F4A7C15ULL;
-	if (!e->rng)
-		e->rng = 1;
-	return e;
 }
 
 void lm_engine_set_default_concurrency(struct lm_engine *e, int limit)
@@ -507,6 +517,7 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 				return -1;
 			}
 	}
+	engine_start_curl(e);
 	c = easy_get(e);
 	if (!c) {
 		job_fail(e, j, x, "curl_easy_init failed");
@@ -862,6 +873,9 @@ static CURLMcode run_timer(struct lm_engine *e, long *next_ms)
 	int running;
 	long t = -1;
 
+	*next_ms = -1;
+	if (!e->multi)
+		return CURLM_OK;
 	mc = curl_multi_timeout(e->multi, &t);
 	if (mc == CURLM_OK && t == 0) {
 		mc = curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -880,6 +894,14 @@ static CURLMcode run_sockets(struct lm_engine *e, int wait)
 	int n, i, running;
 	CURLMcode mc = CURLM_OK;
 
+	if (e->epfd < 0) {
+		if (wait > 0) {
+			struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000};
+
+			nanosleep(&ts, NULL);
+		}
+		return CURLM_OK;
+	}
 	n = epoll_wait(e->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
 	for (i = 0; i < n && mc == CURLM_OK; i++) {
 		int what = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
@@ -897,6 +919,8 @@ static void finish_xfers(struct lm_engine *e)
 	CURLMsg *msg;
 	int left;
 
+	if (!e->multi)
+		return;
 	while ((msg = curl_multi_info_read(e->multi, &left))) {
 		struct xfer *x = NULL;
 
@@ -992,8 +1016,10 @@ void lm_engine_free(struct lm_engine *e)
 	}
 	while (e->npool)
 		curl_easy_cleanup(e->pool[--e->npool]);
-	curl_multi_cleanup(e->multi);
-	close(e->epfd);
+	if (e->multi) {
+		curl_multi_cleanup(e->multi);
+		close(e->epfd);
+	}
 	headers_free(e);
 	for (i = 0; i < e->nroles; i++) {
 		free(e->roles[i]->name);
@@ -1007,8 +1033,9 @@ void lm_engine_free(struct lm_engine *e)
 		free(e->hosts[i]);
 	}
 	free(e->hosts);
+	if (e->multi)
+		curl_global_cleanup();
 	free(e);
-	curl_global_cleanup();
 }
 
 struct sync_result {
