@@ -351,6 +351,19 @@ static int put_text(WINDOW *w, const char *s, size_t len, int cols)
 		n = display_char(s + i, len - i, &cw);
 		if (used + cw > cols)
 			break;
+		if (n == 1 && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) {
+			/* a run of printable ASCII in one call */
+			size_t run = 1;
+
+			while (i + run < len && used + (int)run < cols &&
+			       (unsigned char)s[i + run] >= 0x20 &&
+			       (unsigned char)s[i + run] < 0x7f)
+				run++;
+			waddnstr(w, s + i, (int)run);
+			used += (int)run;
+			i += run;
+			continue;
+		}
 		if (n == 1) {
 			waddch(w, (chtype)(unsigned char)s[i]);
 		} else {
@@ -393,13 +406,24 @@ static int put_untrusted(WINDOW *w, const char *s, size_t len, int cols)
 
 static void fill_to(WINDOW *w, int y, int x_end)
 {
-	int y0, x;
+	int y0, x, maxy = getmaxy(w), maxx = getmaxx(w);
 
 	getyx(w, y0, x);
 	if (y0 != y)
 		return;
-	for (; x < x_end; x++)
-		waddch(w, ' ');
+	if (x_end > maxx)
+		x_end = maxx;
+	if (x >= x_end)
+		return;
+	/* one call, not a waddch per cell: a blank takes the window's
+	 * attributes either way; the cursor ends where waddch left it */
+	whline(w, ' ', x_end - x);
+	if (x_end < maxx)
+		wmove(w, y, x_end);
+	else if (y + 1 < maxy)
+		wmove(w, y + 1, 0);
+	else
+		wmove(w, y, maxx - 1);
 }
 
 static void put_ascii(WINDOW *w, const char *s, int cols)
