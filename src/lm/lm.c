@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,10 +29,23 @@ struct lm_role {
 };
 
 struct lm_host {
-	char *url; /* base URL without trailing '/' */
+	char *url;	    /* base URL without trailing '/' */
+	char *chat_url;	    /* url + "/chat/completions" */
+	char *complete_url; /* url + "/completions" */
 	int in_flight;
 	int ignores_n;
 };
+
+/* The request headers for one API key (or none), built once per engine. */
+struct lm_headers {
+	struct lm_headers *next;
+	char *key; /* NULL: no Authorization header */
+	struct curl_slist *list;
+};
+
+/* Finished easy handles kept for the next transfer (curl_easy_init and its
+ * first options cost a few allocations of several KiB each per request). */
+#define POOL_MAX 256
 
 struct job;
 
@@ -42,11 +57,10 @@ struct xfer {
 	int attempts;
 	int64_t due_ms;
 	CURL *easy;
-	struct curl_slist *headers;
 	struct lm_host *host;
 	struct strbuf body;
 	struct strbuf reply;
-	char *url;
+	const char *url; /* the host's, while running or after */
 	int too_big;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -81,6 +95,10 @@ struct lm_engine {
 	int default_limit;
 	uint64_t rng;
 	size_t njobs;
+	int epfd;	      /* curl's sockets (CURLMOPT_SOCKETFUNCTION) */
+	CURL *pool[POOL_MAX]; /* idle easy handles, options of a past transfer */
+	size_t npool;
+	struct lm_headers *headers;
 };
 
 static int64_t now_ms(void)
@@ -124,16 +142,36 @@ static uint64_t rng_next(struct lm_engine *e)
 	return e->rng * 0x2545F4914F6CDD1DULL;
 }
 
+/* CURLMOPT_SOCKETFUNCTION: keeps the epoll set in step with what curl
+ * waits for on each socket. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct lm_engine *e = userp;
+	struct epoll_event ev;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		/* fails harmlessly when curl closed the socket first */
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+	ev.data.fd = s;
+	if (!socketp || epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev) < 0) {
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s, &ev) < 0)
+			epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev);
+		curl_multi_assign(e->multi, s, e);
+	}
+	return 0;
+}
+
 struct lm_engine *lm_engine_new(void)
 {
 	struct lm_engine *e = xcalloc(1, sizeof(*e));
 	struct timespec ts;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	e->multi = curl_multi_init();
-	if (!e->multi)
-		xalloc_die("curl_multi_init");
-	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 256L);
+	e->epfd = -1;
 	e->next_id = 1;
 	e->default_limit = 16;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -142,6 +180,25 @@ struct lm_engine *lm_engine_new(void)
 	if (!e->rng)
 		e->rng = 1;
 	return e;
+}
+
+/* Makes the curl multi handle on first use: curl_global_init (TLS library
+ * set-up, a few ms) is paid by the first request, not by every start of
+ * weft. */
+static void engine_start_curl(struct lm_engine *e)
+{
+	if (e->multi)
+		return;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	e->multi = curl_multi_init();
+	if (!e->multi)
+		xalloc_die("curl_multi_init");
+	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 256L);
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->epfd < 0)
+		xalloc_die("epoll_create1");
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
 }
 
 void lm_engine_set_default_concurrency(struct lm_engine *e, int limit)
@@ -187,6 +244,12 @@ static struct lm_host *host_get(struct lm_engine *e, const char *url, size_t len
 			return e->hosts[i];
 	h = xcalloc(1, sizeof(*h));
 	h->url = xstrndup(url, len);
+	h->chat_url = xmalloc(len + sizeof("/chat/completions"));
+	memcpy(h->chat_url, url, len);
+	memcpy(h->chat_url + len, "/chat/completions", sizeof("/chat/completions"));
+	h->complete_url = xmalloc(len + sizeof("/completions"));
+	memcpy(h->complete_url, url, len);
+	memcpy(h->complete_url + len, "/completions", sizeof("/completions"));
 	XGROW(e->hosts, e->hosts_cap, e->nhosts + 1);
 	e->hosts[e->nhosts++] = h;
 	return h;
@@ -229,16 +292,107 @@ static void xfer_add(struct lm_engine *e, struct job *j, int n, int64_t due)
 	j->pending++;
 }
 
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t n = size * nmemb;
+
+	if (x->reply.len + n > x->job->req.max_body) {
+		x->too_big = 1;
+		return 0;
+	}
+	strbuf_add(&x->reply, data, n);
+	return n;
+}
+
+/* An easy handle with the options every transfer shares: from the pool or
+ * new (NULL if curl cannot make one).  Every other option is set by
+ * xfer_start on each use, so a pooled handle needs no curl_easy_reset. */
+static CURL *easy_get(struct lm_engine *e)
+{
+	CURL *c;
+
+	if (e->npool)
+		return e->pool[--e->npool];
+	c = curl_easy_init();
+	if (!c)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "weft/" WEFT_VERSION);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	return c;
+}
+
+/* Returns a handle (off the multi handle) to the pool, or frees it. */
+static void easy_put(struct lm_engine *e, CURL *c)
+{
+	if (e->npool < POOL_MAX) {
+		/* nothing of the finished transfer may be reached through it */
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
+		curl_easy_setopt(c, CURLOPT_PRIVATE, NULL);
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+		e->pool[e->npool++] = c;
+	} else {
+		curl_easy_cleanup(c);
+	}
+}
+
+/* The header list for API key key (NULL or "": none), built on first use. */
+static struct curl_slist *headers_for(struct lm_engine *e, const char *key)
+{
+	struct lm_headers *h;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (key && !*key)
+		key = NULL;
+	for (h = e->headers; h; h = h->next)
+		if (key ? h->key && !strcmp(h->key, key) : !h->key)
+			return h->list;
+	h = xcalloc(1, sizeof(*h));
+	h->key = key ? xstrdup(key) : NULL;
+	h->list = curl_slist_append(NULL, "Content-Type: application/json");
+	h->list = curl_slist_append(h->list, "Expect:");
+	if (key) {
+		strbuf_addstr(&sb, "Authorization: Bearer ");
+		strbuf_addstr(&sb, key);
+		h->list = curl_slist_append(h->list, sb.data);
+		memset(sb.data, 0, sb.len);
+		strbuf_release(&sb);
+	}
+	h->next = e->headers;
+	e->headers = h;
+	return h->list;
+}
+
+static void headers_free(struct lm_engine *e)
+{
+	while (e->headers) {
+		struct lm_headers *h = e->headers;
+		struct curl_slist *l;
+
+		e->headers = h->next;
+		for (l = h->list; l; l = l->next)
+			memset(l->data, 0, strlen(l->data));
+		curl_slist_free_all(h->list);
+		if (h->key) {
+			memset(h->key, 0, strlen(h->key));
+			free(h->key);
+		}
+		free(h);
+	}
+}
+
 /* Takes x off the multi handle and the counters (if running). */
 static void xfer_stop(struct lm_engine *e, struct xfer *x)
 {
 	if (!x->running)
 		return;
 	curl_multi_remove_handle(e->multi, x->easy);
-	curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->headers);
+	easy_put(e, x->easy);
 	x->easy = NULL;
-	x->headers = NULL;
 	x->running = 0;
 	x->job->role->in_flight--;
 	x->host->in_flight--;
@@ -251,7 +405,6 @@ static void xfer_free(struct lm_engine *e, struct xfer *x)
 	x->job->pending--;
 	strbuf_release(&x->body);
 	strbuf_release(&x->reply);
-	free(x->url);
 	free(x);
 }
 
@@ -343,19 +496,6 @@ static struct lm_host *pick_host(struct job *j)
 	return best;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct xfer *x = userp;
-	size_t n = size * nmemb;
-
-	if (x->reply.len + n > x->job->req.max_body) {
-		x->too_big = 1;
-		return 0;
-	}
-	strbuf_add(&x->reply, data, n);
-	return n;
-}
-
 static int xfer_start(struct lm_engine *e, struct xfer *x)
 {
 	struct job *j = x->job;
@@ -365,10 +505,7 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	CURL *c;
 
 	x->host = pick_host(j);
-	free(x->url);
-	x->url = xmalloc(strlen(x->host->url) + 32);
-	snprintf(x->url, strlen(x->host->url) + 32, "%s%s", x->host->url,
-		 j->req.kind == LM_CHAT ? "/chat/completions" : "/completions");
+	x->url = j->req.kind == LM_CHAT ? x->host->chat_url : x->host->complete_url;
 	if (key) {
 		const char *p;
 
@@ -380,45 +517,28 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 				return -1;
 			}
 	}
-	c = curl_easy_init();
+	engine_start_curl(e);
+	c = easy_get(e);
 	if (!c) {
 		job_fail(e, j, x, "curl_easy_init failed");
 		return -1;
-	}
-	x->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	x->headers = curl_slist_append(x->headers, "Expect:");
-	if (key && *key) {
-		struct strbuf h = STRBUF_INIT;
-
-		strbuf_addstr(&h, "Authorization: Bearer ");
-		strbuf_addstr(&h, key);
-		x->headers = curl_slist_append(x->headers, h.data);
-		memset(h.data, 0, h.len);
-		strbuf_release(&h);
 	}
 	strbuf_reset(&x->reply);
 	x->too_big = 0;
 	x->curl_err[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, x->url);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body.data);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body.len);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers_for(e, key));
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 10000 ? timeout : 10000L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_err);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "weft/" WEFT_VERSION);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	x->easy = c;
 	if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
 		curl_easy_cleanup(c);
-		curl_slist_free_all(x->headers);
 		x->easy = NULL;
-		x->headers = NULL;
 		job_fail(e, j, x, "curl_multi_add_handle failed");
 		return -1;
 	}
@@ -744,61 +864,133 @@ static void fire_callbacks(struct lm_engine *e)
 	}
 }
 
-int lm_engine_poll(struct lm_engine *e, const int *extra_fds, size_t nfds, int timeout_ms,
-		   unsigned char *readable, struct errbuf *err)
+/* Runs curl's timers if they are due; *next_ms is set to the ms until the
+ * next one (-1: none).  curl_multi_timeout rather than a timer callback:
+ * curl calls that only when its earliest deadline changes, which a caller
+ * clearing its own copy of the deadline can miss. */
+static CURLMcode run_timer(struct lm_engine *e, long *next_ms)
 {
-	struct curl_waitfd stack_fds[8], *wfds = stack_fds;
-	int64_t next, now;
-	int wait = timeout_ms < 0 ? 0 : timeout_ms, running, ready = 0;
 	CURLMcode mc;
-	CURLMsg *msg;
-	size_t i;
+	int running;
+	long t = -1;
 
-	next = start_ready(e);
-	now = now_ms();
-	if (next != INT64_MAX && next - now < wait)
-		wait = next - now < 0 ? 0 : (int)(next - now);
-	if (e->done)
-		wait = 0;
-	if (nfds > sizeof(stack_fds) / sizeof(stack_fds[0]))
-		wfds = xcalloc(nfds, sizeof(*wfds));
-	for (i = 0; i < nfds; i++) {
-		wfds[i].fd = extra_fds[i];
-		wfds[i].events = CURL_WAIT_POLLIN;
-		wfds[i].revents = 0;
+	*next_ms = -1;
+	if (!e->multi)
+		return CURLM_OK;
+	mc = curl_multi_timeout(e->multi, &t);
+	if (mc == CURLM_OK && t == 0) {
+		mc = curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		if (mc == CURLM_OK)
+			mc = curl_multi_timeout(e->multi, &t);
 	}
-	mc = curl_multi_poll(e->multi, nfds ? wfds : NULL, (unsigned int)nfds, wait, NULL);
-	if (mc == CURLM_OK)
-		mc = curl_multi_perform(e->multi, &running);
-	if (mc != CURLM_OK) {
-		if (wfds != stack_fds)
-			free(wfds);
-		return errbuf_set(err, "curl multi: %s", curl_multi_strerror(mc));
+	*next_ms = t;
+	return mc;
+}
+
+/* Hands curl the sockets epoll reports ready (waiting up to wait ms when
+ * wait > 0). */
+static CURLMcode run_sockets(struct lm_engine *e, int wait)
+{
+	struct epoll_event ev[64];
+	int n, i, running;
+	CURLMcode mc = CURLM_OK;
+
+	if (e->epfd < 0) {
+		if (wait > 0) {
+			struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000};
+
+			nanosleep(&ts, NULL);
+		}
+		return CURLM_OK;
 	}
-	for (;;) {
-		int left;
+	n = epoll_wait(e->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
+	for (i = 0; i < n && mc == CURLM_OK; i++) {
+		int what = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+			   (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+			   (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+
+		mc = curl_multi_socket_action(e->multi, ev[i].data.fd, what, &running);
+	}
+	return mc;
+}
+
+/* Handles the transfers curl has finished. */
+static void finish_xfers(struct lm_engine *e)
+{
+	CURLMsg *msg;
+	int left;
+
+	if (!e->multi)
+		return;
+	while ((msg = curl_multi_info_read(e->multi, &left))) {
 		struct xfer *x = NULL;
 
-		msg = curl_multi_info_read(e->multi, &left);
-		if (!msg)
-			break;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		if (x)
 			xfer_done(e, x, msg->data.result);
 	}
+}
+
+int lm_engine_poll(struct lm_engine *e, const int *extra_fds, size_t nfds, int timeout_ms,
+		   unsigned char *readable, struct errbuf *err)
+{
+	struct pollfd stack_fds[9], *pfds = stack_fds;
+	int64_t next, now;
+	int wait = timeout_ms < 0 ? 0 : timeout_ms, ready = 0;
+	long timer;
+	CURLMcode mc;
+	size_t i;
+
+	next = start_ready(e);
+	/* new transfers start on curl's timer (due at once) */
+	mc = run_timer(e, &timer);
+	/* on a reused connection a fast answer can finish a transfer inside
+	 * that call already: handle it now rather than after the wait */
+	finish_xfers(e);
+	now = now_ms();
+	if (next != INT64_MAX && next - now < wait)
+		wait = next - now < 0 ? 0 : (int)(next - now);
+	if (timer >= 0 && timer < wait)
+		wait = (int)timer;
+	if (e->done)
+		wait = 0;
+	if (mc == CURLM_OK && !nfds) {
+		mc = run_sockets(e, wait);
+	} else if (mc == CURLM_OK) {
+		if (nfds + 1 > sizeof(stack_fds) / sizeof(stack_fds[0]))
+			pfds = xcalloc(nfds + 1, sizeof(*pfds));
+		pfds[0].fd = e->epfd;
+		pfds[0].events = POLLIN;
+		pfds[0].revents = 0;
+		for (i = 0; i < nfds; i++) {
+			pfds[i + 1].fd = extra_fds[i];
+			pfds[i + 1].events = POLLIN;
+			pfds[i + 1].revents = 0;
+		}
+		if (poll(pfds, nfds + 1, wait) > 0 && pfds[0].revents)
+			mc = run_sockets(e, 0);
+	}
+	if (mc == CURLM_OK)
+		mc = run_timer(e, &timer);
+	if (mc != CURLM_OK) {
+		if (pfds != stack_fds)
+			free(pfds);
+		return errbuf_set(err, "curl multi: %s", curl_multi_strerror(mc));
+	}
+	finish_xfers(e);
 	start_ready(e);
 	fire_callbacks(e);
 	for (i = 0; i < nfds; i++) {
-		int r = (wfds[i].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) != 0;
+		int r = (pfds[i + 1].revents & (POLLIN | POLLPRI | POLLHUP | POLLERR)) != 0;
 
 		if (readable)
 			readable[i] = (unsigned char)r;
 		ready += r;
 	}
-	if (wfds != stack_fds)
-		free(wfds);
+	if (pfds != stack_fds)
+		free(pfds);
 	return ready;
 }
 
@@ -823,7 +1015,13 @@ void lm_engine_free(struct lm_engine *e)
 		job_unlink(e, j);
 		job_free(j);
 	}
-	curl_multi_cleanup(e->multi);
+	while (e->npool)
+		curl_easy_cleanup(e->pool[--e->npool]);
+	if (e->multi) {
+		curl_multi_cleanup(e->multi);
+		close(e->epfd);
+	}
+	headers_free(e);
 	for (i = 0; i < e->nroles; i++) {
 		free(e->roles[i]->name);
 		free(e->roles[i]);
@@ -831,11 +1029,14 @@ void lm_engine_free(struct lm_engine *e)
 	free(e->roles);
 	for (i = 0; i < e->nhosts; i++) {
 		free(e->hosts[i]->url);
+		free(e->hosts[i]->chat_url);
+		free(e->hosts[i]->complete_url);
 		free(e->hosts[i]);
 	}
 	free(e->hosts);
+	if (e->multi)
+		curl_global_cleanup();
 	free(e);
-	curl_global_cleanup();
 }
 
 struct sync_result {

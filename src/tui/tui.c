@@ -373,6 +373,19 @@ static int put_text(WINDOW *w, const char *s, size_t len, int cols)
 		n = display_char(s + i, len - i, &cw);
 		if (used + cw > cols)
 			break;
+		if (n == 1 && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) {
+			/* a run of printable ASCII in one call */
+			size_t run = 1;
+
+			while (i + run < len && used + (int)run < cols &&
+			       (unsigned char)s[i + run] >= 0x20 &&
+			       (unsigned char)s[i + run] < 0x7f)
+				run++;
+			waddnstr(w, s + i, (int)run);
+			used += (int)run;
+			i += run;
+			continue;
+		}
 		if (n == 1) {
 			waddch(w, (chtype)(unsigned char)s[i]);
 		} else {
@@ -415,13 +428,24 @@ static int put_untrusted(WINDOW *w, const char *s, size_t len, int cols)
 
 static void fill_to(WINDOW *w, int y, int x_end)
 {
-	int y0, x;
+	int y0, x, maxy = getmaxy(w), maxx = getmaxx(w);
 
 	getyx(w, y0, x);
 	if (y0 != y)
 		return;
-	for (; x < x_end; x++)
-		waddch(w, ' ');
+	if (x_end > maxx)
+		x_end = maxx;
+	if (x >= x_end)
+		return;
+	/* one call, not a waddch per cell: a blank takes the window's
+	 * attributes either way; the cursor ends where waddch left it */
+	whline(w, ' ', x_end - x);
+	if (x_end < maxx)
+		wmove(w, y, x_end);
+	else if (y + 1 < maxy)
+		wmove(w, y + 1, 0);
+	else
+		wmove(w, y, maxx - 1);
 }
 
 static void put_ascii(WINDOW *w, const char *s, int cols)
@@ -2447,6 +2471,11 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* ncurses (6.x) flushes its output buffer on every cursor move until
+	 * the screen has once been left with endwin and resumed: a frame went
+	 * out in one write(2) per line.  Leave and resume now, before anything
+	 * is drawn, so each frame is sent in one write. */
+	endwin();
 	if (!u->no_color && has_colors()) {
 		start_color();
 		use_default_colors();
