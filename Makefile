@@ -49,7 +49,7 @@ HEADERS  := $(wildcard include/weft/*.h)
 obj_of   = $(patsubst src/%.c,build/$(1)/obj/%.o,$(LIB_SRC))
 tests_of = $(patsubst tests/unit/%.c,build/$(1)/tests/%,$(TEST_SRC))
 
-.PHONY: all release asan test test-unit test-long run deps check-deps \
+.PHONY: FORCE all release asan test test-unit test-long run deps check-deps \
         format format-check valgrind bench bench-tree fuzz install uninstall clean help
 
 all: weft
@@ -69,7 +69,7 @@ help:
 # ---- the two builds -------------------------------------------------------
 
 define BUILD_template
-build/$(1)/obj/%.o: src/%.c $(HEADERS) | build/$(1)/.dir
+build/$(1)/obj/%.o: src/%.c $(HEADERS) build/prefix | build/$(1)/.dir
 	@mkdir -p $$(dir $$@)
 	$(say) "CC" "$$< ($(1))"
 	$(Q)$$(CC) $(STD) $(WARN) $$(CFLAGS_$(1)) $$(CFLAGS) -DWEFT_VERSION='"$(VERSION)"' \
@@ -100,6 +100,13 @@ $(1): build/$(1)/weft $(call tests_of,$(1))
 endef
 $(eval $(call BUILD_template,release))
 $(eval $(call BUILD_template,asan))
+
+# The data folder (PREFIX/share/weft) is compiled in: a new PREFIX rebuilds,
+# so `make install PREFIX=DIR` installs a weft that finds its prompts.
+build/prefix: FORCE
+	@mkdir -p build
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+FORCE:
 
 weft: build/release/weft
 	cp build/release/weft weft
