@@ -44,6 +44,9 @@ struct tui_options {
 	/* A first message for the status line (e.g. a configuration error);
 	 * borrowed, may be NULL; sanitized when shown. */
 	const char *notice;
+	/* The tree holds changes the file does not (a replayed journal): q
+	 * saves them even when nothing else changes. */
+	int unsaved;
 };
 
 /*

@@ -218,7 +218,13 @@ int cmd_tui(int argc, char **argv)
 	notice[0] = '\0';
 	/* Changes made after the last save are in the journal: replay them. */
 	if (!synthetic) {
-		int jr = journal_replay(file, t, &err);
+		struct strbuf jpath = STRBUF_INIT;
+		int jr;
+
+		journal_path(file, &jpath);
+		opts.unsaved = access(jpath.data, F_OK) == 0;
+		strbuf_release(&jpath);
+		jr = journal_replay(file, t, &err);
 
 		if (jr != 0) {
 			snprintf(notice, sizeof(notice), "journal%s: %s",

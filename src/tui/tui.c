@@ -2487,6 +2487,8 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 			u->theme_index = i;
 	if (opts && opts->notice)
 		set_msg(u, 1, "%s", opts->notice);
+	if (opts && opts->unsaved)
+		u->changes++;
 	if (load_theme(u, start_theme) < 0) {
 		theme_init_builtin(&u->theme, u->no_color ? "mono" : "default");
 		apply_theme(u);
