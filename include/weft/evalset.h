@@ -51,14 +51,24 @@ void evalset_truncate(struct evalset *s, size_t n);
 void evalset_from_pairs(struct evalset *s, const struct pairs_result *r);
 
 /*
+ * How the pairs of a session whose task is task_name read: fills o (already
+ * at pairs_options_init's defaults) and returns 0, or returns -1 to keep the
+ * defaults.  The strings put in o must live until evalset_load returns.
+ * Tasks are the steering layer's; the caller supplies them this way.
+ */
+struct pairs_options;
+typedef int evalset_task_fn(const char *task_name, struct pairs_options *o, void *ctx);
+
+/*
  * Loads path by its contents and name: a `.jsonl` file as JSONL; a file whose
  * first line is a CSV header naming prompt, classes and answer_index as a
- * CSV; JSON that loads as a session as the pairs of its chosen path (with the
- * session's task's labels, pattern and preamble when the task is found,
- * else the defaults); anything else as text with the default pattern and
- * Yes/No labels.  Returns 0, or -1 with err ("PATH:LINE: ...").
+ * CSV; JSON that loads as a session as the pairs of its chosen path (with
+ * the options task_opts gives for the session's task, when given, else the
+ * defaults); anything else as text with the default pattern and Yes/No
+ * labels.  Returns 0, or -1 with err ("PATH:LINE: ...").
  */
-int evalset_load(struct evalset *s, const char *path, struct errbuf *err);
+int evalset_load(struct evalset *s, const char *path, evalset_task_fn *task_opts, void *ctx,
+		 struct errbuf *err);
 
 /* Parses a Python list literal of str ("[' Yes', ' No']"; ' or " quotes,
  * backslash escapes \\ \' \" \n \t \r \xHH \uXXXX \UXXXXXXXX).  Fills a new

@@ -102,6 +102,21 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
+/* evalset_task_fn: a session's pairs read with its task's settings. */
+static int session_task_options(const char *name, struct pairs_options *o, void *ctx)
+{
+	struct task *task = ctx;
+	struct strbuf dir = STRBUF_INIT;
+	struct errbuf ignored;
+	int found = !task_find(name, &dir, &ignored) && !task_load(task, dir.data, &ignored);
+
+	strbuf_release(&dir);
+	if (!found)
+		return -1;
+	task_pairs_options(task, o);
+	return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -128,7 +143,7 @@ int cmd_eval(int argc, char **argv)
 	struct config config;
 	struct model_sizes sizes;
 	struct evalset set;
-	struct task task;
+	struct task task, pairs_task;
 	struct errbuf err;
 	struct lm_engine *engine = NULL;
 	struct evalrun *run = NULL;
@@ -205,6 +220,7 @@ int cmd_eval(int argc, char **argv)
 	model_sizes_init(&sizes);
 	evalset_init(&set);
 	task_init(&task);
+	task_init(&pairs_task);
 	if (config_load(&config, config_path, &err) < 0) {
 		cli_error("eval", err.msg);
 		goto out;
@@ -233,7 +249,7 @@ int cmd_eval(int argc, char **argv)
 			r = 2;
 			goto out;
 		}
-	if (evalset_load(&set, argv[optind], &err) < 0) {
+	if (evalset_load(&set, argv[optind], session_task_options, &pairs_task, &err) < 0) {
 		cli_error("eval", err.msg);
 		goto out;
 	}
@@ -407,6 +423,7 @@ out:
 		lm_engine_free(engine);
 	free(names);
 	task_release(&task);
+	task_release(&pairs_task);
 	evalset_release(&set);
 	model_sizes_release(&sizes);
 	config_release(&config);

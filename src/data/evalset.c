@@ -11,7 +11,6 @@
 #include "weft/meta.h"
 #include "weft/session.h"
 #include "weft/strbuf.h"
-#include "weft/task.h"
 #include "weft/tree.h"
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
@@ -501,24 +500,20 @@ static int load_jsonl(struct evalset *s, const char *path, const char *buf, size
 /* ---- sessions and text ----------------------------------------------------- */
 
 static int load_pairs(struct evalset *s, const char *path, const char *buf, size_t len,
-		      struct tree *t, struct errbuf *err)
+		      struct tree *t, evalset_task_fn *task_opts, void *ctx, struct errbuf *err)
 {
 	struct pairs_options o;
 	struct pairs_result r;
-	struct strbuf name = STRBUF_INIT, dir = STRBUF_INIT;
-	struct task task;
-	int rc, have_task = 0;
+	struct strbuf name = STRBUF_INIT;
+	int rc;
 
-	task_init(&task);
 	memset(&r, 0, sizeof(r));
+	pairs_options_init(&o);
 	if (t && !meta_get_string(t, "task", &name) && name.len) {
-		struct errbuf ignored;
-
 		s->task = xstrdup(name.data);
-		have_task =
-		    !task_find(name.data, &dir, &ignored) && !task_load(&task, dir.data, &ignored);
+		if (task_opts && task_opts(name.data, &o, ctx) < 0)
+			pairs_options_init(&o);
 	}
-	task_pairs_options(have_task ? &task : NULL, &o);
 	if (t)
 		rc = dataset_tree_pairs(t, &o, &r, err);
 	else
@@ -528,9 +523,7 @@ static int load_pairs(struct evalset *s, const char *path, const char *buf, size
 	else
 		evalset_from_pairs(s, &r);
 	pairs_result_release(&r);
-	task_release(&task);
 	strbuf_release(&name);
-	strbuf_release(&dir);
 	return rc;
 }
 
@@ -541,7 +534,8 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-int evalset_load(struct evalset *s, const char *path, struct errbuf *err)
+int evalset_load(struct evalset *s, const char *path, evalset_task_fn *task_opts, void *ctx,
+		 struct errbuf *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -578,7 +572,7 @@ int evalset_load(struct evalset *s, const char *path, struct errbuf *err)
 			if (i < len && buf[i] == '{' &&
 			    session_load_buffer(path, buf, len, &t, &ignored) < 0)
 				t = NULL;
-			rc = load_pairs(s, path, buf, len, t, err);
+			rc = load_pairs(s, path, buf, len, t, task_opts, ctx, err);
 			if (t)
 				tree_free(t);
 		}

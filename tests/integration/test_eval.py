@@ -385,6 +385,35 @@ class EvalTest(unittest.TestCase):
         cfg = load_json(os.path.join(d, "config.json"))
         self.assertEqual(cfg["dataset"]["task"], "nice-sounding-wrong")
 
+    def test_session_dataset_reads_with_its_task(self):
+        """A session of a task with its own pattern: its pairs are read
+        with that pattern (the defaults find none)."""
+        import shutil
+        prompts = os.path.join(self.tmp.name, "prompts")
+        shutil.copytree(os.path.join(ROOT, "prompts", "nice-sounding-wrong"),
+                        os.path.join(prompts, "qa"))
+        with open(os.path.join(prompts, "qa", "task.conf"), "w") as f:
+            f.write("labels = Yes, No\npattern = Q: (.*?)\\nA: (.*?)\\n\npreamble =\n")
+        self.env["WEFT_PROMPTS"] = prompts
+        sess = os.path.join(self.tmp.name, "s.json")
+        subprocess.run([WEFT, "new", "--task", "qa", "-o", sess], check=True,
+                       env=self.env, stdout=subprocess.DEVNULL, timeout=60)
+        with open(sess, encoding="utf-8") as f:
+            doc = json.load(f)
+        root = doc["pathNodes"][0]
+        text = "".join("Q: %s\nA: %s\n" % (q, "Yes" if a == 0 else "No")
+                       for q, a in list(zip(self.qs, self.ls))[:5])
+        doc["nodes"].append({"id": "pairs1", "text": text, "parentIds": [root],
+                             "childrenIds": [], "group": "path"})
+        doc["nodes"][0]["childrenIds"] = ["pairs1"]
+        doc["pathNodes"] = [root, "pairs1"]
+        with open(sess, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        self.weft(sess, "--models", "a", "--method", "logprob", "--out", self.out, check=0)
+        d = self.results_dir()
+        self.check_logprob_rows(read_csv(os.path.join(d, "a.csv")), "model-small", 5)
+        self.assertEqual(load_json(os.path.join(d, "config.json"))["dataset"]["task"], "qa")
+
     def test_seed_csv(self):
         fixtures = os.environ.get("WEFT_FIXTURES",
                                   os.path.join(ROOT, "..", "shared", "fixtures", "upstream-mwe"))

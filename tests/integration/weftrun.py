@@ -9,7 +9,7 @@ import unittest
 from tests.integration.fakeserver import FakeServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
+WEFT = os.path.abspath(os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft")))
 LONG = os.environ.get("WEFT_LONG") == "1"
 KEY = "sk-weft-SECRET-7f3a9c1e5b"
 
