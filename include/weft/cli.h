@@ -49,6 +49,13 @@ struct tree;
  * load (err says why; the caller may go on with the defaults). */
 int cli_session_task(const struct tree *t, struct task *task, struct errbuf *err);
 
+struct dataset_args;
+
+/* Initialises task and, when t (a session, or NULL for text) names a task
+ * that loads, takes from it the pattern, preamble and labels a did not get
+ * on the command line.  Release task after a is done with. */
+void cli_dataset_task(struct dataset_args *a, const struct tree *t, struct task *task);
+
 /*
  * Appends to out a name for a new session of task_name in the current
  * folder that does not exist yet: weft-TASK-YYYYMMDD-HHMMSS.json, with -2,

@@ -35,7 +35,6 @@ int cmd_export(int argc, char **argv)
 {
 	struct dataset_args a;
 	struct dataset_input in;
-	struct pairs_options task_opts;
 	struct task task;
 	struct pairs_result r;
 	struct export_options eo = {0};
@@ -63,13 +62,7 @@ int cmd_export(int argc, char **argv)
 		dataset_args_release(&a);
 		return cli_error("export", err.msg);
 	}
-	/* A session's own task says how its pairs read, unless the command
-	 * line says otherwise. */
-	task_init(&task);
-	if (in.tree && cli_session_task(in.tree, &task, &err) == 0) {
-		task_pairs_options(&task, &task_opts);
-		dataset_args_defaults(&a, &task_opts);
-	}
+	cli_dataset_task(&a, in.tree, &task);
 	memset(&r, 0, sizeof(r));
 	rc = 0;
 	if (f == EXPORT_BONSAI) {

@@ -98,7 +98,6 @@ int cmd_extract(int argc, char **argv)
 {
 	struct dataset_args a;
 	struct dataset_input in;
-	struct pairs_options task_opts;
 	struct task task;
 	struct pairs_result r;
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
@@ -130,13 +129,7 @@ int cmd_extract(int argc, char **argv)
 		dataset_args_release(&a);
 		return 1;
 	}
-	/* A session's own task says how its pairs read, unless the command
-	 * line says otherwise. */
-	task_init(&task);
-	if (in.tree && cli_session_task(in.tree, &task, &err) == 0) {
-		task_pairs_options(&task, &task_opts);
-		dataset_args_defaults(&a, &task_opts);
-	}
+	cli_dataset_task(&a, in.tree, &task);
 	rc = 0;
 	if (dataset_extract(&a, &in, &r, &err)) {
 		fputs("weft extract: ", stderr);

@@ -126,6 +126,18 @@ int cli_session_task(const struct tree *t, struct task *task, struct errbuf *err
 	return r < 0 ? -1 : 0;
 }
 
+void cli_dataset_task(struct dataset_args *a, const struct tree *t, struct task *task)
+{
+	struct pairs_options o;
+	struct errbuf ignored;
+
+	task_init(task);
+	if (t && cli_session_task(t, task, &ignored) == 0) {
+		task_pairs_options(task, &o);
+		dataset_args_defaults(a, &o);
+	}
+}
+
 void cli_new_session_name(const char *task_name, struct strbuf *out)
 {
 	struct strbuf name = STRBUF_INIT;

@@ -363,22 +363,28 @@ class EvalTest(unittest.TestCase):
         self.assertLess(len(rows), self.N)
         self.check_logprob_rows(rows, "model-small", len(rows))
 
-    def test_session_dataset(self):
+    def session_of_pairs(self, task, fmt, count):
+        """A session of task (weft new) whose chosen path holds count of the
+        dataset's pairs written with fmt ("Question: %s\\nAnswer: %s\\n")."""
         sess = os.path.join(self.tmp.name, "s.json")
-        self.env["WEFT_PROMPTS"] = os.path.join(ROOT, "prompts")
-        subprocess.run([WEFT, "new", "--task", "nice-sounding-wrong", "-o", sess], check=True,
+        subprocess.run([WEFT, "new", "--task", task, "-o", sess], check=True,
                        env=self.env, stdout=subprocess.DEVNULL, timeout=60)
         with open(sess, encoding="utf-8") as f:
             doc = json.load(f)
         root = doc["pathNodes"][0]
-        text = "".join("Question: %s\nAnswer: %s\n" % (q, "Yes" if a == 0 else "No")
-                       for q, a in list(zip(self.qs, self.ls))[:6])
+        text = "".join(fmt % (q, "Yes" if a == 0 else "No")
+                       for q, a in list(zip(self.qs, self.ls))[:count])
         doc["nodes"].append({"id": "pairs1", "text": text, "parentIds": [root],
                              "childrenIds": [], "group": "path"})
         doc["nodes"][0]["childrenIds"] = ["pairs1"]
         doc["pathNodes"] = [root, "pairs1"]
         with open(sess, "w", encoding="utf-8") as f:
             json.dump(doc, f)
+        return sess
+
+    def test_session_dataset(self):
+        self.env["WEFT_PROMPTS"] = os.path.join(ROOT, "prompts")
+        sess = self.session_of_pairs("nice-sounding-wrong", "Question: %s\nAnswer: %s\n", 6)
         self.weft(sess, "--models", "a", "--method", "logprob", "--out", self.out, check=0)
         d = self.results_dir()
         self.check_logprob_rows(read_csv(os.path.join(d, "a.csv")), "model-small", 6)
@@ -395,20 +401,7 @@ class EvalTest(unittest.TestCase):
         with open(os.path.join(prompts, "qa", "task.conf"), "w") as f:
             f.write("labels = Yes, No\npattern = Q: (.*?)\\nA: (.*?)\\n\npreamble =\n")
         self.env["WEFT_PROMPTS"] = prompts
-        sess = os.path.join(self.tmp.name, "s.json")
-        subprocess.run([WEFT, "new", "--task", "qa", "-o", sess], check=True,
-                       env=self.env, stdout=subprocess.DEVNULL, timeout=60)
-        with open(sess, encoding="utf-8") as f:
-            doc = json.load(f)
-        root = doc["pathNodes"][0]
-        text = "".join("Q: %s\nA: %s\n" % (q, "Yes" if a == 0 else "No")
-                       for q, a in list(zip(self.qs, self.ls))[:5])
-        doc["nodes"].append({"id": "pairs1", "text": text, "parentIds": [root],
-                             "childrenIds": [], "group": "path"})
-        doc["nodes"][0]["childrenIds"] = ["pairs1"]
-        doc["pathNodes"] = [root, "pairs1"]
-        with open(sess, "w", encoding="utf-8") as f:
-            json.dump(doc, f)
+        sess = self.session_of_pairs("qa", "Q: %s\nA: %s\n", 5)
         self.weft(sess, "--models", "a", "--method", "logprob", "--out", self.out, check=0)
         d = self.results_dir()
         self.check_logprob_rows(read_csv(os.path.join(d, "a.csv")), "model-small", 5)
