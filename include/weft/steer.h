@@ -43,6 +43,11 @@ struct steer_settings {
 	double judge_temperature;
 	enum rank_mode rank;
 	unsigned judge_attempts; /* default STEER_JUDGE_ATTEMPTS */
+	/* When the node's step already holds n or more candidates and no
+	 * final pick (it waits for a person: the judge failed), ask the judge
+	 * about those again instead of generating more (weft generate's
+	 * rerun). */
+	int rejudge_waiting;
 };
 
 /* The task's defaults. */

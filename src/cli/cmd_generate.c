@@ -374,6 +374,8 @@ int cmd_generate(int argc, char **argv)
 		goto out;
 	}
 	steer_settings_from_task(&settings, &task);
+	/* a rerun asks again about a step that waits for a person */
+	settings.rejudge_waiting = 1;
 	if (rounds > 0)
 		task.rounds = (unsigned)rounds;
 	if (n > 0)

@@ -400,6 +400,13 @@ static void add_option(struct steer_step *st, const char *text, uint32_t existin
 	st->count++;
 }
 
+static void start_judging(struct steer_step *st)
+{
+	st->judge_req = steer_judge_start(st->engine, st->judge, st->task->judge, st->document.data,
+					  (const char *const *)st->texts, st->count, &st->settings,
+					  step_judged, st);
+}
+
 static void generation_done(void *ctx, const struct lm_response *resp, const struct errbuf *err)
 {
 	struct steer_step *st = ctx;
@@ -432,9 +439,7 @@ static void generation_done(void *ctx, const struct lm_response *resp, const str
 		finish(st);
 		return;
 	}
-	st->judge_req = steer_judge_start(st->engine, st->judge, st->task->judge, st->document.data,
-					  (const char *const *)st->texts, st->count, &st->settings,
-					  step_judged, st);
+	start_judging(st);
 }
 
 struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
@@ -469,6 +474,11 @@ struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 
 		if (!tree_is_pruned(t, c))
 			add_option(st, tree_node(t, c)->text, c, NULL);
+	}
+	if (st->settings.rejudge_waiting && old && old->final_pick == TREE_NONE &&
+	    st->count >= st->settings.n) {
+		start_judging(st);
+		return st;
 	}
 	lm_request_init(&req);
 	config_role_request(generator, &req);

@@ -130,6 +130,29 @@ class GenerateTest(ServerCase):
         why = self.bad_judge([{"text": ""}, {"text": "  "}, {"text": ""}], "choice")
         self.assertIn("empty answer", why)
 
+    def test_rerun_asks_the_judge_again_about_the_waiting_step(self):
+        self.bad_judge(["6", "0", "6"], "choice")
+        before = load(self.session)
+        waiting = before["pathNodes"][0]
+        cands = {n["id"]: n["weft"]["step"]["candidates"] for n in before["nodes"]
+                 if n["id"] == waiting}[waiting]
+        gen_before = len([r for r in self.fs.requests()
+                          if r["body"].get("model") == "gen-model"])
+        self.fs.control(script={"judge-model": ["4"] * 10})
+        self.weft("generate", self.session, "--rounds", "3", "--rank", "choice", check=0)
+        s = load(self.session)
+        nodes, steps = path_steps(s)
+        self.assertEqual(len(steps), 3)
+        step = steps[0][1]
+        # the same five candidates, judged this time; no sixth was made
+        self.assertEqual(step["candidates"], cands)
+        self.assertEqual(step["finalPick"], cands[3])
+        self.assertEqual(step["pickedBy"], "ai")
+        self.assertNotIn("needsHuman", step)
+        self.assertEqual(len(nodes[waiting]["childrenIds"]), 5)
+        gen_after = len([r for r in self.fs.requests() if r["body"].get("model") == "gen-model"])
+        self.assertEqual(gen_after - gen_before, 2)  # steps 2 and 3 only
+
     def test_unconfigured_models_say_what_to_set(self):
         self.new()
         del self.env["WEFT_GENERATOR_MODEL"]
