@@ -54,6 +54,13 @@ void task_release(struct task *t);
  * strings stay t's. */
 void task_pairs_options(const struct task *t, struct pairs_options *o);
 
+/* Extracts the pairs of tree's chosen path with t's options (t may be
+ * NULL): task_pairs_options, then dataset_tree_pairs.  *r is zeroed first;
+ * release it either way.  Returns 0, or -1 with err set. */
+struct tree;
+int task_path_pairs(const struct task *t, const struct tree *tree, struct pairs_result *r,
+		    struct errbuf *err);
+
 /* Loads the task in folder dir.  Returns 0, or -1 with err naming the file. */
 int task_load(struct task *t, const char *dir, struct errbuf *err);
 

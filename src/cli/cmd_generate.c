@@ -215,14 +215,11 @@ static void step_done(void *ctx, const struct steer_outcome *o)
 /* Counts the pairs on the chosen path per class, with the task's rules. */
 static void path_balance(const struct tree *t, const struct task *task, struct strbuf *out)
 {
-	struct pairs_options o;
 	struct pairs_result r;
 	struct errbuf err;
 	size_t k;
 
-	memset(&r, 0, sizeof(r));
-	task_pairs_options(task, &o);
-	if (dataset_tree_pairs(t, &o, &r, &err) == 0) {
+	if (task_path_pairs(task, t, &r, &err) == 0) {
 		for (k = 0; k < r.nlabels; k++)
 			strbuf_addf(out, "%s%s %zu", k ? " / " : "", r.labels[k], r.per_class[k]);
 	} else {

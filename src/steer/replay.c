@@ -83,14 +83,11 @@ static void from_children(const struct tree *t, struct replay_step *rs)
 
 static void balance(const struct tree *t, const struct task *task, struct replay_walk *w)
 {
-	struct pairs_options o;
 	struct pairs_result r;
 	struct errbuf err;
 	size_t k;
 
-	memset(&r, 0, sizeof(r));
-	task_pairs_options(task, &o);
-	if (dataset_tree_pairs(t, &o, &r, &err) == 0) {
+	if (task_path_pairs(task, t, &r, &err) == 0) {
 		w->balance_ok = 1;
 		for (k = 0; k < r.nlabels; k++) {
 			w->labels[k] = xstrdup(r.labels[k]);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "weft/dataset.h"
 #include "weft/num.h"
 #include "weft/xalloc.h"
 
@@ -357,4 +358,14 @@ void task_pairs_options(const struct task *t, struct pairs_options *o)
 		o->labels[k] = t->labels[k];
 	if (k >= 2)
 		o->nlabels = k;
+}
+
+int task_path_pairs(const struct task *t, const struct tree *tree, struct pairs_result *r,
+		    struct errbuf *err)
+{
+	struct pairs_options o;
+
+	memset(r, 0, sizeof(*r));
+	task_pairs_options(t, &o);
+	return dataset_tree_pairs(tree, &o, r, err) < 0 ? -1 : 0;
 }

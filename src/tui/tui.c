@@ -879,7 +879,6 @@ static void update_stats(struct tui *u)
 {
 	const struct tree *t = u->t;
 	uint32_t tip = tree_path_tip(t);
-	struct pairs_options po;
 	struct pairs_result pr;
 	struct strbuf sb = STRBUF_INIT;
 	struct errbuf err;
@@ -890,9 +889,7 @@ static void update_stats(struct tui *u)
 	u->stats_tip = tip;
 	u->stats_len = t->path_len;
 	u->stats_changes = u->changes;
-	memset(&pr, 0, sizeof(pr));
-	task_pairs_options(u->opts ? u->opts->task : NULL, &po);
-	if (dataset_tree_pairs(t, &po, &pr, &err) == 0) {
+	if (task_path_pairs(u->opts ? u->opts->task : NULL, t, &pr, &err) == 0) {
 		for (k = 0; k < pr.nlabels; k++) {
 			if (k)
 				strbuf_addch(&sb, ' ');
@@ -1757,13 +1754,10 @@ static unsigned finish_step(struct tui *u)
  * filled (at least one pair; release it), or -1 with the status message set. */
 static int path_pairs(struct tui *u, struct pairs_result *pr)
 {
-	struct pairs_options po;
 	struct errbuf err;
 	int r;
 
-	memset(pr, 0, sizeof(*pr));
-	task_pairs_options(u->opts ? u->opts->task : NULL, &po);
-	r = dataset_tree_pairs(u->t, &po, pr, &err);
+	r = task_path_pairs(u->opts ? u->opts->task : NULL, u->t, pr, &err);
 	if (r < 0 || !pr->count) {
 		set_msg(u, 1, "%s",
 			r < 0 ? err.msg : "no question/answer pairs on the chosen path");
