@@ -113,12 +113,16 @@ def main():
     if not args.unit_only:
         ibuild = "asan" if "asan" in builds else builds[0]
         env["WEFT_BIN"] = os.path.join(ROOT, "build", ibuild, "weft")
-        idir = os.path.join(ROOT, "tests", "integration")
-        for t in sorted(os.listdir(idir)) if os.path.isdir(idir) else []:
-            if re.match(r"test_.*\.py$", t):
-                jobs.append(("integration", "integration/" + t[:-3],
-                             [sys.executable, "-m", "unittest", "-v",
-                              "tests.integration." + t[:-3]]))
+        # integration: one feature against the fake server; flows: whole
+        # user stories through the real binary, checked against the dataset
+        # the fake server's known outputs imply.
+        for tier in ("integration", "flows"):
+            idir = os.path.join(ROOT, "tests", tier)
+            for t in sorted(os.listdir(idir)) if os.path.isdir(idir) else []:
+                if re.match(r"test_.*\.py$", t):
+                    jobs.append(("integration", tier + "/" + t[:-3],
+                                 [sys.executable, "-m", "unittest", "-v",
+                                  "tests.%s.%s" % (tier, t[:-3])]))
     if args.only:
         jobs = [j for j in jobs if args.only in j[1]]
 
