@@ -133,6 +133,8 @@ test-unit: release asan
 test-long: deps
 	@$(MAKE) --no-print-directory -j2 release asan weft
 	@WEFT_LONG=1 $(PYTHON) tests/run.py --build asan --long
+	@echo "== the user flows with weft under valgrind (uninitialised reads)"
+	@WEFT_LONG=1 $(PYTHON) tests/run.py --build release --long --valgrind -k flows/
 
 valgrind: release
 	@for t in $(call tests_of,release); do \

@@ -8,6 +8,7 @@ build named with --build, then every integration suite
 line `N passed, N failed, N skipped` counting test cases.
 
   tests/run.py --build release --build asan [--unit-only] [--long] [-k NAME]
+  tests/run.py --build release --valgrind -k flows/   (weft under valgrind)
 """
 import argparse
 import concurrent.futures
@@ -30,7 +31,8 @@ def sanitizer_env():
                    os.path.join(ROOT, "tests", "lsan.supp"))
     # Tests never see a real key or a user's configuration.
     for k in list(env):
-        if k.startswith("WEFT_") and k not in ("WEFT_BIN", "WEFT_LONG", "WEFT_FIXTURES"):
+        if k.startswith("WEFT_") and k not in ("WEFT_BIN", "WEFT_LONG", "WEFT_FIXTURES",
+                                                 "WEFT_VALGRIND"):
             del env[k]
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
@@ -92,6 +94,9 @@ def main():
     ap.add_argument("--build", action="append", default=[])
     ap.add_argument("--unit-only", action="store_true")
     ap.add_argument("--long", action="store_true")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run weft under valgrind (the release build) where "
+                         "the tests support it (tests/flows)")
     ap.add_argument("-k", dest="only", default=None,
                     help="run only programs whose name contains this")
     ap.add_argument("-j", dest="jobs", type=int, default=2)
@@ -100,6 +105,8 @@ def main():
     env = sanitizer_env()
     if args.long:
         env["WEFT_LONG"] = "1"
+    if args.valgrind:
+        env["WEFT_VALGRIND"] = "1"
 
     jobs = []
     for b in builds:
@@ -111,7 +118,7 @@ def main():
             if t.startswith("test_") and os.access(os.path.join(tdir, t), os.X_OK):
                 jobs.append(("unit", "%s/%s" % (b, t), [os.path.join(tdir, t)]))
     if not args.unit_only:
-        ibuild = "asan" if "asan" in builds else builds[0]
+        ibuild = "asan" if "asan" in builds and not args.valgrind else builds[0]
         env["WEFT_BIN"] = os.path.join(ROOT, "build", ibuild, "weft")
         # integration: one feature against the fake server; flows: whole
         # user stories through the real binary, checked against the dataset

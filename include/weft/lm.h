@@ -63,6 +63,19 @@ struct lm_retry {
 	long max_retry_after_ms; /* cap on a server's Retry-After; default 60000 */
 };
 
+/*
+ * The retry delay's ceiling for retry k (0 for the first retry):
+ * min(cap_ms, base_ms * 2^k), never negative.
+ */
+long lm_backoff_ceiling_ms(const struct lm_retry *r, int k);
+
+/*
+ * The "full jitter" delay for retry k, given a uniformly random draw:
+ * draw mod (ceiling + 1), so uniform in [0, lm_backoff_ceiling_ms(r, k)].
+ * The engine calls it with its own generator; tests call it with theirs.
+ */
+long lm_backoff_ms(const struct lm_retry *r, int k, uint64_t draw);
+
 /* Unset optional numbers: LM_UNSET (ints, longs) or a negative double. */
 #define LM_UNSET (-1)
 

@@ -633,6 +633,22 @@ static const char *header_value(CURL *c, const char *name)
 	return NULL;
 }
 
+long lm_backoff_ceiling_ms(const struct lm_retry *r, int k)
+{
+	long ceiling = r->base_ms > 0 ? r->base_ms : 0;
+
+	for (; k > 0 && ceiling < r->cap_ms; k--)
+		ceiling *= 2;
+	return ceiling > r->cap_ms ? (r->cap_ms > 0 ? r->cap_ms : 0) : ceiling;
+}
+
+long lm_backoff_ms(const struct lm_retry *r, int k, uint64_t draw)
+{
+	long ceiling = lm_backoff_ceiling_ms(r, k);
+
+	return ceiling > 0 ? (long)(draw % (uint64_t)(ceiling + 1)) : 0;
+}
+
 /* Schedules x again or fails the job; reason is for the final error. */
 static void retry_or_fail(struct lm_engine *e, struct xfer *x, long asked_ms, const char *reason)
 {
@@ -647,14 +663,7 @@ static void retry_or_fail(struct lm_engine *e, struct xfer *x, long asked_ms, co
 	if (asked_ms >= 0) {
 		delay = asked_ms < r->max_retry_after_ms ? asked_ms : r->max_retry_after_ms;
 	} else {
-		long ceiling = r->base_ms > 0 ? r->base_ms : 0;
-		int k;
-
-		for (k = 1; k < x->attempts && ceiling < r->cap_ms; k++)
-			ceiling *= 2;
-		if (ceiling > r->cap_ms)
-			ceiling = r->cap_ms;
-		delay = ceiling > 0 ? (long)(rng_next(e) % (uint64_t)(ceiling + 1)) : 0;
+		delay = lm_backoff_ms(r, x->attempts - 1, rng_next(e));
 	}
 	j->resp.last_delay_ms = delay;
 	j->resp.total_delay_ms += delay;

@@ -99,10 +99,24 @@ class ExportTest(unittest.TestCase):
                                                "content": "Answer Yes or No."})
         self.assertEqual(rows[0]["input"][1]["content"], "Is water wet, really?")
 
-        for fmt in ("jsonl", "csv"):
-            out = self.out("p." + fmt)
-            run("export", self.text, "--format", fmt, "-o", out)
-            self.assertGreater(os.path.getsize(out), 0)
+        # The plain formats hold exactly the pairs TEXT implies: the
+        # normalised duplicate, the ambiguous and the unmatched answers out.
+        want = [{"question": "Is water wet, really?", "answer": "Yes", "label": "Yes",
+                 "class_index": 0, "node": None},
+                {"question": "Is \"fire\" cold?", "answer": "No, it is hot.", "label": "No",
+                 "class_index": 1, "node": None},
+                {"question": "Two\nlines?", "answer": "No", "label": "No",
+                 "class_index": 1, "node": None}]
+        out = self.out("p.jsonl")
+        run("export", self.text, "--format", "jsonl", "-o", out)
+        with open(out, encoding="utf-8") as f:
+            self.assertEqual([json.loads(l) for l in f], want)
+        out = self.out("p.csv")
+        run("export", self.text, "--format", "csv", "-o", out)
+        with open(out, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(rows, [dict(w, class_index=str(w["class_index"]), node="")
+                                for w in want])
 
     def test_errors(self):
         empty = self.out("empty.txt")

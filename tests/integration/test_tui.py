@@ -10,12 +10,15 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unicodedata
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if ROOT not in sys.path:  # run directly: python3 tests/integration/test_tui.py
+    sys.path.insert(0, ROOT)
 WEFT = os.path.abspath(os.environ.get("WEFT_BIN", os.path.join(ROOT, "build/asan/weft")))
 TMUX = shutil.which("tmux")
 TIMEOUT = 8.0
@@ -660,9 +663,6 @@ class TestJournal(unittest.TestCase):
         self.assertEqual(root["weft"]["step"]["finalPick"], root["childrenIds"][1])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 @unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
 class TestLoomSteering(unittest.TestCase):
@@ -795,3 +795,7 @@ class TestEvalPreview(unittest.TestCase):
         self.assertEqual(asked, {"scorer-small", "scorer-large"})
         with open(path, encoding="utf-8") as f:
             self.assertEqual(f.read(), before)  # a preview changes nothing
+
+
+if __name__ == "__main__":
+    unittest.main()

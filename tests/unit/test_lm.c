@@ -692,6 +692,85 @@ static void test_faults(void **state)
 	}
 }
 
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* The documented formula: retry k waits uniform in [0, min(cap, base * 2^k)]. */
+static void test_backoff_formula(void **state)
+{
+	static const long ceilings[] = {500, 1000, 2000, 4000, 8000, 8000, 8000};
+	struct lm_retry r = {2, 500, 8000, 60000};
+	uint64_t seed = 42;
+	int k, i;
+
+	(void)state;
+	for (k = 0; k < 7; k++) {
+		long c = ceilings[k], lo = c, hi = 0;
+		double sum = 0;
+
+		assert_int_equal(lm_backoff_ceiling_ms(&r, k), c);
+		for (i = 0; i < 4000; i++) {
+			long d = lm_backoff_ms(&r, k, splitmix(&seed));
+
+			assert_true(d >= 0 && d <= c);
+			lo = d < lo ? d : lo;
+			hi = d > hi ? d : hi;
+			sum += (double)d;
+		}
+		/* spread over the whole range, centred on c / 2 */
+		assert_true(lo <= c * 3 / 100);
+		assert_true(hi >= c * 97 / 100);
+		assert_true(sum / 4000 > (double)c * 0.46 && sum / 4000 < (double)c * 0.54);
+	}
+	assert_int_equal(lm_backoff_ceiling_ms(&r, 1000), 8000); /* no overflow */
+	r.base_ms = 0;
+	assert_int_equal(lm_backoff_ms(&r, 3, 12345), 0);
+	r.base_ms = 500;
+	r.cap_ms = 300;
+	assert_int_equal(lm_backoff_ceiling_ms(&r, 0), 300);
+}
+
+/* The engine waits what the formula says: over 24 retried requests the
+ * delays it chose lie in [0, ceiling] and are spread, not all zero. */
+static void test_backoff_in_engine(void **state)
+{
+	long lo = 1000, hi = -1;
+	int i, distinct = 0;
+	char seen[25] = {0};
+
+	(void)state;
+	for (i = 0; i < 24; i++) {
+		struct lm_request req;
+		struct result r;
+
+		control("{\"reset\": true, \"faults\": [{\"status\": 500}]}");
+		base_request(&req, LM_CHAT, "fault-model");
+		lm_request_add_message(&req, "user", "hi");
+		req.retry.base_ms = 24;
+		req.retry.cap_ms = 24;
+		run_one(&req, &r);
+		assert_false(r.failed);
+		assert_int_equal(r.resp.attempts, 2);
+		assert_true(r.resp.last_delay_ms >= 0 && r.resp.last_delay_ms <= 24);
+		assert_int_equal(r.resp.total_delay_ms, r.resp.last_delay_ms);
+		if (!seen[r.resp.last_delay_ms]++)
+			distinct++;
+		lo = r.resp.last_delay_ms < lo ? r.resp.last_delay_ms : lo;
+		hi = r.resp.last_delay_ms > hi ? r.resp.last_delay_ms : hi;
+		lm_response_release(&r.resp);
+		lm_request_release(&req);
+	}
+	assert_true(distinct >= 6);
+	assert_true(hi >= 12);
+	assert_true(lo <= 12);
+}
+
 static void test_non_utf8_and_cap(void **state)
 {
 	struct lm_request req;
@@ -1052,6 +1131,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_bad_bodies),
 	    cmocka_unit_test(test_request_json),
 	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_backoff_formula),
 	    cmocka_unit_test(test_error_message),
 	};
 	const struct CMUnitTest served[] = {
@@ -1060,6 +1140,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_n_ignored_topped_up, reset),
 	    cmocka_unit_test_setup(test_fewer_choices_and_slots, reset),
 	    cmocka_unit_test_setup(test_faults, reset),
+	    cmocka_unit_test_setup(test_backoff_in_engine, reset),
 	    cmocka_unit_test_setup(test_non_utf8_and_cap, reset),
 	    cmocka_unit_test_setup(test_timeout, reset),
 	    cmocka_unit_test_setup(test_many_in_flight, reset),
