@@ -128,6 +128,15 @@ void lm_request_add_stop(struct lm_request *req, const char *stop);
  */
 void lm_request_to_json(const struct lm_request *req, int n, struct strbuf *out);
 
+/*
+ * Caps on what one choice's logprobs may hold: tokens past the first
+ * LM_MAX_LOGPROB_TOKENS and alternatives past the first LM_MAX_TOP_LOGPROBS
+ * of a token are not kept (OpenAI sends at most 20 alternatives; weft asks
+ * for at most 10).  Parsing is linear in the reply either way.
+ */
+#define LM_MAX_LOGPROB_TOKENS 65536
+#define LM_MAX_TOP_LOGPROBS 64
+
 struct lm_top {
 	char *token; /* owned */
 	double logprob;

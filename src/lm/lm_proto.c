@@ -328,12 +328,15 @@ static double json_num(const cJSON *item)
 	return cJSON_IsNumber(item) ? item->valuedouble : NAN;
 }
 
-/* Chat shape: {"content": [{"token", "logprob", "top_logprobs": [...]}]} */
+/* Chat shape: {"content": [{"token", "logprob", "top_logprobs": [...]}]}.
+ * Linear in the reply: each array is walked once, through its links. */
 static void parse_chat_logprobs(struct lm_choice *c, const cJSON *content)
 {
 	const cJSON *t, *a;
 	size_t n = (size_t)cJSON_GetArraySize(content), i = 0;
 
+	if (n > LM_MAX_LOGPROB_TOKENS)
+		n = LM_MAX_LOGPROB_TOKENS;
 	c->tokens = n ? xcalloc(n, sizeof(*c->tokens)) : NULL;
 	cJSON_ArrayForEach(t, content)
 	{
@@ -352,6 +355,8 @@ static void parse_chat_logprobs(struct lm_choice *c, const cJSON *content)
 		if (!cJSON_IsArray(top))
 			continue;
 		m = (size_t)cJSON_GetArraySize(top);
+		if (m > LM_MAX_TOP_LOGPROBS)
+			m = LM_MAX_TOP_LOGPROBS;
 		tok->top = m ? xcalloc(m, sizeof(*tok->top)) : NULL;
 		cJSON_ArrayForEach(a, top)
 		{
@@ -377,48 +382,72 @@ static int cmp_top(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
+/* The first element of an array, else NULL; next_of steps through it.
+ * cJSON_GetArrayItem(i) walks from the head each time, which made parsing
+ * quadratic in the number of tokens. */
+static const cJSON *first_of(const cJSON *arr)
+{
+	return cJSON_IsArray(arr) ? arr->child : NULL;
+}
+
+static const cJSON *next_of(const cJSON *item)
+{
+	return item ? item->next : NULL;
+}
+
 /* Legacy shape: tokens[], token_logprobs[], top_logprobs[{tok: lp}|null],
- * text_offset[]. */
+ * text_offset[], walked side by side, once. */
 static void parse_legacy_logprobs(struct lm_choice *c, const cJSON *lp)
 {
 	const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(lp, "tokens");
 	const cJSON *lps = cJSON_GetObjectItemCaseSensitive(lp, "token_logprobs");
 	const cJSON *tops = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
 	const cJSON *offs = cJSON_GetObjectItemCaseSensitive(lp, "text_offset");
+	const cJSON *item, *lpi, *top, *off;
 	size_t n = (size_t)cJSON_GetArraySize(tokens), i;
 
 	if (!cJSON_IsArray(tokens))
 		return;
+	if (n > LM_MAX_LOGPROB_TOKENS)
+		n = LM_MAX_LOGPROB_TOKENS;
 	c->tokens = n ? xcalloc(n, sizeof(*c->tokens)) : NULL;
-	for (i = 0; i < n; i++) {
+	item = first_of(tokens);
+	lpi = first_of(lps);
+	top = first_of(tops);
+	off = first_of(offs);
+	for (i = 0; i < n && item; i++) {
 		struct lm_token *tok = &c->tokens[i];
-		const cJSON *top = cJSON_IsArray(tops) ? cJSON_GetArrayItem(tops, (int)i) : NULL;
-		const cJSON *off = cJSON_IsArray(offs) ? cJSON_GetArrayItem(offs, (int)i) : NULL;
 		const cJSON *a;
 		size_t m, j = 0;
 
-		tok->token = json_str(cJSON_GetArrayItem(tokens, (int)i));
+		tok->token = json_str(item);
 		if (!tok->token)
 			tok->token = xstrdup("");
-		tok->logprob = cJSON_IsArray(lps) ? json_num(cJSON_GetArrayItem(lps, (int)i)) : NAN;
-		tok->offset = json_count(off, -1);
-		if (!cJSON_IsObject(top))
-			continue;
-		m = (size_t)cJSON_GetArraySize(top);
-		tok->top = m ? xcalloc(m, sizeof(*tok->top)) : NULL;
-		cJSON_ArrayForEach(a, top)
-		{
-			if (j >= m || !a->string)
-				break;
-			tok->top[j].token = utf8_clean(a->string, strlen(a->string));
-			tok->top[j].logprob = json_num(a);
-			j++;
+		tok->logprob = lpi ? json_num(lpi) : NAN;
+		tok->offset = off ? json_count(off, -1) : -1;
+		if (cJSON_IsObject(top)) {
+			m = (size_t)cJSON_GetArraySize(top);
+			if (m > LM_MAX_TOP_LOGPROBS)
+				m = LM_MAX_TOP_LOGPROBS;
+			tok->top = m ? xcalloc(m, sizeof(*tok->top)) : NULL;
+			cJSON_ArrayForEach(a, top)
+			{
+				if (j >= m || !a->string)
+					break;
+				tok->top[j].token = utf8_clean(a->string, strlen(a->string));
+				tok->top[j].logprob = json_num(a);
+				j++;
+			}
+			tok->ntop = j;
+			if (j > 1)
+				qsort(tok->top, j, sizeof(*tok->top), cmp_top);
 		}
-		tok->ntop = j;
-		if (j > 1)
-			qsort(tok->top, j, sizeof(*tok->top), cmp_top);
+		item = next_of(item);
+		lpi = next_of(lpi);
+		top = next_of(top);
+		off = next_of(off);
 	}
-	c->ntokens = n;
+	c->ntokens = i;
 	c->has_logprobs = 1;
 }
 

@@ -247,6 +247,60 @@ static void test_parse_legacy_logprobs(void **state)
 	}
 }
 
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A 16 MiB legacy-shaped reply with 360,000 tokens: parsed in one pass
+ * (it once took hours: each token looked up its four arrays from the
+ * head), the four arrays kept aligned, and the tokens capped. */
+static void test_parse_huge_legacy_reply(void **state)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct lm_response r;
+	struct errbuf err;
+	const struct lm_token *last;
+	size_t i, n = 360000;
+	double took;
+
+	(void)state;
+	strbuf_addstr(&b, "{\"choices\":[{\"index\":0,\"text\":\"x\",\"logprobs\":{\"tokens\":[");
+	for (i = 0; i < n; i++)
+		strbuf_addf(&b, "%s\"w%zu\"", i ? "," : "", i);
+	strbuf_addstr(&b, "],\"token_logprobs\":[");
+	for (i = 0; i < n; i++)
+		strbuf_addf(&b, "%s-%zu.5", i ? "," : "", i % 7);
+	strbuf_addstr(&b, "],\"top_logprobs\":[");
+	for (i = 0; i < n; i++)
+		strbuf_addf(&b, "%s{\" alt\":-9.0,\"w%zu\":-%zu.5}", i ? "," : "", i, i % 7);
+	strbuf_addstr(&b, "],\"text_offset\":[");
+	for (i = 0; i < n; i++)
+		strbuf_addf(&b, "%s%zu", i ? "," : "", i * 3);
+	strbuf_addstr(&b, "]}}]}");
+	assert_true(b.len > 16u * 1024 * 1024);
+
+	lm_response_init(&r);
+	took = seconds_now();
+	assert_int_equal(lm_response_parse(&r, LM_COMPLETIONS, b.data, b.len, &err), 0);
+	took = seconds_now() - took;
+	print_message("parsed %zu bytes in %.2f s\n", b.len, took);
+	/* quadratic parsing took over 20 s here even with the cap */
+	assert_true(took < 8.0);
+	assert_int_equal(r.choices[0].ntokens, LM_MAX_LOGPROB_TOKENS);
+	last = &r.choices[0].tokens[LM_MAX_LOGPROB_TOKENS - 1];
+	assert_string_equal(last->token, "w65535");
+	assert_true(last->logprob == -((double)(65535 % 7) + 0.5));
+	assert_int_equal(last->offset, 65535 * 3);
+	assert_int_equal(last->ntop, 2);
+	assert_string_equal(last->top[0].token, "w65535");
+	lm_response_release(&r);
+	strbuf_release(&b);
+}
+
 static void test_parse_bad_bodies(void **state)
 {
 	static const char *bad[] = {
@@ -1128,6 +1182,7 @@ int main(void)
 	const struct CMUnitTest parse[] = {
 	    cmocka_unit_test(test_parse_chat_logprobs),
 	    cmocka_unit_test(test_parse_legacy_logprobs),
+	    cmocka_unit_test(test_parse_huge_legacy_reply),
 	    cmocka_unit_test(test_parse_bad_bodies),
 	    cmocka_unit_test(test_request_json),
 	    cmocka_unit_test(test_retry_after),
