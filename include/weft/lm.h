@@ -14,7 +14,9 @@
  *
  * The API key: a request names an environment variable (api_key_env); the
  * engine reads it with getenv() when it sends, puts it only in the
- * Authorization header, and removes it from any error text a server echoes.
+ * Authorization header, and hides every piece of it (redact.h) in any error
+ * text a server echoes and in the text of any choice, before either is cut
+ * or handed on (lm_response.key_redacted counts what was hidden).
  * No struct here ever holds the key.
  *
  * Retries: connection errors, timeouts, partial bodies, HTTP 408, 409, 429
@@ -171,6 +173,7 @@ struct lm_response {
 	long total_delay_ms;	/* sum of retry delays */
 	int n_fallback;		/* 1 when this request fanned out or topped up */
 	int insufficient_quota; /* 1 when it failed on a 429 insufficient_quota */
+	size_t key_redacted;	/* pieces of an API key hidden in choices' text */
 };
 
 void lm_response_init(struct lm_response *resp);

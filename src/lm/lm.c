@@ -17,6 +17,7 @@
 
 #include "weft/errbuf.h"
 #include "weft/lm.h"
+#include "weft/redact.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
 
@@ -439,25 +440,35 @@ static void job_drop_xfers(struct lm_engine *e, struct job *j)
 	}
 }
 
-/* Replaces every occurrence of the key in s with "[key hidden]". */
-static void scrub_key(struct errbuf *err, const char *key_env)
-{
-	const char *key = key_env && *key_env ? getenv(key_env) : NULL;
-	struct strbuf sb = STRBUF_INIT;
-	const char *p, *hit;
-	size_t klen;
+/* At most this many keys are hidden in one text: the job's own and those
+ * the engine has sent before (a server may echo any of them). */
+#define MAX_SECRETS 16
 
-	if (!err || !key || !*key || !strstr(err->msg, key))
-		return;
-	klen = strlen(key);
-	p = err->msg;
-	for (hit = strstr(p, key); hit; hit = strstr(p, key)) {
-		strbuf_add(&sb, p, (size_t)(hit - p));
-		strbuf_addstr(&sb, "[key hidden]");
-		p = hit + klen;
-	}
-	strbuf_addstr(&sb, p);
-	errbuf_set(err, "%s", sb.data);
+/* The keys to hide from what job j reports: its own key and every key the
+ * engine has sent.  Returns how many were put in out. */
+static size_t job_secrets(const struct lm_engine *e, const struct job *j, const char **out)
+{
+	const char *env = j->req.api_key_env;
+	const struct lm_headers *h;
+	size_t n = 0;
+
+	if (env && *env && getenv(env) && *getenv(env))
+		out[n++] = getenv(env);
+	for (h = e->headers; h && n < MAX_SECRETS; h = h->next)
+		if (h->key)
+			out[n++] = h->key;
+	return n;
+}
+
+/* Hides every piece of every key (redact.h) in err's message. */
+static void redact_errbuf(const struct lm_engine *e, const struct job *j, struct errbuf *err)
+{
+	const char *secrets[MAX_SECRETS];
+	size_t n = job_secrets(e, j, secrets);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (n && redact_append(&sb, err->msg, strlen(err->msg), secrets, n))
+		errbuf_set(err, "%s", sb.data);
 	strbuf_release(&sb);
 }
 
@@ -479,7 +490,7 @@ static void job_fail(struct lm_engine *e, struct job *j, struct xfer *x, const c
 		   j->req.model ? j->req.model : "(none)", what.data, attempts,
 		   attempts == 1 ? "" : "s");
 	strbuf_release(&what);
-	scrub_key(&j->err, j->req.api_key_env);
+	redact_errbuf(e, j, &j->err);
 	j->failed = 1;
 	job_mark_done(e, j);
 	job_drop_xfers(e, j);
@@ -714,7 +725,18 @@ static void xfer_done(struct lm_engine *e, struct xfer *x, CURLcode result)
 				      header_value(x->easy, "retry-after-ms"), (int64_t)time(NULL));
 
 		strbuf_addf(&msg, "HTTP %ld: ", status);
-		lm_error_message(x->reply.data, x->reply.len, &msg, &quota);
+		{
+			/* Hidden before the message is cut to length: a cut key
+			 * is still a piece of the key. */
+			const char *secrets[MAX_SECRETS];
+			size_t ns = job_secrets(e, j, secrets);
+			struct strbuf body = STRBUF_INIT;
+
+			redact_append(&body, x->reply.data ? x->reply.data : "", x->reply.len,
+				      secrets, ns);
+			lm_error_message(body.data ? body.data : "", body.len, &msg, &quota);
+			strbuf_release(&body);
+		}
 		if (status == 400 && x->n > 1 && j->req.n_mode == LM_N_AUTO && !j->fell_back) {
 			/* Probably n above the server's slots: fan out. */
 			int i, n = x->n;
@@ -748,6 +770,15 @@ static void xfer_done(struct lm_engine *e, struct xfer *x, CURLcode result)
 			return;
 		}
 		got = j->resp.nchoices - before;
+		{
+			/* A key echoed in a reply never reaches a session. */
+			const char *secrets[MAX_SECRETS];
+			size_t ns = job_secrets(e, j, secrets), k;
+
+			for (k = before; ns && k < j->resp.nchoices; k++)
+				j->resp.key_redacted +=
+				    redact_string(&j->resp.choices[k].text, secrets, ns);
+		}
 		if (got > 1)
 			qsort(j->resp.choices + before, got, sizeof(*j->resp.choices), cmp_choice);
 		j->resp.requests++;

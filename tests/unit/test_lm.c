@@ -825,6 +825,63 @@ static void test_backoff_in_engine(void **state)
 	assert_true(lo <= 12);
 }
 
+/* No 12-byte piece of the key in s. */
+static void assert_no_key_piece(const char *s)
+{
+	size_t i;
+	char piece[13];
+
+	for (i = 0; i + 12 <= strlen(KEY); i++) {
+		memcpy(piece, KEY + i, 12);
+		piece[12] = '\0';
+		if (strstr(s, piece))
+			fail_msg("a piece of the key (%s) is in: %s", piece, s);
+	}
+}
+
+/* A server that echoes the key at the end of a long message, or with one
+ * character changed, or in a reply's content: no piece of it comes out. */
+static void test_key_pieces_hidden(void **state)
+{
+	struct strbuf ctl = STRBUF_INIT;
+	struct lm_request req;
+	struct result r;
+	char changed[] = KEY;
+	int i;
+
+	(void)state;
+	changed[10] = changed[10] == 'Q' ? 'R' : 'Q';
+	strbuf_addstr(&ctl, "{\"faults\": [{\"status\": 401, \"message\": \"");
+	for (i = 0; i < 185; i++)
+		strbuf_addch(&ctl, 'x');
+	strbuf_addf(&ctl, "%s\"}, {\"status\": 403, \"message\": \"key %s\"}]}", KEY, changed);
+	control(ctl.data);
+	strbuf_release(&ctl);
+	for (i = 0; i < 2; i++) {
+		base_request(&req, LM_CHAT, "gen-model");
+		lm_request_add_message(&req, "user", "hi");
+		run_one(&req, &r);
+		assert_true(r.failed);
+		assert_no_key_piece(r.err.msg);
+		assert_non_null(strstr(r.err.msg, "[key hidden]"));
+		lm_response_release(&r.resp);
+		lm_request_release(&req);
+	}
+	/* echoed in a normal reply: hidden, and counted so the caller can warn */
+	ctl = (struct strbuf)STRBUF_INIT;
+	strbuf_addf(&ctl, "{\"script\": {\"gen-model\": [\"my key is %s, ok\"]}}", KEY);
+	control(ctl.data);
+	strbuf_release(&ctl);
+	base_request(&req, LM_CHAT, "gen-model");
+	lm_request_add_message(&req, "user", "hi");
+	run_one(&req, &r);
+	assert_false(r.failed);
+	assert_string_equal(r.resp.choices[0].text, "my key is [key hidden], ok");
+	assert_int_equal(r.resp.key_redacted, 1);
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+}
+
 static void test_non_utf8_and_cap(void **state)
 {
 	struct lm_request req;
@@ -1196,6 +1253,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_fewer_choices_and_slots, reset),
 	    cmocka_unit_test_setup(test_faults, reset),
 	    cmocka_unit_test_setup(test_backoff_in_engine, reset),
+	    cmocka_unit_test_setup(test_key_pieces_hidden, reset),
 	    cmocka_unit_test_setup(test_non_utf8_and_cap, reset),
 	    cmocka_unit_test_setup(test_timeout, reset),
 	    cmocka_unit_test_setup(test_many_in_flight, reset),
