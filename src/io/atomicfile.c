@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weft/regfile.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
 
@@ -170,12 +171,12 @@ int atomicfile_read(const char *path, size_t max, char **out, size_t *len, struc
 	struct strbuf sb = STRBUF_INIT;
 	char buf[65536];
 	size_t n;
-	FILE *f = fopen(path, "rb");
+	FILE *f = regfile_fopen(path, err);
 
 	*out = NULL;
 	*len = 0;
 	if (!f)
-		return errbuf_set(err, "%s: %s", path, strerror(errno));
+		return -1;
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		if (sb.len + n > max) {
 			fclose(f);
