@@ -1077,18 +1077,44 @@ int evalrun_format_model_csv(const struct evalrun *run, size_t i, struct strbuf 
 	return 0;
 }
 
-/* base_url without anything that looks like credentials (user:pass@). */
+/* Appends one URL (len bytes) without its credentials (user:pass@). */
+static void add_url_part(struct strbuf *u, const char *url, size_t len)
+{
+	const char *end = url + len, *scheme = NULL, *host, *at = NULL, *p;
+
+	for (p = url; p + 3 <= end; p++)
+		if (!memcmp(p, "://", 3)) {
+			scheme = p;
+			break;
+		}
+	host = scheme ? scheme + 3 : url;
+	for (p = host; p < end && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p == '@')
+			at = p;
+	if (at) {
+		strbuf_add(u, url, (size_t)(host - url));
+		strbuf_add(u, at + 1, (size_t)(end - at - 1));
+	} else {
+		strbuf_add(u, url, len);
+	}
+}
+
+/* base_url (one URL, or several separated by commas, as the engine reads
+ * it) without anything that looks like credentials, in any of them. */
 static void add_url(struct strbuf *out, const char *url)
 {
-	const char *scheme = strstr(url, "://"), *at;
 	struct strbuf u = STRBUF_INIT;
+	const char *p = url;
 
-	if (scheme && (at = strchr(scheme + 3, '@')) != NULL &&
-	    (!strchr(scheme + 3, '/') || at < strchr(scheme + 3, '/'))) {
-		strbuf_add(&u, url, (size_t)(scheme + 3 - url));
-		strbuf_addstr(&u, at + 1);
-	} else {
-		strbuf_addstr(&u, url);
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		add_url_part(&u, p, len);
+		if (!comma)
+			break;
+		strbuf_addch(&u, ',');
+		p = comma + 1;
 	}
 	strbuf_add_json_string(out, u.data);
 	strbuf_release(&u);

@@ -210,6 +210,12 @@ static void test_results_formatting(void **state)
 	config_init(&cfg);
 	assert_int_equal(config_set(&cfg, "scorer.s.model=m1", &err), 0);
 	assert_int_equal(config_set(&cfg, "scorer.s.api_key_env=SECRET_VAR", &err), 0);
+	/* credentials in any of several URLs never reach config.json */
+	assert_int_equal(config_set(&cfg,
+				    "scorer.s.base_url=http://al:pw1secret@a:1/v1,"
+				    "https://bob:hunter2pass@b.example/v1,http://c/v1?x=@y",
+				    &err),
+			 0);
 	evalrun_add_model(run, "s", config_role(&cfg, "scorer.s"), 350e6, "fam");
 	m = (struct evalrun_model *)evalrun_model(run, 0);
 	m->results[0].state = 1;
@@ -235,6 +241,10 @@ static void test_results_formatting(void **state)
 	assert_non_null(strstr(out.data, "\"partial\": true"));
 	assert_non_null(strstr(out.data, "\"method\": \"generate\""));
 	assert_null(strstr(out.data, "SECRET_VAR"));
+	assert_null(strstr(out.data, "hunter2pass"));
+	assert_null(strstr(out.data, "pw1secret"));
+	assert_non_null(
+	    strstr(out.data, "\"http://a:1/v1,https://b.example/v1,http://c/v1?x=@y\""));
 	strbuf_reset(&out);
 	evalrun_format_table(run, &out);
 	assert_non_null(strstr(out.data, "1.000"));
