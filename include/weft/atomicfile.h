@@ -3,10 +3,12 @@
 /*
  * Whole-file writes that never leave a half-written file behind
  * (src/io/atomicfile.c): the bytes go to a temporary file in the same folder
- * (".NAME.XXXXXX"), which is fsynced and renamed over path; the folder is
- * then fsynced.  The new file keeps the mode of the file it replaces, else
- * gets 0666 minus the umask.  On any failure path is untouched, the
- * temporary file is removed, and the message ends by saying so.
+ * (".NAME.weft-PID-XXXXXX"), which is fsynced and renamed over path; the
+ * folder is then fsynced.  The new file keeps the mode of the file it
+ * replaces, else gets 0666 minus the umask.  When path is a symbolic link
+ * the write goes to the file it points to and the link stays (a link to
+ * nothing is refused).  On any failure path is untouched, the temporary
+ * file is removed, and the message ends by saying so.
  */
 #include <stddef.h>
 
@@ -34,10 +36,10 @@ int atomicfile_put(struct atomicfile *af, const void *data, size_t len);
 int atomicfile_commit(struct atomicfile *af, int errn, struct errbuf *err);
 
 /*
- * Removes the temporary files a write killed between open and commit left
- * beside path (.NAME.XXXXXX, mkstemp's six letters and digits).  Best
- * effort; only for files one process writes at a time (sessions), where
- * no such file is another write in progress.
+ * Removes the temporary files that writes killed between open and commit
+ * left beside path (.NAME.weft-PID-XXXXXX) whose writer (PID) is no longer
+ * running: a live process's write in progress, and any file not named so
+ * (a user's .NAME.backup), are never touched.  Best effort.
  */
 void atomicfile_remove_stale(const char *path);
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +28,50 @@ static void split_path(const char *path, struct strbuf *dir, struct strbuf *base
 	}
 }
 
+/* A temporary file of BASE is ".BASE" TMP_TAG "PID-" and mkstemp's six
+ * characters: a name no user file has by chance, and the pid tells the
+ * sweep whether its writer still lives. */
+#define TMP_TAG ".weft-"
+
+/*
+ * Where a write to path goes: path itself, or, when path is a symbolic
+ * link, the file it points to (as editors do: the link stays a link).
+ * A link to nothing is refused rather than replaced by a regular file.
+ */
+static int resolve_target(const char *path, char **out, struct errbuf *err)
+{
+	struct stat st;
+	char *real;
+
+	if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode)) {
+		*out = xstrdup(path);
+		return 0;
+	}
+	real = realpath(path, NULL);
+	if (!real)
+		return errbuf_set(err,
+				  "%s: is a symbolic link to a file that cannot be reached (%s); "
+				  "nothing was written",
+				  path, strerror(errno));
+	*out = real;
+	return 0;
+}
+
 int atomicfile_open(struct atomicfile *af, const char *path, struct errbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT, base = STRBUF_INIT, tmp = STRBUF_INIT;
 	struct stat st;
 	mode_t mode;
+	char *target;
 
 	af->fd = -1;
 	af->path = NULL;
 	af->tmp = NULL;
+	if (resolve_target(path, &target, err) < 0)
+		return -1;
+	path = target;
 	split_path(path, &dir, &base);
-	strbuf_addf(&tmp, "%s.%s.XXXXXX", dir.data, base.data);
+	strbuf_addf(&tmp, "%s.%s" TMP_TAG "%ld-XXXXXX", dir.data, base.data, (long)getpid());
 	strbuf_release(&dir);
 	strbuf_release(&base);
 	af->fd = mkstemp(tmp.data);
@@ -45,10 +79,11 @@ int atomicfile_open(struct atomicfile *af, const char *path, struct errbuf *err)
 		errbuf_set(err, "%s: cannot create a temporary file beside it: %s", path,
 			   strerror(errno));
 		strbuf_release(&tmp);
+		free(target);
 		return -1;
 	}
 	af->tmp = strbuf_detach(&tmp, NULL);
-	af->path = xstrdup(path);
+	af->path = target;
 	if (!stat(path, &st)) {
 		mode = st.st_mode & 07777;
 	} else {
@@ -130,21 +165,35 @@ void atomicfile_remove_stale(const char *path)
 {
 	struct strbuf dir = STRBUF_INIT, base = STRBUF_INIT, victim = STRBUF_INIT;
 	struct dirent *de;
+	char *target = NULL;
 	size_t k;
 	DIR *d;
 
-	split_path(path, &dir, &base);
+	if (resolve_target(path, &target, NULL) < 0)
+		return;
+	split_path(target, &dir, &base);
 	d = opendir(dir.data);
 	while (d && (de = readdir(d)) != NULL) {
-		const char *n = de->d_name;
+		const char *n = de->d_name, *p;
+		char *end;
+		long pid;
 
-		if (n[0] != '.' || strncmp(n + 1, base.data, base.len) || n[1 + base.len] != '.' ||
-		    strlen(n + base.len + 2) != 6)
+		/* .BASE.weft-PID-XXXXXX and nothing else */
+		if (n[0] != '.' || strncmp(n + 1, base.data, base.len) ||
+		    strncmp(n + 1 + base.len, TMP_TAG, strlen(TMP_TAG)))
+			continue;
+		p = n + 1 + base.len + strlen(TMP_TAG);
+		if (!isdigit((unsigned char)*p))
+			continue;
+		pid = strtol(p, &end, 10);
+		if (*end != '-' || strlen(end + 1) != 6)
 			continue;
 		for (k = 0; k < 6; k++)
-			if (!isalnum((unsigned char)n[base.len + 2 + k]))
+			if (!isalnum((unsigned char)end[1 + k]))
 				break;
-		if (k < 6)
+		/* only a dead writer's: a live one may be writing it now */
+		if (k < 6 || pid <= 0 || (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 ||
+								     errno != ESRCH)))
 			continue;
 		strbuf_reset(&victim);
 		strbuf_addf(&victim, "%s%s", dir.data, n);
@@ -152,6 +201,7 @@ void atomicfile_remove_stale(const char *path)
 	}
 	if (d)
 		closedir(d);
+	free(target);
 	strbuf_release(&dir);
 	strbuf_release(&base);
 	strbuf_release(&victim);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "weft/session.h"
@@ -54,6 +55,51 @@ static int drop_torn_tail(int fd, off_t *end)
 	return 0;
 }
 
+/*
+ * Opens the journal at path (of the session at session_path) with flags.
+ * It must be a regular file and not a symbolic link (a link could point
+ * weft's appends and repairs at another file); it is created with the
+ * session's permissions and never left more open than the session (a
+ * journal of a 0600 session is 0600).  Returns the descriptor, -1 with err
+ * set, or -2 (err untouched) when it does not exist and O_CREAT is not in
+ * flags.
+ */
+static int journal_open(const char *session_path, const char *path, int flags,
+			struct errbuf *err)
+{
+	struct stat ss, js;
+	mode_t mode = 0600;
+	int fd, fl;
+
+	if (stat(session_path, &ss) == 0)
+		mode = ss.st_mode & 0666;
+	fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);
+	if (fd < 0) {
+		if (errno == ENOENT && !(flags & O_CREAT))
+			return -2;
+		if (errno == ELOOP)
+			return errbuf_set(err,
+					  "%s: is a symbolic link; weft does not follow a journal's "
+					  "link (move the file it points to in its place)",
+					  path);
+		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &js) < 0 || !S_ISREG(js.st_mode)) {
+		close(fd);
+		return errbuf_set(err, "%s: is not a regular file", path);
+	}
+	if ((flags & O_ACCMODE) != O_RDONLY && (js.st_mode & 0777 & ~mode) &&
+	    fchmod(fd, js.st_mode & mode & 0777) < 0) {
+		close(fd);
+		return errbuf_set(err, "%s: cannot restrict its permissions: %s", path,
+				  strerror(errno));
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 static int append_line(const char *session_path, struct strbuf *line, struct errbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -63,9 +109,9 @@ static int append_line(const char *session_path, struct strbuf *line, struct err
 
 	journal_path(session_path, &path);
 	strbuf_addch(line, '\n');
-	fd = open(path.data, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = journal_open(session_path, path.data, O_RDWR | O_APPEND | O_CREAT, err);
 	if (fd < 0) {
-		r = errbuf_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+		r = -1;
 		goto out;
 	}
 	if (drop_torn_tail(fd, &start)) {
@@ -325,10 +371,9 @@ int journal_replay(const char *session_path, struct tree *t, struct errbuf *err)
 	ssize_t n;
 
 	journal_path(session_path, &path);
-	fd = open(path.data, O_RDONLY | O_CLOEXEC);
+	fd = journal_open(session_path, path.data, O_RDONLY, err);
 	if (fd < 0) {
-		if (errno != ENOENT)
-			r = errbuf_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+		r = fd == -2 ? 0 : -1;
 		strbuf_release(&path);
 		return r;
 	}

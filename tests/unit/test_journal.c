@@ -248,6 +248,75 @@ static void test_no_journal(void **state)
 	tree_free(t);
 }
 
+/* The journal has the session's permissions: a private session's journal
+ * is private from its first line, and an older, wider one is narrowed. */
+static void test_journal_permissions(void **state)
+{
+	struct tree *t = base();
+	struct strbuf p = STRBUF_INIT;
+	struct errbuf err = {{0}};
+	struct stat st;
+	mode_t old = umask(022);
+
+	(void)state;
+	journal_path(session, &p);
+	assert_int_equal(chmod(session, 0600), 0);
+	assert_int_equal(journal_append_node(session, t, 1, &err), 0);
+	assert_int_equal(stat(p.data, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(chmod(p.data, 0644), 0);
+	assert_int_equal(journal_append_node(session, t, 1, &err), 0);
+	assert_int_equal(stat(p.data, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	unlink(p.data);
+	umask(old);
+	strbuf_release(&p);
+	tree_free(t);
+}
+
+/* A journal that is a symbolic link is refused, for writing and reading:
+ * weft never truncates or creates the file it points to. */
+static void test_journal_symlink_refused(void **state)
+{
+	struct tree *t = base();
+	struct strbuf p = STRBUF_INIT;
+	struct errbuf err = {{0}};
+	char victim[256], dangling[256];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	journal_path(session, &p);
+	snprintf(victim, sizeof(victim), "%s/victim.txt", tmpdir);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious\nhalf a line", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, p.data), 0);
+	assert_int_equal(journal_append_node(session, t, 1, &err), -1);
+	assert_non_null(strstr(err.msg, "s.json.journal: is a symbolic link"));
+	assert_int_equal(journal_replay(session, t, &err), -1);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_size, 20); /* not trimmed, not appended to */
+	unlink(p.data);
+
+	/* a dangling link does not create its target */
+	snprintf(dangling, sizeof(dangling), "%s/created-by-weft", tmpdir);
+	assert_int_equal(symlink(dangling, p.data), 0);
+	assert_int_equal(journal_append_node(session, t, 1, &err), -1);
+	assert_int_equal(access(dangling, F_OK), -1);
+	unlink(p.data);
+
+	/* nor is a FIFO read (it would block) */
+	assert_int_equal(mkfifo(p.data, 0600), 0);
+	assert_int_equal(journal_replay(session, t, &err), -1);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+	unlink(p.data);
+	unlink(victim);
+	strbuf_release(&p);
+	tree_free(t);
+}
+
 /* A batch is one line: a step and its path come back together, and a
  * torn batch (cut anywhere) brings back none of it. */
 static void test_batch_is_all_or_nothing(void **state)
@@ -325,6 +394,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_lines_are_errors),
 	    cmocka_unit_test(test_no_journal),
 	    cmocka_unit_test(test_batch_is_all_or_nothing),
+	    cmocka_unit_test(test_journal_permissions),
+	    cmocka_unit_test(test_journal_symlink_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "weft/errbuf.h"
@@ -574,19 +575,63 @@ static void test_atomic_save(void **state)
 	assert_int_equal(chmod(ro, 0755), 0);
 	free(before);
 
-	/* temporary files a killed save left go with the next good save;
-	 * other files that look alike stay */
-	snprintf(cmd, sizeof(cmd), "%s/ro/.s.json.Ab3xYz", tmpdir);
-	write_file(cmd, "half a save");
-	snprintf(ro, sizeof(ro), "%s/ro/.s.json.keep", tmpdir);
-	write_file(ro, "k");
-	assert_int_equal(session_save(t, path, &err), 0);
-	assert_int_equal(stat(cmd, &st), -1);
-	assert_int_equal(stat(ro, &st), 0);
-	snprintf(cmd, sizeof(cmd), "%s/ro/.t.json.Ab3xYz", tmpdir);
-	write_file(cmd, "another file's");
-	assert_int_equal(session_save(t, path, &err), 0);
-	assert_int_equal(stat(cmd, &st), 0);
+	/* temporary files a killed save left go with the next good save; a
+	 * live writer's, another file's and a user's look-alikes stay */
+	{
+		pid_t dead = fork();
+		char live[512], backup[512];
+
+		assert_true(dead >= 0);
+		if (dead == 0)
+			_exit(0);
+		assert_int_equal(waitpid(dead, NULL, 0), dead);
+		snprintf(cmd, sizeof(cmd), "%s/ro/.s.json.weft-%ld-Ab3xYz", tmpdir, (long)dead);
+		write_file(cmd, "half a save");
+		snprintf(live, sizeof(live), "%s/ro/.s.json.weft-%ld-Ab3xYz", tmpdir,
+			 (long)getppid());
+		write_file(live, "a save in progress");
+		snprintf(backup, sizeof(backup), "%s/ro/.s.json.backup", tmpdir);
+		write_file(backup, "the user's");
+		snprintf(ro, sizeof(ro), "%s/ro/.s.json.keep", tmpdir);
+		write_file(ro, "k");
+		assert_int_equal(session_save(t, path, &err), 0);
+		assert_int_equal(stat(cmd, &st), -1);
+		assert_int_equal(stat(live, &st), 0);
+		assert_int_equal(stat(backup, &st), 0);
+		assert_int_equal(stat(ro, &st), 0);
+		unlink(live);
+		unlink(backup);
+		snprintf(cmd, sizeof(cmd), "%s/ro/.t.json.weft-%ld-Ab3xYz", tmpdir, (long)dead);
+		write_file(cmd, "another file's");
+		assert_int_equal(session_save(t, path, &err), 0);
+		assert_int_equal(stat(cmd, &st), 0);
+	}
+
+	/* a session that is a symbolic link is saved to the file it points
+	 * to, and stays a link; a link to nothing is refused */
+	{
+		char link[512], target[512], dangling[512];
+
+		snprintf(target, sizeof(target), "%s/ro/target.json", tmpdir);
+		snprintf(link, sizeof(link), "%s/ro/link.json", tmpdir);
+		assert_int_equal(symlink("target.json", link), 0);
+		write_file(target, "old");
+		assert_int_equal(session_save(t, link, &err), 0);
+		assert_int_equal(lstat(link, &st), 0);
+		assert_true(S_ISLNK(st.st_mode));
+		tree_free(t);
+		assert_int_equal(session_load(target, &t, &err), 0);
+		check_extras(t);
+		snprintf(dangling, sizeof(dangling), "%s/ro/dangling.json", tmpdir);
+		assert_int_equal(symlink("nowhere/x.json", dangling), 0);
+		assert_int_equal(session_save(t, dangling, &err), -1);
+		assert_non_null(strstr(err.msg, "dangling.json: is a symbolic link"));
+		assert_int_equal(lstat(dangling, &st), 0);
+		assert_true(S_ISLNK(st.st_mode));
+		unlink(link);
+		unlink(target);
+		unlink(dangling);
+	}
 
 	/* and a good save replaces the file, keeping its mode */
 	assert_int_equal(chmod(path, 0640), 0);
