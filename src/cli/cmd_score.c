@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "weft/cli.h"
+#include "weft/regfile.h"
 #include "weft/score.h"
 #include "weft/strbuf.h"
 #include "weft/safetext.h"
@@ -34,7 +35,7 @@ static int read_file(const char *path, struct strbuf *sb)
 {
 	char buf[4096];
 	size_t n;
-	FILE *f = fopen(path, "rb");
+	FILE *f = regfile_fopen(path, NULL);
 
 	if (!f)
 		return -1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/regfile.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
 
@@ -209,9 +210,9 @@ int metrics_table_read(struct metrics_table *t, const char *path, struct errbuf 
 	model = xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
 	metrics_table_init(t, model);
 	free(model);
-	f = fopen(path, "rb");
+	f = regfile_fopen(path, err);
 	if (!f)
-		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
 	for (i = 0; i < 16; i++)
 		strbuf_init(&fields[i]);
 	for (i = 0; i < NCOLS; i++)

@@ -9,6 +9,7 @@
 
 #include "weft/dataset.h"
 #include "weft/num.h"
+#include "weft/regfile.h"
 #include "weft/xalloc.h"
 
 #ifndef WEFT_DATADIR
@@ -50,9 +51,9 @@ static int read_file(const char *dir, const char *name, char **out, struct errbu
 	int ret = 0;
 
 	strbuf_addf(&path, "%s/%s", dir, name);
-	f = fopen(path.data, "rb");
+	f = regfile_fopen(path.data, err);
 	if (!f) {
-		ret = errbuf_set(err, "%s: %s", path.data, strerror(errno));
+		ret = -1;
 		goto out;
 	}
 	while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
