@@ -111,6 +111,9 @@ struct lm_request {
 	long timeout_ms;       /* whole request, per attempt; default 60000 */
 	size_t max_body;       /* response cap in bytes; default 16 MiB */
 	struct lm_retry retry;
+	/* 1: the key may go over plain http to a host that is not this
+	 * machine (default 0: such a request fails before it is sent). */
+	int allow_http_key;
 };
 
 /* Sets every field to its default (empty strings are NULL). */

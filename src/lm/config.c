@@ -165,6 +165,13 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		if (num_parse_double(value, 0, 2, &d))
 			return errbuf_set(err, "key '%s': expected a number from 0 to 2", key);
 		r->temperature = d;
+	} else if (!strcmp(key, "allow_http_key")) {
+		if (!strcmp(value, "true") || !strcmp(value, "1"))
+			r->allow_http_key = 1;
+		else if (!strcmp(value, "false") || !strcmp(value, "0"))
+			r->allow_http_key = 0;
+		else
+			return errbuf_set(err, "key '%s': expected true or false", key);
 	} else if (!strcmp(key, "size")) {
 		if (num_parse_double(value, 0, 1e15, &d))
 			return errbuf_set(err, "key '%s': expected a parameter count like 350e6",
@@ -210,7 +217,7 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		    "key '%s': unknown key (known: base_url, model, api_key_env, "
 		    "endpoint, temperature, max_tokens, n, timeout, concurrency, "
 		    "retries, retry_base_ms, retry_cap_ms, retry_after_cap_ms, n_mode, "
-		    "size, family)",
+		    "size, family, allow_http_key)",
 		    key);
 	}
 	return 0;
@@ -470,4 +477,5 @@ void config_role_request(const struct config_role *r, struct lm_request *req)
 	req->retry.cap_ms = r->retry_cap_ms;
 	req->retry.max_retry_after_ms = r->retry_after_cap_ms;
 	req->n_mode = r->n_mode;
+	req->allow_http_key = r->allow_http_key;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -279,6 +280,55 @@ static void job_parse_hosts(struct lm_engine *e, struct job *j)
 	}
 }
 
+/*
+ * Is the host of url (SCHEME://[USER@]HOST[:PORT]/...) this machine?
+ * localhost, 127.0.0.0/8 and ::1 are.
+ */
+static int url_is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://"), *end, *at;
+	size_t len;
+
+	if (!h)
+		return 0;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	at = memchr(h, '@', (size_t)(end - h));
+	if (at)
+		h = at + 1;
+	if (*h == '[')
+		return !strncmp(h, "[::1]", 5);
+	len = strcspn(h, ":/?#");
+	return (len == 9 && !strncasecmp(h, "localhost", 9)) || !strncmp(h, "127.", 4);
+}
+
+/*
+ * Keys go only where the user meant: a base URL must be http or https
+ * (curl would also read file://, ftp:// ...), and a key is not sent over
+ * plain http to another machine unless the role allows it.  Returns 0, or
+ * -1 with why set.
+ */
+static int url_allowed(const struct job *j, const char *url, struct strbuf *why)
+{
+	const char *env = j->req.api_key_env;
+	const char *key = env && *env ? getenv(env) : NULL;
+
+	if (!strncasecmp(url, "https://", 8))
+		return 0;
+	if (strncasecmp(url, "http://", 7)) {
+		strbuf_addf(why, "base URL '%.200s' is not http:// or https://", url);
+		return -1;
+	}
+	if (key && *key && !j->req.allow_http_key && !url_is_loopback(url)) {
+		strbuf_addf(why,
+			    "refusing to send the API key ($%s) over plain http to '%.200s'; "
+			    "use https, or set %s.allow_http_key = true",
+			    env, url, j->req.role && *j->req.role ? j->req.role : "ROLE");
+		return -1;
+	}
+	return 0;
+}
+
 static void xfer_add(struct lm_engine *e, struct job *j, int n, int64_t due)
 {
 	struct xfer *x = xcalloc(1, sizeof(*x));
@@ -538,6 +588,7 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	x->too_big = 0;
 	x->curl_err[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, x->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body.data);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body.len);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers_for(e, key));
@@ -819,6 +870,16 @@ uint64_t lm_submit(struct lm_engine *e, const struct lm_request *req, lm_callbac
 	if (!j->nhosts) {
 		job_fail(e, j, NULL, "no base URL configured");
 		return j->id;
+	}
+	for (i = 0; i < j->nhosts; i++) {
+		struct strbuf why = STRBUF_INIT;
+
+		if (url_allowed(j, j->hosts[i]->url, &why) < 0) {
+			job_fail(e, j, NULL, "%s", why.data);
+			strbuf_release(&why);
+			return j->id;
+		}
+		strbuf_release(&why);
 	}
 	if (!req->model || !*req->model) {
 		job_fail(e, j, NULL, "no model configured");

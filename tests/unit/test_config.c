@@ -68,7 +68,15 @@ static void test_parse_file(void **state)
 	assert_string_equal(req.role, "generator");
 	assert_string_equal(req.api_key_env, "OPENAI_API_KEY");
 	assert_int_equal(req.n, 4);
+	assert_int_equal(req.allow_http_key, 0);
 	lm_request_release(&req);
+	assert_int_equal(config_set(&c, "judge.allow_http_key=true", &err), 0);
+	lm_request_init(&req);
+	config_role_request(config_role(&c, "judge"), &req);
+	assert_int_equal(req.allow_http_key, 1);
+	lm_request_release(&req);
+	assert_int_equal(config_set(&c, "judge.allow_http_key=maybe", &err), -1);
+	assert_non_null(strstr(err.msg, "expected true or false"));
 	config_release(&c);
 	clear_env();
 }

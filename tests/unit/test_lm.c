@@ -882,6 +882,58 @@ static void test_key_pieces_hidden(void **state)
 	lm_request_release(&req);
 }
 
+/* Keys go only where the user meant: no scheme but http(s), and no key
+ * over plain http to another machine unless the role allows it.  Refused
+ * before anything is sent (the .invalid host is never looked up). */
+static void test_url_rules(void **state)
+{
+	static const struct {
+		const char *url;
+		const char *in_error; /* NULL: allowed */
+	} cases[] = {
+	    {"file:///etc/passwd", "base URL 'file:///etc/passwd' is not http:// or https://"},
+	    {"ftp://127.0.0.1/v1", "is not http:// or https://"},
+	    {"http://weft-test.invalid/v1",
+	     "refusing to send the API key ($WEFT_TEST_LM_KEY) over plain http to "
+	     "'http://weft-test.invalid/v1'; use https, or set generator.allow_http_key = true"},
+	    {"http://127.0.0.1:1/v1,http://user@weft-test.invalid:80/v1", "over plain http"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lm_request req;
+		struct result r;
+		cJSON *reqs;
+
+		base_request(&req, LM_CHAT, "gen-model");
+		lm_request_set(&req.base_url, cases[i].url);
+		lm_request_set(&req.role, "generator");
+		lm_request_add_message(&req, "user", "hi");
+		run_one(&req, &r);
+		assert_true(r.failed);
+		assert_int_equal(r.resp.attempts, 0);
+		assert_non_null(strstr(r.err.msg, cases[i].in_error));
+		lm_response_release(&r.resp);
+		lm_request_release(&req);
+		reqs = recorded();
+		assert_int_equal(cJSON_GetArraySize(reqs), 0);
+		cJSON_Delete(reqs);
+	}
+	/* the fake server (loopback, plain http) is fine, with a key */
+	{
+		struct lm_request req;
+		struct result r;
+
+		base_request(&req, LM_CHAT, "gen-model");
+		lm_request_add_message(&req, "user", "hi");
+		run_one(&req, &r);
+		assert_false(r.failed);
+		lm_response_release(&r.resp);
+		lm_request_release(&req);
+	}
+}
+
 static void test_non_utf8_and_cap(void **state)
 {
 	struct lm_request req;
@@ -907,13 +959,14 @@ static void test_non_utf8_and_cap(void **state)
 	assert_null(strstr(r.err.msg, "Evil"));
 	unsetenv("WEFT_TEST_LM_UNSET_KEY");
 	lm_response_release(&r.resp);
-	/* a URL curl cannot use is not retried */
+	/* a URL that is not http(s) is refused before any attempt */
 	unsetenv("WEFT_TEST_LM_UNSET_KEY");
 	lm_request_set(&req.base_url, "gopherx://127.0.0.1:1/v1");
 	run_one(&req, &r);
 	assert_true(r.failed);
-	assert_int_equal(r.resp.attempts, 1);
-	assert_non_null(strstr(r.err.msg, "POST gopherx://127.0.0.1:1/v1/chat/completions"));
+	assert_int_equal(r.resp.attempts, 0);
+	assert_non_null(strstr(r.err.msg, "POST gopherx://127.0.0.1:1/v1 (model gen-model): base "
+					  "URL 'gopherx://127.0.0.1:1/v1' is not http"));
 	lm_response_release(&r.resp);
 	/* connection refused: retried, then reported */
 	{
@@ -1254,6 +1307,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_faults, reset),
 	    cmocka_unit_test_setup(test_backoff_in_engine, reset),
 	    cmocka_unit_test_setup(test_key_pieces_hidden, reset),
+	    cmocka_unit_test_setup(test_url_rules, reset),
 	    cmocka_unit_test_setup(test_non_utf8_and_cap, reset),
 	    cmocka_unit_test_setup(test_timeout, reset),
 	    cmocka_unit_test_setup(test_many_in_flight, reset),
