@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "weft/atomicfile.h"
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 /*
@@ -1204,8 +1205,7 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	strbuf_init(&l.extra);
 	if (len > SESSION_MAX_BYTES)
 		return file_error(&l, "larger than %zu bytes", SESSION_MAX_BYTES);
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
-		l.p += 3; /* a byte-order mark */
+	l.p += utf8_bom_len(data, len);
 	l.bad_utf8 = utf8_first_invalid(data, len);
 	l.t = tree_new();
 	r = walk_top(&l);
