@@ -13,7 +13,9 @@ import json
 import os
 import unittest
 
-from tests.flows.flowlib import TASK, FlowCase, candidate, expected_pairs
+from tests.flows.flowlib import TASK, TMUX, FlowCase, candidate, expected_pairs
+from tests.integration.test_tui import Pane
+from tests.integration.weftrun import ROOT
 
 BOM = b"\xef\xbb\xbf"
 
@@ -58,6 +60,16 @@ class BomFiles(FlowCase):
         more = self.script_steps(2, pick=1, first=4)
         self.weft("generate", "bom.json", "--rounds", "5", *self.fast, check=0)
         self.assertEqual(self.exported_pairs("bom.json"), want + expected_pairs(more))
+
+    @unittest.skipUnless(TMUX, "tmux missing")
+    def test_loom_opens_a_session_with_bom(self):
+        p = Pane(self, ["bom.json"], cwd=self.dir,
+                 env={"WEFT_PROMPTS": os.path.join(ROOT, "prompts"),
+                      "WEFT_THEMES": os.path.join(ROOT, "themes")})
+        yes = sum(1 for _, _, label in self.picks if label == "Yes")
+        p.wait_for(r"Yes %d No %d" % (yes, len(self.picks) - yes))
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
 
     def test_datasets_with_bom(self):
         pairs = [("Is dataset question %d settled?" % k, "Yes" if k % 3 else "No")

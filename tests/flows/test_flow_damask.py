@@ -5,9 +5,12 @@ nodes carry null or none at all.  check, extract, export (pairs and bonsai)
 and replay all read it; the pairs are those of its chosen path; export
 --format bonsai writes each lastVisited back exactly as it was loaded."""
 import json
+import os
 import unittest
 
-from tests.flows.flowlib import FlowCase, candidate, expected_pairs
+from tests.flows.flowlib import TMUX, FlowCase, candidate, expected_pairs
+from tests.integration.test_tui import Pane
+from tests.integration.weftrun import ROOT
 
 ROOT_TEXT = "Write yes/no questions whose comforting answer is wrong.\n\nQuestion:"
 
@@ -83,6 +86,16 @@ class DamaskFile(FlowCase):
             self.assertIn("color", node)
         # and weft reads what it wrote to the same pairs
         self.assertEqual(self.exported_pairs("out.json"), expected_pairs(self.picks))
+
+    @unittest.skipUnless(TMUX, "tmux missing")
+    def test_loom(self):
+        p = Pane(self, ["d.json"], cwd=self.dir,
+                 env={"WEFT_PROMPTS": os.path.join(ROOT, "prompts"),
+                      "WEFT_THEMES": os.path.join(ROOT, "themes")})
+        yes = sum(1 for _, _, label in self.picks if label == "Yes")
+        p.wait_for(r"Yes %d No %d" % (yes, len(self.picks) - yes))
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
 
     def test_replay(self):
         _, out, err = self.weft("replay", "d.json", check=0)
