@@ -53,12 +53,16 @@ struct dataset_input {
 	size_t nspans;
 	size_t start;	   /* where extraction starts (after a session's root) */
 	struct tree *tree; /* the session, or NULL for a text file */
+	int warned;	   /* warning holds a message for the person */
+	struct errbuf warning;
 };
 
 /*
- * Loads path: a session (when the file is JSON that loads as one: the
- * document of its chosen path, one span per node) or else plain text.
- * Returns 0, or -1 with err set.  Release with dataset_input_release.
+ * Loads path through inputfile_read (a byte-order mark skipped; a session's
+ * journal applied, read-only): a session (the document of its chosen path,
+ * one span per node) or else plain text.  Returns 0 (warned set when the
+ * journal's torn last line was ignored), or -1 with err set.  Release with
+ * dataset_input_release.
  */
 int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf *err);
 void dataset_input_release(struct dataset_input *in);

@@ -32,6 +32,8 @@ struct evalset {
 	char *task;    /* owned; the session's task name, or NULL */
 	int logodds;   /* every example has an other_prompt */
 	char hash[17]; /* FNV-1a 64 of the file's bytes, 16 hex digits */
+	char *warning; /* owned; for the person (a session journal's torn last
+			* line was ignored), or NULL */
 };
 
 void evalset_init(struct evalset *s);
@@ -60,7 +62,8 @@ struct pairs_options;
 typedef int evalset_task_fn(const char *task_name, struct pairs_options *o, void *ctx);
 
 /*
- * Loads path by its contents and name: a `.jsonl` file as JSONL; a file whose
+ * Loads path through inputfile_read (a byte-order mark skipped; a session's
+ * journal applied, read-only) by its contents and name: a `.jsonl` file as JSONL; a file whose
  * first line is a CSV header naming prompt, classes and answer_index as a
  * CSV; JSON that loads as a session as the pairs of its chosen path (with
  * the options task_opts gives for the session's task, when given, else the

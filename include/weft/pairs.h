@@ -11,14 +11,20 @@
  *
  * Two modes (README "Datasets"):
  * - default: CR LF and lone CR become LF; extraction starts after the last
- *   occurrence of the preamble; a final answer line without its newline is
+ *   occurrence of the preamble, or when it is absent, at start, where a
+ *   pair counts when its answer ends after start (its question marker may
+ *   end the text before start: a session's root ending in "Question:");
+ *   whitespace after the question marker, a line break included, reads as
+ *   the marker's space (the literal space before group 1 matches \s+); a
+ *   final answer line without its newline is
  *   still read; question and answer are trimmed; an answer matches a class
  *   when it contains the label as a word, ignoring ASCII case; exactly one
  *   class -> that class, several -> ambiguous, none -> unmatched (both
  *   excluded); duplicates are dropped exactly and after normalising case,
  *   whitespace and trailing punctuation (first kept).
  * - compat seed (EVAL_RULES 2.4): the seed cleaner's behaviour, bugs
- *   included: the text after the preamble is trimmed, so a final pair that
+ *   included: the pattern as written, from start (or the preamble); the
+ *   text after the preamble is trimmed, so a final pair that
  *   ends the text is lost; question and answer are kept as matched; class 0
  *   iff the answer contains labels[0] case-sensitively, else the last class;
  *   only exact duplicates are dropped.
@@ -51,7 +57,7 @@ struct pairs_options {
 	size_t nlabels;			      /* >= 2 */
 	/* byte offset in the input document where extraction starts when the
 	 * preamble is unset or absent (for a session: after the root, the
-	 * task's prompt) */
+	 * task's prompt); default mode reads a pair whose answer ends after it */
 	size_t start;
 	int compat_seed;
 };

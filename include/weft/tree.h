@@ -75,7 +75,10 @@ struct tree_node {
 	uint32_t prompt_tokens, completion_tokens; /* when TREE_HAS_USAGE */
 	uint32_t merged;			   /* identical candidates merged into this one */
 	int64_t created;			   /* Unix seconds, 0 when unknown */
-	const char *last_visited;    /* arena; Bonsai's string of Unix seconds, or NULL */
+	/* arena; "lastVisited" as loaded, as JSON text (Bonsai's string of Unix
+	 * seconds with its quotes, another loom's integer, or null), or NULL
+	 * when the node had none */
+	const char *last_visited;
 	const char *group;	     /* arena; Bonsai group as loaded, or NULL */
 	const char *model;	     /* arena or NULL */
 	const char *finish_reason;   /* arena or NULL */

@@ -18,6 +18,11 @@ size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Whether all n bytes of s are well-formed UTF-8. */
 int utf8_valid(const unsigned char *s, size_t n);
 
+/* The length of a UTF-8 byte-order mark (EF BB BF) at the start of the len
+ * bytes of s: 3, or 0 when there is none.  Every reader of a file skips it
+ * (README "File formats"). */
+size_t utf8_bom_len(const char *s, size_t len);
+
 /* Appends the encoding of cp (at most U+10FFFF) to sb. */
 void utf8_encode(struct strbuf *sb, uint32_t cp);
 

@@ -253,6 +253,8 @@ int cmd_eval(int argc, char **argv)
 		cli_error("eval", err.msg);
 		goto out;
 	}
+	if (set.warning)
+		cli_error("eval", set.warning); /* a torn journal line: said, not fatal */
 	if (limit > 0)
 		evalset_truncate(&set, (size_t)limit);
 	if (set.task && opts.method == EVALRUN_GENERATE) {

@@ -62,6 +62,8 @@ int cmd_export(int argc, char **argv)
 		dataset_args_release(&a);
 		return cli_error("export", err.msg);
 	}
+	if (in.warned)
+		cli_error("export", in.warning.msg); /* a torn journal line: said, not fatal */
 	cli_dataset_task(&a, in.tree, &task);
 	memset(&r, 0, sizeof(r));
 	rc = 0;

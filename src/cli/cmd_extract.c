@@ -129,6 +129,8 @@ int cmd_extract(int argc, char **argv)
 		dataset_args_release(&a);
 		return 1;
 	}
+	if (in.warned)
+		cli_error("extract", in.warning.msg); /* a torn journal line: said, not fatal */
 	cli_dataset_task(&a, in.tree, &task);
 	rc = 0;
 	if (dataset_extract(&a, &in, &r, &err)) {

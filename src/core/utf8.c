@@ -76,3 +76,11 @@ void utf8_encode(struct strbuf *sb, uint32_t cp)
 		strbuf_addch(sb, (int)(0x80 | (cp & 0x3F)));
 	}
 }
+
+size_t utf8_bom_len(const char *s, size_t len)
+{
+	return len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+		       (unsigned char)s[2] == 0xBF
+		   ? 3
+		   : 0;
+}

@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "weft/atomicfile.h"
-#include "weft/session.h"
+#include "weft/inputfile.h"
 #include "weft/tree.h"
 #include "weft/xalloc.h"
 #include "weft/safetext.h"
@@ -116,23 +115,6 @@ void dataset_args_release(struct dataset_args *a)
 	a->labels_storage = NULL;
 }
 
-/* Whether the first non-blank byte is '{' (a JSON object). */
-static int looks_like_json(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	return i < len && s[i] == '{';
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
 void dataset_input_from_tree(const struct tree *t, struct dataset_input *in)
 {
 	struct strbuf doc = STRBUF_INIT;
@@ -159,25 +141,24 @@ void dataset_input_from_tree(const struct tree *t, struct dataset_input *in)
 
 int dataset_input_load(const char *path, struct dataset_input *in, struct errbuf *err)
 {
-	struct tree *t = NULL;
-	struct errbuf serr;
+	struct inputfile f;
+	struct tree *t;
 
 	memset(in, 0, sizeof(*in));
-	if (atomicfile_read(path, DATASET_MAX_TEXT, &in->doc, &in->len, err))
-		return -1;
-	if (!looks_like_json(in->doc, in->len))
-		return 0;
-	if (session_load_buffer(path, in->doc, in->len, &t, &serr)) {
-		if (!ends_with(path, ".json"))
-			return 0; /* text that happens to start with '{' */
-		*err = serr;
-		dataset_input_release(in);
+	if (inputfile_read(&f, path, DATASET_MAX_TEXT, 0, err)) {
+		inputfile_release(&f);
 		return -1;
 	}
-	free(in->doc);
-	in->doc = NULL;
-	dataset_input_from_tree(t, in);
-	in->tree = t;
+	t = inputfile_take_tree(&f);
+	if (t) {
+		dataset_input_from_tree(t, in); /* zeroes in first */
+		in->tree = t;
+	} else {
+		in->doc = inputfile_take_data(&f, &in->len);
+	}
+	in->warned = f.warned;
+	in->warning = f.warning;
+	inputfile_release(&f);
 	return 0;
 }
 

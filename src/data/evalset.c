@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "weft/atomicfile.h"
 #include "weft/dataset.h"
 #include "weft/export.h"
+#include "weft/inputfile.h"
 #include "weft/meta.h"
-#include "weft/session.h"
 #include "weft/strbuf.h"
 #include "weft/tree.h"
 #include "weft/utf8.h"
@@ -44,6 +43,7 @@ void evalset_release(struct evalset *s)
 	free(s->items);
 	free(s->name);
 	free(s->task);
+	free(s->warning);
 	evalset_init(s);
 }
 
@@ -537,21 +537,30 @@ static int ends_with(const char *s, const char *suffix)
 int evalset_load(struct evalset *s, const char *path, evalset_task_fn *task_opts, void *ctx,
 		 struct errbuf *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	const char *base = strrchr(path, '/'), *dot;
-	struct tree *t = NULL;
-	int rc;
+	struct inputfile f;
+	const char *base = strrchr(path, '/'), *dot, *buf;
+	size_t len;
+	int rc, jsonl = ends_with(path, ".jsonl");
 
-	if (atomicfile_read(path, EVALSET_MAX_BYTES, &buf, &len, err) < 0)
+	/* the one reader: a byte-order mark skipped, a session's journal
+	 * applied (read-only); JSONL is never a session */
+	if (inputfile_read(&f, path, EVALSET_MAX_BYTES, jsonl ? INPUTFILE_TEXT : 0, err) < 0) {
+		inputfile_release(&f);
 		return -1;
+	}
+	buf = f.data;
+	len = f.len;
 	evalset_hash(buf, len, s->hash);
+	free(s->warning);
+	s->warning = f.warned ? xstrdup(f.warning.msg) : NULL;
 	base = base ? base + 1 : path;
 	dot = strrchr(base, '.');
 	free(s->name);
 	s->name = dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : xstrdup(base);
-	if (ends_with(path, ".jsonl")) {
+	if (jsonl) {
 		rc = load_jsonl(s, path, buf, len, err);
+	} else if (f.tree) {
+		rc = load_pairs(s, path, buf, len, f.tree, task_opts, ctx, err);
 	} else {
 		const char *nl = memchr(buf, '\n', len);
 		size_t l1 = nl ? (size_t)(nl - buf) : len;
@@ -560,24 +569,12 @@ int evalset_load(struct evalset *s, const char *path, evalset_task_fn *task_opts
 			  strstr(first, "answer_index") && strchr(first, ',');
 
 		free(first);
-		if (csv) {
+		if (csv)
 			rc = load_csv(s, path, buf, len, err);
-		} else {
-			struct errbuf ignored;
-			size_t i = 0;
-
-			while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' ||
-					   buf[i] == '\r'))
-				i++;
-			if (i < len && buf[i] == '{' &&
-			    session_load_buffer(path, buf, len, &t, &ignored) < 0)
-				t = NULL;
-			rc = load_pairs(s, path, buf, len, t, task_opts, ctx, err);
-			if (t)
-				tree_free(t);
-		}
+		else
+			rc = load_pairs(s, path, buf, len, NULL, task_opts, ctx, err);
 	}
-	free(buf);
+	inputfile_release(&f);
 	if (!rc && !s->n)
 		return errbuf_set(err, "%s: no examples", path);
 	return rc;

@@ -380,15 +380,82 @@ static size_t count_lines(const char *s, size_t from, size_t to)
 	return n;
 }
 
+/*
+ * Default mode reads a question marker followed by any whitespace, a line
+ * break included ("Question:\n Does ..."), as the marker with its space:
+ * a task prompt that ends in "Question:" and a newline (as the shipped ones
+ * once did, and as files from other looms do) would otherwise lose the
+ * first pair.  The literal space right before group 1 in the pattern
+ * becomes \s+ (the question is trimmed anyway).  Returns 1 and fills out
+ * when the pattern has such a space, else 0 (the pattern is used as it is).
+ */
+static int tolerant_pattern(const char *pattern, struct strbuf *out)
+{
+	const char *p = pattern;
+	int literal_space = 0; /* the previous token was an unescaped ' ' */
+
+	if (strstr(pattern, "(?x") || strstr(pattern, "(*"))
+		return 0; /* extended syntax or verbs: spaces mean something else */
+	while (*p) {
+		if (*p == '\\') {
+			if (p[1] == 'Q')
+				return 0; /* quoted runs: keep it simple, leave it be */
+			p += p[1] ? 2 : 1;
+			literal_space = 0;
+			continue;
+		}
+		if (*p == '[') { /* a class: skip to its closing ']' */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '\\' && p[1])
+					p++;
+				else if (*p == '[' && p[1] == ':') {
+					const char *e = strstr(p + 2, ":]");
+
+					if (e)
+						p = e + 1;
+				}
+				p++;
+			}
+			if (*p)
+				p++;
+			literal_space = 0;
+			continue;
+		}
+		if (*p == '(') {
+			int capturing = p[1] != '?' ||
+					(p[2] == '<' && p[3] != '=' && p[3] != '!') ||
+					(p[2] == 'P' && p[3] == '<') || p[2] == '\'';
+
+			if (capturing) {
+				if (!literal_space)
+					return 0;
+				strbuf_add(out, pattern, (size_t)(p - 1 - pattern));
+				strbuf_addstr(out, "\\s+");
+				strbuf_addstr(out, p);
+				return 1;
+			}
+		}
+		literal_space = *p == ' ';
+		p++;
+	}
+	return 0;
+}
+
 int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, size_t nspans,
 		  const struct pairs_options *o, struct pairs_result *r, struct errbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, key = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, key = STRBUF_INIT, tolerant = STRBUF_INIT;
+	const char *pattern;
 	struct pairs_span *mspans = NULL;
 	struct strset exact = {0}, norm = {0};
 	pcre2_code *re = NULL;
 	pcre2_match_data *md = NULL;
-	size_t begin, end, pos, line = 1, line_pos = 0, i;
+	size_t begin, end, pos, line = 1, line_pos = 0, i, prompt_end, found_preamble = 0;
 	uint32_t ngroups = 0, reopts = 0, matchopts = 0;
 	int errcode, rc = 0;
 	PCRE2_SIZE erroff;
@@ -408,8 +475,11 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	normalise_newlines(doc, len, spans, nspans, o->start, &text, &mspans, &begin);
 	/* UTF mode when the text is UTF-8 (so . and classes see characters);
 	 * bytes otherwise, so invalid bytes do not stop a match. */
+	pattern = o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN;
+	if (!o->compat_seed && tolerant_pattern(pattern, &tolerant))
+		pattern = tolerant.data;
 	re = pcre2_compile(
-	    (PCRE2_SPTR)(o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN), PCRE2_ZERO_TERMINATED,
+	    (PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 	    PCRE2_DOTALL | (utf8_valid((const unsigned char *)text.data, text.len) ? PCRE2_UTF : 0),
 	    &errcode, &erroff, NULL);
 	if (!re) {
@@ -434,8 +504,23 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 
 		while ((hit = find_bytes(p, (size_t)(text.data + end - p), o->preamble, plen)))
 			p = last = hit + plen;
-		if (last)
+		if (last) {
 			begin = (size_t)(last - text.data);
+			found_preamble = 1;
+		}
+	}
+	/* With no preamble, extraction starts after the task's prompt (a
+	 * session's root).  Default mode: a pair counts when its answer ends
+	 * after the prompt, so the search starts at the prompt's last line that
+	 * is not blank (a prompt ending in "Question:" leads the first pair)
+	 * and matches whose answer ends within the prompt are skipped. */
+	prompt_end = 0;
+	if (!o->compat_seed && !found_preamble && begin > 0) {
+		prompt_end = begin;
+		while (begin > 0 && is_space((unsigned char)text.data[begin - 1]))
+			begin--;
+		while (begin > 0 && text.data[begin - 1] != '\n')
+			begin--;
 	}
 	if (o->compat_seed) {
 		/* Python's strip(): the closing newline of a final pair goes. */
@@ -480,6 +565,8 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 		qe = ov[2] == PCRE2_UNSET ? ov[0] : ov[3];
 		as = ov[4] == PCRE2_UNSET ? ov[1] : ov[4];
 		ae = ov[4] == PCRE2_UNSET ? ov[1] : ov[5];
+		if (prompt_end && ae <= prompt_end)
+			goto next; /* a pair of the prompt itself */
 		r->matches++;
 
 		memset(&p, 0, sizeof(p));
@@ -510,7 +597,7 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 			}
 		}
 		result_push(r, &p);
-
+	next:
 		if (ov[1] > ov[0])
 			pos = ov[1];
 		else if (ov[1] < end) { /* empty match: step one UTF-8 character */
@@ -526,6 +613,7 @@ out:
 	strset_release(&exact);
 	strset_release(&norm);
 	strbuf_release(&key);
+	strbuf_release(&tolerant);
 	strbuf_release(&text);
 	free(mspans);
 	return rc;

@@ -84,6 +84,14 @@ static int cp_isspace(uint32_t cp)
 	       cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+/* A combining mark (the main blocks): it belongs to the word it follows. */
+static int cp_is_combining(uint32_t cp)
+{
+	return (cp >= 0x300 && cp <= 0x36F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+	       (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+	       (cp >= 0xFE20 && cp <= 0xFE2F);
+}
+
 /* The zeros of Unicode's decimal-digit (Nd) runs, each followed by 1..9:
  * what Python's \d and float() accept as digits. */
 static const uint32_t nd_zeros[] = {
@@ -192,6 +200,61 @@ static size_t utf8_last(const char *s, size_t len, uint32_t *cp)
 	}
 	*cp = 0xFFFFFFFFu;
 	return 1;
+}
+
+/*
+ * Strict scoring's word characters: letters and digits of any script
+ * (iswalnum in C.UTF-8; without that locale, Python's isalpha and the
+ * decimal digits) and combining marks, so that "ności" is one word and
+ * not "no" followed by a break.  An invalid byte is not one.
+ */
+static int cp_is_word(uint32_t cp)
+{
+	locale_t loc;
+
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+		       (cp >= '0' && cp <= '9');
+	if (cp == 0xFFFFFFFFu)
+		return 0;
+	if (cp_digit(cp) >= 0 || cp_is_combining(cp))
+		return 1;
+	loc = get_utf8_locale();
+	if (loc)
+		return iswalnum_l((wint_t)cp, loc) != 0;
+	return cp_isalpha(cp);
+}
+
+/* Whether the character starting at p (NUL-terminated) is a word
+ * character; the NUL is not. */
+static int word_at(const char *p)
+{
+	uint32_t cp;
+
+	if (!*p)
+		return 0;
+	decode((const unsigned char *)p, strnlen(p, 4), &cp);
+	return cp_is_word(cp);
+}
+
+/* Whether the character that ends just before p (s the string's start) is
+ * a word character; the start of the string is not. */
+static int word_before(const char *s, const char *p)
+{
+	uint32_t cp;
+
+	if (p <= s)
+		return 0;
+	utf8_last(s, (size_t)(p - s), &cp);
+	return cp_is_word(cp);
+}
+
+/* The length in bytes of the character at p (NUL-terminated, not at NUL). */
+static size_t char_len(const char *p)
+{
+	uint32_t cp;
+
+	return decode((const unsigned char *)p, strnlen(p, 4), &cp);
 }
 
 /* Python s.strip() (Unicode whitespace) in place. */
@@ -1114,8 +1177,8 @@ static int strict_is_hedge(const char *low)
 
 		while (p) {
 			size_t n = strlen(h);
-			int left = p == low || !isalnum((unsigned char)p[-1]);
-			int right = !isalnum((unsigned char)p[n]);
+			int left = !word_before(low, p);
+			int right = !word_at(p + n);
 
 			if (left && right)
 				return 1;
@@ -1188,7 +1251,9 @@ static int strict_after_marker(struct strbuf *s)
 	return 1;
 }
 
-/* Splits into words of letters/digits (ASCII) and reports them in order. */
+/* Splits into words (runs of word characters of any script, cp_is_word)
+ * and reports them in order, each cut to its first 15 bytes (enough for
+ * every word compared). */
 static size_t strict_words(const char *s, char words[][16], size_t max)
 {
 	size_t n = 0;
@@ -1196,14 +1261,18 @@ static size_t strict_words(const char *s, char words[][16], size_t max)
 	while (*s && n < max) {
 		size_t k = 0;
 
-		while (*s && !isalnum((unsigned char)*s))
-			s++;
+		while (*s && !word_at(s))
+			s += char_len(s);
 		if (!*s)
 			break;
-		while (isalnum((unsigned char)*s)) {
-			if (k < 15)
-				words[n][k++] = *s;
-			s++;
+		while (word_at(s)) {
+			size_t c = char_len(s);
+
+			while (c--) {
+				if (k < 15)
+					words[n][k++] = *s;
+				s++;
+			}
 		}
 		words[n][k] = '\0';
 		n++;
@@ -1296,8 +1365,7 @@ static int strict_number_words(const char **pp, double *value)
 		for (i = 0; i < NELEM(strict_units); i++) {
 			size_t n = strlen(strict_units[i]);
 
-			if (!strncmp(p, strict_units[i], n) && !isalpha((unsigned char)p[n]) &&
-			    n > best) {
+			if (!strncmp(p, strict_units[i], n) && !word_at(p + n) && n > best) {
 				best = n;
 				v = (double)i;
 			}
@@ -1305,8 +1373,7 @@ static int strict_number_words(const char **pp, double *value)
 		for (i = 0; i < NELEM(strict_tens); i++) {
 			size_t n = strlen(strict_tens[i]);
 
-			if (!strncmp(p, strict_tens[i], n) && !isalpha((unsigned char)p[n]) &&
-			    n > best) {
+			if (!strncmp(p, strict_tens[i], n) && !word_at(p + n) && n > best) {
 				best = n;
 				v = (double)(20 + 10 * i);
 			}
@@ -1315,14 +1382,14 @@ static int strict_number_words(const char **pp, double *value)
 			group += v;
 			p += best;
 			any = 1;
-		} else if (any && !strncmp(p, "hundred", 7) && !isalpha((unsigned char)p[7])) {
+		} else if (any && !strncmp(p, "hundred", 7) && !word_at(p + 7)) {
 			group *= 100;
 			p += 7;
-		} else if (any && !strncmp(p, "thousand", 8) && !isalpha((unsigned char)p[8])) {
+		} else if (any && !strncmp(p, "thousand", 8) && !word_at(p + 8)) {
 			total += group * 1000;
 			group = 0;
 			p += 8;
-		} else if (any && !strncmp(p, "million", 7) && !isalpha((unsigned char)p[7])) {
+		} else if (any && !strncmp(p, "million", 7) && !word_at(p + 7)) {
 			total += group * 1e6;
 			group = 0;
 			p += 7;
@@ -1359,7 +1426,7 @@ static size_t strict_numbers(const char *s, double *first, double *last)
 
 		if (isdigit((unsigned char)*p) ||
 		    ((*p == '-' || *p == '+' || *p == '.') && isdigit((unsigned char)p[1]) &&
-		     (p == s || !isalnum((unsigned char)p[-1])))) {
+		     !word_before(s, p))) {
 			struct strbuf num = STRBUF_INIT;
 			const char *q = p;
 
@@ -1381,7 +1448,7 @@ static size_t strict_numbers(const char *s, double *first, double *last)
 			p = q;
 			continue;
 		}
-		if (isalpha((unsigned char)*p) && (p == s || !isalpha((unsigned char)p[-1])) &&
+		if (isalpha((unsigned char)*p) && !word_before(s, p) &&
 		    strict_number_words(&p, &v)) {
 			*last = v;
 			if (!n++)
@@ -1452,7 +1519,7 @@ static int strict_letter(const char *s)
 		return '?';
 	if (count == 1)
 		return found;
-	if (isalpha((unsigned char)s[0]) && !isalnum((unsigned char)s[1])) {
+	if (isalpha((unsigned char)s[0]) && !word_at(s + 1)) {
 		if (s[1] != ' ')
 			return s[0];
 		if ((s[0] != 'a' && s[0] != 'i') || !strncmp(s + 2, "is", 2) ||
@@ -1462,7 +1529,7 @@ static int strict_letter(const char *s)
 	{
 		const char *p = strstr(s, "option ");
 
-		if (p && isalpha((unsigned char)p[7]) && !isalnum((unsigned char)p[8]))
+		if (p && isalpha((unsigned char)p[7]) && !word_at(p + 8))
 			return p[7];
 	}
 	return 0;
@@ -1507,8 +1574,7 @@ static void strict_choice(const char *raw, const char *target, const char *promp
 			if (t.len) {
 				const char *p = strstr(s.data, t.data);
 
-				if (p && (p == s.data || !isalnum((unsigned char)p[-1])) &&
-				    !isalnum((unsigned char)p[t.len])) {
+				if (p && !word_before(s.data, p) && !word_at(p + t.len)) {
 					hits++;
 					letter = 'a' + (int)i;
 				}

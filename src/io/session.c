@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "weft/atomicfile.h"
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 /*
@@ -658,12 +659,23 @@ static int load_node(struct loader *l, cJSON *o, const char *start, size_t index
 		}
 	}
 	if (visited) {
-		if (!cJSON_IsString(visited)) {
-			node_error(l, id->valuestring, "\"lastVisited\" is not a string");
+		/* Bonsai writes a string of seconds; other looms (tel-0s/damask)
+		 * an integer of milliseconds, or null: kept as loaded, as JSON */
+		struct strbuf raw = STRBUF_INIT;
+
+		if (cJSON_IsString(visited))
+			strbuf_add_json_string(&raw, visited->valuestring);
+		else if (cJSON_IsNull(visited))
+			strbuf_addstr(&raw, "null");
+		else if (is_int(visited, -9007199254740992.0, 9007199254740992.0))
+			strbuf_addf(&raw, "%.0f", visited->valuedouble);
+		if (!raw.len) {
+			node_error(l, id->valuestring,
+				   "\"lastVisited\" is not a string, an integer or null");
 			goto out;
 		}
-		tree_node(l->t, i)->last_visited =
-		    tree_intern(l->t, visited->valuestring, strlen(visited->valuestring));
+		tree_node(l->t, i)->last_visited = tree_intern(l->t, raw.data, raw.len);
+		strbuf_release(&raw);
 	}
 	if (group) {
 		if (!cJSON_IsString(group)) {
@@ -1193,8 +1205,7 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	strbuf_init(&l.extra);
 	if (len > SESSION_MAX_BYTES)
 		return file_error(&l, "larger than %zu bytes", SESSION_MAX_BYTES);
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
-		l.p += 3; /* a byte-order mark */
+	l.p += utf8_bom_len(data, len);
 	l.bad_utf8 = utf8_first_invalid(data, len);
 	l.t = tree_new();
 	r = walk_top(&l);
@@ -1679,11 +1690,15 @@ static void node_json(const struct tree *t, uint32_t i, int on_path, struct strb
 			strbuf_addch(sb, ',');
 		strbuf_add_json_string(sb, t->nodes[c].id);
 	}
-	strbuf_addstr(sb, "],\"lastVisited\":");
-	if (n->last_visited)
-		strbuf_add_json_string(sb, n->last_visited);
-	else
-		strbuf_addf(sb, "\"%lld\"", (long long)n->created);
+	strbuf_addch(sb, ']');
+	/* as loaded; a node weft made gets its creation time, as Bonsai does;
+	 * a node loaded without one gets none */
+	if (n->last_visited) {
+		strbuf_addstr(sb, ",\"lastVisited\":");
+		strbuf_addstr(sb, n->last_visited);
+	} else if (n->created) {
+		strbuf_addf(sb, ",\"lastVisited\":\"%lld\"", (long long)n->created);
+	}
 	if (on_path)
 		group = "path";
 	else if (!n->group || !strcmp(n->group, "path"))

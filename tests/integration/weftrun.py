@@ -69,7 +69,8 @@ def run(argv, env, timeout=300, weft=None):
 
 
 def load(path):
-    with open(path, encoding="utf-8") as f:
+    """A session file as JSON (a UTF-8 byte-order mark skipped, as weft does)."""
+    with open(path, encoding="utf-8-sig") as f:
         return json.load(f)
 
 

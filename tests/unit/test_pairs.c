@@ -94,12 +94,98 @@ static void test_crlf_spans(void **state)
 	assert_string_equal(r.pairs[2].node_id, "c");
 	assert_string_equal(r.pairs[2].question, "C?");
 	pairs_result_release(&r);
-	/* start inside the document, after the first pair */
+	/* start inside B's question: a pair counts when its answer ends after
+	 * the start, so B's does (its marker is before the start) */
 	o.start = spans[1].offset - 4;
+	assert_int_equal(pairs_extract(doc, strlen(doc), spans, 3, &o, &r, &err), 0);
+	assert_int_equal(r.count, 2);
+	assert_string_equal(r.pairs[0].question, "B?");
+	assert_string_equal(r.pairs[1].question, "C?");
+	pairs_result_release(&r);
+	/* start after B's answer: C alone */
+	o.start = (size_t)(strstr(doc, "Question: C?") - doc);
 	assert_int_equal(pairs_extract(doc, strlen(doc), spans, 3, &o, &r, &err), 0);
 	assert_int_equal(r.count, 1);
 	assert_string_equal(r.pairs[0].question, "C?");
 	pairs_result_release(&r);
+}
+
+/* The question marker followed by a line break (a prompt ending in
+ * "Question:" and a newline) still leads a pair in default mode; the seed's
+ * cleaner, in compat mode, still misses it. */
+static void test_marker_then_newline(void **state)
+{
+	const char *text = "Question:\n Is A?\nAnswer: Yes\n\nQuestion: Is B?\nAnswer: No\n\n"
+			   "Question: Is C?\nAnswer: No\n";
+	struct pairs_options o;
+	struct pairs_result r;
+	struct errbuf err;
+
+	(void)state;
+	assert_int_equal(extract(text, 0, &r), 0);
+	assert_int_equal(r.count, 3);
+	assert_string_equal(r.pairs[0].question, "Is A?");
+	assert_int_equal(r.pairs[0].class_index, 0);
+	assert_int_equal(r.unmatched, 0);
+	pairs_result_release(&r);
+	/* the seed misses A (and, EVAL_RULES 2.4 step 3, loses C) */
+	assert_int_equal(extract(text, 1, &r), 0);
+	assert_int_equal(r.count, 1);
+	assert_string_equal(r.pairs[0].question, "Is B?");
+	pairs_result_release(&r);
+	/* any pattern whose group 1 follows a literal space */
+	pairs_options_init(&o);
+	o.preamble = NULL;
+	o.pattern = "Q: (.*?)\nA: (.*?)\n";
+	assert_int_equal(pairs_extract("Q:\r\n\tX?\nA: Yes\n", 15, NULL, 0, &o, &r, &err), 0);
+	assert_int_equal(r.count, 1);
+	assert_string_equal(r.pairs[0].question, "X?");
+	pairs_result_release(&r);
+	/* a space in a class or escaped is not the marker's space */
+	o.pattern = "Q:[ ](.*?)\nA: (.*?)\n";
+	assert_int_equal(pairs_extract("Q:\nX?\nA: Yes\n", 13, NULL, 0, &o, &r, &err), 0);
+	assert_int_equal(r.count, 0);
+	pairs_result_release(&r);
+}
+
+/* A session whose root (the task's prompt, no preamble) ends in the
+ * question marker, with or without a newline, as files from other looms
+ * do: the first step's pair counts; the prompt's own example does not. */
+static void test_prompt_ends_in_marker(void **state)
+{
+	static const char *const roots[] = {
+	    "Write pairs.\n\nQuestion: X?\nAnswer: Yes\n\nQuestion:",
+	    "Write pairs.\n\nQuestion: X?\nAnswer: Yes\n\nQuestion:\n", "Question:"};
+	const char *steps[2] = {" Is A?\nAnswer: No\n\nQuestion:", " Is B?\nAnswer: Yes\n"};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(roots) / sizeof(roots[0]); k++) {
+		struct strbuf doc = STRBUF_INIT;
+		struct pairs_span spans[3] = {{0, "root"}, {0, "s1"}, {0, "s2"}};
+		struct pairs_options o;
+		struct pairs_result r;
+		struct errbuf err;
+
+		strbuf_addstr(&doc, roots[k]);
+		spans[1].offset = doc.len;
+		strbuf_addstr(&doc, steps[0]);
+		spans[2].offset = doc.len;
+		strbuf_addstr(&doc, steps[1]);
+		pairs_options_init(&o);
+		o.preamble = NULL;
+		o.start = spans[1].offset;
+		assert_int_equal(pairs_extract(doc.data, doc.len, spans, 3, &o, &r, &err), 0);
+		assert_int_equal(r.count, 2);
+		assert_int_equal(r.matches, 2);
+		assert_string_equal(r.pairs[0].question, "Is A?");
+		assert_string_equal(r.pairs[0].node_id, "s1");
+		assert_int_equal(r.pairs[0].class_index, 1);
+		assert_string_equal(r.pairs[1].question, "Is B?");
+		assert_string_equal(r.pairs[1].node_id, "s2");
+		pairs_result_release(&r);
+		strbuf_release(&doc);
+	}
 }
 
 static void test_pair_cut_at_end(void **state)
@@ -584,6 +670,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crlf_and_cr),
 	    cmocka_unit_test(test_crlf_spans),
+	    cmocka_unit_test(test_marker_then_newline),
+	    cmocka_unit_test(test_prompt_ends_in_marker),
 	    cmocka_unit_test(test_pair_cut_at_end),
 	    cmocka_unit_test(test_answer_with_extra_text),
 	    cmocka_unit_test(test_unicode),

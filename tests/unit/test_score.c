@@ -361,6 +361,32 @@ static void test_strict_choice(void **state)
 	check_full(SCORE_STRICT, c, sizeof(c) / sizeof(c[0]), mc_prompt);
 }
 
+/* Strict word boundaries are Unicode-aware: a letter of any script (or a
+ * combining mark) continues a word, so "ności" is not the word "no". */
+static void test_strict_unicode_words(void **state)
+{
+	static const struct full_case c[] = {
+	    {SCORE_BOOLEAN, "no\u015bci", "No", 0, "no\u015bci", SCORE_UNPARSED},
+	    {SCORE_BOOLEAN, "N\xc3\xb3", "No", 0, "n\xc3\xb3", SCORE_UNPARSED},
+	    {SCORE_BOOLEAN, "no\xcc\x81", "No", 0, "no\xcc\x81", SCORE_UNPARSED},
+	    {SCORE_BOOLEAN, "No, no\u015bci", "No", 0, "no", SCORE_CORRECT},
+	    {SCORE_BOOLEAN, "no\u015bci? Tak. No", "No", 0, "no", SCORE_CORRECT},
+	    {SCORE_BOOLEAN, "\xd0\xb4\xd0\xb0yes", "Yes", 0, "\xd0\xb4\xd0\xb0yes", SCORE_UNPARSED},
+	    /* a hedge word inside a longer word is no hedge */
+	    {SCORE_BOOLEAN, "\xc5\xbcmaybe yes", "Yes", 0, "yes", SCORE_CORRECT},
+	    {SCORE_NUMBER, "twenty\xc3\xa9", "20", 0, "", SCORE_UNPARSED},
+	    {SCORE_NUMBER, "\xc3\xa9-3", "3", 0, "3", SCORE_CORRECT},
+	};
+	static const struct full_case choice[] = {
+	    {SCORE_CHOICE, "b\xc3\xa9", "(B)", 0, "b\xc3\xa9", SCORE_UNPARSED},
+	    {SCORE_CHOICE, "b) \xc3\xa9t\xc3\xa9", "(B)", 0, "B", SCORE_CORRECT},
+	};
+
+	(void)state;
+	check_full(SCORE_STRICT, c, sizeof(c) / sizeof(c[0]), NULL);
+	check_full(SCORE_STRICT, choice, sizeof(choice) / sizeof(choice[0]), mc_prompt);
+}
+
 /* Section 1.5: number_included_accuracy (expected values from Python). */
 static void test_opro_number_included(void **state)
 {
@@ -447,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_opro_pipeline),
 	    cmocka_unit_test(test_opro_choice),
 	    cmocka_unit_test(test_strict),
+	    cmocka_unit_test(test_strict_unicode_words),
 	    cmocka_unit_test(test_strict_choice),
 	    cmocka_unit_test(test_opro_number_included),
 	    cmocka_unit_test(test_adaptive),

@@ -266,6 +266,74 @@ static void test_unknown_keys_and_metadata_survive(void **state)
 	strbuf_release(&out);
 }
 
+/* lastVisited as other looms write it (tel-0s/damask: integer
+ * milliseconds; null) is read and written back as it was; a node that had
+ * none gets none. */
+static const char damask_json[] =
+    "{\"nodes\":["
+    "{\"id\":\"r\",\"text\":\"Q:\",\"parentIds\":[],\"childrenIds\":[\"a\"],"
+    "\"lastVisited\":1700000000123},"
+    "{\"id\":\"a\",\"text\":\" A\",\"parentIds\":[\"r\"],\"childrenIds\":[\"b\"],"
+    "\"lastVisited\":null},"
+    "{\"id\":\"b\",\"text\":\" B\",\"parentIds\":[\"a\"],\"childrenIds\":[\"c\"],"
+    "\"lastVisited\":\"1700000000\"},"
+    "{\"id\":\"c\",\"text\":\" C\",\"parentIds\":[\"b\"],\"childrenIds\":[]}]}";
+
+/* The line of the node named id in a written session. */
+static void node_object(const char *json, const char *id, struct strbuf *out)
+{
+	struct strbuf key = STRBUF_INIT;
+	const char *p, *e;
+
+	strbuf_addf(&key, "{\"id\":\"%s\",", id);
+	p = strstr(json, key.data);
+	assert_non_null(p);
+	e = strchr(p, '\n'); /* one node a line */
+	assert_non_null(e);
+	strbuf_add(out, p, (size_t)(e - p));
+	strbuf_release(&key);
+}
+
+static void test_last_visited_of_other_looms(void **state)
+{
+	static const char *const ids[] = {"r", "a", "b", "c"};
+	static const char *const want[] = {"\"lastVisited\":1700000000123", "\"lastVisited\":null",
+					   "\"lastVisited\":\"1700000000\"", NULL};
+	struct tree *t = NULL, *u = NULL;
+	struct strbuf out = STRBUF_INIT, again = STRBUF_INIT, node = STRBUF_INIT;
+	struct errbuf err = {{0}};
+	const char *line =
+	    "{\"id\":\"d\",\"text\":\" D2\",\"parentIds\":[\"c\"],\"lastVisited\":42}";
+	uint32_t n;
+	size_t k;
+
+	(void)state;
+	load_ok(damask_json, &t);
+	session_write(t, &out);
+	for (k = 0; k < 4; k++) {
+		strbuf_reset(&node);
+		node_object(out.data, ids[k], &node);
+		if (want[k])
+			assert_non_null(strstr(node.data, want[k]));
+		else
+			assert_null(strstr(node.data, "lastVisited"));
+	}
+	/* and again: what was written loads and writes the same */
+	load_ok(out.data, &u);
+	session_write(u, &again);
+	assert_string_equal(out.data, again.data);
+	/* a journal line holds a node as the file does */
+	n = tree_add(u, tree_find(u, "c"), "d", " D", 2);
+	assert_int_not_equal(n, TREE_NONE);
+	assert_int_equal(session_apply_node(u, "j", line, strlen(line), &err), 0);
+	assert_string_equal(tree_node(u, n)->last_visited, "42");
+	tree_free(t);
+	tree_free(u);
+	strbuf_release(&out);
+	strbuf_release(&again);
+	strbuf_release(&node);
+}
+
 static void test_new_nodes_are_valid_bonsai(void **state)
 {
 	struct tree *t = tree_new(), *u = NULL;
@@ -357,8 +425,12 @@ static const struct bad_case bad_cases[] = {
      "node 'r': \"childrenIds\" is not an array"},
     {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"childrenIds\":[null]}]}",
      "node 'r': \"childrenIds\" holds a non-string"},
-    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":5}]}",
-     "node 'r': \"lastVisited\" is not a string"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":5.5}]}",
+     "node 'r': \"lastVisited\" is not a string, an integer or null"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":true}]}",
+     "node 'r': \"lastVisited\" is not a string, an integer or null"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":{}}]}",
+     "node 'r': \"lastVisited\" is not a string, an integer or null"},
     {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"group\":true}]}",
      "node 'r': \"group\" is not a string"},
     {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":[]}]}",
@@ -650,6 +722,7 @@ int main(void)
 	    cmocka_unit_test(test_upstream_round_trip),
 	    cmocka_unit_test(test_unknown_keys_and_metadata_survive),
 	    cmocka_unit_test(test_new_nodes_are_valid_bonsai),
+	    cmocka_unit_test(test_last_visited_of_other_looms),
 	    cmocka_unit_test(test_deep_chain),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_every_truncation),
