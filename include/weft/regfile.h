@@ -14,8 +14,8 @@
 
 /*
  * Opens path for reading.  Returns a file descriptor (close-on-exec,
- * blocking), or -1 with err set to "PATH: REASON" ("No such file or
- * directory", "is a folder", "is not a regular file (a FIFO)", ...).
+ * blocking), or -1 with err set to "PATH: REASON" ("cannot open: No such
+ * file or directory", "is a folder", "is not a regular file (a FIFO)", ...).
  */
 int regfile_open(const char *path, struct errbuf *err);
 

@@ -28,7 +28,7 @@ int regfile_open(const char *path, struct errbuf *err)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return errbuf_set(err, "%s: %s", path, strerror(errno));
+		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 

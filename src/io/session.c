@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "weft/atomicfile.h"
+#include "weft/regfile.h"
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
 
@@ -1389,58 +1390,29 @@ int session_load(const char *path, struct tree **out, struct errbuf *err)
 	int fd, r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+	/* only a regular file: a FIFO would hang, a device never end */
+	fd = regfile_open(path, err);
+	if (fd < 0) {
+		if (err && strstr(err->msg, ": is a folder"))
+			errbuf_set(err, "%s: is a folder, not a session file", path);
+		return -1;
+	}
 	if (fstat(fd, &st)) {
 		r = errbuf_set(err, "%s: cannot stat: %s", path, strerror(errno));
 		close(fd);
 		return r;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if ((uint64_t)st.st_size > SESSION_MAX_BYTES) {
 		close(fd);
-		return errbuf_set(err, "%s: is a folder, not a session file", path);
+		return errbuf_set(err, "%s: larger than %zu bytes", path, SESSION_MAX_BYTES);
 	}
-	if (S_ISREG(st.st_mode)) {
-		if ((uint64_t)st.st_size > SESSION_MAX_BYTES) {
-			close(fd);
-			return errbuf_set(err, "%s: larger than %zu bytes", path,
-					  SESSION_MAX_BYTES);
-		}
-		len = (size_t)st.st_size;
-		if (len) {
-			map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-			if (map == MAP_FAILED)
-				map = NULL;
-		}
+	len = (size_t)st.st_size;
+	if (len) {
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			map = NULL;
 	}
-	if (!map && len == 0 && !S_ISREG(st.st_mode)) {
-		/* a pipe or the like: read it all, capped */
-		size_t cap = 0;
-		ssize_t n;
-
-		for (;;) {
-			XGROW(buf, cap, len + 65536);
-			n = read(fd, buf + len, cap - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				r = errbuf_set(err, "%s: cannot read: %s", path, strerror(errno));
-				free(buf);
-				close(fd);
-				return r;
-			}
-			if (!n)
-				break;
-			len += (size_t)n;
-			if (len > SESSION_MAX_BYTES) {
-				free(buf);
-				close(fd);
-				return errbuf_set(err, "%s: larger than %zu bytes", path,
-						  SESSION_MAX_BYTES);
-			}
-		}
-	} else if (!map && len) {
+	if (!map && len) {
 		size_t got = 0;
 
 		buf = xmalloc(len);

@@ -56,7 +56,7 @@ static void test_only_regular_files(void **state)
 
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	assert_int_equal(regfile_open(path, &err), -1);
-	assert_non_null(strstr(err.msg, "missing: No such file or directory"));
+	assert_non_null(strstr(err.msg, "missing: cannot open: No such file or directory"));
 
 	snprintf(path, sizeof(path), "%s/plain", dir);
 	f = fopen(path, "w");
