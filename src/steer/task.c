@@ -10,6 +10,7 @@
 #include "weft/dataset.h"
 #include "weft/num.h"
 #include "weft/regfile.h"
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 #ifndef WEFT_DATADIR
@@ -42,6 +43,23 @@ void task_release(struct task *t)
 	task_init(t);
 }
 
+/* The offset of the first byte of s that does not start a well-formed
+ * UTF-8 sequence, or len. */
+static size_t first_invalid_utf8(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
+
+		if (!n)
+			return i;
+		i += n;
+	}
+	return len;
+}
+
 static int read_file(const char *dir, const char *name, char **out, struct errbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
@@ -68,6 +86,15 @@ static int read_file(const char *dir, const char *name, char **out, struct errbu
 	fclose(f);
 	if (!ret && memchr(data.data, '\0', data.len))
 		ret = errbuf_set(err, "%s: contains a NUL byte", path.data);
+	if (!ret) {
+		size_t bad = first_invalid_utf8(data.data, data.len);
+
+		if (bad < data.len)
+			ret = errbuf_set(err,
+					 "%s: not valid UTF-8 at byte %zu (a session holds only "
+					 "UTF-8: save the file as UTF-8)",
+					 path.data, bad);
+	}
 	if (!ret)
 		*out = strbuf_detach(&data, NULL);
 out:
@@ -213,6 +240,11 @@ int task_load(struct task *t, const char *dir, struct errbuf *err)
 	t->dir = xstrdup(dir);
 	slash = strrchr(dir, '/');
 	t->name = xstrdup(slash && slash[1] ? slash + 1 : dir);
+	if (first_invalid_utf8(t->name, strlen(t->name)) < strlen(t->name)) {
+		/* the name goes into every session of the task */
+		task_release(t);
+		return errbuf_set(err, "task folder '%s': its name is not valid UTF-8", dir);
+	}
 	t->description = xstrdup("");
 	t->pattern = xstrdup("Question: (.*?)\nAnswer: (.*?)\n");
 	t->preamble = xstrdup("");

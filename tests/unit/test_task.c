@@ -90,6 +90,29 @@ static void test_bad_tasks(void **state)
 	assert_string_equal(t.pattern, "Q: (.*)\nA: (.*)\n");
 	task_release(&t);
 
+	/* only UTF-8 goes into a session: a Latin-1 prompt, a label or a
+	 * folder name that is not UTF-8 are refused, saying where */
+	write_file(dir, "generate.txt", "caf\351 Question:");
+	assert_int_equal(task_load(&t, dir, &err), -1);
+	assert_non_null(strstr(err.msg, "generate.txt: not valid UTF-8 at byte 3"));
+	write_file(dir, "generate.txt", "Go\n");
+	write_file(dir, "task.conf", "labels = Oui, Non\xff\n");
+	assert_int_equal(task_load(&t, dir, &err), -1);
+	assert_non_null(strstr(err.msg, "task.conf: not valid UTF-8 at byte 17"));
+	write_file(dir, "task.conf", "labels = Yes, No\n");
+	{
+		char bad[600];
+
+		snprintf(bad, sizeof(bad), "%s/t\351che", dir);
+		assert_int_equal(mkdir(bad, 0700), 0);
+		assert_int_equal(task_load(&t, bad, &err), -1);
+		assert_non_null(strstr(err.msg, "its name is not valid UTF-8"));
+	}
+	write_file(dir, "task.conf", "labels = Yes, No\n");
+	if (task_load(&t, dir, &err))
+		fail_msg("%s", err.msg);
+	task_release(&t);
+
 	{
 		char cmd[600];
 
