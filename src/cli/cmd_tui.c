@@ -61,15 +61,18 @@ static void print_error(const char *msg)
 }
 
 /* On a terminal, asks whether to open the session read-only instead;
- * 1 for yes.  Off a terminal (scripts, tests) the answer is no. */
+ * 1 for yes.  Off a terminal (scripts, tests) the answer is no.  The
+ * question goes to the terminal (stdout), the reason before it to
+ * stderr. */
 static int offer_read_only(void)
 {
 	char line[16];
 
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return 0;
-	fputs("weft: open it read-only instead (browse, search, export, evaluate)? [y/N] ", stderr);
-	fflush(stderr);
+	fputs("weft: open it read-only instead (browse, search, export, evaluate)? [y/N] ",
+	      stdout);
+	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
 		return 0;
 	return line[0] == 'y' || line[0] == 'Y';
