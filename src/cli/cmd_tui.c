@@ -70,8 +70,7 @@ static int offer_read_only(void)
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return 0;
-	fputs("weft: open it read-only instead (browse, search, export, evaluate)? [y/N] ",
-	      stdout);
+	fputs("weft: open it read-only instead (browse, search, export, evaluate)? [y/N] ", stdout);
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
 		return 0;
