@@ -250,7 +250,7 @@ int cmd_tui(int argc, char **argv)
 	}
 	/* One writer: the lock is taken before the file is read, so what is
 	 * shown is what no other weft will change. */
-	if (!synthetic && !read_only[0]) {
+	if (file && !read_only[0]) {
 		int lr = session_lock_acquire(&lock, file, NULL, &err);
 
 		if (lr == SESSION_LOCK_HELD) {
