@@ -29,6 +29,7 @@
 #include "weft/outfile.h"
 #include "weft/replay.h"
 #include "weft/session.h"
+#include "weft/sessionlock.h"
 #include "weft/strbuf.h"
 #include "weft/theme.h"
 #include "weft/xalloc.h"
@@ -1903,8 +1904,15 @@ static unsigned export_enter(struct tui *u)
 		return REDRAW_STATUS;
 	}
 	if (c->format == EXPORT_BONSAI) {
-		/* a copy: never folds or removes the journal of file */
-		if ((r = session_save(u->t, file, &err)) < 0) {
+		/* a copy: never folds or removes the journal of file, and
+		 * never writes a session another weft is writing */
+		struct session_lock lock = SESSION_LOCK_INIT;
+
+		r = session_lock_acquire(&lock, file, NULL, &err);
+		if (r == 0)
+			r = session_save(u->t, file, &err);
+		session_lock_release(&lock);
+		if (r < 0) {
 			set_msg(u, 1, "%s", err.msg);
 		} else {
 			set_msg(u, 0, "exported the session (%u nodes) to %s (bonsai)", u->t->count,

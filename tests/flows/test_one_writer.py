@@ -308,6 +308,28 @@ class ReadOnlyFolderFlow(FlowCase):
         self.assertEqual(os.listdir(self.path("ro")), ["S.json"])
         self.assertEqual(flow_pairs(self.chosen_text("ro/S.json")), expected_pairs(picks))
 
+    def test_generate_with_a_journal_it_cannot_write(self):
+        """The folder can be written but the journal cannot: generate says
+        so before any request."""
+        self.folder_with_session("rw", 3)
+        rw = self.path("rw")
+        if os.geteuid() == 0:
+            for f in [rw, self.path("rw/S.json")]:
+                os.chown(f, 65534, -1)
+        # an empty journal someone else left, that this user cannot append to
+        with open(self.path("rw/S.json.journal"), "w"):
+            pass
+        os.chmod(self.path("rw/S.json.journal"), 0o444)
+        saved = digest(self.path("rw/S.json"))
+        self.fs.control(clear_requests=True)
+        self.script_steps(2, first=4)
+        code, _, err = self.as_user("generate", "rw/S.json", "--rounds", "5", *self.fast)
+        self.assertEqual(code, 1, err)
+        self.assertIn("rw/S.json.journal: cannot be written: Permission denied", err)
+        self.assertIn("nothing was asked of the models", err)
+        self.assertEqual(self.fs.requests(), [])
+        self.assertEqual(digest(self.path("rw/S.json")), saved)
+
     def test_folder_turns_read_only_under_the_loom(self):
         """A change that cannot be journalled is not made, and says so on
         screen until it can; q with changes that cannot be saved asks, and
