@@ -162,11 +162,6 @@ static long focus_pos(struct tui *u)
 	return u->fpos;
 }
 
-/*
- * The journal: every change history makes (done, undone, redone) is
- * appended beside the session file before the screen shows it, so a killed
- * process loses nothing it had shown as done.
- */
 /* A change made but not journalled: said where it stays on screen (a
  * crash now would lose it; s saves it), for as long as it is true. */
 static void journal_failure(struct tui *u, const struct errbuf *err)
@@ -179,6 +174,11 @@ static void journal_failure(struct tui *u, const struct errbuf *err)
 	strbuf_release(&sb);
 }
 
+/*
+ * The journal: every change history makes (done, undone, redone) is
+ * appended beside the session file before the screen shows it, so a killed
+ * process loses nothing it had shown as done.
+ */
 static void journal_observer(void *ctx, uint32_t i, enum history_change what)
 {
 	struct tui *u = ctx;
@@ -1567,6 +1567,7 @@ static int do_save(struct tui *u)
 	}
 	u->changes = 0;
 	u->stats_changes = (unsigned)-1;
+	u->journal_failed = 0; /* what the journal missed is in the file now */
 	u->sticky[0] = '\0';
 	set_msg(u, 0, "saved %s", u->path);
 	return 0;
@@ -2470,6 +2471,9 @@ static int wait_for_events(struct tui *u, int timeout_ms)
 	return n > 0;
 }
 
+/* How a warning that a change was refused starts. */
+#define REFUSED_STICKY "NOT JOURNALLED, so not done: "
+
 /* The keys that change the session (or spend requests to). */
 static int changes_session(const struct tui *u, const struct binding *b)
 {
@@ -2509,11 +2513,13 @@ static int refuse_change(struct tui *u, const struct binding *b)
 	if (b->fn == act_save || !u->path || !u->hist.observer)
 		return 0;
 	if (journal_check_writable(u->path, &err) == 0) {
-		if (!strncmp(u->sticky, "NOT JOURNALLED", 14))
+		/* a refusal's warning goes; a change made but not journalled
+		 * (journal_failure) is still true until a save */
+		if (!strncmp(u->sticky, REFUSED_STICKY, strlen(REFUSED_STICKY)))
 			u->sticky[0] = '\0';
 		return 0;
 	}
-	strbuf_addf(&sb, "NOT JOURNALLED, so not done: %s", err.msg);
+	strbuf_addf(&sb, "%s%s", REFUSED_STICKY, err.msg);
 	set_sticky(u, sb.data);
 	strbuf_release(&sb);
 	set_msg(u, 1, "nothing was changed");
@@ -2556,10 +2562,13 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 			strbuf_release(&sb);
 			return ACTION_QUIT;
 		}
-		/* still open: the warning stays, without the question */
+		/* still open: the warning stays, without the question; a key
+		 * other than q does what it does */
 		snprintf(u->sticky, sizeof(u->sticky), "%s", "NOT SAVED (s tries again)");
+		if (is_key || ch != 'q')
+			break;
 		set_msg(u, 0, "not quitting: the changes are still here");
-		return REDRAW_STATUS;
+		return REDRAW_ALL;
 	case MODE_NORMAL: break;
 	}
 	b = find_binding((int)ch);
