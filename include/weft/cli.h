@@ -37,9 +37,20 @@ int cli_usage_error(const char *cmd, const char *msg);
  * Writes a new session of the task task_name (found as weft new finds it)
  * to path: a root holding the task's generation prompt.  An empty path is
  * first set to sessions/TASK.json.  Fails when the file exists unless
- * force.  Returns 0, or -1 with err set.
+ * force, and when another weft has it open for writing (it holds the
+ * session's lock while writing).  Returns 0, or -1 with err set.
  */
 int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err);
+
+struct session_lock;
+
+/*
+ * Takes the writer's lock (sessionlock.h) of the session at path for the
+ * command cmd.  Returns 0 when held; else prints why on stderr ("weft CMD:
+ * FILE is open for writing in another weft (pid N)", with what the person
+ * can do) and returns 1, the exit status of a session that is locked.
+ */
+int cli_lock_session(const char *cmd, const char *path, struct session_lock *lock);
 
 struct task;
 struct tree;

@@ -18,6 +18,7 @@ struct dataset_args {
 	const char *file;
 	const char *format; /* NULL: the command's default */
 	const char *output; /* -o */
+	int force;	    /* -f, --force: -o may replace an existing file */
 	const char *other_prefix;
 	const char *system_prompt;
 	struct pairs_options pairs;
@@ -33,7 +34,7 @@ enum {
 
 /*
  * Parses the options after the command name (argv[0]).  accept_output: -o,
- * --other-prefix and --system are allowed (export).  Returns 0; 1 when
+ * --force, --other-prefix and --system are allowed (export).  Returns 0; 1 when
  * --help was asked; -1 with err set on a usage error.  Release with
  * dataset_args_release.
  */

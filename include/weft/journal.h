@@ -4,7 +4,8 @@
  * The journal beside a session: FILE.journal, append-only JSON lines, one
  * per change, each flushed to disk (fdatasync) before the call returns, so
  * a killed process loses nothing it had shown as done.  Opening a session
- * replays its journal; a clean session_save removes it.
+ * replays its journal; session_save_replayed, by the process that
+ * replayed it, removes it (session.h).
  *
  *   {"op":"node","node":{...}}        upsert, the node as in the session file
  *   {"op":"prune","id":"..."}
@@ -59,6 +60,15 @@ void journal_batch_release(struct journal_batch *b);
  * lines before it.
  */
 int journal_replay(const char *session_path, struct tree *t, struct errbuf *err);
+
+/*
+ * Whether a change could be journalled now: 0 when the journal exists and
+ * can be opened for writing, or can be created beside the session (it is
+ * then removed again); -1 with err ("FILE.journal: cannot be written: ...")
+ * when not, e.g. in a read-only folder.  A caller checks before spending
+ * requests or applying a change it would have to journal.
+ */
+int journal_check_writable(const char *session_path, struct errbuf *err);
 
 /* Removes the journal; 0 when it is gone (or was never there). */
 int journal_remove(const char *session_path, struct errbuf *err);

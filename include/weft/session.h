@@ -36,9 +36,20 @@ void session_write(const struct tree *t, struct strbuf *out);
  * Writes the session to path atomically: a temporary file in the same
  * folder, flushed and fsynced, then renamed over path.  On failure (disk
  * full, read-only folder) the old file is left intact, returns -1 with err
- * set.
+ * set.  A writer that may replace a session someone has open holds its
+ * lock (sessionlock.h) around the call.
+ *
+ * session_save writes a tree that did not come from path with path's
+ * journal (an export, a copy, a new session): it never removes a journal,
+ * and refuses (-1, err saying what to do) while path.journal exists, since
+ * the next opening would replay those changes onto what it wrote.
+ *
+ * session_save_replayed is for the one process that loaded path, replayed
+ * its journal into t and holds its lock: it saves, and only once the file
+ * is durable removes the journal, whose changes are now in the file.
  */
 int session_save(const struct tree *t, const char *path, struct errbuf *err);
+int session_save_replayed(const struct tree *t, const char *path, struct errbuf *err);
 
 /* Appends one node as session JSON (the same object session_write puts in
  * "nodes", with its "weft" keys). */

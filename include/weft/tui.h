@@ -47,14 +47,22 @@ struct tui_options {
 	/* The tree holds changes the file does not (a replayed journal): q
 	 * saves them even when nothing else changes. */
 	int unsaved;
+	/* NULL: the loom may change and save the session.  Else why it may
+	 * not (e.g. "opened with --read-only"): browsing, search, export,
+	 * evaluation and replay work; every key that would change the session
+	 * says it is read-only and changes nothing; nothing is journalled or
+	 * saved.  Shown in the status line all the time.  Borrowed. */
+	const char *read_only;
 };
 
 /*
  * Runs the loom on t (borrowed; changed in place by the person's actions)
  * until the person quits.  path names the session file (shown, and given to
  * opts->save); it may be NULL for a tree with no file.  Returns 0 after a
- * normal quit, -1 when the screen cannot start (stdin/stdout not a terminal,
- * no terminfo entry) with err set; the terminal is restored either way.
+ * normal quit; 1 when the person chose to quit although the session could
+ * not be saved, with err saying what was not saved and where the changes
+ * are; -1 when the screen cannot start (stdin/stdout not a terminal, no
+ * terminfo entry) with err set.  The terminal is restored either way.
  */
 int tui_run(struct tree *t, const char *path, const struct tui_options *opts, struct errbuf *err);
 

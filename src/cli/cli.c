@@ -5,7 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "weft/errbuf.h"
 #include "weft/safetext.h"
+#include "weft/sessionlock.h"
 
 #ifndef WEFT_VERSION
 #define WEFT_VERSION "0.0.0"
@@ -47,11 +49,30 @@ int cli_usage_error(const char *cmd, const char *msg)
 	return 2;
 }
 
+int cli_lock_session(const char *cmd, const char *path, struct session_lock *lock)
+{
+	struct errbuf err;
+	int r = session_lock_acquire(lock, path, NULL, &err);
+
+	if (r == 0)
+		return 0;
+	cli_error(cmd, err.msg);
+	if (r == SESSION_LOCK_HELD) {
+		fprintf(stderr,
+			"weft %s: one weft at a time writes a session; wait for the "
+			"other to finish, or browse it meanwhile with: weft --read-only ",
+			cmd);
+		safetext_fputs(path, stderr);
+		fputc('\n', stderr);
+	}
+	return 1;
+}
+
 static void usage(FILE *out)
 {
 	size_t i;
 
-	fputs("usage: weft [FILE]\n"
+	fputs("usage: weft [--read-only] [FILE]\n"
 	      "       weft COMMAND [ARGS]\n"
 	      "\n"
 	      "weft is a terminal loom for writing evaluation datasets with language\n"
@@ -93,6 +114,9 @@ int cli_run(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
+	/* the loom's own options before FILE: weft --read-only FILE */
+	if (!strcmp(argv[1], "--read-only") || !strcmp(argv[1], "--theme"))
+		return cmd_tui(argc, argv);
 	if (argv[1][0] == '-') {
 		fprintf(stderr, "weft: unknown option '%s' (see weft --help)\n", argv[1]);
 		return 2;

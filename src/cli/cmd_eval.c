@@ -14,6 +14,7 @@
 #include "weft/evalrun.h"
 #include "weft/evalset.h"
 #include "weft/lm.h"
+#include "weft/outfile.h"
 #include "weft/plot.h"
 #include "weft/strbuf.h"
 #include "weft/task.h"
@@ -215,6 +216,18 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (concurrency > 0)
 		opts.concurrency = (int)concurrency;
+	{
+		/* --out is a folder to write a new run folder into: it may
+		 * exist, but never be one of the files read */
+		const char *inputs[3] = {argv[optind], sizes_path, config_path};
+
+		if (outfile_check(out_dir, inputs, 3, 1, &err)) {
+			cli_error("eval", err.msg);
+			free(sets);
+			free(size_specs);
+			return 2;
+		}
+	}
 
 	config_init(&config);
 	model_sizes_init(&sizes);

@@ -5,19 +5,22 @@
 #include "weft/cli.h"
 #include "weft/dataset.h"
 #include "weft/export.h"
+#include "weft/outfile.h"
 #include "weft/pairs.h"
 #include "weft/safetext.h"
 #include "weft/session.h"
+#include "weft/sessionlock.h"
 #include "weft/task.h"
 #include "weft/tree.h"
 
 static const char usage_text[] =
-    "usage: weft export FILE --format F -o OUT [--compat seed] [--pattern RE]\n"
+    "usage: weft export FILE --format F -o OUT [--force] [--compat seed] [--pattern RE]\n"
     "                   [--preamble TEXT] [--labels Yes,No]\n"
     "                   [--other-prefix TEXT] [--system TEXT]\n"
     "\n"
     "Writes the pairs of FILE (a session's chosen path, or a text file) to OUT\n"
-    "(atomically).  Formats:\n"
+    "(atomically).  OUT is never FILE itself (nor a link to it), and an existing\n"
+    "OUT is replaced only with --force.  Formats:\n"
     "  classification  inverse-scaling CSV: prompt,classes,answer_index\n"
     "  logodds         inverse-scaling CSV: prompt,other_prompt,classes,answer_index\n"
     "  mwe             Anthropic model-written-evals JSONL\n"
@@ -25,6 +28,7 @@ static const char usage_text[] =
     "  jsonl, csv      plain pairs: question, answer, label, class index, node\n"
     "  bonsai          the session itself, as Bonsai reads it\n"
     "\n"
+    "  -f, --force       replace OUT if it exists\n"
     "  --other-prefix T  logodds: other_prompt = T + prompt (default: the\n"
     "                    prompt itself, so logodds_difference is 0)\n"
     "  --system T        openai-evals: the system message (default\n"
@@ -39,6 +43,7 @@ int cmd_export(int argc, char **argv)
 	struct pairs_result r;
 	struct export_options eo = {0};
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
+	struct session_lock lock = SESSION_LOCK_INIT;
 	struct errbuf err;
 	enum export_format f;
 	int rc;
@@ -58,6 +63,17 @@ int cmd_export(int argc, char **argv)
 		}
 		return cli_usage_error("export", err.msg);
 	}
+	/* Outputs never clobber inputs: checked before anything is read. */
+	{
+		const char *inputs[1] = {a.file};
+
+		rc = outfile_check(a.output, inputs, 1, a.force, &err);
+		if (rc) {
+			dataset_args_release(&a);
+			cli_error("export", err.msg);
+			return rc == OUTFILE_IS_INPUT ? 2 : 1;
+		}
+	}
 	if (dataset_input_load(a.file, &in, &err)) {
 		dataset_args_release(&a);
 		return cli_error("export", err.msg);
@@ -72,6 +88,9 @@ int cmd_export(int argc, char **argv)
 			errbuf_set(&err, "%s: bonsai export needs a session file, not text",
 				   a.file);
 			rc = cli_error("export", err.msg);
+		} else if (cli_lock_session("export", a.output, &lock)) {
+			/* OUT is a session another weft is writing */
+			rc = 1;
 		} else if (session_save(in.tree, a.output, &err)) {
 			rc = cli_error("export", err.msg);
 		} else {
@@ -109,6 +128,7 @@ int cmd_export(int argc, char **argv)
 		      "for every row (see --other-prefix)\n",
 		      stderr);
 out:
+	session_lock_release(&lock);
 	task_release(&task);
 	pairs_result_release(&r);
 	dataset_input_release(&in);

@@ -18,7 +18,9 @@
 #include "weft/lm.h"
 #include "weft/meta.h"
 #include "weft/pairs.h"
+#include "weft/safetext.h"
 #include "weft/session.h"
+#include "weft/sessionlock.h"
 #include "weft/steer.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
@@ -87,6 +89,7 @@ int cmd_new(int argc, char **argv)
 
 int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err)
 {
+	struct session_lock lock = SESSION_LOCK_INIT;
 	struct task task;
 	struct tree *t;
 	int r;
@@ -98,7 +101,13 @@ int cli_new_session(const char *task_name, struct strbuf *path, int force, struc
 	}
 	if (!path->len)
 		strbuf_addf(path, "sessions/%s.json", task.name);
+	/* a session open in another weft is not replaced under it */
+	if (session_lock_acquire(&lock, path->data, NULL, err)) {
+		task_release(&task);
+		return -1;
+	}
 	if (!force && access(path->data, F_OK) == 0) {
+		session_lock_release(&lock);
 		task_release(&task);
 		return errbuf_set(err, "%s: the file exists (use --force to replace it)",
 				  path->data);
@@ -108,6 +117,7 @@ int cli_new_session(const char *task_name, struct strbuf *path, int force, struc
 	tree_set_name(t, task.name);
 	meta_set_string(t, "task", task.name);
 	r = session_save(t, path->data, err);
+	session_lock_release(&lock);
 	tree_free(t);
 	task_release(&task);
 	return r < 0 ? -1 : 0;
@@ -189,7 +199,13 @@ static const char generate_usage[] =
     "  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
     "  -q, --quiet        print only errors and the final line\n"
     "\n"
-    "Exit status: 0 done, 1 error, 2 usage, 3 a step needs a person.\n";
+    "\n"
+    "While it runs it holds the session's lock: a loom or another generate on\n"
+    "the same file is refused (weft --read-only FILE can browse it).\n"
+    "\n"
+    "Exit status: 0 done, 1 error (also: the session is open for writing in\n"
+    "another weft, or its folder cannot be written), 2 usage, 3 a step needs\n"
+    "a person.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -285,7 +301,9 @@ int cmd_generate(int argc, char **argv)
 	struct steer_settings settings;
 	struct config_role *gen, *judge;
 	struct sigaction sa, old_int, old_term;
+	struct session_lock lock = SESSION_LOCK_INIT;
 	const char *path;
+	size_t recorded = 0;
 	int c, quiet = 0, r = 1, tty = isatty(2);
 	char *end;
 
@@ -331,6 +349,12 @@ int cmd_generate(int argc, char **argv)
 	config_init(&config);
 	task_init(&task);
 
+	/* One writer: the lock before the file is read, so what is read is
+	 * what no one else will change. */
+	if (cli_lock_session("generate", path, &lock)) {
+		fputs("weft generate: nothing was asked of the models\n", stderr);
+		goto out;
+	}
 	if (session_load(path, &t, &err)) {
 		cli_error("generate", err.msg);
 		goto out;
@@ -339,6 +363,13 @@ int cmd_generate(int argc, char **argv)
 	case 0: break;
 	case 1: cli_error("generate", err.msg); break; /* a torn last line: warned */
 	default: cli_error("generate", err.msg); goto out;
+	}
+	/* Each step is journalled as it is taken: a journal that cannot be
+	 * written is found now, before any request is spent. */
+	if (journal_check_writable(path, &err)) {
+		cli_error("generate", err.msg);
+		fputs("weft generate: nothing was asked of the models\n", stderr);
+		goto out;
 	}
 	if (task_opt)
 		strbuf_addstr(&task_name, task_opt);
@@ -429,6 +460,7 @@ int cmd_generate(int argc, char **argv)
 			r = 1;
 			break;
 		}
+		recorded++;
 		if (tty && !quiet)
 			fputs("\r\033[K", stderr);
 		path_balance(t, &task, &line);
@@ -452,9 +484,13 @@ int cmd_generate(int argc, char **argv)
 	if (tty && !quiet)
 		fputs("\r\033[K", stderr);
 	/* Fold the journal into the file; if that fails the journal keeps all. */
-	if (session_save(t, path, &err)) {
+	if (session_save_replayed(t, path, &err)) {
 		cli_error("generate", err.msg);
-		fprintf(stderr, "weft generate: every step is still in %s.journal\n", path);
+		if (recorded) {
+			fputs("weft generate: the steps of this run are still in ", stderr);
+			safetext_fputs(path, stderr);
+			fputs(".journal: the next weft to open the session replays them\n", stderr);
+		}
 		if (!r)
 			r = 1;
 	}
@@ -469,6 +505,7 @@ int cmd_generate(int argc, char **argv)
 	sigaction(SIGTERM, &old_term, NULL);
 out:
 	lm_engine_free(engine);
+	session_lock_release(&lock);
 	tree_free(t);
 	task_release(&task);
 	config_release(&config);

@@ -9,6 +9,7 @@
 #include "weft/errbuf.h"
 #include "weft/metrics.h"
 #include "weft/num.h"
+#include "weft/outfile.h"
 #include "weft/plot.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
@@ -16,13 +17,16 @@
 
 static const char plot_usage[] =
     "usage: weft plot DIR [--sizes FILE] [--size NAME=SIZE[:FAMILY]]...\n"
-    "                 [--svg FILE | --no-svg] [--summary FILE] [--width N] [--height N]\n"
+    "                 [--svg FILE | --no-svg] [--summary FILE] [--force]\n"
+    "                 [--width N] [--height N]\n"
     "\n"
     "Reads the per-model result files DIR/*.csv (index,loss,correct,predicted,\n"
     "total_logprob), prints per model n, accuracy with its 95% Wilson interval\n"
     "and mean loss, draws accuracy and mean loss against model size (log axis,\n"
     "one line per family) and writes the plot as SVG (default DIR/scaling.svg).\n"
-    "Sizes file lines: `NAME = SIZE [FAMILY]`, e.g. `ada = 350e6 gpt3`.\n";
+    "Sizes file lines: `NAME = SIZE [FAMILY]`, e.g. `ada = 350e6 gpt3`.\n"
+    "--svg and --summary never name a file plot reads, and replace an existing\n"
+    "file only with --force.\n";
 
 /* Prints s made safe for a terminal (safetext.h). */
 static void err_line(const char *prefix, const char *msg)
@@ -77,10 +81,10 @@ int cmd_plot(int argc, char **argv)
 	struct entry *entries = NULL;
 	struct plot_point *pts = NULL;
 	struct strbuf path = STRBUF_INIT, out = STRBUF_INIT;
-	const char *dir = NULL, *svg_path = NULL, *summary_path = NULL;
+	const char *dir = NULL, *svg_path = NULL, *summary_path = NULL, *sizes_file = NULL;
 	char **names = NULL;
 	size_t n_names = 0, cap_names = 0, n = 0, np = 0, cap_pts = 0, i;
-	int no_svg = 0, width = 60, height = 14, rc = 1;
+	int no_svg = 0, force = 0, width = 60, height = 14, rc = 1;
 	DIR *d;
 	struct dirent *de;
 
@@ -94,6 +98,8 @@ int cmd_plot(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--no-svg")) {
 			no_svg = 1;
+		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
+			force = 1;
 		} else if (!strcmp(a, "--sizes") || !strcmp(a, "--size") || !strcmp(a, "--svg") ||
 			   !strcmp(a, "--summary") || !strcmp(a, "--width") ||
 			   !strcmp(a, "--height")) {
@@ -106,6 +112,7 @@ int cmd_plot(int argc, char **argv)
 			}
 			v = argv[++i];
 			if (!strcmp(a, "--sizes")) {
+				sizes_file = v;
 				if (model_sizes_load(&sizes, v, &err) < 0) {
 					cli_error("plot", err.msg);
 					goto done;
@@ -168,6 +175,37 @@ int cmd_plot(int argc, char **argv)
 		goto done;
 	}
 	qsort(names, n_names, sizeof(*names), cmp_names);
+	{
+		/* Outputs never clobber inputs: the files read are the CSVs and
+		 * the sizes file; the default DIR/scaling.svg is plot's own. */
+		const char **inputs = xcalloc(n_names + 1, sizeof(*inputs));
+		char **paths = xcalloc(n_names, sizeof(*paths));
+		int bad = 0;
+
+		for (i = 0; i < n_names; i++) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s", dir, names[i]);
+			paths[i] = xstrdup(path.data);
+			inputs[i] = paths[i];
+		}
+		inputs[n_names] = sizes_file;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/scaling.svg", dir);
+		if (!no_svg)
+			bad = outfile_check(svg_path ? svg_path : path.data, inputs, n_names + 1,
+					    svg_path ? force : 1, &err);
+		if (!bad && summary_path)
+			bad = outfile_check(summary_path, inputs, n_names + 1, force, &err);
+		for (i = 0; i < n_names; i++)
+			free(paths[i]);
+		free(paths);
+		free(inputs);
+		if (bad) {
+			cli_error("plot", err.msg);
+			rc = bad == OUTFILE_IS_INPUT ? 2 : 1;
+			goto done;
+		}
+	}
 	entries = xcalloc(n_names, sizeof(*entries));
 	for (i = 0; i < n_names; i++) {
 		struct entry *e = &entries[n];

@@ -17,8 +17,10 @@
 #include "weft/journal.h"
 #include "weft/lm.h"
 #include "weft/meta.h"
+#include "weft/outfile.h"
 #include "weft/replay.h"
 #include "weft/session.h"
+#include "weft/sessionlock.h"
 #include "weft/steer.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
@@ -420,14 +422,6 @@ static size_t terminal_width(void)
 	return 100;
 }
 
-static int same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
 int cmd_replay(int argc, char **argv)
 {
 	enum { OPT_JUDGE = 256, OPT_REJUDGE, OPT_PROMPT, OPT_RANK, OPT_SAVE };
@@ -461,6 +455,7 @@ int cmd_replay(int argc, char **argv)
 	struct steer_settings settings;
 	struct lm_engine *engine = NULL;
 	struct config_role *judge = NULL;
+	struct session_lock lock = SESSION_LOCK_INIT;
 	int c, json = 0, rejudge = 0, force = 0, have_task = 0, r = 1;
 	char *end;
 
@@ -533,16 +528,12 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 	if (save_as) {
-		if (same_file(path, save_as)) {
-			cli_error("replay",
-				  "--save-as names the session itself; the original is never "
-				  "overwritten");
-			r = 2;
-			goto out;
-		}
-		if (!force && access(save_as, F_OK) == 0) {
-			cli_error("replay",
-				  "the --save-as file exists (use --force to replace it)");
+		const char *inputs[2] = {path, config_path};
+		int c2 = outfile_check(save_as, inputs, 2, force, &err);
+
+		if (c2) {
+			cli_error("replay", err.msg);
+			r = c2 == OUTFILE_IS_INPUT ? 2 : 1;
 			goto out;
 		}
 	}
@@ -637,7 +628,9 @@ int cmd_replay(int argc, char **argv)
 	r = 0;
 	if (save_as) {
 		replay_rejudge_store(t, &walk, &rj, judge->model, prompt_id.data);
-		if (session_save(t, save_as, &err)) {
+		if (cli_lock_session("replay", save_as, &lock)) {
+			r = 1; /* NEW is a session another weft is writing */
+		} else if (session_save(t, save_as, &err)) {
 			cli_error("replay", err.msg);
 			r = 1;
 		} else if (!json) {
@@ -649,6 +642,7 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 out:
+	session_lock_release(&lock);
 	replay_rejudge_release(&rj);
 	replay_walk_release(&walk);
 	lm_engine_free(engine);

@@ -10,9 +10,11 @@
 #include "weft/meta.h"
 #include "weft/task.h"
 #include "weft/display.h"
+#include "weft/safetext.h"
 #include "weft/journal.h"
 #include "weft/errbuf.h"
 #include "weft/session.h"
+#include "weft/sessionlock.h"
 #include "weft/strbuf.h"
 #include "weft/tree.h"
 #include "weft/tui.h"
@@ -23,8 +25,8 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: weft [FILE]\n"
-	      "       weft tui [--theme NAME] [FILE | --task NAME]\n"
+	fputs("usage: weft [--read-only] [FILE]\n"
+	      "       weft tui [--theme NAME] [--read-only] [FILE | --task NAME]\n"
 	      "       weft tui [--theme NAME] --synthetic N [--hostile] [FILE]\n"
 	      "\n"
 	      "Opens the session FILE in the loom (press ? there for the keys).  With\n"
@@ -33,14 +35,46 @@ static void usage(FILE *out)
 	      "\n"
 	      "options:\n"
 	      "  --task NAME      the task of a new session (prompts/NAME)\n"
+	      "  --read-only      browse, search, export and evaluate FILE without\n"
+	      "                   changing it: no lock, no journal, no save\n"
 	      "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
 	      "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
 	      "                   s saves it to FILE when given\n"
 	      "  --hostile        put terminal escape sequences, bidi controls, invalid\n"
 	      "                   UTF-8 and a 10 MB line in the synthetic tree's texts\n"
 	      "  --keys           print the keys (the table the ? screen shows)\n"
-	      "  -h, --help       show this help\n",
+	      "  -h, --help       show this help\n"
+	      "\n"
+	      "One weft at a time writes a session: the loom holds FILE's lock while it\n"
+	      "is open, and a FILE another weft is writing is refused (exit 1) with\n"
+	      "that process's pid; on a terminal the loom offers to open it read-only.\n",
 	      out);
+}
+
+/* Prints the error (made safe) on stderr. */
+static void print_error(const char *msg)
+{
+	char *safe = display_sanitize_dup(msg);
+
+	fprintf(stderr, "weft: %s\n", safe);
+	free(safe);
+}
+
+/* On a terminal, asks whether to open the session read-only instead;
+ * 1 for yes.  Off a terminal (scripts, tests) the answer is no.  The
+ * question goes to the terminal (stdout), the reason before it to
+ * stderr. */
+static int offer_read_only(void)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return 0;
+	fputs("weft: open it read-only instead (browse, search, export, evaluate)? [y/N] ", stdout);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
 }
 
 static const char *const hostile_texts[] = {
@@ -136,10 +170,13 @@ int cmd_tui(int argc, char **argv)
 	struct tree *t = NULL;
 	const char *file = NULL, *new_task = NULL;
 	struct strbuf new_file = STRBUF_INIT;
+	struct session_lock lock = SESSION_LOCK_INIT;
+	char read_only[ERRBUF_SIZE + 64];
 	unsigned long synthetic = 0;
 	int hostile = 0, i, ret;
 
 	memset(&opts, 0, sizeof(opts));
+	read_only[0] = '\0';
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
@@ -167,6 +204,8 @@ int cmd_tui(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--hostile")) {
 			hostile = 1;
+		} else if (!strcmp(argv[i], "--read-only")) {
+			snprintf(read_only, sizeof(read_only), "opened with --read-only");
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			char *safe = display_sanitize_dup(argv[i]);
 
@@ -183,6 +222,10 @@ int cmd_tui(int argc, char **argv)
 	}
 	if (file && new_task) {
 		fputs("weft tui: --task starts a new session; it cannot go with FILE\n", stderr);
+		return 2;
+	}
+	if (read_only[0] && !file) {
+		fputs("weft tui: --read-only opens an existing FILE\n", stderr);
 		return 2;
 	}
 	if (!file && !synthetic) {
@@ -205,16 +248,38 @@ int cmd_tui(int argc, char **argv)
 		}
 		file = new_file.data;
 	}
+	/* One writer: the lock is taken before the file is read, so what is
+	 * shown is what no other weft will change. */
+	if (file && !read_only[0]) {
+		int lr = session_lock_acquire(&lock, file, NULL, &err);
+
+		if (lr == SESSION_LOCK_HELD) {
+			print_error(err.msg);
+			if (!offer_read_only()) {
+				fputs("weft: to browse it meanwhile: weft --read-only ", stderr);
+				safetext_fputs(file, stderr);
+				fputc('\n', stderr);
+				strbuf_release(&new_file);
+				return 1;
+			}
+			snprintf(read_only, sizeof(read_only), "another weft is writing it");
+		} else if (lr < 0 && access(file, F_OK) == 0) {
+			/* a folder weft cannot write in: the session can be read,
+			 * and the loom says from the start that nothing can change */
+			const char *why = strrchr(err.msg, ':');
+
+			snprintf(read_only, sizeof(read_only), "cannot write in its folder: %s",
+				 why ? why + 2 : err.msg);
+		}
+	}
 	if (synthetic) {
 		t = synthetic_tree(synthetic, hostile);
 	} else if (session_load(file, &t, &err) < 0) {
-		char *safe = display_sanitize_dup(err.msg);
-
-		fprintf(stderr, "weft: %s\n", safe);
-		free(safe);
+		print_error(err.msg);
+		session_lock_release(&lock);
+		strbuf_release(&new_file);
 		return 1;
 	}
-	opts.save = session_save;
 	notice[0] = '\0';
 	/* Changes made after the last save are in the journal: replay them. */
 	if (!synthetic) {
@@ -223,15 +288,49 @@ int cmd_tui(int argc, char **argv)
 
 		journal_path(file, &jpath);
 		opts.unsaved = access(jpath.data, F_OK) == 0;
-		strbuf_release(&jpath);
 		jr = journal_replay(file, t, &err);
-
+		if (jr < 0 && !read_only[0]) {
+			/* A journal that stops at a damaged line holds changes the
+			 * tree now lacks: saving would drop them with it.  The
+			 * person decides what to keep. */
+			print_error(err.msg);
+			fputs("weft: the session is not opened for writing, so nothing in its "
+			      "journal is lost.  To recover: keep a copy of the journal; "
+			      "weft --read-only ",
+			      stderr);
+			safetext_fputs(file, stderr);
+			fputs(" shows the session with the journal up to the damaged line (x "
+			      "exports it, bonsai format, to a new file); or mend or move away ",
+			      stderr);
+			safetext_fputs(jpath.data, stderr);
+			fputs(" and open the session again.\n", stderr);
+			strbuf_release(&jpath);
+			tree_free(t);
+			session_lock_release(&lock);
+			if (!offer_read_only()) {
+				strbuf_release(&new_file);
+				return 1;
+			}
+			if (session_load(file, &t, &err) < 0) {
+				print_error(err.msg);
+				strbuf_release(&new_file);
+				return 1;
+			}
+			jr = journal_replay(file, t, &err);
+			snprintf(read_only, sizeof(read_only), "its journal is damaged");
+		} else {
+			strbuf_release(&jpath);
+		}
 		if (jr != 0) {
 			snprintf(notice, sizeof(notice), "journal%s: %s",
 				 jr > 0 ? " (recovered)" : " (stopped at an error)", err.msg);
 			opts.notice = notice;
 		}
 	}
+	if (read_only[0])
+		opts.read_only = read_only;
+	else
+		opts.save = session_save_replayed;
 	/* Models for the status line; a bad configuration is shown there, not
 	 * fatal: everything but generation works without one. */
 	config_init(&cfg);
@@ -267,6 +366,7 @@ int cmd_tui(int argc, char **argv)
 	engine = lm_engine_new();
 	opts.engine = engine;
 	ret = tui_run(t, file, &opts, &err);
+	session_lock_release(&lock);
 	lm_engine_free(engine);
 	task_release(&task);
 	strbuf_release(&task_name);
@@ -275,11 +375,9 @@ int cmd_tui(int argc, char **argv)
 	if (new_file.len && ret >= 0)
 		printf("weft: the new session is in %s\n", new_file.data);
 	strbuf_release(&new_file);
-	if (ret < 0) {
-		char *safe = display_sanitize_dup(err.msg);
-
-		fprintf(stderr, "weft: %s\n", safe);
-		free(safe);
+	if (ret != 0) {
+		/* ret 1: quit without saving, err says what is where */
+		print_error(err.msg);
 		return 1;
 	}
 	return 0;

@@ -72,6 +72,8 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 			if (pairs_options_set_labels(&a->pairs, v, &a->labels_storage, err))
 				return errbuf_prefix(err, "--labels");
 			a->given |= DATASET_GIVEN_LABELS;
+		} else if (accept_output && (!strcmp(arg, "-f") || !strcmp(arg, "--force"))) {
+			a->force = 1;
 		} else if (accept_output && (v = opt_value(argc, argv, &i, "-o", &missing))) {
 			a->output = v;
 		} else if (accept_output && (v = opt_value(argc, argv, &i, "--output", &missing))) {

@@ -433,6 +433,27 @@ out:
 	return r;
 }
 
+int journal_check_writable(const char *session_path, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd, r = 0;
+
+	journal_path(session_path, &path);
+	fd = open(path.data, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* not there: can it be made?  (made and removed again) */
+		fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			unlink(path.data);
+	}
+	if (fd < 0)
+		r = errbuf_set(err, "%s: cannot be written: %s", path.data, strerror(errno));
+	else
+		close(fd);
+	strbuf_release(&path);
+	return r;
+}
+
 int journal_remove(const char *session_path, struct errbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;

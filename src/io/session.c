@@ -1770,30 +1770,59 @@ void session_write(const struct tree *t, struct strbuf *out)
 	write_all(&w);
 }
 
-int session_save(const struct tree *t, const char *path, struct errbuf *err)
+/* The atomic write of session_save and session_save_replayed. */
+static int save_file(const struct tree *t, const char *path, struct errbuf *err)
 {
-	struct strbuf sb = STRBUF_INIT, journal = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	struct writer w = {&sb, t, NULL, -1, 0, 0};
 	struct atomicfile af;
-	int r = -1;
+	int r;
 
 	if (atomicfile_open(&af, path, err) < 0)
 		return -1;
 	w.fd = af.fd;
 	write_all(&w);
-	if (atomicfile_commit(&af, w.errn, err) < 0)
-		goto out;
-	atomicfile_remove_stale(path);
-	/* the journal's changes are all in the file now */
+	r = atomicfile_commit(&af, w.errn, err);
+	if (r == 0)
+		atomicfile_remove_stale(path);
+	strbuf_release(&sb);
+	return r;
+}
+
+int session_save(const struct tree *t, const char *path, struct errbuf *err)
+{
+	struct strbuf journal = STRBUF_INIT;
+	struct stat st;
+
+	/* A journal beside path holds changes to the file there now: the next
+	 * opening would replay them onto what this writes. */
 	strbuf_addf(&journal, "%s.journal", path);
-	if (unlink(journal.data) && errno != ENOENT) {
+	if (lstat(journal.data, &st) == 0) {
+		errbuf_set(err,
+			   "%s: %s holds changes not yet saved in it; open %s in weft to "
+			   "save them, or move the journal away, before writing over it",
+			   path, journal.data, path);
+		strbuf_release(&journal);
+		return -1;
+	}
+	strbuf_release(&journal);
+	return save_file(t, path, err);
+}
+
+int session_save_replayed(const struct tree *t, const char *path, struct errbuf *err)
+{
+	struct strbuf journal = STRBUF_INIT;
+	int r = -1;
+
+	if (save_file(t, path, err) < 0)
+		return -1;
+	/* the journal's changes are all in the file now, synced */
+	strbuf_addf(&journal, "%s.journal", path);
+	if (unlink(journal.data) && errno != ENOENT)
 		errbuf_set(err, "%s: saved, but cannot remove %s: %s", path, journal.data,
 			   strerror(errno));
-		goto out;
-	}
-	r = 0;
-out:
+	else
+		r = 0;
 	strbuf_release(&journal);
-	strbuf_release(&sb);
 	return r;
 }

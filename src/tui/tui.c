@@ -26,7 +26,10 @@
 #include "weft/history.h"
 #include "weft/steer.h"
 #include "weft/journal.h"
+#include "weft/outfile.h"
 #include "weft/replay.h"
+#include "weft/session.h"
+#include "weft/sessionlock.h"
 #include "weft/strbuf.h"
 #include "weft/theme.h"
 #include "weft/xalloc.h"
@@ -57,7 +60,7 @@ enum mode {
 	MODE_EXPORT, /* typing where to export (x) */
 	MODE_HELP,
 	MODE_EVAL,	   /* the evaluation preview's popup */
-	MODE_CONFIRM_QUIT, /* saving failed: q again quits */
+	MODE_CONFIRM_QUIT, /* saving failed: Y quits without saving, anything else stays */
 	MODE_REPLAY,	   /* walking the recorded steps (r); changes nothing */
 };
 
@@ -110,6 +113,13 @@ struct tui {
 	long fpos;	      /* cached position of the focus on the path (see focus_pos) */
 	int journal_path_due; /* a change was journaled: the path follows */
 	int journal_failed;
+	/* A warning that stays in the status line until what it says is
+	 * resolved (a journal that cannot be written, a failed save);
+	 * sanitized when set. */
+	char sticky[MSG_SIZE];
+	/* q quit although the session was not saved: what was not saved and
+	 * where the changes are (tui_run's err) */
+	char quit_unsaved[MSG_SIZE];
 	/* steering */
 	struct steer_step *step; /* in flight, or NULL */
 	uint32_t step_at;	 /* the node it grows from */
@@ -140,6 +150,7 @@ struct tui {
  */
 static void set_msg(struct tui *u, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void set_sticky(struct tui *u, const char *text);
 
 static long focus_pos(struct tui *u)
 {
@@ -149,6 +160,18 @@ static long focus_pos(struct tui *u)
 		return u->fpos;
 	u->fpos = tree_path_index(t, t->focus);
 	return u->fpos;
+}
+
+/* A change made but not journalled: said where it stays on screen (a
+ * crash now would lose it; s saves it), for as long as it is true. */
+static void journal_failure(struct tui *u, const struct errbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	u->journal_failed = 1;
+	strbuf_addf(&sb, "NOT JOURNALLED: %s (s saves)", err->msg);
+	set_sticky(u, sb.data);
+	strbuf_release(&sb);
 }
 
 /*
@@ -166,10 +189,8 @@ static void journal_observer(void *ctx, uint32_t i, enum history_change what)
 		ret = journal_append_node(u->path, u->t, i, &err);
 	else
 		ret = journal_append_prune(u->path, u->t, i, what == HISTORY_CHANGED_PRUNE, &err);
-	if (ret < 0 && !u->journal_failed) {
-		u->journal_failed = 1;
-		set_msg(u, 1, "journal: %s", err.msg);
-	}
+	if (ret < 0)
+		journal_failure(u, &err);
 	u->journal_path_due = 1;
 }
 
@@ -180,10 +201,8 @@ static void journal_path_if_due(struct tui *u)
 	if (!u->journal_path_due)
 		return;
 	u->journal_path_due = 0;
-	if (journal_append_path(u->path, u->t, &err) < 0 && !u->journal_failed) {
-		u->journal_failed = 1;
-		set_msg(u, 1, "journal: %s", err.msg);
-	}
+	if (journal_append_path(u->path, u->t, &err) < 0)
+		journal_failure(u, &err);
 }
 
 /* ---- terminal life cycle ------------------------------------------------ */
@@ -353,6 +372,16 @@ static void set_msg(struct tui *u, int error, const char *fmt, ...)
 	snprintf(u->msg, sizeof(u->msg), "%s", safe.data);
 	u->msg_error = error;
 	strbuf_release(&raw);
+	strbuf_release(&safe);
+}
+
+/* Sets the warning that stays (see struct tui's sticky); "" clears it. */
+static void set_sticky(struct tui *u, const char *text)
+{
+	struct strbuf safe = STRBUF_INIT;
+
+	display_sanitize(text, strlen(text), &safe);
+	snprintf(u->sticky, sizeof(u->sticky), "%s", safe.data);
 	strbuf_release(&safe);
 }
 
@@ -930,6 +959,17 @@ static void draw_status(struct tui *u, int y, int width)
 		if (u->export_replace)
 			strbuf_addstr(&right, "  (exists: Enter replaces it, Esc cancels)");
 	} else {
+		/* what stays (read-only, a journal or save that failed) comes
+		 * first, so a message never hides it */
+		if (u->opts && u->opts->read_only) {
+			strbuf_addstr(&right, "READ-ONLY (");
+			display_sanitize(u->opts->read_only, strlen(u->opts->read_only), &right);
+			strbuf_addstr(&right, ")");
+		}
+		if (u->sticky[0])
+			strbuf_addf(&right, "%s%s", right.len ? " " : "", u->sticky);
+		if (right.len && u->msg[0])
+			strbuf_addstr(&right, " | ");
 		strbuf_addstr(&right, u->msg);
 	}
 	right_w = (int)display_width(right.data, right.len);
@@ -975,7 +1015,8 @@ static void draw_status(struct tui *u, int y, int width)
 
 		getyx(stdscr, yy, x);
 		(void)yy;
-		if (u->msg_error && u->mode != MODE_SEARCH && u->mode != MODE_EXPORT)
+		if ((u->msg_error || u->sticky[0] || (u->opts && u->opts->read_only)) &&
+		    u->mode != MODE_SEARCH && u->mode != MODE_EXPORT)
 			wattrset(stdscr, role_attr(u, THEME_ERROR));
 		if (x < width)
 			put_text(stdscr, right.data, right.len, width - x);
@@ -1516,11 +1557,18 @@ static int do_save(struct tui *u)
 		return -1;
 	}
 	if (u->opts->save(u->t, u->path, &err) < 0) {
-		set_msg(u, 1, "save failed: %s", err.msg);
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "NOT SAVED: %s", err.msg);
+		set_sticky(u, sb.data);
+		strbuf_release(&sb);
+		set_msg(u, 1, "save failed");
 		return -1;
 	}
 	u->changes = 0;
 	u->stats_changes = (unsigned)-1;
+	u->journal_failed = 0; /* what the journal missed is in the file now */
+	u->sticky[0] = '\0';
 	set_msg(u, 0, "saved %s", u->path);
 	return 0;
 }
@@ -1556,17 +1604,51 @@ static unsigned act_help(struct tui *u, int arg)
 	return REDRAW_ALL;
 }
 
+/* Where the changes the save could not write are, for the person deciding
+ * whether to quit without saving. */
+static void unsaved_fate(struct tui *u, int brief, struct strbuf *out)
+{
+	struct strbuf jpath = STRBUF_INIT;
+
+	journal_path(u->path, &jpath);
+	if (!u->journal_failed && access(jpath.data, F_OK) == 0 && brief)
+		strbuf_addf(out, "changes kept in %s", jpath.data);
+	else if (!u->journal_failed && access(jpath.data, F_OK) == 0)
+		strbuf_addf(out, "the changes are kept in %s: opening %s again replays them",
+			    jpath.data, u->path);
+	else
+		strbuf_addf(out, "%u change%s since the last save LOST", u->changes,
+			    u->changes == 1 ? "" : "s");
+	strbuf_release(&jpath);
+}
+
 static unsigned act_quit(struct tui *u, int arg)
 {
+	struct strbuf sb = STRBUF_INIT;
+
 	(void)arg;
 	/* Nothing changed since the last save (or the opening): nothing to
 	 * write. */
-	if (u->mode == MODE_CONFIRM_QUIT || u->changes == 0)
+	if (u->changes == 0)
 		return ACTION_QUIT;
 	if (do_save(u) == 0)
 		return ACTION_QUIT;
+	if (!u->path) {
+		/* a tree with no file (--synthetic) has nowhere to go */
+		u->mode = MODE_CONFIRM_QUIT;
+		u->sticky[0] = '\0';
+		set_msg(u, 1, "cannot save: no file name; q again quits without saving");
+		return REDRAW_STATUS;
+	}
+	/* Quitting now leaves changes unsaved: only a deliberate Y does. */
 	u->mode = MODE_CONFIRM_QUIT;
-	strncat(u->msg, "; q again quits without saving", sizeof(u->msg) - strlen(u->msg) - 1);
+	/* the question first, so a narrow screen still shows it */
+	strbuf_addstr(&sb, "QUIT WITHOUT SAVING? Y quits (");
+	unsaved_fate(u, 1, &sb);
+	strbuf_addf(&sb, "), any other key stays.  %s", u->sticky);
+	set_sticky(u, sb.data);
+	u->msg[0] = '\0';
+	strbuf_release(&sb);
 	return REDRAW_STATUS;
 }
 
@@ -1720,10 +1802,8 @@ static unsigned finish_step(struct tui *u)
 			journal_batch_node(&b, t, s->candidates[k]);
 		journal_batch_node(&b, t, o.node);
 		journal_batch_path(&b, t);
-		if (journal_batch_commit(u->path, &b, &err) < 0 && !u->journal_failed) {
-			u->journal_failed = 1;
-			set_msg(u, 1, "journal: %s", err.msg);
-		}
+		if (journal_batch_commit(u->path, &b, &err) < 0)
+			journal_failure(u, &err);
 	}
 	if (o.status == STEER_NEEDS_HUMAN) {
 		u->autopilot = 0;
@@ -1807,16 +1887,33 @@ static unsigned export_enter(struct tui *u)
 		return REDRAW_STATUS;
 	}
 	file = xstrndup(u->input.data, u->input.len);
+	if (u->path) {
+		/* outputs never clobber inputs: the session is never replaced
+		 * by its own export (Enter again replaces any other file) */
+		const char *inputs[1] = {u->path};
+
+		if (outfile_check(file, inputs, 1, 1, &err) == OUTFILE_IS_INPUT) {
+			set_msg(u, 1, "%s", err.msg);
+			free(file);
+			u->mode = MODE_NORMAL;
+			return REDRAW_STATUS;
+		}
+	}
 	if (!u->export_replace && access(file, F_OK) == 0) {
 		u->export_replace = 1; /* the prompt line says so */
 		free(file);
 		return REDRAW_STATUS;
 	}
 	if (c->format == EXPORT_BONSAI) {
-		if (!u->opts || !u->opts->save) {
-			set_msg(u, 1, "cannot export: this build has no session writer");
-			r = -1;
-		} else if ((r = u->opts->save(u->t, file, &err)) < 0) {
+		/* a copy: never folds or removes the journal of file, and
+		 * never writes a session another weft is writing */
+		struct session_lock lock = SESSION_LOCK_INIT;
+
+		r = session_lock_acquire(&lock, file, NULL, &err);
+		if (r == 0)
+			r = session_save(u->t, file, &err);
+		session_lock_release(&lock);
+		if (r < 0) {
 			set_msg(u, 1, "%s", err.msg);
 		} else {
 			set_msg(u, 0, "exported the session (%u nodes) to %s (bonsai)", u->t->count,
@@ -2374,6 +2471,61 @@ static int wait_for_events(struct tui *u, int timeout_ms)
 	return n > 0;
 }
 
+/* How a warning that a change was refused starts. */
+#define REFUSED_STICKY "NOT JOURNALLED, so not done: "
+
+/* The keys that change the session (or spend requests to). */
+static int changes_session(const struct tui *u, const struct binding *b)
+{
+	static const action_fn writers[] = {
+	    act_accept,	  act_pick, act_edit,	  act_prune,	 act_history,
+	    act_bookmark, act_save, act_generate, act_autopilot,
+	};
+	size_t k;
+
+	/* turning autopilot off only stops it */
+	if (b->fn == act_autopilot && u->autopilot)
+		return 0;
+	for (k = 0; k < sizeof(writers) / sizeof(writers[0]); k++)
+		if (b->fn == writers[k])
+			return 1;
+	return 0;
+}
+
+/*
+ * A change is refused before it is made (and before any request is spent)
+ * when the loom is read-only, or when the journal cannot take it: a change
+ * that cannot be journalled is not applied.  The reason stays on screen
+ * until a later change gets through.  Returns 1 when refused.
+ */
+static int refuse_change(struct tui *u, const struct binding *b)
+{
+	struct errbuf err;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!changes_session(u, b))
+		return 0;
+	if (u->opts && u->opts->read_only) {
+		set_msg(u, 1, "%s: read-only, nothing changed", b->label ? b->label : "this key");
+		return 1;
+	}
+	/* s saves without the journal; a tree with no file has none */
+	if (b->fn == act_save || !u->path || !u->hist.observer)
+		return 0;
+	if (journal_check_writable(u->path, &err) == 0) {
+		/* a refusal's warning goes; a change made but not journalled
+		 * (journal_failure) is still true until a save */
+		if (!strncmp(u->sticky, REFUSED_STICKY, strlen(REFUSED_STICKY)))
+			u->sticky[0] = '\0';
+		return 0;
+	}
+	strbuf_addf(&sb, "%s%s", REFUSED_STICKY, err.msg);
+	set_sticky(u, sb.data);
+	strbuf_release(&sb);
+	set_msg(u, 1, "nothing was changed");
+	return 1;
+}
+
 static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 {
 	const struct binding *b;
@@ -2395,10 +2547,28 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	case MODE_EXPORT: return export_key(u, ch, is_key);
 	case MODE_REPLAY: return replay_key(u, ch, is_key);
 	case MODE_CONFIRM_QUIT:
-		if (!is_key && ch == 'q')
-			return ACTION_QUIT;
 		u->mode = MODE_NORMAL;
-		break;
+		if (!u->path) {
+			if (!is_key && ch == 'q')
+				return ACTION_QUIT;
+			break;
+		}
+		if (!is_key && ch == 'Y') {
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_addf(&sb, "%s was not saved; ", u->path);
+			unsaved_fate(u, 0, &sb);
+			snprintf(u->quit_unsaved, sizeof(u->quit_unsaved), "%s", sb.data);
+			strbuf_release(&sb);
+			return ACTION_QUIT;
+		}
+		/* still open: the warning stays, without the question; a key
+		 * other than q does what it does */
+		snprintf(u->sticky, sizeof(u->sticky), "%s", "NOT SAVED (s tries again)");
+		if (is_key || ch != 'q')
+			break;
+		set_msg(u, 0, "not quitting: the changes are still here");
+		return REDRAW_ALL;
 	case MODE_NORMAL: break;
 	}
 	b = find_binding((int)ch);
@@ -2409,7 +2579,27 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	}
 	u->msg[0] = '\0';
 	u->msg_error = 0;
-	return b->fn(u, b->arg);
+	if (refuse_change(u, b))
+		return REDRAW_ALL;
+	{
+		unsigned changes = u->changes, flags = b->fn(u, b->arg);
+
+		/* A read-only loom changes nothing, whichever key tried: a
+		 * change that got through is taken back at once. */
+		if (u->opts && u->opts->read_only && u->changes != changes) {
+			void (*observer)(void *, uint32_t, enum history_change) = u->hist.observer;
+
+			u->hist.observer = NULL;
+			history_undo(&u->hist, u->t);
+			u->hist.observer = observer;
+			u->changes = changes;
+			u->cand_owner = TREE_NONE;
+			sync_candidate(u);
+			set_msg(u, 1, "read-only: nothing was changed");
+			flags |= REDRAW_ALL | REDRAW_STATS;
+		}
+		return flags;
+	}
 }
 
 /* Sets up u and a screen on out/in (everything tui_run does before its
@@ -2433,7 +2623,7 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 	u->stats_changes = (unsigned)-1;
 	u->no_color = nc && *nc;
 	history_init(&u->hist);
-	if (path) {
+	if (path && !(opts && opts->read_only)) {
 		u->hist.observer = journal_observer;
 		u->hist.observer_ctx = u;
 	}
@@ -2481,7 +2671,7 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 			u->theme_index = i;
 	if (opts && opts->notice)
 		set_msg(u, 1, "%s", opts->notice);
-	if (opts && opts->unsaved)
+	if (opts && opts->unsaved && !opts->read_only)
 		u->changes++;
 	if (load_theme(u, start_theme) < 0) {
 		theme_init_builtin(&u->theme, u->no_color ? "mono" : "default");
@@ -2567,6 +2757,10 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 	tui_stop(&u);
 	if (stop_signal)
 		return errbuf_set(err, "stopped by signal %d", (int)stop_signal);
+	if (u.quit_unsaved[0]) {
+		errbuf_set(err, "%s", u.quit_unsaved);
+		return 1;
+	}
 	return 0;
 }
 

@@ -150,7 +150,13 @@ class ExportTest(unittest.TestCase):
         out = self.out("c.csv")
         with open(out, "w") as f:
             f.write("old\n")
-        run("export", self.text, "--format", "csv", "-o", out)
+        # an existing file is replaced only with --force
+        p = run("export", self.text, "--format", "csv", "-o", out, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("exists (use --force", p.stderr)
+        with open(out) as f:
+            self.assertEqual(f.read(), "old\n")
+        run("export", self.text, "--format", "csv", "-o", out, "--force")
         with open(out) as f:
             self.assertTrue(f.read().startswith("question,answer,label"))
         self.assertEqual(sorted(os.listdir(self.dir)), ["c.csv", "gen.txt"])
@@ -164,7 +170,7 @@ class ExportTest(unittest.TestCase):
             with open(src) as f:
                 want = json.load(f)
             out = self.out("b.json")
-            run("export", src, "--format", "bonsai", "-o", out)
+            run("export", src, "--format", "bonsai", "-o", out, "--force")
             with open(out) as f:
                 got = json.load(f)
             self.assertEqual(sorted(n["id"] for n in got["nodes"]),

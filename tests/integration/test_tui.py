@@ -583,7 +583,8 @@ class TestNewSession(unittest.TestCase):
             p.wait_for(r"weft-exit=%d" % expect_exit)
             return p, tmp, []
         p.wait_for(r"\? help")
-        made = os.listdir(tmp)
+        # the loom holds the new session's lock (FILE.lock) while open
+        made = [f for f in os.listdir(tmp) if not f.endswith(".lock")]
         p.keys("q")
         p.wait_for(r"weft-exit=0")
         return p, tmp, made

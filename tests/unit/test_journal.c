@@ -122,9 +122,15 @@ static void test_replay_restores_changes(void **state)
 	session_write(back, &s2);
 	assert_string_equal(s1.data, s2.data);
 
-	/* a clean save takes the journal's changes and removes it */
+	/* a plain save (an export, a copy) never writes over a session with a
+	 * journal, nor removes the journal */
 	assert_true(journal_exists());
-	assert_int_equal(session_save(back, session, &err), 0);
+	assert_int_equal(session_save(back, session, &err), -1);
+	assert_non_null(strstr(err.msg, ".journal holds changes"));
+	assert_true(journal_exists());
+	/* the save of the process that replayed it takes the journal's
+	 * changes and removes it */
+	assert_int_equal(session_save_replayed(back, session, &err), 0);
 	assert_false(journal_exists());
 	tree_free(back);
 	assert_int_equal(session_load(session, &back, &err), 0);
