@@ -45,6 +45,7 @@ struct config_role {
 	enum lm_endpoint endpoint;
 	double temperature;
 	int max_tokens;
+	int max_tokens_set; /* 1 when max_tokens came from a file, flag or env */
 	int n;
 	long timeout_ms;
 	int concurrency;
@@ -62,7 +63,8 @@ struct config {
 };
 
 /* Defaults: generator (n 5, temperature 1.0, max_tokens 60) and judge
- * (temperature 0, max_tokens 16), no model. */
+ * (temperature 0; max_tokens unset: steering uses its rank mode's), no
+ * model. */
 void config_init(struct config *c);
 void config_release(struct config *c);
 

@@ -178,6 +178,7 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		if (num_parse_long(value, 0, 1000000, &l))
 			return errbuf_set(err, "key '%s': expected a whole number >= 0", key);
 		r->max_tokens = (int)l;
+		r->max_tokens_set = 1;
 	} else if (!strcmp(key, "n")) {
 		if (num_parse_long(value, 1, 128, &l))
 			return errbuf_set(err, "key '%s': expected a whole number from 1 to 128",

@@ -278,6 +278,8 @@ static void judge_ask(struct steer_judge *j)
 				? "a JSON array of scores, one per option,"
 				: "one number",
 			    j->count);
+	/* the configured judge.max_tokens, else enough for the rank mode's
+	 * answer: a score list, or one option number */
 	if (j->settings.rank == RANK_SCORES) {
 		req.max_tokens = 200;
 	} else {
@@ -287,6 +289,8 @@ static void judge_ask(struct steer_judge *j)
 			req.top_logprobs = j->count > 20 ? 20 : (int)(j->count < 5 ? 5 : j->count);
 		}
 	}
+	if (j->role->max_tokens_set)
+		req.max_tokens = j->role->max_tokens;
 	if (req.kind == LM_CHAT)
 		lm_request_add_message(&req, "user", prompt.data);
 	else
