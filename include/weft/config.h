@@ -26,6 +26,8 @@
  * (instead of https://api.openai.com/v1); WEFT_BASE_URL overrides every
  * role's; WEFT_<ROLE>_MODEL and WEFT_<ROLE>_BASE_URL one role's (ROLE is
  * GENERATOR, JUDGE, or SCORER_NAME upper-cased, with '.' and '-' as '_').
+ * WEFT_SCORER_NAME_MODEL or _BASE_URL creates scorer.name (lower case)
+ * when no role answers to that name yet.
  * The key itself is never read here: the engine reads api_key_env when it
  * sends.
  */
@@ -80,7 +82,8 @@ int config_parse(struct config *c, const char *buf, size_t len, const char *file
  * XDG_CONFIG_HOME nor HOME is set. */
 char *config_default_path(void);
 
-/* Reads and parses path; a missing file is not an error (returns 0). */
+/* Reads and parses path; a missing file is not an error (returns 0).
+ * Errors name the file and the reason: "config file PATH: strerror". */
 int config_load_file(struct config *c, const char *path, struct errbuf *err);
 
 /* Applies the WEFT_* variables described above.  Returns 0 or -1 with err. */
@@ -88,7 +91,9 @@ int config_apply_env(struct config *c, struct errbuf *err);
 
 /*
  * Everything but flags: defaults, then path (or the default path when
- * NULL), then the environment.
+ * NULL), then the environment.  A path given (not NULL) must be a readable
+ * file: missing or a folder is an error naming it and why; the default
+ * path may be missing.
  */
 int config_load(struct config *c, const char *path, struct errbuf *err);
 
@@ -101,6 +106,9 @@ int config_set(struct config *c, const char *spec, struct errbuf *err);
 
 /* The role called name, or NULL. */
 struct config_role *config_role(struct config *c, const char *name);
+/* scorer.NAME, else the scorer whose WEFT_SCORER_..._ form is the same as
+ * NAME's (scorer.gpt_4o for gpt-4o: the one the environment made); NULL. */
+struct config_role *config_scorer(struct config *c, const char *name);
 /* 1 when the role has a model. */
 int config_role_configured(const struct config_role *r);
 /* The role's base URL(s) after the OPENAI_BASE_URL/default fallback. */

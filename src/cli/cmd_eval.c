@@ -223,6 +223,7 @@ int cmd_eval(int argc, char **argv)
 	task_init(&pairs_task);
 	if (config_load(&config, config_path, &err) < 0) {
 		cli_error("eval", err.msg);
+		r = 2;
 		goto out;
 	}
 	for (k = 0; k < nsets; k++)
@@ -289,9 +290,7 @@ int cmd_eval(int argc, char **argv)
 					break;
 			if (k < evalrun_model_count(run))
 				continue; /* named twice */
-			strbuf_reset(&sb);
-			strbuf_addf(&sb, "scorer.%s", name);
-			role = config_role(&config, sb.data);
+			role = config_scorer(&config, name);
 			if (!role || !config_role_configured(role)) {
 				strbuf_reset(&prompt);
 				strbuf_addf(

@@ -352,6 +352,7 @@ int cmd_generate(int argc, char **argv)
 	}
 	if (config_load(&config, config_path, &err)) {
 		cli_error("generate", err.msg);
+		r = 2;
 		goto out;
 	}
 	for (k = 0; k < nsets; k++) {

@@ -104,7 +104,7 @@ int cmd_ping(int argc, char **argv)
 		safetext_fputs(err.msg, stderr);
 		fputc('\n', stderr);
 		config_release(&cfg);
-		return 1;
+		return 2;
 	}
 	for (i_arg = 1; i_arg < argc; i_arg++)
 		if (!strcmp(argv[i_arg], "--config")) {

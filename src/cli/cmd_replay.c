@@ -600,6 +600,7 @@ int cmd_replay(int argc, char **argv)
 		}
 		if (config_load(&config, config_path, &err)) {
 			cli_error("replay", err.msg);
+			r = 2;
 			goto out;
 		}
 		for (k = 0; k < nsets; k++) {

@@ -56,6 +56,70 @@ class TruthCase(ServerCase):
         return [r for r in self.fs.requests() if r["body"].get("model") == "judge-model"]
 
 
+class ConfigTruth(TruthCase):
+    """Item 9: --config FILE that is not there or not a file."""
+
+    def test_missing_config_file_is_named_with_its_reason(self):
+        self.new()
+        data = os.path.join(self.tmp.name, "d.csv")
+        write_dataset(data, 3)
+        missing = os.path.join(self.tmp.name, "nonexist.conf")
+        for argv in (["eval", data, "--models", "a", "--set", "scorer.a.model=m"],
+                     ["generate", self.session, "--rounds", "1"],
+                     ["replay", self.session, "--rejudge"],
+                     ["ping"]):
+            with self.subTest(cmd=argv[0]):
+                code, out, err = self.weft(*(argv + ["--config", missing]))
+                self.assertEqual(code, 2, err)
+                self.assertIn(missing, err)
+                self.assertIn("No such file or directory", err)
+        self.assertEqual(self.fs.requests(), [])
+
+    def test_config_folder_is_named_with_its_reason(self):
+        data = os.path.join(self.tmp.name, "d.csv")
+        write_dataset(data, 3)
+        code, _, err = self.weft("eval", data, "--models", "a", "--set", "scorer.a.model=m",
+                                 "--config", self.tmp.name)
+        self.assertEqual(code, 2, err)
+        self.assertIn("config file %s: Is a directory" % self.tmp.name, err)
+        self.assertNotIn("read error", err)
+
+    def test_default_config_may_be_missing(self):
+        self.new()
+        self.fs.control(script={"judge-model": ["1"]})
+        self.weft("generate", self.session, "--rounds", "1", check=0)
+
+
+class EnvScorerTruth(TruthCase):
+    """Item 12: WEFT_SCORER_X_MODEL alone makes scorer x."""
+
+    def test_environment_creates_the_scorer(self):
+        data = os.path.join(self.tmp.name, "d.csv")
+        write_dataset(data, 4)
+        env = dict(self.env)
+        env["WEFT_SCORER_SMALL_MODEL"] = "model-small"
+        env["WEFT_SCORER_GPT_4O_MODEL"] = "model-large"
+        code, out, err = self.weft("eval", data, "--models", "small,gpt-4o", "--method",
+                                   "logprob", "--out", os.path.join(self.tmp.name, "r"),
+                                   env=env)
+        self.assertEqual(code, 0, out + err)
+        models = sorted({r["body"]["model"] for r in self.fs.requests()})
+        self.assertEqual(models, ["model-large", "model-small"])
+
+    def test_environment_base_url_of_one_scorer(self):
+        data = os.path.join(self.tmp.name, "d.csv")
+        write_dataset(data, 2)
+        env = dict(self.env)
+        del env["WEFT_BASE_URL"]
+        env["OPENAI_BASE_URL"] = dead_url()
+        env["WEFT_SCORER_X_MODEL"] = "model-x"
+        env["WEFT_SCORER_X_BASE_URL"] = self.fs.base_url
+        code, out, err = self.weft("eval", data, "--models", "x", "--method", "logprob",
+                                   "--out", os.path.join(self.tmp.name, "r"), env=env)
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual({r["body"]["model"] for r in self.fs.requests()}, {"model-x"})
+
+
 class JudgeMaxTokensTruth(TruthCase):
     """Item 10: judge.max_tokens is what the judge is sent."""
 
