@@ -146,6 +146,19 @@ class JudgeMaxTokensTruth(TruthCase):
                                  [want])
 
 
+class PingTruth(TruthCase):
+    """Item 11: a server whose slots refuse n = 2."""
+
+    def test_n_limit_is_reported_not_a_failure(self):
+        self.fs.control(max_n=1)
+        code, out, err = self.weft("ping", "judge")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("n: no (weft fans out)", out)
+        self.assertNotIn("unreachable", out)
+        ns = [r["body"].get("n", 1) for r in self.fs.requests()]
+        self.assertEqual(ns, [2, 1, 1])
+
+
 
 
 if __name__ == "__main__":
