@@ -189,7 +189,9 @@ static const char generate_usage[] =
     "  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
     "  -q, --quiet        print only errors and the final line\n"
     "\n"
-    "Exit status: 0 done, 1 error, 2 usage, 3 a step needs a person.\n";
+    "Exit status: 0 done; 1 error (a failed request, the judge's too: the\n"
+    "candidates are kept and a rerun asks again); 2 usage or configuration;\n"
+    "3 a step needs a person (the judge answered, unusably); 130 interrupted.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -411,6 +413,20 @@ int cmd_generate(int argc, char **argv)
 		}
 		if (run.last.status == STEER_FAILED) {
 			cli_error("generate", run.last.err.msg);
+			r = 1;
+			break;
+		}
+		if (run.last.status == STEER_JUDGE_FAILED) {
+			/* an error (exit 1), not a person's turn: the candidates
+			 * are kept and the same command asks the judge again */
+			tree_set_focus(t, tip);
+			if (record_step(path, t, tip, &err))
+				cli_error("generate", err.msg);
+			cli_error("generate", run.last.err.msg);
+			fprintf(stderr,
+				"weft generate: step %zu: the judge failed; its %zu candidates are "
+				"kept: run the same command again to ask the judge again\n",
+				steer_path_steps(t) + 1, run.last.candidates);
 			r = 1;
 			break;
 		}

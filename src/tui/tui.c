@@ -1725,6 +1725,12 @@ static unsigned finish_step(struct tui *u)
 			set_msg(u, 1, "journal: %s", err.msg);
 		}
 	}
+	if (o.status == STEER_JUDGE_FAILED) {
+		/* an error, not a person's turn: say the judge failed and why */
+		u->autopilot = 0;
+		set_msg(u, 1, "%s (g asks again)", o.err.msg);
+		return REDRAW_ALL | REDRAW_STATS;
+	}
 	if (o.status == STEER_NEEDS_HUMAN) {
 		u->autopilot = 0;
 		set_msg(u, 1, "pick with 1-9: %s", o.err.msg);

@@ -159,6 +159,65 @@ class PingTruth(TruthCase):
         self.assertEqual(ns, [2, 1, 1])
 
 
+class DeadJudgeTruth(TruthCase):
+    """Item 8: a judge that cannot be reached is an error, exit 1."""
+
+    def test_dead_judge_exits_1_and_keeps_the_candidates(self):
+        self.new()
+        code, out, err = self.weft("generate", self.session, "--rounds", "2",
+                                   "--set", "judge.base_url=" + dead_url(),
+                                   "--set", "judge.retries=0")
+        self.assertEqual(code, 1, out + err)
+        self.assertNotIn("needs a person", err)
+        self.assertIn("the judge's request failed (asked 3 times)", err)
+        self.assertIn("run the same command again", err)
+        s = load(self.session)
+        root = [n for n in s["nodes"] if n["id"] == s["pathNodes"][0]][0]
+        step = root["weft"]["step"]
+        self.assertNotIn("needsHuman", step)
+        self.assertEqual(len(step["candidates"]), 5)
+        self.assertEqual(len(s["pathNodes"]), 1)
+        # the rerun asks the judge about the same candidates
+        self.fs.control(script={"judge-model": ["2", "1"]})
+        self.weft("generate", self.session, "--rounds", "2", check=0)
+        s = load(self.session)
+        nodes = {n["id"]: n for n in s["nodes"]}
+        step = nodes[s["pathNodes"][0]]["weft"]["step"]
+        self.assertEqual(step["finalPick"], step["candidates"][1])
+        self.assertEqual(len(nodes[s["pathNodes"][0]]["childrenIds"]), 5)
+
+    def test_unusable_answer_still_needs_a_person(self):
+        self.new()
+        self.fs.control(script={"judge-model": ["none", "none", "none"]})
+        code, _, err = self.weft("generate", self.session, "--rounds", "1", "--rank",
+                                 "choice")
+        self.assertEqual(code, 3, err)
+        self.assertIn("needs a person", err)
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+class LoomDeadJudgeTruth(TruthCase):
+    """Item 8 in the loom: autopilot stops on a dead judge, and the status
+    says the judge failed and why, not "pick with 1-9"."""
+
+    def test_autopilot_stops_with_the_judge_error(self):
+        self.new()
+        url = dead_url()
+        p = Pane(self, ["tui", self.session], cwd=self.tmp.name, env={
+            "WEFT_BASE_URL": self.fs.base_url, "WEFT_GENERATOR_MODEL": "gen-model",
+            "WEFT_JUDGE_MODEL": "judge-model", "WEFT_JUDGE_BASE_URL": url,
+            "OPENAI_API_KEY": "sk-tui-test", "WEFT_PROMPTS": os.path.join(ROOT, "prompts")})
+        p.wait_for(r"\? help")
+        p.keys("a")
+        screen = p.wait_for(r"the judge's request failed \(asked 3 times\): POST", timeout=30)
+        self.assertNotIn("pick with 1-9", screen)
+        time.sleep(1.0)  # autopilot stopped: no further step was started
+        gens = [r for r in self.fs.requests() if r["body"].get("model") == "gen-model"]
+        self.assertEqual(len(gens), 1)
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+
+
 
 
 if __name__ == "__main__":
