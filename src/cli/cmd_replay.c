@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,11 +115,14 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 			strbuf_addf(&sb, "judge %ld", rs->judge_index + 1);
 		else
 			strbuf_addstr(&sb, "judge -");
-		if (rs->final_index >= 0)
+		if (rs->waiting)
+			strbuf_addstr(&sb, ", waiting for a person");
+		else if (rs->final_index >= 0)
 			strbuf_addf(&sb, ", final %ld", rs->final_index + 1);
 		else
 			strbuf_addstr(&sb, ", final (not a candidate)");
-		strbuf_addf(&sb, " by %s", replay_picker_name(rs->picker));
+		if (!rs->waiting)
+			strbuf_addf(&sb, " by %s", replay_picker_name(rs->picker));
 		if (rs->override)
 			strbuf_addstr(&sb, "  OVERRIDE");
 		if (!rs->has_record)
@@ -132,14 +136,15 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 				strbuf_addf(&sb, "  rho %.3f", rv->spearman);
 		}
 		printf("%s\n", sb.data);
+		/* reasons in full, never cut before their cause */
 		if (rs->needs_human) {
 			strbuf_reset(&sb);
-			one_line(&sb, rs->needs_human, width > 20 ? width - 20 : 10);
-			printf("  needed a person: %s\n", sb.data);
+			one_line(&sb, rs->needs_human, SIZE_MAX);
+			printf("  %s a person: %s\n", rs->waiting ? "needs" : "needed", sb.data);
 		}
 		if (rv && !rv->ok && rv->error) {
 			strbuf_reset(&sb);
-			one_line(&sb, rv->error, width > 20 ? width - 20 : 10);
+			one_line(&sb, rv->error, SIZE_MAX);
 			printf("  re-judging failed: %s\n", sb.data);
 		}
 		for (j = 0; j < rs->count; j++) {
@@ -170,7 +175,10 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 	}
 	strbuf_reset(&sb);
 	printf("\nsummary\n");
-	printf("  steps            %zu\n", w->count);
+	if (w->waiting)
+		printf("  steps            %zu (the last waits for a person)\n", w->count);
+	else
+		printf("  steps            %zu\n", w->count);
 	strbuf_addf(&sb, "%zu", w->overrides);
 	for (k = 0, j = 0; k < w->count; k++)
 		if (w->steps[k].override)
@@ -322,8 +330,8 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 		json_id(&sb, t, rs->final_pick);
 		strbuf_addstr(&sb, ",\"pickedBy\":");
 		strbuf_add_json_string(&sb, replay_picker_name(rs->picker));
-		strbuf_addf(&sb,
-			    ",\"override\":%s,\"needsHuman\":", rs->override ? "true" : "false");
+		strbuf_addf(&sb, ",\"override\":%s,\"waiting\":%s,\"needsHuman\":",
+			    rs->override ? "true" : "false", rs->waiting ? "true" : "false");
 		if (rs->needs_human)
 			strbuf_add_json_string(&sb, rs->needs_human);
 		else
@@ -352,9 +360,9 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 		strbuf_addch(&sb, '}');
 	}
 	strbuf_addf(&sb,
-		    "],\"summary\":{\"steps\":%zu,\"overrides\":%zu,\"neededHuman\":%zu,"
-		    "\"scoredSteps\":%zu,\"meanPickScore\":",
-		    w->count, w->overrides, w->needed_human, w->scored);
+		    "],\"summary\":{\"steps\":%zu,\"waiting\":%zu,\"overrides\":%zu,"
+		    "\"neededHuman\":%zu,\"scoredSteps\":%zu,\"meanPickScore\":",
+		    w->count, w->waiting, w->overrides, w->needed_human, w->scored);
 	json_num(&sb, w->scored ? w->mean_pick_score : NAN);
 	strbuf_addstr(&sb, ",\"balance\":");
 	if (w->balance_ok) {

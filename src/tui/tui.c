@@ -2091,7 +2091,9 @@ static void draw_replay_steps(struct tui *u, int y0, int h, int width)
 				snprintf(judge, sizeof(judge), "J%ld", rs->judge_index + 1);
 			else
 				snprintf(judge, sizeof(judge), "J-");
-			if (rs->final_index >= 0)
+			if (rs->waiting)
+				snprintf(fin, sizeof(fin), "wait");
+			else if (rs->final_index >= 0)
 				snprintf(fin, sizeof(fin), "*%ld", rs->final_index + 1);
 			else
 				snprintf(fin, sizeof(fin), "*?");
@@ -2203,9 +2205,12 @@ static void draw_replay(struct tui *u)
 				strbuf_addf(&line, "%ld", rs->judge_index + 1);
 			else
 				strbuf_addstr(&line, rs->needs_human ? "could not pick" : "-");
-			if (rs->final_index >= 0)
+			if (rs->waiting)
+				strbuf_addstr(&line, ", waiting for a person");
+			else if (rs->final_index >= 0)
 				strbuf_addf(&line, ", final %ld", rs->final_index + 1);
-			strbuf_addf(&line, " by %s", replay_picker_name(rs->picker));
+			if (!rs->waiting)
+				strbuf_addf(&line, " by %s", replay_picker_name(rs->picker));
 			if (rs->override)
 				strbuf_addstr(&line, "  OVERRIDE");
 			strbuf_addch(&line, ' ');

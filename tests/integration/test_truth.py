@@ -218,6 +218,28 @@ class LoomDeadJudgeTruth(TruthCase):
         p.wait_for(r"weft-exit=0")
 
 
+class ReplayTruth(TruthCase):
+    """Items 7 (replay) and 13."""
+
+    def test_step_waiting_for_a_person_is_shown(self):
+        self.new()
+        self.fs.control(script={"judge-model": ["none"] * 3})
+        code, _, err = self.weft("generate", self.session, "--rounds", "3", "--rank", "choice")
+        self.assertEqual(code, 3, err)
+        code, out, err = self.weft("replay", self.session, check=0)
+        self.assertRegex(out, r"(?m)^step 1  judge -, waiting for a person$")
+        self.assertIn("needs a person: the judge gave no usable answer after 3 asks", out)
+        self.assertIn("steps            1 (the last waits for a person)", out)
+        self.assertEqual(len(re.findall(r"(?m)^  [J ][* ][H ] +\d+  ", out)), 5)
+        code, out, err = self.weft("replay", self.session, "--json", check=0)
+        doc = json.loads(out)
+        self.assertEqual(len(doc["steps"]), 1)
+        st = doc["steps"][0]
+        self.assertTrue(st["waiting"])
+        self.assertIsNone(st["finalPick"])
+        self.assertEqual(len(st["candidates"]), 5)
+        self.assertEqual((doc["summary"]["steps"], doc["summary"]["waiting"]), (1, 1))
+
 
 
 if __name__ == "__main__":
