@@ -82,6 +82,7 @@ const char *replay_picker_name(enum tree_picker p);
 /* A re-judged step. */
 struct replay_verdict {
 	int ok;		       /* 1: scores and pick are set */
+	int request_failed;    /* not ok because the judge's request failed */
 	double *scores;	       /* owned; the step's count entries, or NULL */
 	long pick;	       /* index into the step's candidates, or -1 */
 	char *raw;	       /* owned; the judge's last answer, or NULL */
@@ -95,6 +96,7 @@ struct replay_rejudge {
 	struct replay_verdict *verdicts; /* owned; one per walk step */
 	size_t count;
 	size_t judged, failed;	      /* steps with / without a usable answer */
+	size_t request_failed;	      /* of failed: the judge's request failed */
 	size_t agree_judge, vs_judge; /* new pick == recorded judge pick, of */
 	size_t agree_human, vs_human; /* new pick == a person's pick, of */
 	size_t spearman_steps;	      /* steps where the correlation is defined */

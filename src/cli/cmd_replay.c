@@ -230,8 +230,11 @@ static void print_rejudge(const struct replay_rejudge *rj, const char *model, co
 	strbuf_addstr(&sb, ", prompt ");
 	put_safe(&sb, prompt);
 	printf("\nre-judged by %s\n", sb.data);
-	printf("  judged                 %zu of %zu steps (%zu without a usable answer)\n",
+	printf("  judged                 %zu of %zu steps (%zu without a usable answer",
 	       rj->judged, rj->count, rj->failed);
+	if (rj->request_failed)
+		printf(", %zu of them because the request failed", rj->request_failed);
+	printf(")\n");
 	print_fraction("agrees with the judge", rj->agree_judge, rj->vs_judge);
 	print_fraction("agrees with a person", rj->agree_human, rj->vs_human);
 	if (rj->spearman_steps)
@@ -385,7 +388,8 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 		strbuf_add_json_string(&sb, prompt);
 		strbuf_addstr(&sb, ",\"rank\":");
 		strbuf_add_json_string(&sb, rank);
-		strbuf_addf(&sb, ",\"judged\":%zu,\"failed\":%zu", rj->judged, rj->failed);
+		strbuf_addf(&sb, ",\"judged\":%zu,\"failed\":%zu,\"requestFailed\":%zu",
+			    rj->judged, rj->failed, rj->request_failed);
 		json_fraction(&sb, "agreeJudge", rj->agree_judge, rj->vs_judge);
 		json_fraction(&sb, "agreeHuman", rj->agree_human, rj->vs_human);
 		strbuf_addstr(&sb, ",\"spearman\":{\"mean\":");
@@ -644,6 +648,22 @@ int cmd_replay(int argc, char **argv)
 	if (rejudge && !json)
 		print_rejudge(&rj, judge->model, prompt_id.data, rank_mode_name(settings.rank));
 	r = 0;
+	if (rejudge && rj.request_failed) {
+		/* failed requests are an error (exit 1), with the first cause in
+		 * full; what was judged is still shown and saved */
+		struct strbuf msg = STRBUF_INIT;
+
+		for (k = 0; k < rj.count; k++)
+			if (rj.verdicts[k].request_failed)
+				break;
+		strbuf_addf(&msg, "re-judging failed for %zu of %zu steps (the judge's request "
+				  "failed); step %zu: %s",
+			    rj.request_failed, rj.count, k + 1,
+			    k < rj.count && rj.verdicts[k].error ? rj.verdicts[k].error : "?");
+		cli_error("replay", msg.data);
+		strbuf_release(&msg);
+		r = 1;
+	}
 	if (save_as) {
 		replay_rejudge_store(t, &walk, &rj, judge->model, prompt_id.data);
 		if (session_save(t, save_as, &err)) {

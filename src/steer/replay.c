@@ -251,6 +251,7 @@ static void verdict_done(void *ctx, const struct steer_verdict *v)
 		memcpy(rv->scores, v->scores, p->count * sizeof(*rv->scores));
 		rv->pick = (long)v->pick;
 	} else {
+		rv->request_failed = v->request_failed;
 		rv->error = xstrdup(v->err.msg);
 	}
 }
@@ -302,6 +303,7 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 
 		if (!rv->ok) {
 			out->failed++;
+			out->request_failed += rv->request_failed != 0;
 			continue;
 		}
 		out->judged++;

@@ -240,6 +240,64 @@ class ReplayTruth(TruthCase):
         self.assertEqual(len(st["candidates"]), 5)
         self.assertEqual((doc["summary"]["steps"], doc["summary"]["waiting"]), (1, 1))
 
+    def test_dead_judge_in_replay_exits_1_with_the_cause_in_full(self):
+        self.new()
+        self.fs.control(script={"judge-model": ["1"] * 3})
+        self.weft("generate", self.session, "--rounds", "3", check=0)
+        url = dead_url()
+        code, out, err = self.weft("replay", self.session, "--judge", "judge-2", "--width",
+                                   "40", "--set", "judge.base_url=" + url,
+                                   "--set", "judge.retries=0")
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("judged                 0 of 3 steps (3 without a usable answer, "
+                      "3 of them because the request failed)", out)
+        # the cause in full, even at --width 40
+        cause = "POST %s/chat/completions (model judge-2): " % url
+        lines = [ln for ln in out.splitlines() if ln.startswith("  re-judging failed: ")]
+        self.assertEqual(len(lines), 3)
+        for ln in lines:
+            self.assertIn(cause, ln)
+            self.assertIn("(after 1 attempt)", ln)
+        self.assertIn("weft replay: re-judging failed for 3 of 3 steps", err)
+        self.assertIn(cause, err)
+        code, out, err = self.weft("replay", self.session, "--judge", "judge-2", "--json",
+                                   "--set", "judge.base_url=" + url,
+                                   "--set", "judge.retries=0")
+        self.assertEqual(code, 1)
+        self.assertEqual(json.loads(out)["rejudge"]["requestFailed"], 3)
+
+    def test_unusable_rejudge_answers_exit_0(self):
+        self.new()
+        self.fs.control(script={"judge-model": ["1"] * 2})
+        self.weft("generate", self.session, "--rounds", "2", check=0)
+        self.fs.control(script={"judge-2": ["maybe"] * 6})
+        code, out, err = self.weft("replay", self.session, "--judge", "judge-2", "--rank",
+                                   "choice", "--json", check=0)
+        self.assertEqual(json.loads(out)["rejudge"]["requestFailed"], 0)
+
+
+class EvalTruth(TruthCase):
+    """Item 7 (eval): examples left out by failed requests exit 1."""
+
+    def test_failed_examples_exit_1_with_count_and_cause(self):
+        data = os.path.join(self.tmp.name, "d.csv")
+        write_dataset(data, 6)
+        # the probe and two examples pass; the third fails its 3 attempts
+        self.fs.control(faults=[{}] * 3 + [{"status": 503}] * 3)
+        code, out, err = self.weft("eval", data, "--models", "a", "--set",
+                                   "scorer.a.model=model-small", "--set",
+                                   "scorer.a.retry_base_ms=10", "--concurrency", "1",
+                                   "--out", os.path.join(self.tmp.name, "r"))
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("weft eval: model a: 1 of 6 examples failed and are left out "
+                      "(5 done, kept); the first failure: POST %s/chat/completions "
+                      "(model model-small): HTTP 503" % self.fs.base_url, err)
+        self.assertIn("(after 3 attempts)", err)
+        d = glob.glob(os.path.join(self.tmp.name, "r", "*"))[0]
+        cfg = load(os.path.join(d, "config.json"))
+        self.assertEqual((cfg["models"][0]["done"], cfg["models"][0]["failed"]), (5, 1))
+
+
 
 
 if __name__ == "__main__":
