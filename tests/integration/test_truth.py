@@ -298,6 +298,30 @@ class EvalTruth(TruthCase):
         self.assertEqual((cfg["models"][0]["done"], cfg["models"][0]["failed"]), (5, 1))
 
 
+class PlotTruth(TruthCase):
+    """Item 14: weft plot RESULTS reads the sizes weft eval stored."""
+
+    def test_plot_reads_the_sizes_eval_stored(self):
+        data = os.path.join(self.tmp.name, "d.csv")
+        write_dataset(data, 4)
+        out_dir = os.path.join(self.tmp.name, "r")
+        self.weft("eval", data, "--models", "a,b", "--method", "logprob",
+                  "--set", "scorer.a.model=model-small", "--set", "scorer.b.model=model-large",
+                  "--size", "a=125M:toy", "--set", "scorer.b.size=1.3e9",
+                  "--set", "scorer.b.family=toy", "--out", out_dir, check=0)
+        d = glob.glob(os.path.join(out_dir, "*"))[0]
+        os.unlink(os.path.join(d, "scaling.svg"))
+        code, out, err = self.weft("plot", d, check=0)
+        self.assertNotIn("no size", err)
+        rows = {ln.split()[0]: ln.split() for ln in out.splitlines()[1:3]}
+        self.assertEqual((rows["a"][1], rows["a"][2]), ("toy", "1.25e+08"))
+        self.assertEqual((rows["b"][1], rows["b"][2]), ("toy", "1.3e+09"))
+        self.assertTrue(os.path.exists(os.path.join(d, "scaling.svg")))
+        # a size given on the command line wins
+        code, out, err = self.weft("plot", d, "--size", "a=7B:other", "--no-svg", check=0)
+        rows = {ln.split()[0]: ln.split() for ln in out.splitlines()[1:3]}
+        self.assertEqual((rows["a"][1], rows["a"][2]), ("other", "7e+09"))
+
 
 
 if __name__ == "__main__":
