@@ -323,6 +323,5 @@ class PlotTruth(TruthCase):
         self.assertEqual((rows["a"][1], rows["a"][2]), ("other", "7e+09"))
 
 
-
 if __name__ == "__main__":
     unittest.main()
