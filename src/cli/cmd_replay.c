@@ -230,8 +230,8 @@ static void print_rejudge(const struct replay_rejudge *rj, const char *model, co
 	strbuf_addstr(&sb, ", prompt ");
 	put_safe(&sb, prompt);
 	printf("\nre-judged by %s\n", sb.data);
-	printf("  judged                 %zu of %zu steps (%zu without a usable answer",
-	       rj->judged, rj->count, rj->failed);
+	printf("  judged                 %zu of %zu steps (%zu without a usable answer", rj->judged,
+	       rj->count, rj->failed);
 	if (rj->request_failed)
 		printf(", %zu of them because the request failed", rj->request_failed);
 	printf(")\n");
@@ -388,8 +388,8 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 		strbuf_add_json_string(&sb, prompt);
 		strbuf_addstr(&sb, ",\"rank\":");
 		strbuf_add_json_string(&sb, rank);
-		strbuf_addf(&sb, ",\"judged\":%zu,\"failed\":%zu,\"requestFailed\":%zu",
-			    rj->judged, rj->failed, rj->request_failed);
+		strbuf_addf(&sb, ",\"judged\":%zu,\"failed\":%zu,\"requestFailed\":%zu", rj->judged,
+			    rj->failed, rj->request_failed);
 		json_fraction(&sb, "agreeJudge", rj->agree_judge, rj->vs_judge);
 		json_fraction(&sb, "agreeHuman", rj->agree_human, rj->vs_human);
 		strbuf_addstr(&sb, ",\"spearman\":{\"mean\":");
@@ -656,8 +656,9 @@ int cmd_replay(int argc, char **argv)
 		for (k = 0; k < rj.count; k++)
 			if (rj.verdicts[k].request_failed)
 				break;
-		strbuf_addf(&msg, "re-judging failed for %zu of %zu steps (the judge's request "
-				  "failed); step %zu: %s",
+		strbuf_addf(&msg,
+			    "re-judging failed for %zu of %zu steps (the judge's request "
+			    "failed); step %zu: %s",
 			    rj.request_failed, rj.count, k + 1,
 			    k < rj.count && rj.verdicts[k].error ? rj.verdicts[k].error : "?");
 		cli_error("replay", msg.data);

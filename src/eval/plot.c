@@ -214,8 +214,9 @@ int model_sizes_load_results(struct model_sizes *s, const char *dir, struct errb
 		fam = nf >= 3 ? fields[2].data : "";
 		strbuf_reset(&file_name);
 		for (k = 0; name[k]; k++)
-			strbuf_addch(&file_name,
-				     name[k] == '/' || (unsigned char)name[k] < 0x20 ? '_' : name[k]);
+			strbuf_addch(&file_name, name[k] == '/' || (unsigned char)name[k] < 0x20
+						     ? '_'
+						     : name[k]);
 		if (!strcmp(file_name.data, "summary") || !strcmp(file_name.data, "config"))
 			strbuf_addch(&file_name, '_');
 		if (!model_sizes_find(s, name)) {

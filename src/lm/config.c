@@ -420,7 +420,8 @@ struct config_role *config_scorer(struct config *c, const char *name)
 		role_env_name(full.data, &want);
 		for (i = 0; i < c->nroles && !found; i++) {
 			role_env_name(c->roles[i].name, &tmp);
-			if (!strncmp(c->roles[i].name, "scorer.", 7) && !strcmp(tmp.data, want.data))
+			if (!strncmp(c->roles[i].name, "scorer.", 7) &&
+			    !strcmp(tmp.data, want.data))
 				found = &c->roles[i];
 		}
 	}
