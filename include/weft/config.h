@@ -26,6 +26,8 @@
  * (instead of https://api.openai.com/v1); WEFT_BASE_URL overrides every
  * role's; WEFT_<ROLE>_MODEL and WEFT_<ROLE>_BASE_URL one role's (ROLE is
  * GENERATOR, JUDGE, or SCORER_NAME upper-cased, with '.' and '-' as '_').
+ * WEFT_SCORER_NAME_MODEL or _BASE_URL creates scorer.name (lower case)
+ * when no role answers to that name yet.
  * The key itself is never read here: the engine reads api_key_env when it
  * sends.
  */
@@ -45,6 +47,7 @@ struct config_role {
 	enum lm_endpoint endpoint;
 	double temperature;
 	int max_tokens;
+	int max_tokens_set; /* 1 when max_tokens came from a file, flag or env */
 	int n;
 	long timeout_ms;
 	int concurrency;
@@ -63,7 +66,8 @@ struct config {
 };
 
 /* Defaults: generator (n 5, temperature 1.0, max_tokens 60) and judge
- * (temperature 0, max_tokens 16), no model. */
+ * (temperature 0; max_tokens unset: steering uses its rank mode's), no
+ * model. */
 void config_init(struct config *c);
 void config_release(struct config *c);
 
@@ -79,7 +83,8 @@ int config_parse(struct config *c, const char *buf, size_t len, const char *file
  * XDG_CONFIG_HOME nor HOME is set. */
 char *config_default_path(void);
 
-/* Reads and parses path; a missing file is not an error (returns 0). */
+/* Reads and parses path; a missing file is not an error (returns 0).
+ * Errors name the file and the reason: "config file PATH: strerror". */
 int config_load_file(struct config *c, const char *path, struct errbuf *err);
 
 /* Applies the WEFT_* variables described above.  Returns 0 or -1 with err. */
@@ -87,7 +92,9 @@ int config_apply_env(struct config *c, struct errbuf *err);
 
 /*
  * Everything but flags: defaults, then path (or the default path when
- * NULL), then the environment.
+ * NULL), then the environment.  A path given (not NULL) must be a readable
+ * file: missing or a folder is an error naming it and why; the default
+ * path may be missing.
  */
 int config_load(struct config *c, const char *path, struct errbuf *err);
 
@@ -100,6 +107,9 @@ int config_set(struct config *c, const char *spec, struct errbuf *err);
 
 /* The role called name, or NULL. */
 struct config_role *config_role(struct config *c, const char *name);
+/* scorer.NAME, else the scorer whose WEFT_SCORER_..._ form is the same as
+ * NAME's (scorer.gpt_4o for gpt-4o: the one the environment made); NULL. */
+struct config_role *config_scorer(struct config *c, const char *name);
 /* 1 when the role has a model. */
 int config_role_configured(const struct config_role *r);
 /* The role's base URL(s) after the OPENAI_BASE_URL/default fallback. */

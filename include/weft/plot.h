@@ -36,6 +36,15 @@ void model_sizes_release(struct model_sizes *s);
 int model_sizes_add_spec(struct model_sizes *s, const char *spec, struct errbuf *err);
 /* Reads a sizes file (format above).  Returns 0, or -1 with "PATH:LINE: ..." */
 int model_sizes_load(struct model_sizes *s, const char *path, struct errbuf *err);
+/*
+ * Reads the sizes `weft eval` stored in a results folder: dir/summary.csv
+ * (model,size,family,...) gives each model with a size, under its name and
+ * under its CSV file's name (NAME.csv, '/' and controls as '_'), unless s
+ * already has that name (sizes given by the person win).  A folder without
+ * summary.csv adds nothing.  Returns how many were added, or -1 with err
+ * when the file is there but cannot be read or has no model,size header.
+ */
+int model_sizes_load_results(struct model_sizes *s, const char *dir, struct errbuf *err);
 /* The entry for name, or NULL (borrowed). */
 const struct model_size *model_sizes_find(const struct model_sizes *s, const char *name);
 /* Parses a size ("350e6", "1.3B"); returns 0 or -1. */

@@ -10,7 +10,11 @@
  * its visible children, with their scores when every one has one, the
  * judge's pick the child marked as such, and who picked unknown unless the
  * chosen child is marked as a person's pick.  The final pick is always the
- * next node on the path.  Nothing here prints or changes the tree.
+ * next node on the path.  When the tip of the chosen path has a decision
+ * record with candidates and no final pick (a step left for a person, by
+ * the judge or by `weft generate` exiting 3), it is the last step, marked
+ * waiting, with final_pick TREE_NONE.  Nothing here prints or changes the
+ * tree.
  *
  * replay_rejudge asks a judge to rank each step's candidates again, all
  * steps at once on the lm engine (steer_judge_start: the same prompt
@@ -39,6 +43,9 @@ struct replay_step {
 	enum tree_picker picker; /* TREE_PICKER_NONE: unknown */
 	int has_record;		 /* 1 when a decision record was there */
 	int override;		 /* a person picked another than the judge's pick */
+	/* the step at the tip of the chosen path that has candidates and no
+	 * final pick yet (final_pick TREE_NONE): it waits for a person */
+	int waiting;
 	const char *needs_human; /* borrowed from the tree, or NULL */
 	const char *rank_mode;	 /* borrowed, or NULL */
 };
@@ -48,6 +55,7 @@ struct replay_walk {
 	size_t count;
 	size_t overrides;	/* steps with override set */
 	size_t needed_human;	/* steps whose record says the judge could not pick */
+	size_t waiting;		/* 0 or 1: the last step waits for a person */
 	size_t scored;		/* steps whose final pick has a score */
 	double mean_pick_score; /* over those steps; 0 when none */
 	/* pairs along the chosen path (after the root) per class */
@@ -74,6 +82,7 @@ const char *replay_picker_name(enum tree_picker p);
 /* A re-judged step. */
 struct replay_verdict {
 	int ok;		       /* 1: scores and pick are set */
+	int request_failed;    /* not ok because the judge's request failed */
 	double *scores;	       /* owned; the step's count entries, or NULL */
 	long pick;	       /* index into the step's candidates, or -1 */
 	char *raw;	       /* owned; the judge's last answer, or NULL */
@@ -87,6 +96,7 @@ struct replay_rejudge {
 	struct replay_verdict *verdicts; /* owned; one per walk step */
 	size_t count;
 	size_t judged, failed;	      /* steps with / without a usable answer */
+	size_t request_failed;	      /* of failed: the judge's request failed */
 	size_t agree_judge, vs_judge; /* new pick == recorded judge pick, of */
 	size_t agree_human, vs_human; /* new pick == a person's pick, of */
 	size_t spearman_steps;	      /* steps where the correlation is defined */

@@ -32,8 +32,12 @@
 
 enum steer_status {
 	STEER_JUDGED = 0,      /* candidates recorded, the judge picked */
-	STEER_NEEDS_HUMAN = 1, /* candidates recorded, the judge could not pick */
-	STEER_FAILED = -1,     /* nothing recorded (generation failed) */
+	STEER_NEEDS_HUMAN = 1, /* candidates recorded, the judge answered unusably */
+	/* candidates recorded (no needsHuman), the judge's request failed
+	 * (network, HTTP error, bad reply): an error, not a person's turn; a
+	 * step started again with rejudge_waiting asks the judge again */
+	STEER_JUDGE_FAILED = 2,
+	STEER_FAILED = -1, /* nothing recorded (generation failed) */
 };
 
 struct steer_settings {
@@ -107,8 +111,9 @@ void steer_candidate_text(const char *document_end, const char *text, struct str
  * {document}, {options} and {n} places; see steer_judge_prompt) for the
  * count option texts, asks the judge role in s->rank mode at
  * s->judge_temperature, asks again on an unusable answer (empty, no option
- * number, out of range, bad scores) up to s->judge_attempts times in all
- * (not after an HTTP 429), and then calls done once, from inside
+ * number, out of range, bad scores) or a failed request up to
+ * s->judge_attempts times in all (not after an HTTP 401, 403, 404 or 429),
+ * and then calls done once, from inside
  * lm_engine_poll().  Everything given is copied except e and judge, which
  * must outlive the judging.  Free with steer_judge_free (also from done,
  * or before it to cancel: done then does not fire).
@@ -119,7 +124,10 @@ struct steer_verdict {
 	size_t pick;	       /* 0-based option, when ok */
 	const char *raw;       /* the last answer, "" when none */
 	const char *rank_used; /* static: the mode that gave the scores */
-	unsigned asks;	       /* requests made */
+	/* when not ok: 1 when the last ask's request failed (no answer came:
+	 * network, HTTP error, bad reply), 0 when the judge answered unusably */
+	int request_failed;
+	unsigned asks; /* requests made */
 	long prompt_tokens, completion_tokens;
 	struct errbuf err; /* why, when not ok */
 };

@@ -34,7 +34,11 @@ static const char eval_usage[] =
     "            endpoint: echo, else the next token's top logprobs)\n"
     "Writes DIR/<dataset>-<method>-<time>/ (default DIR: results): config.json,\n"
     "one CSV per model, summary.csv and scaling.svg.  Ctrl-C stops and keeps\n"
-    "what finished.\n";
+    "what finished.\n"
+    "\n"
+    "Exit status: 0 every example scored by every model; 1 error, or some\n"
+    "examples failed (each model's count and first cause on stderr; what\n"
+    "finished is kept); 2 usage or configuration; 130 interrupted.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -236,6 +240,7 @@ int cmd_eval(int argc, char **argv)
 	task_init(&pairs_task);
 	if (config_load(&config, config_path, &err) < 0) {
 		cli_error("eval", err.msg);
+		r = 2;
 		goto out;
 	}
 	for (k = 0; k < nsets; k++)
@@ -304,9 +309,7 @@ int cmd_eval(int argc, char **argv)
 					break;
 			if (k < evalrun_model_count(run))
 				continue; /* named twice */
-			strbuf_reset(&sb);
-			strbuf_addf(&sb, "scorer.%s", name);
-			role = config_role(&config, sb.data);
+			role = config_scorer(&config, name);
 			if (!role || !config_role_configured(role)) {
 				strbuf_reset(&prompt);
 				strbuf_addf(
@@ -411,12 +414,22 @@ int cmd_eval(int argc, char **argv)
 	for (k = 0; k < evalrun_model_count(run); k++) {
 		const struct evalrun_model *m = evalrun_model(run, k);
 
-		if (!m->fatal)
+		strbuf_reset(&prompt);
+		if (m->fatal)
+			strbuf_addf(&prompt, "model %s failed (%zu of %zu examples done, kept): %s",
+				    m->name, m->done, set.n,
+				    m->error ? m->error : "no reason given");
+		else if (m->failed)
+			/* examples left out are a failure too: the figures above
+			 * cover only those that finished */
+			strbuf_addf(&prompt,
+				    "model %s: %zu of %zu examples failed and are left out "
+				    "(%zu done, kept); the first failure: %s",
+				    m->name, m->failed, set.n, m->done,
+				    m->error ? m->error : "no reason given");
+		else
 			continue;
 		r = 1;
-		strbuf_reset(&prompt);
-		strbuf_addf(&prompt, "model %s failed (%zu of %zu examples done, kept): %s",
-			    m->name, m->done, set.n, m->error ? m->error : "no reason given");
 		cli_error("eval", prompt.data);
 	}
 	if (evalrun_cancelled(run)) {

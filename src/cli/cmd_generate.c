@@ -199,13 +199,14 @@ static const char generate_usage[] =
     "  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
     "  -q, --quiet        print only errors and the final line\n"
     "\n"
-    "\n"
     "While it runs it holds the session's lock: a loom or another generate on\n"
     "the same file is refused (weft --read-only FILE can browse it).\n"
     "\n"
-    "Exit status: 0 done, 1 error (also: the session is open for writing in\n"
-    "another weft, or its folder cannot be written), 2 usage, 3 a step needs\n"
-    "a person.\n";
+    "Exit status: 0 done; 1 error (a failed request, the judge's too: the\n"
+    "candidates are kept and a rerun asks again; also: the session is open\n"
+    "for writing in another weft, or its folder cannot be written); 2 usage\n"
+    "or configuration; 3 a step needs a person (the judge answered,\n"
+    "unusably); 130 interrupted.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -383,6 +384,7 @@ int cmd_generate(int argc, char **argv)
 	}
 	if (config_load(&config, config_path, &err)) {
 		cli_error("generate", err.msg);
+		r = 2;
 		goto out;
 	}
 	for (k = 0; k < nsets; k++) {
@@ -441,6 +443,20 @@ int cmd_generate(int argc, char **argv)
 		}
 		if (run.last.status == STEER_FAILED) {
 			cli_error("generate", run.last.err.msg);
+			r = 1;
+			break;
+		}
+		if (run.last.status == STEER_JUDGE_FAILED) {
+			/* an error (exit 1), not a person's turn: the candidates
+			 * are kept and the same command asks the judge again */
+			tree_set_focus(t, tip);
+			if (record_step(path, t, tip, &err))
+				cli_error("generate", err.msg);
+			cli_error("generate", run.last.err.msg);
+			fprintf(stderr,
+				"weft generate: step %zu: the judge failed; its %zu candidates are "
+				"kept: run the same command again to ask the judge again\n",
+				steer_path_steps(t) + 1, run.last.candidates);
 			r = 1;
 			break;
 		}

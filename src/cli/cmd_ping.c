@@ -104,7 +104,7 @@ int cmd_ping(int argc, char **argv)
 		safetext_fputs(err.msg, stderr);
 		fputc('\n', stderr);
 		config_release(&cfg);
-		return 1;
+		return 2;
 	}
 	for (i_arg = 1; i_arg < argc; i_arg++)
 		if (!strcmp(argv[i_arg], "--config")) {
@@ -145,7 +145,9 @@ int cmd_ping(int argc, char **argv)
 		lm_request_init(&req);
 		config_role_request(r, &req);
 		req.n = 2;
-		req.n_mode = LM_N_NATIVE;
+		/* a server that refuses n = 2 (400: llama-server's slots) is
+		 * asked once per choice, as steering does, and shows "n: no" */
+		req.n_mode = LM_N_AUTO;
 		req.max_tokens = 4;
 		req.temperature = 1.0;
 		req.logprobs = 1;

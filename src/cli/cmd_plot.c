@@ -24,6 +24,8 @@ static const char plot_usage[] =
     "total_logprob), prints per model n, accuracy with its 95% Wilson interval\n"
     "and mean loss, draws accuracy and mean loss against model size (log axis,\n"
     "one line per family) and writes the plot as SVG (default DIR/scaling.svg).\n"
+    "Sizes: --size and --sizes first, then those weft eval stored in\n"
+    "DIR/summary.csv.\n"
     "Sizes file lines: `NAME = SIZE [FAMILY]`, e.g. `ada = 350e6 gpt3`.\n"
     "--svg and --summary never name a file plot reads, and replace an existing\n"
     "file only with --force.\n";
@@ -151,6 +153,9 @@ int cmd_plot(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
+	/* the sizes weft eval stored beside the results; --sizes/--size win */
+	if (model_sizes_load_results(&sizes, dir, &err) < 0)
+		cli_error("plot", err.msg);
 	d = opendir(dir);
 	if (!d) {
 		fputs("weft plot: ", stderr);

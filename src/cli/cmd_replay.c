@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,11 +117,14 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 			strbuf_addf(&sb, "judge %ld", rs->judge_index + 1);
 		else
 			strbuf_addstr(&sb, "judge -");
-		if (rs->final_index >= 0)
+		if (rs->waiting)
+			strbuf_addstr(&sb, ", waiting for a person");
+		else if (rs->final_index >= 0)
 			strbuf_addf(&sb, ", final %ld", rs->final_index + 1);
 		else
 			strbuf_addstr(&sb, ", final (not a candidate)");
-		strbuf_addf(&sb, " by %s", replay_picker_name(rs->picker));
+		if (!rs->waiting)
+			strbuf_addf(&sb, " by %s", replay_picker_name(rs->picker));
 		if (rs->override)
 			strbuf_addstr(&sb, "  OVERRIDE");
 		if (!rs->has_record)
@@ -134,14 +138,15 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 				strbuf_addf(&sb, "  rho %.3f", rv->spearman);
 		}
 		printf("%s\n", sb.data);
+		/* reasons in full, never cut before their cause */
 		if (rs->needs_human) {
 			strbuf_reset(&sb);
-			one_line(&sb, rs->needs_human, width > 20 ? width - 20 : 10);
-			printf("  needed a person: %s\n", sb.data);
+			one_line(&sb, rs->needs_human, SIZE_MAX);
+			printf("  %s a person: %s\n", rs->waiting ? "needs" : "needed", sb.data);
 		}
 		if (rv && !rv->ok && rv->error) {
 			strbuf_reset(&sb);
-			one_line(&sb, rv->error, width > 20 ? width - 20 : 10);
+			one_line(&sb, rv->error, SIZE_MAX);
 			printf("  re-judging failed: %s\n", sb.data);
 		}
 		for (j = 0; j < rs->count; j++) {
@@ -172,7 +177,10 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 	}
 	strbuf_reset(&sb);
 	printf("\nsummary\n");
-	printf("  steps            %zu\n", w->count);
+	if (w->waiting)
+		printf("  steps            %zu (the last waits for a person)\n", w->count);
+	else
+		printf("  steps            %zu\n", w->count);
 	strbuf_addf(&sb, "%zu", w->overrides);
 	for (k = 0, j = 0; k < w->count; k++)
 		if (w->steps[k].override)
@@ -224,8 +232,11 @@ static void print_rejudge(const struct replay_rejudge *rj, const char *model, co
 	strbuf_addstr(&sb, ", prompt ");
 	put_safe(&sb, prompt);
 	printf("\nre-judged by %s\n", sb.data);
-	printf("  judged                 %zu of %zu steps (%zu without a usable answer)\n",
-	       rj->judged, rj->count, rj->failed);
+	printf("  judged                 %zu of %zu steps (%zu without a usable answer", rj->judged,
+	       rj->count, rj->failed);
+	if (rj->request_failed)
+		printf(", %zu of them because the request failed", rj->request_failed);
+	printf(")\n");
 	print_fraction("agrees with the judge", rj->agree_judge, rj->vs_judge);
 	print_fraction("agrees with a person", rj->agree_human, rj->vs_human);
 	if (rj->spearman_steps)
@@ -324,8 +335,8 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 		json_id(&sb, t, rs->final_pick);
 		strbuf_addstr(&sb, ",\"pickedBy\":");
 		strbuf_add_json_string(&sb, replay_picker_name(rs->picker));
-		strbuf_addf(&sb,
-			    ",\"override\":%s,\"needsHuman\":", rs->override ? "true" : "false");
+		strbuf_addf(&sb, ",\"override\":%s,\"waiting\":%s,\"needsHuman\":",
+			    rs->override ? "true" : "false", rs->waiting ? "true" : "false");
 		if (rs->needs_human)
 			strbuf_add_json_string(&sb, rs->needs_human);
 		else
@@ -354,9 +365,9 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 		strbuf_addch(&sb, '}');
 	}
 	strbuf_addf(&sb,
-		    "],\"summary\":{\"steps\":%zu,\"overrides\":%zu,\"neededHuman\":%zu,"
-		    "\"scoredSteps\":%zu,\"meanPickScore\":",
-		    w->count, w->overrides, w->needed_human, w->scored);
+		    "],\"summary\":{\"steps\":%zu,\"waiting\":%zu,\"overrides\":%zu,"
+		    "\"neededHuman\":%zu,\"scoredSteps\":%zu,\"meanPickScore\":",
+		    w->count, w->waiting, w->overrides, w->needed_human, w->scored);
 	json_num(&sb, w->scored ? w->mean_pick_score : NAN);
 	strbuf_addstr(&sb, ",\"balance\":");
 	if (w->balance_ok) {
@@ -379,7 +390,8 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 		strbuf_add_json_string(&sb, prompt);
 		strbuf_addstr(&sb, ",\"rank\":");
 		strbuf_add_json_string(&sb, rank);
-		strbuf_addf(&sb, ",\"judged\":%zu,\"failed\":%zu", rj->judged, rj->failed);
+		strbuf_addf(&sb, ",\"judged\":%zu,\"failed\":%zu,\"requestFailed\":%zu", rj->judged,
+			    rj->failed, rj->request_failed);
 		json_fraction(&sb, "agreeJudge", rj->agree_judge, rj->vs_judge);
 		json_fraction(&sb, "agreeHuman", rj->agree_human, rj->vs_human);
 		strbuf_addstr(&sb, ",\"spearman\":{\"mean\":");
@@ -591,6 +603,7 @@ int cmd_replay(int argc, char **argv)
 		}
 		if (config_load(&config, config_path, &err)) {
 			cli_error("replay", err.msg);
+			r = 2;
 			goto out;
 		}
 		for (k = 0; k < nsets; k++) {
@@ -626,6 +639,23 @@ int cmd_replay(int argc, char **argv)
 	if (rejudge && !json)
 		print_rejudge(&rj, judge->model, prompt_id.data, rank_mode_name(settings.rank));
 	r = 0;
+	if (rejudge && rj.request_failed) {
+		/* failed requests are an error (exit 1), with the first cause in
+		 * full; what was judged is still shown and saved */
+		struct strbuf msg = STRBUF_INIT;
+
+		for (k = 0; k < rj.count; k++)
+			if (rj.verdicts[k].request_failed)
+				break;
+		strbuf_addf(&msg,
+			    "re-judging failed for %zu of %zu steps (the judge's request "
+			    "failed); step %zu: %s",
+			    rj.request_failed, rj.count, k + 1,
+			    k < rj.count && rj.verdicts[k].error ? rj.verdicts[k].error : "?");
+		cli_error("replay", msg.data);
+		strbuf_release(&msg);
+		r = 1;
+	}
 	if (save_as) {
 		replay_rejudge_store(t, &walk, &rj, judge->model, prompt_id.data);
 		if (cli_lock_session("replay", save_as, &lock)) {

@@ -135,6 +135,109 @@ static int parse_entry(struct model_sizes *s, const char *line, struct errbuf *e
 	return 0;
 }
 
+/* Splits one CSV line (RFC 4180 quotes, no line breaks inside) into at
+ * most max fields; returns how many, or -1 when a quote is left open. */
+static int csv_line_fields(const char *line, struct strbuf *fields, int max)
+{
+	int n = 0, quoted = 0, at_start = 1;
+	const char *p;
+
+	strbuf_reset(&fields[0]);
+	for (p = line; *p && *p != '\n' && *p != '\r'; p++) {
+		if (quoted) {
+			if (*p == '"' && p[1] == '"') {
+				strbuf_addch(&fields[n], '"');
+				p++;
+			} else if (*p == '"') {
+				quoted = 0;
+			} else {
+				strbuf_addch(&fields[n], *p);
+			}
+		} else if (*p == '"' && at_start) {
+			quoted = 1;
+			at_start = 0;
+		} else if (*p == ',') {
+			if (n + 1 >= max)
+				return n + 1;
+			strbuf_reset(&fields[++n]);
+			at_start = 1;
+		} else {
+			strbuf_addch(&fields[n], *p);
+			at_start = 0;
+		}
+	}
+	return quoted ? -1 : n + 1;
+}
+
+int model_sizes_load_results(struct model_sizes *s, const char *dir, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, file_name = STRBUF_INIT, fields[3];
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int k, added = 0, rc = 0;
+	FILE *f;
+
+	for (k = 0; k < 3; k++)
+		strbuf_init(&fields[k]);
+	strbuf_addf(&path, "%s/summary.csv", dir);
+	f = fopen(path.data, "r");
+	if (!f) {
+		if (errno != ENOENT)
+			rc = errbuf_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+		goto out;
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		const char *name, *fam;
+		double size;
+		int nf;
+
+		lineno++;
+		if (len > 4096) {
+			rc = errbuf_set(err, "%s:%zu: line too long", path.data, lineno);
+			break;
+		}
+		nf = csv_line_fields(line, fields, 3);
+		if (lineno == 1) {
+			if (nf < 2 || strcmp(fields[0].data, "model") ||
+			    strcmp(fields[1].data, "size")) {
+				rc = errbuf_set(err, "%s: expected a model,size,... header",
+						path.data);
+				break;
+			}
+			continue;
+		}
+		/* a model without a size (empty field) is simply not plotted */
+		if (nf < 2 || !fields[0].len || model_size_parse(fields[1].data, &size) < 0)
+			continue;
+		name = fields[0].data;
+		fam = nf >= 3 ? fields[2].data : "";
+		strbuf_reset(&file_name);
+		for (k = 0; name[k]; k++)
+			strbuf_addch(&file_name, name[k] == '/' || (unsigned char)name[k] < 0x20
+						     ? '_'
+						     : name[k]);
+		if (!strcmp(file_name.data, "summary") || !strcmp(file_name.data, "config"))
+			strbuf_addch(&file_name, '_');
+		if (!model_sizes_find(s, name)) {
+			sizes_put(s, name, strlen(name), size, fam, strlen(fam));
+			added++;
+		}
+		if (!model_sizes_find(s, file_name.data))
+			sizes_put(s, file_name.data, file_name.len, size, fam, strlen(fam));
+	}
+	if (!rc && ferror(f))
+		rc = errbuf_set(err, "%s: read error: %s", path.data, strerror(errno));
+	fclose(f);
+out:
+	free(line);
+	for (k = 0; k < 3; k++)
+		strbuf_release(&fields[k]);
+	strbuf_release(&path);
+	strbuf_release(&file_name);
+	return rc < 0 ? -1 : added;
+}
+
 int model_sizes_add_spec(struct model_sizes *s, const char *spec, struct errbuf *err)
 {
 	if (parse_entry(s, spec, err) < 0)

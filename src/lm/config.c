@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "weft/num.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
 
 #define CONFIG_MAX_FILE (1u << 20)
+
+extern char **environ;
 
 static void role_init(struct config_role *r, const char *name)
 {
@@ -185,6 +188,7 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		if (num_parse_long(value, 0, 1000000, &l))
 			return errbuf_set(err, "key '%s': expected a whole number >= 0", key);
 		r->max_tokens = (int)l;
+		r->max_tokens_set = 1;
 	} else if (!strcmp(key, "n")) {
 		if (num_parse_long(value, 1, 128, &l))
 			return errbuf_set(err, "key '%s': expected a whole number from 1 to 128",
@@ -341,31 +345,41 @@ char *config_default_path(void)
 	return strbuf_detach(&sb, NULL);
 }
 
-int config_load_file(struct config *c, const char *path, struct errbuf *err)
+/* Reads and parses path; a missing file is an error only when must_exist. */
+static int load_file(struct config *c, const char *path, int must_exist, struct errbuf *err)
 {
 	FILE *f = fopen(path, "rb");
 	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
 	char buf[4096];
 	size_t n;
 	int rc;
 
 	if (!f) {
-		if (errno == ENOENT)
+		if (errno == ENOENT && !must_exist)
 			return 0;
-		return errbuf_set(err, "%s: %s", path, strerror(errno));
+		return errbuf_set(err, "config file %s: %s", path, strerror(errno));
+	}
+	/* fopen opens a folder for reading on Linux; say so, not "read error" */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return errbuf_set(err, "config file %s: %s", path, strerror(EISDIR));
 	}
 	for (n = fread(buf, 1, sizeof(buf), f); n > 0; n = fread(buf, 1, sizeof(buf), f)) {
 		strbuf_add(&sb, buf, n);
 		if (sb.len > CONFIG_MAX_FILE) {
 			fclose(f);
 			strbuf_release(&sb);
-			return errbuf_set(err, "%s: larger than %u bytes", path, CONFIG_MAX_FILE);
+			return errbuf_set(err, "config file %s: larger than %u bytes", path,
+					  CONFIG_MAX_FILE);
 		}
 	}
 	if (ferror(f)) {
+		int e = errno;
+
 		fclose(f);
 		strbuf_release(&sb);
-		return errbuf_set(err, "%s: read error", path);
+		return errbuf_set(err, "config file %s: %s", path, strerror(e));
 	}
 	fclose(f);
 	rc = config_parse(c, sb.data, sb.len, path, err);
@@ -373,18 +387,107 @@ int config_load_file(struct config *c, const char *path, struct errbuf *err)
 	return rc;
 }
 
-/* WEFT_<ROLE>_<WHAT> for role name */
-static const char *role_env(const char *name, const char *what, struct strbuf *tmp)
+int config_load_file(struct config *c, const char *path, struct errbuf *err)
+{
+	return load_file(c, path, 0, err);
+}
+
+/* The WEFT_<ROLE>_ form of a role name: "scorer.gpt-4o" -> "SCORER_GPT_4O". */
+static void role_env_name(const char *name, struct strbuf *out)
 {
 	const char *p;
 
-	strbuf_reset(tmp);
-	strbuf_addstr(tmp, "WEFT_");
+	strbuf_reset(out);
 	for (p = name; *p; p++)
-		strbuf_addch(tmp, *p == '.' || *p == '-' ? '_' : toupper((unsigned char)*p));
-	strbuf_addch(tmp, '_');
+		strbuf_addch(out, *p == '.' || *p == '-' ? '_' : toupper((unsigned char)*p));
+}
+
+/* WEFT_<ROLE>_<WHAT> for role name */
+static const char *role_env(const char *name, const char *what, struct strbuf *tmp)
+{
+	struct strbuf upper = STRBUF_INIT;
+
+	role_env_name(name, &upper);
+	strbuf_reset(tmp);
+	strbuf_addf(tmp, "WEFT_%s_", upper.data);
+	strbuf_release(&upper);
 	strbuf_addstr(tmp, what);
 	return getenv(tmp->data);
+}
+
+struct config_role *config_scorer(struct config *c, const char *name)
+{
+	struct strbuf want = STRBUF_INIT, tmp = STRBUF_INIT, full = STRBUF_INIT;
+	struct config_role *found;
+	size_t i;
+
+	strbuf_addf(&full, "scorer.%s", name);
+	found = config_role(c, full.data);
+	if (!found) {
+		role_env_name(full.data, &want);
+		for (i = 0; i < c->nroles && !found; i++) {
+			role_env_name(c->roles[i].name, &tmp);
+			if (!strncmp(c->roles[i].name, "scorer.", 7) &&
+			    !strcmp(tmp.data, want.data))
+				found = &c->roles[i];
+		}
+	}
+	strbuf_release(&want);
+	strbuf_release(&tmp);
+	strbuf_release(&full);
+	return found;
+}
+
+/*
+ * Creates scorer.NAME for every WEFT_SCORER_NAME_MODEL or _BASE_URL in the
+ * environment that no role answers to yet; NAME is the variable's part in
+ * lower case (WEFT_SCORER_GPT_4O_MODEL: scorer.gpt_4o, which config_scorer
+ * also finds as gpt-4o).
+ */
+static void scorers_from_env(struct config *c)
+{
+	static const char *const suffixes[] = {"_BASE_URL", "_MODEL"};
+	struct strbuf name = STRBUF_INIT, tmp = STRBUF_INIT;
+	char **e;
+	size_t i, k;
+
+	for (e = environ; e && *e; e++) {
+		const char *var = *e, *eq = strchr(var, '='), *start = var + strlen("WEFT_SCORER_");
+		size_t len, slen;
+
+		if (!eq || strncmp(var, "WEFT_SCORER_", strlen("WEFT_SCORER_")) || !eq[1])
+			continue;
+		for (k = 0; k < 2; k++) {
+			slen = strlen(suffixes[k]);
+			len = (size_t)(eq - start);
+			if (len > slen && !strncmp(eq - slen, suffixes[k], slen))
+				break;
+		}
+		if (k == 2)
+			continue;
+		len -= slen;
+		strbuf_reset(&name);
+		strbuf_addstr(&name, "scorer.");
+		for (i = 0; i < len; i++)
+			strbuf_addch(&name, (char)tolower((unsigned char)start[i]));
+		if (!valid_role_name(name.data))
+			continue;
+		role_env_name(name.data, &tmp);
+		for (i = 0; i < c->nroles; i++) {
+			struct strbuf other = STRBUF_INIT;
+			int same;
+
+			role_env_name(c->roles[i].name, &other);
+			same = !strcmp(other.data, tmp.data);
+			strbuf_release(&other);
+			if (same)
+				break;
+		}
+		if (i == c->nroles)
+			role_add(c, name.data);
+	}
+	strbuf_release(&name);
+	strbuf_release(&tmp);
 }
 
 int config_apply_env(struct config *c, struct errbuf *err)
@@ -394,6 +497,7 @@ int config_apply_env(struct config *c, struct errbuf *err)
 	size_t i;
 	int rc = 0;
 
+	scorers_from_env(c);
 	for (i = 0; i < c->nroles && rc == 0; i++) {
 		struct config_role *r = &c->roles[i];
 		const char *v;
@@ -422,7 +526,8 @@ int config_load(struct config *c, const char *path, struct errbuf *err)
 
 	if (!path)
 		path = def = config_default_path();
-	rc = path ? config_load_file(c, path, err) : 0;
+	/* a file named on the command line must be there; the default need not */
+	rc = path ? load_file(c, path, def == NULL, err) : 0;
 	free(def);
 	if (rc == 0)
 		rc = config_apply_env(c, err);

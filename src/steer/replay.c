@@ -107,8 +107,8 @@ void replay_walk_build(const struct tree *t, const struct task *task, struct rep
 	size_t k;
 
 	memset(w, 0, sizeof(*w));
-	if (t->path_len > 1)
-		w->steps = xcalloc(t->path_len - 1, sizeof(*w->steps));
+	if (t->path_len > 0) /* a step per node after the root, and maybe a waiting one */
+		w->steps = xcalloc(t->path_len, sizeof(*w->steps));
 	for (k = 0; k + 1 < t->path_len; k++) {
 		struct replay_step *rs = &w->steps[w->count++];
 		const struct tree_step *s = tree_node(t, t->path[k])->step;
@@ -134,6 +134,28 @@ void replay_walk_build(const struct tree *t, const struct task *task, struct rep
 		if (rs->scores && rs->final_index >= 0) {
 			sum += rs->scores[rs->final_index];
 			w->scored++;
+		}
+	}
+	if (t->path_len > 0) {
+		uint32_t tip = t->path[t->path_len - 1];
+		const struct tree_step *s = tree_node(t, tip)->step;
+
+		if (s && s->count > 0 && s->final_pick == TREE_NONE) {
+			struct replay_step *rs = &w->steps[w->count++];
+
+			rs->node = tip;
+			rs->final_pick = TREE_NONE;
+			rs->judge_pick = TREE_NONE;
+			rs->picker = TREE_PICKER_NONE;
+			from_record(t, s, rs);
+			rs->waiting = 1;
+			rs->final_index = -1;
+			rs->judge_index = index_of(rs->candidates, rs->count, rs->judge_pick);
+			if (rs->judge_index < 0)
+				rs->judge_pick = TREE_NONE;
+			if (rs->needs_human)
+				w->needed_human++;
+			w->waiting = 1;
 		}
 	}
 	w->mean_pick_score = w->scored ? sum / (double)w->scored : 0;
@@ -229,6 +251,7 @@ static void verdict_done(void *ctx, const struct steer_verdict *v)
 		memcpy(rv->scores, v->scores, p->count * sizeof(*rv->scores));
 		rv->pick = (long)v->pick;
 	} else {
+		rv->request_failed = v->request_failed;
 		rv->error = xstrdup(v->err.msg);
 	}
 }
@@ -280,6 +303,7 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 
 		if (!rv->ok) {
 			out->failed++;
+			out->request_failed += rv->request_failed != 0;
 			continue;
 		}
 		out->judged++;

@@ -258,7 +258,14 @@ static void judge_done(void *ctx, const struct lm_response *resp, const struct e
 		judge_ask(j);
 		return;
 	}
-	errbuf_prefix(&v.err, "the judge gave no usable answer after %u asks", j->asks);
+	if (err) {
+		/* no answer came: an error to report, not an answer to judge */
+		v.request_failed = 1;
+		errbuf_set(&v.err, "the judge's request failed (asked %u time%s): %s", j->asks,
+			   j->asks == 1 ? "" : "s", err->msg);
+	} else {
+		errbuf_prefix(&v.err, "the judge gave no usable answer after %u asks", j->asks);
+	}
 	judge_finish(j, &v);
 }
 
@@ -278,6 +285,8 @@ static void judge_ask(struct steer_judge *j)
 				? "a JSON array of scores, one per option,"
 				: "one number",
 			    j->count);
+	/* the configured judge.max_tokens, else enough for the rank mode's
+	 * answer: a score list, or one option number */
 	if (j->settings.rank == RANK_SCORES) {
 		req.max_tokens = 200;
 	} else {
@@ -287,6 +296,8 @@ static void judge_ask(struct steer_judge *j)
 			req.top_logprobs = j->count > 20 ? 20 : (int)(j->count < 5 ? 5 : j->count);
 		}
 	}
+	if (j->role->max_tokens_set)
+		req.max_tokens = j->role->max_tokens;
 	if (req.kind == LM_CHAT)
 		lm_request_add_message(&req, "user", prompt.data);
 	else
@@ -368,6 +379,12 @@ static void step_judged(void *ctx, const struct steer_verdict *v)
 	if (v->ok) {
 		record(st, v->scores, v->pick, v->raw, v->rank_used, NULL);
 		st->outcome.status = STEER_JUDGED;
+	} else if (v->request_failed) {
+		/* the candidates are kept (a rerun judges them), but nobody is
+		 * asked to pick: the judge was not heard */
+		record(st, NULL, 0, v->raw, v->rank_used, NULL);
+		st->outcome.status = STEER_JUDGE_FAILED;
+		st->outcome.err = v->err;
 	} else {
 		record(st, NULL, 0, v->raw, v->rank_used, v->err.msg);
 		st->outcome.status = STEER_NEEDS_HUMAN;

@@ -1805,6 +1805,12 @@ static unsigned finish_step(struct tui *u)
 		if (journal_batch_commit(u->path, &b, &err) < 0)
 			journal_failure(u, &err);
 	}
+	if (o.status == STEER_JUDGE_FAILED) {
+		/* an error, not a person's turn: say the judge failed and why */
+		u->autopilot = 0;
+		set_msg(u, 1, "%s (g asks again)", o.err.msg);
+		return REDRAW_ALL | REDRAW_STATS;
+	}
 	if (o.status == STEER_NEEDS_HUMAN) {
 		u->autopilot = 0;
 		set_msg(u, 1, "pick with 1-9: %s", o.err.msg);
@@ -2182,7 +2188,9 @@ static void draw_replay_steps(struct tui *u, int y0, int h, int width)
 				snprintf(judge, sizeof(judge), "J%ld", rs->judge_index + 1);
 			else
 				snprintf(judge, sizeof(judge), "J-");
-			if (rs->final_index >= 0)
+			if (rs->waiting)
+				snprintf(fin, sizeof(fin), "wait");
+			else if (rs->final_index >= 0)
 				snprintf(fin, sizeof(fin), "*%ld", rs->final_index + 1);
 			else
 				snprintf(fin, sizeof(fin), "*?");
@@ -2294,9 +2302,12 @@ static void draw_replay(struct tui *u)
 				strbuf_addf(&line, "%ld", rs->judge_index + 1);
 			else
 				strbuf_addstr(&line, rs->needs_human ? "could not pick" : "-");
-			if (rs->final_index >= 0)
+			if (rs->waiting)
+				strbuf_addstr(&line, ", waiting for a person");
+			else if (rs->final_index >= 0)
 				strbuf_addf(&line, ", final %ld", rs->final_index + 1);
-			strbuf_addf(&line, " by %s", replay_picker_name(rs->picker));
+			if (!rs->waiting)
+				strbuf_addf(&line, " by %s", replay_picker_name(rs->picker));
 			if (rs->override)
 				strbuf_addstr(&line, "  OVERRIDE");
 			strbuf_addch(&line, ' ');

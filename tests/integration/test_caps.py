@@ -30,7 +30,7 @@ class CapsTest(ServerCase):
         with open(os.path.join(self.tmp.name, "weft", "config"), "w") as f:
             f.write("# padding\n" * 120000)
         code, _, err = run(["ping"], self.env)
-        self.assertEqual(code, 1)
+        self.assertEqual(code, 2)  # a configuration error
         self.assertIn(b"config", err)
         self.assertIn(b"1048576", err)
 

@@ -222,7 +222,12 @@ class EvalFaultTest(unittest.TestCase):
                 self.baseline(method)
                 self.fs.control(reset=True, faults=[{}] * 2 + [{"status": 503}] * 3)
                 code, so, se, d = self.eval(method)
-                self.assertEqual(code, 0, so + se)
+                # an example left out is a failure: exit 1, counted on stderr
+                self.assertEqual(code, 1, so + se)
+                self.assertIn("weft eval: model a: 1 of %d examples failed and are left "
+                              "out (%d done, kept)" % (N, N - 1), se)
+                self.error_line(se, method, "model-small",
+                                ["HTTP 503", "fake error 503", "after 3 attempts"])
                 # the third request's example (generate: #2; logprob: #1's
                 # first class) is out, after 3 attempts; the rest as usual
                 lost = 2 // PER_EXAMPLE[method]
@@ -237,7 +242,7 @@ class EvalFaultTest(unittest.TestCase):
         self.baseline("generate")
         self.fs.control(reset=True, faults=[{}] + [{"status": 500}] * 5)
         code, so, se, d = self.eval("generate", retries=4)
-        self.assertEqual(code, 0, so + se)
+        self.assertEqual(code, 1, so + se)
         self.assertEqual(self.nreq(), N + 4)
         self.error_line(so, "generate", "model-small", ["HTTP 500", "after 5 attempts"])
         self.assertEqual(self.consistent(d, "generate")["a"], [0] + list(range(2, N)))
@@ -246,7 +251,7 @@ class EvalFaultTest(unittest.TestCase):
         self.baseline("generate")
         self.fs.control(reset=True, faults=[{}] + [{"hang": 3}])
         code, so, se, d = self.eval("generate", retries=0)
-        self.assertEqual(code, 0, so + se)
+        self.assertEqual(code, 1, so + se)
         self.error_line(so, "generate", "model-small", ["imeout", "after 1 attempt)"])
         self.assertEqual(self.consistent(d, "generate")["a"], [0] + list(range(2, N)))
         self.assertEqual(self.nreq(), N)
@@ -307,7 +312,8 @@ class EvalFaultTest(unittest.TestCase):
                     self.baseline(method)
                     self.fs.control(reset=True, faults=[{}] * 2 + [fault])
                     code, so, se, d = self.eval(method)
-                    self.assertEqual(code, 0, so + se)
+                    self.assertEqual(code, 1, so + se)
+                    self.error_line(se, method, "model-small", words + ["after 1 attempt)"])
                     lost = 2 // PER_EXAMPLE[method]
                     self.assertEqual(self.nreq(), N * PER_EXAMPLE[method]
                                      - (PER_EXAMPLE[method] - 1))
@@ -362,7 +368,13 @@ class EvalFaultTest(unittest.TestCase):
             cfg = json.load(f)
         stopped = [m for m in cfg["models"]
                    if "weft eval: model %s failed (" % m["name"] in se]
-        self.assertEqual(code == 1, bool(stopped), se)
+        # exit 1 when a model stopped or any example failed
+        self.assertEqual(code == 1, bool(stopped) or any(m["failed"] for m in cfg["models"]),
+                         se)
+        for m in cfg["models"]:
+            if m["failed"] and m not in stopped:
+                self.assertIn("weft eval: model %s: %d of %d examples failed"
+                              % (m["name"], m["failed"], n), se)
         for m in stopped:
             self.assertIsNotNone(m["error"])
             self.error_line(se, method, MODELS[m["name"]], ["(after "])

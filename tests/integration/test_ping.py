@@ -130,7 +130,7 @@ class PingTest(unittest.TestCase):
     def test_bad_config_and_usage(self):
         self.write_config("[generator]\nmodel = m\ntemprature = 1\n")
         code, out, err = self.run_weft()
-        self.assertEqual(code, 1)
+        self.assertEqual(code, 2)  # a configuration error, as a usage error
         self.assertIn("weft/config:3: key 'temprature': unknown key", err)
         code, out, err = self.run_weft("--bogus")
         self.assertEqual(code, 2)

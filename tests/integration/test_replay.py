@@ -297,10 +297,12 @@ class ReplayTest(unittest.TestCase):
             port = sock.getsockname()[1]
         self.env["WEFT_BASE_URL"] = "http://127.0.0.1:%d/v1" % port
         before = read_bytes(self.demo)
-        _, out, _ = self.weft("replay", self.demo, "--judge", "judge-2",
-                              "--set", "judge.retries=0", "--json", check=0)
+        _, out, err = self.weft("replay", self.demo, "--judge", "judge-2",
+                                "--set", "judge.retries=0", "--json", check=1)
+        self.assertIn("re-judging failed for 10 of 10 steps", err)
         doc = json.loads(out)
         self.assertEqual((doc["rejudge"]["judged"], doc["rejudge"]["failed"]), (0, 10))
+        self.assertEqual(doc["rejudge"]["requestFailed"], 10)
         for s in doc["steps"]:
             self.assertIn("127.0.0.1:%d" % port, s["rejudge"]["error"])
         self.assertEqual(read_bytes(self.demo), before)

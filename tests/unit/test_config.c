@@ -12,6 +12,8 @@ static void clear_env(void)
 	unsetenv("WEFT_JUDGE_MODEL");
 	unsetenv("WEFT_JUDGE_BASE_URL");
 	unsetenv("WEFT_SCORER_SMALL_MODEL");
+	unsetenv("WEFT_SCORER_GPT_4O_MODEL");
+	unsetenv("WEFT_SCORER_BIG_BASE_URL");
 }
 
 static void test_parse_file(void **state)
@@ -173,6 +175,76 @@ static void test_parse_never_crashes(void **state)
 	config_release(&c);
 }
 
+static void test_env_creates_scorers(void **state)
+{
+	struct config c;
+	struct errbuf err;
+	struct config_role *r;
+
+	(void)state;
+	clear_env();
+	config_init(&c);
+	setenv("WEFT_SCORER_SMALL_MODEL", "s-env", 1);
+	setenv("WEFT_SCORER_GPT_4O_MODEL", "gpt-4o", 1);
+	setenv("WEFT_SCORER_BIG_BASE_URL", "http://big.invalid/v1", 1);
+	assert_int_equal(config_apply_env(&c, &err), 0);
+	assert_string_equal(config_role(&c, "scorer.small")->model, "s-env");
+	assert_true(config_role_configured(config_scorer(&c, "small")));
+	/* found by the name a person types, and by the environment's */
+	r = config_scorer(&c, "gpt-4o");
+	assert_non_null(r);
+	assert_string_equal(r->model, "gpt-4o");
+	assert_ptr_equal(config_scorer(&c, "gpt_4o"), r);
+	/* a base URL alone makes the role, without a model */
+	r = config_role(&c, "scorer.big");
+	assert_non_null(r);
+	assert_string_equal(r->base_url, "http://big.invalid/v1");
+	assert_false(config_role_configured(r));
+	assert_null(config_scorer(&c, "none"));
+	/* applied twice (flags made roles), nothing is made twice */
+	assert_int_equal(config_set(&c, "scorer.gpt-4o.size=1e9", &err), 0);
+	assert_int_equal(config_apply_env(&c, &err), 0);
+	assert_int_equal(c.nroles, 2 + 4);
+	assert_ptr_equal(config_scorer(&c, "gpt-4o"), config_role(&c, "scorer.gpt-4o"));
+	assert_string_equal(config_role(&c, "scorer.gpt-4o")->model, "gpt-4o");
+	config_release(&c);
+	clear_env();
+}
+
+static void test_named_file_must_exist(void **state)
+{
+	struct config c;
+	struct errbuf err;
+
+	(void)state;
+	clear_env();
+	config_init(&c);
+	assert_int_equal(config_load(&c, "/nonexistent/weft.conf", &err), -1);
+	assert_string_equal(err.msg, "config file /nonexistent/weft.conf: No such file or "
+				     "directory");
+	assert_int_equal(config_load(&c, "/", &err), -1);
+	assert_string_equal(err.msg, "config file /: Is a directory");
+	/* the file the default path names may be missing */
+	assert_int_equal(config_load_file(&c, "/nonexistent/weft.conf", &err), 0);
+	config_release(&c);
+}
+
+static void test_max_tokens_set_is_known(void **state)
+{
+	static const char text[] = "[judge]\nmodel = j\nmax_tokens = 24\n";
+	struct config c;
+	struct errbuf err;
+
+	(void)state;
+	config_init(&c);
+	assert_false(config_role(&c, "judge")->max_tokens_set);
+	assert_int_equal(config_parse(&c, text, strlen(text), "f", &err), 0);
+	assert_true(config_role(&c, "judge")->max_tokens_set);
+	assert_int_equal(config_role(&c, "judge")->max_tokens, 24);
+	assert_false(config_role(&c, "generator")->max_tokens_set);
+	config_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +252,9 @@ int main(void)
 	    cmocka_unit_test(test_errors_name_place),
 	    cmocka_unit_test(test_env_and_flags),
 	    cmocka_unit_test(test_parse_never_crashes),
+	    cmocka_unit_test(test_env_creates_scorers),
+	    cmocka_unit_test(test_named_file_must_exist),
+	    cmocka_unit_test(test_max_tokens_set_is_known),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

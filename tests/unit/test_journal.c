@@ -55,6 +55,17 @@ static int journal_exists(void)
 	return r;
 }
 
+/* Removes the journal an earlier test left (a save refuses a target
+ * that has one). */
+static void drop_journal(void)
+{
+	struct strbuf p = STRBUF_INIT;
+
+	journal_path(session, &p);
+	unlink(p.data);
+	strbuf_release(&p);
+}
+
 /* Builds a base session on disk and returns it loaded. */
 static struct tree *base(void)
 {
@@ -258,7 +269,7 @@ static void test_no_journal(void **state)
  * is private from its first line, and an older, wider one is narrowed. */
 static void test_journal_permissions(void **state)
 {
-	struct tree *t = base();
+	struct tree *t = (drop_journal(), base());
 	struct strbuf p = STRBUF_INIT;
 	struct errbuf err = {{0}};
 	struct stat st;
@@ -284,7 +295,7 @@ static void test_journal_permissions(void **state)
  * weft never truncates or creates the file it points to. */
 static void test_journal_symlink_refused(void **state)
 {
-	struct tree *t = base();
+	struct tree *t = (drop_journal(), base());
 	struct strbuf p = STRBUF_INIT;
 	struct errbuf err = {{0}};
 	char victim[256], dangling[256];

@@ -87,6 +87,45 @@ static void test_walk_with_records(void **state)
 	tree_free(t);
 }
 
+/* A step at the tip of the chosen path with candidates and no final pick
+ * (generate exited 3, or 1 for a dead judge) is the walk's last step,
+ * waiting; a tip with nothing recorded adds none. */
+static void test_walk_ends_with_a_waiting_step(void **state)
+{
+	struct tree *t = hand_built();
+	struct replay_walk w;
+	struct tree_step *s;
+	uint32_t f = tree_find(t, "f"), g, h;
+
+	(void)state;
+	replay_walk_build(t, NULL, &w);
+	assert_int_equal(w.count, 3);
+	assert_int_equal(w.waiting, 0);
+	replay_walk_release(&w);
+
+	g = tree_add(t, f, "g", "Question: G?\nAnswer: Yes\n", 25);
+	h = tree_add(t, f, "h", "Question: H?\nAnswer: No\n", 24);
+	s = tree_step_get(t, f);
+	tree_step_add_candidate(s, g, 0, 0);
+	tree_step_add_candidate(s, h, 0, 0);
+	tree_step_set_str(&s->needs_human, "no option number in the answer");
+	replay_walk_build(t, NULL, &w);
+	assert_int_equal(w.count, 4);
+	assert_int_equal(w.waiting, 1);
+	assert_true(w.steps[3].waiting);
+	assert_int_equal(w.steps[3].node, f);
+	assert_int_equal(w.steps[3].count, 2);
+	assert_int_equal(w.steps[3].final_pick, TREE_NONE);
+	assert_int_equal(w.steps[3].final_index, -1);
+	assert_int_equal(w.steps[3].judge_index, -1);
+	assert_false(w.steps[3].override);
+	assert_int_equal(w.needed_human, 2);
+	assert_int_equal(w.scored, 2); /* the waiting step has no pick to score */
+	assert_false(w.steps[2].waiting);
+	replay_walk_release(&w);
+	tree_free(t);
+}
+
 static void test_walk_without_records(void **state)
 {
 	struct tree *t = tree_new();
@@ -232,8 +271,11 @@ static void test_bonsai_fixture(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_walk_with_records), cmocka_unit_test(test_walk_without_records),
-	    cmocka_unit_test(test_spearman),	      cmocka_unit_test(test_store_beside),
+	    cmocka_unit_test(test_walk_with_records),
+	    cmocka_unit_test(test_walk_ends_with_a_waiting_step),
+	    cmocka_unit_test(test_walk_without_records),
+	    cmocka_unit_test(test_spearman),
+	    cmocka_unit_test(test_store_beside),
 	    cmocka_unit_test(test_bonsai_fixture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
