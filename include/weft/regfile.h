@@ -15,7 +15,8 @@
 /*
  * Opens path for reading.  Returns a file descriptor (close-on-exec,
  * blocking), or -1 with err set to "PATH: REASON" ("cannot open: No such
- * file or directory", "is a folder", "is not a regular file (a FIFO)", ...).
+ * file or directory", "is a folder", "is not a regular file (a FIFO)", ...)
+ * and errno set: open's, EISDIR for a folder, EINVAL for another kind.
  */
 int regfile_open(const char *path, struct errbuf *err);
 

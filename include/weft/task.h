@@ -25,6 +25,10 @@ enum rank_mode {
 #define TASK_MAX_LABELS 16
 #define TASK_MAX_N	64
 
+/* The largest prompt or settings file weft reads (1 MiB): prompt files are
+ * small; anything larger is a mistake. */
+#define TASK_FILE_MAX (1u << 20)
+
 struct task {
 	char *name;	   /* owned; the folder's name */
 	char *dir;	   /* owned; the folder */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weft/atomicfile.h"
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/display.h"
@@ -405,21 +406,17 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 
 /* ---- the command -------------------------------------------------------- */
 
+/* A judge prompt file: a regular file of at most TASK_FILE_MAX bytes,
+ * without NUL bytes. */
 static int read_text(const char *path, struct strbuf *out, struct errbuf *err)
 {
-	FILE *f = fopen(path, "rb");
-	char buf[8192];
-	size_t n;
+	char *data;
+	size_t len;
 
-	if (!f)
-		return errbuf_set(err, "%s: cannot open", path);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(out, buf, n);
-	if (ferror(f)) {
-		fclose(f);
-		return errbuf_set(err, "%s: read error", path);
-	}
-	fclose(f);
+	if (atomicfile_read(path, TASK_FILE_MAX, &data, &len, err))
+		return -1;
+	strbuf_add(out, data, len);
+	free(data);
 	if (memchr(out->data, '\0', out->len))
 		return errbuf_set(err, "%s: holds a NUL byte", path);
 	return 0;

@@ -42,3 +42,9 @@ int errbuf_prefix(struct errbuf *err, const char *fmt, ...)
 	err->msg[plen + mlen] = '\0';
 	return -1;
 }
+
+void errbuf_clear(struct errbuf *err)
+{
+	if (err)
+		err->msg[0] = '\0';
+}

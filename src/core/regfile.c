@@ -27,17 +27,26 @@ int regfile_open(const char *path, struct errbuf *err)
 	int fd, flags;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+	if (fd < 0) {
+		int e = errno;
+
+		errbuf_set(err, "%s: cannot open: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 
 		close(fd);
-		return errbuf_set(err, "%s: %s", path, strerror(e));
+		errbuf_set(err, "%s: %s", path, strerror(e));
+		errno = e;
+		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return errbuf_set(err, "%s: %s", path, kind_of(st.st_mode));
+		errbuf_set(err, "%s: %s", path, kind_of(st.st_mode));
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
 	}
 	flags = fcntl(fd, F_GETFL);
 	if (flags >= 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/regfile.h"
 #include "weft/xalloc.h"
 
 /* ---- sizes ---------------------------------------------------------------- */
@@ -181,10 +182,12 @@ int model_sizes_load_results(struct model_sizes *s, const char *dir, struct errb
 	for (k = 0; k < 3; k++)
 		strbuf_init(&fields[k]);
 	strbuf_addf(&path, "%s/summary.csv", dir);
-	f = fopen(path.data, "r");
+	f = regfile_fopen(path.data, err);
 	if (!f) {
 		if (errno != ENOENT)
-			rc = errbuf_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+			rc = -1;
+		else
+			errbuf_clear(err);
 		goto out;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -247,14 +250,14 @@ int model_sizes_add_spec(struct model_sizes *s, const char *spec, struct errbuf 
 
 int model_sizes_load(struct model_sizes *s, const char *path, struct errbuf *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = regfile_fopen(path, err);
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
 	int rc = 0;
 
 	if (!f)
-		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		const char *p = skip_ws(line);
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "weft/num.h"
+#include "weft/regfile.h"
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
 
@@ -348,22 +349,21 @@ char *config_default_path(void)
 /* Reads and parses path; a missing file is an error only when must_exist. */
 static int load_file(struct config *c, const char *path, int must_exist, struct errbuf *err)
 {
-	FILE *f = fopen(path, "rb");
+	struct errbuf ferr;
+	FILE *f = regfile_fopen(path, &ferr);
 	struct strbuf sb = STRBUF_INIT;
-	struct stat st;
 	char buf[4096];
 	size_t n;
 	int rc;
 
 	if (!f) {
-		if (errno == ENOENT && !must_exist)
+		int e = errno;
+
+		if (e == ENOENT && !must_exist)
 			return 0;
-		return errbuf_set(err, "config file %s: %s", path, strerror(errno));
-	}
-	/* fopen opens a folder for reading on Linux; say so, not "read error" */
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return errbuf_set(err, "config file %s: %s", path, strerror(EISDIR));
+		if (e == EINVAL) /* a FIFO, a device: refused before reading */
+			return errbuf_set(err, "config file %s", ferr.msg);
+		return errbuf_set(err, "config file %s: %s", path, strerror(e));
 	}
 	for (n = fread(buf, 1, sizeof(buf), f); n > 0; n = fread(buf, 1, sizeof(buf), f)) {
 		strbuf_add(&sb, buf, n);

@@ -17,9 +17,6 @@
 #define WEFT_DATADIR "/usr/local/share/weft"
 #endif
 
-/* Prompt files are small; anything larger is a mistake. */
-#define TASK_FILE_MAX (1u << 20)
-
 void task_init(struct task *t)
 {
 	memset(t, 0, sizeof(*t));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "weft/display.h"
+#include "weft/regfile.h"
 #include "weft/strbuf.h"
 
 static const char *const role_names[THEME_ROLE_COUNT] = {
@@ -276,15 +277,16 @@ out:
 int theme_load(struct theme *t, const char *path, struct errbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	FILE *f = fopen(path, "rb");
+	struct errbuf ferr;
+	FILE *f = regfile_fopen(path, &ferr);
 	char buf[4096];
 	size_t n;
 	int ret;
 
 	if (!f) {
-		char *safe = display_sanitize_dup(path);
+		char *safe = display_sanitize_dup(ferr.msg);
 
-		errbuf_set(err, "%s: %s", safe, strerror(errno));
+		errbuf_set(err, "%s", safe);
 		free(safe);
 		return -1;
 	}
