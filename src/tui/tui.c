@@ -1598,6 +1598,8 @@ static unsigned start_step(struct tui *u, uint32_t at)
 {
 	struct steer_settings s;
 
+	/* every field set: G at a step that waits for a pick must add
+	 * candidates, never re-judge on a stray rejudge_waiting */
 	steer_settings_from_task(&s, u->opts->task);
 	u->step_at = at;
 	u->count_before = u->t->count;
@@ -2410,6 +2412,11 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	u->msg[0] = '\0';
 	u->msg_error = 0;
 	return b->fn(u, b->arg);
+}
+
+void tui_options_init(struct tui_options *o)
+{
+	memset(o, 0, sizeof(*o));
 }
 
 /* Sets up u and a screen on out/in (everything tui_run does before its
