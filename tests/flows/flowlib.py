@@ -63,12 +63,13 @@ class LoomPane(Pane):
         testcase.addCleanup(self.close)
 
     def valgrind_findings(self):
-        """valgrind's report (empty when it found nothing)."""
+        """valgrind's report: "" when it ran and found nothing, None when it
+        never ran (no log)."""
         try:
             with open(self.valgrind_log, encoding="utf-8", errors="replace") as f:
                 return f.read()
         except (FileNotFoundError, TypeError):
-            return ""
+            return None
 
 
 def candidate(step, i, label):

@@ -9,7 +9,7 @@ import re
 import time
 import unittest
 
-from tests.flows.flowlib import FlowCase, read_task_conf
+from tests.flows.flowlib import LONG, FlowCase, read_task_conf
 
 EXPORT_FORMATS = 7  # x's formats, Tab cycles through them
 
@@ -158,6 +158,30 @@ class LoomChosenPath(FlowCase):
         self.assertRegex(s, r"(?m)^\s*c\s+choose: make the branch shown the chosen path")
         p.keys("Escape", "q")
         p.wait_for(r"weft-exit=0")
+
+    @unittest.skipUnless(LONG, "valgrind over the loom runs only under WEFT_LONG=1 "
+                         "(make test-long)")
+    def test_browse_choose_undo_under_valgrind(self):
+        """Browsing, search, c, u, export and save in the release build under
+        valgrind --track-origins=yes: no finding."""
+        p = self.loom("demo.json", valgrind=True)
+        p.keys("h", "h", "h", "h", "h", "j")
+        p.wait_for(r"step 5/%d browsing" % self.steps, timeout=60)
+        p.keys("/")
+        p.type("Answer: No")
+        p.keys("Enter")
+        p.wait_for(r'found "Answer: No"', timeout=60)
+        p.keys("n", "j", "c")
+        p.wait_for(r"chose this branch|chosen path already", timeout=60)
+        p.keys("u")
+        p.wait_for(r"undone|nothing to undo", timeout=60)
+        self.assertEqual(self.export_in_loom(p), self.want)
+        p.keys("q")
+        p.wait_for(r"weft-exit=\d+", timeout=120)
+        findings = p.valgrind_findings()
+        self.assertEqual(findings, "", "valgrind found errors:\n" + findings)
+        self.assertIn("weft-exit=0", p.screen())
+        self.assertEqual(load(self.path("demo.json"))["pathNodes"], self.chosen)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,9 @@ class LoomSteeringValgrind(FlowCase):
         """g, G, Enter, a (autopilot to the task's rounds) and q, in the
         release build under valgrind --track-origins=yes: no finding, no
         uninitialised read."""
-        self.script_steps(8)
+        # plenty: under valgrind on a busy machine a slow reply may be
+        # asked again, and each ask takes the script's next answer
+        self.script_steps(40)
         self.weft("new", "--task", TASK, "-o", "s.json", check=0)
         p = self.loom("s.json", valgrind=True)
         p.keys("g")
@@ -61,7 +63,8 @@ class LoomSteeringValgrind(FlowCase):
         p.keys("Enter")
         p.wait_for(r"accepted", timeout=60)
         p.keys("a")
-        p.wait_for(r"autopilot: step 3", timeout=180)
+        # any step from the third on: a busy machine may not show each one
+        p.wait_for(r"autopilot: step ([3-9]|\d\d)", timeout=180)
         p.keys("a")
         # a step that ended just before the key is still recorded and says so
         p.wait_for(r"autopilot off|the judge picked one", timeout=60)
