@@ -1333,11 +1333,15 @@ static unsigned no_candidates(struct tui *u)
 	return REDRAW_STATUS;
 }
 
+/* A pick made off the chosen path takes the path to its branch: said so. */
+#define BRANCH_CHOSEN "; the chosen path follows this branch now (u undoes)"
+
 static unsigned act_accept(struct tui *u, int arg)
 {
 	const struct tree_node *f;
 	uint32_t judge;
 	enum tree_picker picker;
+	int moved;
 
 	(void)arg;
 	sync_candidate(u);
@@ -1350,8 +1354,10 @@ static unsigned act_accept(struct tui *u, int arg)
 	picker = (judge == TREE_NONE || judge == u->cand) ? TREE_PICKER_AI : TREE_PICKER_HUMAN;
 	if (judge == TREE_NONE && !(tree_node(u->t, u->cand)->flags & TREE_JUDGE_PICK))
 		picker = TREE_PICKER_HUMAN;
+	moved = !view_on_path(u, (size_t)view_pos(u));
 	record_pick(u, u->cand, picker);
-	set_msg(u, 0, "accepted (%s)", picker == TREE_PICKER_AI ? "judge's pick" : "your pick");
+	set_msg(u, 0, "accepted (%s)%s", picker == TREE_PICKER_AI ? "judge's pick" : "your pick",
+		moved ? BRANCH_CHOSEN : "");
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
@@ -1359,7 +1365,7 @@ static unsigned act_pick(struct tui *u, int k)
 {
 	const struct tree *t = u->t;
 	uint32_t c = first_visible_child(t, t->focus);
-	int i;
+	int i, moved;
 
 	for (i = 1; i < k && c != TREE_NONE; i++)
 		c = next_visible_sibling(t, c);
@@ -1369,8 +1375,9 @@ static unsigned act_pick(struct tui *u, int k)
 		set_msg(u, 0, "no candidate %d here", k);
 		return REDRAW_STATUS;
 	}
+	moved = !view_on_path(u, (size_t)view_pos(u));
 	record_pick(u, c, TREE_PICKER_HUMAN);
-	set_msg(u, 0, "picked candidate %d (human)", k);
+	set_msg(u, 0, "picked candidate %d (human)%s", k, moved ? BRANCH_CHOSEN : "");
 	return REDRAW_ALL | REDRAW_STATS;
 }
 

@@ -151,6 +151,25 @@ class LoomChosenPath(FlowCase):
         self.assertEqual(load(self.path("demo.json"))["pathNodes"], self.chosen)
         self.assertEqual(self.exported_pairs("demo.json"), self.want)
 
+    def test_a_pick_is_a_decision_and_undoable(self):
+        """A digit at step 5 of the chosen path picks its second candidate:
+        the chosen path now ends there (journalled), and u restores it."""
+        pick = self.nodes[self.chosen[4]]["childrenIds"][1]
+        branch = self.chosen[:5] + [pick]
+        p = self.loom("demo.json")
+        p.keys("h", "h", "h", "h", "h", "h")
+        p.wait_for(r"step 4/%d \|" % self.steps)
+        p.keys("2")
+        p.wait_for(r"picked candidate 2 \(human\)")
+        self.assertEqual(self.session("demo.json")["pathNodes"], branch)
+        self.assertEqual(self.export_in_loom(p), pairs_of_ids(self, self.doc, branch))
+        p.keys("u")
+        p.wait_for(r"undone")
+        self.assertEqual(self.session("demo.json")["pathNodes"], self.chosen)
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(load(self.path("demo.json"))["pathNodes"], self.chosen)
+
     def test_help_lists_the_choose_key(self):
         p = self.loom("demo.json")
         p.keys("?")
