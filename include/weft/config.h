@@ -56,7 +56,7 @@ struct config_role {
 	long retry_cap_ms;	 /* backoff cap; default 8000 */
 	long retry_after_cap_ms; /* cap on a server's Retry-After; default 60000 */
 	enum lm_n_mode n_mode;
-	double size; /* parameters; 0 = unknown */
+	double size;	    /* parameters; 0 = unknown */
 	int allow_http_key; /* send the key over plain http to another host */
 };
 

@@ -47,7 +47,9 @@ void history_release(struct history *h);
 
 /* Starts an action (records focus and path).  Actions do not nest. */
 void history_begin(struct history *h, const struct tree *t);
-/* Ends it.  An action that changed nothing leaves no entry. */
+/* Ends it.  An action that changed nothing, not even the chosen path,
+ * leaves no entry; one that changed only the path (choosing a branch) is
+ * undone like any other. */
 void history_end(struct history *h, const struct tree *t);
 
 /* Sets or clears flag on node i. */

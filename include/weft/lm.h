@@ -140,7 +140,7 @@ void lm_request_to_json(const struct lm_request *req, int n, struct strbuf *out)
  * for at most 10).  Parsing is linear in the reply either way.
  */
 #define LM_MAX_LOGPROB_TOKENS 65536
-#define LM_MAX_TOP_LOGPROBS 64
+#define LM_MAX_TOP_LOGPROBS   64
 
 struct lm_top {
 	char *token; /* owned */

@@ -17,7 +17,7 @@
 #include "weft/strbuf.h"
 
 #define REDACT_MIN_PIECE 12
-#define REDACT_MARK "[key hidden]"
+#define REDACT_MARK	 "[key hidden]"
 
 /*
  * Appends text (len bytes, any bytes) to out with every run that shares
@@ -25,8 +25,8 @@
  * NULL or empty ones are skipped) replaced by REDACT_MARK.  Returns the
  * number of runs replaced.
  */
-size_t redact_append(struct strbuf *out, const char *text, size_t len,
-		     const char *const *secrets, size_t nsecrets);
+size_t redact_append(struct strbuf *out, const char *text, size_t len, const char *const *secrets,
+		     size_t nsecrets);
 
 /*
  * Redacts the NUL-terminated heap string *s in place (it may be

@@ -54,7 +54,15 @@ struct steer_settings {
 	int rejudge_waiting;
 };
 
-/* The task's defaults. */
+/*
+ * The one initialiser: every field set, to the seed's defaults (n 5,
+ * temperature 1.0, 60 tokens, judge temperature 0, logprobs ranking,
+ * STEER_JUDGE_ATTEMPTS, no re-judging).  Every caller that fills a struct
+ * steer_settings starts here, so a field added later is never read
+ * uninitialised.
+ */
+void steer_settings_init(struct steer_settings *s);
+/* steer_settings_init, then the task's defaults. */
 void steer_settings_from_task(struct steer_settings *s, const struct task *task);
 
 struct steer_outcome {

@@ -25,23 +25,25 @@
 #define THEME_DEFAULT_COLOUR (-1)
 
 enum theme_role {
-	THEME_NORMAL = 0, /* "normal": background of every area */
-	THEME_BORDER,	  /* "border": area titles and dividers */
-	THEME_TREE,	  /* "tree": a node in the outline */
-	THEME_PATH,	  /* "path": a node on the chosen path */
-	THEME_FOCUS,	  /* "focus": the focused node in the outline */
-	THEME_TEXT,	  /* "text": the document */
-	THEME_TEXT_FOCUS, /* "text-focus": the focused node's text */
-	THEME_CANDIDATE,  /* "candidate": a candidate of the step */
-	THEME_SELECTED,	  /* "selected": the highlighted candidate */
-	THEME_BAR,	  /* "bar": score bars */
-	THEME_JUDGE,	  /* "judge": the judge's pick mark */
-	THEME_HUMAN,	  /* "human": the person's pick mark */
-	THEME_BOOKMARK,	  /* "bookmark": bookmark mark */
-	THEME_STATUS,	  /* "status": the status line */
-	THEME_ERROR,	  /* "error": errors in the status line */
-	THEME_MATCH,	  /* "match": search matches */
-	THEME_HELP,	  /* "help": the help screen */
+	THEME_NORMAL = 0,  /* "normal": background of every area */
+	THEME_BORDER,	   /* "border": area titles and dividers */
+	THEME_TREE,	   /* "tree": a node in the outline */
+	THEME_PATH,	   /* "path": a node on the chosen path */
+	THEME_FOCUS,	   /* "focus": the focused node in the outline */
+	THEME_TEXT,	   /* "text": the document */
+	THEME_TEXT_FOCUS,  /* "text-focus": the focused node's text */
+	THEME_CANDIDATE,   /* "candidate": a candidate of the step */
+	THEME_SELECTED,	   /* "selected": the highlighted candidate */
+	THEME_BAR,	   /* "bar": score bars */
+	THEME_JUDGE,	   /* "judge": the judge's pick mark */
+	THEME_HUMAN,	   /* "human": the person's pick mark */
+	THEME_BOOKMARK,	   /* "bookmark": bookmark mark */
+	THEME_STATUS,	   /* "status": the status line */
+	THEME_ERROR,	   /* "error": errors in the status line */
+	THEME_MATCH,	   /* "match": search matches */
+	THEME_HELP,	   /* "help": the help screen */
+	THEME_BROWSE,	   /* "browse": a node of the branch browsed, off the chosen path */
+	THEME_TEXT_BROWSE, /* "text-browse": its text in the document */
 	THEME_ROLE_COUNT
 };
 

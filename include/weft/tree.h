@@ -164,12 +164,17 @@ void tree_unprune(struct tree *t, uint32_t i);
 int tree_is_pruned(const struct tree *t, uint32_t i);
 
 /*
- * Focus and chosen path.  tree_set_focus moves the cursor to i; when i is
- * not on the chosen path, the path becomes root..i.  tree_set_path replaces
- * the path (indices must form a root-first chain; returns -1 otherwise).
+ * Focus and chosen path.  The chosen path is the dataset; the focus is only
+ * the cursor, and moving it never changes the path.  tree_set_focus moves
+ * the cursor to i.  tree_set_path replaces the path (indices must form a
+ * root-first chain of visible nodes; returns -1 otherwise).
+ * tree_path_through makes i part of the path: unchanged when i is on it,
+ * else root..i.  Only decisions (a pick, an edit, a prune, choosing a
+ * branch) call the last two.
  */
 void tree_set_focus(struct tree *t, uint32_t i);
 int tree_set_path(struct tree *t, const uint32_t *path, size_t len);
+void tree_path_through(struct tree *t, uint32_t i);
 /* Position of i on the chosen path, or -1. */
 long tree_path_index(const struct tree *t, uint32_t i);
 /* The last node of the chosen path (the tip), or the root. */

@@ -55,6 +55,10 @@ struct tui_options {
 	const char *read_only;
 };
 
+/* The one initialiser: every field zero or NULL (no steering, no saving,
+ * the default theme).  Callers set what they have after it. */
+void tui_options_init(struct tui_options *o);
+
 /*
  * Runs the loom on t (borrowed; changed in place by the person's actions)
  * until the person quits.  path names the session file (shown, and given to

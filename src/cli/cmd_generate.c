@@ -308,6 +308,7 @@ int cmd_generate(int argc, char **argv)
 	int c, quiet = 0, r = 1, tty = isatty(2);
 	char *end;
 
+	steer_settings_init(&settings);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:n:t:s:c:qh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -468,6 +468,8 @@ int cmd_replay(int argc, char **argv)
 	int c, json = 0, rejudge = 0, force = 0, have_task = 0, r = 1;
 	char *end;
 
+	/* --json names the rank mode even without --judge */
+	steer_settings_init(&settings);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "w:jt:s:c:fh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -575,12 +577,8 @@ int cmd_replay(int argc, char **argv)
 	replay_walk_build(t, have_task ? &task : NULL, &walk);
 
 	if (rejudge) {
-		memset(&settings, 0, sizeof(settings));
 		if (have_task)
 			steer_settings_from_task(&settings, &task);
-		else
-			settings.rank = RANK_LOGPROBS;
-		settings.judge_attempts = STEER_JUDGE_ATTEMPTS;
 		if (rank_opt)
 			rank_mode_parse(rank_opt, &settings.rank);
 		if (prompt_file) {

@@ -175,7 +175,7 @@ int cmd_tui(int argc, char **argv)
 	unsigned long synthetic = 0;
 	int hostile = 0, i, ret;
 
-	memset(&opts, 0, sizeof(opts));
+	tui_options_init(&opts);
 	read_only[0] = '\0';
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

@@ -94,6 +94,14 @@ static void restore(const struct history_entry *e, struct tree *t)
 		tree_set_focus(t, e->focus);
 }
 
+/* Whether the chosen path differs from the one e recorded.  Choosing a
+ * branch changes nothing but the path, and is an action of its own. */
+static int path_changed(const struct history_entry *e, const struct tree *t)
+{
+	return e->path_len != t->path_len ||
+	       (t->path_len && memcmp(e->path, t->path, t->path_len * sizeof(uint32_t)) != 0);
+}
+
 void history_begin(struct history *h, const struct tree *t)
 {
 	h->group++;
@@ -107,7 +115,8 @@ void history_end(struct history *h, const struct tree *t)
 	if (!h->open)
 		return;
 	h->open = 0;
-	if (h->len == h->begin_len + 1) { /* nothing recorded: drop the BEGIN */
+	if (h->len == h->begin_len + 1 && !path_changed(&h->entries[h->begin_len], t)) {
+		/* nothing recorded and the same chosen path: drop the BEGIN */
 		drop_from(h, h->begin_len);
 		return;
 	}

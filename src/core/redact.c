@@ -55,8 +55,8 @@ static int is_piece(const struct piece *pc, size_t npc, uint64_t h, const char *
  * Marks in mask (allocated on the first hit) every byte of text covered by
  * a piece of length g.  Returns the mask.
  */
-static unsigned char *mark_pieces(const char *text, size_t len, const struct piece *pc,
-				  size_t npc, size_t g, unsigned char *mask)
+static unsigned char *mark_pieces(const char *text, size_t len, const struct piece *pc, size_t npc,
+				  size_t g, unsigned char *mask)
 {
 	const unsigned char *t = (const unsigned char *)text;
 	uint64_t h, top = 1;
@@ -80,8 +80,8 @@ static unsigned char *mark_pieces(const char *text, size_t len, const struct pie
 	return mask;
 }
 
-size_t redact_append(struct strbuf *out, const char *text, size_t len,
-		     const char *const *secrets, size_t nsecrets)
+size_t redact_append(struct strbuf *out, const char *text, size_t len, const char *const *secrets,
+		     size_t nsecrets)
 {
 	struct piece *full = NULL, *part = NULL;
 	size_t nfull = 0, npart = 0, cap = 0, k, i, runs = 0;

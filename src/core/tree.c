@@ -480,6 +480,12 @@ void tree_set_focus(struct tree *t, uint32_t i)
 	if (i == TREE_NONE)
 		return;
 	t->focus = i;
+}
+
+void tree_path_through(struct tree *t, uint32_t i)
+{
+	if (i == TREE_NONE || i >= t->count)
+		return;
 	if (tree_path_index(t, i) < 0)
 		path_to(t, i);
 }

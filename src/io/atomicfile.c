@@ -192,8 +192,8 @@ void atomicfile_remove_stale(const char *path)
 			if (!isalnum((unsigned char)end[1 + k]))
 				break;
 		/* only a dead writer's: a live one may be writing it now */
-		if (k < 6 || pid <= 0 || (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 ||
-								     errno != ESRCH)))
+		if (k < 6 || pid <= 0 ||
+		    (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)))
 			continue;
 		strbuf_reset(&victim);
 		strbuf_addf(&victim, "%s%s", dir.data, n);

@@ -64,8 +64,7 @@ static int drop_torn_tail(int fd, off_t *end)
  * set, or -2 (err untouched) when it does not exist and O_CREAT is not in
  * flags.
  */
-static int journal_open(const char *session_path, const char *path, int flags,
-			struct errbuf *err)
+static int journal_open(const char *session_path, const char *path, int flags, struct errbuf *err)
 {
 	struct stat ss, js;
 	mode_t mode = 0600;
@@ -78,10 +77,11 @@ static int journal_open(const char *session_path, const char *path, int flags,
 		if (errno == ENOENT && !(flags & O_CREAT))
 			return -2;
 		if (errno == ELOOP)
-			return errbuf_set(err,
-					  "%s: is a symbolic link; weft does not follow a journal's "
-					  "link (move the file it points to in its place)",
-					  path);
+			return errbuf_set(
+			    err,
+			    "%s: is a symbolic link; weft does not follow a journal's "
+			    "link (move the file it points to in its place)",
+			    path);
 		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &js) < 0 || !S_ISREG(js.st_mode)) {

@@ -1179,6 +1179,10 @@ static int finish(struct loader *l)
 			return file_error(l, "\"focusedId\" names '%s', which is not a node",
 					  SHOW(l->focus, b));
 		tree_set_focus(t, i);
+		/* a file with a cursor and no chosen path (other looms): the
+		 * path leads to the cursor */
+		if (!l->path_len)
+			tree_path_through(t, i);
 	} else {
 		t->focus = tree_path_tip(t);
 	}

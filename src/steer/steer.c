@@ -32,8 +32,21 @@ struct steer_step {
 	struct steer_outcome outcome;
 };
 
+void steer_settings_init(struct steer_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = 5;
+	s->temperature = 1.0;
+	s->max_tokens = 60;
+	s->judge_temperature = 0.0;
+	s->rank = RANK_LOGPROBS;
+	s->judge_attempts = STEER_JUDGE_ATTEMPTS;
+	s->rejudge_waiting = 0;
+}
+
 void steer_settings_from_task(struct steer_settings *s, const struct task *task)
 {
+	steer_settings_init(s);
 	s->n = task->n;
 	s->temperature = task->temperature;
 	s->max_tokens = task->max_tokens;

@@ -27,6 +27,8 @@ static const char *const role_names[THEME_ROLE_COUNT] = {
     [THEME_ERROR] = "error",
     [THEME_MATCH] = "match",
     [THEME_HELP] = "help",
+    [THEME_BROWSE] = "browse",
+    [THEME_TEXT_BROWSE] = "text-browse",
 };
 
 static const char *const colour_names[8] = {"black", "red",	"green", "yellow",
@@ -62,7 +64,9 @@ static const char builtin_default[] = "normal default default\n"
 				      "status black white\n"
 				      "error white red bold\n"
 				      "match black green\n"
-				      "help default default\n";
+				      "help default default\n"
+				      "browse yellow default\n"
+				      "text-browse yellow default\n";
 
 /* The built-in mono theme, the same as themes/mono: attributes only. */
 static const char builtin_mono[] = "normal default default\n"
@@ -81,7 +85,9 @@ static const char builtin_mono[] = "normal default default\n"
 				   "status default default reverse\n"
 				   "error default default reverse bold\n"
 				   "match default default underline bold\n"
-				   "help default default\n";
+				   "help default default\n"
+				   "browse default default italic\n"
+				   "text-browse default default underline\n";
 
 const char *theme_role_name(enum theme_role role)
 {

@@ -110,8 +110,16 @@ struct tui {
 	size_t stats_len;	/* path length it was counted for */
 	unsigned stats_changes; /* changes counter it was counted for */
 	int help_scroll;
-	long fpos;	      /* cached position of the focus on the path (see focus_pos) */
-	int journal_path_due; /* a change was journaled: the path follows */
+	/* The line the screen shows (see view_pos): root..focus, then the
+	 * branch below the focus.  It follows the cursor; the chosen path
+	 * (t->path, the dataset) changes only by a decision. */
+	uint32_t *view;
+	size_t view_len, view_cap;
+	long vpos;	       /* cached position of the focus on the view */
+	unsigned version;      /* tree changes since the start (never reset) */
+	unsigned view_version; /* version the view was built for */
+	uint32_t saved_focus;  /* the cursor as the file has it */
+	int journal_path_due;  /* a change was journaled: the path follows */
 	int journal_failed;
 	/* A warning that stays in the status line until what it says is
 	 * resolved (a journal that cannot be written, a failed save);
@@ -143,23 +151,100 @@ struct tui {
 	SCREEN *scr;
 };
 
-/*
- * The focus's position on the path.  tree_path_index walks to the root
- * (O(depth)); the cache is checked in O(1), so a frame costs the same on a
- * 1,000,000-deep chain as on a short one.  -1 when the focus is off the path.
- */
 static void set_msg(struct tui *u, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_sticky(struct tui *u, const char *text);
 
-static long focus_pos(struct tui *u)
+/* The tree changed: unsaved work, and the view is built again. */
+static void mark_changed(struct tui *u)
+{
+	u->changes++;
+	u->version++;
+}
+
+/* Whether c is a visible child of p. */
+static int visible_child_of(const struct tree *t, uint32_t c, uint32_t p)
+{
+	return c < t->count && tree_node(t, c)->parent == p &&
+	       !(tree_node(t, c)->flags & TREE_PRUNED);
+}
+
+/* Whether view node k (at depth k) is on the chosen path.  O(1). */
+static int view_on_path(const struct tui *u, size_t k)
+{
+	return k < u->t->path_len && k < u->view_len && u->t->path[k] == u->view[k];
+}
+
+/*
+ * Builds the view: root..focus, then below the focus the branch shown
+ * before when it still hangs there (so h then l comes back the same way),
+ * else the chosen path where the line is on it, else each step's final
+ * pick.  O(depth + branch).
+ */
+static void view_build(struct tui *u)
+{
+	const struct tree *t = u->t;
+	size_t old_len = u->view_len, d = tree_depth(t, t->focus), k;
+	uint32_t i = t->focus;
+
+	XGROW(u->view, u->view_cap, d + 1);
+	for (k = d + 1; k > 0; k--) {
+		u->view[k - 1] = i;
+		i = tree_node(t, i)->parent;
+	}
+	for (k = d;; k++) {
+		uint32_t at = u->view[k], next = TREE_NONE;
+		const struct tree_step *st = tree_node(t, at)->step;
+
+		/* entries past k are still the old view's */
+		if (k + 1 < old_len && visible_child_of(t, u->view[k + 1], at))
+			next = u->view[k + 1];
+		else if (k + 1 < t->path_len && t->path[k] == at)
+			next = t->path[k + 1];
+		else if (st && st->final_pick != TREE_NONE &&
+			 visible_child_of(t, st->final_pick, at))
+			next = st->final_pick;
+		if (next == TREE_NONE)
+			break;
+		XGROW(u->view, u->view_cap, k + 2);
+		u->view[k + 1] = next;
+	}
+	u->view_len = k + 1;
+	u->vpos = (long)d;
+	u->view_version = u->version;
+}
+
+/*
+ * The focus's position on the view (its depth), rebuilding the view when
+ * the focus left it or the tree changed.  Moving one step along the view
+ * (h, l) is found in O(1), so a frame costs the same on a 1,000,000-deep
+ * chain as on a short one.
+ */
+static long view_pos(struct tui *u)
+{
+	const struct tree *t = u->t;
+	long p = u->vpos;
+
+	if (u->view_version == u->version && p >= 0 && (size_t)p < u->view_len) {
+		if (u->view[p] == t->focus)
+			return p;
+		if (p > 0 && u->view[p - 1] == t->focus)
+			return u->vpos = p - 1;
+		if ((size_t)p + 1 < u->view_len && u->view[p + 1] == t->focus)
+			return u->vpos = p + 1;
+	}
+	view_build(u);
+	return u->vpos;
+}
+
+/* Whether the view is the chosen path, node for node. */
+static int view_is_path(struct tui *u)
 {
 	const struct tree *t = u->t;
 
-	if (u->fpos >= 0 && (size_t)u->fpos < t->path_len && t->path[u->fpos] == t->focus)
-		return u->fpos;
-	u->fpos = tree_path_index(t, t->focus);
-	return u->fpos;
+	view_pos(u);
+	return u->view_len == t->path_len &&
+	       (!t->path_len || !memcmp(u->view, t->path, t->path_len * sizeof(*t->path)));
 }
 
 /* A change made but not journalled: said where it stays on screen (a
@@ -201,6 +286,8 @@ static void journal_path_if_due(struct tui *u)
 	if (!u->journal_path_due)
 		return;
 	u->journal_path_due = 0;
+	if (!u->path) /* a tree with no file has no journal */
+		return;
 	if (journal_append_path(u->path, u->t, &err) < 0)
 		journal_failure(u, &err);
 }
@@ -510,12 +597,13 @@ static uint32_t next_visible_sibling(const struct tree *t, uint32_t c)
 	return next_visible(t, tree_node(t, c)->next_sibling);
 }
 
-/* Appends the outline lines of path node p (itself and the alternatives of
+/* Appends the outline lines of view node p (itself and the alternatives of
  * the next step), at most max lines. */
-static void outline_of(const struct tree *t, size_t p, struct oline *out, size_t *n, size_t max)
+static void outline_of(const struct tui *u, size_t p, struct oline *out, size_t *n, size_t max)
 {
-	uint32_t node = t->path[p];
-	uint32_t next = p + 1 < t->path_len ? t->path[p + 1] : TREE_NONE;
+	const struct tree *t = u->t;
+	uint32_t node = u->view[p];
+	uint32_t next = p + 1 < u->view_len ? u->view[p + 1] : TREE_NONE;
 	uint32_t c;
 	size_t shown = 0, total = 0;
 
@@ -539,12 +627,12 @@ static void outline_of(const struct tree *t, size_t p, struct oline *out, size_t
 		out[(*n)++] = (struct oline){TREE_NONE, p + 1, OLINE_MORE, total - shown};
 }
 
-static size_t outline_count(const struct tree *t, size_t p)
+static size_t outline_count(const struct tui *u, size_t p)
 {
 	struct oline tmp[OUTLINE_ALT_MAX + 2];
 	size_t n = 0;
 
-	outline_of(t, p, tmp, &n, OUTLINE_ALT_MAX + 2);
+	outline_of(u, p, tmp, &n, OUTLINE_ALT_MAX + 2);
 	return n;
 }
 
@@ -563,11 +651,11 @@ static void draw_outline(struct tui *u, int y0, int x0, int h, int width)
 	const struct tree *t = u->t;
 	struct oline *lines;
 	size_t cap = (size_t)h + OUTLINE_ALT_MAX + 2, n = 0, i, start, above = 0;
-	long fpos = focus_pos(u);
+	long fpos = view_pos(u);
 	size_t focus_line = 0, top;
 	int row;
 
-	if (h <= 0 || width < 8 || t->root == TREE_NONE || t->path_len == 0)
+	if (h <= 0 || width < 8 || t->root == TREE_NONE || u->view_len == 0)
 		return;
 	if (fpos < 0)
 		fpos = 0;
@@ -575,13 +663,13 @@ static void draw_outline(struct tui *u, int y0, int x0, int h, int width)
 	start = (size_t)fpos;
 	while (start > 0 && above < (size_t)h / 3) {
 		start--;
-		above += outline_count(t, start);
+		above += outline_count(u, start);
 	}
 	lines = xreallocarray(NULL, cap + (size_t)h, sizeof(*lines));
-	for (i = start; i < t->path_len && n < cap + (size_t)h / 3; i++) {
+	for (i = start; i < u->view_len && n < cap + (size_t)h / 3; i++) {
 		if (i == (size_t)fpos)
 			focus_line = n;
-		outline_of(t, i, lines, &n, cap + (size_t)h);
+		outline_of(u, i, lines, &n, cap + (size_t)h);
 	}
 	top = focus_line > (size_t)h / 3 ? focus_line - (size_t)h / 3 : 0;
 	if (start == 0 && focus_line < (size_t)h)
@@ -609,11 +697,20 @@ static void draw_outline(struct tui *u, int y0, int x0, int h, int width)
 			char buf[32];
 			uint32_t kids = first_visible_child(t, l->node) != TREE_NONE;
 
+			/* '>' marks the chosen path (the dataset), '~' the
+			 * branch browsed off it; an alternative the chosen path
+			 * takes is marked '>' too, so both lines can be seen */
+			int chosen = l->kind == OLINE_PATH
+					 ? view_on_path(u, l->depth)
+					 : l->depth < t->path_len && t->path[l->depth] == l->node;
+			char mark = chosen ? '>' : l->kind == OLINE_PATH ? '~' : kids ? '+' : '-';
+
 			role = l->node == t->focus     ? THEME_FOCUS
-			       : l->kind == OLINE_PATH ? THEME_PATH
+			       : chosen		       ? THEME_PATH
+			       : l->kind == OLINE_PATH ? THEME_BROWSE
 						       : THEME_TREE;
 			wattrset(stdscr, role_attr(u, role));
-			waddch(stdscr, l->kind == OLINE_PATH ? '>' : (kids ? '+' : '-'));
+			waddch(stdscr, mark);
 			draw_marks(u, stdscr, nd);
 			wattrset(stdscr, role_attr(u, role));
 			waddch(stdscr, ' ');
@@ -725,9 +822,11 @@ static size_t head_len(const char *s, size_t len, size_t cap)
 	return i;
 }
 
-/* Draws the document along the chosen path up to (not including) path
- * index end, the node at fpos highlighted. */
-static void draw_text(struct tui *u, int y0, int x0, int h, int width, long fpos, size_t end)
+/* Draws the document along line (root first, line_len nodes: the view or
+ * the chosen path) up to (not including) index end, the node at fpos
+ * highlighted and nodes off the chosen path in their own role. */
+static void draw_text(struct tui *u, int y0, int x0, int h, int width, const uint32_t *line,
+		      size_t line_len, long fpos, size_t end)
 {
 	const struct tree *t = u->t;
 	struct layout lo;
@@ -735,7 +834,7 @@ static void draw_text(struct tui *u, int y0, int x0, int h, int width, long fpos
 	int row = 0, col = 0, top;
 	size_t i;
 
-	if (h <= 0 || width <= 0 || t->path_len == 0)
+	if (h <= 0 || width <= 0 || line_len == 0)
 		return;
 	memset(&lo, 0, sizeof(lo));
 	strbuf_init(&lo.text);
@@ -747,18 +846,21 @@ static void draw_text(struct tui *u, int y0, int x0, int h, int width, long fpos
 	s = (size_t)fpos;
 	while (s > 0 && acc < budget) {
 		s--;
-		acc += tree_node(t, t->path[s])->text_len;
+		acc += tree_node(t, line[s])->text_len;
 	}
 	acc = 0;
-	if (end > t->path_len)
-		end = t->path_len;
+	if (end > line_len)
+		end = line_len;
 	for (e = (size_t)fpos; e < end && acc < 2 * budget; e++)
-		acc += tree_node(t, t->path[e])->text_len;
+		acc += tree_node(t, line[e])->text_len;
 	lo.focus_first = lo.focus_last = -1;
 	for (p = s; p < e; p++) {
-		const struct tree_node *nd = tree_node(t, t->path[p]);
+		const struct tree_node *nd = tree_node(t, line[p]);
 		size_t from = 0, len = nd->text_len, off;
-		enum theme_role role = p == (size_t)fpos ? THEME_TEXT_FOCUS : THEME_TEXT;
+		int chosen = p < t->path_len && t->path[p] == line[p];
+		enum theme_role role = p == (size_t)fpos ? THEME_TEXT_FOCUS
+				       : chosen		 ? THEME_TEXT
+							 : THEME_TEXT_BROWSE;
 
 		if (p < (size_t)fpos)
 			from = tail_start(nd->text, len, budget);
@@ -802,18 +904,18 @@ static void draw_text(struct tui *u, int y0, int x0, int h, int width, long fpos
 
 /* ---- the candidates ------------------------------------------------------- */
 
-/* The candidate to highlight by default: the path's next node, else the
+/* The candidate to highlight by default: the view's next node, else the
  * judge's pick, else the first child. */
 static uint32_t default_candidate(struct tui *u)
 {
 	const struct tree *t = u->t;
 	uint32_t f = t->focus;
-	long pos = focus_pos(u);
+	long pos = view_pos(u);
 	const struct tree_node *nd = tree_node(t, f);
 	uint32_t judge = nd->step ? nd->step->judge_pick : TREE_NONE;
 
-	if (pos >= 0 && (size_t)pos + 1 < t->path_len)
-		return t->path[pos + 1];
+	if (pos >= 0 && (size_t)pos + 1 < u->view_len)
+		return u->view[pos + 1];
 	/* The focus is never inside a pruned subtree, so a child of it is
 	 * visible unless it is itself marked pruned. */
 	if (judge != TREE_NONE && tree_node(t, judge)->parent == f &&
@@ -938,8 +1040,9 @@ static void update_stats(struct tui *u)
 static void draw_status(struct tui *u, int y, int width)
 {
 	const struct tree *t = u->t;
-	char buf[256];
-	long pos = focus_pos(u);
+	char buf[320];
+	long pos = view_pos(u);
+	int browsing = !view_on_path(u, (size_t)pos);
 	struct strbuf right = STRBUF_INIT;
 	int right_w, info_w;
 
@@ -994,13 +1097,14 @@ static void draw_status(struct tui *u, int y, int width)
 		size_t inflight =
 		    u->opts && u->opts->engine ? lm_engine_in_flight(u->opts->engine) : 0;
 
-		snprintf(
-		    buf, sizeof(buf),
-		    " gen %s judge %s | %c%zu in flight | autopilot %s | step %ld/%zu | %ld tok | "
-		    "%s | %s | ",
-		    model ? gen_safe.data : "-", judge ? judge_safe.data : "-",
-		    u->step ? spinner[u->spin % 4] : ' ', inflight, u->autopilot ? "ON" : "off",
-		    pos, t->path_len ? t->path_len - 1 : 0, u->tokens, u->balance, u->theme.name);
+		snprintf(buf, sizeof(buf),
+			 " gen %s judge %s | %c%zu in flight | autopilot %s | step %ld/%zu%s | %ld "
+			 "tok | "
+			 "%s | %s | ",
+			 model ? gen_safe.data : "-", judge ? judge_safe.data : "-",
+			 u->step ? spinner[u->spin % 4] : ' ', inflight,
+			 u->autopilot ? "ON" : "off", pos, t->path_len ? t->path_len - 1 : 0,
+			 browsing ? " browsing" : "", u->tokens, u->balance, u->theme.name);
 		strbuf_release(&gen_safe);
 		strbuf_release(&judge_safe);
 	}
@@ -1044,6 +1148,7 @@ static unsigned act_sibling(struct tui *u, int arg);
 static unsigned act_next_candidate(struct tui *u, int arg);
 static unsigned act_accept(struct tui *u, int arg);
 static unsigned act_pick(struct tui *u, int arg);
+static unsigned act_choose(struct tui *u, int arg);
 static unsigned act_edit(struct tui *u, int arg);
 static unsigned act_prune(struct tui *u, int arg);
 static unsigned act_history(struct tui *u, int arg);
@@ -1087,6 +1192,11 @@ static const struct binding keymap[] = {
     {{'7', 0}, NULL, NULL, act_pick, 7},
     {{'8', 0}, NULL, NULL, act_pick, 8},
     {{'9', 0}, NULL, NULL, act_pick, 9},
+    {{'c', 0},
+     "c",
+     "choose: make the branch shown the chosen path (what x, v and the balance use; u undoes)",
+     act_choose,
+     0},
     {{'e', 0}, "e", "edit the focused node in $EDITOR (as a new sibling)", act_edit, 0},
     {{'d', 0}, "d", "prune the focused subtree (asks y/n; undoable)", act_prune, 0},
     {{'u', 0}, "u", "undo the last tree change", act_history, -1},
@@ -1223,9 +1333,37 @@ static void record_pick(struct tui *u, uint32_t pick, enum tree_picker picker)
 	history_set_pick(&u->hist, t, owner, pick, picker);
 	if (picker == TREE_PICKER_HUMAN)
 		history_set_flag(&u->hist, t, pick, TREE_HUMAN_PICK, 1);
+	/* a pick is a decision: the chosen path goes through it */
+	tree_path_through(t, pick);
 	focus_on(u, pick);
 	history_end(&u->hist, t);
-	u->changes++;
+	mark_changed(u);
+	u->journal_path_due = 1;
+}
+
+/* c: the line shown (root, the focus, the branch below it) becomes the
+ * chosen path, as one undoable action. */
+static unsigned act_choose(struct tui *u, int arg)
+{
+	struct tree *t = u->t;
+
+	(void)arg;
+	if (view_is_path(u)) {
+		set_msg(u, 0, "this is the chosen path already");
+		return REDRAW_STATUS;
+	}
+	history_begin(&u->hist, t);
+	if (tree_set_path(t, u->view, u->view_len) < 0) {
+		history_end(&u->hist, t);
+		set_msg(u, 1, "cannot choose this branch");
+		return REDRAW_STATUS;
+	}
+	history_end(&u->hist, t);
+	mark_changed(u);
+	u->journal_path_due = 1;
+	set_msg(u, 0, "chose this branch: the chosen path has %zu steps now (u undoes)",
+		steer_path_steps(t));
+	return REDRAW_ALL | REDRAW_STATS;
 }
 
 static unsigned no_candidates(struct tui *u)
@@ -1236,11 +1374,15 @@ static unsigned no_candidates(struct tui *u)
 	return REDRAW_STATUS;
 }
 
+/* A pick made off the chosen path takes the path to its branch: said so. */
+#define BRANCH_CHOSEN "; the chosen path follows this branch now (u undoes)"
+
 static unsigned act_accept(struct tui *u, int arg)
 {
 	const struct tree_node *f;
 	uint32_t judge;
 	enum tree_picker picker;
+	int moved;
 
 	(void)arg;
 	sync_candidate(u);
@@ -1253,8 +1395,10 @@ static unsigned act_accept(struct tui *u, int arg)
 	picker = (judge == TREE_NONE || judge == u->cand) ? TREE_PICKER_AI : TREE_PICKER_HUMAN;
 	if (judge == TREE_NONE && !(tree_node(u->t, u->cand)->flags & TREE_JUDGE_PICK))
 		picker = TREE_PICKER_HUMAN;
+	moved = !view_on_path(u, (size_t)view_pos(u));
 	record_pick(u, u->cand, picker);
-	set_msg(u, 0, "accepted (%s)", picker == TREE_PICKER_AI ? "judge's pick" : "your pick");
+	set_msg(u, 0, "accepted (%s)%s", picker == TREE_PICKER_AI ? "judge's pick" : "your pick",
+		moved ? BRANCH_CHOSEN : "");
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
@@ -1262,7 +1406,7 @@ static unsigned act_pick(struct tui *u, int k)
 {
 	const struct tree *t = u->t;
 	uint32_t c = first_visible_child(t, t->focus);
-	int i;
+	int i, moved;
 
 	for (i = 1; i < k && c != TREE_NONE; i++)
 		c = next_visible_sibling(t, c);
@@ -1272,8 +1416,9 @@ static unsigned act_pick(struct tui *u, int k)
 		set_msg(u, 0, "no candidate %d here", k);
 		return REDRAW_STATUS;
 	}
+	moved = !view_on_path(u, (size_t)view_pos(u));
 	record_pick(u, c, TREE_PICKER_HUMAN);
-	set_msg(u, 0, "picked candidate %d (human)", k);
+	set_msg(u, 0, "picked candidate %d (human)%s", k, moved ? BRANCH_CHOSEN : "");
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
@@ -1370,9 +1515,11 @@ static unsigned act_edit(struct tui *u, int arg)
 	added = tree_add(t, f->parent, NULL, text.data, text.len);
 	tree_set_flag(t, added, TREE_EDITED, 1);
 	history_added(&u->hist, t, added);
+	/* an edit is a decision: the chosen path takes the edited text */
+	tree_path_through(t, added);
 	focus_on(u, added);
 	history_end(&u->hist, t);
-	u->changes++;
+	mark_changed(u);
 	set_msg(u, 0, "edited: a new sibling (the original stays)");
 	strbuf_release(&text);
 	return REDRAW_ALL | REDRAW_STATS;
@@ -1401,7 +1548,7 @@ static unsigned confirm_prune(struct tui *u, int key)
 	history_begin(&u->hist, u->t);
 	history_prune(&u->hist, u->t, u->prune_target);
 	history_end(&u->hist, u->t);
-	u->changes++;
+	mark_changed(u);
 	u->cand_owner = TREE_NONE;
 	sync_candidate(u);
 	set_msg(u, 0, "pruned (u undoes)");
@@ -1417,7 +1564,8 @@ static unsigned act_history(struct tui *u, int arg)
 		set_msg(u, 0, redo ? "nothing to redo" : "nothing to undo");
 		return REDRAW_STATUS;
 	}
-	u->changes++;
+	mark_changed(u);
+	u->journal_path_due = 1; /* the chosen path may be all that moved */
 	u->cand_owner = TREE_NONE;
 	sync_candidate(u);
 	set_msg(u, 0, redo ? "redone" : "undone");
@@ -1430,7 +1578,7 @@ static unsigned act_bookmark(struct tui *u, int arg)
 
 	(void)arg;
 	history_set_flag(&u->hist, u->t, u->t->focus, TREE_BOOKMARK, on);
-	u->changes++;
+	mark_changed(u);
 	set_msg(u, 0, on ? "bookmarked" : "bookmark removed");
 	return REDRAW_ALL;
 }
@@ -1569,6 +1717,7 @@ static int do_save(struct tui *u)
 	u->stats_changes = (unsigned)-1;
 	u->journal_failed = 0; /* what the journal missed is in the file now */
 	u->sticky[0] = '\0';
+	u->saved_focus = u->t->focus;
 	set_msg(u, 0, "saved %s", u->path);
 	return 0;
 }
@@ -1625,11 +1774,14 @@ static void unsaved_fate(struct tui *u, int brief, struct strbuf *out)
 static unsigned act_quit(struct tui *u, int arg)
 {
 	struct strbuf sb = STRBUF_INIT;
+	/* Nothing changed since the last save (or the opening), and the
+	 * cursor (focusedId) is where the file has it (or the session is
+	 * read-only): nothing to write. */
+	int cursor_moved = u->path && u->opts && u->opts->save && !u->opts->read_only &&
+			   u->t->focus != u->saved_focus;
 
 	(void)arg;
-	/* Nothing changed since the last save (or the opening): nothing to
-	 * write. */
-	if (u->changes == 0)
+	if (u->changes == 0 && !cursor_moved)
 		return ACTION_QUIT;
 	if (do_save(u) == 0)
 		return ACTION_QUIT;
@@ -1680,6 +1832,8 @@ static unsigned start_step(struct tui *u, uint32_t at)
 {
 	struct steer_settings s;
 
+	/* every field set: G at a step that waits for a pick must add
+	 * candidates, never re-judge on a stray rejudge_waiting */
 	steer_settings_from_task(&s, u->opts->task);
 	u->step_at = at;
 	u->count_before = u->t->count;
@@ -1792,7 +1946,7 @@ static unsigned finish_step(struct tui *u)
 	focus_on(u, o.node);
 	history_end(&u->hist, t);
 	u->hist.observer = observer;
-	u->changes++;
+	mark_changed(u);
 	if (u->path) {
 		const struct tree_step *s = tree_node(t, o.node)->step;
 		size_t k;
@@ -2295,7 +2449,8 @@ static void draw_replay(struct tui *u)
 		}
 		/* the session as it was at this step: the document to the node
 		 * the step grew from */
-		draw_text(u, 1, right_x, text_h, right_w, (long)u->rstep, u->rstep + 1);
+		draw_text(u, 1, right_x, text_h, right_w, u->t->path, u->t->path_len,
+			  (long)u->rstep, u->rstep + 1);
 		if (cand_h) {
 			strbuf_addf(&line, "-- step %zu: judge ", u->rstep + 1);
 			if (rs->judge_index >= 0)
@@ -2430,9 +2585,9 @@ static void draw(struct tui *u)
 		for (y = 1; y <= body; y++)
 			mvaddch(y, tree_w, ACS_VLINE);
 	}
-	draw_text(u, 1, right_x, text_h, right_w, focus_pos(u), u->t->path_len);
+	draw_text(u, 1, right_x, text_h, right_w, u->view, u->view_len, view_pos(u), u->view_len);
 	if (cand_h) {
-		long pos = focus_pos(u);
+		long pos = view_pos(u);
 
 		wmove(stdscr, 1 + text_h, right_x);
 		wattrset(stdscr, role_attr(u, THEME_BORDER));
@@ -2490,7 +2645,7 @@ static int changes_session(const struct tui *u, const struct binding *b)
 {
 	static const action_fn writers[] = {
 	    act_accept,	  act_pick, act_edit,	  act_prune,	 act_history,
-	    act_bookmark, act_save, act_generate, act_autopilot,
+	    act_bookmark, act_save, act_generate, act_autopilot, act_choose,
 	};
 	size_t k;
 
@@ -2613,6 +2768,11 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	}
 }
 
+void tui_options_init(struct tui_options *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
 /* Sets up u and a screen on out/in (everything tui_run does before its
  * loop).  Returns 0, or -1 with err set and nothing left to release. */
 static int tui_start(struct tui *u, struct tree *t, const char *path,
@@ -2629,7 +2789,7 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 	u->path = path;
 	u->opts = opts;
 	u->cand = u->cand_owner = TREE_NONE;
-	u->fpos = -1;
+	u->vpos = -1;
 	u->stats_tip = TREE_NONE;
 	u->stats_changes = (unsigned)-1;
 	u->no_color = nc && *nc;
@@ -2644,7 +2804,8 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 	if (t->focus == TREE_NONE || t->focus >= t->count || tree_is_pruned(t, t->focus))
 		tree_set_focus(t, t->path_len ? tree_path_tip(t) : t->root);
 	else if (t->path_len == 0)
-		tree_set_focus(t, t->focus);
+		tree_path_through(t, t->focus);
+	u->saved_focus = t->focus;
 
 	ensure_utf8_locale();
 	u->scr = newterm(NULL, out, in);
@@ -2683,7 +2844,7 @@ static int tui_start(struct tui *u, struct tree *t, const char *path,
 	if (opts && opts->notice)
 		set_msg(u, 1, "%s", opts->notice);
 	if (opts && opts->unsaved && !opts->read_only)
-		u->changes++;
+		mark_changed(u);
 	if (load_theme(u, start_theme) < 0) {
 		theme_init_builtin(&u->theme, u->no_color ? "mono" : "default");
 		apply_theme(u);
@@ -2709,6 +2870,7 @@ static void tui_stop(struct tui *u)
 	history_release(&u->hist);
 	strbuf_release(&u->search);
 	strbuf_release(&u->input);
+	free(u->view);
 }
 
 /* Draws what flags say changed and sends it to the terminal. */

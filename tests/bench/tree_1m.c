@@ -120,6 +120,7 @@ static int do_save(const char *path, uint32_t want)
 		owner++; /* breadth first: the next node grows the next step */
 	}
 	tree_set_focus(t, t->count - 1);
+	tree_path_through(t, t->count - 1);
 	tree_set_name(t, "bench");
 	t1 = now();
 	if (session_save(t, path, &err)) {

@@ -13,6 +13,7 @@ weft's own output.
             self.weft("generate", "s.json", "--rounds", "5", check=0)
             self.assertEqual(self.pairs_of("s.json"), expected_pairs(steps))
 """
+import itertools
 import json
 import os
 import re
@@ -22,11 +23,53 @@ import tempfile
 import unittest
 
 from tests.integration.fakeserver import FakeServer
-from tests.integration.weftrun import KEY, ROOT, WEFT, replay
+from tests.integration.test_tui import Pane, shquote
+from tests.integration.weftrun import KEY, LONG, ROOT, WEFT, replay
 
 TASK = "nice-sounding-wrong"
 TMUX = shutil.which("tmux")
 VALGRIND = os.environ.get("WEFT_VALGRIND") == "1"
+# valgrind and ASan do not mix: valgrind runs the release build
+RELEASE_WEFT = os.path.join(ROOT, "build", "release", "weft")
+VALGRIND_ARGS = ["valgrind", "--quiet", "--error-exitcode=99", "--track-origins=yes",
+                 "--leak-check=no"]
+LOOM_PANES = itertools.count()
+# the variables of FlowCase.env a loom in tmux needs
+LOOM_ENV = ("WEFT_BASE_URL", "WEFT_GENERATOR_MODEL", "WEFT_JUDGE_MODEL", "OPENAI_API_KEY",
+            "XDG_CONFIG_HOME", "HOME", "WEFT_PROMPTS", "WEFT_THEMES")
+
+
+class LoomPane(Pane):
+    """The loom in a tmux pane (tests/integration/test_tui.py's Pane: keys,
+    wait_for, screen), run from a flow's scratch folder with the flow's
+    environment.  With valgrind, the release build runs under valgrind and
+    its findings go to self.valgrind_log."""
+
+    def __init__(self, testcase, argv, cwd, env, valgrind=False, width=110, height=32):
+        self.sock = "weft-flow-%d-%d" % (os.getpid(), next(LOOM_PANES))
+        self.tmp = tempfile.mkdtemp(prefix="weft-loom-")
+        self.err = os.path.join(self.tmp, "stderr.txt")
+        self.valgrind_log = None
+        cmd = [WEFT] + list(argv)
+        if valgrind:
+            self.valgrind_log = os.path.join(self.tmp, "valgrind.log")
+            cmd = VALGRIND_ARGS + ["--log-file=" + self.valgrind_log, RELEASE_WEFT] + list(argv)
+        envs = {"LC_ALL": "C.UTF-8", "TERM": "tmux-256color"}
+        envs.update({k: env[k] for k in LOOM_ENV if k in env})
+        setenv = " ".join("%s=%s" % (k, shquote(v)) for k, v in envs.items())
+        line = "cd %s && env %s %s 2>%s; echo weft-exit=$?; sleep 600" % (
+            shquote(cwd), setenv, " ".join(shquote(a) for a in cmd), shquote(self.err))
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), line)
+        testcase.addCleanup(self.close)
+
+    def valgrind_findings(self):
+        """valgrind's report: "" when it ran and found nothing, None when it
+        never ran (no log)."""
+        try:
+            with open(self.valgrind_log, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except (FileNotFoundError, TypeError):
+            return None
 
 
 def candidate(step, i, label):
@@ -76,6 +119,20 @@ class FlowCase(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
+    def loom(self, *argv, valgrind=False):
+        """The loom on argv in tmux, from self.dir; waits for its first
+        screen.  Skips the test when tmux is missing."""
+        if not TMUX:
+            self.skipTest("tmux is not installed: the loom flows need it")
+        p = LoomPane(self, argv, self.dir, self.env, valgrind=valgrind)
+        p.wait_for(r"\? help", timeout=60 if valgrind else 8)
+        return p
+
+    def demo_copy(self, name="demo.json"):
+        """A copy of sessions/demo.json in the scratch folder."""
+        shutil.copy(os.path.join(ROOT, "sessions", "demo.json"), self.path(name))
+        return name
+
     def weft(self, *argv, check=None, timeout=300):
         """Runs weft in self.dir; returns (status, stdout, stderr) as text.
         Asserts the key never shows and, unless check is None, the status.
@@ -97,6 +154,16 @@ class FlowCase(unittest.TestCase):
             self.assertEqual(p.returncode, check,
                              "weft %s\nstdout:\n%s\nstderr:\n%s" % (" ".join(argv), out, err))
         return p.returncode, out, err
+
+    def weft_valgrind(self, *argv, timeout=600):
+        """weft argv, the release build under valgrind (whatever
+        WEFT_VALGRIND says); returns (status, stdout, stderr), valgrind's
+        findings in stderr and status 99 when it found any."""
+        p = subprocess.run(VALGRIND_ARGS + [RELEASE_WEFT] + list(argv), env=self.env,
+                           cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=timeout)
+        return (p.returncode, p.stdout.decode("utf-8", "replace"),
+                p.stderr.decode("utf-8", "replace"))
 
     def script_steps(self, steps, n=5, pick=1, labels=("Yes", "No"), first=1):
         """Scripts the generator with `steps` steps of n distinct candidates

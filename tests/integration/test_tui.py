@@ -145,11 +145,12 @@ class TestLoomSynthetic(unittest.TestCase):
         self.assertRegex(s, r"1 J\s+###\.+ 0\.33")
         self.assertRegex(s, r"5\s+#\.+ 0\.07")
         p.keys("l")
-        p.wait_for(r"step 1/")
-        p.keys("j")  # next sibling: leaves the path
-        p.wait_for(r"step 1/1 ")
+        p.wait_for(r"step 1/60 \|")
+        p.keys("j")  # next sibling: browses off the chosen path, which stays
+        p.wait_for(r"step 1/60 browsing ")
+        self.assertIn("Yes 30 No 30", p.status())
         p.keys("k", "h")
-        p.wait_for(r"step 0/1 ")
+        p.wait_for(r"step 0/60 \|")
         p.keys("Left")
         p.wait_for(r"at the root")
         # wide characters line up: the divider stays in one column
@@ -188,7 +189,7 @@ class TestLoomSynthetic(unittest.TestCase):
     def test_prune_confirm_and_undo(self):
         p = self.open()
         p.keys("l", "j")
-        p.wait_for(r"step 1/1 ")
+        p.wait_for(r"step 1/60 browsing ")
         before = p.screen()
         self.assertIn("Question: Is 1 a step 0 candidate 2", before)
         p.keys("d")
@@ -258,20 +259,21 @@ class TestLoomSynthetic(unittest.TestCase):
         os.chmod(editor, 0o755)
         p = self.open(env={"EDITOR": editor, "VISUAL": ""})
         p.keys("l", "j")
-        p.wait_for(r"step 1/1 ")
+        p.wait_for(r"step 1/60 browsing ")
         p.keys("e")
         s = p.wait_for(r"edited: a new sibling")
         self.assertIn("EDITED-BY-TEST", s)
         self.assertIn("Is 1 a step 0 candidate 2?", s)  # the original stays
         self.assertRegex(s, r">\s?E\s+-\s+\S")  # marked edited, no score
+        self.assertRegex(p.status(), r"step 1/1 ")  # an edit is a decision: the path
         p.keys("h")
         p.wait_for(r"step 0/")
         self.assertEqual(p.screen().count("EDITED-BY-TEST"), 1)
         p.keys("u")
         p.wait_for(r"undone")
-        self.assertRegex(p.status(), r"step 1/1 ")  # back on the original
+        self.assertRegex(p.status(), r"step 1/60 browsing ")  # back on the original
         p.keys("h")
-        self.assertNotIn("EDITED-BY-TEST", p.wait_for(r"step 0/1 "))
+        self.assertNotIn("EDITED-BY-TEST", p.wait_for(r"step 0/60 \|"))
         self.quit(p, changed=True)
 
     def test_signal_restores_terminal(self):
@@ -385,7 +387,7 @@ class TestHostileText(unittest.TestCase):
         self.assertIn("autopilot off", lines[-1])
         # a 10 MB single line: shown cut to the screen, escapes in caret form
         p.keys("h", "l", "Tab", "Tab", "Tab", "Tab", "Tab", "l")
-        s = p.wait_for(r"step 2/2 ")
+        s = p.wait_for(r"step 2/\d+ browsing ")
         self.assertIn("moved HUGE-LINE-START", s)  # shown after its parent
         self.assertIn("^[", s)
         self.assertNotIn("\x1b", p.screen(escapes=True).replace("\x1b[", ""))

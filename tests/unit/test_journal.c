@@ -108,6 +108,7 @@ static void test_replay_restores_changes(void **state)
 	assert_int_equal(journal_append_node(session, live, r, &err), 0);
 	assert_int_equal(journal_append_node(session, live, a, &err), 0);
 	tree_set_focus(live, c);
+	tree_path_through(live, c);
 	assert_int_equal(journal_append_path(session, live, &err), 0);
 	tree_prune(live, a);
 	assert_int_equal(journal_append_prune(session, live, a, 1, &err), 0);
@@ -356,6 +357,7 @@ static void test_batch_is_all_or_nothing(void **state)
 	tree_step_add_candidate(st, c2, 0.75, 1);
 	st->judge_pick = c2;
 	tree_set_focus(live, c2);
+	tree_path_through(live, c2);
 	journal_batch_init(&b);
 	journal_batch_node(&b, live, c1);
 	journal_batch_node(&b, live, c2);

@@ -345,6 +345,7 @@ static void test_new_nodes_are_valid_bonsai(void **state)
 	a = tree_add(t, r, NULL, " A?", 3);
 	b = tree_add(t, r, NULL, " B?", 3);
 	tree_set_focus(t, b);
+	tree_path_through(t, b);
 	tree_prune(t, a);
 	session_write(t, &out);
 	assert_null(strstr(out.data, tree_node(t, a)->id)); /* pruned: not written */
@@ -377,6 +378,7 @@ static void test_deep_chain(void **state)
 	for (i = 0; i < n; i++)
 		prev = tree_add(t, prev, NULL, "x", 1);
 	tree_set_focus(t, prev);
+	tree_path_through(t, prev);
 	session_write(t, &out);
 	tree_free(t);
 	load_ok(out.data, &u);

@@ -54,10 +54,17 @@ static void test_walk_prune_focus(void **state)
 	tree_walk(t, collect, &order);
 	assert_string_equal(order.data, "ra12b");
 
+	/* the cursor moves; the chosen path (the dataset) does not */
 	tree_set_focus(t, a2);
+	assert_int_equal(t->focus, a2);
+	assert_int_equal(t->path_len, 1);
+	tree_set_focus(t, b);
+	assert_int_equal(t->path_len, 1);
+	/* a decision takes the path through a node */
+	tree_path_through(t, a2);
 	assert_int_equal(t->path_len, 3);
 	assert_int_equal(tree_path_tip(t), a2);
-	tree_set_focus(t, a); /* on the path: the path stays */
+	tree_path_through(t, a); /* on the path: the path stays */
 	assert_int_equal(t->path_len, 3);
 	tree_set_focus(t, a2);
 
@@ -131,7 +138,7 @@ static void test_many_nodes_and_deep_chain(void **state)
 	assert_int_equal(tree_find(t, "n123456"), 123457);
 	tree_document(t, prev, &doc);
 	assert_int_equal(doc.len, 200001);
-	tree_set_focus(t, prev);
+	tree_path_through(t, prev);
 	assert_int_equal(t->path_len, 200001);
 	strbuf_release(&doc);
 	tree_free(t);
