@@ -15,8 +15,10 @@ import pty
 import re
 import select
 import shutil
+import signal
 import subprocess
 import termios
+import threading
 import unittest
 
 from tests.integration.weftrun import FAST, ServerCase, WEFT, replay
@@ -36,10 +38,11 @@ BAD = (set(range(0x00, 0x20)) - {0x09, 0x0a}) | {0x7f} | set(range(0x80, 0xa0)) 
 OWN = re.compile(rb"\r\x1b\[K|\r\[[#. ]{30}\] \d+/\d+(?: +\d+%)?")
 
 
-def on_terminal(argv, env, cwd, timeout=120):
+def on_terminal(argv, env, cwd, timeout=120, interrupt_after=None):
     """Runs weft with stdout and stderr on one pty (output processing off,
-    so every CR seen is one weft wrote) and stdin not a terminal.
-    Returns (status, everything written to the pty)."""
+    so every CR seen is one weft wrote) and stdin not a terminal; with
+    interrupt_after, sends it SIGINT after that many seconds.  Returns
+    (status, everything written to the pty)."""
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~termios.OPOST
@@ -47,6 +50,9 @@ def on_terminal(argv, env, cwd, timeout=120):
     p = subprocess.Popen([WEFT] + argv, env=env, cwd=cwd, stdout=slave, stderr=slave,
                          stdin=subprocess.DEVNULL)
     os.close(slave)
+    if interrupt_after is not None:
+        timer = threading.Timer(interrupt_after, p.send_signal, [signal.SIGINT])
+        timer.start()
     out = []
     while True:
         r, _, _ = select.select([master], [], [], timeout)
@@ -61,6 +67,8 @@ def on_terminal(argv, env, cwd, timeout=120):
             break
         out.append(chunk)
     p.wait(timeout=timeout)
+    if interrupt_after is not None:
+        timer.cancel()
     os.close(master)
     return p.returncode, b"".join(out)
 
@@ -134,8 +142,9 @@ class HostilePty(ServerCase):
     def assert_clean(self):
         self.assertEqual(self.raw, [], "\n\n".join(self.raw))
 
-    def weft(self, *argv, want=None):
-        code, out = on_terminal(list(argv), self.env, self.dir)
+    def weft(self, *argv, want=None, interrupt_after=None):
+        code, out = on_terminal(list(argv), self.env, self.dir,
+                                interrupt_after=interrupt_after)
         what = "weft " + " ".join(repr(a) for a in argv)
         bad = raw_controls(out)
         if bad:
@@ -175,6 +184,14 @@ class HostilePty(ServerCase):
         _, out = self.weft("generate", sess, "--rounds", "4", "--rank", "choice", *FAST, want=3)
         self.assertIn(b"open " + os.fsencode(self.dir) + b"/s^[]0;id^G<U+009B><U+202E>^[[2J.json"
                       b" in weft", out)
+        # interrupted while the judge is asked again: the path, named
+        self.fs.control(reset=True)
+        self.fs.control(latency_ms=5000)
+        _, out = self.weft("generate", sess, "--rounds", "5", *FAST, want=130,
+                           interrupt_after=2.0)
+        self.assertIn(b"interrupted; 3 steps are saved in " + os.fsencode(self.dir) +
+                      b"/s^[]0;id^G<U+009B><U+202E>^[[2J.json\n", out)
+        self.fs.control(reset=True)
         self.weft("check", sess, want=0)
         for fmt in ("text", "csv", "jsonl"):
             self.weft("extract", sess, "--format", fmt, want=0)
