@@ -26,6 +26,15 @@ int cmd_replay(int argc, char **argv);
 struct errbuf;
 struct strbuf;
 
+/*
+ * For a command whose getopt_long optstring starts with ':' and that set
+ * opterr = 0 (getopt's own messages print the option raw): after it
+ * returned c, '?' (an unknown option) or ':' (a missing value), prints
+ * "weft CMD: unknown option 'X'" or "weft CMD: option 'X' needs a value"
+ * on stderr, X made terminal-safe.  Returns 2, a usage error.
+ */
+int cli_option_error(const char *cmd, int c, char **argv);
+
 /* Prints "weft CMD: MSG" on stderr, MSG made terminal-safe (it may hold
  * text from files and servers); returns 1, the exit status of a failure. */
 int cli_error(const char *cmd, const char *msg);

@@ -52,6 +52,11 @@ void display_sanitize_flags(const char *s, size_t len, unsigned flags, struct st
  * (caller frees). */
 char *display_sanitize_dup(const char *s);
 
+/* Whether the code point c is one display_sanitize shows as "<U+XXXX>": a
+ * C1 control (U+0080..U+009F), a bidi control or an invisible character
+ * (the lists above).  C0 controls and DEL are not: they take caret form. */
+int display_codepoint_hidden(unsigned long c);
+
 /*
  * Decodes the next character of sanitized UTF-8 at s (len > 0 bytes left).
  * Returns its length in bytes (1..4, never more than len) and stores its

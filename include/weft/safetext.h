@@ -18,4 +18,12 @@ void safetext_append(struct strbuf *out, const char *s, size_t len, int keep_new
 /* Writes the NUL-terminated s to f, made safe (newlines shown as ^J). */
 void safetext_fputs(const char *s, FILE *f);
 
+/*
+ * Formats as fprintf(f, fmt, ...) does and writes the result to f made safe
+ * as above, a final "\n" kept (any other shown as ^J): for a line that
+ * holds paths, names or labels.  fmt is weft's own literal; text from
+ * outside goes in as %s.
+ */
+void safetext_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -39,7 +39,14 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-/* Appends s as the inside of a JSON string (RFC 8259 escaping, no quotes). */
+/*
+ * Appends s as the inside of a JSON string (RFC 8259, no quotes).  Besides
+ * what RFC 8259 requires, DEL, C1 controls, bidi controls and invisible
+ * characters (display.h) are escaped as \u0085, \u202e, \udb40\udc41...:
+ * the same JSON text, but one that cannot drive, reorder or hide anything
+ * when a file or an output weft writes is printed on a terminal.  Other
+ * bytes are copied as they are.
+ */
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len);
 /* Appends s as a JSON string with its quotes. */
 void strbuf_add_json_string(struct strbuf *sb, const char *s);

@@ -1,5 +1,6 @@
 #include "weft/cli.h"
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,27 @@ int cli_usage_error(const char *cmd, const char *msg)
 {
 	cli_error(cmd, msg);
 	fprintf(stderr, "(see weft %s --help)\n", cmd);
+	return 2;
+}
+
+int cli_option_error(const char *cmd, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int is_long = !strncmp(arg, "--", 2);
+	char opt[3] = {'-', (char)optopt, '\0'};
+
+	/* optopt is the option's character for a short option (and the value
+	 * of a long one); in a cluster (-xyz) optind may not have moved past
+	 * it yet, so argv[optind - 1] names it only for a long option */
+	if (c == ':')
+		safetext_printf(stderr, "weft %s: option '%s' needs a value\n", cmd,
+				is_long || optopt <= 0 || optopt > 255 ? arg : opt);
+	else if (!optopt)
+		safetext_printf(stderr, "weft %s: unknown option '%s'\n", cmd, arg);
+	else if (is_long && strchr(arg, '='))
+		safetext_printf(stderr, "weft %s: option '%s' takes no value\n", cmd, arg);
+	else
+		safetext_printf(stderr, "weft %s: unknown option '%s'\n", cmd, opt);
 	return 2;
 }
 
@@ -118,7 +140,7 @@ int cli_run(int argc, char **argv)
 	if (!strcmp(argv[1], "--read-only") || !strcmp(argv[1], "--theme"))
 		return cmd_tui(argc, argv);
 	if (argv[1][0] == '-') {
-		fprintf(stderr, "weft: unknown option '%s' (see weft --help)\n", argv[1]);
+		safetext_printf(stderr, "weft: unknown option '%s' (see weft --help)\n", argv[1]);
 		return 2;
 	}
 	/* Not a command, not an option: a FILE to open in the loom. */

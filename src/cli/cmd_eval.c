@@ -161,7 +161,7 @@ int cmd_eval(int argc, char **argv)
 	evalrun_options_init(&opts);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "m:M:S:l:o:s:c:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:M:S:l:o:s:c:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': models_opt = optarg; break;
 		case 'M': method_opt = optarg; break;
@@ -190,10 +190,13 @@ int cmd_eval(int argc, char **argv)
 			free(size_specs);
 			return 0;
 		default:
-			cli_error("eval", optopt ? "an option is missing its value"
-						 : "unknown option (see weft eval --help)");
-			usage_bad = 1;
-			break;
+			/* the first bad option is enough: the rest of a cluster
+			 * (-xyz) would each be reported again */
+			cli_option_error("eval", c, argv);
+			fputs(eval_usage, stderr);
+			free(sets);
+			free(size_specs);
+			return 2;
 		}
 	}
 	if (!strcmp(method_opt, "generate"))

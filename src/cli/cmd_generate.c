@@ -62,13 +62,17 @@ int cmd_new(int argc, char **argv)
 	int c, force = 0, r = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:o:fh", longopts, NULL)) != -1) {
+	opterr = 0; /* getopt's messages would print the option raw */
+	while ((c = getopt_long(argc, argv, ":t:o:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': task_name = optarg; break;
 		case 'o': out = optarg; break;
 		case 'f': force = 1; break;
 		case 'h': fputs(new_usage, stdout); return 0;
-		default: fputs(new_usage, stderr); return 2;
+		default:
+			cli_option_error("new", c, argv);
+			fputs(new_usage, stderr);
+			return 2;
 		}
 	}
 	if (!task_name || optind != argc) {
@@ -80,7 +84,7 @@ int cmd_new(int argc, char **argv)
 	if (cli_new_session(task_name, &path, force, &err)) {
 		cli_error("new", err.msg);
 	} else {
-		printf("%s: new session of task %s\n", path.data, task_name);
+		safetext_printf(stdout, "%s: new session of task %s\n", path.data, task_name);
 		r = 0;
 	}
 	strbuf_release(&path);
@@ -237,8 +241,12 @@ static void path_balance(const struct tree *t, const struct task *task, struct s
 	size_t k;
 
 	if (task_path_pairs(task, t, &r, &err) == 0) {
-		for (k = 0; k < r.nlabels; k++)
-			strbuf_addf(out, "%s%s %zu", k ? " / " : "", r.labels[k], r.per_class[k]);
+		for (k = 0; k < r.nlabels; k++) {
+			/* labels come from the task's files: made safe */
+			strbuf_addstr(out, k ? " / " : "");
+			safetext_append(out, r.labels[k], strlen(r.labels[k]), 0);
+			strbuf_addf(out, " %zu", r.per_class[k]);
+		}
 	} else {
 		strbuf_addstr(out, "pairs: ?");
 	}
@@ -310,7 +318,8 @@ int cmd_generate(int argc, char **argv)
 
 	steer_settings_init(&settings);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:n:t:s:c:qh", longopts, NULL)) != -1) {
+	opterr = 0; /* getopt's messages would print the option raw */
+	while ((c = getopt_long(argc, argv, ":r:n:t:s:c:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rounds = strtol(optarg, &end, 10);
@@ -332,6 +341,7 @@ int cmd_generate(int argc, char **argv)
 			free(sets);
 			return 0;
 		default:
+			cli_option_error("generate", c, argv);
 			fputs(generate_usage, stderr);
 			free(sets);
 			return 2;
@@ -466,8 +476,9 @@ int cmd_generate(int argc, char **argv)
 			if (record_step(path, t, tip, &err))
 				cli_error("generate", err.msg);
 			cli_error("generate", run.last.err.msg);
-			fprintf(stderr, "weft generate: step %zu needs a person: open %s in weft\n",
-				steer_path_steps(t) + 1, path);
+			safetext_printf(stderr,
+					"weft generate: step %zu needs a person: open %s in weft\n",
+					steer_path_steps(t) + 1, path);
 			r = 3;
 			break;
 		}
@@ -512,11 +523,11 @@ int cmd_generate(int argc, char **argv)
 			r = 1;
 	}
 	if (interrupted) {
-		fprintf(stderr, "weft generate: interrupted; %zu steps are saved in %s\n",
-			steer_path_steps(t), path);
+		safetext_printf(stderr, "weft generate: interrupted; %zu steps are saved in %s\n",
+				steer_path_steps(t), path);
 		r = 130;
 	} else if (r == 0) {
-		printf("%s: %zu steps\n", path, steer_path_steps(t));
+		safetext_printf(stdout, "%s: %zu steps\n", path, steer_path_steps(t));
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -471,7 +471,8 @@ int cmd_replay(int argc, char **argv)
 	/* --json names the rank mode even without --judge */
 	steer_settings_init(&settings);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "w:jt:s:c:fh", longopts, NULL)) != -1) {
+	opterr = 0; /* getopt's messages would print the option raw */
+	while ((c = getopt_long(argc, argv, ":w:jt:s:c:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w': {
 			long v = strtol(optarg, &end, 10);
@@ -503,6 +504,7 @@ int cmd_replay(int argc, char **argv)
 			free(sets);
 			return 0;
 		default:
+			cli_option_error("replay", c, argv);
 			fputs(usage, stderr);
 			free(sets);
 			return 2;

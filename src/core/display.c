@@ -10,11 +10,10 @@
 
 static const char hex[] = "0123456789ABCDEF";
 
-/* Bidi controls and invisible characters that must be shown as marks. */
-static int is_hidden(unsigned long c)
+int display_codepoint_hidden(unsigned long c)
 {
 	if (c < 0x061C)
-		return 0;
+		return c >= 0x80 && c <= 0x9F;
 	return c == 0x061C || c == 0x180E || (c >= 0x200B && c <= 0x200F) ||
 	       (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) ||
 	       (c >= 0x2066 && c <= 0x206F) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB) ||
@@ -82,7 +81,7 @@ void display_sanitize_flags(const char *s, size_t len, unsigned flags, struct st
 			i++;
 			continue;
 		}
-		if (c <= 0x9F || is_hidden(c))
+		if (c <= 0x9F || display_codepoint_hidden(c))
 			add_mark(out, c);
 		else
 			strbuf_add(out, s + i, n);

@@ -1,9 +1,12 @@
 #include "weft/strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/display.h"
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 char strbuf_empty[1];
@@ -120,20 +123,54 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len)
+/* Appends the JSON escape of the UTF-16 code unit u. */
+static void add_json_unit(struct strbuf *sb, unsigned u)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
+	char e[6] = "\\u";
+	int k;
+
+	for (k = 5; k > 1; k--, u >>= 4)
+		e[k] = hex[u & 15];
+	strbuf_add(sb, e, sizeof(e));
+}
+
+void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0, n;
+	uint32_t cp;
 
 	strbuf_grow(sb, len + 2);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < len) {
+		unsigned char c = p[i];
 		const char *esc = NULL;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
+			i++;
 			continue;
+		}
+		if (c >= 0x80) {
+			/* only C1, bidi and invisible characters are escaped
+			 * (display.h); anything else, malformed bytes included,
+			 * is copied as it is */
+			n = utf8_decode(p + i, len - i, &cp);
+			if (!n || !display_codepoint_hidden(cp)) {
+				i += n ? n : 1;
+				continue;
+			}
+			strbuf_add(sb, s + run, i - run);
+			if (cp > 0xffff) { /* a surrogate pair */
+				add_json_unit(sb, 0xd800 + ((cp - 0x10000) >> 10));
+				add_json_unit(sb, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+			} else {
+				add_json_unit(sb, cp);
+			}
+			i += n;
+			run = i;
+			continue;
+		}
 		strbuf_add(sb, s + run, i - run);
-		run = i + 1;
 		switch (c) {
 		case '"': esc = "\\\""; break;
 		case '\\': esc = "\\\\"; break;
@@ -143,13 +180,12 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len)
 		case '\b': esc = "\\b"; break;
 		case '\f': esc = "\\f"; break;
 		}
-		if (esc) {
+		if (esc)
 			strbuf_addstr(sb, esc);
-		} else {
-			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-
-			strbuf_add(sb, u, sizeof(u));
-		}
+		else
+			add_json_unit(sb, c);
+		i++;
+		run = i;
 	}
 	strbuf_add(sb, s + run, len - run);
 }

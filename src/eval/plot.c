@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/display.h"
 #include "weft/regfile.h"
 #include "weft/xalloc.h"
 
@@ -563,7 +564,9 @@ void plot_terminal(const struct plot_point *pts, size_t n, int width, int height
 	strbuf_addstr(out, "legend:");
 	for (f = 0; f < nf; f++) {
 		strbuf_addf(out, "  %s ", term_markers[f % N_MARKERS]);
-		strbuf_addstr(out, fam[f].name);
+		/* a family's name comes from arguments, config or a results
+		 * folder's summary.csv: shown made safe */
+		display_sanitize(fam[f].name, strlen(fam[f].name), out);
 	}
 	strbuf_addch(out, '\n');
 	free_families(fam, nf);

@@ -79,12 +79,27 @@ static void test_long_line_is_linear(void **state)
 	free(s);
 }
 
+static void test_printf(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	safetext_printf(f, "%s: %zu steps\n", "s\x1b]0;t\x07\xc2\x9b\xe2\x80\xae.json", (size_t)3);
+	safetext_printf(f, "a %s b", "x\ny\r");
+	fclose(f);
+	assert_string_equal(buf, "s^[]0;t^G<U+009B><U+202E>.json: 3 steps\na x^Jy^M b");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ascii_and_utf8_pass), cmocka_unit_test(test_c0_and_del),
 	    cmocka_unit_test(test_c1_bidi_zero_width),	cmocka_unit_test(test_invalid_utf8),
-	    cmocka_unit_test(test_long_line_is_linear),
+	    cmocka_unit_test(test_long_line_is_linear), cmocka_unit_test(test_printf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -360,6 +360,41 @@ static void test_new_nodes_are_valid_bonsai(void **state)
 	strbuf_release(&out);
 }
 
+/* Hostile text is written escaped (no raw control, C1, bidi or invisible
+ * character in the file: printing a session cannot drive a terminal) and
+ * reads back byte for byte, ids included. */
+static void test_hostile_text_round_trip(void **state)
+{
+	static const char text[] = " \x1b]0;t\x07\x7f\xc2\x9b"
+				   "2J\xe2\x80\xae\xe2\x81\xa6\xe2\x80\x8b\xf3\xa0\x81\x81 ok";
+	static const char id[] = "id\x1b[2J\xc2\x85\xe2\x80\xae";
+	struct tree *t = tree_new(), *u = NULL;
+	struct strbuf out = STRBUF_INIT;
+	uint32_t r, a;
+	size_t k;
+
+	(void)state;
+	r = tree_add(t, TREE_NONE, NULL, "Question:", 9);
+	a = tree_add(t, r, id, text, sizeof(text) - 1);
+	tree_set_focus(t, a);
+	session_write(t, &out);
+	for (k = 0; k < out.len; k++)
+		assert_true(((unsigned char)out.data[k] >= 0x20 || out.data[k] == '\n') &&
+			    out.data[k] != 0x7f);
+	assert_null(strstr(out.data, "\xc2\x9b"));
+	assert_null(strstr(out.data, "\xe2\x80\xae"));
+	assert_null(strstr(out.data, "\xf3\xa0"));
+	assert_non_null(strstr(out.data, "\\u009b2J\\u202e\\u2066\\u200b\\udb40\\udc41 ok"));
+	load_ok(out.data, &u);
+	a = tree_find(u, id);
+	assert_int_not_equal(a, TREE_NONE);
+	assert_int_equal(tree_node(u, a)->text_len, sizeof(text) - 1);
+	assert_memory_equal(tree_node(u, a)->text, text, sizeof(text) - 1);
+	tree_free(t);
+	tree_free(u);
+	strbuf_release(&out);
+}
+
 /* A 1,000,000-deep chain loads and saves (no recursion on depth); the
  * sanitizer build, ten times slower, checks a 200,000-deep one. */
 #ifdef __SANITIZE_ADDRESS__
@@ -724,6 +759,7 @@ int main(void)
 	    cmocka_unit_test(test_upstream_round_trip),
 	    cmocka_unit_test(test_unknown_keys_and_metadata_survive),
 	    cmocka_unit_test(test_new_nodes_are_valid_bonsai),
+	    cmocka_unit_test(test_hostile_text_round_trip),
 	    cmocka_unit_test(test_last_visited_of_other_looms),
 	    cmocka_unit_test(test_deep_chain),
 	    cmocka_unit_test(test_malformed),

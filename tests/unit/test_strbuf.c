@@ -35,6 +35,28 @@ static void test_json_escape(void **state)
 	strbuf_release(&sb);
 }
 
+/* DEL, C1, bidi and invisible characters are escaped too: the JSON means
+ * the same text, and printing it cannot drive or reorder a terminal. */
+static void test_json_escape_terminal_safe(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	strbuf_add_json_string(&sb, "\x7f\xc2\x9b"
+				    "31m\xc2\x85\xc2\xa0\xe2\x80\xae"
+				    "x\xe2\x81\xa6\xe2\x80\x8b\xef\xbb\xbf\xf3\xa0\x81\x81"
+				    "\xf0\x9f\x98\x80\xe2\x82\xac");
+	assert_string_equal(sb.data, "\"\\u007f\\u009b31m\\u0085\xc2\xa0\\u202ex\\u2066\\u200b"
+				     "\\ufeff\\udb40\\udc41\xf0\x9f\x98\x80\xe2\x82\xac\"");
+	/* bytes that are not UTF-8 are copied as they are (a session holds
+	 * none: the loader refuses them) */
+	strbuf_reset(&sb);
+	strbuf_add_json_escaped(&sb, "a\xff\x9b\xe2\x80", 5);
+	assert_memory_equal(sb.data, "a\xff\x9b\xe2\x80", 5);
+	assert_int_equal(sb.len, 5);
+	strbuf_release(&sb);
+}
+
 static void test_errbuf(void **state)
 {
 	struct errbuf err;
@@ -51,6 +73,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_strbuf_basics),
 	    cmocka_unit_test(test_json_escape),
+	    cmocka_unit_test(test_json_escape_terminal_safe),
 	    cmocka_unit_test(test_errbuf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
