@@ -32,6 +32,7 @@
 #include "weft/sessionlock.h"
 #include "weft/strbuf.h"
 #include "weft/theme.h"
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 #ifndef WEFT_DATADIR
@@ -1454,6 +1455,9 @@ static int run_editor(const char *path)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The largest text an edit may bring back (16 MiB). */
+#define EDIT_MAX_BYTES (16u << 20)
+
 static unsigned act_edit(struct tui *u, int arg)
 {
 	struct tree *t = u->t;
@@ -1463,8 +1467,6 @@ static unsigned act_edit(struct tui *u, int arg)
 	const char *ed;
 	FILE *fp;
 	int fd, rc;
-	char buf[4096];
-	size_t n;
 	uint32_t added;
 
 	(void)arg;
@@ -1500,11 +1502,40 @@ static unsigned act_edit(struct tui *u, int arg)
 		unlink(tmpl);
 		return REDRAW_ALL;
 	}
-	fp = fopen(tmpl, "rb");
-	while (fp && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&text, buf, n);
-	if (fp)
-		fclose(fp);
+	{
+		struct errbuf rerr;
+		char *data;
+		size_t len, bad;
+
+		/* what the editor left must be text a session can hold: else
+		 * nothing changes and the person's text stays in the file */
+		if (atomicfile_read(tmpl, EDIT_MAX_BYTES, &data, &len, &rerr)) {
+			set_msg(u, 1, "edit: %s, nothing changed; the text is kept in %s", rerr.msg,
+				tmpl);
+			return REDRAW_ALL;
+		}
+		strbuf_add(&text, data, len);
+		free(data);
+		/* the first byte that is not UTF-8, or a NUL */
+		for (bad = 0; bad < text.len;) {
+			uint32_t cp;
+			size_t k = utf8_decode((const unsigned char *)text.data + bad,
+					       text.len - bad, &cp);
+
+			if (!k || !cp)
+				break;
+			bad += k;
+		}
+		if (bad < text.len) {
+			set_msg(u, 1,
+				"edit: %s at byte %zu, nothing changed (a session holds UTF-8); "
+				"the text is kept in %s",
+				bad < text.len && !text.data[bad] ? "a NUL byte" : "not valid UTF-8",
+				bad, tmpl);
+			strbuf_release(&text);
+			return REDRAW_ALL;
+		}
+	}
 	unlink(tmpl);
 	if (text.len == f->text_len && !memcmp(text.data, f->text, text.len)) {
 		set_msg(u, 0, "edit: no change");

@@ -276,6 +276,34 @@ class TestLoomSynthetic(unittest.TestCase):
         self.assertNotIn("EDITED-BY-TEST", p.wait_for(r"step 0/60 \|"))
         self.quit(p, changed=True)
 
+    def test_edit_brings_back_only_utf8(self):
+        """An editor that writes Latin-1 or a NUL changes nothing: the
+        session never holds what weft cannot read back, and the person's
+        text is kept in the file the message names."""
+        tmp = tempfile.mkdtemp(prefix="weft-editor-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        for name, tail, said in (("latin1", r"caf\351 EDITED", "not valid UTF-8"),
+                                 ("nul", r"a\000b EDITED", "a NUL byte")):
+            editor = os.path.join(tmp, name + ".sh")
+            with open(editor, "w") as f:
+                f.write("#!/bin/sh\nprintf '%s' >> \"$1\"\n" % tail)
+            os.chmod(editor, 0o755)
+            p = self.open(env={"EDITOR": editor, "VISUAL": ""}, width=200)
+            p.keys("l")
+            p.wait_for(r"step 1/60 ")
+            p.keys("e")
+            s = p.wait_for(r"nothing changed .*; the text is kept in /tmp/weft-edit-\w+")
+            self.assertIn(said, s)
+            kept = re.search(r"kept in (/tmp/weft-edit-\w+)", s).group(1)
+            self.addCleanup(lambda k=kept: os.path.exists(k) and os.unlink(k))
+            with open(kept, "rb") as f:
+                self.assertTrue(f.read().endswith(tail.encode().decode("unicode_escape")
+                                                  .encode("latin-1")))
+            self.assertNotIn("EDITED", p.screen())
+            p.keys("u")
+            p.wait_for(r"nothing to undo")
+            self.quit(p)
+
     def test_signal_restores_terminal(self):
         p = self.open()
         shell = p.tmux("display-message", "-p", "#{pane_pid}").stdout.strip()
