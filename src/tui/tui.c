@@ -1530,7 +1530,8 @@ static unsigned act_edit(struct tui *u, int arg)
 			set_msg(u, 1,
 				"edit: %s at byte %zu, nothing changed (a session holds UTF-8); "
 				"the text is kept in %s",
-				bad < text.len && !text.data[bad] ? "a NUL byte" : "not valid UTF-8",
+				bad < text.len && !text.data[bad] ? "a NUL byte"
+								  : "not valid UTF-8",
 				bad, tmpl);
 			strbuf_release(&text);
 			return REDRAW_ALL;
