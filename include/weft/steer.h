@@ -73,6 +73,7 @@ struct steer_outcome {
 	unsigned judge_asks;		       /* judge requests made */
 	long prompt_tokens, completion_tokens; /* generator and judge, summed */
 	const char *rank_used;		       /* the mode that produced the scores */
+	size_t key_redacted;		       /* pieces of an API key hidden in replies (lm.h) */
 	struct errbuf err;		       /* why, when status is not STEER_JUDGED */
 };
 

@@ -452,6 +452,12 @@ int cmd_generate(int argc, char **argv)
 			r = interrupted ? 130 : 1;
 			break;
 		}
+		if (run.last.key_redacted)
+			fprintf(
+			    stderr,
+			    "weft generate: warning: a model's reply held a piece of an API key; "
+			    "weft stored it as [key hidden] (%zu place%s)\n",
+			    run.last.key_redacted, run.last.key_redacted == 1 ? "" : "s");
 		if (run.last.status == STEER_FAILED) {
 			cli_error("generate", run.last.err.msg);
 			r = 1;

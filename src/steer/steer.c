@@ -116,6 +116,7 @@ static void add_usage(struct steer_step *st, const struct lm_response *resp)
 		st->outcome.prompt_tokens += resp->prompt_tokens;
 	if (resp->completion_tokens > 0)
 		st->outcome.completion_tokens += resp->completion_tokens;
+	st->outcome.key_redacted += resp->key_redacted;
 }
 
 /* ---- recording ---------------------------------------------------------- */

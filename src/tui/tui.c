@@ -1965,6 +1965,8 @@ static unsigned finish_step(struct tui *u)
 		u->tokens += o.prompt_tokens;
 	if (o.completion_tokens > 0)
 		u->tokens += o.completion_tokens;
+	if (o.key_redacted)
+		set_sticky(u, "a model's reply held a piece of an API key: stored as [key hidden]");
 	if (o.status == STEER_FAILED) {
 		u->autopilot = 0;
 		set_msg(u, 1, "%s", o.err.msg);
