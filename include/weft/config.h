@@ -123,4 +123,8 @@ const char *config_role_base_url(const struct config_role *r);
  */
 void config_role_request(const struct config_role *r, struct lm_request *req);
 
+/* Tells engine e to hide every configured role's key (lm_engine_hide_key_env),
+ * whichever roles a command uses. */
+void config_hide_keys(const struct config *c, struct lm_engine *e);
+
 #endif

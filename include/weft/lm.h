@@ -231,6 +231,14 @@ typedef void lm_callback(void *ctx, const struct lm_response *resp, const struct
 struct lm_engine *lm_engine_new(void);
 /* Cancels everything still pending (no callbacks) and frees the engine. */
 void lm_engine_free(struct lm_engine *e);
+
+/*
+ * Names an environment variable whose key (read when a text is checked)
+ * is hidden like a request's own in everything the engine reports, though
+ * no request sent it (every configured role's key: a server may echo
+ * any of them).  At most 16 names are kept.
+ */
+void lm_engine_hide_key_env(struct lm_engine *e, const char *env);
 /* Sets the default concurrency for roles whose requests say 0. */
 void lm_engine_set_default_concurrency(struct lm_engine *e, int limit);
 

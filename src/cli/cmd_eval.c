@@ -288,6 +288,7 @@ int cmd_eval(int argc, char **argv)
 	}
 
 	engine = lm_engine_new();
+	config_hide_keys(&config, engine);
 	run = evalrun_new(engine, &set, &opts, &err);
 	if (!run) {
 		cli_error("eval", err.msg);

@@ -432,6 +432,7 @@ int cmd_generate(int argc, char **argv)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	engine = lm_engine_new();
+	config_hide_keys(&config, engine);
 	r = 0;
 	while (steer_path_steps(t) < task.rounds && !interrupted) {
 		struct run run;

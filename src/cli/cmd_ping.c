@@ -128,6 +128,7 @@ int cmd_ping(int argc, char **argv)
 
 	pings = xcalloc(cfg.nroles, sizeof(*pings));
 	e = lm_engine_new();
+	config_hide_keys(&cfg, e);
 	for (i = 0; i < cfg.nroles; i++) {
 		const struct config_role *r = &cfg.roles[i];
 		struct lm_request req;

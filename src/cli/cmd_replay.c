@@ -622,6 +622,7 @@ int cmd_replay(int argc, char **argv)
 			goto out;
 		}
 		engine = lm_engine_new();
+		config_hide_keys(&config, engine);
 		if (replay_rejudge(engine, t, &walk, judge, tmpl.data, &settings, &rj, &err)) {
 			cli_error("replay", err.msg);
 			goto out;

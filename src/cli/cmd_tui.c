@@ -364,6 +364,7 @@ int cmd_tui(int argc, char **argv)
 		strbuf_release(&dir);
 	}
 	engine = lm_engine_new();
+	config_hide_keys(&cfg, engine);
 	opts.engine = engine;
 	ret = tui_run(t, file, &opts, &err);
 	session_lock_release(&lock);

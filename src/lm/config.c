@@ -584,3 +584,11 @@ void config_role_request(const struct config_role *r, struct lm_request *req)
 	req->n_mode = r->n_mode;
 	req->allow_http_key = r->allow_http_key;
 }
+
+void config_hide_keys(const struct config *c, struct lm_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->nroles; i++)
+		lm_engine_hide_key_env(e, c->roles[i].api_key_env);
+}

@@ -101,6 +101,8 @@ struct lm_engine {
 	CURL *pool[POOL_MAX]; /* idle easy handles, options of a past transfer */
 	size_t npool;
 	struct lm_headers *headers;
+	char *hide_env[16]; /* owned: variables whose keys are hidden too */
+	size_t nhide_env;
 };
 
 static int64_t now_ms(void)
@@ -502,11 +504,19 @@ static size_t job_secrets(const struct lm_engine *e, const struct job *j, const 
 	const struct lm_headers *h;
 	size_t n = 0;
 
+	size_t k;
+
 	if (env && *env && getenv(env) && *getenv(env))
 		out[n++] = getenv(env);
 	for (h = e->headers; h && n < MAX_SECRETS; h = h->next)
 		if (h->key)
 			out[n++] = h->key;
+	for (k = 0; k < e->nhide_env && n < MAX_SECRETS; k++) {
+		const char *v = getenv(e->hide_env[k]);
+
+		if (v && *v)
+			out[n++] = v;
+	}
 	return n;
 }
 
@@ -1103,12 +1113,27 @@ int lm_run(struct lm_engine *e, struct errbuf *err)
 	return 0;
 }
 
+void lm_engine_hide_key_env(struct lm_engine *e, const char *env)
+{
+	size_t k;
+
+	if (!env || !*env)
+		return;
+	for (k = 0; k < e->nhide_env; k++)
+		if (!strcmp(e->hide_env[k], env))
+			return;
+	if (e->nhide_env < sizeof(e->hide_env) / sizeof(e->hide_env[0]))
+		e->hide_env[e->nhide_env++] = xstrdup(env);
+}
+
 void lm_engine_free(struct lm_engine *e)
 {
 	size_t i;
 
 	if (!e)
 		return;
+	for (i = 0; i < e->nhide_env; i++)
+		free(e->hide_env[i]);
 	while (e->active || e->done) {
 		struct job *j = e->active ? e->active : e->done;
 

@@ -882,6 +882,36 @@ static void test_key_pieces_hidden(void **state)
 	lm_request_release(&req);
 }
 
+/* A configured key no request sent (another role's) is hidden too. */
+static void test_other_configured_key_hidden(void **state)
+{
+	static const char other[] = "sk-scorer-OtherRoleKey-0042";
+	struct lm_engine *e = lm_engine_new();
+	struct lm_request req;
+	struct result r;
+	struct errbuf err;
+
+	(void)state;
+	setenv("WEFT_TEST_LM_OTHER", other, 1);
+	lm_engine_hide_key_env(e, "WEFT_TEST_LM_OTHER");
+	lm_engine_hide_key_env(e, "WEFT_TEST_LM_OTHER"); /* once is enough */
+	control("{\"faults\": [{\"status\": 400, \"message\": \"bad: "
+		"sk-scorer-OtherRoleKey-0042\"}]}");
+	base_request(&req, LM_CHAT, "gen-model");
+	lm_request_add_message(&req, "user", "hi");
+	memset(&r, 0, sizeof(r));
+	lm_response_init(&r.resp);
+	assert_true(lm_submit(e, &req, on_result, &r) > 0);
+	assert_int_equal(lm_run(e, &err), 0);
+	assert_true(r.failed);
+	assert_null(strstr(r.err.msg, "OtherRoleKey"));
+	assert_non_null(strstr(r.err.msg, "bad: [key hidden]"));
+	lm_response_release(&r.resp);
+	lm_request_release(&req);
+	lm_engine_free(e);
+	unsetenv("WEFT_TEST_LM_OTHER");
+}
+
 /* Keys go only where the user meant: no scheme but http(s), and no key
  * over plain http to another machine unless the role allows it.  Refused
  * before anything is sent (the .invalid host is never looked up). */
@@ -1308,6 +1338,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_backoff_in_engine, reset),
 	    cmocka_unit_test_setup(test_key_pieces_hidden, reset),
 	    cmocka_unit_test_setup(test_url_rules, reset),
+	    cmocka_unit_test_setup(test_other_configured_key_hidden, reset),
 	    cmocka_unit_test_setup(test_non_utf8_and_cap, reset),
 	    cmocka_unit_test_setup(test_timeout, reset),
 	    cmocka_unit_test_setup(test_many_in_flight, reset),
