@@ -287,9 +287,10 @@ static void test_parse_huge_legacy_reply(void **state)
 	took = seconds_now();
 	assert_int_equal(lm_response_parse(&r, LM_COMPLETIONS, b.data, b.len, &err), 0);
 	took = seconds_now() - took;
+	/* No bound on time here (timing is for make bench): the quadratic
+	 * parser took hours on this reply, past the runner's 600 s timeout,
+	 * which fails the test.  One pass takes 0.4 s (release). */
 	print_message("parsed %zu bytes in %.2f s\n", b.len, took);
-	/* quadratic parsing took over 20 s here even with the cap */
-	assert_true(took < 8.0);
 	assert_int_equal(r.choices[0].ntokens, LM_MAX_LOGPROB_TOKENS);
 	last = &r.choices[0].tokens[LM_MAX_LOGPROB_TOKENS - 1];
 	assert_string_equal(last->token, "w65535");
