@@ -1990,8 +1990,12 @@ static unsigned finish_step(struct tui *u)
 			journal_batch_node(&b, t, s->candidates[k]);
 		journal_batch_node(&b, t, o.node);
 		journal_batch_path(&b, t);
-		if (journal_batch_commit(u->path, &b, &err) < 0)
+		if (journal_batch_commit(u->path, &b, &err) < 0) {
+			/* the step is only in memory: nothing may build on it */
 			journal_failure(u, &err);
+			u->autopilot = 0;
+			return REDRAW_ALL | REDRAW_STATS;
+		}
 	}
 	if (o.status == STEER_JUDGE_FAILED) {
 		/* an error, not a person's turn: say the judge failed and why */
@@ -2712,6 +2716,16 @@ static int refuse_change(struct tui *u, const struct binding *b)
 	/* s saves without the journal; a tree with no file has none */
 	if (b->fn == act_save || !u->path || !u->hist.observer)
 		return 0;
+	/* A change the journal missed (a full disk) is only in memory: a later
+	 * change journalled on top of it would name a node the journal never
+	 * had, and the session would no longer open.  Nothing more is changed
+	 * until s has put everything in the file. */
+	if (u->journal_failed) {
+		set_msg(u, 1,
+			"nothing was changed: an earlier change is not in the journal; s "
+			"saves everything first");
+		return 1;
+	}
 	if (journal_check_writable(u->path, &err) == 0) {
 		/* a refusal's warning goes; a change made but not journalled
 		 * (journal_failure) is still true until a save */

@@ -45,7 +45,8 @@ class LoomPane(Pane):
     environment.  With valgrind, the release build runs under valgrind and
     its findings go to self.valgrind_log."""
 
-    def __init__(self, testcase, argv, cwd, env, valgrind=False, width=110, height=32):
+    def __init__(self, testcase, argv, cwd, env, valgrind=False, width=110, height=32,
+                 prefix=()):
         self.sock = "weft-flow-%d-%d" % (os.getpid(), next(LOOM_PANES))
         self.tmp = tempfile.mkdtemp(prefix="weft-loom-")
         self.err = os.path.join(self.tmp, "stderr.txt")
@@ -54,6 +55,7 @@ class LoomPane(Pane):
         if valgrind:
             self.valgrind_log = os.path.join(self.tmp, "valgrind.log")
             cmd = VALGRIND_ARGS + ["--log-file=" + self.valgrind_log, RELEASE_WEFT] + list(argv)
+        cmd = list(prefix) + cmd  # e.g. a shell that sets limits, then execs weft
         envs = {"LC_ALL": "C.UTF-8", "TERM": "tmux-256color"}
         envs.update({k: env[k] for k in LOOM_ENV if k in env})
         setenv = " ".join("%s=%s" % (k, shquote(v)) for k, v in envs.items())
@@ -119,12 +121,13 @@ class FlowCase(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def loom(self, *argv, valgrind=False):
+    def loom(self, *argv, valgrind=False, prefix=(), width=110):
         """The loom on argv in tmux, from self.dir; waits for its first
         screen.  Skips the test when tmux is missing."""
         if not TMUX:
             self.skipTest("tmux is not installed: the loom flows need it")
-        p = LoomPane(self, argv, self.dir, self.env, valgrind=valgrind)
+        p = LoomPane(self, argv, self.dir, self.env, valgrind=valgrind, prefix=prefix,
+                     width=width)
         p.wait_for(r"\? help", timeout=60 if valgrind else 8)
         return p
 
