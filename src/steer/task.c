@@ -383,6 +383,7 @@ void task_pairs_options(const struct task *t, struct pairs_options *o)
 	pairs_options_init(o);
 	if (!t)
 		return;
+	o->task = t->name;
 	if (t->pattern)
 		o->pattern = t->pattern;
 	if (t->preamble)
