@@ -625,7 +625,11 @@ int cmd_replay(int argc, char **argv)
 			goto out;
 		}
 		engine = lm_engine_new();
-		if (replay_rejudge(engine, t, &walk, judge, tmpl.data, &settings, &rj, &err)) {
+		int rr = replay_rejudge(engine, t, &walk, judge, tmpl.data, &settings, &rj, &err);
+
+		if (rr) {
+			if (rr == -2) /* the prompt too large: nothing was sent */
+				errbuf_prefix(&err, "%s", prompt_id.data);
 			cli_error("replay", err.msg);
 			goto out;
 		}

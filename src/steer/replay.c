@@ -325,10 +325,22 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 		strbuf_reset(&doc);
 		tree_document(t, rs->node, &doc);
 		p[k].judge = steer_judge_start(e, judge, tmpl, doc.data, texts, rs->count, s,
-					       verdict_done, &p[k]);
+					       verdict_done, &p[k], err);
 		free(texts);
+		if (!p[k].judge) {
+			/* a prompt past the cap: refused before anything is sent
+			 * (the engine sends only when run) */
+			errbuf_prefix(err, "step %zu", k + 1);
+			break;
+		}
 	}
 	strbuf_release(&doc);
+	if (k < w->count) {
+		for (j = 0; j < k; j++)
+			steer_judge_free(p[j].judge);
+		free(p);
+		return -2;
+	}
 	r = lm_run(e, err);
 	for (k = 0; k < w->count; k++)
 		steer_judge_free(p[k].judge);

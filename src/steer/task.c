@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -340,25 +341,37 @@ const char *rank_mode_name(enum rank_mode mode)
 	return (unsigned)mode < 3 ? rank_names[mode] : "?";
 }
 
-void template_render(const char *tmpl, const char *const *keys, const char *const *values,
-		     size_t count, struct strbuf *out)
+/*
+ * Walks tmpl as template_render does: with out NULL it only adds up the
+ * size (saturating), so a template can be refused before anything is built.
+ */
+static size_t render_walk(const char *tmpl, const char *const *keys, const char *const *values,
+			  size_t count, struct strbuf *out)
 {
 	const char *p = tmpl;
+	size_t size = 0;
 
+#define EMIT(s, n)                                                                                 \
+	do {                                                                                       \
+		size_t n_ = (n);                                                                   \
+		if (out)                                                                           \
+			strbuf_add(out, (s), n_);                                                  \
+		size = n_ > SIZE_MAX - size ? SIZE_MAX : size + n_;                                \
+	} while (0)
 	while (*p) {
 		const char *open = strchr(p, '{');
 		const char *close;
 		size_t i;
 
 		if (!open) {
-			strbuf_addstr(out, p);
-			return;
+			EMIT(p, strlen(p));
+			break;
 		}
-		strbuf_add(out, p, (size_t)(open - p));
+		EMIT(p, (size_t)(open - p));
 		close = strchr(open + 1, '}');
 		if (!close) {
-			strbuf_addstr(out, open);
-			return;
+			EMIT(open, strlen(open));
+			break;
 		}
 		for (i = 0; i < count; i++) {
 			size_t klen = strlen(keys[i]);
@@ -367,13 +380,29 @@ void template_render(const char *tmpl, const char *const *keys, const char *cons
 				break;
 		}
 		if (i < count) {
-			strbuf_addstr(out, values[i]);
+			EMIT(values[i], strlen(values[i]));
 			p = close + 1;
 		} else {
-			strbuf_addch(out, '{');
+			EMIT("{", 1);
 			p = open + 1;
 		}
 	}
+#undef EMIT
+	return size;
+}
+
+int template_render(const char *tmpl, const char *const *keys, const char *const *values,
+		    size_t count, size_t max, struct strbuf *out, size_t *size)
+{
+	size_t n = render_walk(tmpl, keys, values, count, NULL);
+
+	if (size)
+		*size = n;
+	if (n > max)
+		return -1;
+	strbuf_grow(out, n);
+	render_walk(tmpl, keys, values, count, out);
+	return 0;
 }
 
 void task_pairs_options(const struct task *t, struct pairs_options *o)

@@ -1679,13 +1679,19 @@ static const char *steer_missing(const struct tui *u)
 static unsigned start_step(struct tui *u, uint32_t at)
 {
 	struct steer_settings s;
+	struct errbuf err;
 
 	steer_settings_from_task(&s, u->opts->task);
 	u->step_at = at;
 	u->count_before = u->t->count;
 	u->step_ended = 0;
 	u->step = steer_start(u->opts->engine, u->t, at, u->opts->task, u->opts->generator,
-			      u->opts->judge, &s, step_done, u);
+			      u->opts->judge, &s, step_done, u, &err);
+	if (!u->step) { /* a prompt past the cap: nothing was sent */
+		u->autopilot = 0;
+		set_msg(u, 1, "%s", err.msg);
+		return REDRAW_STATUS;
+	}
 	set_msg(u, 0, "asking the generator for %u candidates...", s.n);
 	return REDRAW_STATUS;
 }
