@@ -48,13 +48,13 @@
  * PAIRS_WORK_PER_BYTE for each byte searched.  The seed's pattern takes
  * about 2 steps a byte; (?:a|aa)*(c) over 400 lines of 30 a's takes
  * billions and is stopped in a fraction of a second.  Within one start
- * position PCRE2's own limits apply too: PAIRS_MATCH_LIMIT backtracks and
- * PAIRS_DEPTH_LIMIT nested backtracking points.
+ * position PCRE2's own limits apply too: its match limit, set to the same
+ * budget (a legitimate lazy .*? over a 10 MB line takes a step a byte), and
+ * PAIRS_DEPTH_LIMIT nested backtracking points (PCRE2's default).
  */
 #define PAIRS_WORK_BASE	    2000000u
 #define PAIRS_WORK_PER_BYTE 200u
-#define PAIRS_MATCH_LIMIT   1000000u
-#define PAIRS_DEPTH_LIMIT   1000000u
+#define PAIRS_DEPTH_LIMIT   10000000u
 
 /* Where a node's text starts in the document, and that node's id. */
 struct pairs_span {

@@ -581,7 +581,11 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	memset(&budget, 0, sizeof(budget));
 	budget.limit = PAIRS_WORK_BASE + (uint64_t)PAIRS_WORK_PER_BYTE * (end - begin);
 	mc = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(mc, PAIRS_MATCH_LIMIT);
+	/* PCRE2's own limits count one start position: never more than the
+	 * whole budget (a lazy .*? over a 10 MB line takes one step a byte), and
+	 * nesting no deeper than PAIRS_DEPTH_LIMIT (its memory is bounded by
+	 * PCRE2's heap limit too) */
+	pcre2_set_match_limit(mc, budget.limit < UINT32_MAX ? (uint32_t)budget.limit : UINT32_MAX);
 	pcre2_set_depth_limit(mc, PAIRS_DEPTH_LIMIT);
 	pcre2_set_callout(mc, count_step, &budget);
 	pos = begin;
