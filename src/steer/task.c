@@ -348,9 +348,16 @@ const char *rank_mode_name(enum rank_mode mode)
 static size_t render_walk(const char *tmpl, const char *const *keys, const char *const *values,
 			  size_t count, struct strbuf *out)
 {
-	const char *p = tmpl;
-	size_t size = 0;
+	const char *p = tmpl, *end = tmpl + strlen(tmpl);
+	size_t size = 0, longest = 0, i;
 
+	/* Linear in the template: memchr over the known rest (strchr would be
+	 * checked to the end each time under the sanitizers), and a '}' is
+	 * looked for only as far as the longest key reaches: a '{' further
+	 * from its '}' is no place. */
+	for (i = 0; i < count; i++)
+		if (strlen(keys[i]) > longest)
+			longest = strlen(keys[i]);
 #define EMIT(s, n)                                                                                 \
 	do {                                                                                       \
 		size_t n_ = (n);                                                                   \
@@ -358,20 +365,22 @@ static size_t render_walk(const char *tmpl, const char *const *keys, const char 
 			strbuf_add(out, (s), n_);                                                  \
 		size = n_ > SIZE_MAX - size ? SIZE_MAX : size + n_;                                \
 	} while (0)
-	while (*p) {
-		const char *open = strchr(p, '{');
+	while (p < end) {
+		const char *open = memchr(p, '{', (size_t)(end - p));
 		const char *close;
-		size_t i;
+		size_t reach;
 
 		if (!open) {
-			EMIT(p, strlen(p));
+			EMIT(p, (size_t)(end - p));
 			break;
 		}
 		EMIT(p, (size_t)(open - p));
-		close = strchr(open + 1, '}');
+		reach = (size_t)(end - open - 1);
+		close = memchr(open + 1, '}', reach < longest + 1 ? reach : longest + 1);
 		if (!close) {
-			EMIT(open, strlen(open));
-			break;
+			EMIT("{", 1);
+			p = open + 1;
+			continue;
 		}
 		for (i = 0; i < count; i++) {
 			size_t klen = strlen(keys[i]);

@@ -140,6 +140,19 @@ static void test_template(void **state)
 	assert_int_equal(size, sb.len);
 	strbuf_release(&sb);
 
+	/* a '{' far from its '}' is kept as it is, in one pass */
+	for (k = 0; k < 500000; k++)
+		strbuf_addch(&sb, '{');
+	strbuf_addstr(&sb, "document}");
+	{
+		char *tmpl = strbuf_detach(&sb, NULL);
+
+		assert_int_equal(template_render(tmpl, keys, values, 2, SIZE_MAX, &sb, &size), 0);
+		assert_int_equal(sb.len, 499999 + strlen("DOC {options}"));
+		free(tmpl);
+	}
+	strbuf_reset(&sb);
+
 	/* past the cap: nothing is built, the size is told */
 	for (k = 0; k < 100000; k++)
 		strbuf_addstr(&sb, "{document}");
