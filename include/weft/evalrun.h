@@ -68,10 +68,11 @@ enum evalrun_way {
 
 struct evalrun_options {
 	enum evalrun_method method;
-	enum score_rules rules;	 /* generate; default SCORE_STRICT */
-	const char *eval_prompt; /* generate; with {question}; NULL: EVALRUN_DEFAULT_PROMPT */
-	int concurrency;	 /* per model; <= 0: the role's, else 8 */
-	int max_tokens;		 /* generate; <= 0: EVALRUN_DEFAULT_MAX_TOKENS */
+	enum score_rules rules;	      /* generate; default SCORE_STRICT */
+	const char *eval_prompt;      /* generate; with {question}; NULL: EVALRUN_DEFAULT_PROMPT */
+	const char *eval_prompt_name; /* where eval_prompt is from, named in errors, or NULL */
+	int concurrency;	      /* per model; <= 0: the role's, else 8 */
+	int max_tokens;		      /* generate; <= 0: EVALRUN_DEFAULT_MAX_TOKENS */
 };
 
 void evalrun_options_init(struct evalrun_options *o);
@@ -118,7 +119,9 @@ typedef void evalrun_progress_cb(void *ctx, const struct evalrun *run);
 /*
  * A new run of set (borrowed: must outlive the run) on engine e (borrowed).
  * Returns NULL with err when the options cannot apply to the set (logprob on
- * a logodds set whose rows do not have two classes).
+ * a logodds set whose rows do not have two classes), or when a generate
+ * prompt rendered for a row would be larger than TASK_PROMPT_MAX (err names
+ * eval_prompt_name, the row and the size): before anything is built.
  */
 struct evalrun *evalrun_new(struct lm_engine *e, const struct evalset *set,
 			    const struct evalrun_options *o, struct errbuf *err);

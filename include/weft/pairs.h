@@ -42,6 +42,20 @@
 
 #define PAIRS_MAX_LABELS 16
 
+/*
+ * What one extraction may cost (pairs.c explains how it is counted): the
+ * matcher's steps over all start positions, PAIRS_WORK_BASE plus
+ * PAIRS_WORK_PER_BYTE for each byte searched.  The seed's pattern takes
+ * about 2 steps a byte; (?:a|aa)*(c) over 400 lines of 30 a's takes
+ * billions and is stopped in a fraction of a second.  Within one start
+ * position PCRE2's own limits apply too: its match limit, set to the same
+ * budget (a legitimate lazy .*? over a 10 MB line takes a step a byte), and
+ * PAIRS_DEPTH_LIMIT nested backtracking points (PCRE2's default).
+ */
+#define PAIRS_WORK_BASE	    2000000u
+#define PAIRS_WORK_PER_BYTE 200u
+#define PAIRS_DEPTH_LIMIT   10000000u
+
 /* Where a node's text starts in the document, and that node's id. */
 struct pairs_span {
 	size_t offset;
@@ -60,6 +74,8 @@ struct pairs_options {
 	 * task's prompt); default mode reads a pair whose answer ends after it */
 	size_t start;
 	int compat_seed;
+	const char *task; /* borrowed; the task the pattern is from, named in
+			     errors, or NULL */
 };
 
 enum pair_status {
@@ -108,7 +124,9 @@ int pairs_options_set_labels(struct pairs_options *o, const char *list, char **s
  * by offset, may be NULL) give the node each byte belongs to.  Fills *r
  * (which the caller releases with pairs_result_release, also on failure).
  * Returns 0, or -1 with err set (bad pattern, fewer than two groups, bad
- * labels, matching failure).
+ * labels, matching failure, or a pattern that costs more than the budget
+ * above: "pattern too costly: task 'T': 'P' gave up at line N (...);
+ * simplify it").
  */
 int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, size_t nspans,
 		  const struct pairs_options *o, struct pairs_result *r, struct errbuf *err);

@@ -14,7 +14,7 @@
  * record with candidates and no final pick (a step left for a person, by
  * the judge or by `weft generate` exiting 3), it is the last step, marked
  * waiting, with final_pick TREE_NONE.  Nothing here prints or changes the
- * tree.
+ * tree.  Building is linear in the nodes on the path and their children.
  *
  * replay_rejudge asks a judge to rank each step's candidates again, all
  * steps at once on the lm engine (steer_judge_start: the same prompt
@@ -65,6 +65,12 @@ struct replay_walk {
 	size_t per_class[PAIRS_MAX_LABELS];
 	size_t nlabels;
 	size_t pairs; /* kept pairs */
+	/* nodes looked at while building (children walked, candidates
+	 * checked): at most twice the children of the path's nodes plus their
+	 * candidates, so a walk is linear in the session however many
+	 * children a node has or however deep the path is (the tests hold it
+	 * to that) */
+	size_t visits;
 };
 
 /*
@@ -114,7 +120,9 @@ struct replay_rejudge {
  * with the person over steps a person picked, and Spearman's rank
  * correlation (average ranks for ties) per step where both score lists vary,
  * averaged.  Returns 0, or -1 with err when the engine fails (out holds
- * what finished).
+ * what finished); or -2, before anything is sent, when a step's judge
+ * prompt would be larger than TASK_PROMPT_MAX ("step K: the rendered judge
+ * prompt is N bytes, ..."; nothing is judged).
  */
 int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
 		   const struct config_role *judge, const char *tmpl,

@@ -88,11 +88,16 @@ typedef void steer_done_fn(void *ctx, const struct steer_outcome *outcome);
  * borrowed and must outlive the step; t must not lose `at` meanwhile.
  * Returns the step (free with steer_step_free after done fired, or to
  * cancel it: pending requests are dropped and done does not fire).
+ * Returns NULL with err, having sent nothing, when a prompt would be larger
+ * than TASK_PROMPT_MAX: the document at `at` (the generation prompt), or
+ * the judge prompt rendered with the step's existing candidates; err names
+ * the task's file and the size.  (New candidates that push the judge prompt
+ * past the cap end the step as STEER_JUDGE_FAILED, candidates kept.)
  */
 struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 			       const struct task *task, const struct config_role *generator,
 			       const struct config_role *judge, const struct steer_settings *s,
-			       steer_done_fn *done, void *ctx);
+			       steer_done_fn *done, void *ctx, struct errbuf *err);
 void steer_step_free(struct steer_step *st);
 
 /*
@@ -125,7 +130,9 @@ void steer_candidate_text(const char *document_end, const char *text, struct str
  * and then calls done once, from inside
  * lm_engine_poll().  Everything given is copied except e and judge, which
  * must outlive the judging.  Free with steer_judge_free (also from done,
- * or before it to cancel: done then does not fire).
+ * or before it to cancel: done then does not fire).  Returns NULL with err
+ * ("the rendered judge prompt is N bytes, more than ..."), nothing asked
+ * and done never firing, when the prompt is larger than TASK_PROMPT_MAX.
  */
 struct steer_verdict {
 	int ok;		       /* 1: scores and pick are set */
@@ -150,15 +157,17 @@ struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_r
 				      const char *tmpl, const char *document,
 				      const char *const *texts, size_t count,
 				      const struct steer_settings *s, steer_judge_fn *done,
-				      void *ctx);
+				      void *ctx, struct errbuf *err);
 void steer_judge_free(struct steer_judge *j);
 
 /*
  * The judge prompt: tmpl with {document} (the end of document, at most
  * STEER_JUDGE_CONTEXT bytes, starting at a line), {options} (the texts as
- * numbered blocks, rank_format_options) and {n}.  Appends to out.
+ * numbered blocks, rank_format_options) and {n}.  Appends to out and
+ * returns 0; or returns -1, appending nothing, when it would be larger than
+ * TASK_PROMPT_MAX.  *size (may be NULL) gets its size either way.
  */
-void steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
-			size_t count, struct strbuf *out);
+int steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
+		       size_t count, struct strbuf *out, size_t *size);
 
 #endif

@@ -81,10 +81,23 @@ int rank_mode_parse(const char *s, enum rank_mode *mode);
 const char *rank_mode_name(enum rank_mode mode);
 
 /*
- * Renders tmpl, replacing each {key} whose key is in keys[] by the value at
- * the same place; other braces are kept as they are.  Appends to out.
+ * The most a prompt weft builds may hold: a rendered judge or eval prompt,
+ * or the document sent for generation.  4 MiB is about a million tokens,
+ * beyond any model's context; without a cap, judge.txt with {document}
+ * 100,000 times would build 100 MB requests.  A prompt past it is refused
+ * with an error naming the template and the size, before any request is
+ * built.
  */
-void template_render(const char *tmpl, const char *const *keys, const char *const *values,
-		     size_t count, struct strbuf *out);
+#define TASK_PROMPT_MAX (4u << 20)
+
+/*
+ * Renders tmpl, replacing each {key} whose key is in keys[] by the value at
+ * the same place; other braces are kept as they are.  Appends to out and
+ * returns 0; or, when the result would be larger than max bytes, appends
+ * nothing and returns -1.  *size (size may be NULL) gets the result's size
+ * either way, found before anything is built.
+ */
+int template_render(const char *tmpl, const char *const *keys, const char *const *values,
+		    size_t count, size_t max, struct strbuf *out, size_t *size);
 
 #endif

@@ -153,6 +153,7 @@ int cmd_eval(int argc, char **argv)
 	struct lm_engine *engine = NULL;
 	struct evalrun *run = NULL;
 	struct strbuf sb = STRBUF_INIT, dir = STRBUF_INIT, prompt = STRBUF_INIT;
+	struct strbuf eval_name = STRBUF_INIT;
 	struct sigaction sa, old_int;
 	struct progress prog = {0, 0};
 	char *names = NULL;
@@ -282,8 +283,11 @@ int cmd_eval(int argc, char **argv)
 		struct strbuf tdir = STRBUF_INIT;
 
 		if (!task_find(set.task, &tdir, &err) && !task_load(&task, tdir.data, &err) &&
-		    task.eval && *task.eval)
+		    task.eval && *task.eval) {
 			opts.eval_prompt = task.eval;
+			strbuf_addf(&eval_name, "%s/eval.txt", task.dir);
+			opts.eval_prompt_name = eval_name.data;
+		}
 		strbuf_release(&tdir);
 	}
 
@@ -462,6 +466,7 @@ out:
 	strbuf_release(&sb);
 	strbuf_release(&dir);
 	strbuf_release(&prompt);
+	strbuf_release(&eval_name);
 	free(sets);
 	free(size_specs);
 	return r;

@@ -441,7 +441,14 @@ int cmd_generate(int argc, char **argv)
 		uint32_t tip = tree_path_tip(t);
 
 		memset(&run, 0, sizeof(run));
-		st = steer_start(engine, t, tip, &task, gen, judge, &settings, step_done, &run);
+		st = steer_start(engine, t, tip, &task, gen, judge, &settings, step_done, &run,
+				 &err);
+		if (!st) { /* a prompt past the cap: nothing was sent */
+			cli_error("generate", err.msg);
+			r = 1;
+			strbuf_release(&line);
+			break;
+		}
 		while (!run.finished && !interrupted) {
 			if (lm_engine_poll(engine, NULL, 0, 200, NULL, &err) < 0) {
 				cli_error("generate", err.msg);

@@ -465,7 +465,7 @@ int cmd_replay(int argc, char **argv)
 	struct lm_engine *engine = NULL;
 	struct config_role *judge = NULL;
 	struct session_lock lock = SESSION_LOCK_INIT;
-	int c, json = 0, rejudge = 0, force = 0, have_task = 0, r = 1;
+	int c, json = 0, rejudge = 0, force = 0, have_task = 0, r = 1, rr;
 	char *end;
 
 	/* --json names the rank mode even without --judge */
@@ -623,7 +623,10 @@ int cmd_replay(int argc, char **argv)
 		}
 		engine = lm_engine_new();
 		config_hide_keys(&config, engine);
-		if (replay_rejudge(engine, t, &walk, judge, tmpl.data, &settings, &rj, &err)) {
+		rr = replay_rejudge(engine, t, &walk, judge, tmpl.data, &settings, &rj, &err);
+		if (rr) {
+			if (rr == -2) /* the prompt too large: nothing was sent */
+				errbuf_prefix(&err, "%s", prompt_id.data);
 			cli_error("replay", err.msg);
 			goto out;
 		}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/safetext.h"
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
 
@@ -446,6 +447,37 @@ static int tolerant_pattern(const char *pattern, struct strbuf *out)
 	return 0;
 }
 
+/*
+ * The work budget of one extraction.  PCRE2's match limit counts the
+ * backtracking of one start position, and one pcre2_match call tries many
+ * start positions (and an extraction makes many calls), so a pattern that
+ * backtracks exponentially within each line, like (?:a|aa)*(c), stays under
+ * the limit everywhere and still runs for minutes over a few hundred lines.
+ * So the pattern is compiled with PCRE2_AUTO_CALLOUT and count_step counts
+ * every item the matcher tries, across all start positions and calls: a
+ * total that depends only on the pattern and the text (not on the machine,
+ * nor on JIT against the interpreter).  Past the budget the match is
+ * abandoned and the extraction fails, naming the pattern and the line it
+ * had reached.  The budget grows with the text so that any legitimate
+ * pattern (a few steps per byte) passes on a session of any size.
+ */
+struct work_budget {
+	uint64_t used, limit;
+	size_t start; /* where the match being tried started */
+	int exceeded;
+};
+
+static int count_step(pcre2_callout_block *b, void *ctx)
+{
+	struct work_budget *w = ctx;
+
+	w->start = (size_t)b->start_match; /* for the line, whichever limit stops it */
+	if (++w->used <= w->limit)
+		return 0;
+	w->exceeded = 1;
+	return PCRE2_ERROR_CALLOUT; /* negative: pcre2_match gives up and returns it */
+}
+
 int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, size_t nspans,
 		  const struct pairs_options *o, struct pairs_result *r, struct errbuf *err)
 {
@@ -455,6 +487,8 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	struct strset exact = {0}, norm = {0};
 	pcre2_code *re = NULL;
 	pcre2_match_data *md = NULL;
+	pcre2_match_context *mc = NULL;
+	struct work_budget budget;
 	size_t begin, end, pos, line = 1, line_pos = 0, i, prompt_end, found_preamble = 0;
 	uint32_t ngroups = 0, reopts = 0, matchopts = 0;
 	int errcode, rc = 0;
@@ -480,7 +514,8 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 		pattern = tolerant.data;
 	re = pcre2_compile(
 	    (PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-	    PCRE2_DOTALL | (utf8_valid((const unsigned char *)text.data, text.len) ? PCRE2_UTF : 0),
+	    PCRE2_DOTALL | PCRE2_AUTO_CALLOUT |
+		(utf8_valid((const unsigned char *)text.data, text.len) ? PCRE2_UTF : 0),
 	    &errcode, &erroff, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
@@ -543,15 +578,47 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* when unavailable, interpreted */
 	md = pcre2_match_data_create_from_pattern(re, NULL);
+	memset(&budget, 0, sizeof(budget));
+	budget.limit = PAIRS_WORK_BASE + (uint64_t)PAIRS_WORK_PER_BYTE * (end - begin);
+	mc = pcre2_match_context_create(NULL);
+	/* PCRE2's own limits count one start position: never more than the
+	 * whole budget (a lazy .*? over a 10 MB line takes one step a byte), and
+	 * nesting no deeper than PAIRS_DEPTH_LIMIT (its memory is bounded by
+	 * PCRE2's heap limit too) */
+	pcre2_set_match_limit(mc, budget.limit < UINT32_MAX ? (uint32_t)budget.limit : UINT32_MAX);
+	pcre2_set_depth_limit(mc, PAIRS_DEPTH_LIMIT);
+	pcre2_set_callout(mc, count_step, &budget);
 	pos = begin;
 	while (pos <= end) {
 		PCRE2_SIZE *ov;
 		struct pair p;
 		size_t qs, qe, as, ae;
-		int m = pcre2_match(re, (PCRE2_SPTR)text.data, end, pos, matchopts, md, NULL);
+		int m = pcre2_match(re, (PCRE2_SPTR)text.data, end, pos, matchopts, md, mc);
 
 		if (m == PCRE2_ERROR_NOMATCH)
 			break;
+		if (budget.exceeded || m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT ||
+		    m == PCRE2_ERROR_HEAPLIMIT || m == PCRE2_ERROR_JIT_STACKLIMIT) {
+			size_t at = budget.used && budget.start >= pos ? budget.start : pos;
+			struct strbuf shown = STRBUF_INIT;
+
+			if (at > line_pos) {
+				line += count_lines(text.data, line_pos, at);
+				line_pos = at;
+			}
+			pattern = o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN; /* as written */
+			safetext_append(&shown, pattern, strlen(pattern), 0);
+			rc = errbuf_set(err,
+					"pattern too costly: %s%s%s'%s' gave up at line %zu (%s); "
+					"simplify it",
+					o->task ? "task '" : "", o->task ? o->task : "",
+					o->task ? "': " : "", shown.data, line,
+					budget.exceeded ? "more steps than the budget for this text"
+					: m == PCRE2_ERROR_MATCHLIMIT ? "backtracking limit"
+								      : "nesting limit");
+			strbuf_release(&shown);
+			goto out;
+		}
 		if (m < 0) {
 			PCRE2_UCHAR msg[256];
 
@@ -608,6 +675,7 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 			break;
 	}
 out:
+	pcre2_match_context_free(mc);
 	pcre2_match_data_free(md);
 	pcre2_code_free(re);
 	strset_release(&exact);

@@ -255,6 +255,32 @@ struct evalrun *evalrun_new(struct lm_engine *e, const struct evalset *set,
 					   i);
 				return NULL;
 			}
+	if (o->method == EVALRUN_GENERATE) {
+		/* every prompt fits before any is built (TASK_PROMPT_MAX) */
+		const char *tmpl = o->eval_prompt ? o->eval_prompt : EVALRUN_DEFAULT_PROMPT;
+		const char *keys[] = {"question"};
+		struct strbuf none = STRBUF_INIT;
+		size_t size;
+
+		for (i = 0; i < set->n; i++) {
+			const char *vals[] = {set->items[i].question};
+
+			if (template_render(tmpl, keys, vals, 1, TASK_PROMPT_MAX, &none, &size) ==
+			    0) {
+				strbuf_reset(&none);
+				continue;
+			}
+			errbuf_set(
+			    err,
+			    "%s: the prompt for row %zu is %zu bytes, more than the %u bytes "
+			    "(4 MiB) a prompt may have",
+			    o->eval_prompt_name ? o->eval_prompt_name : "the eval prompt", i, size,
+			    TASK_PROMPT_MAX);
+			strbuf_release(&none);
+			return NULL;
+		}
+		strbuf_release(&none);
+	}
 	run = xcalloc(1, sizeof(*run));
 	run->engine = e;
 	run->set = set;
@@ -405,7 +431,7 @@ static void build_request(struct evalrun *run, struct evalrun_model *m, size_t e
 		const char *keys[] = {"question"};
 		const char *vals[] = {e->question};
 
-		template_render(run->prompt_tmpl, keys, vals, 1, &p);
+		template_render(run->prompt_tmpl, keys, vals, 1, SIZE_MAX, &p, NULL); /* fits */
 		req->temperature = 0;
 		req->max_tokens = run->opts.max_tokens;
 		if (req->kind == LM_CHAT)

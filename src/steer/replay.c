@@ -29,8 +29,27 @@ static long index_of(const uint32_t *v, size_t n, uint32_t x)
 	return -1;
 }
 
+/*
+ * Whether candidate c of the step at a node is pruned, given whether that
+ * node is (node_pruned): a candidate is a child of its step's node, so one
+ * flag decides, and the walk stays linear however deep the path is
+ * (tree_is_pruned would climb to the root for every candidate).  A
+ * candidate that is not a child (a damaged record) is checked in full.
+ */
+static int candidate_pruned(const struct tree *t, uint32_t node, int node_pruned, uint32_t c,
+			    struct replay_walk *w)
+{
+	const struct tree_node *cn = tree_node(t, c);
+
+	w->visits++;
+	if (cn->parent == node)
+		return node_pruned || (cn->flags & TREE_PRUNED);
+	return tree_is_pruned(t, c);
+}
+
 /* The step from a decision record; pruned candidates are left out. */
-static void from_record(const struct tree *t, const struct tree_step *s, struct replay_step *rs)
+static void from_record(const struct tree *t, const struct tree_step *s, int node_pruned,
+			struct replay_step *rs, struct replay_walk *w)
 {
 	size_t k;
 
@@ -39,7 +58,8 @@ static void from_record(const struct tree *t, const struct tree_step *s, struct 
 	if (s->scores)
 		rs->scores = xcalloc(s->count ? s->count : 1, sizeof(*rs->scores));
 	for (k = 0; k < s->count; k++) {
-		if (s->candidates[k] >= t->count || tree_is_pruned(t, s->candidates[k]))
+		if (s->candidates[k] >= t->count ||
+		    candidate_pruned(t, rs->node, node_pruned, s->candidates[k], w))
 			continue;
 		if (rs->scores)
 			rs->scores[rs->count] = s->scores[k];
@@ -54,24 +74,37 @@ static void from_record(const struct tree *t, const struct tree_step *s, struct 
 		rs->picker = TREE_PICKER_HUMAN;
 }
 
-/* The step from what the nodes know: visible children as candidates. */
-static void from_children(const struct tree *t, struct replay_step *rs)
+/*
+ * The step from what the nodes know: visible children as candidates, read
+ * in one walk of the sibling list (tree_child_at per child would make a
+ * node with many children quadratic).
+ */
+static void from_children(const struct tree *t, struct replay_step *rs, struct replay_walk *w)
 {
-	size_t n = tree_visible_children(t, rs->node), k, scored = 0;
+	size_t n = 0, scored = 0;
+	uint32_t c;
 
+	for (c = tree_node(t, rs->node)->first_child; c != TREE_NONE;
+	     c = tree_node(t, c)->next_sibling) {
+		w->visits++;
+		n += !(tree_node(t, c)->flags & TREE_PRUNED);
+	}
 	rs->candidates = xcalloc(n ? n : 1, sizeof(*rs->candidates));
 	rs->scores = xcalloc(n ? n : 1, sizeof(*rs->scores));
-	for (k = 0; k < n; k++) {
-		uint32_t c = tree_child_at(t, rs->node, k);
+	for (c = tree_node(t, rs->node)->first_child; c != TREE_NONE && rs->count < n;
+	     c = tree_node(t, c)->next_sibling) {
 		const struct tree_node *cn = tree_node(t, c);
 
-		rs->candidates[rs->count++] = c;
+		w->visits++;
+		if (cn->flags & TREE_PRUNED)
+			continue;
 		if (cn->flags & TREE_HAS_SCORE) {
-			rs->scores[k] = cn->score;
+			rs->scores[rs->count] = cn->score;
 			scored++;
 		}
 		if ((cn->flags & TREE_JUDGE_PICK) && rs->judge_pick == TREE_NONE)
 			rs->judge_pick = c;
+		rs->candidates[rs->count++] = c;
 	}
 	if (!n || scored != n) {
 		free(rs->scores);
@@ -105,6 +138,7 @@ void replay_walk_build(const struct tree *t, const struct task *task, struct rep
 {
 	double sum = 0;
 	size_t k;
+	int pruned = 0; /* whether path[k] or an ancestor is pruned */
 
 	memset(w, 0, sizeof(*w));
 	if (t->path_len > 0) /* a step per node after the root, and maybe a waiting one */
@@ -113,14 +147,16 @@ void replay_walk_build(const struct tree *t, const struct task *task, struct rep
 		struct replay_step *rs = &w->steps[w->count++];
 		const struct tree_step *s = tree_node(t, t->path[k])->step;
 
+		/* the path is a root-first chain: path[k]'s parent is path[k-1] */
+		pruned = pruned || (tree_node(t, t->path[k])->flags & TREE_PRUNED);
 		rs->node = t->path[k];
 		rs->final_pick = t->path[k + 1];
 		rs->judge_pick = TREE_NONE;
 		rs->picker = TREE_PICKER_NONE;
 		if (s)
-			from_record(t, s, rs);
+			from_record(t, s, pruned, rs, w);
 		else
-			from_children(t, rs);
+			from_children(t, rs, w);
 		rs->final_index = index_of(rs->candidates, rs->count, rs->final_pick);
 		rs->judge_index = index_of(rs->candidates, rs->count, rs->judge_pick);
 		if (rs->judge_index < 0)
@@ -140,6 +176,7 @@ void replay_walk_build(const struct tree *t, const struct task *task, struct rep
 		uint32_t tip = t->path[t->path_len - 1];
 		const struct tree_step *s = tree_node(t, tip)->step;
 
+		pruned = pruned || (tree_node(t, tip)->flags & TREE_PRUNED);
 		if (s && s->count > 0 && s->final_pick == TREE_NONE) {
 			struct replay_step *rs = &w->steps[w->count++];
 
@@ -147,7 +184,7 @@ void replay_walk_build(const struct tree *t, const struct task *task, struct rep
 			rs->final_pick = TREE_NONE;
 			rs->judge_pick = TREE_NONE;
 			rs->picker = TREE_PICKER_NONE;
-			from_record(t, s, rs);
+			from_record(t, s, pruned, rs, w);
 			rs->waiting = 1;
 			rs->final_index = -1;
 			rs->judge_index = index_of(rs->candidates, rs->count, rs->judge_pick);
@@ -288,10 +325,22 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 		strbuf_reset(&doc);
 		tree_document(t, rs->node, &doc);
 		p[k].judge = steer_judge_start(e, judge, tmpl, doc.data, texts, rs->count, s,
-					       verdict_done, &p[k]);
+					       verdict_done, &p[k], err);
 		free(texts);
+		if (!p[k].judge) {
+			/* a prompt past the cap: refused before anything is sent
+			 * (the engine sends only when run) */
+			errbuf_prefix(err, "step %zu", k + 1);
+			break;
+		}
 	}
 	strbuf_release(&doc);
+	if (k < w->count) {
+		for (j = 0; j < k; j++)
+			steer_judge_free(p[j].judge);
+		free(p);
+		return -2;
+	}
 	r = lm_run(e, err);
 	for (k = 0; k < w->count; k++)
 		steer_judge_free(p[k].judge);

@@ -322,8 +322,8 @@ static void judge_ask(struct steer_judge *j)
 	strbuf_release(&prompt);
 }
 
-void steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
-			size_t count, struct strbuf *out)
+int steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
+		       size_t count, struct strbuf *out, size_t *size)
 {
 	static const char *const keys[] = {"document", "options", "n"};
 	struct strbuf options = STRBUF_INIT, n = STRBUF_INIT;
@@ -332,6 +332,7 @@ void steer_judge_prompt(const char *tmpl, const char *document, const char *cons
 	const char *values[3];
 	size_t *first = xcalloc(count ? count : 1, sizeof(*first));
 	size_t k;
+	int r;
 
 	if (len > STEER_JUDGE_CONTEXT) {
 		doc += len - STEER_JUDGE_CONTEXT;
@@ -345,20 +346,36 @@ void steer_judge_prompt(const char *tmpl, const char *document, const char *cons
 	values[0] = doc;
 	values[1] = options.data;
 	values[2] = n.data;
-	template_render(tmpl, keys, values, 3, out);
+	r = template_render(tmpl, keys, values, 3, TASK_PROMPT_MAX, out, size);
 	strbuf_release(&options);
 	strbuf_release(&n);
 	free(first);
+	return r;
+}
+
+/* The error of a prompt past TASK_PROMPT_MAX. */
+static void prompt_too_large(struct errbuf *err, const char *what, size_t size)
+{
+	errbuf_set(err, "%s is %zu bytes, more than the %u bytes (4 MiB) a prompt may have", what,
+		   size, TASK_PROMPT_MAX);
 }
 
 struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_role *judge,
 				      const char *tmpl, const char *document,
 				      const char *const *texts, size_t count,
 				      const struct steer_settings *s, steer_judge_fn *done,
-				      void *ctx)
+				      void *ctx, struct errbuf *err)
 {
 	struct steer_judge *j = xcalloc(1, sizeof(*j));
+	size_t size;
 
+	strbuf_init(&j->prompt);
+	if (steer_judge_prompt(tmpl, document, texts, count, &j->prompt, &size)) {
+		prompt_too_large(err, "the rendered judge prompt", size);
+		strbuf_release(&j->prompt);
+		free(j);
+		return NULL;
+	}
 	j->engine = e;
 	j->role = judge;
 	j->settings = *s;
@@ -367,8 +384,6 @@ struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_r
 	j->count = count;
 	j->done = done;
 	j->ctx = ctx;
-	strbuf_init(&j->prompt);
-	steer_judge_prompt(tmpl, document, texts, count, &j->prompt);
 	judge_ask(j);
 	return j;
 }
@@ -431,11 +446,17 @@ static void add_option(struct steer_step *st, const char *text, uint32_t existin
 	st->count++;
 }
 
-static void start_judging(struct steer_step *st)
+/* Returns 0, or -1 with err when the judge prompt would be too large
+ * (nothing is asked). */
+static int start_judging(struct steer_step *st, struct errbuf *err)
 {
 	st->judge_req = steer_judge_start(st->engine, st->judge, st->task->judge, st->document.data,
 					  (const char *const *)st->texts, st->count, &st->settings,
-					  step_judged, st);
+					  step_judged, st, err);
+	if (st->judge_req)
+		return 0;
+	errbuf_prefix(err, "%s/judge.txt", st->task->dir);
+	return -1;
 }
 
 static void generation_done(void *ctx, const struct lm_response *resp, const struct errbuf *err)
@@ -470,18 +491,27 @@ static void generation_done(void *ctx, const struct lm_response *resp, const str
 		finish(st);
 		return;
 	}
-	start_judging(st);
+	if (start_judging(st, &st->outcome.err)) {
+		/* the new candidates made the judge prompt too large: they are
+		 * kept, and the judge was not asked (an error, as when its
+		 * request fails) */
+		record(st, NULL, 0, "", rank_mode_name(st->settings.rank), NULL);
+		st->outcome.status = STEER_JUDGE_FAILED;
+		finish(st);
+	}
 }
 
 struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 			       const struct task *task, const struct config_role *generator,
 			       const struct config_role *judge, const struct steer_settings *s,
-			       steer_done_fn *done, void *ctx)
+			       steer_done_fn *done, void *ctx, struct errbuf *err)
 {
 	struct steer_step *st = xcalloc(1, sizeof(*st));
 	struct tree_step *old = tree_node(t, at)->step;
 	struct lm_request req;
-	size_t k;
+	struct strbuf judge_prompt = STRBUF_INIT;
+	size_t k, size;
+	int fits;
 
 	st->engine = e;
 	st->tree = t;
@@ -506,9 +536,27 @@ struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 		if (!tree_is_pruned(t, c))
 			add_option(st, tree_node(t, c)->text, c, NULL);
 	}
+	/* Both prompts fit before anything is sent: the document (the
+	 * generation prompt) and the judge prompt with the candidates known
+	 * so far (new ones only add to it). */
+	if (st->document.len > TASK_PROMPT_MAX) {
+		prompt_too_large(err, "the document to continue", st->document.len);
+		errbuf_prefix(err, "%s/generate.txt and the text grown from it", task->dir);
+		steer_step_free(st);
+		return NULL;
+	}
+	fits = !steer_judge_prompt(task->judge, st->document.data, (const char *const *)st->texts,
+				   st->count, &judge_prompt, &size);
+	strbuf_release(&judge_prompt);
+	if (!fits) {
+		prompt_too_large(err, "the rendered judge prompt", size);
+		errbuf_prefix(err, "%s/judge.txt", task->dir);
+		steer_step_free(st);
+		return NULL;
+	}
 	if (st->settings.rejudge_waiting && old && old->final_pick == TREE_NONE &&
 	    st->count >= st->settings.n) {
-		start_judging(st);
+		start_judging(st, err); /* fits: checked just above */
 		return st;
 	}
 	lm_request_init(&req);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -337,25 +338,46 @@ const char *rank_mode_name(enum rank_mode mode)
 	return (unsigned)mode < 3 ? rank_names[mode] : "?";
 }
 
-void template_render(const char *tmpl, const char *const *keys, const char *const *values,
-		     size_t count, struct strbuf *out)
+/*
+ * Walks tmpl as template_render does: with out NULL it only adds up the
+ * size (saturating), so a template can be refused before anything is built.
+ */
+static size_t render_walk(const char *tmpl, const char *const *keys, const char *const *values,
+			  size_t count, struct strbuf *out)
 {
-	const char *p = tmpl;
+	const char *p = tmpl, *end = tmpl + strlen(tmpl);
+	size_t size = 0, longest = 0, i;
 
-	while (*p) {
-		const char *open = strchr(p, '{');
+	/* Linear in the template: memchr over the known rest (strchr would be
+	 * checked to the end each time under the sanitizers), and a '}' is
+	 * looked for only as far as the longest key reaches: a '{' further
+	 * from its '}' is no place. */
+	for (i = 0; i < count; i++)
+		if (strlen(keys[i]) > longest)
+			longest = strlen(keys[i]);
+#define EMIT(s, n)                                                                                 \
+	do {                                                                                       \
+		size_t n_ = (n);                                                                   \
+		if (out)                                                                           \
+			strbuf_add(out, (s), n_);                                                  \
+		size = n_ > SIZE_MAX - size ? SIZE_MAX : size + n_;                                \
+	} while (0)
+	while (p < end) {
+		const char *open = memchr(p, '{', (size_t)(end - p));
 		const char *close;
-		size_t i;
+		size_t reach;
 
 		if (!open) {
-			strbuf_addstr(out, p);
-			return;
+			EMIT(p, (size_t)(end - p));
+			break;
 		}
-		strbuf_add(out, p, (size_t)(open - p));
-		close = strchr(open + 1, '}');
+		EMIT(p, (size_t)(open - p));
+		reach = (size_t)(end - open - 1);
+		close = memchr(open + 1, '}', reach < longest + 1 ? reach : longest + 1);
 		if (!close) {
-			strbuf_addstr(out, open);
-			return;
+			EMIT("{", 1);
+			p = open + 1;
+			continue;
 		}
 		for (i = 0; i < count; i++) {
 			size_t klen = strlen(keys[i]);
@@ -364,13 +386,29 @@ void template_render(const char *tmpl, const char *const *keys, const char *cons
 				break;
 		}
 		if (i < count) {
-			strbuf_addstr(out, values[i]);
+			EMIT(values[i], strlen(values[i]));
 			p = close + 1;
 		} else {
-			strbuf_addch(out, '{');
+			EMIT("{", 1);
 			p = open + 1;
 		}
 	}
+#undef EMIT
+	return size;
+}
+
+int template_render(const char *tmpl, const char *const *keys, const char *const *values,
+		    size_t count, size_t max, struct strbuf *out, size_t *size)
+{
+	size_t n = render_walk(tmpl, keys, values, count, NULL);
+
+	if (size)
+		*size = n;
+	if (n > max)
+		return -1;
+	strbuf_grow(out, n);
+	render_walk(tmpl, keys, values, count, out);
+	return 0;
 }
 
 void task_pairs_options(const struct task *t, struct pairs_options *o)
@@ -380,6 +418,7 @@ void task_pairs_options(const struct task *t, struct pairs_options *o)
 	pairs_options_init(o);
 	if (!t)
 		return;
+	o->task = t->name;
 	if (t->pattern)
 		o->pattern = t->pattern;
 	if (t->preamble)

@@ -1863,6 +1863,7 @@ static const char *steer_missing(const struct tui *u)
 static unsigned start_step(struct tui *u, uint32_t at)
 {
 	struct steer_settings s;
+	struct errbuf err;
 
 	/* every field set: G at a step that waits for a pick must add
 	 * candidates, never re-judge on a stray rejudge_waiting */
@@ -1871,7 +1872,12 @@ static unsigned start_step(struct tui *u, uint32_t at)
 	u->count_before = u->t->count;
 	u->step_ended = 0;
 	u->step = steer_start(u->opts->engine, u->t, at, u->opts->task, u->opts->generator,
-			      u->opts->judge, &s, step_done, u);
+			      u->opts->judge, &s, step_done, u, &err);
+	if (!u->step) { /* a prompt past the cap: nothing was sent */
+		u->autopilot = 0;
+		set_msg(u, 1, "%s", err.msg);
+		return REDRAW_STATUS;
+	}
 	set_msg(u, 0, "asking the generator for %u candidates...", s.n);
 	return REDRAW_STATUS;
 }

@@ -279,6 +279,42 @@ static void test_results_formatting(void **state)
 	lm_engine_free(e);
 }
 
+/* An eval prompt that would render past TASK_PROMPT_MAX for a row is
+ * refused by evalrun_new, naming the prompt, the row and the size. */
+static void test_prompt_cap(void **state)
+{
+	struct evalset set;
+	struct evalrun_options o;
+	struct lm_engine *e = lm_engine_new();
+	struct errbuf err;
+	struct strbuf tmpl = STRBUF_INIT, question = STRBUF_INIT;
+	const char *cl[] = {" Yes", " No"};
+	size_t k;
+
+	(void)state;
+	evalset_init(&set);
+	assert_int_equal(evalset_add(&set, "Question: a \nAnswer:", NULL, NULL, cl, 2, 0, &err), 0);
+	for (k = 0; k < 100; k++)
+		strbuf_addstr(&question, "Is it so? ");
+	assert_int_equal(
+	    evalset_add(&set, "Question: b \nAnswer:", NULL, question.data, cl, 2, 1, &err), 0);
+	for (k = 0; k < 100000; k++)
+		strbuf_addstr(&tmpl, "{question}");
+	evalrun_options_init(&o);
+	o.method = EVALRUN_GENERATE;
+	o.eval_prompt = tmpl.data;
+	o.eval_prompt_name = "prompts/big/eval.txt";
+	/* row 0's question is short: 100,000 times it fits; row 1's does not */
+	assert_null(evalrun_new(e, &set, &o, &err));
+	assert_non_null(strstr(
+	    err.msg, "prompts/big/eval.txt: the prompt for row 1 is 100000000 bytes, more than "
+		     "the 4194304 bytes"));
+	evalset_release(&set);
+	strbuf_release(&tmpl);
+	strbuf_release(&question);
+	lm_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +323,7 @@ int main(void)
 	    cmocka_unit_test(test_score_type_and_question),
 	    cmocka_unit_test(test_pylist),
 	    cmocka_unit_test(test_results_formatting),
+	    cmocka_unit_test(test_prompt_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -665,6 +665,87 @@ static void test_default_mode_upstream(void **state)
 	free(text);
 }
 
+/*
+ * A pattern that backtracks exponentially within each line, after 200
+ * ordinary pairs: fails with the error naming the task, the pattern and a
+ * line in the run of a's (> 200), and why.
+ */
+static void costly(size_t run, const char *why)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct pairs_options o;
+	struct pairs_result r;
+	struct errbuf err;
+	const char *at;
+	size_t k;
+
+	for (k = 0; k < 200; k++)
+		strbuf_addf(&doc, "Question: Is %zu fine?\nAnswer: %s\n", k, k % 2 ? "Yes" : "No");
+	for (k = 0; k < 400; k++) {
+		size_t j;
+
+		for (j = 0; j < run; j++)
+			strbuf_addch(&doc, 'a');
+		strbuf_addch(&doc, '\n');
+	}
+	strbuf_addstr(&doc, "c\n"); /* so that PCRE2 cannot rule the subject out at once */
+	pairs_options_init(&o);
+	o.preamble = "";
+	o.pattern = "(?:a|aa)*(c)()";
+	o.task = "costly";
+	assert_int_equal(pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err), -1);
+	print_message("%s\n", err.msg);
+	assert_non_null(strstr(err.msg, "pattern too costly: task 'costly': '(?:a|aa)*(c)()'"));
+	assert_non_null(strstr(err.msg, why));
+	assert_non_null(strstr(err.msg, "simplify it"));
+	at = strstr(err.msg, "at line ");
+	assert_non_null(at);
+	assert_true(strtoul(at + 8, NULL, 10) > 200);
+	pairs_result_release(&r);
+	strbuf_release(&doc);
+}
+
+/*
+ * PCRE2's match limit counts one start position: lines of 22 a's stay
+ * under it at every start, yet 400 of them took seconds (30 a's: tens of
+ * seconds) and then "succeeded".  The total budget stops both after
+ * bounded work.  A legitimate pattern over many pairs, or over one long
+ * pair, stays well within it.
+ */
+static void test_costly_pattern(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct pairs_options o;
+	struct pairs_result r;
+	struct errbuf err;
+	size_t k;
+
+	(void)state;
+	costly(22, "more steps than the budget");
+	costly(30, "more steps than the budget");
+
+	/* the seed's pattern over 20,000 pairs: a few steps a byte */
+	for (k = 0; k < 20000; k++)
+		strbuf_addf(&doc, "Question: Is %zu fine?\nAnswer: %s\n", k, k % 2 ? "Yes" : "No");
+	pairs_options_init(&o);
+	o.preamble = "";
+	assert_int_equal(pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err), 0);
+	assert_int_equal(r.count, 20000);
+	pairs_result_release(&r);
+
+	/* a 3 MB question: one start position, a step a byte, is not too
+	 * costly (a per-start limit below the budget once refused it) */
+	strbuf_reset(&doc);
+	strbuf_addstr(&doc, "Question: ");
+	for (k = 0; k < 300000; k++)
+		strbuf_addstr(&doc, "long words");
+	strbuf_addstr(&doc, "?\nAnswer: Yes\n");
+	assert_int_equal(pairs_extract(doc.data, doc.len, NULL, 0, &o, &r, &err), 0);
+	assert_int_equal(r.count, 1);
+	pairs_result_release(&r);
+	strbuf_release(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +771,7 @@ int main(void)
 	    cmocka_unit_test(test_csv_field_cr),
 	    cmocka_unit_test(test_parity_upstream),
 	    cmocka_unit_test(test_default_mode_upstream),
+	    cmocka_unit_test(test_costly_pattern),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,6 +268,92 @@ static void test_bonsai_fixture(void **state)
 	tree_free(t);
 }
 
+/*
+ * A node with 200,000 children and no decision records (a Bonsai file from
+ * elsewhere), then a chain 100,000 steps deep, half with records.  The walk
+ * must look at each child a bounded number of times: the quadratic walk
+ * (tree_child_at for every child, tree_is_pruned climbing to the root for
+ * every candidate) looks at ~2e10 nodes here, which the visits figure
+ * shows whatever the machine's speed.
+ */
+#define WIDE 200000u
+#define DEEP 100000u
+
+static void test_walk_is_linear(void **state)
+{
+	struct tree *t = tree_new();
+	uint32_t root, at, pick = TREE_NONE, *path = calloc(DEEP + 2, sizeof(*path));
+	struct replay_walk w;
+	size_t k, len = 0, children = 0, candidates = 0;
+	char id[32];
+
+	(void)state;
+	assert_non_null(path);
+	root = tree_add(t, TREE_NONE, "r", "Intro\n", 6);
+	path[len++] = root;
+	for (k = 0; k < WIDE; k++) {
+		uint32_t c;
+
+		snprintf(id, sizeof(id), "w%zu", k);
+		c = tree_add(t, root, id, " x", 2);
+		tree_set_score(t, c, 1.0 / WIDE, 1);
+		if (k == 150000)
+			tree_set_flag(t, c, TREE_JUDGE_PICK, 1);
+		if (k == 190000)
+			pick = c;
+		if (k % 1000 == 999)
+			tree_set_flag(t, c, TREE_PRUNED, 1);
+		children++;
+	}
+	tree_set_flag(t, pick, TREE_HUMAN_PICK, 1);
+	path[len++] = pick;
+	at = pick;
+	for (k = 0; k < DEEP; k++) {
+		uint32_t c, other;
+
+		snprintf(id, sizeof(id), "d%zu", k);
+		c = tree_add(t, at, id, " y", 2);
+		snprintf(id, sizeof(id), "o%zu", k);
+		other = tree_add(t, at, id, " z", 2);
+		children += 2;
+		if (k % 2) {
+			struct tree_step *s = tree_step_get(t, at);
+
+			tree_step_add_candidate(s, c, 0.7, 1);
+			tree_step_add_candidate(s, other, 0.3, 1);
+			s->judge_pick = c;
+			s->final_pick = c;
+			s->picker = TREE_PICKER_AI;
+			candidates += 2;
+		}
+		path[len++] = c;
+		at = c;
+	}
+	assert_int_equal(tree_set_path(t, path, len), 0);
+
+	replay_walk_build(t, NULL, &w);
+	assert_int_equal(w.count, 1 + DEEP);
+	assert_int_equal(w.steps[0].count, WIDE - WIDE / 1000);
+	assert_false(w.steps[0].has_record);
+	assert_int_equal(w.steps[0].final_pick, pick);
+	assert_int_equal(w.steps[0].final_index, 190000 - 190);
+	assert_int_equal(w.steps[0].judge_index, 150000 - 150);
+	assert_int_equal(w.steps[0].picker, TREE_PICKER_HUMAN);
+	assert_true(w.steps[0].override);
+	assert_non_null(w.steps[0].scores); /* every visible child has one */
+	for (k = 1; k < w.count; k++) {
+		assert_int_equal(w.steps[k].count, 2);
+		assert_int_equal(w.steps[k].final_index, 0);
+		assert_int_equal(w.steps[k].has_record, k % 2 == 0);
+	}
+	assert_int_equal(w.overrides, 1);
+	/* each child walked at most twice, each recorded candidate checked once */
+	assert_true(w.visits <= 2 * children + candidates);
+	replay_walk_release(&w);
+	free(path);
+	tree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +363,7 @@ int main(void)
 	    cmocka_unit_test(test_spearman),
 	    cmocka_unit_test(test_store_beside),
 	    cmocka_unit_test(test_bonsai_fixture),
+	    cmocka_unit_test(test_walk_is_linear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,11 +126,47 @@ static void test_template(void **state)
 	const char *keys[] = {"document", "options"};
 	const char *values[] = {"DOC {options}", "OPTS"};
 	struct strbuf sb = STRBUF_INIT;
+	size_t size = 0, k;
+	char doc[101];
+	const char *long_values[] = {doc, "OPTS"};
 
 	(void)state;
-	template_render("a {document} b {options} {other} {", keys, values, 2, &sb);
+
+	assert_int_equal(
+	    template_render("a {document} b {options} {other} {", keys, values, 2, 100, &sb, &size),
+	    0);
 	/* a value's own braces are not expanded again */
 	assert_string_equal(sb.data, "a DOC {options} b OPTS {other} {");
+	assert_int_equal(size, sb.len);
+	strbuf_release(&sb);
+
+	/* a '{' far from its '}' is kept as it is, in one pass */
+	for (k = 0; k < 500000; k++)
+		strbuf_addch(&sb, '{');
+	strbuf_addstr(&sb, "document}");
+	{
+		char *tmpl = strbuf_detach(&sb, NULL);
+
+		assert_int_equal(template_render(tmpl, keys, values, 2, SIZE_MAX, &sb, &size), 0);
+		assert_int_equal(sb.len, 499999 + strlen("DOC {options}"));
+		free(tmpl);
+	}
+	strbuf_reset(&sb);
+
+	/* past the cap: nothing is built, the size is told */
+	for (k = 0; k < 100000; k++)
+		strbuf_addstr(&sb, "{document}");
+	{
+		char *tmpl = strbuf_detach(&sb, NULL);
+
+		memset(doc, 'x', 100);
+		doc[100] = '\0';
+		assert_int_equal(
+		    template_render(tmpl, keys, long_values, 2, TASK_PROMPT_MAX, &sb, &size), -1);
+		assert_int_equal(size, 100000 * 100);
+		assert_int_equal(sb.len, 0);
+		free(tmpl);
+	}
 	strbuf_release(&sb);
 }
 
