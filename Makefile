@@ -39,7 +39,7 @@ endif
 # or `make install`, where a newer compiler's new warning (or an LTO link's)
 # must not stop the build; WERROR=1 or WERROR=0 on the command line decides
 # either way. A change of WERROR rebuilds (see build/NAME/flags).
-ifneq ($(filter test test-unit test-long release asan valgrind,$(MAKECMDGOALS)),)
+ifneq ($(filter test test-unit test-long release asan lto valgrind,$(MAKECMDGOALS)),)
 WERROR ?= 1
 endif
 WERROR  ?= 0
@@ -83,6 +83,10 @@ say = @printf '  %-6s %s\n'
 endif
 
 CFLAGS_release = -O2 -g
+# `make lto`: the release build with link-time optimisation, in build/lto
+# (.ci/run links it with warnings as errors, as LTO finds new ones).
+CFLAGS_lto     = -O2 -g -flto=auto
+LDFLAGS_lto    = -flto=auto
 CFLAGS_asan    = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
 LDFLAGS_asan   = -fsanitize=address,undefined
@@ -94,7 +98,7 @@ HEADERS  := $(wildcard include/weft/*.h)
 obj_of   = $(patsubst src/%.c,build/$(1)/obj/%.o,$(LIB_SRC))
 tests_of = $(patsubst tests/unit/%.c,build/$(1)/tests/%,$(TEST_SRC))
 
-.PHONY: FORCE all release asan test test-unit test-long run demo deps deps-test \
+.PHONY: FORCE all release asan lto test test-unit test-long run demo deps deps-test \
         deps-long deps-fuzz check-deps \
         format format-check valgrind bench bench-tree fuzz install uninstall clean help
 
@@ -106,6 +110,7 @@ help:
 	@echo "make test       install missing test packages, build both builds, run all tests"
 	@echo "make deps       install the packages building and running need (deps-test: and testing)"
 	@echo "make WERROR=1   warnings are errors (the default in make test and CI)"
+	@echo "make lto        build/lto/weft, linked with link-time optimisation"
 	@echo "make test-long  long fault, crash and soak runs"
 	@echo "make bench      benchmarks against the baselines (prints a table)"
 	@echo "make fuzz       libFuzzer targets (FUZZ_SECONDS each, default 60)"
@@ -151,10 +156,14 @@ build/$(1)/flags: FORCE | build/$(1)/.dir
 	@printf '%s\n' '$$(subst ','\'',$$(CC) $(STD) $(WARN) $$(CFLAGS_$(1)) $$(CFLAGS) $$(LDFLAGS_$(1)) $$(LDFLAGS) $(PKG_CFLAGS) $(PKG_LIBS))' \
 	    | cmp -s - $$@ || printf '%s\n' '$$(subst ','\'',$$(CC) $(STD) $(WARN) $$(CFLAGS_$(1)) $$(CFLAGS) $$(LDFLAGS_$(1)) $$(LDFLAGS) $(PKG_CFLAGS) $(PKG_LIBS))' > $$@
 
-$(1): build/$(1)/weft $(call tests_of,$(1))
 endef
 $(eval $(call BUILD_template,release))
 $(eval $(call BUILD_template,asan))
+$(eval $(call BUILD_template,lto))
+
+release: build/release/weft $(call tests_of,release)
+asan: build/asan/weft $(call tests_of,asan)
+lto: build/lto/weft
 
 # The data folder (PREFIX/share/weft) is compiled in: a new PREFIX rebuilds,
 # so `make install PREFIX=DIR` installs a weft that finds its prompts.
