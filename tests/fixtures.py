@@ -9,8 +9,8 @@ unit tests do the same through testutil_fixtures() in tests/unit/testutil.h.
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DIR = os.environ.get("WEFT_FIXTURES") or os.path.join(
-    ROOT, "..", "shared", "fixtures", "upstream-mwe")
+DIR = os.environ.get("WEFT_FIXTURES") or os.path.normpath(os.path.join(
+    ROOT, "..", "shared", "fixtures", "upstream-mwe"))
 
 
 def required():
