@@ -32,7 +32,7 @@ def sanitizer_env():
     # Tests never see a real key or a user's configuration.
     for k in list(env):
         if k.startswith("WEFT_") and k not in ("WEFT_BIN", "WEFT_LONG", "WEFT_FIXTURES",
-                                                 "WEFT_VALGRIND"):
+                                                 "WEFT_REQUIRE_FIXTURES", "WEFT_VALGRIND"):
             del env[k]
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)

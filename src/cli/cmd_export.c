@@ -45,7 +45,7 @@ int cmd_export(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
 	struct session_lock lock = SESSION_LOCK_INIT;
 	struct errbuf err;
-	enum export_format f;
+	enum export_format f = EXPORT_CLASSIFICATION; /* set by export_format_parse */
 	int rc;
 
 	rc = dataset_args_parse(&a, argc, argv, 1, &err);

@@ -521,7 +521,7 @@ static void finish_example(struct evalrun *run, struct evalrun_model *m, size_t 
 
 	if (run->set->logodds) {
 		double p[2], q[2];
-		struct metrics_logodds lo;
+		struct metrics_logodds lo = {0}; /* set by metrics_logodds */
 
 		p[0] = lp[0];
 		p[1] = lp[1];

@@ -6,10 +6,11 @@ import subprocess
 import tempfile
 import unittest
 
+from tests import fixtures
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
 DEMO = os.path.join(ROOT, "sessions", "demo.json")
-FIXTURE = os.path.join(ROOT, "..", "shared", "fixtures", "upstream-mwe", "bonsai.json")
 
 
 def run(*args):
@@ -106,9 +107,7 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(doc["weft"]["task"], "nice-sounding-wrong")
 
     def test_upstream_file(self):
-        if not os.path.exists(FIXTURE):
-            self.skipTest("../shared/fixtures/upstream-mwe not found")
-        code, out, err = run(FIXTURE)
+        code, out, err = run(fixtures.need(self, "bonsai.json"))
         self.assertEqual(code, 0, err)
         self.assertIn("nodes:       16\n", out)
 

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
+from tests import fixtures
 from tests.integration.fakeserver import FakeServer, rule
 
 from tests.integration.weftrun import weft_checked
@@ -408,11 +409,7 @@ class EvalTest(unittest.TestCase):
         self.assertEqual(load_json(os.path.join(d, "config.json"))["dataset"]["task"], "qa")
 
     def test_seed_csv(self):
-        fixtures = os.environ.get("WEFT_FIXTURES",
-                                  os.path.join(ROOT, "..", "shared", "fixtures", "upstream-mwe"))
-        path = os.path.join(fixtures, "classification-dataset.csv")
-        if not os.path.exists(path):
-            self.skipTest("fixtures absent: %s" % fixtures)
+        path = fixtures.need(self, "classification-dataset.csv")
         self.weft(path, "--models", "b", "--method", "logprob", "--out", self.out, check=0)
         rows = read_csv(os.path.join(self.results_dir(), "b.csv"))
         self.assertEqual(len(rows), 201)

@@ -8,10 +8,11 @@ import tempfile
 import unittest
 import ast
 
+from tests import fixtures
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
-FIXTURES = os.environ.get("WEFT_FIXTURES",
-                          os.path.join(ROOT, "..", "shared", "fixtures", "upstream-mwe"))
+FIXTURES = fixtures.DIR
 
 TEXT = ("Question: Is water wet, really?\nAnswer: Yes\n"
         "Question: Is \"fire\" cold?\nAnswer: No, it is hot.\n"
@@ -164,8 +165,8 @@ class ExportTest(unittest.TestCase):
     def test_session_input_and_bonsai(self):
         demo = os.path.join(ROOT, "sessions", "demo.json")
         sources = [demo]
-        if os.path.exists(os.path.join(FIXTURES, "bonsai.json")):
-            sources.append(os.path.join(FIXTURES, "bonsai.json"))
+        if os.path.exists(fixtures.path("bonsai.json")) or fixtures.required():
+            sources.append(fixtures.need(self, "bonsai.json"))
         for src in sources:
             with open(src) as f:
                 want = json.load(f)
@@ -244,9 +245,8 @@ class ExportTest(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertIn("pairs: 0 (of 0 matches)", p.stdout)
 
-    @unittest.skipUnless(os.path.exists(os.path.join(FIXTURES, "data-final.txt")),
-                         "../shared/fixtures/upstream-mwe not found")
     def test_parity_with_seed(self):
+        fixtures.need(self, "data-final.txt")
         for fmt, name in (("classification", "classification-dataset.csv"),
                           ("logodds", "logodds-dataset.csv")):
             out = self.out(name)

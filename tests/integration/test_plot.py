@@ -11,11 +11,11 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
+from tests import fixtures
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
-RESULTS = os.path.join(os.environ.get("WEFT_FIXTURES",
-                                      os.path.join(ROOT, "..", "shared", "fixtures",
-                                                   "upstream-mwe")), "results")
+RESULTS = fixtures.path("results")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 SIZES = [("ada", "350e6", "gpt3"), ("babbage", "1.3e9", "gpt3"),
@@ -56,9 +56,10 @@ def table(stdout):
     return rows
 
 
-@unittest.skipUnless(os.path.isdir(RESULTS),
-                     "skipped: ../shared/fixtures/upstream-mwe/results not found")
 class PlotFixtures(unittest.TestCase):
+    def setUp(self):
+        fixtures.need(self, "results")
+
     def check_output(self, p, svg):
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         got = table(p.stdout)

@@ -6,6 +6,7 @@ import shutil
 import tempfile
 import unittest
 
+from tests import fixtures
 from tests.integration.fakeserver import FakeServer
 
 from tests.integration.weftrun import weft_checked
@@ -13,7 +14,7 @@ from tests.integration.weftrun import weft_checked
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEFT = os.environ.get("WEFT_BIN", os.path.join(ROOT, "build", "asan", "weft"))
 DEMO = os.path.join(ROOT, "sessions", "demo.json")
-BONSAI = os.path.join(ROOT, "..", "shared", "fixtures", "upstream-mwe", "bonsai.json")
+BONSAI = fixtures.path("bonsai.json")
 KEY = "sk-weft-test-KEY-0123456789"
 
 STEP = re.compile(r"^step (\d+)  ")
@@ -338,9 +339,7 @@ class ReplayTest(unittest.TestCase):
     # ---- a Bonsai file from elsewhere -------------------------------------
 
     def bonsai(self):
-        if not os.path.exists(BONSAI):
-            self.skipTest("../shared/fixtures/upstream-mwe/bonsai.json not found")
-        return load(BONSAI)
+        return load(fixtures.need(self, "bonsai.json"))
 
     def test_bonsai_walks_its_three_steps(self):
         s = self.bonsai()

@@ -148,9 +148,8 @@ static void test_terminal_sequences(void **state)
 	    "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", /* hyperlink */
 	    "\x1bP+q544e\x1b\\",			/* DCS */
 	    "\x1b[6n",					/* report cursor (answerback) */
-	    "\x1b"
-	    "c",		    /* reset */
-	    "ok\rEVIL\b\b\b\bgood", /* overwrite tricks */
+	    "\033c",					/* reset */
+	    "ok\rEVIL\b\b\b\bgood",			/* overwrite tricks */
 	};
 	size_t i;
 

@@ -833,7 +833,7 @@ static void assert_no_key_piece(const char *s)
 	char piece[13];
 
 	for (i = 0; i + 12 <= strlen(KEY); i++) {
-		memcpy(piece, KEY + i, 12);
+		memcpy(piece, &KEY[i], 12);
 		piece[12] = '\0';
 		if (strstr(s, piece))
 			fail_msg("a piece of the key (%s) is in: %s", piece, s);

@@ -126,7 +126,7 @@ static void test_random_pieces(void **state)
 			from = (seed >> 16) % kl;
 			seed = seed * 1103515245u + 12345u;
 			len = (seed >> 16) % (kl - from + 1);
-			strbuf_add(&in, KEY + from, len);
+			strbuf_add(&in, &KEY[from], len);
 		}
 		out = redacted(in.data, keys, 1, &runs);
 		assert_no_piece(out, KEY);

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The upstream fixtures folder (../shared/fixtures/upstream-mwe beside the
- * checkout), or NULL when absent: tests that need it skip with a message. */
+/* The upstream fixtures folder ($WEFT_FIXTURES, else
+ * ../shared/fixtures/upstream-mwe beside the checkout), or NULL when it has
+ * no bonsai.json: tests that need it skip with a message, or fail under
+ * WEFT_REQUIRE_FIXTURES=1 (set by .ci/run), as tests/fixtures.py does for
+ * the python tests. */
 static inline const char *testutil_fixtures(void)
 {
 	static const char *dirs[] = {"../shared/fixtures/upstream-mwe",
@@ -22,22 +25,36 @@ static inline const char *testutil_fixtures(void)
 	FILE *f;
 	static char buf[1024];
 
-	if (env)
-		return env;
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(buf, sizeof(buf), "%s/bonsai.json", dirs[i]);
+		const char *dir = env && *env ? env : dirs[i];
+
+		snprintf(buf, sizeof(buf), "%s/bonsai.json", dir);
 		f = fopen(buf, "r");
 		if (f) {
 			fclose(f);
-			return dirs[i];
+			return dir;
 		}
+		if (env && *env)
+			break;
 	}
 	return NULL;
+}
+
+/* Whether a missing fixtures folder fails the test (WEFT_REQUIRE_FIXTURES
+ * set and not "0") rather than skipping it. */
+static inline int testutil_fixtures_required(void)
+{
+	const char *env = getenv("WEFT_REQUIRE_FIXTURES");
+
+	return env && *env && strcmp(env, "0") != 0;
 }
 
 #define SKIP_WITHOUT_FIXTURES(dir)                                                                 \
 	do {                                                                                       \
 		(dir) = testutil_fixtures();                                                       \
+		if (!(dir) && testutil_fixtures_required())                                        \
+			fail_msg("../shared/fixtures/upstream-mwe (or $WEFT_FIXTURES) not found, " \
+				 "and WEFT_REQUIRE_FIXTURES=1 makes that a failure");              \
 		if (!(dir)) {                                                                      \
 			print_message("skipped: ../shared/fixtures/upstream-mwe not found\n");     \
 			skip();                                                                    \
