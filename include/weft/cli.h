@@ -45,7 +45,7 @@ int cli_usage_error(const char *cmd, const char *msg);
 /*
  * Writes a new session of the task task_name (found as weft new finds it)
  * to path: a root holding the task's generation prompt.  An empty path is
- * first set to sessions/TASK.json.  Fails when the file exists unless
+ * first set to cli_new_session_name's name, in the current folder.  Fails when the file exists unless
  * force, and when another weft has it open for writing (it holds the
  * session's lock while writing).  Returns 0, or -1 with err set.
  */

@@ -42,7 +42,8 @@ static const char new_usage[] =
     "usage: weft new --task NAME [-o FILE] [--force]\n"
     "\n"
     "Starts a session whose root is the task's generation prompt and writes\n"
-    "it to FILE (default sessions/NAME.json).  Tasks live in prompts/NAME/.\n"
+    "it to FILE (default weft-NAME-YYYYMMDD-HHMMSS.json in the current folder,\n"
+    "as bare weft names it).  Tasks are folders prompts/NAME/ (README, Tasks).\n"
     "  -t, --task NAME   the task (nice-sounding-wrong, disjunctive-syllogism, ...)\n"
     "  -o, --output FILE where to write the session\n"
     "  -f, --force       replace FILE if it exists\n";
@@ -81,6 +82,8 @@ int cmd_new(int argc, char **argv)
 	}
 	if (out)
 		strbuf_addstr(&path, out);
+	else
+		cli_new_session_name(task_name, &path);
 	if (cli_new_session(task_name, &path, force, &err)) {
 		cli_error("new", err.msg);
 	} else {
@@ -104,7 +107,7 @@ int cli_new_session(const char *task_name, struct strbuf *path, int force, struc
 		return -1;
 	}
 	if (!path->len)
-		strbuf_addf(path, "sessions/%s.json", task.name);
+		cli_new_session_name(task.name, path);
 	/* a session open in another weft is not replaced under it */
 	if (session_lock_acquire(&lock, path->data, NULL, err)) {
 		task_release(&task);

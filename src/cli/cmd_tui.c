@@ -16,6 +16,7 @@
 #include "weft/session.h"
 #include "weft/sessionlock.h"
 #include "weft/strbuf.h"
+#include "weft/theme.h"
 #include "weft/tree.h"
 #include "weft/tui.h"
 #include "weft/xalloc.h"
@@ -223,6 +224,20 @@ int cmd_tui(int argc, char **argv)
 	if (file && new_task) {
 		fputs("weft tui: --task starts a new session; it cannot go with FILE\n", stderr);
 		return 2;
+	}
+	if (opts.theme) {
+		/* a theme that does not exist is a usage error, as any bad flag */
+		struct strbuf found = STRBUF_INIT;
+
+		if (theme_find(NULL, opts.theme, &found) < 0) {
+			strbuf_reset(&found);
+			theme_names(NULL, &found);
+			safetext_printf(stderr, "weft tui: unknown theme '%s' (themes found: %s)\n",
+					opts.theme, found.data);
+			strbuf_release(&found);
+			return 2;
+		}
+		strbuf_release(&found);
 	}
 	if (read_only[0] && !file) {
 		fputs("weft tui: --read-only opens an existing FILE\n", stderr);
