@@ -70,10 +70,7 @@ int cmd_new(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'f': force = 1; break;
 		case 'h': fputs(new_usage, stdout); return 0;
-		default:
-			cli_option_error("new", c, argv);
-			fputs(new_usage, stderr);
-			return 2;
+		default: return cli_option_error("new", new_usage, c, argv);
 		}
 	}
 	if (!task_name || optind != argc) {
@@ -344,8 +341,7 @@ int cmd_generate(int argc, char **argv)
 			free(sets);
 			return 0;
 		default:
-			cli_option_error("generate", c, argv);
-			fputs(generate_usage, stderr);
+			cli_option_error("generate", generate_usage, c, argv);
 			free(sets);
 			return 2;
 		}

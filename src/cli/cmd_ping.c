@@ -47,15 +47,12 @@ static void on_ping(void *ctx, const struct lm_response *resp, const struct errb
 	    resp->nchoices > 0 && resp->choices[0].has_logprobs && resp->choices[0].ntokens > 0;
 }
 
-static void ping_usage(FILE *out)
-{
-	fputs("usage: weft ping [--config FILE] [--set ROLE.KEY=VALUE]... [ROLE]\n"
-	      "\n"
-	      "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
-	      "ROLE (generator, judge, scorer.NAME), and prints the model, endpoint,\n"
-	      "latency, and whether the server honours n and returns logprobs.\n",
-	      out);
-}
+static const char ping_usage[] =
+    "usage: weft ping [--config FILE] [--set ROLE.KEY=VALUE]... [ROLE]\n"
+    "\n"
+    "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
+    "ROLE (generator, judge, scorer.NAME), and prints the model, endpoint,\n"
+    "latency, and whether the server honours n and returns logprobs.\n";
 
 int cmd_ping(int argc, char **argv)
 {
@@ -72,29 +69,25 @@ int cmd_ping(int argc, char **argv)
 		const char *a = argv[i_arg];
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			ping_usage(stdout);
+			fputs(ping_usage, stdout);
 			config_release(&cfg);
 			return 0;
 		}
 		if ((!strcmp(a, "--config") || !strcmp(a, "--set")) && i_arg + 1 >= argc) {
-			fprintf(stderr, "weft ping: %s needs a value\n", a);
 			config_release(&cfg);
-			return 2;
+			return cli_unknown_option("ping", ping_usage, a, 1);
 		}
 		if (!strcmp(a, "--config")) {
 			path = argv[++i_arg];
 		} else if (!strcmp(a, "--set")) {
 			i_arg++; /* applied after the file and environment, below */
 		} else if (a[0] == '-') {
-			fputs("weft ping: unknown option '", stderr);
-			safetext_fputs(a, stderr);
-			fputs("' (see weft ping --help)\n", stderr);
 			config_release(&cfg);
-			return 2;
+			return cli_unknown_option("ping", ping_usage, a, 0);
 		} else if (!only) {
 			only = a;
 		} else {
-			ping_usage(stderr);
+			fputs(ping_usage, stderr);
 			config_release(&cfg);
 			return 2;
 		}

@@ -504,8 +504,7 @@ int cmd_replay(int argc, char **argv)
 			free(sets);
 			return 0;
 		default:
-			cli_option_error("replay", c, argv);
-			fputs(usage, stderr);
+			cli_option_error("replay", usage, c, argv);
 			free(sets);
 			return 2;
 		}

@@ -24,33 +24,30 @@
 /* The task of a session started with no FILE. */
 #define DEFAULT_TASK "nice-sounding-wrong"
 
-static void usage(FILE *out)
-{
-	fputs("usage: weft [--read-only] [FILE]\n"
-	      "       weft tui [--theme NAME] [--read-only] [FILE | --task NAME]\n"
-	      "       weft tui [--theme NAME] --synthetic N [--hostile] [FILE]\n"
-	      "\n"
-	      "Opens the session FILE in the loom (press ? there for the keys).  With\n"
-	      "no FILE, on a terminal, it starts a new session of the task (default\n"
-	      "nice-sounding-wrong) in weft-TASK-YYYYMMDD-HHMMSS.json here.\n"
-	      "\n"
-	      "options:\n"
-	      "  --task NAME      the task of a new session (prompts/NAME)\n"
-	      "  --read-only      browse, search, export and evaluate FILE without\n"
-	      "                   changing it: no lock, no journal, no save\n"
-	      "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
-	      "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
-	      "                   s saves it to FILE when given\n"
-	      "  --hostile        put terminal escape sequences, bidi controls, invalid\n"
-	      "                   UTF-8 and a 10 MB line in the synthetic tree's texts\n"
-	      "  --keys           print the keys (the table the ? screen shows)\n"
-	      "  -h, --help       show this help\n"
-	      "\n"
-	      "One weft at a time writes a session: the loom holds FILE's lock while it\n"
-	      "is open, and a FILE another weft is writing is refused (exit 1) with\n"
-	      "that process's pid; on a terminal the loom offers to open it read-only.\n",
-	      out);
-}
+static const char tui_usage[] =
+    "usage: weft [--read-only] [--theme NAME] [FILE]\n"
+    "       weft tui [--theme NAME] [--read-only] [FILE | --task NAME]\n"
+    "       weft tui [--theme NAME] --synthetic N [--hostile] [FILE]\n"
+    "\n"
+    "Opens the session FILE in the loom (press ? there for the keys).  With\n"
+    "no FILE, on a terminal, it starts a new session of the task (default\n"
+    "nice-sounding-wrong) in weft-TASK-YYYYMMDD-HHMMSS.json here.\n"
+    "\n"
+    "options:\n"
+    "  --task NAME      the task of a new session (prompts/NAME)\n"
+    "  --read-only      browse, search, export and evaluate FILE without\n"
+    "                   changing it: no lock, no journal, no save\n"
+    "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
+    "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
+    "                   s saves it to FILE when given\n"
+    "  --hostile        put terminal escape sequences, bidi controls, invalid\n"
+    "                   UTF-8 and a 10 MB line in the synthetic tree's texts\n"
+    "  --keys           print the keys (the table the ? screen shows)\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "One weft at a time writes a session: the loom holds FILE's lock while it\n"
+    "is open, and a FILE another weft is writing is refused (exit 1) with\n"
+    "that process's pid; on a terminal the loom offers to open it read-only.\n";
 
 /* Prints the error (made safe) on stderr. */
 static void print_error(const char *msg)
@@ -180,7 +177,7 @@ int cmd_tui(int argc, char **argv)
 	read_only[0] = '\0';
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+			fputs(tui_usage, stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
 			opts.theme = argv[++i];
@@ -208,16 +205,15 @@ int cmd_tui(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--read-only")) {
 			snprintf(read_only, sizeof(read_only), "opened with --read-only");
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			char *safe = display_sanitize_dup(argv[i]);
+			int needs_value = !strcmp(argv[i], "--theme") ||
+					  !strcmp(argv[i], "--task") ||
+					  !strcmp(argv[i], "--synthetic");
 
-			fprintf(stderr, "weft tui: unknown option '%s' (see weft tui --help)\n",
-				safe);
-			free(safe);
-			return 2;
+			return cli_unknown_option("tui", tui_usage, argv[i], needs_value);
 		} else if (!file) {
 			file = argv[i];
 		} else {
-			usage(stderr);
+			fputs(tui_usage, stderr);
 			return 2;
 		}
 	}
@@ -247,7 +243,7 @@ int cmd_tui(int argc, char **argv)
 		/* A new session, written before the loom opens so that nothing
 		 * done in it can be lost; off a terminal there is nothing to do. */
 		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-			usage(stderr);
+			fputs(tui_usage, stderr);
 			return 2;
 		}
 		if (!new_task)
