@@ -60,6 +60,12 @@ int cli_usage_error(const char *cmd, const char *usage, const char *msg);
  */
 int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err);
 
+/* Appends to out the configuration file weft reads: given (--config)
+ * when not NULL, else $XDG_CONFIG_HOME/weft/config when that is set,
+ * else ~/.config/weft/config with HOME spelled out; for messages that
+ * tell a person which file to edit. */
+void cli_config_path(const char *given, struct strbuf *out);
+
 struct session_lock;
 
 /*

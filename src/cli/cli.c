@@ -3,12 +3,15 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "weft/config.h"
 #include "weft/errbuf.h"
 #include "weft/safetext.h"
 #include "weft/sessionlock.h"
+#include "weft/strbuf.h"
 
 #ifndef WEFT_VERSION
 #define WEFT_VERSION "0.0.0"
@@ -95,6 +98,19 @@ int cli_unknown_option(const char *cmd, const char *usage, const char *arg, int 
 			needs_value ? "option" : "unknown option", arg,
 			needs_value ? " needs a value" : "");
 	return option_error_tail(cmd, usage);
+}
+
+void cli_config_path(const char *given, struct strbuf *out)
+{
+	char *path = given ? NULL : config_default_path();
+
+	if (given)
+		strbuf_addstr(out, given);
+	else if (path)
+		strbuf_addstr(out, path);
+	else /* neither XDG_CONFIG_HOME nor HOME: no file is read */
+		strbuf_addstr(out, "$XDG_CONFIG_HOME/weft/config (neither it nor HOME is set)");
+	free(path);
 }
 
 int cli_lock_session(const char *cmd, const char *path, struct session_lock *lock)

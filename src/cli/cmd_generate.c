@@ -200,7 +200,8 @@ static const char generate_usage[] =
     "      --rank MODE    logprobs, scores or choice (default: the task's)\n"
     "  -t, --task NAME    the task, when the session does not name one\n"
     "  -s, --set R.K=V    a configuration setting, e.g. judge.model=gpt-4o\n"
-    "  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
+    "  -c, --config FILE  the configuration file (default $XDG_CONFIG_HOME/weft/config,\n"
+    "                     else ~/.config/weft/config)\n"
     "  -q, --quiet        print only errors and the final line\n"
     "\n"
     "While it runs it holds the session's lock: a loom or another generate on\n"
@@ -407,10 +408,15 @@ int cmd_generate(int argc, char **argv)
 	gen = config_role(&config, "generator");
 	judge = config_role(&config, "judge");
 	if (!config_role_configured(gen) || !config_role_configured(judge)) {
-		cli_error("generate", "no model configured for the generator and the judge: set "
-				      "[generator] and [judge] model in ~/.config/weft/config, or "
-				      "WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
-				      "Configuration)");
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, "no model configured for the generator and the judge: set "
+				    "[generator] and [judge] model in ");
+		cli_config_path(config_path, &msg);
+		strbuf_addstr(&msg, ", or WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
+				    "Configuration)");
+		cli_error("generate", msg.data);
+		strbuf_release(&msg);
 		goto out;
 	}
 	steer_settings_from_task(&settings, &task);

@@ -61,6 +61,7 @@ int cmd_ping(int argc, char **argv)
 	const char *path = NULL, *only = NULL;
 	struct ping *pings;
 	struct lm_engine *e;
+	struct strbuf config_file = STRBUF_INIT;
 	size_t i, np = 0;
 	int i_arg, failed = 0;
 
@@ -159,9 +160,13 @@ int cmd_ping(int argc, char **argv)
 		np++;
 		lm_request_release(&req);
 	}
+	cli_config_path(path, &config_file);
 	if (np == 0 && !failed) {
 		fputs("weft ping: no model is configured; put a [generator] section with\n"
-		      "base_url and model in ~/.config/weft/config, or set WEFT_GENERATOR_MODEL\n"
+		      "base_url and model in ",
+		      stderr);
+		safetext_fputs(config_file.data, stderr);
+		fputs(", or set WEFT_GENERATOR_MODEL\n"
 		      "(see README, Configuration)\n",
 		      stderr);
 		failed = 1;
@@ -190,6 +195,7 @@ int cmd_ping(int argc, char **argv)
 		printf("  %.0f ms  n: %s  logprobs: %s\n", p->ms,
 		       p->n_ok ? "yes" : "no (weft fans out)", p->logprobs_ok ? "yes" : "no");
 	}
+	strbuf_release(&config_file);
 	lm_engine_free(e);
 	free(pings);
 	config_release(&cfg);

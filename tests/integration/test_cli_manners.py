@@ -78,3 +78,22 @@ class CliManners(unittest.TestCase):
         code, _, err = self.weft("ping", "--config")
         self.assertEqual(code, 2)
         self.assertEqual(err.splitlines()[0], "weft ping: option '--config' needs a value")
+
+    def test_messages_name_the_config_file_in_use(self):
+        code, _, err = self.weft("new", "--task", "nice-sounding-wrong", "-o", "s.json")
+        self.assertEqual(code, 0, err)
+        xdg = os.path.join(self.tmp, "xdg", "weft", "config")
+        home = clean_env(HOME=self.tmp, WEFT_PROMPTS=os.path.join(ROOT, "prompts"))
+        dot = os.path.join(self.tmp, ".config", "weft", "config")
+        for argv in (("generate", "s.json", "--rounds", "1"),
+                     ("replay", "s.json", "--rejudge"), ("ping",)):
+            code, _, err = self.weft(*argv)
+            self.assertEqual(code, 1, (argv, err))
+            self.assertIn(xdg, err, argv)
+            self.assertNotIn("~/.config", err, argv)
+            code, _, err = self.weft(*argv, env=home)
+            self.assertEqual(code, 1, (argv, err))
+            self.assertIn(dot, err, argv)
+            code, _, err = self.weft(*argv, "--config", "mine.conf")
+            if code == 1:  # --config names a file that must exist (ping, generate)
+                self.assertIn("mine.conf", err, argv)
