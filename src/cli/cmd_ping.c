@@ -52,7 +52,8 @@ static const char ping_usage[] =
     "\n"
     "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
     "ROLE (generator, judge, scorer.NAME), and prints the model, endpoint,\n"
-    "latency, and whether the server honours n and returns logprobs.\n";
+    "latency, and whether the server honours n and returns logprobs.  Roles\n"
+    "the loom needs (generator, judge) that are not configured are named.\n";
 
 int cmd_ping(int argc, char **argv)
 {
@@ -194,6 +195,20 @@ int cmd_ping(int argc, char **argv)
 		}
 		printf("  %.0f ms  n: %s  logprobs: %s\n", p->ms,
 		       p->n_ok ? "yes" : "no (weft fans out)", p->logprobs_ok ? "yes" : "no");
+	}
+	/* A role the loom needs and nobody configured: ping itself succeeds,
+	 * but the person learns now, not at the first g. */
+	for (i = 0; !only && np && i < 2; i++) {
+		static const char *const needed[] = {"generator", "judge"};
+		static const char *const vars[] = {"WEFT_GENERATOR_MODEL", "WEFT_JUDGE_MODEL"};
+		const struct config_role *r = config_role(&cfg, needed[i]);
+
+		if (r && config_role_configured(r))
+			continue;
+		printf("%s: not configured (the loom and generate need one)\n", needed[i]);
+		fprintf(stdout, "  set [%s] model in ", needed[i]);
+		safetext_fputs(config_file.data, stdout);
+		fprintf(stdout, ", or %s\n", vars[i]);
 	}
 	strbuf_release(&config_file);
 	lm_engine_free(e);

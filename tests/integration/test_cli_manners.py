@@ -8,7 +8,8 @@ import subprocess
 import tempfile
 import unittest
 
-from tests.integration.weftrun import ROOT, WEFT
+from tests.integration.fakeserver import FakeServer
+from tests.integration.weftrun import KEY, ROOT, WEFT
 
 COMMANDS = ("check", "ping", "extract", "export", "new", "generate", "plot", "replay",
             "score", "tui", "eval")
@@ -97,3 +98,24 @@ class CliManners(unittest.TestCase):
             code, _, err = self.weft(*argv, "--config", "mine.conf")
             if code == 1:  # --config names a file that must exist (ping, generate)
                 self.assertIn("mine.conf", err, argv)
+
+
+class PingRolesForTheLoom(unittest.TestCase):
+    def test_missing_judge_is_named(self):
+        fs = FakeServer().start()
+        self.addCleanup(fs.stop)
+        tmp = tempfile.mkdtemp(prefix="weft-manners-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        env = clean_env(HOME=tmp, XDG_CONFIG_HOME=tmp, WEFT_BASE_URL=fs.base_url,
+                        WEFT_GENERATOR_MODEL="gen-model", OPENAI_API_KEY=KEY)
+        p = subprocess.run([WEFT, "ping"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("judge: not configured (the loom and generate need one)", p.stdout)
+        self.assertIn(os.path.join(tmp, "weft", "config"), p.stdout)
+        self.assertNotIn("generator: not configured", p.stdout)
+        env["WEFT_JUDGE_MODEL"] = "judge-model"
+        p = subprocess.run([WEFT, "ping"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("not configured", p.stdout)
