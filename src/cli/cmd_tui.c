@@ -49,6 +49,48 @@ static const char tui_usage[] =
     "is open, and a FILE another weft is writing is refused (exit 1) with\n"
     "that process's pid; on a terminal the loom offers to open it read-only.\n";
 
+/* Appends the file at path to out; -1 when it cannot be read whole (a new
+ * session is a few kilobytes: the cap only guards against a surprise). */
+static int read_small_file(const char *path, struct strbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[4096];
+	size_t n;
+	int ret = 0;
+
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		strbuf_add(out, buf, n);
+		if (out->len > ((size_t)1 << 20)) {
+			ret = -1;
+			break;
+		}
+	}
+	if (ferror(f))
+		ret = -1;
+	fclose(f);
+	return ret;
+}
+
+/* A new session the loom quit without adding anything to: the file is
+ * still byte for byte what weft wrote, and no journal holds a change.
+ * Removes it (the caller still holds its lock) and returns 1; else 0. */
+static int remove_if_untouched(const char *path, const struct strbuf *written)
+{
+	struct strbuf now = STRBUF_INIT, jpath = STRBUF_INIT;
+	int same, removed = 0;
+
+	journal_path(path, &jpath);
+	same = written->len && access(jpath.data, F_OK) != 0 && read_small_file(path, &now) == 0 &&
+	       now.len == written->len && !memcmp(now.data, written->data, now.len);
+	if (same && unlink(path) == 0)
+		removed = 1;
+	strbuf_release(&now);
+	strbuf_release(&jpath);
+	return removed;
+}
+
 /* Prints the error (made safe) on stderr. */
 static void print_error(const char *msg)
 {
@@ -167,7 +209,7 @@ int cmd_tui(int argc, char **argv)
 	char notice[ERRBUF_SIZE + 32];
 	struct tree *t = NULL;
 	const char *file = NULL, *new_task = NULL;
-	struct strbuf new_file = STRBUF_INIT;
+	struct strbuf new_file = STRBUF_INIT, new_written = STRBUF_INIT;
 	struct session_lock lock = SESSION_LOCK_INIT;
 	char read_only[ERRBUF_SIZE + 64];
 	unsigned long synthetic = 0;
@@ -255,9 +297,14 @@ int cmd_tui(int argc, char **argv)
 			fprintf(stderr, "weft: %s\n", safe);
 			free(safe);
 			strbuf_release(&new_file);
+			strbuf_release(&new_written);
 			return 1;
 		}
 		file = new_file.data;
+		/* what was written, to tell at the end whether anything was
+		 * added (a quit before any step leaves no file behind) */
+		if (read_small_file(file, &new_written) < 0)
+			strbuf_reset(&new_written);
 	}
 	/* One writer: the lock is taken before the file is read, so what is
 	 * shown is what no other weft will change. */
@@ -271,6 +318,7 @@ int cmd_tui(int argc, char **argv)
 				safetext_fputs(file, stderr);
 				fputc('\n', stderr);
 				strbuf_release(&new_file);
+				strbuf_release(&new_written);
 				return 1;
 			}
 			snprintf(read_only, sizeof(read_only), "another weft is writing it");
@@ -289,6 +337,7 @@ int cmd_tui(int argc, char **argv)
 		print_error(err.msg);
 		session_lock_release(&lock);
 		strbuf_release(&new_file);
+		strbuf_release(&new_written);
 		return 1;
 	}
 	notice[0] = '\0';
@@ -320,11 +369,13 @@ int cmd_tui(int argc, char **argv)
 			session_lock_release(&lock);
 			if (!offer_read_only()) {
 				strbuf_release(&new_file);
+				strbuf_release(&new_written);
 				return 1;
 			}
 			if (session_load(file, &t, &err) < 0) {
 				print_error(err.msg);
 				strbuf_release(&new_file);
+				strbuf_release(&new_written);
 				return 1;
 			}
 			jr = journal_replay(file, t, &err);
@@ -378,6 +429,10 @@ int cmd_tui(int argc, char **argv)
 	config_hide_keys(&cfg, engine);
 	opts.engine = engine;
 	ret = tui_run(t, file, &opts, &err);
+	if (new_file.len && ret == 0 && remove_if_untouched(file, &new_written)) {
+		printf("weft: nothing was added, so %s was not kept\n", new_file.data);
+		strbuf_reset(&new_file);
+	}
 	session_lock_release(&lock);
 	lm_engine_free(engine);
 	task_release(&task);
@@ -387,6 +442,7 @@ int cmd_tui(int argc, char **argv)
 	if (new_file.len && ret >= 0)
 		printf("weft: the new session is in %s\n", new_file.data);
 	strbuf_release(&new_file);
+	strbuf_release(&new_written);
 	if (ret != 0) {
 		/* ret 1: quit without saving, err says what is where */
 		print_error(err.msg);
