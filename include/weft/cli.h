@@ -31,25 +31,40 @@ struct strbuf;
  * opterr = 0 (getopt's own messages print the option raw): after it
  * returned c, '?' (an unknown option) or ':' (a missing value), prints
  * "weft CMD: unknown option 'X'" or "weft CMD: option 'X' needs a value"
- * on stderr, X made terminal-safe.  Returns 2, a usage error.
+ * on stderr, X made terminal-safe, then the command's synopsis (usage up
+ * to its first blank line, not the whole help) and where the help is.
+ * Returns 2, a usage error.
  */
-int cli_option_error(const char *cmd, int c, char **argv);
+int cli_option_error(const char *cmd, const char *usage, int c, char **argv);
+
+/* The same for a command that reads its options by hand: arg is the
+ * option as given; needs_value: it lacks its value, else it is unknown.
+ * Returns 2. */
+int cli_unknown_option(const char *cmd, const char *usage, const char *arg, int needs_value);
 
 /* Prints "weft CMD: MSG" on stderr, MSG made terminal-safe (it may hold
  * text from files and servers); returns 1, the exit status of a failure. */
 int cli_error(const char *cmd, const char *msg);
 
-/* The same, then "(see weft CMD --help)"; returns 2, a usage error. */
-int cli_usage_error(const char *cmd, const char *msg);
+/* The same, then the synopsis of usage (the command's usage text) and
+ * where the whole help is, as cli_option_error; returns 2, a usage error. */
+int cli_usage_error(const char *cmd, const char *usage, const char *msg);
 
 /*
  * Writes a new session of the task task_name (found as weft new finds it)
  * to path: a root holding the task's generation prompt.  An empty path is
- * first set to sessions/TASK.json.  Fails when the file exists unless
- * force, and when another weft has it open for writing (it holds the
- * session's lock while writing).  Returns 0, or -1 with err set.
+ * first set to cli_new_session_name's name, in the current folder.
+ * Fails when the file exists unless force, and when another weft has it
+ * open for writing (it holds the session's lock while writing).  Returns
+ * 0, or -1 with err set.
  */
 int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err);
+
+/* Appends to out the configuration file weft reads: given (--config)
+ * when not NULL, else $XDG_CONFIG_HOME/weft/config when that is set,
+ * else ~/.config/weft/config with HOME spelled out; for messages that
+ * tell a person which file to edit. */
+void cli_config_path(const char *given, struct strbuf *out);
 
 struct session_lock;
 

@@ -69,8 +69,10 @@ int task_path_pairs(const struct task *t, const struct tree *tree, struct pairs_
 int task_load(struct task *t, const char *dir, struct errbuf *err);
 
 /*
- * Finds the folder of task name: $WEFT_PROMPTS/NAME, ./prompts/NAME, then
- * the installed share folder.  A name containing '/' is taken as a folder.
+ * Finds the folder of task name: NAME in the first of datadir.h's places
+ * for "prompts" that has it ($WEFT_PROMPTS, ./prompts, beside the
+ * executable, the installed share folder).  A name containing '/' is
+ * taken as a folder.
  * Appends the folder to out and returns 0, or -1 with err listing where it
  * looked.
  */

@@ -83,6 +83,22 @@ int theme_parse(struct theme *t, const char *name, const char *data, size_t len,
 /* Reads and parses the file at path (same contract). */
 int theme_load(struct theme *t, const char *path, struct errbuf *err);
 
+struct strbuf;
+
+/*
+ * Finds the theme called name: the file dir/NAME when dir is not NULL,
+ * else NAME in the first of datadir.h's places for "themes" that has it
+ * ($WEFT_THEMES, ./themes, beside the executable, the installed share
+ * folder).  Appends the file's path to path and returns 0; returns 1 when
+ * no file has it but a built-in theme does (default, mono), -1 when
+ * neither (path unchanged).
+ */
+int theme_find(const char *dir, const char *name, struct strbuf *path);
+
+/* Appends to out the names of the themes theme_find finds (files in
+ * those places and the built-ins), sorted, one each, ", " between. */
+void theme_names(const char *dir, struct strbuf *out);
+
 /* Drops every colour, keeping attributes (for NO_COLOR and the mono theme). */
 void theme_strip_colours(struct theme *t);
 

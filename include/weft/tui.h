@@ -20,9 +20,10 @@ struct tui_options {
 	/* Theme name to start with (a file in themes_dir); NULL: "default",
 	 * or "mono" when NO_COLOR is set. */
 	const char *theme;
-	/* Folder of theme files; NULL: $WEFT_THEMES, else ./themes, else
-	 * WEFT_DATADIR/themes.  Missing default/mono files fall back to the
-	 * built-in tables. */
+	/* Folder of theme files; NULL: theme_find's places (datadir.h:
+	 * $WEFT_THEMES, ./themes, beside the executable, the installed share
+	 * folder).  Missing default/mono files fall back to the built-in
+	 * tables. */
 	const char *themes_dir;
 	/* Writes the session (s and q); NULL: saving is unavailable and the
 	 * status line says so.  Borrowed. */

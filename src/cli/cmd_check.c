@@ -12,17 +12,14 @@
 #include "weft/xalloc.h"
 #include "weft/safetext.h"
 
-static void check_usage(FILE *out)
-{
-	fputs("usage: weft check FILE\n"
-	      "\n"
-	      "Validates the session FILE (Bonsai JSON with weft's keys), with its\n"
-	      "journal FILE.journal replayed on it when there is one, and prints a\n"
-	      "summary: nodes, depth, branching, chosen path, leaves, bookmarks, steps\n"
-	      "with decision records and human overrides.  Exit status: 0 valid,\n"
-	      "1 invalid (one line naming the file, the node and the problem), 2 usage.\n",
-	      out);
-}
+static const char check_usage[] =
+    "usage: weft check FILE\n"
+    "\n"
+    "Validates the session FILE (Bonsai JSON with weft's keys), with its\n"
+    "journal FILE.journal replayed on it when there is one, and prints a\n"
+    "summary: nodes, depth, branching, chosen path, leaves, bookmarks, steps\n"
+    "with decision records and human overrides.  Exit status: 0 valid,\n"
+    "1 invalid (one line naming the file, the node and the problem), 2 usage.\n";
 
 /* Prints s made safe for a terminal (safetext.h), never raw. */
 struct summary {
@@ -78,12 +75,18 @@ int cmd_check(int argc, char **argv)
 	struct tree *t;
 	int replayed;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		check_usage(stdout);
-		return 0;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(check_usage, stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_unknown_option("check", check_usage, argv[i], 0);
 	}
-	if (argc != 2 || (argv[1][0] == '-' && argv[1][1])) {
-		check_usage(stderr);
+	if (argc != 2) {
+		fputs(check_usage, stderr);
 		return 2;
 	}
 	if (session_load(argv[1], &t, &err)) {

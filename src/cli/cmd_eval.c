@@ -193,8 +193,7 @@ int cmd_eval(int argc, char **argv)
 		default:
 			/* the first bad option is enough: the rest of a cluster
 			 * (-xyz) would each be reported again */
-			cli_option_error("eval", c, argv);
-			fputs(eval_usage, stderr);
+			cli_option_error("eval", eval_usage, c, argv);
 			free(sets);
 			free(size_specs);
 			return 2;

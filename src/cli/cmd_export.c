@@ -61,7 +61,7 @@ int cmd_export(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		return cli_usage_error("export", err.msg);
+		return cli_usage_error("export", usage_text, err.msg);
 	}
 	/* Outputs never clobber inputs: checked before anything is read. */
 	{

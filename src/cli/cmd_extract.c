@@ -112,13 +112,13 @@ int cmd_extract(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		return cli_usage_error("extract", err.msg);
+		return cli_usage_error("extract", usage_text, err.msg);
 	}
 	text = !a.format || !strcmp(a.format, "text");
 	if (!text && strcmp(a.format, "csv") && strcmp(a.format, "jsonl")) {
 		errbuf_set(&err, "unknown format '%s' (text, csv, jsonl)", a.format);
 		dataset_args_release(&a);
-		return cli_usage_error("extract", err.msg);
+		return cli_usage_error("extract", usage_text, err.msg);
 	}
 	if (!text && !strcmp(a.format, "jsonl"))
 		f = EXPORT_JSONL;

@@ -42,7 +42,8 @@ static const char new_usage[] =
     "usage: weft new --task NAME [-o FILE] [--force]\n"
     "\n"
     "Starts a session whose root is the task's generation prompt and writes\n"
-    "it to FILE (default sessions/NAME.json).  Tasks live in prompts/NAME/.\n"
+    "it to FILE (default weft-NAME-YYYYMMDD-HHMMSS.json in the current folder,\n"
+    "as bare weft names it).  Tasks are folders prompts/NAME/ (README, Tasks).\n"
     "  -t, --task NAME   the task (nice-sounding-wrong, disjunctive-syllogism, ...)\n"
     "  -o, --output FILE where to write the session\n"
     "  -f, --force       replace FILE if it exists\n";
@@ -69,10 +70,7 @@ int cmd_new(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'f': force = 1; break;
 		case 'h': fputs(new_usage, stdout); return 0;
-		default:
-			cli_option_error("new", c, argv);
-			fputs(new_usage, stderr);
-			return 2;
+		default: return cli_option_error("new", new_usage, c, argv);
 		}
 	}
 	if (!task_name || optind != argc) {
@@ -81,6 +79,8 @@ int cmd_new(int argc, char **argv)
 	}
 	if (out)
 		strbuf_addstr(&path, out);
+	else
+		cli_new_session_name(task_name, &path);
 	if (cli_new_session(task_name, &path, force, &err)) {
 		cli_error("new", err.msg);
 	} else {
@@ -104,7 +104,7 @@ int cli_new_session(const char *task_name, struct strbuf *path, int force, struc
 		return -1;
 	}
 	if (!path->len)
-		strbuf_addf(path, "sessions/%s.json", task.name);
+		cli_new_session_name(task.name, path);
 	/* a session open in another weft is not replaced under it */
 	if (session_lock_acquire(&lock, path->data, NULL, err)) {
 		task_release(&task);
@@ -200,7 +200,8 @@ static const char generate_usage[] =
     "      --rank MODE    logprobs, scores or choice (default: the task's)\n"
     "  -t, --task NAME    the task, when the session does not name one\n"
     "  -s, --set R.K=V    a configuration setting, e.g. judge.model=gpt-4o\n"
-    "  -c, --config FILE  the configuration file (default ~/.config/weft/config)\n"
+    "  -c, --config FILE  the configuration file (default $XDG_CONFIG_HOME/weft/config,\n"
+    "                     else ~/.config/weft/config)\n"
     "  -q, --quiet        print only errors and the final line\n"
     "\n"
     "While it runs it holds the session's lock: a loom or another generate on\n"
@@ -341,8 +342,7 @@ int cmd_generate(int argc, char **argv)
 			free(sets);
 			return 0;
 		default:
-			cli_option_error("generate", c, argv);
-			fputs(generate_usage, stderr);
+			cli_option_error("generate", generate_usage, c, argv);
 			free(sets);
 			return 2;
 		}
@@ -408,10 +408,15 @@ int cmd_generate(int argc, char **argv)
 	gen = config_role(&config, "generator");
 	judge = config_role(&config, "judge");
 	if (!config_role_configured(gen) || !config_role_configured(judge)) {
-		cli_error("generate", "no model configured for the generator and the judge: set "
-				      "[generator] and [judge] model in ~/.config/weft/config, or "
-				      "WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
-				      "Configuration)");
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, "no model configured for the generator and the judge: set "
+				    "[generator] and [judge] model in ");
+		cli_config_path(config_path, &msg);
+		strbuf_addstr(&msg, ", or WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
+				    "Configuration)");
+		cli_error("generate", msg.data);
+		strbuf_release(&msg);
 		goto out;
 	}
 	steer_settings_from_task(&settings, &task);

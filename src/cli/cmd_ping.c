@@ -47,15 +47,13 @@ static void on_ping(void *ctx, const struct lm_response *resp, const struct errb
 	    resp->nchoices > 0 && resp->choices[0].has_logprobs && resp->choices[0].ntokens > 0;
 }
 
-static void ping_usage(FILE *out)
-{
-	fputs("usage: weft ping [--config FILE] [--set ROLE.KEY=VALUE]... [ROLE]\n"
-	      "\n"
-	      "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
-	      "ROLE (generator, judge, scorer.NAME), and prints the model, endpoint,\n"
-	      "latency, and whether the server honours n and returns logprobs.\n",
-	      out);
-}
+static const char ping_usage[] =
+    "usage: weft ping [--config FILE] [--set ROLE.KEY=VALUE]... [ROLE]\n"
+    "\n"
+    "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
+    "ROLE (generator, judge, scorer.NAME), and prints the model, endpoint,\n"
+    "latency, and whether the server honours n and returns logprobs.  Roles\n"
+    "the loom needs (generator, judge) that are not configured are named.\n";
 
 int cmd_ping(int argc, char **argv)
 {
@@ -64,6 +62,7 @@ int cmd_ping(int argc, char **argv)
 	const char *path = NULL, *only = NULL;
 	struct ping *pings;
 	struct lm_engine *e;
+	struct strbuf config_file = STRBUF_INIT;
 	size_t i, np = 0;
 	int i_arg, failed = 0;
 
@@ -72,29 +71,25 @@ int cmd_ping(int argc, char **argv)
 		const char *a = argv[i_arg];
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			ping_usage(stdout);
+			fputs(ping_usage, stdout);
 			config_release(&cfg);
 			return 0;
 		}
 		if ((!strcmp(a, "--config") || !strcmp(a, "--set")) && i_arg + 1 >= argc) {
-			fprintf(stderr, "weft ping: %s needs a value\n", a);
 			config_release(&cfg);
-			return 2;
+			return cli_unknown_option("ping", ping_usage, a, 1);
 		}
 		if (!strcmp(a, "--config")) {
 			path = argv[++i_arg];
 		} else if (!strcmp(a, "--set")) {
 			i_arg++; /* applied after the file and environment, below */
 		} else if (a[0] == '-') {
-			fputs("weft ping: unknown option '", stderr);
-			safetext_fputs(a, stderr);
-			fputs("' (see weft ping --help)\n", stderr);
 			config_release(&cfg);
-			return 2;
+			return cli_unknown_option("ping", ping_usage, a, 0);
 		} else if (!only) {
 			only = a;
 		} else {
-			ping_usage(stderr);
+			fputs(ping_usage, stderr);
 			config_release(&cfg);
 			return 2;
 		}
@@ -166,9 +161,13 @@ int cmd_ping(int argc, char **argv)
 		np++;
 		lm_request_release(&req);
 	}
+	cli_config_path(path, &config_file);
 	if (np == 0 && !failed) {
 		fputs("weft ping: no model is configured; put a [generator] section with\n"
-		      "base_url and model in ~/.config/weft/config, or set WEFT_GENERATOR_MODEL\n"
+		      "base_url and model in ",
+		      stderr);
+		safetext_fputs(config_file.data, stderr);
+		fputs(", or set WEFT_GENERATOR_MODEL\n"
 		      "(see README, Configuration)\n",
 		      stderr);
 		failed = 1;
@@ -197,6 +196,21 @@ int cmd_ping(int argc, char **argv)
 		printf("  %.0f ms  n: %s  logprobs: %s\n", p->ms,
 		       p->n_ok ? "yes" : "no (weft fans out)", p->logprobs_ok ? "yes" : "no");
 	}
+	/* A role the loom needs and nobody configured: ping itself succeeds,
+	 * but the person learns now, not at the first g. */
+	for (i = 0; !only && np && i < 2; i++) {
+		static const char *const needed[] = {"generator", "judge"};
+		static const char *const vars[] = {"WEFT_GENERATOR_MODEL", "WEFT_JUDGE_MODEL"};
+		const struct config_role *r = config_role(&cfg, needed[i]);
+
+		if (r && config_role_configured(r))
+			continue;
+		printf("%s: not configured (the loom and generate need one)\n", needed[i]);
+		fprintf(stdout, "  set [%s] model in ", needed[i]);
+		safetext_fputs(config_file.data, stdout);
+		fprintf(stdout, ", or %s\n", vars[i]);
+	}
+	strbuf_release(&config_file);
 	lm_engine_free(e);
 	free(pings);
 	config_release(&cfg);

@@ -108,8 +108,7 @@ int cmd_plot(int argc, char **argv)
 			const char *v;
 
 			if (i + 1 >= (size_t)argc) {
-				fprintf(stderr, "weft plot: %s needs a value\n", a);
-				rc = 2;
+				rc = cli_unknown_option("plot", plot_usage, a, 1);
 				goto done;
 			}
 			v = argv[++i];
@@ -136,9 +135,7 @@ int cmd_plot(int argc, char **argv)
 				goto done;
 			}
 		} else if (a[0] == '-' && a[1]) {
-			err_line("weft plot: unknown option ", a);
-			fputs(plot_usage, stderr);
-			rc = 2;
+			rc = cli_unknown_option("plot", plot_usage, a, 0);
 			goto done;
 		} else if (!dir) {
 			dir = a;

@@ -504,8 +504,7 @@ int cmd_replay(int argc, char **argv)
 			free(sets);
 			return 0;
 		default:
-			cli_option_error("replay", c, argv);
-			fputs(usage, stderr);
+			cli_option_error("replay", usage, c, argv);
 			free(sets);
 			return 2;
 		}
@@ -616,9 +615,14 @@ int cmd_replay(int argc, char **argv)
 			judge->model = xstrdup(judge_model);
 		}
 		if (!config_role_configured(judge)) {
-			cli_error("replay",
-				  "no judge model: give --judge MODEL, or set [judge] model in "
-				  "~/.config/weft/config or WEFT_JUDGE_MODEL");
+			struct strbuf msg = STRBUF_INIT;
+
+			strbuf_addstr(&msg, "no judge model: give --judge MODEL, or set [judge] "
+					    "model in ");
+			cli_config_path(config_path, &msg);
+			strbuf_addstr(&msg, " or WEFT_JUDGE_MODEL");
+			cli_error("replay", msg.data);
+			strbuf_release(&msg);
 			goto out;
 		}
 		engine = lm_engine_new();

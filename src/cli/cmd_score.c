@@ -73,10 +73,8 @@ int cmd_score(int argc, char **argv)
 			   !strcmp(a, "--target") || !strcmp(a, "--prompt")) {
 			const char *v;
 
-			if (i + 1 >= argc) {
-				fprintf(stderr, "weft score: %s needs a value\n", a);
-				return 2;
-			}
+			if (i + 1 >= argc)
+				return cli_unknown_option("score", score_usage, a, 1);
 			v = argv[++i];
 			if (!strcmp(a, "--type")) {
 				if (!strcmp(v, "adaptive")) {
@@ -100,11 +98,7 @@ int cmd_score(int argc, char **argv)
 				prompt_path = v;
 			}
 		} else if (a[0] == '-' && a[1]) {
-			fputs("weft score: unknown option '", stderr);
-			print_sanitized(stderr, a);
-			fputs("'\n", stderr);
-			fputs(score_usage, stderr);
-			return 2;
+			return cli_unknown_option("score", score_usage, a, 0);
 		} else {
 			first = i;
 			break;

@@ -16,6 +16,7 @@
 #include "weft/session.h"
 #include "weft/sessionlock.h"
 #include "weft/strbuf.h"
+#include "weft/theme.h"
 #include "weft/tree.h"
 #include "weft/tui.h"
 #include "weft/xalloc.h"
@@ -23,32 +24,71 @@
 /* The task of a session started with no FILE. */
 #define DEFAULT_TASK "nice-sounding-wrong"
 
-static void usage(FILE *out)
+static const char tui_usage[] =
+    "usage: weft [--read-only] [--theme NAME] [FILE]\n"
+    "       weft tui [--theme NAME] [--read-only] [FILE | --task NAME]\n"
+    "       weft tui [--theme NAME] --synthetic N [--hostile] [FILE]\n"
+    "\n"
+    "Opens the session FILE in the loom (press ? there for the keys).  With\n"
+    "no FILE, on a terminal, it starts a new session of the task (default\n"
+    "nice-sounding-wrong) in weft-TASK-YYYYMMDD-HHMMSS.json here.\n"
+    "\n"
+    "options:\n"
+    "  --task NAME      the task of a new session (prompts/NAME)\n"
+    "  --read-only      browse, search, export and evaluate FILE without\n"
+    "                   changing it: no lock, no journal, no save\n"
+    "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
+    "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
+    "                   s saves it to FILE when given\n"
+    "  --hostile        put terminal escape sequences, bidi controls, invalid\n"
+    "                   UTF-8 and a 10 MB line in the synthetic tree's texts\n"
+    "  --keys           print the keys (the table the ? screen shows)\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "One weft at a time writes a session: the loom holds FILE's lock while it\n"
+    "is open, and a FILE another weft is writing is refused (exit 1) with\n"
+    "that process's pid; on a terminal the loom offers to open it read-only.\n";
+
+/* Appends the file at path to out; -1 when it cannot be read whole (a new
+ * session is a few kilobytes: the cap only guards against a surprise). */
+static int read_small_file(const char *path, struct strbuf *out)
 {
-	fputs("usage: weft [--read-only] [FILE]\n"
-	      "       weft tui [--theme NAME] [--read-only] [FILE | --task NAME]\n"
-	      "       weft tui [--theme NAME] --synthetic N [--hostile] [FILE]\n"
-	      "\n"
-	      "Opens the session FILE in the loom (press ? there for the keys).  With\n"
-	      "no FILE, on a terminal, it starts a new session of the task (default\n"
-	      "nice-sounding-wrong) in weft-TASK-YYYYMMDD-HHMMSS.json here.\n"
-	      "\n"
-	      "options:\n"
-	      "  --task NAME      the task of a new session (prompts/NAME)\n"
-	      "  --read-only      browse, search, export and evaluate FILE without\n"
-	      "                   changing it: no lock, no journal, no save\n"
-	      "  --theme NAME     default, light or mono (themes/NAME); NO_COLOR is honoured\n"
-	      "  --synthetic N    open a generated tree of N nodes (benchmarks, tests);\n"
-	      "                   s saves it to FILE when given\n"
-	      "  --hostile        put terminal escape sequences, bidi controls, invalid\n"
-	      "                   UTF-8 and a 10 MB line in the synthetic tree's texts\n"
-	      "  --keys           print the keys (the table the ? screen shows)\n"
-	      "  -h, --help       show this help\n"
-	      "\n"
-	      "One weft at a time writes a session: the loom holds FILE's lock while it\n"
-	      "is open, and a FILE another weft is writing is refused (exit 1) with\n"
-	      "that process's pid; on a terminal the loom offers to open it read-only.\n",
-	      out);
+	FILE *f = fopen(path, "rb");
+	char buf[4096];
+	size_t n;
+	int ret = 0;
+
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		strbuf_add(out, buf, n);
+		if (out->len > ((size_t)1 << 20)) {
+			ret = -1;
+			break;
+		}
+	}
+	if (ferror(f))
+		ret = -1;
+	fclose(f);
+	return ret;
+}
+
+/* A new session the loom quit without adding anything to: the file is
+ * still byte for byte what weft wrote, and no journal holds a change.
+ * Removes it (the caller still holds its lock) and returns 1; else 0. */
+static int remove_if_untouched(const char *path, const struct strbuf *written)
+{
+	struct strbuf now = STRBUF_INIT, jpath = STRBUF_INIT;
+	int same, removed = 0;
+
+	journal_path(path, &jpath);
+	same = written->len && access(jpath.data, F_OK) != 0 && read_small_file(path, &now) == 0 &&
+	       now.len == written->len && !memcmp(now.data, written->data, now.len);
+	if (same && unlink(path) == 0)
+		removed = 1;
+	strbuf_release(&now);
+	strbuf_release(&jpath);
+	return removed;
 }
 
 /* Prints the error (made safe) on stderr. */
@@ -169,7 +209,7 @@ int cmd_tui(int argc, char **argv)
 	char notice[ERRBUF_SIZE + 32];
 	struct tree *t = NULL;
 	const char *file = NULL, *new_task = NULL;
-	struct strbuf new_file = STRBUF_INIT;
+	struct strbuf new_file = STRBUF_INIT, new_written = STRBUF_INIT;
 	struct session_lock lock = SESSION_LOCK_INIT;
 	char read_only[ERRBUF_SIZE + 64];
 	unsigned long synthetic = 0;
@@ -179,7 +219,7 @@ int cmd_tui(int argc, char **argv)
 	read_only[0] = '\0';
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+			fputs(tui_usage, stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
 			opts.theme = argv[++i];
@@ -207,22 +247,35 @@ int cmd_tui(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--read-only")) {
 			snprintf(read_only, sizeof(read_only), "opened with --read-only");
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			char *safe = display_sanitize_dup(argv[i]);
+			int needs_value = !strcmp(argv[i], "--theme") ||
+					  !strcmp(argv[i], "--task") ||
+					  !strcmp(argv[i], "--synthetic");
 
-			fprintf(stderr, "weft tui: unknown option '%s' (see weft tui --help)\n",
-				safe);
-			free(safe);
-			return 2;
+			return cli_unknown_option("tui", tui_usage, argv[i], needs_value);
 		} else if (!file) {
 			file = argv[i];
 		} else {
-			usage(stderr);
+			fputs(tui_usage, stderr);
 			return 2;
 		}
 	}
 	if (file && new_task) {
 		fputs("weft tui: --task starts a new session; it cannot go with FILE\n", stderr);
 		return 2;
+	}
+	if (opts.theme) {
+		/* a theme that does not exist is a usage error, as any bad flag */
+		struct strbuf found = STRBUF_INIT;
+
+		if (theme_find(NULL, opts.theme, &found) < 0) {
+			strbuf_reset(&found);
+			theme_names(NULL, &found);
+			safetext_printf(stderr, "weft tui: unknown theme '%s' (themes found: %s)\n",
+					opts.theme, found.data);
+			strbuf_release(&found);
+			return 2;
+		}
+		strbuf_release(&found);
 	}
 	if (read_only[0] && !file) {
 		fputs("weft tui: --read-only opens an existing FILE\n", stderr);
@@ -232,7 +285,7 @@ int cmd_tui(int argc, char **argv)
 		/* A new session, written before the loom opens so that nothing
 		 * done in it can be lost; off a terminal there is nothing to do. */
 		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-			usage(stderr);
+			fputs(tui_usage, stderr);
 			return 2;
 		}
 		if (!new_task)
@@ -244,9 +297,14 @@ int cmd_tui(int argc, char **argv)
 			fprintf(stderr, "weft: %s\n", safe);
 			free(safe);
 			strbuf_release(&new_file);
+			strbuf_release(&new_written);
 			return 1;
 		}
 		file = new_file.data;
+		/* what was written, to tell at the end whether anything was
+		 * added (a quit before any step leaves no file behind) */
+		if (read_small_file(file, &new_written) < 0)
+			strbuf_reset(&new_written);
 	}
 	/* One writer: the lock is taken before the file is read, so what is
 	 * shown is what no other weft will change. */
@@ -260,6 +318,7 @@ int cmd_tui(int argc, char **argv)
 				safetext_fputs(file, stderr);
 				fputc('\n', stderr);
 				strbuf_release(&new_file);
+				strbuf_release(&new_written);
 				return 1;
 			}
 			snprintf(read_only, sizeof(read_only), "another weft is writing it");
@@ -278,6 +337,7 @@ int cmd_tui(int argc, char **argv)
 		print_error(err.msg);
 		session_lock_release(&lock);
 		strbuf_release(&new_file);
+		strbuf_release(&new_written);
 		return 1;
 	}
 	notice[0] = '\0';
@@ -309,11 +369,13 @@ int cmd_tui(int argc, char **argv)
 			session_lock_release(&lock);
 			if (!offer_read_only()) {
 				strbuf_release(&new_file);
+				strbuf_release(&new_written);
 				return 1;
 			}
 			if (session_load(file, &t, &err) < 0) {
 				print_error(err.msg);
 				strbuf_release(&new_file);
+				strbuf_release(&new_written);
 				return 1;
 			}
 			jr = journal_replay(file, t, &err);
@@ -367,6 +429,10 @@ int cmd_tui(int argc, char **argv)
 	config_hide_keys(&cfg, engine);
 	opts.engine = engine;
 	ret = tui_run(t, file, &opts, &err);
+	if (new_file.len && ret == 0 && remove_if_untouched(file, &new_written)) {
+		printf("weft: nothing was added, so %s was not kept\n", new_file.data);
+		strbuf_reset(&new_file);
+	}
 	session_lock_release(&lock);
 	lm_engine_free(engine);
 	task_release(&task);
@@ -376,6 +442,7 @@ int cmd_tui(int argc, char **argv)
 	if (new_file.len && ret >= 0)
 		printf("weft: the new session is in %s\n", new_file.data);
 	strbuf_release(&new_file);
+	strbuf_release(&new_written);
 	if (ret != 0) {
 		/* ret 1: quit without saving, err says what is where */
 		print_error(err.msg);

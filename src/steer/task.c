@@ -9,14 +9,11 @@
 #include <sys/stat.h>
 
 #include "weft/dataset.h"
+#include "weft/datadir.h"
 #include "weft/num.h"
 #include "weft/regfile.h"
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
-
-#ifndef WEFT_DATADIR
-#define WEFT_DATADIR "/usr/local/share/weft"
-#endif
 
 void task_init(struct task *t)
 {
@@ -284,9 +281,8 @@ static int is_dir(const char *path)
 int task_find(const char *name, struct strbuf *out, struct errbuf *err)
 {
 	struct strbuf tried = STRBUF_INIT, cand = STRBUF_INIT;
-	const char *env = getenv("WEFT_PROMPTS");
-	const char *bases[3];
-	size_t i, nb = 0;
+	struct datadir places;
+	size_t i;
 
 	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 		return errbuf_set(err, "task name '%s' is not valid", name);
@@ -297,17 +293,15 @@ int task_find(const char *name, struct strbuf *out, struct errbuf *err)
 		}
 		return errbuf_set(err, "task folder '%s' not found", name);
 	}
-	if (env && *env)
-		bases[nb++] = env;
-	bases[nb++] = "prompts";
-	bases[nb++] = WEFT_DATADIR "/prompts";
-	for (i = 0; i < nb; i++) {
+	datadir_init(&places, "prompts", "WEFT_PROMPTS");
+	for (i = 0; i < places.count; i++) {
 		strbuf_reset(&cand);
-		strbuf_addf(&cand, "%s/%s", bases[i], name);
+		strbuf_addf(&cand, "%s/%s", places.dirs[i], name);
 		if (is_dir(cand.data)) {
 			strbuf_addstr(out, cand.data);
 			strbuf_release(&cand);
 			strbuf_release(&tried);
+			datadir_release(&places);
 			return 0;
 		}
 		strbuf_addf(&tried, "%s%s", i ? ", " : "", cand.data);
@@ -315,6 +309,7 @@ int task_find(const char *name, struct strbuf *out, struct errbuf *err)
 	errbuf_set(err, "task '%s' not found (looked in %s)", name, tried.data);
 	strbuf_release(&cand);
 	strbuf_release(&tried);
+	datadir_release(&places);
 	return -1;
 }
 

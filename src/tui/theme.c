@@ -1,13 +1,18 @@
 #include "weft/theme.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "weft/datadir.h"
 #include "weft/display.h"
 #include "weft/regfile.h"
 #include "weft/strbuf.h"
+#include "weft/xalloc.h"
 
 static const char *const role_names[THEME_ROLE_COUNT] = {
     [THEME_NORMAL] = "normal",
@@ -322,4 +327,101 @@ void theme_strip_colours(struct theme *t)
 
 	for (i = 0; i < THEME_ROLE_COUNT; i++)
 		t->roles[i].fg = t->roles[i].bg = THEME_DEFAULT_COLOUR;
+}
+
+/* The folders theme_find looks in: dir alone, else datadir.h's. */
+static void theme_places(struct datadir *d, const char *dir)
+{
+	if (dir) {
+		memset(d, 0, sizeof(*d));
+		d->dirs[d->count++] = xstrdup(dir);
+	} else {
+		datadir_init(d, "themes", "WEFT_THEMES");
+	}
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int theme_find(const char *dir, const char *name, struct strbuf *path)
+{
+	struct strbuf cand = STRBUF_INIT;
+	struct datadir places;
+	struct theme t;
+	size_t i;
+	int ret = -1;
+
+	if (!*name || strchr(name, '/') || name[0] == '.')
+		return -1;
+	theme_places(&places, dir);
+	for (i = 0; i < places.count && ret < 0; i++) {
+		strbuf_reset(&cand);
+		strbuf_addf(&cand, "%s/%s", places.dirs[i], name);
+		if (is_file(cand.data) && access(cand.data, R_OK) == 0) {
+			strbuf_addstr(path, cand.data);
+			ret = 0;
+		}
+	}
+	if (ret < 0 && theme_init_builtin(&t, name) == 0)
+		ret = 1;
+	strbuf_release(&cand);
+	datadir_release(&places);
+	return ret;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds name to names unless it is there. */
+static void add_name(char ***names, size_t *count, size_t *cap, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < *count; i++)
+		if (!strcmp((*names)[i], name))
+			return;
+	XGROW(*names, *cap, *count + 1);
+	(*names)[(*count)++] = xstrdup(name);
+}
+
+void theme_names(const char *dir, struct strbuf *out)
+{
+	struct datadir places;
+	struct strbuf cand = STRBUF_INIT;
+	char **names = NULL;
+	size_t count = 0, cap = 0, i;
+
+	theme_places(&places, dir);
+	add_name(&names, &count, &cap, "default");
+	add_name(&names, &count, &cap, "mono");
+	for (i = 0; i < places.count; i++) {
+		DIR *d = opendir(places.dirs[i]);
+		struct dirent *e;
+
+		if (!d)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			strbuf_reset(&cand);
+			strbuf_addf(&cand, "%s/%s", places.dirs[i], e->d_name);
+			if (is_file(cand.data))
+				add_name(&names, &count, &cap, e->d_name);
+		}
+		closedir(d);
+	}
+	qsort(names, count, sizeof(*names), compare_names);
+	for (i = 0; i < count; i++) {
+		strbuf_addf(out, "%s%s", i ? ", " : "", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	strbuf_release(&cand);
+	datadir_release(&places);
 }

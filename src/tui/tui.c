@@ -35,10 +35,6 @@
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
 
-#ifndef WEFT_DATADIR
-#define WEFT_DATADIR "/usr/local/share/weft"
-#endif
-
 /* What an action changed: the loop redraws accordingly. */
 enum {
 	REDRAW_NONE = 0,
@@ -407,31 +403,16 @@ static int load_theme(struct tui *u, const char *name)
 	struct strbuf path = STRBUF_INIT;
 	struct errbuf err;
 	struct theme th;
-	const char *dirs[3];
-	size_t i, n = 0;
-	int ret = -1;
+	int found, ret = -1;
 
-	if (u->opts && u->opts->themes_dir)
-		dirs[n++] = u->opts->themes_dir;
-	else {
-		if (getenv("WEFT_THEMES") && *getenv("WEFT_THEMES"))
-			dirs[n++] = getenv("WEFT_THEMES");
-		dirs[n++] = "themes";
-		dirs[n++] = WEFT_DATADIR "/themes";
-	}
-	for (i = 0; i < n; i++) {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%s", dirs[i], name);
-		if (access(path.data, R_OK) == 0)
-			break;
-	}
-	if (i < n) {
+	found = theme_find(u->opts ? u->opts->themes_dir : NULL, name, &path);
+	if (found == 0) {
 		if (theme_load(&th, path.data, &err) == 0) {
 			ret = 0;
 		} else {
 			set_msg(u, 1, "%s", err.msg);
 		}
-	} else if (theme_init_builtin(&th, name) == 0) {
+	} else if (found == 1 && theme_init_builtin(&th, name) == 0) {
 		ret = 0;
 	} else {
 		set_msg(u, 1, "theme '%s' not found", name);

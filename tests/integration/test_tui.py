@@ -606,6 +606,8 @@ class TestNewSession(unittest.TestCase):
     opens, in the current folder."""
 
     def run_in(self, argv, expect_exit):
+        """weft argv in a scratch folder: the pane, the folder and the
+        session files there while the loom is open (it is left open)."""
         tmp = tempfile.mkdtemp(prefix="weft-new-")
         self.addCleanup(shutil.rmtree, tmp, True)
         p = Pane(self, argv, cwd=tmp, env={"WEFT_PROMPTS": os.path.join(ROOT, "prompts")})
@@ -615,8 +617,6 @@ class TestNewSession(unittest.TestCase):
         p.wait_for(r"\? help")
         # the loom holds the new session's lock (FILE.lock) while open
         made = [f for f in os.listdir(tmp) if not f.endswith(".lock")]
-        p.keys("q")
-        p.wait_for(r"weft-exit=0")
         return p, tmp, made
 
     def check_new(self, tmp, made, task):
@@ -635,14 +635,40 @@ class TestNewSession(unittest.TestCase):
         return path
 
     def test_no_arguments_starts_the_default_task(self):
+        """The file is there while the loom is open; quit before anything
+        was added, it is gone (no empty session left behind) and weft
+        says so."""
         p, tmp, made = self.run_in([], 0)
         path = self.check_new(tmp, made, "nice-sounding-wrong")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertIn("nothing was added, so %s was not kept" % os.path.basename(path),
+                      p.screen().replace("\n", ""))
+        self.assertEqual(os.listdir(tmp), [])
+        self.assertEqual(p.stderr(), "")
+
+    def test_new_session_with_a_change_is_kept(self):
+        p, tmp, made = self.run_in([], 0)
+        path = self.check_new(tmp, made, "nice-sounding-wrong")
+        p.keys("b")
+        p.wait_for(r"bookmark")
+        p.keys("q")
+        p.wait_for(r"q again quits|weft-exit=0")
+        if "weft-exit=0" not in p.screen():
+            p.keys("q")
+            p.wait_for(r"weft-exit=0")
         self.assertIn("the new session is in " + os.path.basename(path), p.screen())
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertTrue(doc["nodes"][0]["weft"].get("bookmark"), doc["nodes"][0])
         self.assertEqual(p.stderr(), "")
 
     def test_task_option(self):
         p, tmp, made = self.run_in(["tui", "--task", "disjunctive-syllogism"], 0)
         self.check_new(tmp, made, "disjunctive-syllogism")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(os.listdir(tmp), [])
 
     def test_unknown_task_is_an_error_and_writes_nothing(self):
         p, tmp, _ = self.run_in(["tui", "--task", "no-such-task"], 1)

@@ -1,6 +1,9 @@
 #include "testutil.h"
 
+#include <unistd.h>
+
 #include "weft/errbuf.h"
+#include "weft/strbuf.h"
 #include "weft/theme.h"
 
 static int parse(struct theme *t, const char *text, struct errbuf *err)
@@ -129,6 +132,57 @@ static void test_shipped_files(void **state)
 	assert_non_null(strstr(err.msg, "themes/does-not-exist: "));
 }
 
+/* Theme lookup (datadir.h's order): $WEFT_THEMES wins over ./themes and
+ * the built-ins; the names found are listed, sorted. */
+static void test_find_and_names(void **state)
+{
+	char dir[] = "/tmp/weft-theme-find-XXXXXX";
+	struct strbuf path = STRBUF_INIT, names = STRBUF_INIT;
+	char file[64];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/default", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("normal default default\n", f);
+	fclose(f);
+	snprintf(file, sizeof(file), "%s/zebra", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+
+	snprintf(file, sizeof(file), "%s/default", dir);
+	setenv("WEFT_THEMES", dir, 1);
+	assert_int_equal(theme_find(NULL, "default", &path), 0);
+	assert_string_equal(path.data, file);
+	strbuf_reset(&path);
+	assert_int_equal(theme_find(NULL, "light", &path), 0); /* ./themes, next */
+	assert_string_equal(path.data, "themes/light");
+	theme_names(NULL, &names);
+	assert_string_equal(names.data, "default, light, mono, zebra");
+
+	unsetenv("WEFT_THEMES");
+	strbuf_reset(&path);
+	assert_int_equal(theme_find(NULL, "default", &path), 0);
+	assert_string_equal(path.data, "themes/default");
+	strbuf_reset(&path);
+	assert_int_equal(theme_find(NULL, "zebra", &path), -1);
+	assert_int_equal(theme_find(NULL, "../themes/light", &path), -1);
+	assert_int_equal(path.len, 0);
+	/* no file, a built-in: 1 */
+	assert_int_equal(theme_find(dir, "mono", &path), 1);
+	assert_int_equal(theme_find(dir, "zebra", &path), 0);
+
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/zebra", dir);
+	unlink(file);
+	rmdir(dir);
+	strbuf_release(&path);
+	strbuf_release(&names);
+}
+
 static void test_size_cap(void **state)
 {
 	struct theme t;
@@ -156,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_builtin_and_strip),
 	    cmocka_unit_test(test_shipped_files),
 	    cmocka_unit_test(test_size_cap),
+	    cmocka_unit_test(test_find_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
