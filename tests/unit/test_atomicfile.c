@@ -11,26 +11,13 @@ static char dir[256];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/weft-atomicfile-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return testutil_tmpdir(dir, sizeof(dir), "atomicfile");
 }
 
 static int teardown(void **state)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
 	(void)state;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	return rmdir(dir);
+	return testutil_rmtree(dir);
 }
 
 static size_t count_entries(void)

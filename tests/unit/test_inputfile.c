@@ -16,17 +16,13 @@ static char tmpdir[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/weft-test-inputfile-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return testutil_tmpdir(tmpdir, sizeof(tmpdir), "inputfile");
 }
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_rmtree(tmpdir);
 }
 
 /* Writes data to tmpdir/name; the path goes to out. */

@@ -15,8 +15,7 @@ static char session[128];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/weft-test-journal-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (testutil_tmpdir(tmpdir, sizeof(tmpdir), "journal"))
 		return -1;
 	snprintf(session, sizeof(session), "%s/s.json", tmpdir);
 	return 0;
@@ -24,11 +23,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_rmtree(tmpdir);
 }
 
 static void append_raw(const char *data)

@@ -11,26 +11,13 @@ static char dir[256];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/weft-outfile-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return testutil_tmpdir(dir, sizeof(dir), "outfile");
 }
 
 static int teardown(void **state)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[600];
-
 	(void)state;
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	return rmdir(dir);
+	return testutil_rmtree(dir);
 }
 
 static void put(const char *path)

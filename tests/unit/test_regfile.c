@@ -13,22 +13,13 @@ static char dir[256];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/weft-regfile-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return testutil_tmpdir(dir, sizeof(dir), "regfile");
 }
 
 static int teardown(void **state)
 {
-	char path[512];
-
 	(void)state;
-	snprintf(path, sizeof(path), "%s/fifo", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/plain", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/sub", dir);
-	rmdir(path);
-	return rmdir(dir);
+	return testutil_rmtree(dir);
 }
 
 /* A FIFO with no writer is refused at once (it used to hang), a device and

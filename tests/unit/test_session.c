@@ -18,17 +18,13 @@ static char tmpdir[64];
 static int setup_tmp(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/weft-test-session-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return testutil_tmpdir(tmpdir, sizeof(tmpdir), "session");
 }
 
 static int teardown_tmp(void **state)
 {
-	char cmd[512];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", tmpdir, tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_rmtree(tmpdir);
 }
 
 static char *read_all(const char *path, size_t *len)

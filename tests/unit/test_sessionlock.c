@@ -14,8 +14,7 @@ static char dir[256], session[320], lockfile[330];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/weft-sessionlock-XXXXXX");
-	if (!mkdtemp(dir))
+	if (testutil_tmpdir(dir, sizeof(dir), "sessionlock"))
 		return -1;
 	snprintf(session, sizeof(session), "%s/s.json", dir);
 	snprintf(lockfile, sizeof(lockfile), "%s/s.json.lock", dir);
@@ -24,20 +23,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[600];
-
 	(void)state;
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	return rmdir(dir);
+	return testutil_rmtree(dir);
 }
 
 /* In a child: tries the lock once; exits 0 acquired, 1 held (and the

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The upstream fixtures folder ($WEFT_FIXTURES, else
  * ../shared/fixtures/upstream-mwe beside the checkout), or NULL when it has
@@ -60,5 +61,23 @@ static inline int testutil_fixtures_required(void)
 			skip();                                                                    \
 		}                                                                                  \
 	} while (0)
+
+/* A scratch folder for a test program: /tmp/weft-test-NAME-XXXXXX, made
+ * into buf (n bytes).  Returns 0, or -1 when it cannot be made. */
+static inline int testutil_tmpdir(char *buf, size_t n, const char *name)
+{
+	snprintf(buf, n, "/tmp/weft-test-%s-XXXXXX", name);
+	return mkdtemp(buf) ? 0 : -1;
+}
+
+/* Removes dir and everything below it (made writable first: tests make
+ * read-only folders).  Returns 0, or -1. */
+static inline int testutil_rmtree(const char *dir)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", dir, dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
 
 #endif
