@@ -110,6 +110,15 @@ struct config_role *config_role(struct config *c, const char *name);
 /* scorer.NAME, else the scorer whose WEFT_SCORER_..._ form is the same as
  * NAME's (scorer.gpt_4o for gpt-4o: the one the environment made); NULL. */
 struct config_role *config_scorer(struct config *c, const char *name);
+/*
+ * For a name that is no configured scorer (`weft eval --models gpt-4o-mini`):
+ * the scorer asking for model NAME on the default endpoint (WEFT_BASE_URL,
+ * else OPENAI_BASE_URL, else CONFIG_DEFAULT_BASE_URL) with the default scorer
+ * settings.  A scorer.NAME that has settings but no model (from --set or the
+ * environment) gets model NAME and keeps them.  NULL when NAME cannot be a
+ * model id (empty, longer than 256 bytes, spaces or control characters).
+ */
+struct config_role *config_model_scorer(struct config *c, const char *name);
 /* 1 when the role has a model. */
 int config_role_configured(const struct config_role *r);
 /* The role's base URL(s) after the OPENAI_BASE_URL/default fallback. */

@@ -47,6 +47,23 @@ int model_sizes_load(struct model_sizes *s, const char *path, struct errbuf *err
 int model_sizes_load_results(struct model_sizes *s, const char *dir, struct errbuf *err);
 /* The entry for name, or NULL (borrowed). */
 const struct model_size *model_sizes_find(const struct model_sizes *s, const char *name);
+/*
+ * weft's table of well-known models: the GPT-3 models (ada 350M, babbage
+ * 1.3B, curie 6.7B, davinci 175B; family gpt3) and InstructGPT's
+ * text-ada-001 ... text-davinci-001 (the same sizes; instructgpt), and Pythia,
+ * Llama and Qwen names that carry their size ("pythia-70m", "Llama-2-7b-hf",
+ * "Qwen/Qwen2.5-0.5B-Instruct", "llama3:8b"; the family is the lower-cased
+ * name without the size and any "org/": pythia, llama-2-hf, qwen2.5-instruct).
+ * Returns 0 with *size and family (NUL-terminated, truncated to family_cap),
+ * or -1 when the name is not known.
+ */
+int model_sizes_known(const char *name, double *size, char *family, size_t family_cap);
+/*
+ * model_sizes_find, else the table's entry for name added to s; *from_table
+ * (when not NULL) says which.  NULL when neither knows the name.
+ */
+const struct model_size *model_sizes_find_known(struct model_sizes *s, const char *name,
+						int *from_table);
 /* Parses a size ("350e6", "1.3B"); returns 0 or -1. */
 int model_size_parse(const char *text, double *size);
 

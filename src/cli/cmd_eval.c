@@ -28,7 +28,11 @@ static const char eval_usage[] =
     "\n"
     "Scores every example of DATASET (a session, a text file of pairs, or an\n"
     "exported classification/logodds CSV or JSONL) with each scorer model: NAME\n"
-    "is the config role scorer.NAME (or give --set scorer.NAME.model=M).\n"
+    "is the config role scorer.NAME (or give --set scorer.NAME.model=M); a NAME\n"
+    "that is no configured scorer is the model NAME on the default endpoint\n"
+    "(OPENAI_BASE_URL, else api.openai.com; key OPENAI_API_KEY), said on stderr.\n"
+    "Sizes for the plot: --size, --sizes, the scorer's size, else weft's table of\n"
+    "well-known models (GPT-3, InstructGPT, Pythia, Llama, Qwen; see weft plot).\n"
     "  generate  ask the question (the task's eval.txt), score the answer\n"
     "  logprob   log-probability of each class after the prompt (completions\n"
     "            endpoint: echo, else the next token's top logprobs)\n"
@@ -120,6 +124,22 @@ static int session_task_options(const char *name, struct pairs_options *o, void 
 		return -1;
 	task_pairs_options(task, o);
 	return 0;
+}
+
+/* Where a scorer made from a bare model name sends its requests, said
+ * without the URL itself (it may carry credentials). */
+static const char *default_endpoint(const struct config_role *r)
+{
+	const char *all = getenv("WEFT_BASE_URL"), *openai = getenv("OPENAI_BASE_URL");
+
+	if (r->base_url && *r->base_url) {
+		if (all && *all && !strcmp(r->base_url, all))
+			return "the endpoint WEFT_BASE_URL names";
+		return "its scorer's base_url";
+	}
+	if (openai && *openai)
+		return "the default endpoint (OPENAI_BASE_URL)";
+	return "the default endpoint (" CONFIG_DEFAULT_BASE_URL ")";
 }
 
 int cmd_eval(int argc, char **argv)
@@ -318,21 +338,51 @@ int cmd_eval(int argc, char **argv)
 				continue; /* named twice */
 			role = config_scorer(&config, name);
 			if (!role || !config_role_configured(role)) {
+				/* not a configured scorer: a model on the default
+				 * endpoint, and the output says so */
+				role = config_model_scorer(&config, name);
+				if (!role) {
+					strbuf_reset(&prompt);
+					strbuf_addf(
+					    &prompt,
+					    "unknown model '%s': no scorer.%s with a model in "
+					    "the configuration, nor a model id (add a "
+					    "[scorer.NAME] section with model = ..., or give "
+					    "--set scorer.NAME.model=MODEL)",
+					    name, name);
+					cli_error("eval", prompt.data);
+					goto out;
+				}
 				strbuf_reset(&prompt);
-				strbuf_addf(
-				    &prompt,
-				    "unknown model '%s': no scorer.%s with a model in the "
-				    "configuration (add a [scorer.%s] section with model = ..., "
-				    "or give --set scorer.%s.model=MODEL)",
-				    name, name, name, name);
+				strbuf_addf(&prompt,
+					    "'%s' is not a configured scorer: scoring model '%s' "
+					    "on %s",
+					    name, role->model, default_endpoint(role));
 				cli_error("eval", prompt.data);
-				goto out;
 			}
 			size = role->size;
 			family = role->family;
 			ms = model_sizes_find(&sizes, name);
 			if (!ms && role->model)
 				ms = model_sizes_find(&sizes, role->model);
+			if (!ms && !(size > 0)) {
+				/* weft's table of well-known models, said when used */
+				int from_table = 0;
+
+				ms = model_sizes_find_known(&sizes, name, &from_table);
+				if (!ms && role->model)
+					ms = model_sizes_find_known(&sizes, role->model,
+								    &from_table);
+				if (ms && from_table) {
+					strbuf_reset(&prompt);
+					strbuf_addf(&prompt,
+						    "size of '%s' from weft's table of known "
+						    "models: %.3g (%s); --size NAME=SIZE to "
+						    "change it",
+						    name, ms->size, ms->family);
+					cli_error("eval", prompt.data);
+				}
+			}
 			if (ms) {
 				size = ms->size;
 				family = ms->family;

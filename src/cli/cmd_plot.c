@@ -25,7 +25,10 @@ static const char plot_usage[] =
     "and mean loss, draws accuracy and mean loss against model size (log axis,\n"
     "one line per family) and writes the plot as SVG (default DIR/scaling.svg).\n"
     "Sizes: --size and --sizes first, then those weft eval stored in\n"
-    "DIR/summary.csv.\n"
+    "DIR/summary.csv, then weft's table of well-known models (GPT-3 ada ...\n"
+    "davinci, InstructGPT text-ada-001 ..., and Pythia, Llama and Qwen names\n"
+    "with their size, e.g. pythia-70m, Llama-2-7b, Qwen2.5-0.5B; stderr says\n"
+    "which came from the table).\n"
     "Sizes file lines: `NAME = SIZE [FAMILY]`, e.g. `ada = 350e6 gpt3`.\n"
     "--svg and --summary never name a file plot reads, and replace an existing\n"
     "file only with --force.\n";
@@ -220,14 +223,28 @@ int cmd_plot(int argc, char **argv)
 			goto done;
 		}
 		metrics_summarize(&e->table, NULL, &e->sum);
-		e->size = model_sizes_find(&sizes, e->table.model);
-		if (!e->size) {
-			fputs("weft plot: no size for model '", stderr);
-			safetext_fputs(e->table.model, stderr);
-			fputs("' (give --size NAME=SIZE); left out of the plot\n", stderr);
+		{
+			int from_table;
+			const struct model_size *ms =
+			    model_sizes_find_known(&sizes, e->table.model, &from_table);
+
+			if (!ms) {
+				fputs("weft plot: no size for model '", stderr);
+				safetext_fputs(e->table.model, stderr);
+				fputs("' (give --size NAME=SIZE); left out of the plot\n", stderr);
+			} else if (from_table) {
+				fputs("weft plot: size of '", stderr);
+				safetext_fputs(e->table.model, stderr);
+				fprintf(stderr, "' from weft's table of known models: %.3g (", ms->size);
+				safetext_fputs(ms->family, stderr);
+				fputs("); --size NAME=SIZE to change it\n", stderr);
+			}
 		}
 		n++;
 	}
+	/* after the table may have added entries (and moved them) */
+	for (i = 0; i < n; i++)
+		entries[i].size = model_sizes_find(&sizes, entries[i].table.model);
 	qsort(entries, n, sizeof(*entries), cmp_entries);
 
 	printf("%-20s %-12s %9s %5s %8s %17s %9s %8s\n", "model", "family", "size", "n", "accuracy",

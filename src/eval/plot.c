@@ -289,6 +289,124 @@ const struct model_size *model_sizes_find(const struct model_sizes *s, const cha
 	return NULL;
 }
 
+/*
+ * The sizes weft knows without being told: the seed's GPT-3 and InstructGPT
+ * models (the parameter counts commonly cited for them), and the families
+ * whose names carry their size (Pythia, Llama, Qwen).  The one place these
+ * live; plot and eval ask it when no --size, sizes file or summary.csv names
+ * a model.
+ */
+static const struct {
+	const char *name;
+	double size;
+	const char *family;
+} known_sizes[] = {
+    {"ada", 350e6, "gpt3"},
+    {"babbage", 1.3e9, "gpt3"},
+    {"curie", 6.7e9, "gpt3"},
+    {"davinci", 175e9, "gpt3"},
+    {"text-ada-001", 350e6, "instructgpt"},
+    {"text-babbage-001", 1.3e9, "instructgpt"},
+    {"text-curie-001", 6.7e9, "instructgpt"},
+    {"text-davinci-001", 175e9, "instructgpt"},
+};
+
+/* families whose names carry the size: a prefix of the lower-cased name */
+static const char *const sized_families[] = {"pythia", "llama", "meta-llama", "codellama",
+					     "qwen"};
+
+static int name_sep(char c)
+{
+	return c == '-' || c == '_' || c == ':';
+}
+
+/* "70m", "1.4b", "0.5B" as a whole part of a name: the size, else -1 */
+static int size_part(const char *p, size_t len, double *size)
+{
+	char buf[32];
+	size_t i, dots = 0;
+
+	if (len < 2 || len >= sizeof(buf) || !isdigit((unsigned char)p[0]))
+		return -1;
+	for (i = 0; i + 1 < len; i++) {
+		if (p[i] == '.')
+			dots++;
+		else if (!isdigit((unsigned char)p[i]))
+			return -1;
+	}
+	if (dots > 1 || p[len - 2] == '.' ||
+	    !strchr("mMbB", p[len - 1]))
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	return model_size_parse(buf, size);
+}
+
+int model_sizes_known(const char *name, double *size, char *family, size_t family_cap)
+{
+	char low[128];
+	const char *base = strrchr(name, '/'), *p;
+	size_t i, n, fl = 0;
+	int found = 0;
+
+	for (i = 0; i < sizeof(known_sizes) / sizeof(known_sizes[0]); i++)
+		if (!strcmp(name, known_sizes[i].name)) {
+			*size = known_sizes[i].size;
+			snprintf(family, family_cap, "%s", known_sizes[i].family);
+			return 0;
+		}
+	base = base ? base + 1 : name; /* EleutherAI/pythia-70m, Qwen/Qwen2.5-7B */
+	n = strlen(base);
+	if (!n || n >= sizeof(low) || family_cap < 2)
+		return -1;
+	for (i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)base[i]);
+	for (i = 0; i < sizeof(sized_families) / sizeof(sized_families[0]); i++)
+		if (!strncmp(low, sized_families[i], strlen(sized_families[i])))
+			break;
+	if (i == sizeof(sized_families) / sizeof(sized_families[0]))
+		return -1;
+	/* the first part that is a size; the family is the name without it
+	 * (pythia-70m-deduped: pythia-deduped; Qwen2.5-7B-Instruct:
+	 * qwen2.5-instruct), so base and tuned models draw as two lines */
+	for (p = low; *p;) {
+		size_t len = 0;
+
+		while (p[len] && !name_sep(p[len]))
+			len++;
+		if (!found && size_part(p, len, size) == 0) {
+			found = 1;
+		} else if (len && fl + len + 1 < family_cap) {
+			if (fl)
+				family[fl++] = '-';
+			memcpy(family + fl, p, len);
+			fl += len;
+		}
+		p += len;
+		while (name_sep(*p))
+			p++;
+	}
+	family[fl] = 0;
+	return found && fl ? 0 : -1;
+}
+
+const struct model_size *model_sizes_find_known(struct model_sizes *s, const char *name,
+						int *from_table)
+{
+	const struct model_size *m = model_sizes_find(s, name);
+	char family[64];
+	double size;
+
+	if (from_table)
+		*from_table = 0;
+	if (m || model_sizes_known(name, &size, family, sizeof(family)) < 0)
+		return m;
+	if (from_table)
+		*from_table = 1;
+	sizes_put(s, name, strlen(name), size, family, strlen(family));
+	return model_sizes_find(s, name);
+}
+
 /* ---- shared ---------------------------------------------------------------- */
 
 struct family {

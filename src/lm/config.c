@@ -438,6 +438,35 @@ struct config_role *config_scorer(struct config *c, const char *name)
 	return found;
 }
 
+struct config_role *config_model_scorer(struct config *c, const char *name)
+{
+	struct config_role *r;
+	struct strbuf full = STRBUF_INIT;
+	struct errbuf ignored;
+	const char *p, *all = getenv("WEFT_BASE_URL");
+
+	if (!*name || strlen(name) > 256)
+		return NULL;
+	for (p = name; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return NULL;
+	r = config_scorer(c, name);
+	if (!r) {
+		strbuf_addf(&full, "scorer.%s", name);
+		r = role_add(c, full.data);
+		strbuf_release(&full);
+		/* the environment's endpoint for every role, as config_apply_env
+		 * gave the others */
+		if (all && *all)
+			role_set(r, "base_url", all, &ignored);
+	}
+	if (!config_role_configured(r)) {
+		free(r->model);
+		r->model = xstrdup(name);
+	}
+	return r;
+}
+
 /*
  * Creates scorer.NAME for every WEFT_SCORER_NAME_MODEL or _BASE_URL in the
  * environment that no role answers to yet; NAME is the variable's part in

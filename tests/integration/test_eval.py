@@ -432,11 +432,11 @@ class EvalTest(unittest.TestCase):
             self.assertEqual(rc, 2, args)
             self.assertIn("usage: weft eval", err)
 
-    def test_unknown_model_exits_1(self):
-        rc, out, err = self.weft(self.dataset, "--models", "a,nope", "--out", self.out)
+    def test_name_that_is_no_model_id_exits_1(self):
+        rc, out, err = self.weft(self.dataset, "--models", "a,no pe", "--out", self.out)
         self.assertEqual(rc, 1)
-        self.assertIn("unknown model 'nope'", err)
-        self.assertIn("scorer.nope.model", err)
+        self.assertIn("unknown model 'no pe'", err)
+        self.assertIn("scorer.NAME.model", err)
         self.assertEqual(self.fs.requests(), [])
 
     def test_missing_dataset_exits_1(self):
@@ -447,3 +447,65 @@ class EvalTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ModelNamesTest(unittest.TestCase):
+    """weft eval --models NAME,... with no configuration at all: only
+    OPENAI_API_KEY and OPENAI_BASE_URL. Names are models on that endpoint."""
+    N = 12
+
+    setUp = EvalTest.setUp
+    tearDown = EvalTest.tearDown
+    results_dir = EvalTest.results_dir
+    check_logprob_rows = EvalTest.check_logprob_rows
+
+    def bare_env(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("WEFT_", "OPENAI_"))}
+        env.update({"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": self.fs.base_url,
+                    "XDG_CONFIG_HOME": self.tmp.name})
+        return env
+
+    def weft(self, *args, check=None):
+        return weft_checked(self, ["eval"] + list(args), self.bare_env(), cwd=self.tmp.name,
+                            check=check)
+
+    def test_names_are_models_on_the_default_endpoint(self):
+        self.assertEqual(os.listdir(self.tmp.name), ["toy.csv"])  # no config file
+        _, out, err = self.weft(self.dataset, "--models", "a-model,b-model", "--method",
+                                "logprob", "--out", self.out, check=0)
+        for name in ("a-model", "b-model"):
+            self.assertIn("'%s' is not a configured scorer: scoring model '%s' on the "
+                          "default endpoint (OPENAI_BASE_URL)" % (name, name), err)
+        reqs = self.fs.requests()
+        self.assertEqual(sorted({r["body"]["model"] for r in reqs}), ["a-model", "b-model"])
+        for r in reqs:
+            self.assertEqual(r["headers"].get("Authorization"), "Bearer " + KEY)
+        d = self.results_dir()
+        for name in ("a-model", "b-model"):
+            self.check_logprob_rows(read_csv(os.path.join(d, name + ".csv")), name, self.N)
+        cfg = load_json(os.path.join(d, "config.json"))
+        self.assertEqual([m["base_url"] for m in cfg["models"]], [self.fs.base_url] * 2)
+        self.assertEqual([m["model"] for m in cfg["models"]], ["a-model", "b-model"])
+
+    def test_sizes_from_the_table_and_from_size(self):
+        _, out, err = self.weft(self.dataset, "--models", "pythia-70m,pythia-1b,gpt-x",
+                                "--method", "logprob", "--out", self.out,
+                                "--size", "pythia-1b=2B:mine", check=0)
+        self.assertIn("size of 'pythia-70m' from weft's table of known models: 7e+07 (pythia)",
+                      err)
+        self.assertNotIn("size of 'pythia-1b' from", err)
+        self.assertNotIn("size of 'gpt-x' from", err)
+        summary = {r["model"]: r for r in read_csv(os.path.join(self.results_dir(),
+                                                                "summary.csv"))}
+        self.assertEqual((float(summary["pythia-70m"]["size"]), summary["pythia-70m"]["family"]),
+                         (70e6, "pythia"))
+        self.assertEqual((float(summary["pythia-1b"]["size"]), summary["pythia-1b"]["family"]),
+                         (2e9, "mine"))
+
+    def test_a_configured_scorer_is_not_a_bare_name(self):
+        _, out, err = self.weft(self.dataset, "--models", "small", "--method", "logprob",
+                                "--out", self.out, "--set", "scorer.small.model=model-small",
+                                check=0)
+        self.assertNotIn("not a configured scorer", err)
+        self.assertEqual({r["body"]["model"] for r in self.fs.requests()}, {"model-small"})

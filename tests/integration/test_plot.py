@@ -127,10 +127,44 @@ class PlotFixtures(unittest.TestCase):
 
     def test_missing_size_is_reported(self):
         with tempfile.TemporaryDirectory() as tmp:
-            p = run("plot", RESULTS, "--size", "ada=350M:gpt3", "--svg",
+            # a model weft's table does not know, beside one it does
+            with open(os.path.join(RESULTS, "davinci.csv"), "rb") as f:
+                data = f.read()
+            for name in ("davinci", "mystery-model"):
+                with open(os.path.join(tmp, name + ".csv"), "wb") as f:
+                    f.write(data)
+            p = run("plot", tmp, "--size", "ada=350M:gpt3", "--svg",
                     os.path.join(tmp, "s.svg"))
             self.assertEqual(p.returncode, 0, p.stderr.decode())
-            self.assertIn("no size for model 'davinci'", p.stderr.decode())
+            self.assertIn("no size for model 'mystery-model'", p.stderr.decode())
+            self.assertNotIn("no size for model 'davinci'", p.stderr.decode())
+
+    def test_plot_without_sizes_uses_the_known_table(self):
+        """The seed's results draw with no sizes given: GPT-3 and InstructGPT
+        sizes come from weft's table, and stderr says so."""
+        with tempfile.TemporaryDirectory() as tmp:
+            svg = os.path.join(tmp, "s.svg")
+            p = run("plot", RESULTS, "--svg", svg)
+            self.check_output(p, svg)
+            err = p.stderr.decode()
+            self.assertNotIn("no size", err)
+            for name, size, fam in SIZES:
+                self.assertIn("size of '%s' from weft's table of known models" % name, err)
+            got = {}
+            for line in p.stdout.decode().splitlines()[1:9]:
+                f = line.split()
+                got[f[0]] = (f[1], float(f[2]))
+            for name, size, fam in SIZES:
+                self.assertEqual(got[name], (fam, float(size)), name)
+
+    def test_given_size_beats_the_table(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = run("plot", RESULTS, "--size", "ada=1B:mine", "--svg",
+                    os.path.join(tmp, "s.svg"))
+            self.assertEqual(p.returncode, 0, p.stderr.decode())
+            self.assertNotIn("size of 'ada' from", p.stderr.decode())
+            line = [l for l in p.stdout.decode().splitlines() if l.startswith("ada ")][0]
+            self.assertEqual(line.split()[1:3], ["mine", "1e+09"])
 
 
 class PlotErrors(unittest.TestCase):

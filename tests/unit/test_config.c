@@ -175,6 +175,45 @@ static void test_parse_never_crashes(void **state)
 	config_release(&c);
 }
 
+static void test_model_scorer(void **state)
+{
+	struct config c;
+	struct errbuf err;
+	struct config_role *r;
+
+	(void)state;
+	clear_env();
+	config_init(&c);
+	/* a bare name: that model on the default endpoint */
+	r = config_model_scorer(&c, "gpt-4o-mini");
+	assert_non_null(r);
+	assert_string_equal(r->name, "scorer.gpt-4o-mini");
+	assert_string_equal(r->model, "gpt-4o-mini");
+	assert_string_equal(config_role_base_url(r), CONFIG_DEFAULT_BASE_URL);
+	setenv("OPENAI_BASE_URL", "http://example.invalid/v1", 1);
+	assert_string_equal(config_role_base_url(r), "http://example.invalid/v1");
+	/* model ids with '/' and ':' are names too */
+	r = config_model_scorer(&c, "Qwen/Qwen2.5-0.5B-Instruct");
+	assert_non_null(r);
+	assert_string_equal(r->model, "Qwen/Qwen2.5-0.5B-Instruct");
+	/* settings given without a model are kept */
+	assert_int_equal(config_set(&c, "scorer.tuned.max_tokens=5", &err), 0);
+	r = config_model_scorer(&c, "tuned");
+	assert_string_equal(r->model, "tuned");
+	assert_int_equal(r->max_tokens, 5);
+	assert_ptr_equal(config_scorer(&c, "tuned"), r);
+	/* WEFT_BASE_URL is every role's endpoint */
+	setenv("WEFT_BASE_URL", "http://all.invalid/v1", 1);
+	r = config_model_scorer(&c, "other");
+	assert_string_equal(config_role_base_url(r), "http://all.invalid/v1");
+	/* not model ids */
+	assert_null(config_model_scorer(&c, ""));
+	assert_null(config_model_scorer(&c, "two words"));
+	assert_null(config_model_scorer(&c, "bell\a"));
+	clear_env();
+	config_release(&c);
+}
+
 static void test_env_creates_scorers(void **state)
 {
 	struct config c;
@@ -253,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_env_and_flags),
 	    cmocka_unit_test(test_parse_never_crashes),
 	    cmocka_unit_test(test_env_creates_scorers),
+	    cmocka_unit_test(test_model_scorer),
 	    cmocka_unit_test(test_named_file_must_exist),
 	    cmocka_unit_test(test_max_tokens_set_is_known),
 	};

@@ -282,6 +282,67 @@ static void test_sizes(void **state)
 	model_sizes_release(&s);
 }
 
+static void assert_known(const char *name, double size, const char *family)
+{
+	char fam[64];
+	double v = 0;
+
+	assert_int_equal(model_sizes_known(name, &v, fam, sizeof(fam)), 0);
+	assert_true(fabs(v - size) < 1);
+	assert_string_equal(fam, family);
+}
+
+static void test_known_sizes(void **state)
+{
+	struct model_sizes s;
+	struct errbuf err;
+	const struct model_size *m;
+	char fam[64];
+	double v;
+	int from_table = -1;
+
+	(void)state;
+	assert_known("ada", 350e6, "gpt3");
+	assert_known("babbage", 1.3e9, "gpt3");
+	assert_known("curie", 6.7e9, "gpt3");
+	assert_known("davinci", 175e9, "gpt3");
+	assert_known("text-ada-001", 350e6, "instructgpt");
+	assert_known("text-babbage-001", 1.3e9, "instructgpt");
+	assert_known("text-curie-001", 6.7e9, "instructgpt");
+	assert_known("text-davinci-001", 175e9, "instructgpt");
+	assert_known("pythia-70m", 70e6, "pythia");
+	assert_known("EleutherAI/pythia-1.4b-deduped", 1.4e9, "pythia-deduped");
+	assert_known("pythia-12b", 12e9, "pythia");
+	assert_known("meta-llama/Llama-2-7b-hf", 7e9, "llama-2-hf");
+	assert_known("llama3:8b", 8e9, "llama3");
+	assert_known("Meta-Llama-3.1-70B-Instruct", 70e9, "meta-llama-3.1-instruct");
+	assert_known("Qwen/Qwen2.5-0.5B-Instruct", 0.5e9, "qwen2.5-instruct");
+	assert_known("qwen2.5:1.5b", 1.5e9, "qwen2.5");
+	/* not known: no table entry, no size in the name, other families */
+	assert_int_equal(model_sizes_known("gpt-4o-mini", &v, fam, sizeof(fam)), -1);
+	assert_int_equal(model_sizes_known("llama", &v, fam, sizeof(fam)), -1);
+	assert_int_equal(model_sizes_known("Mixtral-8x7B", &v, fam, sizeof(fam)), -1);
+	assert_int_equal(model_sizes_known("qwen-7b", &v, fam, 1), -1);
+	assert_int_equal(model_sizes_known("Ada", &v, fam, sizeof(fam)), -1);
+	assert_int_equal(model_sizes_known("", &v, fam, sizeof(fam)), -1);
+
+	/* given sizes win; the table fills in the rest */
+	model_sizes_init(&s);
+	assert_int_equal(model_sizes_add_spec(&s, "ada=1B:mine", &err), 0);
+	m = model_sizes_find_known(&s, "ada", &from_table);
+	assert_int_equal(from_table, 0);
+	assert_string_equal(m->family, "mine");
+	m = model_sizes_find_known(&s, "curie", &from_table);
+	assert_int_equal(from_table, 1);
+	assert_true(fabs(m->size - 6.7e9) < 1);
+	assert_string_equal(m->family, "gpt3");
+	m = model_sizes_find_known(&s, "curie", &from_table); /* now added */
+	assert_int_equal(from_table, 0);
+	assert_null(model_sizes_find_known(&s, "gpt-4o", &from_table));
+	assert_int_equal(from_table, 0);
+	model_sizes_release(&s);
+}
+
 static void test_plots(void **state)
 {
 	struct plot_point pts[] = {
@@ -312,6 +373,7 @@ int main(void)
 	    cmocka_unit_test(test_logodds),	    cmocka_unit_test(test_wilson_and_summary),
 	    cmocka_unit_test(test_format_double),   cmocka_unit_test(test_csv_round_trip),
 	    cmocka_unit_test(test_fixture_results), cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_known_sizes),
 	    cmocka_unit_test(test_plots),
 	};
 
