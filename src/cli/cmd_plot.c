@@ -235,7 +235,8 @@ int cmd_plot(int argc, char **argv)
 			} else if (from_table) {
 				fputs("weft plot: size of '", stderr);
 				safetext_fputs(e->table.model, stderr);
-				fprintf(stderr, "' from weft's table of known models: %.3g (", ms->size);
+				fprintf(stderr, "' from weft's table of known models: %.3g (",
+					ms->size);
 				safetext_fputs(ms->family, stderr);
 				fputs("); --size NAME=SIZE to change it\n", stderr);
 			}

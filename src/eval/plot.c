@@ -312,8 +312,7 @@ static const struct {
 };
 
 /* families whose names carry the size: a prefix of the lower-cased name */
-static const char *const sized_families[] = {"pythia", "llama", "meta-llama", "codellama",
-					     "qwen"};
+static const char *const sized_families[] = {"pythia", "llama", "meta-llama", "codellama", "qwen"};
 
 static int name_sep(char c)
 {
@@ -334,8 +333,7 @@ static int size_part(const char *p, size_t len, double *size)
 		else if (!isdigit((unsigned char)p[i]))
 			return -1;
 	}
-	if (dots > 1 || p[len - 2] == '.' ||
-	    !strchr("mMbB", p[len - 1]))
+	if (dots > 1 || p[len - 2] == '.' || !strchr("mMbB", p[len - 1]))
 		return -1;
 	memcpy(buf, p, len);
 	buf[len] = 0;

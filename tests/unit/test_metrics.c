@@ -373,8 +373,7 @@ int main(void)
 	    cmocka_unit_test(test_logodds),	    cmocka_unit_test(test_wilson_and_summary),
 	    cmocka_unit_test(test_format_double),   cmocka_unit_test(test_csv_round_trip),
 	    cmocka_unit_test(test_fixture_results), cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_known_sizes),
-	    cmocka_unit_test(test_plots),
+	    cmocka_unit_test(test_known_sizes),	    cmocka_unit_test(test_plots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
