@@ -277,14 +277,28 @@ format-check:
 
 # ---- install --------------------------------------------------------------
 
+# PREFIX/bin/weft, the tasks and themes in PREFIX/share/weft (compiled in,
+# and found beside PREFIX/bin wherever PREFIX is moved), the man page and
+# the bash completion; their text names the compiled-in PREFIX/share/weft.
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
 install: weft
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/weft
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/weft \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 weft $(DESTDIR)$(PREFIX)/bin/weft
+	rm -rf $(DESTDIR)$(PREFIX)/share/weft/themes $(DESTDIR)$(PREFIX)/share/weft/prompts
 	cp -R themes prompts $(DESTDIR)$(PREFIX)/share/weft/
+	sed 's|/usr/local/share/weft|$(PREFIX)/share/weft|g' man/weft.1 > $(DESTDIR)$(MANDIR)/man1/weft.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/weft.1
+	sed 's|@DATADIR@|$(PREFIX)/share/weft|g' completion/weft.bash > $(DESTDIR)$(BASHCOMPDIR)/weft
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/weft
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/weft
 	rm -rf $(DESTDIR)$(PREFIX)/share/weft
+	rm -f $(DESTDIR)$(MANDIR)/man1/weft.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/weft
 
 clean:
 	rm -rf build weft
