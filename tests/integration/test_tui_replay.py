@@ -43,9 +43,11 @@ class TestLoomReplay(unittest.TestCase):
 
     def expect_step(self, p, k, steps):
         j, f, who = steps[k - 1]
-        s = p.wait_for(r"replay  step %d/%d " % (k, len(steps)))
         line = "-- step %d: judge %d, final %d by %s" % (k, j, f, who)
-        self.assertIn(line, s)
+        # the whole frame at once: the header, the step's line and the
+        # status (a screen read between two of them once failed the test)
+        s = p.wait_for(r"(?s)replay  step %d/%d .*%s.*replay \| step %d/%d \| 2 overrides"
+                       % (k, len(steps), re.escape(line), k, len(steps)))
         self.assertEqual("OVERRIDE" in s, who == "human" and j != f)
         self.assertRegex(p.status(), r"replay \| step %d/%d \| 2 overrides" % (k, len(steps)))
         return s
