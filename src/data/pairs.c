@@ -507,6 +507,11 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	r->nlabels = o->nlabels;
 
 	normalise_newlines(doc, len, spans, nspans, o->start, &text, &mspans, &begin);
+	/* PCRE2's JIT may read a few bytes past the subject's end (wide loads,
+	 * results unused): make the buffer's spare room defined so nothing
+	 * depends on uninitialised memory (valgrind flagged it). */
+	if (text.cap > text.len)
+		memset(text.data + text.len, 0, text.cap - text.len);
 	/* UTF mode when the text is UTF-8 (so . and classes see characters);
 	 * bytes otherwise, so invalid bytes do not stop a match. */
 	pattern = o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN;
