@@ -285,6 +285,20 @@ static int record_step(const char *path, const struct tree *t, uint32_t at, stru
 	return journal_batch_commit(path, &b, err);
 }
 
+/* A step that ends without a pick (the judge failed, or answered
+ * unusably): its candidates are journalled with the cursor at the tip, and
+ * why is said. */
+static void keep_unpicked_step(const char *path, struct tree *t, uint32_t tip,
+			       const struct steer_outcome *o)
+{
+	struct errbuf err;
+
+	tree_set_focus(t, tip);
+	if (record_step(path, t, tip, &err))
+		cli_error("generate", err.msg);
+	cli_error("generate", o->err.msg);
+}
+
 int cmd_generate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -479,10 +493,7 @@ int cmd_generate(int argc, char **argv)
 		if (run.last.status == STEER_JUDGE_FAILED) {
 			/* an error (exit 1), not a person's turn: the candidates
 			 * are kept and the same command asks the judge again */
-			tree_set_focus(t, tip);
-			if (record_step(path, t, tip, &err))
-				cli_error("generate", err.msg);
-			cli_error("generate", run.last.err.msg);
+			keep_unpicked_step(path, t, tip, &run.last);
 			fprintf(stderr,
 				"weft generate: step %zu: the judge failed; its %zu candidates are "
 				"kept: run the same command again to ask the judge again\n",
@@ -491,10 +502,7 @@ int cmd_generate(int argc, char **argv)
 			break;
 		}
 		if (run.last.status == STEER_NEEDS_HUMAN) {
-			tree_set_focus(t, tip);
-			if (record_step(path, t, tip, &err))
-				cli_error("generate", err.msg);
-			cli_error("generate", run.last.err.msg);
+			keep_unpicked_step(path, t, tip, &run.last);
 			safetext_printf(stderr,
 					"weft generate: step %zu needs a person: open %s in weft\n",
 					steer_path_steps(t) + 1, path);
