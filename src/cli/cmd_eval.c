@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clicommon.h"
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/display.h"
@@ -115,12 +116,9 @@ static int make_dirs(const char *path)
 static int session_task_options(const char *name, struct pairs_options *o, void *ctx)
 {
 	struct task *task = ctx;
-	struct strbuf dir = STRBUF_INIT;
 	struct errbuf ignored;
-	int found = !task_find(name, &dir, &ignored) && !task_load(task, dir.data, &ignored);
 
-	strbuf_release(&dir);
-	if (!found)
+	if (cli_load_task(name, task, &ignored))
 		return -1;
 	task_pairs_options(task, o);
 	return 0;
@@ -142,7 +140,88 @@ static const char *default_endpoint(const struct config_role *r)
 	return "the default endpoint (" CONFIG_DEFAULT_BASE_URL ")";
 }
 
-int cmd_eval(int argc, char **argv)
+struct eval_options {
+	const char *dataset, *models, *method, *scoring, *out_dir, *sizes_path, *config_path;
+	char **sets, **size_specs; /* owned arrays of borrowed flags */
+	size_t nsets, nsize_specs;
+	long limit, concurrency; /* -1: not given */
+	struct evalrun_options run;
+};
+
+static void eval_options_init(struct eval_options *o, int argc)
+{
+	memset(o, 0, sizeof(*o));
+	o->method = "generate";
+	o->scoring = "strict";
+	o->out_dir = "results";
+	o->sets = xcalloc((size_t)argc + 1, sizeof(*o->sets));
+	o->size_specs = xcalloc((size_t)argc + 1, sizeof(*o->size_specs));
+	o->limit = -1;
+	o->concurrency = -1;
+	evalrun_options_init(&o->run);
+}
+
+static void eval_options_release(struct eval_options *o)
+{
+	free(o->sets);
+	free(o->size_specs);
+}
+
+/* The flags that take a value and are checked after all are read; 1 when
+ * one is bad (said on stderr). */
+static int eval_check_values(struct eval_options *o)
+{
+	int bad = 0;
+
+	if (!strcmp(o->method, "generate"))
+		o->run.method = EVALRUN_GENERATE;
+	else if (!strcmp(o->method, "logprob"))
+		o->run.method = EVALRUN_LOGPROB;
+	else {
+		fputs("weft eval: --method is generate or logprob\n", stderr);
+		bad = 1;
+	}
+	if (score_rules_parse(o->scoring, &o->run.rules) < 0) {
+		fputs("weft eval: --scoring is opro or strict\n", stderr);
+		bad = 1;
+	}
+	if (!o->models || !*o->models) {
+		fputs("weft eval: --models A,B,... is required\n", stderr);
+		bad = 1;
+	}
+	return bad;
+}
+
+/* One option c with its value; 1 when the value is bad (said). */
+static int eval_option(struct eval_options *o, int c, char *v)
+{
+	switch (c) {
+	case 'm': o->models = v; break;
+	case 'M': o->method = v; break;
+	case 'S': o->scoring = v; break;
+	case 'o': o->out_dir = v; break;
+	case 'z': o->sizes_path = v; break;
+	case 'Z': o->size_specs[o->nsize_specs++] = v; break;
+	case 's': o->sets[o->nsets++] = v; break;
+	case 'c': o->config_path = v; break;
+	case 'l':
+		if (parse_count(v, 100000000L, &o->limit) < 0) {
+			fputs("weft eval: --limit takes a positive number\n", stderr);
+			return 1;
+		}
+		break;
+	case 'j':
+		if (parse_count(v, 1024, &o->concurrency) < 0) {
+			fputs("weft eval: --concurrency takes a number from 1 to 1024\n", stderr);
+			return 1;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int eval_parse(struct eval_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"models", required_argument, NULL, 'm'},
@@ -158,365 +237,383 @@ int cmd_eval(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *models_opt = NULL, *method_opt = "generate", *scoring_opt = "strict";
-	const char *out_dir = "results", *sizes_path = NULL, *config_path = NULL;
-	char **sets = xcalloc((size_t)argc + 1, sizeof(*sets));
-	char **size_specs = xcalloc((size_t)argc + 1, sizeof(*size_specs));
-	size_t nsets = 0, nsize_specs = 0, k;
-	long limit = -1, concurrency = -1;
-	struct evalrun_options opts;
+	int c, bad = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:M:S:l:o:s:c:j:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(eval_usage, stdout);
+			return 0;
+		}
+		/* the first bad option is enough: the rest of a cluster (-xyz)
+		 * would each be reported again */
+		if (c == '?' || c == ':')
+			return cli_option_error("eval", eval_usage, c, argv);
+		bad |= eval_option(o, c, optarg);
+	}
+	bad |= eval_check_values(o);
+	if (optind != argc - 1 || bad) {
+		fputs(eval_usage, stderr);
+		return 2;
+	}
+	o->dataset = argv[optind];
+	if (o->concurrency > 0)
+		o->run.concurrency = (int)o->concurrency;
+	return -1;
+}
+
+/* Everything one evaluation holds. */
+struct evaluation {
+	const struct eval_options *o;
 	struct config config;
 	struct model_sizes sizes;
 	struct evalset set;
 	struct task task, pairs_task;
+	struct evalrun_options opts;
+	struct strbuf eval_name, dir;
+	struct lm_engine *engine;
+	struct evalrun *run;
+};
+
+/* The task's eval.txt asks the questions of a dataset that names it. */
+static void eval_task_prompt(struct evaluation *ev)
+{
 	struct errbuf err;
-	struct lm_engine *engine = NULL;
-	struct evalrun *run = NULL;
-	struct strbuf sb = STRBUF_INIT, dir = STRBUF_INIT, prompt = STRBUF_INIT;
-	struct strbuf eval_name = STRBUF_INIT;
-	struct sigaction sa, old_int;
-	struct progress prog = {0, 0};
-	char *names = NULL;
-	int c, r = 1, usage_bad = 0, sig_installed = 0;
 
-	evalrun_options_init(&opts);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:S:l:o:s:c:j:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm': models_opt = optarg; break;
-		case 'M': method_opt = optarg; break;
-		case 'S': scoring_opt = optarg; break;
-		case 'o': out_dir = optarg; break;
-		case 'z': sizes_path = optarg; break;
-		case 'Z': size_specs[nsize_specs++] = optarg; break;
-		case 's': sets[nsets++] = optarg; break;
-		case 'c': config_path = optarg; break;
-		case 'l':
-			if (parse_count(optarg, 100000000L, &limit) < 0) {
-				fputs("weft eval: --limit takes a positive number\n", stderr);
-				usage_bad = 1;
-			}
-			break;
-		case 'j':
-			if (parse_count(optarg, 1024, &concurrency) < 0) {
-				fputs("weft eval: --concurrency takes a number from 1 to 1024\n",
-				      stderr);
-				usage_bad = 1;
-			}
-			break;
-		case 'h':
-			fputs(eval_usage, stdout);
-			free(sets);
-			free(size_specs);
-			return 0;
-		default:
-			/* the first bad option is enough: the rest of a cluster
-			 * (-xyz) would each be reported again */
-			cli_option_error("eval", eval_usage, c, argv);
-			free(sets);
-			free(size_specs);
+	if (!ev->set.task || ev->opts.method != EVALRUN_GENERATE)
+		return;
+	if (!cli_load_task(ev->set.task, &ev->task, &err) && ev->task.eval && *ev->task.eval) {
+		ev->opts.eval_prompt = ev->task.eval;
+		strbuf_addf(&ev->eval_name, "%s/eval.txt", ev->task.dir);
+		ev->opts.eval_prompt_name = ev->eval_name.data;
+	}
+}
+
+/* The configuration, the sizes and the dataset.  Returns 0, or the exit
+ * status with the error said. */
+static int eval_load(struct evaluation *ev)
+{
+	const struct eval_options *o = ev->o;
+	struct cli_config_args ca = {o->config_path, o->sets, o->nsets, 1};
+	struct errbuf err;
+	size_t k;
+	int r = cli_load_config("eval", &ev->config, &ca);
+
+	if (r)
+		return r;
+	if (o->sizes_path && model_sizes_load(&ev->sizes, o->sizes_path, &err) < 0)
+		return cli_error("eval", err.msg);
+	for (k = 0; k < o->nsize_specs; k++)
+		if (model_sizes_add_spec(&ev->sizes, o->size_specs[k], &err) < 0) {
+			cli_error("eval", err.msg);
 			return 2;
 		}
-	}
-	if (!strcmp(method_opt, "generate"))
-		opts.method = EVALRUN_GENERATE;
-	else if (!strcmp(method_opt, "logprob"))
-		opts.method = EVALRUN_LOGPROB;
-	else {
-		fputs("weft eval: --method is generate or logprob\n", stderr);
-		usage_bad = 1;
-	}
-	if (score_rules_parse(scoring_opt, &opts.rules) < 0) {
-		fputs("weft eval: --scoring is opro or strict\n", stderr);
-		usage_bad = 1;
-	}
-	if (!models_opt || !*models_opt) {
-		fputs("weft eval: --models A,B,... is required\n", stderr);
-		usage_bad = 1;
-	}
-	if (optind != argc - 1 || usage_bad) {
-		fputs(eval_usage, stderr);
-		free(sets);
-		free(size_specs);
-		return 2;
-	}
-	if (concurrency > 0)
-		opts.concurrency = (int)concurrency;
-	{
-		/* --out is a folder to write a new run folder into: it may
-		 * exist, but never be one of the files read */
-		const char *inputs[3] = {argv[optind], sizes_path, config_path};
+	if (evalset_load(&ev->set, o->dataset, session_task_options, &ev->pairs_task, &err) < 0)
+		return cli_error("eval", err.msg);
+	if (ev->set.warning)
+		cli_error("eval", ev->set.warning); /* a torn journal line: said, not fatal */
+	if (o->limit > 0)
+		evalset_truncate(&ev->set, (size_t)o->limit);
+	eval_task_prompt(ev);
+	return 0;
+}
 
-		if (outfile_check(out_dir, inputs, 3, 1, &err)) {
-			cli_error("eval", err.msg);
-			free(sets);
-			free(size_specs);
-			return 2;
+/* The scorer role for name; NULL when there is none (said). */
+static struct config_role *eval_role(struct evaluation *ev, const char *name)
+{
+	struct config_role *role = config_scorer(&ev->config, name);
+	struct strbuf msg = STRBUF_INIT;
+
+	if (role && config_role_configured(role))
+		return role;
+	/* not a configured scorer: a model on the default endpoint, and the
+	 * output says so */
+	role = config_model_scorer(&ev->config, name);
+	if (!role)
+		strbuf_addf(&msg,
+			    "unknown model '%s': no scorer.%s with a model in the "
+			    "configuration, nor a model id (add a [scorer.NAME] section with "
+			    "model = ..., or give --set scorer.NAME.model=MODEL)",
+			    name, name);
+	else
+		strbuf_addf(&msg, "'%s' is not a configured scorer: scoring model '%s' on %s", name,
+			    role->model, default_endpoint(role));
+	cli_error("eval", msg.data);
+	strbuf_release(&msg);
+	return role;
+}
+
+/* The size of the model name asks for: the flags', the role's, else weft's
+ * table of well-known models (said when used); NULL for the role's own. */
+static const struct model_size *eval_size(struct evaluation *ev, const char *name,
+					  const struct config_role *role)
+{
+	const struct model_size *ms = model_sizes_find(&ev->sizes, name);
+	struct strbuf msg = STRBUF_INIT;
+	int from_table = 0;
+
+	if (!ms && role->model)
+		ms = model_sizes_find(&ev->sizes, role->model);
+	if (ms || role->size > 0)
+		return ms;
+	ms = model_sizes_find_known(&ev->sizes, name, &from_table);
+	if (!ms && role->model)
+		ms = model_sizes_find_known(&ev->sizes, role->model, &from_table);
+	if (ms && from_table) {
+		strbuf_addf(&msg,
+			    "size of '%s' from weft's table of known models: %.3g (%s); --size "
+			    "NAME=SIZE to change it",
+			    name, ms->size, ms->family);
+		cli_error("eval", msg.data);
+	}
+	strbuf_release(&msg);
+	return ms;
+}
+
+/* Adds the models --models names, each once.  Returns 0, or the exit
+ * status with the error said. */
+static int eval_add_models(struct evaluation *ev)
+{
+	char *names = xstrdup(ev->o->models), *save = NULL, *name;
+	size_t k;
+	int r = 0;
+
+	for (name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		struct config_role *role;
+		const struct model_size *ms;
+
+		while (*name == ' ')
+			name++;
+		if (!*name)
+			continue;
+		for (k = 0; k < evalrun_model_count(ev->run); k++)
+			if (!strcmp(evalrun_model(ev->run, k)->name, name))
+				break;
+		if (k < evalrun_model_count(ev->run))
+			continue; /* named twice */
+		role = eval_role(ev, name);
+		if (!role) {
+			r = 1;
+			break;
 		}
+		ms = eval_size(ev, name, role);
+		evalrun_add_model(ev->run, name, role, ms ? ms->size : role->size,
+				  ms ? ms->family : role->family);
 	}
-
-	config_init(&config);
-	model_sizes_init(&sizes);
-	evalset_init(&set);
-	task_init(&task);
-	task_init(&pairs_task);
-	if (config_load(&config, config_path, &err) < 0) {
-		cli_error("eval", err.msg);
-		r = 2;
-		goto out;
-	}
-	for (k = 0; k < nsets; k++)
-		if (config_set(&config, sets[k], &err) < 0) {
-			cli_error("eval", err.msg);
-			r = 2;
-			goto out;
-		}
-	/* scorer roles the flags created get the environment too (WEFT_BASE_URL,
-	 * WEFT_SCORER_X_MODEL); the flags then win again */
-	if (nsets && config_apply_env(&config, &err) < 0) {
-		cli_error("eval", err.msg);
-		goto out;
-	}
-	for (k = 0; k < nsets; k++)
-		config_set(&config, sets[k], &err);
-	if (sizes_path && model_sizes_load(&sizes, sizes_path, &err) < 0) {
-		cli_error("eval", err.msg);
-		goto out;
-	}
-	for (k = 0; k < nsize_specs; k++)
-		if (model_sizes_add_spec(&sizes, size_specs[k], &err) < 0) {
-			cli_error("eval", err.msg);
-			r = 2;
-			goto out;
-		}
-	if (evalset_load(&set, argv[optind], session_task_options, &pairs_task, &err) < 0) {
-		cli_error("eval", err.msg);
-		goto out;
-	}
-	if (set.warning)
-		cli_error("eval", set.warning); /* a torn journal line: said, not fatal */
-	if (limit > 0)
-		evalset_truncate(&set, (size_t)limit);
-	if (set.task && opts.method == EVALRUN_GENERATE) {
-		struct strbuf tdir = STRBUF_INIT;
-
-		if (!task_find(set.task, &tdir, &err) && !task_load(&task, tdir.data, &err) &&
-		    task.eval && *task.eval) {
-			opts.eval_prompt = task.eval;
-			strbuf_addf(&eval_name, "%s/eval.txt", task.dir);
-			opts.eval_prompt_name = eval_name.data;
-		}
-		strbuf_release(&tdir);
-	}
-
-	engine = lm_engine_new();
-	config_hide_keys(&config, engine);
-	run = evalrun_new(engine, &set, &opts, &err);
-	if (!run) {
-		cli_error("eval", err.msg);
-		goto out;
-	}
-	names = xstrdup(models_opt);
-	{
-		char *save = NULL, *name;
-
-		for (name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-			struct config_role *role;
-			const struct model_size *ms;
-			double size;
-			const char *family;
-
-			while (*name == ' ')
-				name++;
-			if (!*name)
-				continue;
-			for (k = 0; k < evalrun_model_count(run); k++)
-				if (!strcmp(evalrun_model(run, k)->name, name))
-					break;
-			if (k < evalrun_model_count(run))
-				continue; /* named twice */
-			role = config_scorer(&config, name);
-			if (!role || !config_role_configured(role)) {
-				/* not a configured scorer: a model on the default
-				 * endpoint, and the output says so */
-				role = config_model_scorer(&config, name);
-				if (!role) {
-					strbuf_reset(&prompt);
-					strbuf_addf(
-					    &prompt,
-					    "unknown model '%s': no scorer.%s with a model in "
-					    "the configuration, nor a model id (add a "
-					    "[scorer.NAME] section with model = ..., or give "
-					    "--set scorer.NAME.model=MODEL)",
-					    name, name);
-					cli_error("eval", prompt.data);
-					goto out;
-				}
-				strbuf_reset(&prompt);
-				strbuf_addf(&prompt,
-					    "'%s' is not a configured scorer: scoring model '%s' "
-					    "on %s",
-					    name, role->model, default_endpoint(role));
-				cli_error("eval", prompt.data);
-			}
-			size = role->size;
-			family = role->family;
-			ms = model_sizes_find(&sizes, name);
-			if (!ms && role->model)
-				ms = model_sizes_find(&sizes, role->model);
-			if (!ms && !(size > 0)) {
-				/* weft's table of well-known models, said when used */
-				int from_table = 0;
-
-				ms = model_sizes_find_known(&sizes, name, &from_table);
-				if (!ms && role->model)
-					ms = model_sizes_find_known(&sizes, role->model,
-								    &from_table);
-				if (ms && from_table) {
-					strbuf_reset(&prompt);
-					strbuf_addf(&prompt,
-						    "size of '%s' from weft's table of known "
-						    "models: %.3g (%s); --size NAME=SIZE to "
-						    "change it",
-						    name, ms->size, ms->family);
-					cli_error("eval", prompt.data);
-				}
-			}
-			if (ms) {
-				size = ms->size;
-				family = ms->family;
-			}
-			evalrun_add_model(run, name, role, size, family);
-		}
-	}
-	if (!evalrun_model_count(run)) {
+	free(names);
+	if (!r && !evalrun_model_count(ev->run)) {
 		fputs("weft eval: --models names no model\n", stderr);
 		r = 2;
-		goto out;
 	}
+	return r;
+}
 
-	/* the results folder */
-	{
-		char stamp[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		struct stat st;
-		int i;
+/* Sets ev->dir to a results folder that does not exist yet, in --out
+ * (made when missing).  Returns 0, or 1 with the error said. */
+static int eval_results_dir(struct evaluation *ev)
+{
+	const char *out_dir = ev->o->out_dir;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct stat st;
+	int i;
 
-		gmtime_r(&now, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-		if (make_dirs(out_dir) < 0) {
-			strbuf_reset(&sb);
-			strbuf_addf(&sb, "cannot create %s: %s", out_dir, strerror(errno));
-			cli_error("eval", sb.data);
-			goto out;
-		}
-		for (i = 1;; i++) {
-			strbuf_reset(&dir);
-			strbuf_addf(&dir, "%s/%s-%s-%s", out_dir, set.name ? set.name : "dataset",
-				    evalrun_method_name(opts.method), stamp);
-			if (i > 1)
-				strbuf_addf(&dir, "-%d", i);
-			if (stat(dir.data, &st) < 0)
-				break;
-		}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (make_dirs(out_dir) < 0) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addf(&msg, "cannot create %s: %s", out_dir, strerror(errno));
+		cli_error("eval", msg.data);
+		strbuf_release(&msg);
+		return 1;
 	}
+	for (i = 1;; i++) {
+		strbuf_reset(&ev->dir);
+		strbuf_addf(&ev->dir, "%s/%s-%s-%s", out_dir,
+			    ev->set.name ? ev->set.name : "dataset",
+			    evalrun_method_name(ev->opts.method), stamp);
+		if (i > 1)
+			strbuf_addf(&ev->dir, "-%d", i);
+		if (stat(ev->dir.data, &st) < 0)
+			return 0;
+	}
+}
+
+/* Runs every request until all are done, Ctrl-C or an engine error. */
+static void eval_wait(struct evaluation *ev)
+{
+	struct progress prog = {0, 0};
+	struct errbuf err;
 
 	prog.tty = isatty(2);
-	evalrun_set_progress(run, show_progress, &prog);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sig_installed = 1;
-
-	fprintf(stderr, "weft eval: %zu examples x %zu models, method %s\n", set.n,
-		evalrun_model_count(run), evalrun_method_name(opts.method));
-	evalrun_start(run);
-	while (!evalrun_done(run)) {
+	evalrun_set_progress(ev->run, show_progress, &prog);
+	fprintf(stderr, "weft eval: %zu examples x %zu models, method %s\n", ev->set.n,
+		evalrun_model_count(ev->run), evalrun_method_name(ev->opts.method));
+	evalrun_start(ev->run);
+	while (!evalrun_done(ev->run)) {
 		if (interrupted) {
-			evalrun_cancel(run);
+			evalrun_cancel(ev->run);
 			break;
 		}
-		if (lm_engine_poll(engine, NULL, 0, 100, NULL, &err) < 0) {
+		if (lm_engine_poll(ev->engine, NULL, 0, 100, NULL, &err) < 0) {
 			cli_error("eval", err.msg);
-			evalrun_cancel(run);
+			evalrun_cancel(ev->run);
 			break;
 		}
 	}
 	if (prog.tty)
 		fputc('\n', stderr);
+}
 
-	if (mkdir(dir.data, 0777) < 0) {
-		strbuf_reset(&sb);
-		strbuf_addf(&sb, "cannot create %s: %s", dir.data, strerror(errno));
-		cli_error("eval", sb.data);
-		goto out;
-	}
-	if (evalrun_write(run, dir.data, &err) < 0) {
-		cli_error("eval", err.msg);
-		goto out;
-	}
-	strbuf_reset(&sb);
-	evalrun_format_balance(run, &sb);
-	evalrun_format_table(run, &sb);
-	strbuf_addch(&sb, '\n');
-	evalrun_format_plot(run, 60, 12, &sb);
-	fputs(sb.data, stdout);
-	strbuf_reset(&sb);
-	display_sanitize(dir.data, dir.len, &sb);
-	r = 0;
-	for (k = 0; k < evalrun_model_count(run); k++) {
-		const struct evalrun_model *m = evalrun_model(run, k);
+/* Each model that failed, said; 1 when any did, else 0. */
+static int eval_failures(const struct evaluation *ev)
+{
+	struct strbuf msg = STRBUF_INIT;
+	size_t k, n = ev->set.n;
+	int r = 0;
 
-		strbuf_reset(&prompt);
+	for (k = 0; k < evalrun_model_count(ev->run); k++) {
+		const struct evalrun_model *m = evalrun_model(ev->run, k);
+		const char *why = m->error ? m->error : "no reason given";
+
+		strbuf_reset(&msg);
 		if (m->fatal)
-			strbuf_addf(&prompt, "model %s failed (%zu of %zu examples done, kept): %s",
-				    m->name, m->done, set.n,
-				    m->error ? m->error : "no reason given");
+			strbuf_addf(&msg, "model %s failed (%zu of %zu examples done, kept): %s",
+				    m->name, m->done, n, why);
 		else if (m->failed)
 			/* examples left out are a failure too: the figures above
 			 * cover only those that finished */
-			strbuf_addf(&prompt,
+			strbuf_addf(&msg,
 				    "model %s: %zu of %zu examples failed and are left out "
 				    "(%zu done, kept); the first failure: %s",
-				    m->name, m->failed, set.n, m->done,
-				    m->error ? m->error : "no reason given");
+				    m->name, m->failed, n, m->done, why);
 		else
 			continue;
 		r = 1;
-		cli_error("eval", prompt.data);
+		cli_error("eval", msg.data);
 	}
-	if (evalrun_cancelled(run)) {
-		size_t done, total;
+	strbuf_release(&msg);
+	return r;
+}
 
-		evalrun_progress(run, &done, &total);
-		printf("interrupted: partial results (%zu of %zu finished) in %s\n", done, total,
-		       sb.data);
-		r = 130;
+/* Writes the results folder and prints the tables; returns the exit
+ * status. */
+static int eval_report(struct evaluation *ev)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct errbuf err;
+	int r = 1;
+
+	if (mkdir(ev->dir.data, 0777) < 0) {
+		strbuf_addf(&sb, "cannot create %s: %s", ev->dir.data, strerror(errno));
+		cli_error("eval", sb.data);
+	} else if (evalrun_write(ev->run, ev->dir.data, &err) < 0) {
+		cli_error("eval", err.msg);
 	} else {
-		printf("results in %s\n", sb.data);
+		evalrun_format_balance(ev->run, &sb);
+		evalrun_format_table(ev->run, &sb);
+		strbuf_addch(&sb, '\n');
+		evalrun_format_plot(ev->run, 60, 12, &sb);
+		fputs(sb.data, stdout);
+		strbuf_reset(&sb);
+		display_sanitize(ev->dir.data, ev->dir.len, &sb);
+		r = eval_failures(ev);
+		if (evalrun_cancelled(ev->run)) {
+			size_t done, total;
+
+			evalrun_progress(ev->run, &done, &total);
+			printf("interrupted: partial results (%zu of %zu finished) in %s\n", done,
+			       total, sb.data);
+			r = 130;
+		} else {
+			printf("results in %s\n", sb.data);
+		}
+		fflush(stdout);
 	}
-	fflush(stdout);
-out:
-	if (sig_installed)
-		sigaction(SIGINT, &old_int, NULL);
-	evalrun_free(run);
-	if (engine)
-		lm_engine_free(engine);
-	free(names);
-	task_release(&task);
-	task_release(&pairs_task);
-	evalset_release(&set);
-	model_sizes_release(&sizes);
-	config_release(&config);
 	strbuf_release(&sb);
-	strbuf_release(&dir);
-	strbuf_release(&prompt);
-	strbuf_release(&eval_name);
-	free(sets);
-	free(size_specs);
+	return r;
+}
+
+static int eval_start(struct evaluation *ev)
+{
+	struct errbuf err;
+	int r = eval_load(ev);
+
+	if (r)
+		return r;
+	ev->engine = cli_start_engine(&ev->config);
+	ev->run = evalrun_new(ev->engine, &ev->set, &ev->opts, &err);
+	if (!ev->run)
+		return cli_error("eval", err.msg);
+	r = eval_add_models(ev);
+	if (!r)
+		r = eval_results_dir(ev);
+	return r;
+}
+
+static int eval_run(const struct eval_options *o)
+{
+	struct evaluation ev;
+	struct errbuf err;
+	/* --out is a folder to write a new run folder into: it may exist,
+	 * but never be one of the files read */
+	const char *inputs[3] = {o->dataset, o->sizes_path, o->config_path};
+	int r;
+
+	if (outfile_check(o->out_dir, inputs, 3, 1, &err)) {
+		cli_error("eval", err.msg);
+		return 2;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.o = o;
+	ev.opts = o->run;
+	config_init(&ev.config);
+	model_sizes_init(&ev.sizes);
+	evalset_init(&ev.set);
+	task_init(&ev.task);
+	task_init(&ev.pairs_task);
+	strbuf_init(&ev.eval_name);
+	strbuf_init(&ev.dir);
+	r = eval_start(&ev);
+	if (!r) {
+		/* Ctrl-C stops the requests and keeps what finished, written
+		 * out whole */
+		struct sigaction sa, old_int;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_sigint;
+		sigemptyset(&sa.sa_mask);
+		interrupted = 0;
+		sigaction(SIGINT, &sa, &old_int);
+		eval_wait(&ev);
+		r = eval_report(&ev);
+		sigaction(SIGINT, &old_int, NULL);
+	}
+	evalrun_free(ev.run);
+	if (ev.engine)
+		lm_engine_free(ev.engine);
+	task_release(&ev.task);
+	task_release(&ev.pairs_task);
+	evalset_release(&ev.set);
+	model_sizes_release(&ev.sizes);
+	config_release(&ev.config);
+	strbuf_release(&ev.eval_name);
+	strbuf_release(&ev.dir);
+	return r;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	struct eval_options o;
+	int r;
+
+	eval_options_init(&o, argc);
+	r = eval_parse(&o, argc, argv);
+	if (r < 0)
+		r = eval_run(&o);
+	eval_options_release(&o);
 	return r;
 }
