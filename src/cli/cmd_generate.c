@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clicommon.h"
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/dataset.h"
@@ -24,17 +25,6 @@
 #include "weft/steer.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
-
-static int load_task(const char *name, struct task *task, struct errbuf *err)
-{
-	struct strbuf dir = STRBUF_INIT;
-	int r = task_find(name, &dir, err);
-
-	if (!r)
-		r = task_load(task, dir.data, err);
-	strbuf_release(&dir);
-	return r;
-}
 
 /* ---- weft new ----------------------------------------------------------- */
 
@@ -99,7 +89,7 @@ int cli_new_session(const char *task_name, struct strbuf *path, int force, struc
 	int r;
 
 	task_init(&task);
-	if (load_task(task_name, &task, err)) {
+	if (cli_load_task(task_name, &task, err)) {
 		task_release(&task);
 		return -1;
 	}
@@ -135,7 +125,7 @@ int cli_session_task(const struct tree *t, struct task *task, struct errbuf *err
 	if (meta_get_string(t, "task", &name) || !name.len)
 		errbuf_set(err, "the session names no task");
 	else
-		r = load_task(name.data, task, err);
+		r = cli_load_task(name.data, task, err);
 	strbuf_release(&name);
 	return r < 0 ? -1 : 0;
 }
@@ -299,7 +289,33 @@ static void keep_unpicked_step(const char *path, struct tree *t, uint32_t tip,
 	cli_error("generate", o->err.msg);
 }
 
-int cmd_generate(int argc, char **argv)
+struct generate_options {
+	const char *path, *task, *config_path, *rank;
+	long rounds, n; /* -1 not given, 0 out of range */
+	char **sets;	/* the --set flags, owned (the strings borrowed) */
+	size_t nsets;
+	int quiet;
+};
+
+static void generate_options_init(struct generate_options *o, int argc)
+{
+	memset(o, 0, sizeof(*o));
+	o->rounds = -1;
+	o->n = -1;
+	o->sets = xcalloc((size_t)argc + 1, sizeof(*o->sets));
+}
+
+/* v as a number from 1 to max; 0 when it is not one. */
+static long count_arg(const char *v, long max)
+{
+	char *end;
+	long r = strtol(v, &end, 10);
+
+	return *end || r < 1 || r > max ? 0 : r;
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int generate_parse(struct generate_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"rounds", required_argument, NULL, 'r'},
@@ -312,236 +328,203 @@ int cmd_generate(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *task_opt = NULL, *config_path = NULL, *rank_opt = NULL;
-	long rounds = -1, n = -1;
-	char **sets = xcalloc((size_t)argc + 1, sizeof(*sets));
-	size_t nsets = 0, k;
-	struct strbuf task_name = STRBUF_INIT;
-	struct config config;
-	struct task task;
-	struct errbuf err;
-	struct tree *t = NULL;
-	struct lm_engine *engine = NULL;
-	struct steer_settings settings;
-	struct config_role *gen, *judge;
-	struct sigaction sa, old_int, old_term;
-	struct session_lock lock = SESSION_LOCK_INIT;
-	const char *path;
-	size_t recorded = 0;
-	int c, quiet = 0, r = 1, tty = isatty(2);
-	char *end;
+	int c;
 
-	steer_settings_init(&settings);
 	optind = 1;
 	opterr = 0; /* getopt's messages would print the option raw */
 	while ((c = getopt_long(argc, argv, ":r:n:t:s:c:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
-			rounds = strtol(optarg, &end, 10);
-			if (*end || rounds < 1 || rounds > 1000000)
-				rounds = 0;
-			break;
-		case 'n':
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > TASK_MAX_N)
-				n = 0;
-			break;
-		case 'R': rank_opt = optarg; break;
-		case 't': task_opt = optarg; break;
-		case 's': sets[nsets++] = optarg; break;
-		case 'c': config_path = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'h':
-			fputs(generate_usage, stdout);
-			free(sets);
-			return 0;
-		default:
-			cli_option_error("generate", generate_usage, c, argv);
-			free(sets);
-			return 2;
+		case 'r': o->rounds = count_arg(optarg, 1000000); break;
+		case 'n': o->n = count_arg(optarg, TASK_MAX_N); break;
+		case 'R': o->rank = optarg; break;
+		case 't': o->task = optarg; break;
+		case 's': o->sets[o->nsets++] = optarg; break;
+		case 'c': o->config_path = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(generate_usage, stdout); return 0;
+		default: return cli_option_error("generate", generate_usage, c, argv);
 		}
 	}
-	if (optind != argc - 1 || rounds == 0 || n == 0) {
-		if (rounds == 0)
+	if (optind != argc - 1 || o->rounds == 0 || o->n == 0) {
+		if (o->rounds == 0)
 			fputs("weft generate: --rounds takes a number from 1 to 1000000\n", stderr);
-		if (n == 0)
+		if (o->n == 0)
 			fprintf(stderr, "weft generate: --n takes a number from 1 to %d\n",
 				TASK_MAX_N);
 		fputs(generate_usage, stderr);
-		free(sets);
 		return 2;
 	}
-	path = argv[optind];
-	config_init(&config);
-	task_init(&task);
+	o->path = argv[optind];
+	return -1;
+}
 
-	/* One writer: the lock before the file is read, so what is read is
-	 * what no one else will change. */
-	if (cli_lock_session("generate", path, &lock)) {
-		fputs("weft generate: nothing was asked of the models\n", stderr);
-		goto out;
-	}
-	if (session_load(path, &t, &err)) {
-		cli_error("generate", err.msg);
-		goto out;
-	}
-	switch (journal_replay(path, t, &err)) {
-	case 0: break;
-	case 1: cli_error("generate", err.msg); break; /* a torn last line: warned */
-	default: cli_error("generate", err.msg); goto out;
-	}
-	/* Each step is journalled as it is taken: a journal that cannot be
-	 * written is found now, before any request is spent. */
-	if (journal_check_writable(path, &err)) {
-		cli_error("generate", err.msg);
-		fputs("weft generate: nothing was asked of the models\n", stderr);
-		goto out;
-	}
-	if (task_opt)
-		strbuf_addstr(&task_name, task_opt);
-	else if (meta_get_string(t, "task", &task_name)) {
-		cli_error("generate", "the session names no task: give one with --task NAME");
-		goto out;
-	}
-	if (load_task(task_name.data, &task, &err)) {
-		cli_error("generate", err.msg);
-		goto out;
-	}
-	if (config_load(&config, config_path, &err)) {
-		cli_error("generate", err.msg);
-		r = 2;
-		goto out;
-	}
-	for (k = 0; k < nsets; k++) {
-		if (config_set(&config, sets[k], &err)) {
-			cli_error("generate", err.msg);
-			r = 2;
-			goto out;
-		}
-	}
-	gen = config_role(&config, "generator");
-	judge = config_role(&config, "judge");
-	if (!config_role_configured(gen) || !config_role_configured(judge)) {
+/* Everything one run of the loop needs. */
+struct generation {
+	const struct generate_options *o;
+	struct cli_session s;
+	struct config config;
+	struct config_role *gen, *judge;
+	struct steer_settings settings;
+	struct lm_engine *engine;
+	size_t recorded; /* steps journalled by this run */
+	int tty;
+};
+
+/* The generator and the judge, with the settings of the task and flags.
+ * Returns 0, or the exit status with the error said. */
+static int generation_models(struct generation *g)
+{
+	const struct generate_options *o = g->o;
+	struct cli_config_args ca = {o->config_path, o->sets, o->nsets, 0};
+	int r = cli_load_config("generate", &g->config, &ca);
+
+	if (r)
+		return r;
+	g->gen = config_role(&g->config, "generator");
+	g->judge = config_role(&g->config, "judge");
+	if (!config_role_configured(g->gen) || !config_role_configured(g->judge)) {
 		struct strbuf msg = STRBUF_INIT;
 
 		strbuf_addstr(&msg, "no model configured for the generator and the judge: set "
 				    "[generator] and [judge] model in ");
-		cli_config_path(config_path, &msg);
+		cli_config_path(o->config_path, &msg);
 		strbuf_addstr(&msg, ", or WEFT_GENERATOR_MODEL and WEFT_JUDGE_MODEL (see README "
 				    "Configuration)");
 		cli_error("generate", msg.data);
 		strbuf_release(&msg);
-		goto out;
+		return 1;
 	}
-	steer_settings_from_task(&settings, &task);
+	steer_settings_from_task(&g->settings, &g->s.task);
 	/* a rerun asks again about a step that waits for a person */
-	settings.rejudge_waiting = 1;
-	if (rounds > 0)
-		task.rounds = (unsigned)rounds;
-	if (n > 0)
-		settings.n = (unsigned)n;
-	if (rank_opt && rank_mode_parse(rank_opt, &settings.rank)) {
+	g->settings.rejudge_waiting = 1;
+	if (o->rounds > 0)
+		g->s.task.rounds = (unsigned)o->rounds;
+	if (o->n > 0)
+		g->settings.n = (unsigned)o->n;
+	if (o->rank && rank_mode_parse(o->rank, &g->settings.rank)) {
 		fprintf(stderr, "weft generate: --rank takes logprobs, scores or choice\n");
-		r = 2;
-		goto out;
+		return 2;
 	}
+	return 0;
+}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	engine = lm_engine_new();
-	config_hide_keys(&config, engine);
-	r = 0;
-	while (steer_path_steps(t) < task.rounds && !interrupted) {
-		struct run run;
-		struct steer_step *st;
-		struct strbuf line = STRBUF_INIT;
-		uint32_t tip = tree_path_tip(t);
+/* The line a step taken prints, and the progress bar under it. */
+static void print_step(struct generation *g, uint32_t tip, const struct steer_outcome *last)
+{
+	struct tree *t = g->s.tree;
+	struct strbuf line = STRBUF_INIT;
+	struct tree_node *pick = tree_node(t, last->judge_pick);
+	struct tree_step *s = tree_node(t, tip)->step;
+	long idx = 0;
+	size_t k;
 
-		memset(&run, 0, sizeof(run));
-		st = steer_start(engine, t, tip, &task, gen, judge, &settings, step_done, &run,
-				 &err);
-		if (!st) { /* a prompt past the cap: nothing was sent */
-			cli_error("generate", err.msg);
-			r = 1;
-			strbuf_release(&line);
-			break;
-		}
-		while (!run.finished && !interrupted) {
-			if (lm_engine_poll(engine, NULL, 0, 200, NULL, &err) < 0) {
-				cli_error("generate", err.msg);
-				break;
-			}
-		}
-		steer_step_free(st);
-		if (!run.finished) {
-			r = interrupted ? 130 : 1;
-			break;
-		}
-		if (run.last.key_redacted)
-			fprintf(
-			    stderr,
-			    "weft generate: warning: a model's reply held a piece of an API key; "
-			    "weft stored it as [key hidden] (%zu place%s)\n",
-			    run.last.key_redacted, run.last.key_redacted == 1 ? "" : "s");
-		if (run.last.status == STEER_FAILED) {
-			cli_error("generate", run.last.err.msg);
-			r = 1;
-			break;
-		}
-		if (run.last.status == STEER_JUDGE_FAILED) {
-			/* an error (exit 1), not a person's turn: the candidates
-			 * are kept and the same command asks the judge again */
-			keep_unpicked_step(path, t, tip, &run.last);
-			fprintf(stderr,
-				"weft generate: step %zu: the judge failed; its %zu candidates are "
-				"kept: run the same command again to ask the judge again\n",
-				steer_path_steps(t) + 1, run.last.candidates);
-			r = 1;
-			break;
-		}
-		if (run.last.status == STEER_NEEDS_HUMAN) {
-			keep_unpicked_step(path, t, tip, &run.last);
-			safetext_printf(stderr,
-					"weft generate: step %zu needs a person: open %s in weft\n",
-					steer_path_steps(t) + 1, path);
-			r = 3;
-			break;
-		}
-		steer_choose(t, run.last.judge_pick, TREE_PICKER_AI);
-		if (record_step(path, t, tip, &err)) {
-			cli_error("generate", err.msg);
-			r = 1;
-			break;
-		}
-		recorded++;
-		if (tty && !quiet)
-			fputs("\r\033[K", stderr);
-		path_balance(t, &task, &line);
-		if (!quiet) {
-			struct tree_node *pick = tree_node(t, run.last.judge_pick);
-			long idx = 0;
-			struct tree_step *s = tree_node(t, tip)->step;
-
-			for (k = 0; k < s->count; k++)
-				if (s->candidates[k] == run.last.judge_pick)
-					idx = (long)k + 1;
-			printf("step %zu/%u  pick %ld of %zu  score %.3f  %s\n",
-			       steer_path_steps(t), task.rounds, idx, run.last.candidates,
-			       pick->score, line.data);
-			fflush(stdout);
-			if (tty)
-				progress_bar(steer_path_steps(t), task.rounds);
-		}
+	if (g->tty && !g->o->quiet)
+		fputs("\r\033[K", stderr);
+	path_balance(t, &g->s.task, &line);
+	if (g->o->quiet) {
 		strbuf_release(&line);
+		return;
 	}
-	if (tty && !quiet)
+	for (k = 0; k < s->count; k++)
+		if (s->candidates[k] == last->judge_pick)
+			idx = (long)k + 1;
+	printf("step %zu/%u  pick %ld of %zu  score %.3f  %s\n", steer_path_steps(t),
+	       g->s.task.rounds, idx, last->candidates, pick->score, line.data);
+	fflush(stdout);
+	if (g->tty)
+		progress_bar(steer_path_steps(t), g->s.task.rounds);
+	strbuf_release(&line);
+}
+
+/* What a step that ended means for the run: -1 go on (the judge's pick
+ * taken and journalled), else the exit status. */
+static int step_ended(struct generation *g, uint32_t tip, const struct steer_outcome *last)
+{
+	struct tree *t = g->s.tree;
+	const char *path = g->o->path;
+	struct errbuf err;
+
+	if (last->key_redacted)
+		fprintf(stderr,
+			"weft generate: warning: a model's reply held a piece of an API key; "
+			"weft stored it as [key hidden] (%zu place%s)\n",
+			last->key_redacted, last->key_redacted == 1 ? "" : "s");
+	if (last->status == STEER_FAILED)
+		return cli_error("generate", last->err.msg);
+	if (last->status == STEER_JUDGE_FAILED) {
+		/* an error (exit 1), not a person's turn: the candidates are
+		 * kept and the same command asks the judge again */
+		keep_unpicked_step(path, t, tip, last);
+		fprintf(stderr,
+			"weft generate: step %zu: the judge failed; its %zu candidates are "
+			"kept: run the same command again to ask the judge again\n",
+			steer_path_steps(t) + 1, last->candidates);
+		return 1;
+	}
+	if (last->status == STEER_NEEDS_HUMAN) {
+		keep_unpicked_step(path, t, tip, last);
+		safetext_printf(stderr, "weft generate: step %zu needs a person: open %s in weft\n",
+				steer_path_steps(t) + 1, path);
+		return 3;
+	}
+	steer_choose(t, last->judge_pick, TREE_PICKER_AI);
+	if (record_step(path, t, tip, &err))
+		return cli_error("generate", err.msg);
+	g->recorded++;
+	print_step(g, tip, last);
+	return -1;
+}
+
+/* One step at the tip of the chosen path: -1 go on, else the exit
+ * status. */
+static int generate_step(struct generation *g)
+{
+	struct tree *t = g->s.tree;
+	uint32_t tip = tree_path_tip(t);
+	struct run run;
+	struct steer_step *st;
+	struct errbuf err;
+
+	memset(&run, 0, sizeof(run));
+	st = steer_start(g->engine, t, tip, &g->s.task, g->gen, g->judge, &g->settings, step_done,
+			 &run, &err);
+	if (!st) /* a prompt past the cap: nothing was sent */
+		return cli_error("generate", err.msg);
+	while (!run.finished && !interrupted) {
+		if (lm_engine_poll(g->engine, NULL, 0, 200, NULL, &err) < 0) {
+			cli_error("generate", err.msg);
+			break;
+		}
+	}
+	steer_step_free(st);
+	if (!run.finished)
+		return interrupted ? 130 : 1;
+	return step_ended(g, tip, &run.last);
+}
+
+/* Steps until the chosen path is long enough, then the journal folded
+ * into the file; returns the exit status. */
+static int generate_loop(struct generation *g)
+{
+	struct tree *t = g->s.tree;
+	const char *path = g->o->path;
+	struct errbuf err;
+	int r = 0;
+
+	while (steer_path_steps(t) < g->s.task.rounds && !interrupted) {
+		int sr = generate_step(g);
+
+		if (sr >= 0) {
+			r = sr;
+			break;
+		}
+	}
+	if (g->tty && !g->o->quiet)
 		fputs("\r\033[K", stderr);
 	/* Fold the journal into the file; if that fails the journal keeps all. */
 	if (session_save_replayed(t, path, &err)) {
 		cli_error("generate", err.msg);
-		if (recorded) {
+		if (g->recorded) {
 			fputs("weft generate: the steps of this run are still in ", stderr);
 			safetext_fputs(path, stderr);
 			fputs(".journal: the next weft to open the session replays them\n", stderr);
@@ -556,15 +539,49 @@ int cmd_generate(int argc, char **argv)
 	} else if (r == 0) {
 		safetext_printf(stdout, "%s: %zu steps\n", path, steer_path_steps(t));
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-out:
-	lm_engine_free(engine);
-	session_lock_release(&lock);
-	tree_free(t);
-	task_release(&task);
-	config_release(&config);
-	strbuf_release(&task_name);
-	free(sets);
+	return r;
+}
+
+static int generate_run(const struct generate_options *o)
+{
+	struct generation g;
+	struct sigaction sa, old_int, old_term;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	g.o = o;
+	g.tty = isatty(2);
+	steer_settings_init(&g.settings);
+	config_init(&g.config);
+	r = cli_session_open(&g.s, "generate", o->path, o->task,
+			     CLI_SESSION_WRITE | CLI_SESSION_NEEDS_TASK);
+	if (!r)
+		r = generation_models(&g);
+	if (!r) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		g.engine = cli_start_engine(&g.config);
+		r = generate_loop(&g);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	lm_engine_free(g.engine);
+	cli_session_release(&g.s);
+	config_release(&g.config);
+	return r;
+}
+
+int cmd_generate(int argc, char **argv)
+{
+	struct generate_options o;
+	int r;
+
+	generate_options_init(&o, argc);
+	r = generate_parse(&o, argc, argv);
+	if (r < 0)
+		r = generate_run(&o);
+	free(o.sets);
 	return r;
 }
