@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clicommon.h"
 #include "weft/atomicfile.h"
 #include "weft/cli.h"
 #include "weft/config.h"
@@ -102,81 +103,93 @@ static const char *node_id(const struct tree *t, uint32_t i)
 
 /* ---- text --------------------------------------------------------------- */
 
-static void print_walk(const struct tree *t, const struct replay_walk *w,
-		       const struct replay_rejudge *rj, size_t width)
+/* The step's line: its picks, the re-judge's and how they compare. */
+static void step_line(struct strbuf *sb, size_t k, const struct replay_step *rs,
+		      const struct replay_verdict *rv)
+{
+	strbuf_addf(sb, "step %zu  ", k + 1);
+	if (rs->judge_index >= 0)
+		strbuf_addf(sb, "judge %ld", rs->judge_index + 1);
+	else
+		strbuf_addstr(sb, "judge -");
+	if (rs->waiting)
+		strbuf_addstr(sb, ", waiting for a person");
+	else if (rs->final_index >= 0)
+		strbuf_addf(sb, ", final %ld", rs->final_index + 1);
+	else
+		strbuf_addstr(sb, ", final (not a candidate)");
+	if (!rs->waiting)
+		strbuf_addf(sb, " by %s", replay_picker_name(rs->picker));
+	if (rs->override)
+		strbuf_addstr(sb, "  OVERRIDE");
+	if (!rs->has_record)
+		strbuf_addstr(sb, "  (no decision record)");
+	if (rv && rv->ok) {
+		strbuf_addf(sb, "  re-judged %ld", rv->pick + 1);
+		if (rs->judge_index >= 0)
+			strbuf_addstr(sb, rv->pick == rs->judge_index ? " (agrees)" : " (differs)");
+		if (!isnan(rv->spearman))
+			strbuf_addf(sb, "  rho %.3f", rv->spearman);
+	}
+}
+
+/* Candidate j of the step: its marks, scores and text on one line. */
+static void candidate_line(struct strbuf *sb, const struct tree *t, size_t j,
+			   const struct replay_step *rs, const struct replay_verdict *rv,
+			   int rejudged, size_t width)
+{
+	long i = (long)j;
+	int human = i == rs->final_index && rs->picker == TREE_PICKER_HUMAN;
+
+	strbuf_addf(sb, "  %c%c%c %2zu  ", i == rs->judge_index ? 'J' : ' ',
+		    i == rs->final_index ? '*' : ' ', human ? 'H' : ' ', j + 1);
+	if (rs->scores)
+		strbuf_addf(sb, "%5.3f  ", rs->scores[j]);
+	else
+		strbuf_addstr(sb, "  -    ");
+	if (rejudged) {
+		if (rv->ok)
+			strbuf_addf(sb, "%5.3f%c ", rv->scores[j], i == rv->pick ? 'N' : ' ');
+		else
+			strbuf_addstr(sb, "  -    ");
+		strbuf_addch(sb, ' ');
+	}
+	one_line(sb, tree_node(t, rs->candidates[j])->text,
+		 width > sb->len + 10 ? width - sb->len : 10);
+}
+
+static void print_step(const struct tree *t, size_t k, const struct replay_step *rs,
+		       const struct replay_verdict *rv, size_t width)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t j;
+
+	step_line(&sb, k, rs, rv);
+	printf("%s\n", sb.data);
+	/* reasons in full, never cut before their cause */
+	if (rs->needs_human) {
+		strbuf_reset(&sb);
+		one_line(&sb, rs->needs_human, SIZE_MAX);
+		printf("  %s a person: %s\n", rs->waiting ? "needs" : "needed", sb.data);
+	}
+	if (rv && !rv->ok && rv->error) {
+		strbuf_reset(&sb);
+		one_line(&sb, rv->error, SIZE_MAX);
+		printf("  re-judging failed: %s\n", sb.data);
+	}
+	for (j = 0; j < rs->count; j++) {
+		strbuf_reset(&sb);
+		candidate_line(&sb, t, j, rs, rv, rv != NULL, width);
+		printf("%s\n", sb.data);
+	}
+	strbuf_release(&sb);
+}
+
+static void print_summary(const struct replay_walk *w)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t k, j;
 
-	for (k = 0; k < w->count; k++) {
-		const struct replay_step *rs = &w->steps[k];
-		const struct replay_verdict *rv = rj ? &rj->verdicts[k] : NULL;
-
-		strbuf_reset(&sb);
-		strbuf_addf(&sb, "step %zu  ", k + 1);
-		if (rs->judge_index >= 0)
-			strbuf_addf(&sb, "judge %ld", rs->judge_index + 1);
-		else
-			strbuf_addstr(&sb, "judge -");
-		if (rs->waiting)
-			strbuf_addstr(&sb, ", waiting for a person");
-		else if (rs->final_index >= 0)
-			strbuf_addf(&sb, ", final %ld", rs->final_index + 1);
-		else
-			strbuf_addstr(&sb, ", final (not a candidate)");
-		if (!rs->waiting)
-			strbuf_addf(&sb, " by %s", replay_picker_name(rs->picker));
-		if (rs->override)
-			strbuf_addstr(&sb, "  OVERRIDE");
-		if (!rs->has_record)
-			strbuf_addstr(&sb, "  (no decision record)");
-		if (rv && rv->ok) {
-			strbuf_addf(&sb, "  re-judged %ld", rv->pick + 1);
-			if (rs->judge_index >= 0)
-				strbuf_addstr(&sb, rv->pick == rs->judge_index ? " (agrees)"
-									       : " (differs)");
-			if (!isnan(rv->spearman))
-				strbuf_addf(&sb, "  rho %.3f", rv->spearman);
-		}
-		printf("%s\n", sb.data);
-		/* reasons in full, never cut before their cause */
-		if (rs->needs_human) {
-			strbuf_reset(&sb);
-			one_line(&sb, rs->needs_human, SIZE_MAX);
-			printf("  %s a person: %s\n", rs->waiting ? "needs" : "needed", sb.data);
-		}
-		if (rv && !rv->ok && rv->error) {
-			strbuf_reset(&sb);
-			one_line(&sb, rv->error, SIZE_MAX);
-			printf("  re-judging failed: %s\n", sb.data);
-		}
-		for (j = 0; j < rs->count; j++) {
-			const struct tree_node *n = tree_node(t, rs->candidates[j]);
-
-			strbuf_reset(&sb);
-			strbuf_addf(&sb, "  %c%c%c %2zu  ", (long)j == rs->judge_index ? 'J' : ' ',
-				    (long)j == rs->final_index ? '*' : ' ',
-				    ((long)j == rs->final_index && rs->picker == TREE_PICKER_HUMAN)
-					? 'H'
-					: ' ',
-				    j + 1);
-			if (rs->scores)
-				strbuf_addf(&sb, "%5.3f  ", rs->scores[j]);
-			else
-				strbuf_addstr(&sb, "  -    ");
-			if (rj) {
-				if (rv->ok)
-					strbuf_addf(&sb, "%5.3f%c ", rv->scores[j],
-						    (long)j == rv->pick ? 'N' : ' ');
-				else
-					strbuf_addstr(&sb, "  -    ");
-				strbuf_addch(&sb, ' ');
-			}
-			one_line(&sb, n->text, width > sb.len + 10 ? width - sb.len : 10);
-			printf("%s\n", sb.data);
-		}
-	}
-	strbuf_reset(&sb);
 	printf("\nsummary\n");
 	if (w->waiting)
 		printf("  steps            %zu (the last waits for a person)\n", w->count);
@@ -211,6 +224,16 @@ static void print_walk(const struct tree *t, const struct replay_walk *w,
 	}
 	printf("  balance          %s\n", sb.data);
 	strbuf_release(&sb);
+}
+
+static void print_walk(const struct tree *t, const struct replay_walk *w,
+		       const struct replay_rejudge *rj, size_t width)
+{
+	size_t k;
+
+	for (k = 0; k < w->count; k++)
+		print_step(t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, width);
+	print_summary(w);
 }
 
 static void print_fraction(const char *what, size_t agree, size_t of)
@@ -303,102 +326,122 @@ static void json_fraction(struct strbuf *sb, const char *key, size_t agree, size
 	strbuf_addch(sb, '}');
 }
 
+static void json_string_or_null(struct strbuf *sb, const char *s)
+{
+	if (s)
+		strbuf_add_json_string(sb, s);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static void json_verdict(struct strbuf *sb, const struct tree *t, const struct replay_step *rs,
+			 const struct replay_verdict *rv)
+{
+	strbuf_addstr(sb, ",\"rejudge\":{\"scores\":");
+	json_scores(sb, rv->ok ? rv->scores : NULL, rs->count);
+	strbuf_addstr(sb, ",\"pick\":");
+	json_id(sb, t, rv->ok ? rs->candidates[rv->pick] : TREE_NONE);
+	strbuf_addstr(sb, ",\"spearman\":");
+	json_num(sb, rv->spearman);
+	strbuf_addstr(sb, ",\"raw\":");
+	json_string_or_null(sb, rv->raw);
+	strbuf_addstr(sb, ",\"error\":");
+	json_string_or_null(sb, rv->error);
+	strbuf_addch(sb, '}');
+}
+
+static void json_step(struct strbuf *sb, const struct tree *t, size_t k,
+		      const struct replay_step *rs, const struct replay_verdict *rv)
+{
+	size_t j;
+
+	strbuf_addf(sb, "{\"step\":%zu,\"node\":", k + 1);
+	json_id(sb, t, rs->node);
+	strbuf_addstr(sb, ",\"record\":");
+	strbuf_addstr(sb, rs->has_record ? "true" : "false");
+	strbuf_addstr(sb, ",\"candidates\":[");
+	for (j = 0; j < rs->count; j++) {
+		if (j)
+			strbuf_addch(sb, ',');
+		json_id(sb, t, rs->candidates[j]);
+	}
+	strbuf_addstr(sb, "],\"scores\":");
+	json_scores(sb, rs->scores, rs->count);
+	strbuf_addstr(sb, ",\"judgePick\":");
+	json_id(sb, t, rs->judge_pick);
+	strbuf_addstr(sb, ",\"finalPick\":");
+	json_id(sb, t, rs->final_pick);
+	strbuf_addstr(sb, ",\"pickedBy\":");
+	strbuf_add_json_string(sb, replay_picker_name(rs->picker));
+	strbuf_addf(sb, ",\"override\":%s,\"waiting\":%s,\"needsHuman\":",
+		    rs->override ? "true" : "false", rs->waiting ? "true" : "false");
+	json_string_or_null(sb, rs->needs_human);
+	if (rv)
+		json_verdict(sb, t, rs, rv);
+	strbuf_addch(sb, '}');
+}
+
+static void json_summary(struct strbuf *sb, const struct replay_walk *w)
+{
+	size_t k;
+
+	strbuf_addf(sb,
+		    "],\"summary\":{\"steps\":%zu,\"waiting\":%zu,\"overrides\":%zu,"
+		    "\"neededHuman\":%zu,\"scoredSteps\":%zu,\"meanPickScore\":",
+		    w->count, w->waiting, w->overrides, w->needed_human, w->scored);
+	json_num(sb, w->scored ? w->mean_pick_score : NAN);
+	strbuf_addstr(sb, ",\"balance\":");
+	if (w->balance_ok) {
+		strbuf_addch(sb, '{');
+		for (k = 0; k < w->nlabels; k++) {
+			if (k)
+				strbuf_addch(sb, ',');
+			strbuf_add_json_string(sb, w->labels[k]);
+			strbuf_addf(sb, ":%zu", w->per_class[k]);
+		}
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addch(sb, '}');
+}
+
+static void json_rejudge(struct strbuf *sb, const struct replay_rejudge *rj, const char *model,
+			 const char *prompt, const char *rank)
+{
+	strbuf_addstr(sb, ",\"rejudge\":{\"model\":");
+	strbuf_add_json_string(sb, model);
+	strbuf_addstr(sb, ",\"prompt\":");
+	strbuf_add_json_string(sb, prompt);
+	strbuf_addstr(sb, ",\"rank\":");
+	strbuf_add_json_string(sb, rank);
+	strbuf_addf(sb, ",\"judged\":%zu,\"failed\":%zu,\"requestFailed\":%zu", rj->judged,
+		    rj->failed, rj->request_failed);
+	json_fraction(sb, "agreeJudge", rj->agree_judge, rj->vs_judge);
+	json_fraction(sb, "agreeHuman", rj->agree_human, rj->vs_human);
+	strbuf_addstr(sb, ",\"spearman\":{\"mean\":");
+	json_num(sb, rj->spearman_mean);
+	strbuf_addf(sb, ",\"steps\":%zu}}", rj->spearman_steps);
+}
+
 static void print_json(const struct tree *t, const char *file, const struct replay_walk *w,
 		       const struct replay_rejudge *rj, const char *model, const char *prompt,
 		       const char *rank)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t k, j;
+	size_t k;
 
 	strbuf_addstr(&sb, "{\"file\":");
 	strbuf_add_json_string(&sb, file);
 	strbuf_addstr(&sb, ",\"steps\":[");
 	for (k = 0; k < w->count; k++) {
-		const struct replay_step *rs = &w->steps[k];
-
 		if (k)
 			strbuf_addch(&sb, ',');
-		strbuf_addf(&sb, "{\"step\":%zu,\"node\":", k + 1);
-		json_id(&sb, t, rs->node);
-		strbuf_addstr(&sb, ",\"record\":");
-		strbuf_addstr(&sb, rs->has_record ? "true" : "false");
-		strbuf_addstr(&sb, ",\"candidates\":[");
-		for (j = 0; j < rs->count; j++) {
-			if (j)
-				strbuf_addch(&sb, ',');
-			json_id(&sb, t, rs->candidates[j]);
-		}
-		strbuf_addstr(&sb, "],\"scores\":");
-		json_scores(&sb, rs->scores, rs->count);
-		strbuf_addstr(&sb, ",\"judgePick\":");
-		json_id(&sb, t, rs->judge_pick);
-		strbuf_addstr(&sb, ",\"finalPick\":");
-		json_id(&sb, t, rs->final_pick);
-		strbuf_addstr(&sb, ",\"pickedBy\":");
-		strbuf_add_json_string(&sb, replay_picker_name(rs->picker));
-		strbuf_addf(&sb, ",\"override\":%s,\"waiting\":%s,\"needsHuman\":",
-			    rs->override ? "true" : "false", rs->waiting ? "true" : "false");
-		if (rs->needs_human)
-			strbuf_add_json_string(&sb, rs->needs_human);
-		else
-			strbuf_addstr(&sb, "null");
-		if (rj) {
-			const struct replay_verdict *rv = &rj->verdicts[k];
-
-			strbuf_addstr(&sb, ",\"rejudge\":{\"scores\":");
-			json_scores(&sb, rv->ok ? rv->scores : NULL, rs->count);
-			strbuf_addstr(&sb, ",\"pick\":");
-			json_id(&sb, t, rv->ok ? rs->candidates[rv->pick] : TREE_NONE);
-			strbuf_addstr(&sb, ",\"spearman\":");
-			json_num(&sb, rv->spearman);
-			strbuf_addstr(&sb, ",\"raw\":");
-			if (rv->raw)
-				strbuf_add_json_string(&sb, rv->raw);
-			else
-				strbuf_addstr(&sb, "null");
-			strbuf_addstr(&sb, ",\"error\":");
-			if (rv->error)
-				strbuf_add_json_string(&sb, rv->error);
-			else
-				strbuf_addstr(&sb, "null");
-			strbuf_addch(&sb, '}');
-		}
-		strbuf_addch(&sb, '}');
+		json_step(&sb, t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL);
 	}
-	strbuf_addf(&sb,
-		    "],\"summary\":{\"steps\":%zu,\"waiting\":%zu,\"overrides\":%zu,"
-		    "\"neededHuman\":%zu,\"scoredSteps\":%zu,\"meanPickScore\":",
-		    w->count, w->waiting, w->overrides, w->needed_human, w->scored);
-	json_num(&sb, w->scored ? w->mean_pick_score : NAN);
-	strbuf_addstr(&sb, ",\"balance\":");
-	if (w->balance_ok) {
-		strbuf_addch(&sb, '{');
-		for (k = 0; k < w->nlabels; k++) {
-			if (k)
-				strbuf_addch(&sb, ',');
-			strbuf_add_json_string(&sb, w->labels[k]);
-			strbuf_addf(&sb, ":%zu", w->per_class[k]);
-		}
-		strbuf_addch(&sb, '}');
-	} else {
-		strbuf_addstr(&sb, "null");
-	}
-	strbuf_addch(&sb, '}');
-	if (rj) {
-		strbuf_addstr(&sb, ",\"rejudge\":{\"model\":");
-		strbuf_add_json_string(&sb, model);
-		strbuf_addstr(&sb, ",\"prompt\":");
-		strbuf_add_json_string(&sb, prompt);
-		strbuf_addstr(&sb, ",\"rank\":");
-		strbuf_add_json_string(&sb, rank);
-		strbuf_addf(&sb, ",\"judged\":%zu,\"failed\":%zu,\"requestFailed\":%zu", rj->judged,
-			    rj->failed, rj->request_failed);
-		json_fraction(&sb, "agreeJudge", rj->agree_judge, rj->vs_judge);
-		json_fraction(&sb, "agreeHuman", rj->agree_human, rj->vs_human);
-		strbuf_addstr(&sb, ",\"spearman\":{\"mean\":");
-		json_num(&sb, rj->spearman_mean);
-		strbuf_addf(&sb, ",\"steps\":%zu}}", rj->spearman_steps);
-	}
+	json_summary(&sb, w);
+	if (rj)
+		json_rejudge(&sb, rj, model, prompt, rank);
 	strbuf_addstr(&sb, "}\n");
 	fwrite(sb.data, 1, sb.len, stdout);
 	strbuf_release(&sb);
@@ -431,9 +474,56 @@ static size_t terminal_width(void)
 	return 100;
 }
 
-int cmd_replay(int argc, char **argv)
+enum { OPT_JUDGE = 256, OPT_REJUDGE, OPT_PROMPT, OPT_RANK, OPT_SAVE };
+
+struct replay_options {
+	const char *path, *judge_model, *prompt_file, *rank, *task, *config_path, *save_as;
+	char **sets; /* the --set flags, owned (the strings borrowed) */
+	size_t nsets, width;
+	int json, rejudge, force;
+};
+
+static void replay_options_init(struct replay_options *o, int argc)
 {
-	enum { OPT_JUDGE = 256, OPT_REJUDGE, OPT_PROMPT, OPT_RANK, OPT_SAVE };
+	memset(o, 0, sizeof(*o));
+	o->sets = xcalloc((size_t)argc + 1, sizeof(*o->sets));
+}
+
+/* One option c with its value; -1 when good, else the exit status. */
+static int replay_option(struct replay_options *o, int c, char *v)
+{
+	char *end;
+	long w;
+
+	switch (c) {
+	case 'w':
+		w = strtol(v, &end, 10);
+		if (*end || w < 20 || w > 10000) {
+			fputs("weft replay: --width takes a number from 20 to 10000\n", stderr);
+			return 2;
+		}
+		o->width = (size_t)w;
+		break;
+	case 'j': o->json = 1; break;
+	case OPT_JUDGE:
+		o->judge_model = v;
+		o->rejudge = 1;
+		break;
+	case OPT_REJUDGE: o->rejudge = 1; break;
+	case OPT_PROMPT: o->prompt_file = v; break;
+	case OPT_RANK: o->rank = v; break;
+	case 't': o->task = v; break;
+	case 's': o->sets[o->nsets++] = v; break;
+	case 'c': o->config_path = v; break;
+	case OPT_SAVE: o->save_as = v; break;
+	case 'f': o->force = 1; break;
+	}
+	return -1;
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int replay_parse(struct replay_options *o, int argc, char **argv)
+{
 	static const struct option longopts[] = {
 	    {"width", required_argument, NULL, 'w'},
 	    {"json", no_argument, NULL, 'j'},
@@ -449,245 +539,273 @@ int cmd_replay(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *judge_model = NULL, *prompt_file = NULL, *rank_opt = NULL, *task_opt = NULL;
-	const char *config_path = NULL, *save_as = NULL, *path;
-	char **sets = xcalloc((size_t)argc + 1, sizeof(*sets));
-	size_t nsets = 0, k, width = 0;
-	struct strbuf task_name = STRBUF_INIT, tmpl = STRBUF_INIT, prompt_id = STRBUF_INIT;
-	struct strbuf dir = STRBUF_INIT;
-	struct config config;
-	struct task task;
-	struct errbuf err;
-	struct tree *t = NULL;
-	struct replay_walk walk;
-	struct replay_rejudge rj;
-	struct steer_settings settings;
-	struct lm_engine *engine = NULL;
-	struct config_role *judge = NULL;
-	struct session_lock lock = SESSION_LOCK_INIT;
-	int c, json = 0, rejudge = 0, force = 0, have_task = 0, r = 1, rr;
-	char *end;
+	int c, r;
 
-	/* --json names the rank mode even without --judge */
-	steer_settings_init(&settings);
 	optind = 1;
 	opterr = 0; /* getopt's messages would print the option raw */
 	while ((c = getopt_long(argc, argv, ":w:jt:s:c:fh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'w': {
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 20 || v > 10000) {
-				fputs("weft replay: --width takes a number from 20 to 10000\n",
-				      stderr);
-				free(sets);
-				return 2;
-			}
-			width = (size_t)v;
-			break;
-		}
-		case 'j': json = 1; break;
-		case OPT_JUDGE:
-			judge_model = optarg;
-			rejudge = 1;
-			break;
-		case OPT_REJUDGE: rejudge = 1; break;
-		case OPT_PROMPT: prompt_file = optarg; break;
-		case OPT_RANK: rank_opt = optarg; break;
-		case 't': task_opt = optarg; break;
-		case 's': sets[nsets++] = optarg; break;
-		case 'c': config_path = optarg; break;
-		case OPT_SAVE: save_as = optarg; break;
-		case 'f': force = 1; break;
-		case 'h':
+		if (c == 'h') {
 			fputs(usage, stdout);
-			free(sets);
 			return 0;
-		default:
-			cli_option_error("replay", usage, c, argv);
-			free(sets);
-			return 2;
 		}
+		if (c == '?' || c == ':')
+			return cli_option_error("replay", usage, c, argv);
+		r = replay_option(o, c, optarg);
+		if (r >= 0)
+			return r;
 	}
-	if (optind != argc - 1 || (save_as && !rejudge) ||
-	    ((prompt_file || rank_opt) && !rejudge)) {
-		if (save_as && !rejudge)
-			fputs("weft replay: --save-as stores re-judged scores: give --judge "
-			      "MODEL or --rejudge\n",
-			      stderr);
-		else if ((prompt_file || rank_opt) && !rejudge)
-			fputs("weft replay: --judge-prompt and --rank are for re-judging: give "
-			      "--judge MODEL or --rejudge\n",
-			      stderr);
-		fputs(usage, stderr);
-		free(sets);
+	if (optind == argc - 1 && (!o->save_as || o->rejudge) &&
+	    (!(o->prompt_file || o->rank) || o->rejudge)) {
+		o->path = argv[optind];
+		return -1;
+	}
+	if (o->save_as && !o->rejudge)
+		fputs("weft replay: --save-as stores re-judged scores: give --judge "
+		      "MODEL or --rejudge\n",
+		      stderr);
+	else if ((o->prompt_file || o->rank) && !o->rejudge)
+		fputs("weft replay: --judge-prompt and --rank are for re-judging: give "
+		      "--judge MODEL or --rejudge\n",
+		      stderr);
+	fputs(usage, stderr);
+	return 2;
+}
+
+/* Everything one replay holds. */
+struct replaying {
+	const struct replay_options *o;
+	struct cli_session s;
+	struct config config;
+	struct replay_walk walk;
+	struct replay_rejudge rj;
+	struct steer_settings settings;
+	struct lm_engine *engine;
+	struct config_role *judge;
+	struct strbuf tmpl, prompt_id;
+	struct session_lock save_lock;
+};
+
+/* The checks made before the session is read.  Returns 0, or the exit
+ * status with the error said. */
+static int replay_check(const struct replay_options *o)
+{
+	struct errbuf err;
+	enum rank_mode m;
+
+	if (o->rank && rank_mode_parse(o->rank, &m)) {
+		fputs("weft replay: --rank takes logprobs, scores or choice\n", stderr);
 		return 2;
 	}
-	path = argv[optind];
-	config_init(&config);
-	task_init(&task);
-	memset(&walk, 0, sizeof(walk));
-	memset(&rj, 0, sizeof(rj));
-	if (!width)
-		width = terminal_width();
-	if (rank_opt) {
-		enum rank_mode m;
+	if (o->save_as) {
+		const char *inputs[2] = {o->path, o->config_path};
+		int c = outfile_check(o->save_as, inputs, 2, o->force, &err);
 
-		if (rank_mode_parse(rank_opt, &m)) {
-			fputs("weft replay: --rank takes logprobs, scores or choice\n", stderr);
-			r = 2;
-			goto out;
-		}
-	}
-	if (save_as) {
-		const char *inputs[2] = {path, config_path};
-		int c2 = outfile_check(save_as, inputs, 2, force, &err);
-
-		if (c2) {
+		if (c) {
 			cli_error("replay", err.msg);
-			r = c2 == OUTFILE_IS_INPUT ? 2 : 1;
-			goto out;
+			return c == OUTFILE_IS_INPUT ? 2 : 1;
 		}
 	}
+	return 0;
+}
 
-	if (session_load(path, &t, &err)) {
-		cli_error("replay", err.msg);
-		goto out;
-	}
-	switch (journal_replay(path, t, &err)) {
-	case 0: break;
-	case 1: cli_error("replay", err.msg); break; /* a torn last line: warned */
-	default: cli_error("replay", err.msg); goto out;
-	}
-	if (task_opt)
-		strbuf_addstr(&task_name, task_opt);
-	else
-		meta_get_string(t, "task", &task_name);
-	if (task_name.len) {
-		if (task_find(task_name.data, &dir, &err) || task_load(&task, dir.data, &err)) {
-			if (task_opt || (rejudge && !prompt_file)) {
-				cli_error("replay", err.msg);
-				goto out;
-			}
-			cli_error("replay", err.msg);
-			cli_error("replay", "the balance uses the seed's pattern and labels");
-		} else {
-			have_task = 1;
-		}
-	}
-	replay_walk_build(t, have_task ? &task : NULL, &walk);
+/* The session and its walk; a task that does not load is an error only
+ * when given or needed for its judge prompt.  Returns 0, or the exit
+ * status with the error said. */
+static int replay_open(struct replaying *rp)
+{
+	const struct replay_options *o = rp->o;
+	int r = cli_session_open(&rp->s, "replay", o->path, o->task, 0);
 
-	if (rejudge) {
-		if (have_task)
-			steer_settings_from_task(&settings, &task);
-		if (rank_opt)
-			rank_mode_parse(rank_opt, &settings.rank);
-		if (prompt_file) {
-			if (read_text(prompt_file, &tmpl, &err)) {
-				cli_error("replay", err.msg);
-				goto out;
-			}
-			strbuf_addstr(&prompt_id, prompt_file);
-		} else if (have_task) {
-			strbuf_addstr(&tmpl, task.judge);
-			strbuf_addf(&prompt_id, "%s/judge.txt", task.name);
-		} else {
-			cli_error("replay",
-				  "no judge prompt: the session names no task; give --task NAME "
-				  "or --judge-prompt FILE");
-			goto out;
-		}
-		if (config_load(&config, config_path, &err)) {
-			cli_error("replay", err.msg);
-			r = 2;
-			goto out;
-		}
-		for (k = 0; k < nsets; k++) {
-			if (config_set(&config, sets[k], &err)) {
-				cli_error("replay", err.msg);
-				r = 2;
-				goto out;
-			}
-		}
-		judge = config_role(&config, "judge");
-		if (judge_model) {
-			free(judge->model);
-			judge->model = xstrdup(judge_model);
-		}
-		if (!config_role_configured(judge)) {
-			struct strbuf msg = STRBUF_INIT;
-
-			strbuf_addstr(&msg, "no judge model: give --judge MODEL, or set [judge] "
-					    "model in ");
-			cli_config_path(config_path, &msg);
-			strbuf_addstr(&msg, " or WEFT_JUDGE_MODEL");
-			cli_error("replay", msg.data);
-			strbuf_release(&msg);
-			goto out;
-		}
-		engine = lm_engine_new();
-		config_hide_keys(&config, engine);
-		rr = replay_rejudge(engine, t, &walk, judge, tmpl.data, &settings, &rj, &err);
-		if (rr) {
-			if (rr == -2) /* the prompt too large: nothing was sent */
-				errbuf_prefix(&err, "%s", prompt_id.data);
-			cli_error("replay", err.msg);
-			goto out;
-		}
+	if (r)
+		return r;
+	if (rp->s.task_name.len && !rp->s.has_task) {
+		cli_error("replay", rp->s.task_err.msg);
+		if (o->task || (o->rejudge && !o->prompt_file))
+			return 1;
+		cli_error("replay", "the balance uses the seed's pattern and labels");
 	}
+	replay_walk_build(rp->s.tree, rp->s.has_task ? &rp->s.task : NULL, &rp->walk);
+	return 0;
+}
 
-	if (json)
-		print_json(t, path, &walk, rejudge ? &rj : NULL, judge ? judge->model : "",
-			   prompt_id.data, rank_mode_name(settings.rank));
-	else
-		print_walk(t, &walk, rejudge ? &rj : NULL, width);
-	if (rejudge && !json)
-		print_rejudge(&rj, judge->model, prompt_id.data, rank_mode_name(settings.rank));
-	r = 0;
-	if (rejudge && rj.request_failed) {
-		/* failed requests are an error (exit 1), with the first cause in
-		 * full; what was judged is still shown and saved */
+/* The judge prompt: --judge-prompt, else the task's.  Returns 0, or 1 with
+ * the error said. */
+static int replay_prompt(struct replaying *rp)
+{
+	const struct replay_options *o = rp->o;
+	struct errbuf err;
+
+	if (o->prompt_file) {
+		if (read_text(o->prompt_file, &rp->tmpl, &err))
+			return cli_error("replay", err.msg);
+		strbuf_addstr(&rp->prompt_id, o->prompt_file);
+	} else if (rp->s.has_task) {
+		strbuf_addstr(&rp->tmpl, rp->s.task.judge);
+		strbuf_addf(&rp->prompt_id, "%s/judge.txt", rp->s.task.name);
+	} else {
+		return cli_error("replay", "no judge prompt: the session names no task; give "
+					   "--task NAME or --judge-prompt FILE");
+	}
+	return 0;
+}
+
+/* The judge: the configured one, its model replaced by --judge's. */
+static int replay_judge(struct replaying *rp)
+{
+	const struct replay_options *o = rp->o;
+	struct cli_config_args ca = {o->config_path, o->sets, o->nsets, 0};
+	int r = cli_load_config("replay", &rp->config, &ca);
+
+	if (r)
+		return r;
+	rp->judge = config_role(&rp->config, "judge");
+	if (o->judge_model) {
+		free(rp->judge->model);
+		rp->judge->model = xstrdup(o->judge_model);
+	}
+	if (!config_role_configured(rp->judge)) {
 		struct strbuf msg = STRBUF_INIT;
 
-		for (k = 0; k < rj.count; k++)
-			if (rj.verdicts[k].request_failed)
-				break;
-		strbuf_addf(&msg,
-			    "re-judging failed for %zu of %zu steps (the judge's request "
-			    "failed); step %zu: %s",
-			    rj.request_failed, rj.count, k + 1,
-			    k < rj.count && rj.verdicts[k].error ? rj.verdicts[k].error : "?");
+		strbuf_addstr(&msg, "no judge model: give --judge MODEL, or set [judge] model in ");
+		cli_config_path(o->config_path, &msg);
+		strbuf_addstr(&msg, " or WEFT_JUDGE_MODEL");
 		cli_error("replay", msg.data);
 		strbuf_release(&msg);
-		r = 1;
+		return 1;
 	}
-	if (save_as) {
-		replay_rejudge_store(t, &walk, &rj, judge->model, prompt_id.data);
-		if (cli_lock_session("replay", save_as, &lock)) {
-			r = 1; /* NEW is a session another weft is writing */
-		} else if (session_save(t, save_as, &err)) {
-			cli_error("replay", err.msg);
-			r = 1;
-		} else if (!json) {
-			struct strbuf sb = STRBUF_INIT;
+	return 0;
+}
 
-			put_safe(&sb, save_as);
-			printf("\nsaved with the re-judged scores as %s\n", sb.data);
-			strbuf_release(&sb);
-		}
+/* Asks the judge again about every step.  Returns 0, or the exit status
+ * with the error said. */
+static int replay_rejudge_steps(struct replaying *rp)
+{
+	struct errbuf err;
+	int r;
+
+	if (rp->s.has_task)
+		steer_settings_from_task(&rp->settings, &rp->s.task);
+	if (rp->o->rank)
+		rank_mode_parse(rp->o->rank, &rp->settings.rank);
+	r = replay_prompt(rp);
+	if (!r)
+		r = replay_judge(rp);
+	if (r)
+		return r;
+	rp->engine = cli_start_engine(&rp->config);
+	r = replay_rejudge(rp->engine, rp->s.tree, &rp->walk, rp->judge, rp->tmpl.data,
+			   &rp->settings, &rp->rj, &err);
+	if (!r)
+		return 0;
+	if (r == -2) /* the prompt too large: nothing was sent */
+		errbuf_prefix(&err, "%s", rp->prompt_id.data);
+	return cli_error("replay", err.msg);
+}
+
+/* Failed requests are an error (exit 1), with the first cause in full;
+ * what was judged is still shown and saved.  Returns 1 when any failed. */
+static int replay_request_failures(const struct replay_rejudge *rj)
+{
+	struct strbuf msg = STRBUF_INIT;
+	size_t k;
+
+	if (!rj->request_failed)
+		return 0;
+	for (k = 0; k < rj->count; k++)
+		if (rj->verdicts[k].request_failed)
+			break;
+	strbuf_addf(&msg,
+		    "re-judging failed for %zu of %zu steps (the judge's request failed); "
+		    "step %zu: %s",
+		    rj->request_failed, rj->count, k + 1,
+		    k < rj->count && rj->verdicts[k].error ? rj->verdicts[k].error : "?");
+	cli_error("replay", msg.data);
+	strbuf_release(&msg);
+	return 1;
+}
+
+/* --save-as: the session with the re-judged scores.  Returns 0 or 1. */
+static int replay_save(struct replaying *rp)
+{
+	const struct replay_options *o = rp->o;
+	struct errbuf err;
+	struct strbuf sb = STRBUF_INIT;
+
+	replay_rejudge_store(rp->s.tree, &rp->walk, &rp->rj, rp->judge->model, rp->prompt_id.data);
+	if (cli_lock_session("replay", o->save_as, &rp->save_lock))
+		return 1; /* NEW is a session another weft is writing */
+	if (session_save(rp->s.tree, o->save_as, &err))
+		return cli_error("replay", err.msg);
+	if (!o->json) {
+		put_safe(&sb, o->save_as);
+		printf("\nsaved with the re-judged scores as %s\n", sb.data);
+		strbuf_release(&sb);
 	}
-out:
-	session_lock_release(&lock);
-	replay_rejudge_release(&rj);
-	replay_walk_release(&walk);
-	lm_engine_free(engine);
-	tree_free(t);
-	task_release(&task);
-	config_release(&config);
-	strbuf_release(&task_name);
-	strbuf_release(&tmpl);
-	strbuf_release(&prompt_id);
-	strbuf_release(&dir);
-	free(sets);
+	return 0;
+}
+
+/* Prints the walk (and the comparison), then saves; returns the exit
+ * status. */
+static int replay_report(struct replaying *rp)
+{
+	const struct replay_options *o = rp->o;
+	const struct replay_rejudge *rj = o->rejudge ? &rp->rj : NULL;
+	const char *rank = rank_mode_name(rp->settings.rank);
+	int r;
+
+	if (o->json)
+		print_json(rp->s.tree, o->path, &rp->walk, rj, rp->judge ? rp->judge->model : "",
+			   rp->prompt_id.data, rank);
+	else
+		print_walk(rp->s.tree, &rp->walk, rj, o->width ? o->width : terminal_width());
+	if (rj && !o->json)
+		print_rejudge(rj, rp->judge->model, rp->prompt_id.data, rank);
+	r = rj ? replay_request_failures(rj) : 0;
+	if (o->save_as && replay_save(rp))
+		r = 1;
+	return r;
+}
+
+static int replay_run(const struct replay_options *o)
+{
+	struct replaying rp;
+	int r = replay_check(o);
+
+	if (r)
+		return r;
+	memset(&rp, 0, sizeof(rp));
+	rp.o = o;
+	config_init(&rp.config);
+	/* --json names the rank mode even without --judge */
+	steer_settings_init(&rp.settings);
+	strbuf_init(&rp.tmpl);
+	strbuf_init(&rp.prompt_id);
+	session_lock_init(&rp.save_lock);
+	r = replay_open(&rp);
+	if (!r && o->rejudge)
+		r = replay_rejudge_steps(&rp);
+	if (!r)
+		r = replay_report(&rp);
+	session_lock_release(&rp.save_lock);
+	replay_rejudge_release(&rp.rj);
+	replay_walk_release(&rp.walk);
+	lm_engine_free(rp.engine);
+	cli_session_release(&rp.s);
+	config_release(&rp.config);
+	strbuf_release(&rp.tmpl);
+	strbuf_release(&rp.prompt_id);
+	return r;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay_options o;
+	int r;
+
+	replay_options_init(&o, argc);
+	r = replay_parse(&o, argc, argv);
+	if (r < 0)
+		r = replay_run(&o);
+	free(o.sets);
 	return r;
 }
