@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clicommon.h"
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/lm.h"
@@ -198,255 +199,353 @@ static struct tree *synthetic_tree(unsigned long n, int hostile)
 	return t;
 }
 
-int cmd_tui(int argc, char **argv)
+struct tui_args {
+	const char *file, *new_task, *theme;
+	unsigned long synthetic; /* 0: none */
+	int hostile, read_only;
+};
+
+static void tui_args_init(struct tui_args *o)
 {
-	struct tui_options opts;
-	struct errbuf err, cfg_err;
-	struct config cfg;
-	struct task task;
-	struct strbuf task_name = STRBUF_INIT;
-	struct lm_engine *engine;
-	char notice[ERRBUF_SIZE + 32];
-	struct tree *t = NULL;
-	const char *file = NULL, *new_task = NULL;
-	struct strbuf new_file = STRBUF_INIT, new_written = STRBUF_INIT;
-	struct session_lock lock = SESSION_LOCK_INIT;
-	char read_only[ERRBUF_SIZE + 64];
-	unsigned long synthetic = 0;
-	int hostile = 0, i, ret;
+	memset(o, 0, sizeof(*o));
+}
 
-	tui_options_init(&opts);
-	read_only[0] = '\0';
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(tui_usage, stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
-			opts.theme = argv[++i];
-		} else if (!strcmp(argv[i], "--task") && i + 1 < argc) {
-			new_task = argv[++i];
-		} else if (!strcmp(argv[i], "--synthetic") && i + 1 < argc) {
-			char *end;
+/* One argument at argv[*i] (moved past its value); -1 when good, else the
+ * exit status. */
+static int tui_arg(struct tui_args *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	int has_value = *i + 1 < argc;
 
-			errno = 0;
-			synthetic = strtoul(argv[++i], &end, 10);
-			if (errno || *end || synthetic < 1 || synthetic > 50000000ul) {
-				fputs("weft tui: --synthetic takes a count from 1 to 50000000\n",
-				      stderr);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--keys")) {
-			struct strbuf keys = STRBUF_INIT;
+	if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		fputs(tui_usage, stdout);
+		return 0;
+	} else if (!strcmp(a, "--theme") && has_value) {
+		o->theme = argv[++*i];
+	} else if (!strcmp(a, "--task") && has_value) {
+		o->new_task = argv[++*i];
+	} else if (!strcmp(a, "--synthetic") && has_value) {
+		char *end;
 
-			tui_keymap_help(&keys);
-			fputs(keys.data, stdout);
-			strbuf_release(&keys);
-			return 0;
-		} else if (!strcmp(argv[i], "--hostile")) {
-			hostile = 1;
-		} else if (!strcmp(argv[i], "--read-only")) {
-			snprintf(read_only, sizeof(read_only), "opened with --read-only");
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			int needs_value = !strcmp(argv[i], "--theme") ||
-					  !strcmp(argv[i], "--task") ||
-					  !strcmp(argv[i], "--synthetic");
-
-			return cli_unknown_option("tui", tui_usage, argv[i], needs_value);
-		} else if (!file) {
-			file = argv[i];
-		} else {
-			fputs(tui_usage, stderr);
+		errno = 0;
+		o->synthetic = strtoul(argv[++*i], &end, 10);
+		if (errno || *end || o->synthetic < 1 || o->synthetic > 50000000ul) {
+			fputs("weft tui: --synthetic takes a count from 1 to 50000000\n", stderr);
 			return 2;
 		}
+	} else if (!strcmp(a, "--keys")) {
+		struct strbuf keys = STRBUF_INIT;
+
+		tui_keymap_help(&keys);
+		fputs(keys.data, stdout);
+		strbuf_release(&keys);
+		return 0;
+	} else if (!strcmp(a, "--hostile")) {
+		o->hostile = 1;
+	} else if (!strcmp(a, "--read-only")) {
+		o->read_only = 1;
+	} else if (a[0] == '-' && a[1]) {
+		int needs_value =
+		    !strcmp(a, "--theme") || !strcmp(a, "--task") || !strcmp(a, "--synthetic");
+
+		return cli_unknown_option("tui", tui_usage, a, needs_value);
+	} else if (!o->file) {
+		o->file = a;
+	} else {
+		fputs(tui_usage, stderr);
+		return 2;
 	}
-	if (file && new_task) {
+	return -1;
+}
+
+/* The options that go together; -1 when they do, else the exit status. */
+static int tui_args_check(const struct tui_args *o)
+{
+	if (o->file && o->new_task) {
 		fputs("weft tui: --task starts a new session; it cannot go with FILE\n", stderr);
 		return 2;
 	}
-	if (opts.theme) {
+	if (o->theme) {
 		/* a theme that does not exist is a usage error, as any bad flag */
 		struct strbuf found = STRBUF_INIT;
+		int missing = theme_find(NULL, o->theme, &found) < 0;
 
-		if (theme_find(NULL, opts.theme, &found) < 0) {
+		if (missing) {
 			strbuf_reset(&found);
 			theme_names(NULL, &found);
 			safetext_printf(stderr, "weft tui: unknown theme '%s' (themes found: %s)\n",
-					opts.theme, found.data);
-			strbuf_release(&found);
-			return 2;
+					o->theme, found.data);
 		}
 		strbuf_release(&found);
+		if (missing)
+			return 2;
 	}
-	if (read_only[0] && !file) {
+	if (o->read_only && !o->file) {
 		fputs("weft tui: --read-only opens an existing FILE\n", stderr);
 		return 2;
 	}
-	if (!file && !synthetic) {
-		/* A new session, written before the loom opens so that nothing
-		 * done in it can be lost; off a terminal there is nothing to do. */
-		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-			fputs(tui_usage, stderr);
-			return 2;
-		}
-		if (!new_task)
-			new_task = DEFAULT_TASK;
-		cli_new_session_name(new_task, &new_file);
-		if (cli_new_session(new_task, &new_file, 0, &err)) {
-			char *safe = display_sanitize_dup(err.msg);
+	return -1;
+}
 
-			fprintf(stderr, "weft: %s\n", safe);
-			free(safe);
-			strbuf_release(&new_file);
-			strbuf_release(&new_written);
-			return 1;
-		}
-		file = new_file.data;
-		/* what was written, to tell at the end whether anything was
-		 * added (a quit before any step leaves no file behind) */
-		if (read_small_file(file, &new_written) < 0)
-			strbuf_reset(&new_written);
+/* Returns -1 when the arguments are good, else the exit status. */
+static int tui_parse(struct tui_args *o, int argc, char **argv)
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		r = tui_arg(o, argc, argv, &i);
+		if (r >= 0)
+			return r;
 	}
-	/* One writer: the lock is taken before the file is read, so what is
-	 * shown is what no other weft will change. */
-	if (file && !read_only[0]) {
-		int lr = session_lock_acquire(&lock, file, NULL, &err);
+	return tui_args_check(o);
+}
 
-		if (lr == SESSION_LOCK_HELD) {
-			print_error(err.msg);
-			if (!offer_read_only()) {
-				fputs("weft: to browse it meanwhile: weft --read-only ", stderr);
-				safetext_fputs(file, stderr);
-				fputc('\n', stderr);
-				strbuf_release(&new_file);
-				strbuf_release(&new_written);
-				return 1;
-			}
-			snprintf(read_only, sizeof(read_only), "another weft is writing it");
-		} else if (lr < 0 && access(file, F_OK) == 0) {
-			/* a folder weft cannot write in: the session can be read,
-			 * and the loom says from the start that nothing can change */
-			const char *why = strrchr(err.msg, ':');
+/* Everything the loom is opened with. */
+struct loom {
+	struct tui_options opts;
+	const char *file; /* borrowed: the argument, or new_file's */
+	struct tree *tree;
+	struct session_lock lock;
+	struct config cfg;
+	struct task task;
+	struct lm_engine *engine;
+	struct strbuf new_file, new_written; /* a new session and what was written */
+	char read_only[ERRBUF_SIZE + 64];    /* why it is read-only, or "" */
+	char notice[ERRBUF_SIZE + 32];
+};
 
-			snprintf(read_only, sizeof(read_only), "cannot write in its folder: %s",
-				 why ? why + 2 : err.msg);
-		}
+/* A new session, written before the loom opens so that nothing done in it
+ * can be lost; off a terminal there is nothing to do.  Returns -1 when
+ * written, else the exit status. */
+static int loom_new_session(struct loom *l, const char *task)
+{
+	struct errbuf err;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fputs(tui_usage, stderr);
+		return 2;
 	}
-	if (synthetic) {
-		t = synthetic_tree(synthetic, hostile);
-	} else if (session_load(file, &t, &err) < 0) {
+	if (!task)
+		task = DEFAULT_TASK;
+	cli_new_session_name(task, &l->new_file);
+	if (cli_new_session(task, &l->new_file, 0, &err)) {
 		print_error(err.msg);
-		session_lock_release(&lock);
-		strbuf_release(&new_file);
-		strbuf_release(&new_written);
 		return 1;
 	}
-	notice[0] = '\0';
-	/* Changes made after the last save are in the journal: replay them. */
-	if (!synthetic) {
-		struct strbuf jpath = STRBUF_INIT;
-		int jr;
+	l->file = l->new_file.data;
+	/* what was written, to tell at the end whether anything was added
+	 * (a quit before any step leaves no file behind) */
+	if (read_small_file(l->file, &l->new_written) < 0)
+		strbuf_reset(&l->new_written);
+	return -1;
+}
 
-		journal_path(file, &jpath);
-		opts.unsaved = access(jpath.data, F_OK) == 0;
-		jr = journal_replay(file, t, &err);
-		if (jr < 0 && !read_only[0]) {
-			/* A journal that stops at a damaged line holds changes the
-			 * tree now lacks: saving would drop them with it.  The
-			 * person decides what to keep. */
-			print_error(err.msg);
-			fputs("weft: the session is not opened for writing, so nothing in its "
-			      "journal is lost.  To recover: keep a copy of the journal; "
-			      "weft --read-only ",
-			      stderr);
-			safetext_fputs(file, stderr);
-			fputs(" shows the session with the journal up to the damaged line (x "
-			      "exports it, bonsai format, to a new file); or mend or move away ",
-			      stderr);
-			safetext_fputs(jpath.data, stderr);
-			fputs(" and open the session again.\n", stderr);
-			strbuf_release(&jpath);
-			tree_free(t);
-			session_lock_release(&lock);
-			if (!offer_read_only()) {
-				strbuf_release(&new_file);
-				strbuf_release(&new_written);
-				return 1;
-			}
-			if (session_load(file, &t, &err) < 0) {
-				print_error(err.msg);
-				strbuf_release(&new_file);
-				strbuf_release(&new_written);
-				return 1;
-			}
-			jr = journal_replay(file, t, &err);
-			snprintf(read_only, sizeof(read_only), "its journal is damaged");
-		} else {
-			strbuf_release(&jpath);
+/* One writer: the lock is taken before the file is read, so what is shown
+ * is what no other weft will change.  Returns -1 when the loom may go on
+ * (perhaps read-only), else the exit status. */
+static int loom_lock(struct loom *l)
+{
+	struct errbuf err;
+	int lr = session_lock_acquire(&l->lock, l->file, NULL, &err);
+
+	if (lr == SESSION_LOCK_HELD) {
+		print_error(err.msg);
+		if (!offer_read_only()) {
+			fputs("weft: to browse it meanwhile: weft --read-only ", stderr);
+			safetext_fputs(l->file, stderr);
+			fputc('\n', stderr);
+			return 1;
 		}
-		if (jr != 0) {
-			snprintf(notice, sizeof(notice), "journal%s: %s",
-				 jr > 0 ? " (recovered)" : " (stopped at an error)", err.msg);
-			opts.notice = notice;
-		}
+		snprintf(l->read_only, sizeof(l->read_only), "another weft is writing it");
+	} else if (lr < 0 && access(l->file, F_OK) == 0) {
+		/* a folder weft cannot write in: the session can be read, and
+		 * the loom says from the start that nothing can change */
+		const char *why = strrchr(err.msg, ':');
+
+		snprintf(l->read_only, sizeof(l->read_only), "cannot write in its folder: %s",
+			 why ? why + 2 : err.msg);
 	}
-	if (read_only[0])
-		opts.read_only = read_only;
-	else
-		opts.save = session_save_replayed;
-	/* Models for the status line; a bad configuration is shown there, not
-	 * fatal: everything but generation works without one. */
-	config_init(&cfg);
-	if (config_load(&cfg, NULL, &cfg_err) < 0 && !notice[0]) {
-		snprintf(notice, sizeof(notice), "configuration: %s", cfg_err.msg);
-		opts.notice = notice;
+	return -1;
+}
+
+/* A journal that stops at a damaged line holds changes the tree now
+ * lacks: saving would drop them with it.  The person decides what to
+ * keep: the session is opened read-only, or not at all.  Returns the
+ * journal's replay (as journal_replay), or 2 for not opened. */
+static int loom_damaged_journal(struct loom *l, const char *jpath, struct errbuf *err)
+{
+	print_error(err->msg);
+	fputs("weft: the session is not opened for writing, so nothing in its journal is lost.  "
+	      "To recover: keep a copy of the journal; weft --read-only ",
+	      stderr);
+	safetext_fputs(l->file, stderr);
+	fputs(" shows the session with the journal up to the damaged line (x exports it, "
+	      "bonsai format, to a new file); or mend or move away ",
+	      stderr);
+	safetext_fputs(jpath, stderr);
+	fputs(" and open the session again.\n", stderr);
+	tree_free(l->tree);
+	l->tree = NULL;
+	session_lock_release(&l->lock);
+	if (!offer_read_only())
+		return 2;
+	if (session_load(l->file, &l->tree, err) < 0) {
+		print_error(err->msg);
+		return 2;
+	}
+	snprintf(l->read_only, sizeof(l->read_only), "its journal is damaged");
+	return journal_replay(l->file, l->tree, err);
+}
+
+/* The session file with its journal replayed (changes made after the last
+ * save).  Returns -1 when loaded, else the exit status. */
+static int loom_load(struct loom *l)
+{
+	struct strbuf jpath = STRBUF_INIT;
+	struct errbuf err;
+	int jr;
+
+	if (session_load(l->file, &l->tree, &err) < 0) {
+		print_error(err.msg);
+		return 1;
+	}
+	journal_path(l->file, &jpath);
+	l->opts.unsaved = access(jpath.data, F_OK) == 0;
+	jr = journal_replay(l->file, l->tree, &err);
+	if (jr < 0 && !l->read_only[0])
+		jr = loom_damaged_journal(l, jpath.data, &err);
+	strbuf_release(&jpath);
+	if (jr == 2)
+		return 1;
+	if (jr != 0) {
+		snprintf(l->notice, sizeof(l->notice), "journal%s: %s",
+			 jr > 0 ? " (recovered)" : " (stopped at an error)", err.msg);
+		l->opts.notice = l->notice;
+	}
+	return -1;
+}
+
+/* Models for the status line; a bad configuration is shown there, not
+ * fatal: everything but generation works without one.  Then the
+ * session's task, for steering; without one g says so. */
+static void loom_config_and_task(struct loom *l, int synthetic)
+{
+	struct cli_config_args ca = {NULL, NULL, 0, 0};
+	struct strbuf task_name = STRBUF_INIT;
+	struct errbuf err;
+
+	if (cli_config_read(&l->cfg, &ca, &err) && !l->notice[0]) {
+		snprintf(l->notice, sizeof(l->notice), "configuration: %s", err.msg);
+		l->opts.notice = l->notice;
 	} else {
-		struct config_role *gen = config_role(&cfg, "generator");
-		struct config_role *judge = config_role(&cfg, "judge");
+		struct config_role *gen = config_role(&l->cfg, "generator");
+		struct config_role *judge = config_role(&l->cfg, "judge");
 
 		if (gen && config_role_configured(gen))
-			opts.generator_model = gen->model;
+			l->opts.generator_model = gen->model;
 		if (judge && config_role_configured(judge))
-			opts.judge_model = judge->model;
-		opts.generator = gen;
-		opts.judge = judge;
-		opts.config = &cfg;
+			l->opts.judge_model = judge->model;
+		l->opts.generator = gen;
+		l->opts.judge = judge;
+		l->opts.config = &l->cfg;
 	}
-	/* The session's task, for steering; without one g says so. */
-	task_init(&task);
-	if (!synthetic && meta_get_string(t, "task", &task_name) == 0) {
-		struct strbuf dir = STRBUF_INIT;
-
-		if (task_find(task_name.data, &dir, &err) == 0 &&
-		    task_load(&task, dir.data, &err) == 0)
-			opts.task = &task;
-		else if (!notice[0]) {
-			snprintf(notice, sizeof(notice), "task: %s", err.msg);
-			opts.notice = notice;
+	if (!synthetic && meta_get_string(l->tree, "task", &task_name) == 0) {
+		if (cli_load_task(task_name.data, &l->task, &err) == 0)
+			l->opts.task = &l->task;
+		else if (!l->notice[0]) {
+			snprintf(l->notice, sizeof(l->notice), "task: %s", err.msg);
+			l->opts.notice = l->notice;
 		}
-		strbuf_release(&dir);
 	}
-	engine = lm_engine_new();
-	config_hide_keys(&cfg, engine);
-	opts.engine = engine;
-	ret = tui_run(t, file, &opts, &err);
-	if (new_file.len && ret == 0 && remove_if_untouched(file, &new_written)) {
-		printf("weft: nothing was added, so %s was not kept\n", new_file.data);
-		strbuf_reset(&new_file);
-	}
-	session_lock_release(&lock);
-	lm_engine_free(engine);
-	task_release(&task);
 	strbuf_release(&task_name);
-	config_release(&cfg);
-	tree_free(t);
-	if (new_file.len && ret >= 0)
-		printf("weft: the new session is in %s\n", new_file.data);
-	strbuf_release(&new_file);
-	strbuf_release(&new_written);
+}
+
+/* The session to show, locked when written.  Returns -1 when ready, else
+ * the exit status. */
+static int loom_open(struct loom *l, const struct tui_args *o)
+{
+	int r = -1;
+
+	if (o->read_only)
+		snprintf(l->read_only, sizeof(l->read_only), "opened with --read-only");
+	if (!l->file && !o->synthetic)
+		r = loom_new_session(l, o->new_task);
+	if (r < 0 && l->file && !l->read_only[0])
+		r = loom_lock(l);
+	if (r >= 0)
+		return r;
+	if (o->synthetic)
+		l->tree = synthetic_tree(o->synthetic, o->hostile);
+	else
+		r = loom_load(l);
+	if (r >= 0)
+		return r;
+	if (l->read_only[0])
+		l->opts.read_only = l->read_only;
+	else
+		l->opts.save = session_save_replayed;
+	loom_config_and_task(l, o->synthetic != 0);
+	return -1;
+}
+
+/* Runs the loom; after it, a new session nothing was added to is not
+ * kept.  Returns the exit status. */
+static int loom_run(struct loom *l)
+{
+	struct errbuf err;
+	int ret;
+
+	l->engine = cli_start_engine(&l->cfg);
+	l->opts.engine = l->engine;
+	ret = tui_run(l->tree, l->file, &l->opts, &err);
+	if (l->new_file.len && ret == 0 && remove_if_untouched(l->file, &l->new_written)) {
+		printf("weft: nothing was added, so %s was not kept\n", l->new_file.data);
+		strbuf_reset(&l->new_file);
+	}
+	session_lock_release(&l->lock);
+	if (l->new_file.len && ret >= 0)
+		printf("weft: the new session is in %s\n", l->new_file.data);
 	if (ret != 0) {
 		/* ret 1: quit without saving, err says what is where */
 		print_error(err.msg);
 		return 1;
 	}
 	return 0;
+}
+
+static int tui_start(const struct tui_args *o)
+{
+	struct loom l;
+	int r;
+
+	memset(&l, 0, sizeof(l));
+	tui_options_init(&l.opts);
+	l.opts.theme = o->theme;
+	l.file = o->file;
+	session_lock_init(&l.lock);
+	config_init(&l.cfg);
+	task_init(&l.task);
+	strbuf_init(&l.new_file);
+	strbuf_init(&l.new_written);
+	r = loom_open(&l, o);
+	if (r < 0)
+		r = loom_run(&l);
+	session_lock_release(&l.lock);
+	lm_engine_free(l.engine);
+	task_release(&l.task);
+	config_release(&l.cfg);
+	tree_free(l.tree);
+	strbuf_release(&l.new_file);
+	strbuf_release(&l.new_written);
+	return r;
+}
+
+int cmd_tui(int argc, char **argv)
+{
+	struct tui_args o;
+	int r;
+
+	tui_args_init(&o);
+	r = tui_parse(&o, argc, argv);
+	return r >= 0 ? r : tui_start(&o);
 }
