@@ -21,7 +21,6 @@ static const char check_usage[] =
     "with decision records and human overrides.  Exit status: 0 valid,\n"
     "1 invalid (one line naming the file, the node and the problem), 2 usage.\n";
 
-/* Prints s made safe for a terminal (safetext.h), never raw. */
 struct summary {
 	uint32_t *depth; /* per node */
 	size_t nodes, max_depth, leaves, inner, children, max_children;
@@ -68,13 +67,10 @@ static int journal_exists(const char *session)
 	return r;
 }
 
-int cmd_check(int argc, char **argv)
+/* Returns -1 when the arguments are good (the one FILE), else the exit
+ * status. */
+static int check_parse(int argc, char **argv)
 {
-	struct errbuf err;
-	struct summary s;
-	struct tree *t;
-	int replayed;
-
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -89,25 +85,20 @@ int cmd_check(int argc, char **argv)
 		fputs(check_usage, stderr);
 		return 2;
 	}
-	if (session_load(argv[1], &t, &err)) {
-		fputs("weft check: ", stderr);
-		safetext_fputs(err.msg, stderr);
-		fputc('\n', stderr);
-		return 1;
-	}
-	replayed = journal_replay(argv[1], t, &err);
-	if (replayed < 0) {
-		fputs("weft check: ", stderr);
-		safetext_fputs(err.msg, stderr);
-		fputc('\n', stderr);
-		tree_free(t);
-		return 1;
-	}
+	return -1;
+}
+
+/* The summary of the valid session t read from path; torn: the journal's
+ * torn last line that was ignored, or NULL. */
+static void print_check(const char *path, const struct tree *t, const char *torn)
+{
+	struct summary s;
+
 	memset(&s, 0, sizeof(s));
 	s.depth = xcalloc(t->count ? t->count : 1, sizeof(*s.depth));
 	tree_walk(t, count_node, &s);
 	fputs("ok: ", stdout);
-	safetext_fputs(argv[1], stdout);
+	safetext_fputs(path, stdout);
 	fputc('\n', stdout);
 	if (t->name) {
 		fputs("  name:        ", stdout);
@@ -123,15 +114,38 @@ int cmd_check(int argc, char **argv)
 	printf("  bookmarks:   %zu\n", s.bookmarks);
 	printf("  steps:       %zu with decision records, %zu human overrides\n", s.steps,
 	       s.overrides);
-	if (journal_exists(argv[1])) {
-		fputs(replayed ? "  journal:     replayed; its torn last line was ignored: "
-			       : "  journal:     replayed (changes not yet folded into the file)",
+	if (journal_exists(path)) {
+		fputs(torn ? "  journal:     replayed; its torn last line was ignored: "
+			   : "  journal:     replayed (changes not yet folded into the file)",
 		      stdout);
-		if (replayed)
-			safetext_fputs(err.msg, stdout);
+		if (torn)
+			safetext_fputs(torn, stdout);
 		fputc('\n', stdout);
 	}
 	free(s.depth);
+}
+
+static int check_run(const char *path)
+{
+	struct errbuf err;
+	struct tree *t;
+	int replayed;
+
+	if (session_load(path, &t, &err))
+		return cli_error("check", err.msg);
+	replayed = journal_replay(path, t, &err);
+	if (replayed < 0) {
+		tree_free(t);
+		return cli_error("check", err.msg);
+	}
+	print_check(path, t, replayed ? err.msg : NULL);
 	tree_free(t);
 	return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	int r = check_parse(argc, argv);
+
+	return r >= 0 ? r : check_run(argv[1]);
 }

@@ -35,105 +35,137 @@ static const char usage_text[] =
     "                    \"Answer Yes or No.\" from the labels)\n"
     "  --compat, --pattern, --preamble, --labels: as in weft extract --help\n";
 
-int cmd_export(int argc, char **argv)
+struct export_cli_options {
+	struct dataset_args a; /* filled by dataset_args_parse */
+	enum export_format f;
+};
+
+static void export_options_init(struct export_cli_options *o)
 {
-	struct dataset_args a;
-	struct dataset_input in;
-	struct task task;
-	struct pairs_result r;
-	struct export_options eo = {0};
-	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
+	memset(o, 0, sizeof(*o));
+	o->f = EXPORT_CLASSIFICATION; /* set by export_format_parse */
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int export_parse(struct export_cli_options *o, int argc, char **argv)
+{
+	struct errbuf err;
+	int rc = dataset_args_parse(&o->a, argc, argv, 1, &err);
+
+	if (!rc && !o->a.format)
+		rc = errbuf_set(&err, "--format is required");
+	if (!rc && export_format_parse(o->a.format, &o->f, &err))
+		rc = -1;
+	if (!rc && !o->a.output)
+		rc = errbuf_set(&err, "-o OUT is required");
+	if (!rc)
+		return -1;
+	if (rc > 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	return cli_usage_error("export", usage_text, err.msg);
+}
+
+/* The session itself, as Bonsai reads it; returns the exit status. */
+static int export_bonsai(const struct dataset_args *a, const struct dataset_input *in)
+{
 	struct session_lock lock = SESSION_LOCK_INIT;
 	struct errbuf err;
-	enum export_format f = EXPORT_CLASSIFICATION; /* set by export_format_parse */
-	int rc;
+	int rc = 0;
 
-	rc = dataset_args_parse(&a, argc, argv, 1, &err);
-	if (!rc && !a.format)
-		rc = errbuf_set(&err, "--format is required");
-	if (!rc && export_format_parse(a.format, &f, &err))
-		rc = -1;
-	if (!rc && !a.output)
-		rc = errbuf_set(&err, "-o OUT is required");
-	if (rc) {
-		dataset_args_release(&a);
-		if (rc > 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		return cli_usage_error("export", usage_text, err.msg);
-	}
-	/* Outputs never clobber inputs: checked before anything is read. */
-	{
-		const char *inputs[1] = {a.file};
-
-		rc = outfile_check(a.output, inputs, 1, a.force, &err);
-		if (rc) {
-			dataset_args_release(&a);
-			cli_error("export", err.msg);
-			return rc == OUTFILE_IS_INPUT ? 2 : 1;
-		}
-	}
-	if (dataset_input_load(a.file, &in, &err)) {
-		dataset_args_release(&a);
-		return cli_error("export", err.msg);
-	}
-	if (in.warned)
-		cli_error("export", in.warning.msg); /* a torn journal line: said, not fatal */
-	cli_dataset_task(&a, in.tree, &task);
-	memset(&r, 0, sizeof(r));
-	rc = 0;
-	if (f == EXPORT_BONSAI) {
-		if (!in.tree) {
-			errbuf_set(&err, "%s: bonsai export needs a session file, not text",
-				   a.file);
-			rc = cli_error("export", err.msg);
-		} else if (cli_lock_session("export", a.output, &lock)) {
-			/* OUT is a session another weft is writing */
-			rc = 1;
-		} else if (session_save(in.tree, a.output, &err)) {
-			rc = cli_error("export", err.msg);
-		} else {
-			printf("wrote the session (%u nodes) to ", in.tree->count);
-			safetext_fputs(a.output, stdout);
-			fputs(" (bonsai)\n", stdout);
-		}
-		goto out;
-	}
-	if (dataset_extract(&a, &in, &r, &err)) {
-		errbuf_prefix(&err, "%s", a.file);
+	if (!in->tree) {
+		errbuf_set(&err, "%s: bonsai export needs a session file, not text", a->file);
 		rc = cli_error("export", err.msg);
-		goto out;
-	}
-	eo.other_prefix = a.other_prefix;
-	eo.system_prompt = a.system_prompt;
-	if (export_write(&r, f, &eo, &out, &err)) {
-		errbuf_prefix(&err, "%s", a.file);
+	} else if (cli_lock_session("export", a->output, &lock)) {
+		rc = 1; /* OUT is a session another weft is writing */
+	} else if (session_save(in->tree, a->output, &err)) {
 		rc = cli_error("export", err.msg);
-		goto out;
+	} else {
+		printf("wrote the session (%u nodes) to ", in->tree->count);
+		safetext_fputs(a->output, stdout);
+		fputs(" (bonsai)\n", stdout);
 	}
-	if (atomicfile_write(a.output, out.data, out.len, &err)) {
-		rc = cli_error("export", err.msg);
-		goto out;
-	}
-	pairs_summary(&r, &summary);
-	printf("wrote %zu pairs to ", r.count);
-	safetext_fputs(a.output, stdout);
-	printf(" (%s)\n", export_format_name(f));
-	strbuf_reset(&out);
-	dataset_caret(&out, summary.data, summary.len, 1); /* labels come from argv */
-	fwrite(out.data, 1, out.len, stdout);
-	if (f == EXPORT_LOGODDS && !a.other_prefix && !a.pairs.compat_seed)
-		fputs("weft export: note: other_prompt = prompt, so logodds_difference is 0 "
-		      "for every row (see --other-prefix)\n",
-		      stderr);
-out:
 	session_lock_release(&lock);
-	task_release(&task);
+	return rc;
+}
+
+/* The pairs in format f, written atomically, and their summary; returns
+ * the exit status. */
+static int export_pairs(const struct dataset_args *a, const struct dataset_input *in,
+			enum export_format f)
+{
+	struct export_options eo = {0};
+	struct pairs_result r;
+	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
+	struct errbuf err;
+	int rc = 1;
+
+	memset(&r, 0, sizeof(r));
+	eo.other_prefix = a->other_prefix;
+	eo.system_prompt = a->system_prompt;
+	if (dataset_extract(a, in, &r, &err) || export_write(&r, f, &eo, &out, &err)) {
+		errbuf_prefix(&err, "%s", a->file);
+		cli_error("export", err.msg);
+	} else if (atomicfile_write(a->output, out.data, out.len, &err)) {
+		cli_error("export", err.msg);
+	} else {
+		pairs_summary(&r, &summary);
+		printf("wrote %zu pairs to ", r.count);
+		safetext_fputs(a->output, stdout);
+		printf(" (%s)\n", export_format_name(f));
+		strbuf_reset(&out);
+		dataset_caret(&out, summary.data, summary.len, 1); /* labels come from argv */
+		fwrite(out.data, 1, out.len, stdout);
+		if (f == EXPORT_LOGODDS && !a->other_prefix && !a->pairs.compat_seed)
+			fputs("weft export: note: other_prompt = prompt, so logodds_difference is "
+			      "0 for every row (see --other-prefix)\n",
+			      stderr);
+		rc = 0;
+	}
 	pairs_result_release(&r);
-	dataset_input_release(&in);
-	dataset_args_release(&a);
 	strbuf_release(&out);
 	strbuf_release(&summary);
+	return rc;
+}
+
+static int export_run(struct export_cli_options *o)
+{
+	struct dataset_args *a = &o->a;
+	struct dataset_input in;
+	struct task task;
+	struct errbuf err;
+	/* Outputs never clobber inputs: checked before anything is read. */
+	const char *inputs[1] = {a->file};
+	int rc = outfile_check(a->output, inputs, 1, a->force, &err);
+
+	if (rc) {
+		cli_error("export", err.msg);
+		return rc == OUTFILE_IS_INPUT ? 2 : 1;
+	}
+	if (dataset_input_load(a->file, &in, &err))
+		return cli_error("export", err.msg);
+	if (in.warned)
+		cli_error("export", in.warning.msg); /* a torn journal line: said, not fatal */
+	cli_dataset_task(a, in.tree, &task);
+	if (o->f == EXPORT_BONSAI)
+		rc = export_bonsai(a, &in);
+	else
+		rc = export_pairs(a, &in, o->f);
+	task_release(&task);
+	dataset_input_release(&in);
+	return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_cli_options o;
+	int rc;
+
+	export_options_init(&o);
+	rc = export_parse(&o, argc, argv);
+	if (rc < 0)
+		rc = export_run(&o);
+	dataset_args_release(&o.a);
 	return rc;
 }

@@ -94,62 +94,58 @@ static void print_text(const struct pairs_result *r)
 	}
 }
 
-int cmd_extract(int argc, char **argv)
+struct extract_options {
+	struct dataset_args a; /* filled by dataset_args_parse */
+	int text;	       /* the text listing, else f */
+	enum export_format f;
+};
+
+static void extract_options_init(struct extract_options *o)
 {
-	struct dataset_args a;
-	struct dataset_input in;
-	struct task task;
-	struct pairs_result r;
+	memset(o, 0, sizeof(*o));
+	o->f = EXPORT_CSV;
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int extract_parse(struct extract_options *o, int argc, char **argv)
+{
+	struct errbuf err;
+	const char *format;
+	int rc = dataset_args_parse(&o->a, argc, argv, 0, &err);
+
+	if (rc > 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (rc)
+		return cli_usage_error("extract", usage_text, err.msg);
+	format = o->a.format;
+	o->text = !format || !strcmp(format, "text");
+	if (!o->text && strcmp(format, "csv") && strcmp(format, "jsonl")) {
+		errbuf_set(&err, "unknown format '%s' (text, csv, jsonl)", format);
+		return cli_usage_error("extract", usage_text, err.msg);
+	}
+	if (!o->text && !strcmp(format, "jsonl"))
+		o->f = EXPORT_JSONL;
+	return -1;
+}
+
+/* The pairs on stdout (as text, or CSV or JSONL with the summary on
+ * stderr); returns the exit status. */
+static int extract_print(const struct extract_options *o, const struct pairs_result *r)
+{
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
 	struct errbuf err;
-	enum export_format f = EXPORT_CSV;
-	int rc, text;
+	int rc = 0;
 
-	rc = dataset_args_parse(&a, argc, argv, 0, &err);
-	if (rc) {
-		dataset_args_release(&a);
-		if (rc > 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		return cli_usage_error("extract", usage_text, err.msg);
-	}
-	text = !a.format || !strcmp(a.format, "text");
-	if (!text && strcmp(a.format, "csv") && strcmp(a.format, "jsonl")) {
-		errbuf_set(&err, "unknown format '%s' (text, csv, jsonl)", a.format);
-		dataset_args_release(&a);
-		return cli_usage_error("extract", usage_text, err.msg);
-	}
-	if (!text && !strcmp(a.format, "jsonl"))
-		f = EXPORT_JSONL;
-	if (dataset_input_load(a.file, &in, &err)) {
-		fputs("weft extract: ", stderr);
-		put_str(stderr, err.msg);
-		fputc('\n', stderr);
-		dataset_args_release(&a);
-		return 1;
-	}
-	if (in.warned)
-		cli_error("extract", in.warning.msg); /* a torn journal line: said, not fatal */
-	cli_dataset_task(&a, in.tree, &task);
-	rc = 0;
-	if (dataset_extract(&a, &in, &r, &err)) {
-		fputs("weft extract: ", stderr);
-		put_str(stderr, a.file);
-		fputs(": ", stderr);
-		put_str(stderr, err.msg);
-		fputc('\n', stderr);
-		rc = 1;
-		goto out;
-	}
-	pairs_summary(&r, &summary);
-	if (text) {
-		print_text(&r);
+	pairs_summary(r, &summary);
+	if (o->text) {
+		print_text(r);
 		put_text(stdout, summary.data, summary.len, 1);
 	} else {
-		if (r.count)
-			export_write(&r, f, NULL, &out, &err);
-		else if (f == EXPORT_CSV)
+		if (r->count)
+			export_write(r, o->f, NULL, &out, &err);
+		else if (o->f == EXPORT_CSV)
 			strbuf_addstr(&out, "question,answer,label,class_index,node\n");
 		put_text(stdout, out.data, out.len, 1);
 		put_text(stderr, summary.data, summary.len, 1);
@@ -159,12 +155,54 @@ int cmd_extract(int argc, char **argv)
 		fputs("weft extract: cannot write to standard output\n", stderr);
 		rc = 1;
 	}
-out:
+	strbuf_release(&out);
+	strbuf_release(&summary);
+	return rc;
+}
+
+static int extract_run(struct extract_options *o)
+{
+	struct dataset_args *a = &o->a;
+	struct dataset_input in;
+	struct task task;
+	struct pairs_result r;
+	struct errbuf err;
+	int rc;
+
+	if (dataset_input_load(a->file, &in, &err)) {
+		fputs("weft extract: ", stderr);
+		put_str(stderr, err.msg);
+		fputc('\n', stderr);
+		return 1;
+	}
+	if (in.warned)
+		cli_error("extract", in.warning.msg); /* a torn journal line: said, not fatal */
+	cli_dataset_task(a, in.tree, &task);
+	if (dataset_extract(a, &in, &r, &err)) {
+		fputs("weft extract: ", stderr);
+		put_str(stderr, a->file);
+		fputs(": ", stderr);
+		put_str(stderr, err.msg);
+		fputc('\n', stderr);
+		rc = 1;
+	} else {
+		rc = extract_print(o, &r);
+	}
 	task_release(&task);
 	pairs_result_release(&r);
 	dataset_input_release(&in);
-	dataset_args_release(&a);
-	strbuf_release(&out);
-	strbuf_release(&summary);
+	return rc;
+}
+
+int cmd_extract(int argc, char **argv)
+{
+	struct extract_options o;
+	int rc;
+
+	extract_options_init(&o);
+	rc = extract_parse(&o, argc, argv);
+	if (rc < 0)
+		rc = extract_run(&o);
+	dataset_args_release(&o.a);
 	return rc;
 }

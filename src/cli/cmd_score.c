@@ -6,6 +6,7 @@
 #include "weft/regfile.h"
 #include "weft/score.h"
 #include "weft/strbuf.h"
+#include "weft/task.h"
 #include "weft/safetext.h"
 
 static const char score_usage[] =
@@ -27,10 +28,8 @@ static void print_sanitized(FILE *out, const char *s)
 	safetext_fputs(s, out);
 }
 
-#define PROMPT_CAP (4u << 20)
-
-/* Reads a prompt file of at most PROMPT_CAP bytes; -1 if unreadable or
- * larger. */
+/* Reads a prompt file of at most TASK_PROMPT_MAX bytes (4 MiB, the most a
+ * prompt weft builds may hold); -1 if unreadable or larger. */
 static int read_file(const char *path, struct strbuf *sb)
 {
 	char buf[4096];
@@ -40,7 +39,7 @@ static int read_file(const char *path, struct strbuf *sb)
 	if (!f)
 		return -1;
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (sb->len + n > PROMPT_CAP) {
+		if (sb->len + n > TASK_PROMPT_MAX) {
 			fclose(f);
 			return -1;
 		}
@@ -50,78 +49,103 @@ static int read_file(const char *path, struct strbuf *sb)
 	return 0;
 }
 
-int cmd_score(int argc, char **argv)
-{
-	enum score_type type = SCORE_TEXT;
-	enum score_rules rules = SCORE_STRICT;
-	const char *target = NULL, *prompt_path = NULL;
-	struct strbuf prompt = STRBUF_INIT;
-	int have_type = 0, gpt = 0, i, first = 0, adaptive = 0;
+struct score_options {
+	enum score_type type;
+	enum score_rules rules;
+	const char *target, *prompt_path;
+	int have_type, gpt, adaptive;
+	int first; /* argv index of the first ANSWER; 0 none */
+};
 
-	for (i = 1; i < argc; i++) {
+static void score_options_init(struct score_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->type = SCORE_TEXT;
+	o->rules = SCORE_STRICT;
+}
+
+/* An option a with its value v; -1 when good, else the exit status. */
+static int score_value(struct score_options *o, const char *a, const char *v)
+{
+	if (!strcmp(a, "--type")) {
+		if (!strcmp(v, "adaptive")) {
+			o->adaptive = 1;
+		} else if (score_type_parse(v, &o->type) < 0) {
+			fputs("weft score: --type must be boolean, choice, number, text or "
+			      "adaptive\n",
+			      stderr);
+			return 2;
+		}
+		o->have_type = 1;
+	} else if (!strcmp(a, "--scoring")) {
+		if (score_rules_parse(v, &o->rules) < 0) {
+			fputs("weft score: --scoring must be opro or strict\n", stderr);
+			return 2;
+		}
+	} else if (!strcmp(a, "--target")) {
+		o->target = v;
+	} else {
+		o->prompt_path = v;
+	}
+	return -1;
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int score_parse(struct score_options *o, int argc, char **argv)
+{
+	int i, r;
+
+	for (i = 1; i < argc && !o->first; i++) {
 		const char *a = argv[i];
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(score_usage, stdout);
 			return 0;
 		} else if (!strcmp(a, "--")) {
-			first = i + 1;
-			break;
+			o->first = i + 1;
 		} else if (!strcmp(a, "--gpt")) {
-			gpt = 1;
+			o->gpt = 1;
 		} else if (!strcmp(a, "--type") || !strcmp(a, "--scoring") ||
 			   !strcmp(a, "--target") || !strcmp(a, "--prompt")) {
-			const char *v;
-
 			if (i + 1 >= argc)
 				return cli_unknown_option("score", score_usage, a, 1);
-			v = argv[++i];
-			if (!strcmp(a, "--type")) {
-				if (!strcmp(v, "adaptive")) {
-					adaptive = 1;
-				} else if (score_type_parse(v, &type) < 0) {
-					fputs("weft score: --type must be boolean, choice, number, "
-					      "text or adaptive\n",
-					      stderr);
-					return 2;
-				}
-				have_type = 1;
-			} else if (!strcmp(a, "--scoring")) {
-				if (score_rules_parse(v, &rules) < 0) {
-					fputs("weft score: --scoring must be opro or strict\n",
-					      stderr);
-					return 2;
-				}
-			} else if (!strcmp(a, "--target")) {
-				target = v;
-			} else {
-				prompt_path = v;
-			}
+			r = score_value(o, a, argv[++i]);
+			if (r >= 0)
+				return r;
 		} else if (a[0] == '-' && a[1]) {
 			return cli_unknown_option("score", score_usage, a, 0);
 		} else {
-			first = i;
-			break;
+			o->first = i;
 		}
 	}
-	if (!have_type || !target || !first || first >= argc) {
+	if (!o->have_type || !o->target || !o->first || o->first >= argc) {
 		fputs(score_usage, stderr);
 		return 2;
 	}
-	if (adaptive)
-		type = score_target_is_numeric(target) ? SCORE_NUMBER : SCORE_TEXT;
-	if (prompt_path && read_file(prompt_path, &prompt) < 0) {
+	if (o->adaptive)
+		o->type = score_target_is_numeric(o->target) ? SCORE_NUMBER : SCORE_TEXT;
+	return -1;
+}
+
+/* Scores answers[0..n) and prints a line for each; returns the exit
+ * status. */
+static int score_run(const struct score_options *o, char **answers, int n)
+{
+	struct strbuf prompt = STRBUF_INIT;
+	int i;
+
+	if (o->prompt_path && read_file(o->prompt_path, &prompt) < 0) {
 		fputs("weft score: cannot read prompt file '", stderr);
-		print_sanitized(stderr, prompt_path);
+		print_sanitized(stderr, o->prompt_path);
 		fputs("' (missing, unreadable or over 4 MiB)\n", stderr);
 		strbuf_release(&prompt);
 		return 1;
 	}
-	for (i = first; i < argc; i++) {
+	for (i = 0; i < n; i++) {
 		struct score_result r;
 
-		score_answer(argv[i], target, type, rules, prompt_path ? prompt.data : NULL, gpt,
-			     &r);
+		score_answer(answers[i], o->target, o->type, o->rules,
+			     o->prompt_path ? prompt.data : NULL, o->gpt, &r);
 		print_sanitized(stdout, r.parsed);
 		if (r.outcome == SCORE_UNPARSED) {
 			fputs("\tunparsed", stdout);
@@ -137,4 +161,14 @@ int cmd_score(int argc, char **argv)
 	}
 	strbuf_release(&prompt);
 	return 0;
+}
+
+int cmd_score(int argc, char **argv)
+{
+	struct score_options o;
+	int r;
+
+	score_options_init(&o);
+	r = score_parse(&o, argc, argv);
+	return r >= 0 ? r : score_run(&o, argv + o.first, argc - o.first);
 }
