@@ -38,7 +38,18 @@ static const char new_usage[] =
     "  -o, --output FILE where to write the session\n"
     "  -f, --force       replace FILE if it exists\n";
 
-int cmd_new(int argc, char **argv)
+struct new_options {
+	const char *task, *out; /* out: NULL names the file as bare weft does */
+	int force;
+};
+
+static void new_options_init(struct new_options *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int new_parse(struct new_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"task", required_argument, NULL, 't'},
@@ -47,38 +58,54 @@ int cmd_new(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *task_name = NULL, *out = NULL;
-	struct strbuf path = STRBUF_INIT;
-	struct errbuf err;
-	int c, force = 0, r = 1;
+	int c;
 
 	optind = 1;
 	opterr = 0; /* getopt's messages would print the option raw */
 	while ((c = getopt_long(argc, argv, ":t:o:fh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 't': task_name = optarg; break;
-		case 'o': out = optarg; break;
-		case 'f': force = 1; break;
+		case 't': o->task = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'f': o->force = 1; break;
 		case 'h': fputs(new_usage, stdout); return 0;
 		default: return cli_option_error("new", new_usage, c, argv);
 		}
 	}
-	if (!task_name || optind != argc) {
+	if (!o->task || optind != argc) {
 		fputs(new_usage, stderr);
 		return 2;
 	}
-	if (out)
-		strbuf_addstr(&path, out);
+	return -1;
+}
+
+static int new_run(const struct new_options *o)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct errbuf err;
+	int r = 1;
+
+	if (o->out)
+		strbuf_addstr(&path, o->out);
 	else
-		cli_new_session_name(task_name, &path);
-	if (cli_new_session(task_name, &path, force, &err)) {
+		cli_new_session_name(o->task, &path);
+	if (cli_new_session(o->task, &path, o->force, &err)) {
 		cli_error("new", err.msg);
 	} else {
-		safetext_printf(stdout, "%s: new session of task %s\n", path.data, task_name);
+		safetext_printf(stdout, "%s: new session of task %s\n", path.data, o->task);
 		r = 0;
 	}
 	strbuf_release(&path);
 	return r;
+}
+
+int cmd_new(int argc, char **argv)
+{
+	struct new_options o;
+	int r;
+
+	new_options_init(&o);
+	r = new_parse(&o, argc, argv);
+	return r >= 0 ? r : new_run(&o);
 }
 
 int cli_new_session(const char *task_name, struct strbuf *path, int force, struct errbuf *err)
