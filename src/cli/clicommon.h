@@ -3,8 +3,9 @@
 /*
  * The steps several commands share, one call each: loading the
  * configuration, opening a session with its task, starting the engine.
- * Each prints its errors as "weft CMD: MSG" (cli_error) and returns the
- * command's exit status, so a command only passes it on.
+ * Those given a command's name print their errors as "weft CMD: MSG"
+ * (cli_error) and return the command's exit status, so a command only
+ * passes it on; cli_config_read and cli_load_task only fill err.
  */
 #include <stddef.h>
 
