@@ -72,61 +72,15 @@ struct loader {
 
 /* ---- messages ----------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, k;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Offset of the first byte that is not valid UTF-8 (or a NUL), or NO_OFF. */
 static size_t utf8_first_invalid(const char *data, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)data;
-	size_t i = 0;
+	const char *nul = memchr(data, '\0', len);
+	size_t upto = nul ? (size_t)(nul - data) : len;
+	size_t valid = utf8_valid_prefix(data, upto);
 
-	while (i < len) {
-		size_t n;
-
-		/* fast path over ASCII */
-		while (i < len && s[i] >= 1 && s[i] < 0x80)
-			i++;
-		if (i >= len)
-			break;
-		if (!s[i])
-			return i;
-		n = utf8_seq(s + i, len - i);
-		if (!n)
-			return i;
-		i += n;
-	}
+	if (valid < upto || nul)
+		return valid;
 	return NO_OFF;
 }
 
@@ -138,7 +92,8 @@ static const char *show_id(const char *id, char *buf, size_t size)
 	size_t n = strlen(id), i = 0, o = 0;
 
 	while (i < n && o + 8 < size) {
-		size_t k = utf8_seq(s + i, n - i);
+		uint32_t cp;
+		size_t k = utf8_decode(s + i, n - i, &cp);
 
 		if (i >= ID_SHOW) {
 			memcpy(buf + o, "...", 3);
