@@ -26,12 +26,12 @@ static void role_init(struct config_role *r, const char *name)
 	r->temperature = 1.0;
 	r->max_tokens = 60;
 	r->n = 1;
-	r->timeout_ms = 60000;
-	r->concurrency = 8;
-	r->retries = 2;
-	r->retry_base_ms = 500;
-	r->retry_cap_ms = 8000;
-	r->retry_after_cap_ms = 60000;
+	r->timeout_ms = LM_DEFAULT_TIMEOUT_MS;
+	r->concurrency = CONFIG_DEFAULT_CONCURRENCY;
+	r->retries = LM_DEFAULT_RETRIES;
+	r->retry_base_ms = LM_DEFAULT_RETRY_BASE_MS;
+	r->retry_cap_ms = LM_DEFAULT_RETRY_CAP_MS;
+	r->retry_after_cap_ms = LM_DEFAULT_RETRY_AFTER_CAP_MS;
 	r->n_mode = LM_N_AUTO;
 }
 
@@ -191,14 +191,14 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		r->max_tokens = (int)l;
 		r->max_tokens_set = 1;
 	} else if (!strcmp(key, "n")) {
-		if (num_parse_long(value, 1, 128, &l))
-			return errbuf_set(err, "key '%s': expected a whole number from 1 to 128",
-					  key);
+		if (num_parse_long(value, 1, LM_MAX_N, &l))
+			return errbuf_set(err, "key '%s': expected a whole number from 1 to %d",
+					  key, LM_MAX_N);
 		r->n = (int)l;
 	} else if (!strcmp(key, "concurrency")) {
-		if (num_parse_long(value, 1, 1024, &l))
-			return errbuf_set(err, "key '%s': expected a whole number from 1 to 1024",
-					  key);
+		if (num_parse_long(value, 1, CONFIG_MAX_CONCURRENCY, &l))
+			return errbuf_set(err, "key '%s': expected a whole number from 1 to %d",
+					  key, CONFIG_MAX_CONCURRENCY);
 		r->concurrency = (int)l;
 	} else if (!strcmp(key, "retries")) {
 		if (num_parse_long(value, 0, 20, &l))

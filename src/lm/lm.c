@@ -22,8 +22,6 @@
 #include "weft/strbuf.h"
 #include "weft/xalloc.h"
 
-#define MAX_N 128
-
 struct lm_role {
 	char *name;
 	int limit;
@@ -177,7 +175,7 @@ struct lm_engine *lm_engine_new(void)
 
 	e->epfd = -1;
 	e->next_id = 1;
-	e->default_limit = 16;
+	e->default_limit = LM_DEFAULT_CONCURRENCY;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
 		 0x9E3779B97F4A7C15ULL;
@@ -572,7 +570,7 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	struct job *j = x->job;
 	const char *key =
 	    j->req.api_key_env && *j->req.api_key_env ? getenv(j->req.api_key_env) : NULL;
-	long timeout = j->req.timeout_ms > 0 ? j->req.timeout_ms : 60000;
+	long timeout = j->req.timeout_ms > 0 ? j->req.timeout_ms : LM_DEFAULT_TIMEOUT_MS;
 	CURL *c;
 
 	x->host = pick_host(j);
@@ -605,7 +603,8 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 10000 ? timeout : 10000L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 timeout < LM_CONNECT_TIMEOUT_MS ? timeout : LM_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_err);
 	x->easy = c;
 	if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
@@ -895,8 +894,8 @@ uint64_t lm_submit(struct lm_engine *e, const struct lm_request *req, lm_callbac
 		job_fail(e, j, NULL, "no model configured");
 		return j->id;
 	}
-	if (req->n < 1 || req->n > MAX_N) {
-		job_fail(e, j, NULL, "n must be between 1 and %d, not %d", MAX_N, req->n);
+	if (req->n < 1 || req->n > LM_MAX_N) {
+		job_fail(e, j, NULL, "n must be between 1 and %d, not %d", LM_MAX_N, req->n);
 		return j->id;
 	}
 	if (req->n > 1) {

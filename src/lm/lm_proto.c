@@ -28,12 +28,12 @@ void lm_request_init(struct lm_request *req)
 	req->top_logprobs = LM_UNSET;
 	req->seed = LM_UNSET;
 	req->n_mode = LM_N_AUTO;
-	req->timeout_ms = 60000;
-	req->max_body = 16u << 20;
-	req->retry.max_retries = 2;
-	req->retry.base_ms = 500;
-	req->retry.cap_ms = 8000;
-	req->retry.max_retry_after_ms = 60000;
+	req->timeout_ms = LM_DEFAULT_TIMEOUT_MS;
+	req->max_body = LM_DEFAULT_MAX_BODY;
+	req->retry.max_retries = LM_DEFAULT_RETRIES;
+	req->retry.base_ms = LM_DEFAULT_RETRY_BASE_MS;
+	req->retry.cap_ms = LM_DEFAULT_RETRY_CAP_MS;
+	req->retry.max_retry_after_ms = LM_DEFAULT_RETRY_AFTER_CAP_MS;
 }
 
 void lm_request_release(struct lm_request *req)
