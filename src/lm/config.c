@@ -365,9 +365,9 @@ static int load_file(struct config *c, const char *path, int must_exist, struct 
 			return errbuf_set(err, "config file %s", ferr.msg);
 		return errbuf_set(err, "config file %s: %s", path, strerror(e));
 	}
+	strbuf_set_max(&sb, CONFIG_MAX_FILE);
 	for (n = fread(buf, 1, sizeof(buf), f); n > 0; n = fread(buf, 1, sizeof(buf), f)) {
-		strbuf_add(&sb, buf, n);
-		if (sb.len > CONFIG_MAX_FILE) {
+		if (strbuf_add(&sb, buf, n) < 0) {
 			fclose(f);
 			strbuf_release(&sb);
 			return errbuf_set(err, "config file %s: larger than %u bytes", path,

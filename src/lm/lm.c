@@ -338,6 +338,7 @@ static void xfer_add(struct lm_engine *e, struct job *j, int n, int64_t due)
 	x->due_ms = due;
 	strbuf_init(&x->body);
 	strbuf_init(&x->reply);
+	strbuf_set_max(&x->reply, j->req.max_body);
 	lm_request_to_json(&j->req, n, &x->body);
 	LIST_APPEND(e->xfers, e->xfers_tail, x);
 	j->pending++;
@@ -348,11 +349,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 	struct xfer *x = userp;
 	size_t n = size * nmemb;
 
-	if (x->reply.len + n > x->job->req.max_body) {
+	if (strbuf_add(&x->reply, data, n) < 0) {
 		x->too_big = 1;
 		return 0;
 	}
-	strbuf_add(&x->reply, data, n);
 	return n;
 }
 
