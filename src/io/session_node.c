@@ -1,0 +1,397 @@
+#include "weft/session.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/xalloc.h"
+
+#include "session_load.h"
+
+/* ---- nodes -------------------------------------------------------------- */
+
+static size_t pool_add(struct loader *l, const char *s)
+{
+	size_t off = l->pool.len;
+
+	strbuf_add(&l->pool, s, strlen(s) + 1);
+	return off;
+}
+
+static void offs_push(struct loader *l, size_t off)
+{
+	XGROW(l->offs, l->offs_cap, l->noffs + 1);
+	l->offs[l->noffs++] = off;
+}
+
+static void extra_add(struct strbuf *sb, const cJSON *item)
+{
+	char *v = cJSON_PrintUnformatted(item);
+
+	if (!v)
+		xalloc_die("out of memory");
+	if (sb->len)
+		strbuf_addch(sb, ',');
+	strbuf_add_json_string(sb, item->string);
+	strbuf_addch(sb, ':');
+	strbuf_addstr(sb, v);
+	cJSON_free(v);
+}
+
+/* An integer-valued number in [lo, hi]. */
+static int is_int(const cJSON *v, double lo, double hi)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi &&
+	       v->valuedouble == floor(v->valuedouble);
+}
+
+static int load_step(struct loader *l, uint32_t i, const cJSON *o)
+{
+	const char *id = tree_node(l->t, i)->id;
+	const cJSON *cands = NULL, *scores = NULL, *c;
+	struct pending_step ps = {i, l->noffs, NO_OFF, NO_OFF};
+	struct strbuf extra = STRBUF_INIT;
+	struct tree_step *s;
+	size_t n = 0, k;
+
+	if (!cJSON_IsObject(o))
+		return loader_node_error(l, id, "\"weft.step\" is not an object");
+	s = tree_step_get(l->t, i);
+	for (c = o->child; c; c = c->next) {
+		const char *key = c->string;
+
+		if (!strcmp(key, "candidates")) {
+			cands = c;
+		} else if (!strcmp(key, "scores")) {
+			scores = c;
+		} else if (!strcmp(key, "judgeRaw") || !strcmp(key, "judgePrompt") ||
+			   !strcmp(key, "rank") || !strcmp(key, "needsHuman")) {
+			char **field = !strcmp(key, "judgeRaw")	     ? &s->judge_raw
+				       : !strcmp(key, "judgePrompt") ? &s->judge_prompt
+				       : !strcmp(key, "rank")	     ? &s->rank_mode
+								     : &s->needs_human;
+			if (cJSON_IsNull(c))
+				continue;
+			if (!cJSON_IsString(c))
+				goto bad_type;
+			tree_step_set_str(field, c->valuestring);
+		} else if (!strcmp(key, "judgePick") || !strcmp(key, "finalPick")) {
+			size_t *off = key[0] == 'j' ? &ps.judge : &ps.final;
+
+			if (cJSON_IsNull(c))
+				continue;
+			if (!cJSON_IsString(c))
+				goto bad_type;
+			*off = pool_add(l, c->valuestring);
+		} else if (!strcmp(key, "pickedBy")) {
+			if (cJSON_IsNull(c))
+				s->picker = TREE_PICKER_NONE;
+			else if (cJSON_IsString(c) && !strcmp(c->valuestring, "ai"))
+				s->picker = TREE_PICKER_AI;
+			else if (cJSON_IsString(c) && !strcmp(c->valuestring, "human"))
+				s->picker = TREE_PICKER_HUMAN;
+			else {
+				strbuf_release(&extra);
+				return loader_node_error(
+				    l, id,
+				    "\"weft.step.pickedBy\" must be \"ai\", \"human\" "
+				    "or null");
+			}
+		} else {
+			extra_add(&extra, c);
+		}
+		continue;
+	bad_type:
+		strbuf_release(&extra);
+		return loader_node_error(l, id, "\"weft.step.%s\" must be a string or null", key);
+	}
+	if (extra.len)
+		s->extra_json = strbuf_detach(&extra, NULL);
+	strbuf_release(&extra);
+	if (cands) {
+		if (!cJSON_IsArray(cands))
+			return loader_node_error(l, id, "\"weft.step.candidates\" is not an array");
+		for (c = cands->child; c; c = c->next) {
+			if (!cJSON_IsString(c))
+				return loader_node_error(l, id,
+							 "\"weft.step.candidates\" holds a "
+							 "non-string");
+			offs_push(l, pool_add(l, c->valuestring));
+			n++;
+		}
+	}
+	if (scores) {
+		if (!cJSON_IsArray(scores))
+			return loader_node_error(l, id, "\"weft.step.scores\" is not an array");
+		if ((size_t)cJSON_GetArraySize(scores) != n)
+			return loader_node_error(
+			    l, id, "\"weft.step.scores\" has %d entries for %zu candidates",
+			    cJSON_GetArraySize(scores), n);
+		s->scores = xreallocarray(NULL, n ? n : 1, sizeof(*s->scores));
+		for (c = scores->child, k = 0; c; c = c->next, k++) {
+			if (!cJSON_IsNumber(c))
+				return loader_node_error(l, id,
+							 "\"weft.step.scores\" holds a "
+							 "non-number");
+			s->scores[k] = c->valuedouble;
+		}
+	}
+	s->candidates = xreallocarray(NULL, n ? n : 1, sizeof(*s->candidates));
+	for (k = 0; k < n; k++)
+		s->candidates[k] = TREE_NONE;
+	s->count = n;
+	XGROW(l->ps, l->ps_cap, l->nps + 1);
+	l->ps[l->nps++] = ps;
+	return 0;
+}
+
+static int load_node_weft(struct loader *l, uint32_t i, const cJSON *o, const char **weft_extra,
+			  struct strbuf *extra)
+{
+	struct tree_node *n = tree_node(l->t, i);
+	const char *id = n->id;
+	const cJSON *c;
+
+	if (!cJSON_IsObject(o))
+		return loader_node_error(l, id, "\"weft\" is not an object");
+	for (c = o->child; c; c = c->next) {
+		const char *key = c->string;
+
+		if (!strcmp(key, "model") || !strcmp(key, "finish")) {
+			if (!cJSON_IsString(c))
+				return loader_node_error(l, id, "\"weft.%s\" is not a string", key);
+			if (key[0] == 'm')
+				tree_set_model(l->t, i, c->valuestring);
+			else
+				tree_set_finish_reason(l->t, i, c->valuestring);
+		} else if (!strcmp(key, "temperature")) {
+			if (!cJSON_IsNumber(c))
+				return loader_node_error(l, id,
+							 "\"weft.temperature\" is not a number");
+			n->temperature = (float)c->valuedouble;
+			n->flags |= TREE_HAS_TEMPERATURE;
+		} else if (!strcmp(key, "usage")) {
+			const cJSON *pt = cJSON_GetObjectItemCaseSensitive(c, "prompt");
+			const cJSON *ct = cJSON_GetObjectItemCaseSensitive(c, "completion");
+
+			if (!cJSON_IsObject(c) || (pt && !is_int(pt, 0, UINT32_MAX)) ||
+			    (ct && !is_int(ct, 0, UINT32_MAX)))
+				return loader_node_error(l, id,
+							 "\"weft.usage\" must be {\"prompt\": int, "
+							 "\"completion\": int}");
+			n->prompt_tokens = pt ? (uint32_t)pt->valuedouble : 0;
+			n->completion_tokens = ct ? (uint32_t)ct->valuedouble : 0;
+			n->flags |= TREE_HAS_USAGE;
+		} else if (!strcmp(key, "score")) {
+			if (!cJSON_IsNumber(c))
+				return loader_node_error(l, id, "\"weft.score\" is not a number");
+			n->score = c->valuedouble;
+			n->flags |= TREE_HAS_SCORE;
+		} else if (!strcmp(key, "rank")) {
+			if (!is_int(c, 0, INT32_MAX))
+				return loader_node_error(l, id,
+							 "\"weft.rank\" is not a positive integer");
+			n->rank = (int32_t)c->valuedouble;
+			n->flags |= TREE_HAS_SCORE;
+		} else if (!strcmp(key, "judgePick") || !strcmp(key, "humanPick") ||
+			   !strcmp(key, "bookmark") || !strcmp(key, "edited")) {
+			uint32_t flag = key[0] == 'j'	? TREE_JUDGE_PICK
+					: key[0] == 'h' ? TREE_HUMAN_PICK
+					: key[0] == 'b' ? TREE_BOOKMARK
+							: TREE_EDITED;
+
+			if (!cJSON_IsBool(c))
+				return loader_node_error(l, id, "\"weft.%s\" is not true or false",
+							 key);
+			tree_set_flag(l->t, i, flag, cJSON_IsTrue(c));
+		} else if (!strcmp(key, "merged")) {
+			if (!is_int(c, 0, UINT32_MAX))
+				return loader_node_error(l, id, "\"weft.merged\" is not a count");
+			n->merged = (uint32_t)c->valuedouble;
+		} else if (!strcmp(key, "created")) {
+			if (!is_int(c, -9e15, 9e15))
+				return loader_node_error(l, id,
+							 "\"weft.created\" is not Unix seconds");
+			n->created = (int64_t)c->valuedouble;
+		} else if (!strcmp(key, "step")) {
+			if (n->step)
+				return loader_node_error(l, id, "\"weft.step\" appears twice");
+			if (load_step(l, i, c))
+				return -1;
+		} else {
+			extra_add(extra, c);
+		}
+	}
+	*weft_extra = extra->len ? extra->data : NULL;
+	return 0;
+}
+
+/* Whether the raw JSON in [s, e) spells a \u0000 escape. */
+static int has_nul_escape(const char *s, const char *e)
+{
+	const char *q = s;
+
+	while ((q = memchr(q, '\\', (size_t)(e - q))) && e - q >= 6) {
+		if (!memcmp(q, "\\u0000", 6))
+			return 1;
+		q += 2; /* skip the escaped character (also an escaped backslash) */
+	}
+	return 0;
+}
+
+int loader_node(struct loader *l, cJSON *o, const char *start, size_t index)
+{
+	const cJSON *id = NULL, *text = NULL, *parents = NULL, *kids = NULL, *visited = NULL;
+	const cJSON *group = NULL, *weft = NULL, *c;
+	struct strbuf extra = STRBUF_INIT, wextra = STRBUF_INIT;
+	const char *weft_extra = NULL;
+	struct pending_node *pn;
+	uint32_t i;
+	int r = -1;
+
+	if (!cJSON_IsObject(o))
+		return loader_file_error(l, "nodes[%zu]: not an object", index);
+	for (c = o->child; c; c = c->next) {
+		const cJSON **slot = NULL;
+		const char *key = c->string;
+
+		if (!strcmp(key, "id"))
+			slot = &id;
+		else if (!strcmp(key, "text"))
+			slot = &text;
+		else if (!strcmp(key, "parentIds"))
+			slot = &parents;
+		else if (!strcmp(key, "childrenIds"))
+			slot = &kids;
+		else if (!strcmp(key, "lastVisited"))
+			slot = &visited;
+		else if (!strcmp(key, "group"))
+			slot = &group;
+		else if (!strcmp(key, "weft"))
+			slot = &weft;
+		if (!slot) {
+			extra_add(&extra, c);
+			continue;
+		}
+		if (*slot) {
+			loader_file_error(l, "nodes[%zu]: key \"%s\" appears twice", index, key);
+			goto out;
+		}
+		*slot = c;
+	}
+	if (!id) {
+		loader_file_error(l, "nodes[%zu]: missing \"id\"", index);
+		goto out;
+	}
+	if (!cJSON_IsString(id)) {
+		loader_file_error(l, "nodes[%zu]: \"id\" is not a string", index);
+		goto out;
+	}
+	if (!id->valuestring[0]) {
+		loader_file_error(l, "nodes[%zu]: \"id\" is empty", index);
+		goto out;
+	}
+	if (l->bad_utf8 != NO_OFF && l->base + l->bad_utf8 >= start &&
+	    l->base + l->bad_utf8 < l->p) {
+		loader_node_error(l, id->valuestring, "invalid UTF-8 (or a NUL byte) at byte %zu",
+				  l->bad_utf8);
+		goto out;
+	}
+	if (has_nul_escape(start, l->p)) {
+		loader_node_error(l, id->valuestring,
+				  "a string holds \\u0000, which weft cannot keep");
+		goto out;
+	}
+	if (!text) {
+		loader_node_error(l, id->valuestring, "missing \"text\"");
+		goto out;
+	}
+	if (!cJSON_IsString(text)) {
+		loader_node_error(l, id->valuestring, "\"text\" is not a string");
+		goto out;
+	}
+	i = tree_add_detached(l->t, id->valuestring, text->valuestring, strlen(text->valuestring));
+	if (i == TREE_NONE) {
+		if (tree_find(l->t, id->valuestring) != TREE_NONE)
+			loader_node_error(l, id->valuestring, "duplicate id");
+		else
+			loader_node_error(l, id->valuestring, "too many nodes");
+		goto out;
+	}
+	XGROW(l->pn, l->pn_cap, (size_t)i + 1);
+	pn = &l->pn[i];
+	memset(pn, 0, sizeof(*pn));
+	pn->parent = NO_OFF;
+	pn->parent_idx = TREE_NONE;
+	pn->kids = l->noffs;
+	if (parents) {
+		if (!cJSON_IsArray(parents)) {
+			loader_node_error(l, id->valuestring, "\"parentIds\" is not an array");
+			goto out;
+		}
+		for (c = parents->child; c; c = c->next) {
+			if (!cJSON_IsString(c)) {
+				loader_node_error(l, id->valuestring,
+						  "\"parentIds\" holds a non-string");
+				goto out;
+			}
+			if (!pn->nparents)
+				pn->parent = pool_add(l, c->valuestring);
+			pn->nparents++;
+		}
+	}
+	if (kids) {
+		if (!cJSON_IsArray(kids)) {
+			loader_node_error(l, id->valuestring, "\"childrenIds\" is not an array");
+			goto out;
+		}
+		for (c = kids->child; c; c = c->next) {
+			if (!cJSON_IsString(c)) {
+				loader_node_error(l, id->valuestring,
+						  "\"childrenIds\" holds a non-string");
+				goto out;
+			}
+			offs_push(l, pool_add(l, c->valuestring));
+			/* pn may have moved? no: offs is a separate array */
+			l->pn[i].nkids++;
+		}
+	}
+	if (visited) {
+		/* Bonsai writes a string of seconds; other looms (tel-0s/damask)
+		 * an integer of milliseconds, or null: kept as loaded, as JSON */
+		struct strbuf raw = STRBUF_INIT;
+
+		if (cJSON_IsString(visited))
+			strbuf_add_json_string(&raw, visited->valuestring);
+		else if (cJSON_IsNull(visited))
+			strbuf_addstr(&raw, "null");
+		else if (is_int(visited, -9007199254740992.0, 9007199254740992.0))
+			strbuf_addf(&raw, "%.0f", visited->valuedouble);
+		if (!raw.len) {
+			loader_node_error(l, id->valuestring,
+					  "\"lastVisited\" is not a string, an integer or null");
+			goto out;
+		}
+		tree_node(l->t, i)->last_visited = tree_intern(l->t, raw.data, raw.len);
+		strbuf_release(&raw);
+	}
+	if (group) {
+		if (!cJSON_IsString(group)) {
+			loader_node_error(l, id->valuestring, "\"group\" is not a string");
+			goto out;
+		}
+		tree_node(l->t, i)->group =
+		    tree_intern(l->t, group->valuestring, strlen(group->valuestring));
+	}
+	if (weft && load_node_weft(l, i, weft, &weft_extra, &wextra))
+		goto out;
+	if (extra.len || weft_extra)
+		tree_set_extra(l->t, i, extra.len ? extra.data : NULL, weft_extra);
+	r = 0;
+out:
+	strbuf_release(&extra);
+	strbuf_release(&wextra);
+	return r;
+}
