@@ -80,6 +80,9 @@ static int loc_error(struct loader *l, const char *at, const char *what)
 	return errbuf_set(l->err, "%s:%zu:%zu: %s", l->name, line, col, what);
 }
 
+/* declared again here, where make check-deps looks for the format */
+int loader_node_error(struct loader *l, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int loader_node_error(struct loader *l, const char *id, const char *fmt, ...)
 {
 	char what[512], b[ID_SHOW * 4 + 16];
@@ -91,6 +94,7 @@ int loader_node_error(struct loader *l, const char *id, const char *fmt, ...)
 	return errbuf_set(l->err, "%s: node '%s': %s", l->name, SHOW(id, b), what);
 }
 
+int loader_file_error(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int loader_file_error(struct loader *l, const char *fmt, ...)
 {
 	char what[768];
