@@ -66,12 +66,12 @@ static uint32_t count_reached(const struct tree *t)
 	}
 }
 
-int loader_resolve_links(struct loader *l)
+/* Resolves every node's parentIds[0]; finds the root (tree's root set). */
+static int resolve_parents(struct loader *l)
 {
 	struct tree *t = l->t;
-	uint32_t i, root = TREE_NONE, *start, *order;
+	uint32_t i, root = TREE_NONE;
 	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
-	size_t k;
 
 	if (!t->count)
 		return loader_file_error(l, "no root: \"nodes\" is empty");
@@ -100,11 +100,59 @@ int loader_resolve_links(struct loader *l)
 	if (root == TREE_NONE)
 		return loader_file_error(l, "no root: every node has a parent (a cycle?)");
 	tree_set_root(t, root);
-	/*
-	 * Fast path: the children each node's parentIds give, in file order
-	 * (bucketed by parent), usually are its childrenIds in the same order;
-	 * then one strcmp each links them, without a hash lookup.
-	 */
+	return 0;
+}
+
+/* Links node i's childrenIds one by one, each through a hash lookup,
+ * checking it names i in its parentIds. */
+static int link_kids(struct loader *l, uint32_t i)
+{
+	struct tree *t = l->t;
+	const struct pending_node *pn = &l->pn[i];
+	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
+	size_t k;
+
+	for (k = 0; k < pn->nkids; k++) {
+		const char *cid = pool_str(l, l->offs[pn->kids + k]);
+		uint32_t c = tree_find(t, cid);
+
+		if (c == TREE_NONE)
+			return loader_node_error(l, t->nodes[i].id,
+						 "\"childrenIds\" names '%s', which is not a node",
+						 SHOW(cid, b1));
+		if (l->pn[c].parent_idx != i) {
+			if (l->pn[c].parent_idx == TREE_NONE)
+				return loader_node_error(l, t->nodes[i].id,
+							 "\"childrenIds\" lists '%s', which has no "
+							 "parent in its \"parentIds\"",
+							 SHOW(cid, b1));
+			return loader_node_error(l, t->nodes[i].id,
+						 "\"childrenIds\" lists '%s', whose \"parentIds\" "
+						 "names '%s'",
+						 SHOW(cid, b1),
+						 SHOW(t->nodes[l->pn[c].parent_idx].id, b2));
+		}
+		if (t->nodes[c].parent != TREE_NONE)
+			return loader_node_error(l, t->nodes[i].id,
+						 "\"childrenIds\" lists '%s' twice", SHOW(cid, b1));
+		tree_link(t, i, c);
+	}
+	return 0;
+}
+
+/*
+ * Links every node to its children.  Fast path: the children each node's
+ * parentIds give, in file order (bucketed by parent), usually are its
+ * childrenIds in the same order; then one strcmp each links them, without
+ * a hash lookup.
+ */
+static int link_children(struct loader *l)
+{
+	struct tree *t = l->t;
+	uint32_t i, *start, *order;
+	size_t k;
+	int r = 0;
+
 	start = xcalloc((size_t)t->count + 1, sizeof(*start));
 	order = xreallocarray(NULL, t->count, sizeof(*order));
 	for (i = 0; i < t->count; i++)
@@ -119,7 +167,7 @@ int loader_resolve_links(struct loader *l)
 			order[start[p]++] = i;
 	}
 	/* start[p] now is the end of p's bucket; the bucket begins at end - count */
-	for (i = 0; i < t->count; i++) {
+	for (i = 0; i < t->count && !r; i++) {
 		const struct pending_node *pn = &l->pn[i];
 		uint32_t end = start[i], begin = i ? start[i - 1] : 0;
 
@@ -134,45 +182,23 @@ int loader_resolve_links(struct loader *l)
 				continue;
 			}
 		}
-		for (k = 0; k < pn->nkids; k++) {
-			const char *cid = pool_str(l, l->offs[pn->kids + k]);
-			uint32_t c = tree_find(t, cid);
-
-			if (c == TREE_NONE) {
-				loader_node_error(l, t->nodes[i].id,
-						  "\"childrenIds\" names '%s', which is not a node",
-						  SHOW(cid, b1));
-				goto fail;
-			}
-			if (l->pn[c].parent_idx != i) {
-				if (l->pn[c].parent_idx == TREE_NONE)
-					loader_node_error(
-					    l, t->nodes[i].id,
-					    "\"childrenIds\" lists '%s', which has no "
-					    "parent in its \"parentIds\"",
-					    SHOW(cid, b1));
-				else
-					loader_node_error(
-					    l, t->nodes[i].id,
-					    "\"childrenIds\" lists '%s', whose \"parentIds\" "
-					    "names '%s'",
-					    SHOW(cid, b1),
-					    SHOW(t->nodes[l->pn[c].parent_idx].id, b2));
-				goto fail;
-			}
-			if (t->nodes[c].parent != TREE_NONE) {
-				loader_node_error(l, t->nodes[i].id,
-						  "\"childrenIds\" lists '%s' twice",
-						  SHOW(cid, b1));
-				goto fail;
-			}
-			tree_link(t, i, c);
-		}
+		r = link_kids(l, i);
 	}
 	free(start);
 	free(order);
+	return r;
+}
+
+int loader_resolve_links(struct loader *l)
+{
+	struct tree *t = l->t;
+	char b1[ID_SHOW * 4 + 16];
+	uint32_t i;
+
+	if (resolve_parents(l) || link_children(l))
+		return -1;
 	for (i = 0; i < t->count; i++)
-		if (i != root && t->nodes[i].parent == TREE_NONE)
+		if (i != t->root && t->nodes[i].parent == TREE_NONE)
 			return loader_node_error(
 			    l, t->nodes[i].id,
 			    "\"parentIds\" names '%s', whose \"childrenIds\" does "
@@ -181,10 +207,6 @@ int loader_resolve_links(struct loader *l)
 	if (count_reached(t) != t->count)
 		return report_cycle(l);
 	return 0;
-fail:
-	free(start);
-	free(order);
-	return -1;
 }
 
 int loader_resolve_steps(struct loader *l)

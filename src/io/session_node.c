@@ -47,6 +47,89 @@ static int is_int(const cJSON *v, double lo, double hi)
 	       v->valuedouble == floor(v->valuedouble);
 }
 
+/* Reads one member c of a step other than its candidates and scores:
+ * into s, ps (picks to resolve) or extra (unknown keys). */
+static int load_step_member(struct loader *l, const char *id, const cJSON *c, struct tree_step *s,
+			    struct pending_step *ps, struct strbuf *extra)
+{
+	const char *key = c->string;
+
+	if (!strcmp(key, "judgeRaw") || !strcmp(key, "judgePrompt") || !strcmp(key, "rank") ||
+	    !strcmp(key, "needsHuman")) {
+		char **field = !strcmp(key, "judgeRaw")	     ? &s->judge_raw
+			       : !strcmp(key, "judgePrompt") ? &s->judge_prompt
+			       : !strcmp(key, "rank")	     ? &s->rank_mode
+							     : &s->needs_human;
+		if (cJSON_IsNull(c))
+			return 0;
+		if (!cJSON_IsString(c))
+			goto bad_type;
+		tree_step_set_str(field, c->valuestring);
+	} else if (!strcmp(key, "judgePick") || !strcmp(key, "finalPick")) {
+		size_t *off = key[0] == 'j' ? &ps->judge : &ps->final;
+
+		if (cJSON_IsNull(c))
+			return 0;
+		if (!cJSON_IsString(c))
+			goto bad_type;
+		*off = pool_add(l, c->valuestring);
+	} else if (!strcmp(key, "pickedBy")) {
+		if (cJSON_IsNull(c))
+			s->picker = TREE_PICKER_NONE;
+		else if (cJSON_IsString(c) && !strcmp(c->valuestring, "ai"))
+			s->picker = TREE_PICKER_AI;
+		else if (cJSON_IsString(c) && !strcmp(c->valuestring, "human"))
+			s->picker = TREE_PICKER_HUMAN;
+		else
+			return loader_node_error(l, id,
+						 "\"weft.step.pickedBy\" must be \"ai\", \"human\" "
+						 "or null");
+	} else {
+		extra_add(extra, c);
+	}
+	return 0;
+bad_type:
+	return loader_node_error(l, id, "\"weft.step.%s\" must be a string or null", key);
+}
+
+/* Reads a step's candidates (into the pool, *n of them) and scores. */
+static int load_step_lists(struct loader *l, const char *id, const cJSON *cands,
+			   const cJSON *scores, struct tree_step *s, size_t *n)
+{
+	const cJSON *c;
+	size_t k;
+
+	if (cands) {
+		if (!cJSON_IsArray(cands))
+			return loader_node_error(l, id, "\"weft.step.candidates\" is not an array");
+		for (c = cands->child; c; c = c->next) {
+			if (!cJSON_IsString(c))
+				return loader_node_error(l, id,
+							 "\"weft.step.candidates\" holds a "
+							 "non-string");
+			offs_push(l, pool_add(l, c->valuestring));
+			(*n)++;
+		}
+	}
+	if (scores) {
+		if (!cJSON_IsArray(scores))
+			return loader_node_error(l, id, "\"weft.step.scores\" is not an array");
+		if ((size_t)cJSON_GetArraySize(scores) != *n)
+			return loader_node_error(
+			    l, id, "\"weft.step.scores\" has %d entries for %zu candidates",
+			    cJSON_GetArraySize(scores), *n);
+		s->scores = xreallocarray(NULL, *n ? *n : 1, sizeof(*s->scores));
+		for (c = scores->child, k = 0; c; c = c->next, k++) {
+			if (!cJSON_IsNumber(c))
+				return loader_node_error(l, id,
+							 "\"weft.step.scores\" holds a "
+							 "non-number");
+			s->scores[k] = c->valuedouble;
+		}
+	}
+	return 0;
+}
+
 static int load_step(struct loader *l, uint32_t i, const cJSON *o)
 {
 	const char *id = tree_node(l->t, i)->id;
@@ -60,84 +143,20 @@ static int load_step(struct loader *l, uint32_t i, const cJSON *o)
 		return loader_node_error(l, id, "\"weft.step\" is not an object");
 	s = tree_step_get(l->t, i);
 	for (c = o->child; c; c = c->next) {
-		const char *key = c->string;
-
-		if (!strcmp(key, "candidates")) {
+		if (!strcmp(c->string, "candidates")) {
 			cands = c;
-		} else if (!strcmp(key, "scores")) {
+		} else if (!strcmp(c->string, "scores")) {
 			scores = c;
-		} else if (!strcmp(key, "judgeRaw") || !strcmp(key, "judgePrompt") ||
-			   !strcmp(key, "rank") || !strcmp(key, "needsHuman")) {
-			char **field = !strcmp(key, "judgeRaw")	     ? &s->judge_raw
-				       : !strcmp(key, "judgePrompt") ? &s->judge_prompt
-				       : !strcmp(key, "rank")	     ? &s->rank_mode
-								     : &s->needs_human;
-			if (cJSON_IsNull(c))
-				continue;
-			if (!cJSON_IsString(c))
-				goto bad_type;
-			tree_step_set_str(field, c->valuestring);
-		} else if (!strcmp(key, "judgePick") || !strcmp(key, "finalPick")) {
-			size_t *off = key[0] == 'j' ? &ps.judge : &ps.final;
-
-			if (cJSON_IsNull(c))
-				continue;
-			if (!cJSON_IsString(c))
-				goto bad_type;
-			*off = pool_add(l, c->valuestring);
-		} else if (!strcmp(key, "pickedBy")) {
-			if (cJSON_IsNull(c))
-				s->picker = TREE_PICKER_NONE;
-			else if (cJSON_IsString(c) && !strcmp(c->valuestring, "ai"))
-				s->picker = TREE_PICKER_AI;
-			else if (cJSON_IsString(c) && !strcmp(c->valuestring, "human"))
-				s->picker = TREE_PICKER_HUMAN;
-			else {
-				strbuf_release(&extra);
-				return loader_node_error(
-				    l, id,
-				    "\"weft.step.pickedBy\" must be \"ai\", \"human\" "
-				    "or null");
-			}
-		} else {
-			extra_add(&extra, c);
+		} else if (load_step_member(l, id, c, s, &ps, &extra)) {
+			strbuf_release(&extra);
+			return -1;
 		}
-		continue;
-	bad_type:
-		strbuf_release(&extra);
-		return loader_node_error(l, id, "\"weft.step.%s\" must be a string or null", key);
 	}
 	if (extra.len)
 		s->extra_json = strbuf_detach(&extra, NULL);
 	strbuf_release(&extra);
-	if (cands) {
-		if (!cJSON_IsArray(cands))
-			return loader_node_error(l, id, "\"weft.step.candidates\" is not an array");
-		for (c = cands->child; c; c = c->next) {
-			if (!cJSON_IsString(c))
-				return loader_node_error(l, id,
-							 "\"weft.step.candidates\" holds a "
-							 "non-string");
-			offs_push(l, pool_add(l, c->valuestring));
-			n++;
-		}
-	}
-	if (scores) {
-		if (!cJSON_IsArray(scores))
-			return loader_node_error(l, id, "\"weft.step.scores\" is not an array");
-		if ((size_t)cJSON_GetArraySize(scores) != n)
-			return loader_node_error(
-			    l, id, "\"weft.step.scores\" has %d entries for %zu candidates",
-			    cJSON_GetArraySize(scores), n);
-		s->scores = xreallocarray(NULL, n ? n : 1, sizeof(*s->scores));
-		for (c = scores->child, k = 0; c; c = c->next, k++) {
-			if (!cJSON_IsNumber(c))
-				return loader_node_error(l, id,
-							 "\"weft.step.scores\" holds a "
-							 "non-number");
-			s->scores[k] = c->valuedouble;
-		}
-	}
+	if (load_step_lists(l, id, cands, scores, s, &n))
+		return -1;
 	s->candidates = xreallocarray(NULL, n ? n : 1, sizeof(*s->candidates));
 	for (k = 0; k < n; k++)
 		s->candidates[k] = TREE_NONE;
@@ -241,126 +260,119 @@ static int has_nul_escape(const char *s, const char *e)
 	return 0;
 }
 
-int loader_node(struct loader *l, cJSON *o, const char *start, size_t index)
-{
-	const cJSON *id = NULL, *text = NULL, *parents = NULL, *kids = NULL, *visited = NULL;
-	const cJSON *group = NULL, *weft = NULL, *c;
-	struct strbuf extra = STRBUF_INIT, wextra = STRBUF_INIT;
-	const char *weft_extra = NULL;
-	struct pending_node *pn;
-	uint32_t i;
-	int r = -1;
+/* The keys of a node weft reads; any other goes to its extra. */
+struct node_keys {
+	const cJSON *id, *text, *parents, *kids, *visited, *group, *weft;
+};
 
-	if (!cJSON_IsObject(o))
-		return loader_file_error(l, "nodes[%zu]: not an object", index);
+/* Sorts o's members into k and extra; -1 for a key given twice. */
+static int sort_keys(struct loader *l, const cJSON *o, size_t index, struct node_keys *k,
+		     struct strbuf *extra)
+{
+	const cJSON *c;
+
 	for (c = o->child; c; c = c->next) {
 		const cJSON **slot = NULL;
 		const char *key = c->string;
 
 		if (!strcmp(key, "id"))
-			slot = &id;
+			slot = &k->id;
 		else if (!strcmp(key, "text"))
-			slot = &text;
+			slot = &k->text;
 		else if (!strcmp(key, "parentIds"))
-			slot = &parents;
+			slot = &k->parents;
 		else if (!strcmp(key, "childrenIds"))
-			slot = &kids;
+			slot = &k->kids;
 		else if (!strcmp(key, "lastVisited"))
-			slot = &visited;
+			slot = &k->visited;
 		else if (!strcmp(key, "group"))
-			slot = &group;
+			slot = &k->group;
 		else if (!strcmp(key, "weft"))
-			slot = &weft;
+			slot = &k->weft;
 		if (!slot) {
-			extra_add(&extra, c);
+			extra_add(extra, c);
 			continue;
 		}
-		if (*slot) {
-			loader_file_error(l, "nodes[%zu]: key \"%s\" appears twice", index, key);
-			goto out;
-		}
+		if (*slot)
+			return loader_file_error(l, "nodes[%zu]: key \"%s\" appears twice", index,
+						 key);
 		*slot = c;
 	}
-	if (!id) {
-		loader_file_error(l, "nodes[%zu]: missing \"id\"", index);
-		goto out;
-	}
-	if (!cJSON_IsString(id)) {
-		loader_file_error(l, "nodes[%zu]: \"id\" is not a string", index);
-		goto out;
-	}
-	if (!id->valuestring[0]) {
-		loader_file_error(l, "nodes[%zu]: \"id\" is empty", index);
-		goto out;
-	}
-	if (l->bad_utf8 != NO_OFF && l->base + l->bad_utf8 >= start &&
-	    l->base + l->bad_utf8 < l->p) {
-		loader_node_error(l, id->valuestring, "invalid UTF-8 (or a NUL byte) at byte %zu",
-				  l->bad_utf8);
-		goto out;
-	}
-	if (has_nul_escape(start, l->p)) {
-		loader_node_error(l, id->valuestring,
-				  "a string holds \\u0000, which weft cannot keep");
-		goto out;
-	}
-	if (!text) {
-		loader_node_error(l, id->valuestring, "missing \"text\"");
-		goto out;
-	}
-	if (!cJSON_IsString(text)) {
-		loader_node_error(l, id->valuestring, "\"text\" is not a string");
-		goto out;
-	}
-	i = tree_add_detached(l->t, id->valuestring, text->valuestring, strlen(text->valuestring));
-	if (i == TREE_NONE) {
-		if (tree_find(l->t, id->valuestring) != TREE_NONE)
-			loader_node_error(l, id->valuestring, "duplicate id");
-		else
-			loader_node_error(l, id->valuestring, "too many nodes");
-		goto out;
-	}
+	return 0;
+}
+
+/* Checks the id and the text of the node that starts at start. */
+static int check_id_text(struct loader *l, const struct node_keys *k, const char *start,
+			 size_t index)
+{
+	if (!k->id)
+		return loader_file_error(l, "nodes[%zu]: missing \"id\"", index);
+	if (!cJSON_IsString(k->id))
+		return loader_file_error(l, "nodes[%zu]: \"id\" is not a string", index);
+	if (!k->id->valuestring[0])
+		return loader_file_error(l, "nodes[%zu]: \"id\" is empty", index);
+	if (l->bad_utf8 != NO_OFF && l->base + l->bad_utf8 >= start && l->base + l->bad_utf8 < l->p)
+		return loader_node_error(l, k->id->valuestring,
+					 "invalid UTF-8 (or a NUL byte) at byte %zu", l->bad_utf8);
+	if (has_nul_escape(start, l->p))
+		return loader_node_error(l, k->id->valuestring,
+					 "a string holds \\u0000, which weft cannot keep");
+	if (!k->text)
+		return loader_node_error(l, k->id->valuestring, "missing \"text\"");
+	if (!cJSON_IsString(k->text))
+		return loader_node_error(l, k->id->valuestring, "\"text\" is not a string");
+	return 0;
+}
+
+/* Keeps node i's parentIds and childrenIds in the pool, to be resolved
+ * once every node is read. */
+static int pend_links(struct loader *l, uint32_t i, const struct node_keys *k)
+{
+	const char *id = k->id->valuestring;
+	struct pending_node *pn;
+	const cJSON *c;
+
 	XGROW(l->pn, l->pn_cap, (size_t)i + 1);
 	pn = &l->pn[i];
 	memset(pn, 0, sizeof(*pn));
 	pn->parent = NO_OFF;
 	pn->parent_idx = TREE_NONE;
 	pn->kids = l->noffs;
-	if (parents) {
-		if (!cJSON_IsArray(parents)) {
-			loader_node_error(l, id->valuestring, "\"parentIds\" is not an array");
-			goto out;
-		}
-		for (c = parents->child; c; c = c->next) {
-			if (!cJSON_IsString(c)) {
-				loader_node_error(l, id->valuestring,
-						  "\"parentIds\" holds a non-string");
-				goto out;
-			}
+	if (k->parents) {
+		if (!cJSON_IsArray(k->parents))
+			return loader_node_error(l, id, "\"parentIds\" is not an array");
+		for (c = k->parents->child; c; c = c->next) {
+			if (!cJSON_IsString(c))
+				return loader_node_error(l, id, "\"parentIds\" holds a non-string");
 			if (!pn->nparents)
 				pn->parent = pool_add(l, c->valuestring);
 			pn->nparents++;
 		}
 	}
-	if (kids) {
-		if (!cJSON_IsArray(kids)) {
-			loader_node_error(l, id->valuestring, "\"childrenIds\" is not an array");
-			goto out;
-		}
-		for (c = kids->child; c; c = c->next) {
-			if (!cJSON_IsString(c)) {
-				loader_node_error(l, id->valuestring,
-						  "\"childrenIds\" holds a non-string");
-				goto out;
-			}
+	if (k->kids) {
+		if (!cJSON_IsArray(k->kids))
+			return loader_node_error(l, id, "\"childrenIds\" is not an array");
+		for (c = k->kids->child; c; c = c->next) {
+			if (!cJSON_IsString(c))
+				return loader_node_error(l, id,
+							 "\"childrenIds\" holds a non-string");
 			offs_push(l, pool_add(l, c->valuestring));
 			/* pn may have moved? no: offs is a separate array */
 			l->pn[i].nkids++;
 		}
 	}
-	if (visited) {
+	return 0;
+}
+
+/* Node i's lastVisited and group. */
+static int load_visited_group(struct loader *l, uint32_t i, const struct node_keys *k)
+{
+	const char *id = k->id->valuestring;
+
+	if (k->visited) {
 		/* Bonsai writes a string of seconds; other looms (tel-0s/damask)
 		 * an integer of milliseconds, or null: kept as loaded, as JSON */
+		const cJSON *visited = k->visited;
 		struct strbuf raw = STRBUF_INIT;
 
 		if (cJSON_IsString(visited))
@@ -369,23 +381,45 @@ int loader_node(struct loader *l, cJSON *o, const char *start, size_t index)
 			strbuf_addstr(&raw, "null");
 		else if (is_int(visited, -9007199254740992.0, 9007199254740992.0))
 			strbuf_addf(&raw, "%.0f", visited->valuedouble);
-		if (!raw.len) {
-			loader_node_error(l, id->valuestring,
-					  "\"lastVisited\" is not a string, an integer or null");
-			goto out;
-		}
+		if (!raw.len)
+			return loader_node_error(
+			    l, id, "\"lastVisited\" is not a string, an integer or null");
 		tree_node(l->t, i)->last_visited = tree_intern(l->t, raw.data, raw.len);
 		strbuf_release(&raw);
 	}
-	if (group) {
-		if (!cJSON_IsString(group)) {
-			loader_node_error(l, id->valuestring, "\"group\" is not a string");
-			goto out;
-		}
+	if (k->group) {
+		if (!cJSON_IsString(k->group))
+			return loader_node_error(l, id, "\"group\" is not a string");
 		tree_node(l->t, i)->group =
-		    tree_intern(l->t, group->valuestring, strlen(group->valuestring));
+		    tree_intern(l->t, k->group->valuestring, strlen(k->group->valuestring));
 	}
-	if (weft && load_node_weft(l, i, weft, &weft_extra, &wextra))
+	return 0;
+}
+
+int loader_node(struct loader *l, cJSON *o, const char *start, size_t index)
+{
+	struct node_keys k = {0};
+	struct strbuf extra = STRBUF_INIT, wextra = STRBUF_INIT;
+	const char *weft_extra = NULL;
+	uint32_t i;
+	int r = -1;
+
+	if (!cJSON_IsObject(o))
+		return loader_file_error(l, "nodes[%zu]: not an object", index);
+	if (sort_keys(l, o, index, &k, &extra) || check_id_text(l, &k, start, index))
+		goto out;
+	i = tree_add_detached(l->t, k.id->valuestring, k.text->valuestring,
+			      strlen(k.text->valuestring));
+	if (i == TREE_NONE) {
+		if (tree_find(l->t, k.id->valuestring) != TREE_NONE)
+			loader_node_error(l, k.id->valuestring, "duplicate id");
+		else
+			loader_node_error(l, k.id->valuestring, "too many nodes");
+		goto out;
+	}
+	if (pend_links(l, i, &k) || load_visited_group(l, i, &k))
+		goto out;
+	if (k.weft && load_node_weft(l, i, k.weft, &weft_extra, &wextra))
 		goto out;
 	if (extra.len || weft_extra)
 		tree_set_extra(l->t, i, extra.len ? extra.data : NULL, weft_extra);
