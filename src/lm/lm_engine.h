@@ -13,6 +13,11 @@
 #include "weft/lm.h"
 #include "weft/strbuf.h"
 
+/* At most this many keys are hidden in one text: the job's own and those
+ * the engine has sent before (a server may echo any of them); also the
+ * most variables lm_engine_hide_key_env keeps. */
+#define MAX_SECRETS 16
+
 struct lm_role {
 	char *name;
 	int limit;
@@ -90,7 +95,7 @@ struct lm_engine {
 	CURL *pool[POOL_MAX]; /* idle easy handles, options of a past transfer */
 	size_t npool;
 	struct lm_headers *headers;
-	char *hide_env[16]; /* owned: variables whose keys are hidden too */
+	char *hide_env[MAX_SECRETS]; /* owned: variables whose keys are hidden too */
 	size_t nhide_env;
 };
 

@@ -182,10 +182,6 @@ void engine_job_drop_xfers(struct lm_engine *e, struct job *j)
 	}
 }
 
-/* At most this many keys are hidden in one text: the job's own and those
- * the engine has sent before (a server may echo any of them). */
-#define MAX_SECRETS 16
-
 /* The keys to hide from what job j reports: its own key and every key the
  * engine has sent.  Returns how many were put in out. */
 static size_t job_secrets(const struct lm_engine *e, const struct job *j, const char **out)
