@@ -1,3 +1,8 @@
+/*
+ * Once every node is read (session_load.h): parents and children linked
+ * and checked to form one tree, each step's candidates and picks resolved,
+ * then "edges" and "pathNodes" read against the tree.
+ */
 #include "weft/session.h"
 
 #include <cjson/cJSON.h>

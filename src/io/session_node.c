@@ -1,3 +1,8 @@
+/*
+ * Loading one element of "nodes" (session_load.h): its id, text, the ids of
+ * its links (kept in the pool until every node is read), and its "weft"
+ * fields and step.
+ */
 #include "weft/session.h"
 
 #include <cjson/cJSON.h>

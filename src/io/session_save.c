@@ -1,3 +1,7 @@
+/*
+ * Writing a session (session.h): the tree as Bonsai-style JSON, streamed
+ * to a temporary file that replaces the old one, or into a buffer.
+ */
 #include "weft/session.h"
 
 #include <errno.h>
