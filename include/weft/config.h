@@ -37,6 +37,9 @@
 #include "weft/lm.h"
 
 #define CONFIG_DEFAULT_BASE_URL "https://api.openai.com/v1"
+/* A role's requests in flight at once, unless its section says otherwise. */
+#define CONFIG_DEFAULT_CONCURRENCY 8
+#define CONFIG_MAX_CONCURRENCY	   1024
 
 struct config_role {
 	char *name;	   /* owned: "generator", "judge", "scorer.NAME" */
@@ -52,9 +55,9 @@ struct config_role {
 	long timeout_ms;
 	int concurrency;
 	int retries;
-	long retry_base_ms;	 /* backoff base; default 500 */
-	long retry_cap_ms;	 /* backoff cap; default 8000 */
-	long retry_after_cap_ms; /* cap on a server's Retry-After; default 60000 */
+	long retry_base_ms;	 /* backoff base; default LM_DEFAULT_RETRY_BASE_MS */
+	long retry_cap_ms;	 /* backoff cap; default LM_DEFAULT_RETRY_CAP_MS */
+	long retry_after_cap_ms; /* cap on Retry-After; LM_DEFAULT_RETRY_AFTER_CAP_MS */
 	enum lm_n_mode n_mode;
 	double size;	    /* parameters; 0 = unknown */
 	int allow_http_key; /* send the key over plain http to another host */

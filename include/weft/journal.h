@@ -52,6 +52,32 @@ int journal_batch_commit(const char *session_path, struct journal_batch *b, stru
 /* Drops a batch without writing it. */
 void journal_batch_release(struct journal_batch *b);
 
+/* Longest journal line read (a node with a long text). */
+#define JOURNAL_MAX_LINE ((size_t)64 << 20)
+
+/*
+ * Reads a journal one line at a time, holding one line at most (never
+ * much more than its cap in memory, however long the line in the file).
+ * journal_replay reads through it.
+ */
+struct journal_reader {
+	int fd;		    /* borrowed */
+	struct strbuf line; /* owned: the line just read, without its '\n' */
+	size_t pos, len;    /* the unread bytes of buf */
+	char buf[65536];
+};
+
+/* Reads fd from where it is, with lines capped at max_line bytes. */
+void journal_reader_init(struct journal_reader *r, int fd, size_t max_line);
+/*
+ * Reads the next line into r->line.  Returns 1 for a line ended by '\n', 2
+ * for a last line without one, 0 at the end of the file, -1 on a read error
+ * (errno set), -2 for a line longer than the cap: reading stops as soon as
+ * it passes the cap, the rest of the line unread.
+ */
+int journal_reader_next(struct journal_reader *r);
+void journal_reader_release(struct journal_reader *r);
+
 /*
  * Applies the journal of session_path (if any) to t, in order.  Returns 0
  * when there was none or it applied cleanly; 1 when it applied but a torn

@@ -20,12 +20,13 @@
  * No struct here ever holds the key.
  *
  * Retries: connection errors, timeouts, partial bodies, HTTP 408, 409, 429
- * and 5xx are retried up to retry.max_retries times (default 2, so three
- * attempts), waiting a "full jitter" delay: uniform in [0, min(cap, base *
- * 2^k)] for retry k = 0, 1, ... (base 500 ms, cap 8000 ms by default), or
- * exactly what the server asked with `retry-after-ms` or `Retry-After`
- * (seconds or an HTTP date), capped at retry.max_retry_after_ms (default
- * 60000).  400, 401, 403, 404, other 4xx and a 429 whose error code or type
+ * and 5xx are retried up to retry.max_retries times (default
+ * LM_DEFAULT_RETRIES, 2: three attempts), waiting a "full jitter" delay:
+ * uniform in [0, min(cap, base * 2^k)] for retry k = 0, 1, ... (base
+ * LM_DEFAULT_RETRY_BASE_MS, cap LM_DEFAULT_RETRY_CAP_MS), or exactly what
+ * the server asked with `retry-after-ms` or `Retry-After` (seconds or an
+ * HTTP date), capped at retry.max_retry_after_ms (default
+ * LM_DEFAULT_RETRY_AFTER_CAP_MS).  400, 401, 403, 404, other 4xx and a 429 whose error code or type
  * is `insufficient_quota` are not retried.
  *
  * n: with n_mode LM_N_AUTO the request is sent with n; a reply with fewer
@@ -53,16 +54,32 @@ enum lm_n_mode {
 	LM_N_FANOUT,
 };
 
+/*
+ * The defaults of a request (lm_request_init) and of a configured role
+ * (config.h), written once here so the engine, the request and the
+ * configuration cannot drift apart.
+ */
+#define LM_DEFAULT_TIMEOUT_MS	      60000L /* whole request, per attempt */
+#define LM_CONNECT_TIMEOUT_MS	      10000L /* connecting, unless the timeout is shorter */
+#define LM_DEFAULT_RETRIES	      2
+#define LM_DEFAULT_RETRY_BASE_MS      500L
+#define LM_DEFAULT_RETRY_CAP_MS	      8000L
+#define LM_DEFAULT_RETRY_AFTER_CAP_MS 60000L
+#define LM_DEFAULT_MAX_BODY	      ((size_t)16 << 20) /* response body cap */
+#define LM_DEFAULT_CONCURRENCY	      16		 /* per role, when the request says 0 */
+/* Choices one request may ask for (n). */
+#define LM_MAX_N 128
+
 struct lm_message {
 	char *role;    /* owned: "system", "user", "assistant" */
 	char *content; /* owned */
 };
 
 struct lm_retry {
-	int max_retries;	 /* retries after the first attempt; default 2 */
-	long base_ms;		 /* default 500 */
-	long cap_ms;		 /* default 8000 */
-	long max_retry_after_ms; /* cap on a server's Retry-After; default 60000 */
+	int max_retries;	 /* retries after the first attempt */
+	long base_ms;		 /* backoff base */
+	long cap_ms;		 /* backoff cap */
+	long max_retry_after_ms; /* cap on a server's Retry-After */
 };
 
 /*
@@ -107,9 +124,9 @@ struct lm_request {
 	long seed;	  /* LM_UNSET: not sent */
 
 	enum lm_n_mode n_mode; /* default LM_N_AUTO */
-	int concurrency;       /* limit for this role; 0 = engine default (16) */
-	long timeout_ms;       /* whole request, per attempt; default 60000 */
-	size_t max_body;       /* response cap in bytes; default 16 MiB */
+	int concurrency;       /* limit for this role; 0 = engine default */
+	long timeout_ms;       /* whole request, per attempt; <= 0: the default */
+	size_t max_body;       /* response cap in bytes */
 	struct lm_retry retry;
 	/* 1: the key may go over plain http to a host that is not this
 	 * machine (default 0: such a request fails before it is sent). */

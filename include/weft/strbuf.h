@@ -4,7 +4,13 @@
  * A growable byte string, always NUL-terminated (data[len] == '\0'), which
  * may also hold NUL bytes.  Life cycle: STRBUF_INIT or strbuf_init(), then
  * strbuf_release() (or strbuf_detach() to take the buffer).  After release
- * the strbuf is empty and reusable.  Allocation never fails (xalloc.h).
+ * the strbuf is empty, uncapped and reusable.  Allocation never fails
+ * (xalloc.h).
+ *
+ * A strbuf filled from outside input can be capped (strbuf_set_max): then
+ * an add that would take it past max bytes adds nothing, strbuf_add
+ * returns -1, and the strbuf stays full (every later add is refused too)
+ * until strbuf_reset; it never allocates much more than max + 1 bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,12 +19,14 @@ struct strbuf {
 	char *data; /* owned; never NULL after init (points to "" when empty) */
 	size_t len;
 	size_t cap; /* 0 while data points at the shared empty string */
+	size_t max; /* 0: no cap; else len never passes it (strbuf_set_max) */
+	int full;   /* 1 once an add was refused for passing max */
 };
 
 extern char strbuf_empty[];
 #define STRBUF_INIT                                                                                \
 	{                                                                                          \
-		strbuf_empty, 0, 0                                                                 \
+		strbuf_empty, 0, 0, 0, 0                                                           \
 	}
 
 void strbuf_init(struct strbuf *sb);
@@ -27,11 +35,15 @@ void strbuf_release(struct strbuf *sb);
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 /* Ensures room for extra more bytes (plus the terminating NUL). */
 void strbuf_grow(struct strbuf *sb, size_t extra);
+/* Empties sb; it keeps its cap and may be filled again. */
 void strbuf_reset(struct strbuf *sb);
+/* Caps sb at max bytes (0: no cap); max must not be below sb->len. */
+void strbuf_set_max(struct strbuf *sb, size_t max);
 /* Shortens to len (len <= sb->len). */
 void strbuf_truncate(struct strbuf *sb, size_t len);
 
-void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+/* 0, or -1 when sb is capped and would pass its max (nothing added). */
+int strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 /* fmt is always a literal of weft's; untrusted text goes in as %s. */

@@ -18,6 +18,15 @@ size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Whether all n bytes of s are well-formed UTF-8. */
 int utf8_valid(const unsigned char *s, size_t n);
 
+/* The length of the longest well-formed prefix of the n bytes of s: n when
+ * they all are, else the offset of the first byte that does not start a
+ * well-formed sequence. */
+size_t utf8_valid_prefix(const char *s, size_t n);
+
+/* Appends the len bytes of s to sb with every byte that does not start a
+ * well-formed sequence replaced by U+FFFD (one replacement per byte). */
+void utf8_add_sanitized(struct strbuf *sb, const char *s, size_t len);
+
 /* The length of a UTF-8 byte-order mark (EF BB BF) at the start of the len
  * bytes of s: 3, or 0 when there is none.  Every reader of a file skips it
  * (README "File formats"). */

@@ -16,6 +16,8 @@ void strbuf_init(struct strbuf *sb)
 	sb->data = strbuf_empty;
 	sb->len = 0;
 	sb->cap = 0;
+	sb->max = 0;
+	sb->full = 0;
 }
 
 void strbuf_release(struct strbuf *sb)
@@ -54,6 +56,9 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 			xalloc_die("string too long");
 		cap *= 2;
 	}
+	/* a capped strbuf never needs room past its max */
+	if (sb->max && cap > sb->max + 1)
+		cap = need > sb->max + 1 ? need : sb->max + 1;
 	if (sb->cap) {
 		sb->data = xrealloc(sb->data, cap);
 	} else {
@@ -66,6 +71,21 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 void strbuf_reset(struct strbuf *sb)
 {
 	strbuf_truncate(sb, 0);
+	sb->full = 0;
+}
+
+void strbuf_set_max(struct strbuf *sb, size_t max)
+{
+	sb->max = max;
+}
+
+/* Whether len more bytes are refused by sb's cap (and marks it full). */
+static int over_max(struct strbuf *sb, size_t len)
+{
+	if (!sb->full && (!sb->max || len <= sb->max - sb->len))
+		return 0;
+	sb->full = 1;
+	return 1;
 }
 
 void strbuf_truncate(struct strbuf *sb, size_t len)
@@ -77,14 +97,17 @@ void strbuf_truncate(struct strbuf *sb, size_t len)
 		sb->data[len] = '\0';
 }
 
-void strbuf_add(struct strbuf *sb, const void *data, size_t len)
+int strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
 	if (!len)
-		return;
+		return 0;
+	if (over_max(sb, len))
+		return -1;
 	strbuf_grow(sb, len);
 	memcpy(sb->data + sb->len, data, len);
 	sb->len += len;
 	sb->data[sb->len] = '\0';
+	return 0;
 }
 
 void strbuf_addstr(struct strbuf *sb, const char *s)
@@ -94,6 +117,8 @@ void strbuf_addstr(struct strbuf *sb, const char *s)
 
 void strbuf_addch(struct strbuf *sb, int c)
 {
+	if (over_max(sb, 1))
+		return;
 	strbuf_grow(sb, 1);
 	sb->data[sb->len++] = (char)c;
 	sb->data[sb->len] = '\0';
@@ -107,7 +132,7 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
-	if (n <= 0)
+	if (n <= 0 || over_max(sb, (size_t)n))
 		return;
 	strbuf_grow(sb, (size_t)n);
 	vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);

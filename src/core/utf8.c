@@ -43,19 +43,50 @@ size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 
 int utf8_valid(const unsigned char *s, size_t n)
 {
+	return utf8_valid_prefix((const char *)s, n) == n;
+}
+
+size_t utf8_valid_prefix(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
 	uint32_t cp;
 
 	while (i < n) {
-		if (s[i] < 0x80) {
+		if (p[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (!(k = utf8_decode(s + i, n - i, &cp)))
-			return 0;
+		k = utf8_decode(p + i, n - i, &cp);
+		if (!k)
+			return i;
 		i += k;
 	}
-	return 1;
+	return n;
+}
+
+void utf8_add_sanitized(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0, k;
+	uint32_t cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = utf8_decode(p + i, len - i, &cp);
+		if (k) {
+			i += k;
+			continue;
+		}
+		strbuf_add(sb, s + run, i - run);
+		strbuf_addstr(sb, "\xef\xbf\xbd");
+		i++;
+		run = i;
+	}
+	strbuf_add(sb, s + run, len - run);
 }
 
 void utf8_encode(struct strbuf *sb, uint32_t cp)

@@ -227,13 +227,13 @@ int atomicfile_read(const char *path, size_t max, char **out, size_t *len, struc
 	*len = 0;
 	if (!f)
 		return -1;
+	strbuf_set_max(&sb, max);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (sb.len + n > max) {
+		if (strbuf_add(&sb, buf, n) < 0) {
 			fclose(f);
 			strbuf_release(&sb);
 			return errbuf_set(err, "%s: larger than %zu bytes", path, max);
 		}
-		strbuf_add(&sb, buf, n);
 	}
 	if (ferror(f)) {
 		errbuf_set(err, "%s: %s", path, strerror(errno));

@@ -12,9 +12,6 @@
 #include "weft/session.h"
 #include "weft/xalloc.h"
 
-/* Longest journal line read (a node with a long text). */
-#define JOURNAL_MAX_LINE ((size_t)64 << 20)
-
 void journal_path(const char *session_path, struct strbuf *out)
 {
 	strbuf_reset(out);
@@ -362,13 +359,88 @@ static int blank(const char *p, const char *end)
 	return 1;
 }
 
+void journal_reader_init(struct journal_reader *r, int fd, size_t max_line)
+{
+	r->fd = fd;
+	strbuf_init(&r->line);
+	strbuf_set_max(&r->line, max_line);
+	r->pos = 0;
+	r->len = 0;
+}
+
+void journal_reader_release(struct journal_reader *r)
+{
+	strbuf_release(&r->line);
+}
+
+int journal_reader_next(struct journal_reader *r)
+{
+	strbuf_reset(&r->line);
+	for (;;) {
+		const char *start, *nl;
+		size_t take;
+
+		if (r->pos == r->len) {
+			ssize_t n = read(r->fd, r->buf, sizeof(r->buf));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				return r->line.len ? 2 : 0;
+			r->pos = 0;
+			r->len = (size_t)n;
+		}
+		start = r->buf + r->pos;
+		nl = memchr(start, '\n', r->len - r->pos);
+		take = nl ? (size_t)(nl - start) : r->len - r->pos;
+		if (strbuf_add(&r->line, start, take) < 0)
+			return -2;
+		r->pos += nl ? take + 1 : take;
+		if (nl)
+			return 1;
+	}
+}
+
+/* Parses and applies one line of the journal; 0, 1 for a torn last line
+ * (err set), -1 on an error. */
+static int replay_line(struct tree *t, const char *path, size_t lineno, const struct strbuf *line,
+		       int ended, struct errbuf *err)
+{
+	struct strbuf loc = STRBUF_INIT;
+	const char *rest;
+	cJSON *op;
+	int r = 0;
+
+	op = cJSON_ParseWithLengthOpts(line->data, line->len, &rest, 0);
+	if (op && !blank(rest, line->data + line->len)) {
+		/* one object per line, nothing after it */
+		cJSON_Delete(op);
+		op = NULL;
+	}
+	if (!op || !cJSON_IsObject(op)) {
+		cJSON_Delete(op);
+		if (!ended) { /* the last line, cut short by a crash */
+			errbuf_set(err, "%s:%zu: ignored a torn last line", path, lineno);
+			return 1;
+		}
+		return errbuf_set(err, "%s:%zu: not a JSON object", path, lineno);
+	}
+	strbuf_addf(&loc, "%s:%zu", path, lineno);
+	if (apply(t, loc.data, op, err))
+		r = -1;
+	cJSON_Delete(op);
+	strbuf_release(&loc);
+	return r;
+}
+
 int journal_replay(const char *session_path, struct tree *t, struct errbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT, loc = STRBUF_INIT;
-	char buf[65536];
-	size_t line = 0, pos = 0;
-	int fd, r = 0;
-	ssize_t n;
+	struct strbuf path = STRBUF_INIT;
+	struct journal_reader *reader;
+	size_t line = 0;
+	int fd, r = 0, got;
 
 	journal_path(session_path, &path);
 	fd = journal_open(session_path, path.data, O_RDONLY, err);
@@ -377,59 +449,22 @@ int journal_replay(const char *session_path, struct tree *t, struct errbuf *err)
 		strbuf_release(&path);
 		return r;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = errbuf_set(err, "%s: cannot read: %s", path.data, strerror(errno));
-			goto out;
-		}
-		strbuf_add(&data, buf, (size_t)n);
-	}
-	while (pos < data.len) {
-		char *nl = memchr(data.data + pos, '\n', data.len - pos);
-		size_t end = nl ? (size_t)(nl - data.data) : data.len;
-		const char *rest;
-		cJSON *op;
-
+	reader = xmalloc(sizeof(*reader));
+	journal_reader_init(reader, fd, JOURNAL_MAX_LINE);
+	while (!r && (got = journal_reader_next(reader)) != 0) {
 		line++;
-		if (end - pos > JOURNAL_MAX_LINE) {
+		if (got == -1)
+			r = errbuf_set(err, "%s: cannot read: %s", path.data, strerror(errno));
+		else if (got == -2)
 			r = errbuf_set(err, "%s:%zu: line longer than %zu bytes", path.data, line,
 				       JOURNAL_MAX_LINE);
-			goto out;
-		}
-		op = cJSON_ParseWithLengthOpts(data.data + pos, end - pos, &rest, 0);
-		if (op && !blank(rest, data.data + end)) {
-			/* one object per line, nothing after it */
-			cJSON_Delete(op);
-			op = NULL;
-		}
-		if (!op || !cJSON_IsObject(op)) {
-			cJSON_Delete(op);
-			if (!nl) { /* the last line, cut short by a crash */
-				r = 1;
-				errbuf_set(err, "%s:%zu: ignored a torn last line", path.data,
-					   line);
-				goto out;
-			}
-			r = errbuf_set(err, "%s:%zu: not a JSON object", path.data, line);
-			goto out;
-		}
-		strbuf_reset(&loc);
-		strbuf_addf(&loc, "%s:%zu", path.data, line);
-		if (apply(t, loc.data, op, err)) {
-			cJSON_Delete(op);
-			r = -1;
-			goto out;
-		}
-		cJSON_Delete(op);
-		pos = end + 1;
+		else
+			r = replay_line(t, path.data, line, &reader->line, got == 1, err);
 	}
-out:
+	journal_reader_release(reader);
+	free(reader);
 	close(fd);
 	strbuf_release(&path);
-	strbuf_release(&data);
-	strbuf_release(&loc);
 	return r;
 }
 

@@ -26,12 +26,12 @@ static void role_init(struct config_role *r, const char *name)
 	r->temperature = 1.0;
 	r->max_tokens = 60;
 	r->n = 1;
-	r->timeout_ms = 60000;
-	r->concurrency = 8;
-	r->retries = 2;
-	r->retry_base_ms = 500;
-	r->retry_cap_ms = 8000;
-	r->retry_after_cap_ms = 60000;
+	r->timeout_ms = LM_DEFAULT_TIMEOUT_MS;
+	r->concurrency = CONFIG_DEFAULT_CONCURRENCY;
+	r->retries = LM_DEFAULT_RETRIES;
+	r->retry_base_ms = LM_DEFAULT_RETRY_BASE_MS;
+	r->retry_cap_ms = LM_DEFAULT_RETRY_CAP_MS;
+	r->retry_after_cap_ms = LM_DEFAULT_RETRY_AFTER_CAP_MS;
 	r->n_mode = LM_N_AUTO;
 }
 
@@ -117,13 +117,11 @@ static int valid_role_name(const char *s)
 	return 1;
 }
 
-/* Sets key to value in r.  Returns 0, -1 with err = "key 'K': why" (the
- * caller prefixes the place). */
-static int role_set(struct config_role *r, const char *key, const char *value, struct errbuf *err)
+/* Sets a key whose value is a word or a string.  Returns 0, -1 with err,
+ * or 1 when key is not one of these. */
+static int role_set_text(struct config_role *r, const char *key, const char *value,
+			 struct errbuf *err)
 {
-	double d;
-	long l;
-
 	if (!strcmp(key, "base_url")) {
 		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
 			return errbuf_set(err, "key '%s': expected an http:// or https:// URL",
@@ -165,10 +163,6 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 			r->n_mode = LM_N_FANOUT;
 		else
 			return errbuf_set(err, "key '%s': expected auto, native or fanout", key);
-	} else if (!strcmp(key, "temperature")) {
-		if (num_parse_double(value, 0, 2, &d))
-			return errbuf_set(err, "key '%s': expected a number from 0 to 2", key);
-		r->temperature = d;
 	} else if (!strcmp(key, "allow_http_key")) {
 		if (!strcmp(value, "true") || !strcmp(value, "1"))
 			r->allow_http_key = 1;
@@ -176,6 +170,24 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 			r->allow_http_key = 0;
 		else
 			return errbuf_set(err, "key '%s': expected true or false", key);
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+/* Sets a key whose value is a number.  Returns 0, -1 with err, or 1 when
+ * key is not one of these. */
+static int role_set_number(struct config_role *r, const char *key, const char *value,
+			   struct errbuf *err)
+{
+	double d;
+	long l;
+
+	if (!strcmp(key, "temperature")) {
+		if (num_parse_double(value, 0, 2, &d))
+			return errbuf_set(err, "key '%s': expected a number from 0 to 2", key);
+		r->temperature = d;
 	} else if (!strcmp(key, "size")) {
 		if (num_parse_double(value, 0, 1e15, &d))
 			return errbuf_set(err, "key '%s': expected a parameter count like 350e6",
@@ -191,14 +203,14 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		r->max_tokens = (int)l;
 		r->max_tokens_set = 1;
 	} else if (!strcmp(key, "n")) {
-		if (num_parse_long(value, 1, 128, &l))
-			return errbuf_set(err, "key '%s': expected a whole number from 1 to 128",
-					  key);
+		if (num_parse_long(value, 1, LM_MAX_N, &l))
+			return errbuf_set(err, "key '%s': expected a whole number from 1 to %d",
+					  key, LM_MAX_N);
 		r->n = (int)l;
 	} else if (!strcmp(key, "concurrency")) {
-		if (num_parse_long(value, 1, 1024, &l))
-			return errbuf_set(err, "key '%s': expected a whole number from 1 to 1024",
-					  key);
+		if (num_parse_long(value, 1, CONFIG_MAX_CONCURRENCY, &l))
+			return errbuf_set(err, "key '%s': expected a whole number from 1 to %d",
+					  key, CONFIG_MAX_CONCURRENCY);
 		r->concurrency = (int)l;
 	} else if (!strcmp(key, "retries")) {
 		if (num_parse_long(value, 0, 20, &l))
@@ -217,15 +229,28 @@ static int role_set(struct config_role *r, const char *key, const char *value, s
 		else
 			r->retry_after_cap_ms = l;
 	} else {
-		return errbuf_set(
-		    err,
-		    "key '%s': unknown key (known: base_url, model, api_key_env, "
-		    "endpoint, temperature, max_tokens, n, timeout, concurrency, "
-		    "retries, retry_base_ms, retry_cap_ms, retry_after_cap_ms, n_mode, "
-		    "size, family, allow_http_key)",
-		    key);
+		return 1;
 	}
 	return 0;
+}
+
+/* Sets key to value in r.  Returns 0, -1 with err = "key 'K': why" (the
+ * caller prefixes the place). */
+static int role_set(struct config_role *r, const char *key, const char *value, struct errbuf *err)
+{
+	int rc = role_set_text(r, key, value, err);
+
+	if (rc <= 0)
+		return rc;
+	rc = role_set_number(r, key, value, err);
+	if (rc <= 0)
+		return rc;
+	return errbuf_set(err,
+			  "key '%s': unknown key (known: base_url, model, api_key_env, "
+			  "endpoint, temperature, max_tokens, n, timeout, concurrency, "
+			  "retries, retry_base_ms, retry_cap_ms, retry_after_cap_ms, n_mode, "
+			  "size, family, allow_http_key)",
+			  key);
 }
 
 static struct config_role *role_get_or_add(struct config *c, const char *name)
@@ -247,6 +272,58 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A "[SECTION]" line s: its role (made if new) becomes *section. */
+static int parse_section(struct config *c, char *s, char **section, const char *filename,
+			 size_t lineno, struct errbuf *err)
+{
+	char *close = strchr(s, ']');
+
+	if (!close || *trim(close + 1))
+		return errbuf_set(err, "%s:%zu: expected [SECTION]", filename, lineno);
+	*close = '\0';
+	s = trim(s + 1);
+	if (!valid_role_name(s))
+		return errbuf_set(err,
+				  "%s:%zu: section [%.100s]: unknown section (known: "
+				  "generator, judge, scorer.NAME)",
+				  filename, lineno, s);
+	free(*section);
+	*section = xstrdup(s);
+	role_get_or_add(c, *section);
+	return 0;
+}
+
+/* A "key = value" line s, in section (NULL: before any). */
+static int parse_key(struct config *c, char *s, const char *section, const char *filename,
+		     size_t lineno, struct errbuf *err)
+{
+	char *eq = strchr(s, '='), *key, *value, *h;
+
+	if (!eq)
+		return errbuf_set(err, "%s:%zu: expected 'key = value'", filename, lineno);
+	*eq = '\0';
+	key = trim(s);
+	value = trim(eq + 1);
+	/* inline comment: " #" */
+	h = strstr(value, " #");
+	if (h) {
+		*h = '\0';
+		value = trim(value);
+	}
+	if (strlen(value) >= 2 && value[0] == '"' && value[strlen(value) - 1] == '"') {
+		value[strlen(value) - 1] = '\0';
+		value++;
+	}
+	if (!section)
+		return errbuf_set(err, "%s:%zu: key '%.100s': outside any [section]", filename,
+				  lineno, key);
+	if (role_set(config_role(c, section), key, value, err) < 0) {
+		errbuf_prefix(err, "%s:%zu", filename, lineno);
+		return -1;
+	}
+	return 0;
+}
+
 int config_parse(struct config *c, const char *buf, size_t len, const char *filename,
 		 struct errbuf *err)
 {
@@ -260,7 +337,7 @@ int config_parse(struct config *c, const char *buf, size_t len, const char *file
 	while (pos < len && rc == 0) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
-		char *s, *eq, *key, *value;
+		char *s;
 
 		lineno++;
 		strbuf_reset(&line);
@@ -273,58 +350,10 @@ int config_parse(struct config *c, const char *buf, size_t len, const char *file
 		s = trim(line.data);
 		if (!*s || *s == '#' || *s == ';')
 			continue;
-		if (*s == '[') {
-			char *close = strchr(s, ']');
-
-			if (!close || *trim(close + 1)) {
-				rc =
-				    errbuf_set(err, "%s:%zu: expected [SECTION]", filename, lineno);
-				break;
-			}
-			*close = '\0';
-			s = trim(s + 1);
-			if (!valid_role_name(s)) {
-				rc = errbuf_set(err,
-						"%s:%zu: section [%.100s]: unknown section (known: "
-						"generator, judge, scorer.NAME)",
-						filename, lineno, s);
-				break;
-			}
-			free(section);
-			section = xstrdup(s);
-			role_get_or_add(c, section);
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			rc = errbuf_set(err, "%s:%zu: expected 'key = value'", filename, lineno);
-			break;
-		}
-		*eq = '\0';
-		key = trim(s);
-		value = trim(eq + 1);
-		{
-			/* inline comment: " #" */
-			char *h = strstr(value, " #");
-
-			if (h) {
-				*h = '\0';
-				value = trim(value);
-			}
-		}
-		if (strlen(value) >= 2 && value[0] == '"' && value[strlen(value) - 1] == '"') {
-			value[strlen(value) - 1] = '\0';
-			value++;
-		}
-		if (!section) {
-			rc = errbuf_set(err, "%s:%zu: key '%.100s': outside any [section]",
-					filename, lineno, key);
-			break;
-		}
-		if (role_set(config_role(c, section), key, value, err) < 0) {
-			errbuf_prefix(err, "%s:%zu", filename, lineno);
-			rc = -1;
-		}
+		if (*s == '[')
+			rc = parse_section(c, s, &section, filename, lineno, err);
+		else
+			rc = parse_key(c, s, section, filename, lineno, err);
 	}
 	free(section);
 	strbuf_release(&line);
@@ -365,9 +394,9 @@ static int load_file(struct config *c, const char *path, int must_exist, struct 
 			return errbuf_set(err, "config file %s", ferr.msg);
 		return errbuf_set(err, "config file %s: %s", path, strerror(e));
 	}
+	strbuf_set_max(&sb, CONFIG_MAX_FILE);
 	for (n = fread(buf, 1, sizeof(buf), f); n > 0; n = fread(buf, 1, sizeof(buf), f)) {
-		strbuf_add(&sb, buf, n);
-		if (sb.len > CONFIG_MAX_FILE) {
+		if (strbuf_add(&sb, buf, n) < 0) {
 			fclose(f);
 			strbuf_release(&sb);
 			return errbuf_set(err, "config file %s: larger than %u bytes", path,

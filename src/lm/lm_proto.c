@@ -14,6 +14,7 @@
 #include "weft/errbuf.h"
 #include "weft/lm.h"
 #include "weft/strbuf.h"
+#include "weft/utf8.h"
 #include "weft/xalloc.h"
 
 void lm_request_init(struct lm_request *req)
@@ -27,12 +28,12 @@ void lm_request_init(struct lm_request *req)
 	req->top_logprobs = LM_UNSET;
 	req->seed = LM_UNSET;
 	req->n_mode = LM_N_AUTO;
-	req->timeout_ms = 60000;
-	req->max_body = 16u << 20;
-	req->retry.max_retries = 2;
-	req->retry.base_ms = 500;
-	req->retry.cap_ms = 8000;
-	req->retry.max_retry_after_ms = 60000;
+	req->timeout_ms = LM_DEFAULT_TIMEOUT_MS;
+	req->max_body = LM_DEFAULT_MAX_BODY;
+	req->retry.max_retries = LM_DEFAULT_RETRIES;
+	req->retry.base_ms = LM_DEFAULT_RETRY_BASE_MS;
+	req->retry.cap_ms = LM_DEFAULT_RETRY_CAP_MS;
+	req->retry.max_retry_after_ms = LM_DEFAULT_RETRY_AFTER_CAP_MS;
 }
 
 void lm_request_release(struct lm_request *req)
@@ -262,49 +263,8 @@ void lm_response_copy(struct lm_response *dst, const struct lm_response *src)
 static char *utf8_clean(const char *s, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t i = 0;
 
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t need, k;
-		unsigned long cp;
-
-		if (c < 0x80) {
-			strbuf_addch(&sb, c);
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			goto bad;
-		}
-		if (i + need >= len)
-			goto bad;
-		for (k = 1; k <= need; k++) {
-			unsigned char cc = (unsigned char)s[i + k];
-
-			if ((cc & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (cc & 0x3f);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
-		strbuf_add(&sb, s + i, need + 1);
-		i += need + 1;
-		continue;
-	bad:
-		strbuf_addstr(&sb, "\xef\xbf\xbd");
-		i++;
-	}
+	utf8_add_sanitized(&sb, s, len);
 	return strbuf_detach(&sb, NULL);
 }
 

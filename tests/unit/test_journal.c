@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -400,6 +401,70 @@ static void test_batch_is_all_or_nothing(void **state)
 	tree_free(live);
 }
 
+/* A line past the cap is refused as soon as it passes it: the reader
+ * neither holds nor reads the rest of it. */
+static void test_long_line_is_refused_early(void **state)
+{
+	char path[160], chunk[4096];
+	struct journal_reader *r = malloc(sizeof(*r));
+	FILE *f;
+	int fd, i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/long.journal", tmpdir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs("{\"a\":1}\n", f);
+	memset(chunk, 'x', sizeof(chunk));
+	for (i = 0; i < 1024; i++) /* a 4 MiB line */
+		assert_int_equal(fwrite(chunk, 1, sizeof(chunk), f), sizeof(chunk));
+	fputs("\n{\"b\":2}\n", f);
+	assert_int_equal(fclose(f), 0);
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	journal_reader_init(r, fd, 1000);
+	assert_int_equal(journal_reader_next(r), 1);
+	assert_string_equal(r->line.data, "{\"a\":1}");
+	assert_int_equal(journal_reader_next(r), -2);
+	assert_true(r->line.len <= 1000);
+	assert_true(r->line.cap <= 1001);
+	/* one buffer's worth read, not the 4 MiB */
+	assert_true(lseek(fd, 0, SEEK_CUR) <= (off_t)sizeof(r->buf));
+	journal_reader_release(r);
+	free(r);
+	close(fd);
+}
+
+/* The reader's line ends: '\n', a last line without one, the end. */
+static void test_reader_lines(void **state)
+{
+	char path[160];
+	struct journal_reader *r = malloc(sizeof(*r));
+	FILE *f;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/lines.journal", tmpdir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs("one\n\nthree", f);
+	assert_int_equal(fclose(f), 0);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	journal_reader_init(r, fd, 5);
+	assert_int_equal(journal_reader_next(r), 1);
+	assert_string_equal(r->line.data, "one");
+	assert_int_equal(journal_reader_next(r), 1);
+	assert_string_equal(r->line.data, "");
+	assert_int_equal(journal_reader_next(r), 2);
+	assert_string_equal(r->line.data, "three");
+	assert_int_equal(journal_reader_next(r), 0);
+	journal_reader_release(r);
+	free(r);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +476,8 @@ int main(void)
 	    cmocka_unit_test(test_batch_is_all_or_nothing),
 	    cmocka_unit_test(test_journal_permissions),
 	    cmocka_unit_test(test_journal_symlink_refused),
+	    cmocka_unit_test(test_long_line_is_refused_early),
+	    cmocka_unit_test(test_reader_lines),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -68,6 +68,54 @@ static void test_errbuf(void **state)
 	assert_int_equal(errbuf_set(NULL, "ignored"), -1);
 }
 
+static void test_strbuf_max(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char big[1000];
+	size_t i;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	strbuf_set_max(&sb, 10);
+	assert_int_equal(strbuf_add(&sb, "0123456789", 10), 0); /* exactly max fits */
+	assert_int_equal(sb.len, 10);
+	assert_false(sb.full);
+	assert_int_equal(strbuf_add(&sb, "a", 1), -1);
+	assert_true(sb.full);
+	assert_string_equal(sb.data, "0123456789");
+	strbuf_addch(&sb, 'b');
+	strbuf_addf(&sb, "%d", 7);
+	assert_string_equal(sb.data, "0123456789");
+	assert_int_equal(strbuf_add(&sb, "", 0), 0);
+
+	/* a refused add leaves it full, even for what would still fit */
+	strbuf_reset(&sb);
+	assert_false(sb.full);
+	assert_int_equal(strbuf_add(&sb, "abc", 3), 0);
+	assert_int_equal(strbuf_add(&sb, big, 8), -1);
+	assert_int_equal(strbuf_add(&sb, "d", 1), -1);
+	assert_string_equal(sb.data, "abc");
+	strbuf_release(&sb);
+	assert_int_equal(sb.max, 0);
+	assert_false(sb.full);
+
+	/* growing in small steps never allocates much past the cap */
+	strbuf_set_max(&sb, 300);
+	for (i = 0; i < sizeof(big); i++)
+		if (strbuf_add(&sb, big + i, 1) < 0)
+			break;
+	assert_int_equal(i, 300);
+	assert_int_equal(sb.len, 300);
+	assert_true(sb.cap <= 301);
+	strbuf_release(&sb);
+
+	/* uncapped, nothing is refused */
+	for (i = 0; i < 100; i++)
+		assert_int_equal(strbuf_add(&sb, big, sizeof(big)), 0);
+	assert_int_equal(sb.len, 100 * sizeof(big));
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -75,6 +123,7 @@ int main(void)
 	    cmocka_unit_test(test_json_escape),
 	    cmocka_unit_test(test_json_escape_terminal_safe),
 	    cmocka_unit_test(test_errbuf),
+	    cmocka_unit_test(test_strbuf_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,11 +69,52 @@ static void test_valid_and_encode(void **state)
 	strbuf_release(&sb);
 }
 
+static void test_valid_prefix(void **state)
+{
+	(void)state;
+	assert_int_equal(utf8_valid_prefix("", 0), 0);
+	assert_int_equal(utf8_valid_prefix("caf\xc3\xa9", 5), 5);
+	assert_int_equal(utf8_valid_prefix("caf\xc3", 4), 3);	       /* cut short */
+	assert_int_equal(utf8_valid_prefix("a\xed\xa0\x80", 4), 1);    /* a surrogate */
+	assert_int_equal(utf8_valid_prefix("ab\xc0\xaf", 4), 2);       /* overlong */
+	assert_int_equal(utf8_valid_prefix("\xe0\x80\xaf", 3), 0);     /* overlong */
+	assert_int_equal(utf8_valid_prefix("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	assert_int_equal(utf8_valid_prefix("x\xff", 2), 1);
+}
+
+static void expect_sanitized(const char *in, size_t len, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "<");
+	utf8_add_sanitized(&sb, in, len);
+	assert_string_equal(sb.data, want);
+	strbuf_release(&sb);
+}
+
+static void test_add_sanitized(void **state)
+{
+	(void)state;
+	expect_sanitized("", 0, "<");
+	expect_sanitized("caf\xc3\xa9 \xe4\xb8\xad", 9, "<caf\xc3\xa9 \xe4\xb8\xad");
+	/* one U+FFFD per byte that starts no well-formed sequence */
+	expect_sanitized("a\xed\xa0\x80"
+			 "b",
+			 5,
+			 "<a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+			 "b");
+	expect_sanitized("\xc0\xaf", 2, "<\xef\xbf\xbd\xef\xbf\xbd");
+	expect_sanitized("end\xe4\xb8", 5, "<end\xef\xbf\xbd\xef\xbf\xbd");
+	expect_sanitized("\xf0\x9f\x98\x80!", 5, "<\xf0\x9f\x98\x80!");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_valid_and_encode),
+	    cmocka_unit_test(test_valid_prefix),
+	    cmocka_unit_test(test_add_sanitized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
