@@ -1,0 +1,554 @@
+#include "weft/evalrun.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/atomicfile.h"
+#include "weft/display.h"
+#include "weft/plot.h"
+#include "weft/task.h"
+#include "weft/xalloc.h"
+
+#include "evalrun_run.h"
+
+/* ---- pure parts ---------------------------------------------------------- */
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+int evalrun_echo_logprob(const struct lm_choice *c, const char *prompt, const char *cls, double *lp,
+			 struct errbuf *err)
+{
+	size_t plen = strlen(prompt), clen = strlen(cls), pos = 0, i, start = (size_t)-1;
+	long chars = (long)utf8_chars(prompt);
+	double sum = 0;
+
+	if (!c->has_logprobs || !c->ntokens)
+		return 1;
+	/* the tokens must spell prompt + cls */
+	for (i = 0; i < c->ntokens && pos < plen + clen; i++) {
+		const char *t = c->tokens[i].token ? c->tokens[i].token : "";
+		size_t tl = strlen(t), k;
+
+		for (k = 0; k < tl && pos < plen + clen; k++, pos++) {
+			char want = pos < plen ? prompt[pos] : cls[pos - plen];
+
+			if (t[k] != want)
+				return 1;
+		}
+	}
+	if (pos < plen + clen)
+		return 1;
+	for (i = 0; i < c->ntokens; i++)
+		if (c->tokens[i].offset == chars) {
+			start = i;
+			break;
+		}
+	if (start == (size_t)-1)
+		for (i = 0; i < c->ntokens; i++)
+			if (c->tokens[i].offset == (long)plen) {
+				start = i;
+				break;
+			}
+	if (start == (size_t)-1) {
+		pos = 0;
+		for (i = 0; i < c->ntokens; i++) {
+			if (pos == plen) {
+				start = i;
+				break;
+			}
+			pos += strlen(c->tokens[i].token ? c->tokens[i].token : "");
+		}
+	}
+	if (start == (size_t)-1)
+		return errbuf_set(
+		    err, "class '%.60s' does not start on a token boundary after the prompt", cls);
+	for (i = start; i < c->ntokens; i++) {
+		if (isnan(c->tokens[i].logprob))
+			return errbuf_set(err, "no logprob for echoed token %zu", i);
+		sum += c->tokens[i].logprob;
+	}
+	*lp = sum;
+	return 0;
+}
+
+int evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp)
+{
+	const struct lm_token *t;
+	size_t i, best_len = 0;
+	double lowest = INFINITY, best = 0;
+	int found = 0;
+
+	if (!c->has_logprobs || !c->ntokens)
+		return -1;
+	t = &c->tokens[0];
+	if (!t->ntop && !t->token)
+		return -1;
+	for (i = 0; i <= t->ntop; i++) {
+		const char *tok = i < t->ntop ? t->top[i].token : t->token;
+		double l = i < t->ntop ? t->top[i].logprob : t->logprob;
+		size_t tl;
+
+		if (!tok || isnan(l))
+			continue;
+		if (l < lowest)
+			lowest = l;
+		tl = strlen(tok);
+		if (!strcmp(tok, cls)) {
+			*lp = l;
+			return 1;
+		}
+		if (tl > best_len && !strncmp(cls, tok, tl)) {
+			best_len = tl;
+			best = l;
+			found = 1;
+		}
+	}
+	if (found) {
+		*lp = best;
+		return 1;
+	}
+	if (lowest == INFINITY)
+		return -1;
+	*lp = lowest - log(2.0);
+	return 0;
+}
+
+static int is_yes_no(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	return !strncasecmp(s, "yes", 3)  ? !s[3 + strspn(s + 3, " ")]
+	       : !strncasecmp(s, "no", 2) ? !s[2 + strspn(s + 2, " ")]
+					  : 0;
+}
+
+static int is_letter(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	if (*s == '(')
+		return isupper((unsigned char)s[1]) && s[2] == ')' && !s[3 + strspn(s + 3, " ")];
+	return isupper((unsigned char)s[0]) && !s[1 + strspn(s + 1, " ")];
+}
+
+enum score_type evalrun_score_type(const char *const *classes, size_t n)
+{
+	size_t i, yn = 0, letters = 0;
+
+	for (i = 0; i < n; i++) {
+		yn += (size_t)is_yes_no(classes[i]);
+		letters += (size_t)is_letter(classes[i]);
+	}
+	if (n && yn == n)
+		return SCORE_BOOLEAN;
+	if (n && letters == n)
+		return SCORE_CHOICE;
+	return SCORE_TEXT;
+}
+
+char *evalrun_trimmed(const char *s)
+{
+	size_t len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	return xstrndup(s, len);
+}
+
+static size_t nslots(const struct evalrun *run, const struct evalrun_model *m,
+		     const struct evalset_example *e)
+{
+	size_t prompts = run->set->logodds ? 2 : 1;
+
+	if (run->opts.method == EVALRUN_GENERATE)
+		return 1;
+	if (m->way == EVALRUN_WAY_TOP)
+		return prompts;
+	return prompts * e->nclasses;
+}
+
+static void job_forget(struct evalrun *run, struct job *j)
+{
+	size_t i;
+
+	for (i = 0; i < run->njobs; i++)
+		if (run->jobs[i] == j) {
+			run->jobs[i] = run->jobs[--run->njobs];
+			break;
+		}
+	free(j);
+}
+
+static void on_reply(void *ctx, const struct lm_response *resp, const struct errbuf *err);
+
+/* Fills req for unit u of model m; probe 2 = top-logprobs way. */
+static void build_request(struct evalrun *run, struct evalrun_model *m, size_t ex, size_t slot,
+			  enum evalrun_way way, struct lm_request *req)
+{
+	const struct evalset_example *e = &run->set->items[ex];
+
+	lm_request_copy(req, &m->req);
+	if (run->opts.method == EVALRUN_GENERATE) {
+		struct strbuf p = STRBUF_INIT;
+		const char *keys[] = {"question"};
+		const char *vals[] = {e->question};
+
+		template_render(run->prompt_tmpl, keys, vals, 1, SIZE_MAX, &p, NULL); /* fits */
+		req->temperature = 0;
+		req->max_tokens = run->opts.max_tokens;
+		if (req->kind == LM_CHAT)
+			lm_request_add_message(req, "user", p.data);
+		else
+			lm_request_set(&req->prompt, p.data);
+		strbuf_release(&p);
+		return;
+	}
+	req->kind = LM_COMPLETIONS;
+	req->temperature = 0;
+	req->logprobs = 1;
+	if (way == EVALRUN_WAY_TOP) {
+		const char *prompt = slot == 0 ? e->prompt : e->other_prompt;
+
+		req->max_tokens = 1;
+		req->top_logprobs = EVALRUN_TOP_K;
+		lm_request_set(&req->prompt, prompt);
+	} else {
+		size_t c = slot % e->nclasses;
+		const char *prompt = slot < e->nclasses ? e->prompt : e->other_prompt;
+		struct strbuf p = STRBUF_INIT;
+
+		strbuf_addstr(&p, prompt);
+		strbuf_addstr(&p, e->classes[c]);
+		req->max_tokens = 0;
+		req->top_logprobs = 1;
+		req->echo = 1;
+		lm_request_set(&req->prompt, p.data);
+		strbuf_release(&p);
+	}
+}
+
+static void submit(struct evalrun *run, size_t mi, size_t ex, size_t slot, int probe)
+{
+	struct evalrun_model *m = &run->models[mi];
+	struct lm_request req;
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	build_request(run, m, ex, slot, probe == 2 ? EVALRUN_WAY_TOP : m->way, &req);
+	j->run = run;
+	j->model = mi;
+	j->unit = ex * stride(run) + slot;
+	j->probe = probe;
+	XGROW(run->jobs, run->jobs_cap, run->njobs + 1);
+	run->jobs[run->njobs++] = j;
+	m->inflight++;
+	j->id = lm_submit(run->engine, &req, on_reply, j);
+	lm_request_release(&req);
+}
+
+/* Submits model mi's next jobs up to its window. */
+static void pump(struct evalrun *run, size_t mi)
+{
+	struct evalrun_model *m = &run->models[mi];
+	size_t st = stride(run);
+
+	if (run->cancelled || m->fatal || m->probing)
+		return;
+	while (m->inflight < (size_t)m->req.concurrency && m->next < run->set->n * st) {
+		size_t ex = m->next / st, slot = m->next % st;
+		const struct evalset_example *e = &run->set->items[ex];
+
+		if (slot >= nslots(run, m, e) || m->results[ex].state) {
+			m->next = (ex + 1) * st;
+			continue;
+		}
+		if (slot == 0 && !m->left[ex])
+			m->left[ex] = (unsigned)nslots(run, m, e);
+		m->next++;
+		submit(run, mi, ex, slot, 0);
+	}
+}
+
+static void notify(struct evalrun *run)
+{
+	if (run->cb)
+		run->cb(run->cb_ctx, run);
+}
+
+static void finish_example(struct evalrun *run, struct evalrun_model *m, size_t ex)
+{
+	const struct evalset_example *e = &run->set->items[ex];
+	struct evalrun_result *r = &m->results[ex];
+	const double *lp = &m->lps[ex * stride(run)];
+	struct errbuf err;
+
+	if (run->set->logodds) {
+		double p[2], q[2];
+		struct metrics_logodds lo = {0}; /* set by metrics_logodds */
+
+		p[0] = lp[0];
+		p[1] = lp[1];
+		q[0] = lp[2];
+		q[1] = lp[3];
+		if (metrics_logodds(p, q, e->answer, 0, &lo, &err) < 0) {
+			r->state = 2;
+			m->failed++;
+			if (!m->error)
+				m->error = display_sanitize_dup(err.msg);
+			return;
+		}
+		r->ex.loss = lo.difference;
+		r->ex.correct = lo.correct;
+		r->ex.predicted = q[1] > q[0] ? 1 : 0;
+		r->ex.total_logprob = lo.total_logprob;
+	} else if (metrics_classify(lp, e->nclasses, e->answer, &r->ex, &err) < 0) {
+		r->state = 2;
+		m->failed++;
+		if (!m->error)
+			m->error = display_sanitize_dup(err.msg);
+		return;
+	}
+	r->state = 1;
+	m->done++;
+}
+
+static void fail_model(struct evalrun *run, struct evalrun_model *m, const char *msg)
+{
+	size_t i;
+
+	m->fatal = 1;
+	free(m->error);
+	m->error = display_sanitize_dup(msg);
+	for (i = 0; i < run->set->n; i++)
+		if (!m->results[i].state) {
+			m->results[i].state = 2;
+			m->failed++;
+			run->done_units++;
+		}
+}
+
+/*
+ * Errors that will not go away by asking again for another example: the key
+ * (401, 403), the model (404), the account's quota.  After the probe they
+ * stop the model as a failed probe does (what finished is kept) instead of
+ * sending every remaining example to fail the same way.
+ */
+static int stops_model(const struct lm_response *resp)
+{
+	return resp->insufficient_quota || resp->http_status == 401 || resp->http_status == 403 ||
+	       resp->http_status == 404;
+}
+
+/* Cancels model mi's requests in flight (their examples are failed). */
+static void cancel_model_jobs(struct evalrun *run, size_t mi)
+{
+	size_t i = 0;
+
+	while (i < run->njobs) {
+		struct job *j = run->jobs[i];
+
+		if (j->model != mi) {
+			i++;
+			continue;
+		}
+		lm_cancel(run->engine, j->id);
+		run->models[mi].inflight--;
+		run->jobs[i] = run->jobs[--run->njobs];
+		free(j);
+	}
+}
+
+static void on_reply(void *ctx, const struct lm_response *resp, const struct errbuf *err)
+{
+	struct job *j = ctx;
+	struct evalrun *run = j->run;
+	size_t mi = j->model, st = stride(run), ex = j->unit / st, slot = j->unit % st;
+	struct evalrun_model *m = &run->models[mi];
+	const struct evalset_example *e = &run->set->items[ex];
+	struct evalrun_result *r = &m->results[ex];
+	int probe = j->probe;
+	struct errbuf e2;
+
+	m->inflight--;
+	job_forget(run, j);
+	if (probe)
+		m->probing = 0;
+	if (err || !resp->nchoices) {
+		const char *msg = err ? err->msg : "the reply has no choices";
+
+		if (probe || (err && stops_model(resp))) {
+			fail_model(run, m, msg);
+			cancel_model_jobs(run, mi);
+			notify(run);
+			return;
+		}
+		if (!r->state) {
+			r->state = 2;
+			m->failed++;
+			run->done_units++;
+			if (!m->error)
+				m->error = display_sanitize_dup(msg);
+			notify(run);
+		}
+		pump(run, mi);
+		return;
+	}
+	if (r->state) { /* the example already failed */
+		pump(run, mi);
+		return;
+	}
+	if (run->opts.method == EVALRUN_GENERATE) {
+		struct score_result sr;
+		const char *raw = resp->choices[0].text ? resp->choices[0].text : "";
+		char *target = evalrun_trimmed(e->classes[e->answer]);
+		enum score_type type =
+		    evalrun_score_type((const char *const *)e->classes, e->nclasses);
+		int gpt = strstr(m->model, "gpt-3.5-turbo") || strstr(m->model, "gpt-4");
+
+		score_answer(raw, target, type, run->opts.rules, e->question, gpt, &sr);
+		r->raw = xstrdup(raw);
+		r->parsed = xstrdup(sr.parsed ? sr.parsed : "");
+		r->outcome = sr.outcome;
+		r->ex.correct = sr.outcome == SCORE_CORRECT;
+		r->ex.loss = NAN;
+		r->ex.total_logprob = NAN;
+		if (sr.outcome == SCORE_UNPARSED)
+			m->unparsed++;
+		score_result_release(&sr);
+		free(target);
+		r->state = 1;
+		m->done++;
+		run->done_units++;
+		notify(run);
+		pump(run, mi);
+		return;
+	}
+	/* logprob */
+	if (probe == 1) {
+		double lp;
+		int rc =
+		    evalrun_echo_logprob(&resp->choices[0], e->prompt, e->classes[0], &lp, &e2);
+
+		if (rc == 1) {
+			/* echo ignored: probe the top-logprobs way */
+			m->probing = 1;
+			submit(run, mi, ex, 0, 2);
+			return;
+		}
+		if (rc < 0) {
+			fail_model(run, m, e2.msg);
+			notify(run);
+			return;
+		}
+		m->way = EVALRUN_WAY_ECHO;
+		m->left[ex] = (unsigned)nslots(run, m, e);
+		m->lps[ex * st + 0] = lp;
+		m->left[ex]--;
+		m->next = 1; /* unit 0 is done */
+		pump(run, mi);
+		return;
+	}
+	if (probe == 2) {
+		m->way = EVALRUN_WAY_TOP;
+		m->left[ex] = (unsigned)nslots(run, m, e);
+		m->next = 0;
+	}
+	if (m->way == EVALRUN_WAY_TOP) {
+		size_t c, base = slot * e->nclasses;
+
+		for (c = 0; c < e->nclasses; c++) {
+			double lp;
+			int rc = evalrun_top_logprob(&resp->choices[0], e->classes[c], &lp);
+
+			if (rc < 0) {
+				const char *msg = "no logprobs in the reply: the logprob method "
+						  "needs a completions endpoint that returns "
+						  "logprobs";
+				if (probe) {
+					fail_model(run, m, msg);
+					notify(run);
+					return;
+				}
+				r->state = 2;
+				m->failed++;
+				run->done_units++;
+				if (!m->error)
+					m->error = xstrdup(msg);
+				notify(run);
+				pump(run, mi);
+				return;
+			}
+			if (rc == 0)
+				m->floored++;
+			m->lps[ex * st + base + c] = lp;
+		}
+		if (probe == 2)
+			m->next = 1;
+	} else {
+		double lp;
+		size_t c = slot % e->nclasses;
+		const char *prompt = slot < e->nclasses ? e->prompt : e->other_prompt;
+		int rc = evalrun_echo_logprob(&resp->choices[0], prompt, e->classes[c], &lp, &e2);
+
+		if (rc != 0) {
+			if (rc == 1)
+				errbuf_set(&e2, "the reply is not an echo of the prompt");
+			r->state = 2;
+			m->failed++;
+			run->done_units++;
+			if (!m->error)
+				m->error = display_sanitize_dup(e2.msg);
+			notify(run);
+			pump(run, mi);
+			return;
+		}
+		m->lps[ex * st + slot] = lp;
+	}
+	if (m->left[ex])
+		m->left[ex]--;
+	if (!m->left[ex]) {
+		finish_example(run, m, ex);
+		run->done_units++;
+		notify(run);
+	}
+	pump(run, mi);
+}
+
+void evalrun_start(struct evalrun *run)
+{
+	size_t i;
+
+	if (run->started)
+		return;
+	run->started = 1;
+	for (i = 0; i < run->nmodels; i++) {
+		struct evalrun_model *m = &run->models[i];
+
+		if (!run->set->n)
+			continue;
+		m->probing = 1;
+		if (run->opts.method == EVALRUN_LOGPROB) {
+			m->way = EVALRUN_WAY_ECHO;
+			m->left[0] = (unsigned)nslots(run, m, &run->set->items[0]);
+			submit(run, i, 0, 0, 1);
+			m->way = EVALRUN_WAY_NONE;
+		} else {
+			m->left[0] = 1;
+			m->next = 1;
+			submit(run, i, 0, 0, 1);
+		}
+	}
+}
