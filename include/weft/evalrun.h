@@ -77,9 +77,24 @@ struct evalrun_options {
 
 void evalrun_options_init(struct evalrun_options *o);
 
+/* Where one example stands for one model (the values are stable: callers
+ * may have stored or compared them as numbers). */
+enum evalrun_state {
+	EVALRUN_PENDING = 0,
+	EVALRUN_DONE = 1,
+	EVALRUN_FAILED = 2,
+};
+
+/* The probe a model has out: nothing else is sent for it until the reply. */
+enum evalrun_probe {
+	EVALRUN_PROBE_NONE = 0,
+	EVALRUN_PROBE_FIRST = 1, /* the first request (logprob: the echo way) */
+	EVALRUN_PROBE_TOP = 2,	 /* logprob: the top-logprobs way, after echo was ignored */
+};
+
 /* One example's outcome for one model. */
 struct evalrun_result {
-	int state; /* 0 pending, 1 done, 2 failed */
+	enum evalrun_state state;
 	/* logprob */
 	struct metrics_example ex; /* classification values, or for logodds: loss =
 				    * logodds_difference, predicted = argmax q */
@@ -106,8 +121,7 @@ struct evalrun_model {
 	unsigned *left; /* slots still missing per example */
 	size_t next;	/* next job (example * nslots + slot) to submit */
 	size_t inflight;
-	int probing;   /* a probe is out; nothing else is submitted */
-	int probe_top; /* the probe out is the top-logprobs one */
+	enum evalrun_probe probe; /* the probe out, or EVALRUN_PROBE_NONE */
 };
 
 struct evalrun;

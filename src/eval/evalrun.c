@@ -257,7 +257,7 @@ void evalrun_model_table(const struct evalrun *run, size_t i, struct metrics_tab
 		const struct evalrun_result *r = &m->results[k];
 		const struct evalset_example *e = &run->set->items[k];
 
-		if (r->state != 1)
+		if (r->state != EVALRUN_DONE)
 			continue;
 		if (run->opts.method == EVALRUN_GENERATE)
 			metrics_table_add(t, e->index, &r->ex, r->parsed);
@@ -276,7 +276,7 @@ void evalrun_model_summary(const struct evalrun *run, size_t i, struct metrics_s
 	evalrun_model_table(run, i, &t);
 	nc = xcalloc(t.n ? t.n : 1, sizeof(*nc));
 	for (k = 0; k < run->set->n; k++)
-		if (m->results[k].state == 1)
+		if (m->results[k].state == EVALRUN_DONE)
 			nc[n++] = (unsigned)run->set->items[k].nclasses;
 	metrics_summarize(&t, nc, s);
 	free(nc);

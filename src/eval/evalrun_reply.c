@@ -195,7 +195,7 @@ static void job_forget(struct evalrun *run, struct job *j)
 
 static void on_reply(void *ctx, const struct lm_response *resp, const struct errbuf *err);
 
-/* Fills req for unit u of model m; probe 2 = top-logprobs way. */
+/* Fills req for slot of example ex of model m, asked the given way. */
 static void build_request(struct evalrun *run, struct evalrun_model *m, size_t ex, size_t slot,
 			  enum evalrun_way way, struct lm_request *req)
 {
@@ -241,17 +241,22 @@ static void build_request(struct evalrun *run, struct evalrun_model *m, size_t e
 	}
 }
 
-static void submit(struct evalrun *run, size_t mi, size_t ex, size_t slot, int probe)
+/* Sends slot of example ex for model mi; a probe is the model's only
+ * request out until its reply. */
+static void submit(struct evalrun *run, size_t mi, size_t ex, size_t slot, enum evalrun_probe probe)
 {
 	struct evalrun_model *m = &run->models[mi];
 	struct lm_request req;
 	struct job *j = xcalloc(1, sizeof(*j));
 
-	build_request(run, m, ex, slot, probe == 2 ? EVALRUN_WAY_TOP : m->way, &req);
+	build_request(run, m, ex, slot, probe == EVALRUN_PROBE_TOP ? EVALRUN_WAY_TOP : m->way,
+		      &req);
 	j->run = run;
 	j->model = mi;
 	j->unit = ex * stride(run) + slot;
 	j->probe = probe;
+	if (probe != EVALRUN_PROBE_NONE)
+		m->probe = probe;
 	XGROW(run->jobs, run->jobs_cap, run->njobs + 1);
 	run->jobs[run->njobs++] = j;
 	m->inflight++;
@@ -265,20 +270,20 @@ static void pump(struct evalrun *run, size_t mi)
 	struct evalrun_model *m = &run->models[mi];
 	size_t st = stride(run);
 
-	if (run->cancelled || m->fatal || m->probing)
+	if (run->cancelled || m->fatal || m->probe != EVALRUN_PROBE_NONE)
 		return;
 	while (m->inflight < (size_t)m->req.concurrency && m->next < run->set->n * st) {
 		size_t ex = m->next / st, slot = m->next % st;
 		const struct evalset_example *e = &run->set->items[ex];
 
-		if (slot >= nslots(run, m, e) || m->results[ex].state) {
+		if (slot >= nslots(run, m, e) || m->results[ex].state != EVALRUN_PENDING) {
 			m->next = (ex + 1) * st;
 			continue;
 		}
 		if (slot == 0 && !m->left[ex])
 			m->left[ex] = (unsigned)nslots(run, m, e);
 		m->next++;
-		submit(run, mi, ex, slot, 0);
+		submit(run, mi, ex, slot, EVALRUN_PROBE_NONE);
 	}
 }
 
@@ -288,6 +293,26 @@ static void notify(struct evalrun *run)
 		run->cb(run->cb_ctx, run);
 }
 
+/* Marks example r of model m failed with msg (the model's first error is
+ * kept). */
+static void mark_failed(struct evalrun_model *m, struct evalrun_result *r, const char *msg)
+{
+	r->state = EVALRUN_FAILED;
+	m->failed++;
+	if (!m->error)
+		m->error = display_sanitize_dup(msg);
+}
+
+/* An example that ends failed: counted as finished and reported. */
+static void fail_example(struct evalrun *run, struct evalrun_model *m, struct evalrun_result *r,
+			 const char *msg)
+{
+	mark_failed(m, r, msg);
+	run->done_units++;
+	notify(run);
+}
+
+/* Every slot of example ex is in: its metrics from the log-probabilities. */
 static void finish_example(struct evalrun *run, struct evalrun_model *m, size_t ex)
 {
 	const struct evalset_example *e = &run->set->items[ex];
@@ -304,10 +329,7 @@ static void finish_example(struct evalrun *run, struct evalrun_model *m, size_t 
 		q[0] = lp[2];
 		q[1] = lp[3];
 		if (metrics_logodds(p, q, e->answer, 0, &lo, &err) < 0) {
-			r->state = 2;
-			m->failed++;
-			if (!m->error)
-				m->error = display_sanitize_dup(err.msg);
+			mark_failed(m, r, err.msg);
 			return;
 		}
 		r->ex.loss = lo.difference;
@@ -315,13 +337,10 @@ static void finish_example(struct evalrun *run, struct evalrun_model *m, size_t 
 		r->ex.predicted = q[1] > q[0] ? 1 : 0;
 		r->ex.total_logprob = lo.total_logprob;
 	} else if (metrics_classify(lp, e->nclasses, e->answer, &r->ex, &err) < 0) {
-		r->state = 2;
-		m->failed++;
-		if (!m->error)
-			m->error = display_sanitize_dup(err.msg);
+		mark_failed(m, r, err.msg);
 		return;
 	}
-	r->state = 1;
+	r->state = EVALRUN_DONE;
 	m->done++;
 }
 
@@ -333,8 +352,8 @@ static void fail_model(struct evalrun *run, struct evalrun_model *m, const char 
 	free(m->error);
 	m->error = display_sanitize_dup(msg);
 	for (i = 0; i < run->set->n; i++)
-		if (!m->results[i].state) {
-			m->results[i].state = 2;
+		if (m->results[i].state == EVALRUN_PENDING) {
+			m->results[i].state = EVALRUN_FAILED;
 			m->failed++;
 			run->done_units++;
 		}
@@ -371,152 +390,186 @@ static void cancel_model_jobs(struct evalrun *run, size_t mi)
 	}
 }
 
+/* A request that failed, or a reply with no choices: a failed probe or an
+ * error that would repeat for every example stops the model; any other
+ * fails this example only. */
+static void on_failed_reply(struct evalrun *run, size_t mi, struct evalrun_result *r,
+			    enum evalrun_probe probe, const struct lm_response *resp,
+			    const struct errbuf *err)
+{
+	struct evalrun_model *m = &run->models[mi];
+	const char *msg = err ? err->msg : "the reply has no choices";
+
+	if (probe || (err && stops_model(resp))) {
+		fail_model(run, m, msg);
+		cancel_model_jobs(run, mi);
+		notify(run);
+		return;
+	}
+	if (r->state == EVALRUN_PENDING)
+		fail_example(run, m, r, msg);
+	pump(run, mi);
+}
+
+/* The generate method: the first choice scored against the answer's
+ * class; the example is done. */
+static void record_answer(struct evalrun *run, struct evalrun_model *m, size_t ex,
+			  const struct lm_response *resp)
+{
+	const struct evalset_example *e = &run->set->items[ex];
+	struct evalrun_result *r = &m->results[ex];
+	struct score_result sr;
+	const char *raw = resp->choices[0].text ? resp->choices[0].text : "";
+	char *target = evalrun_trimmed(e->classes[e->answer]);
+	enum score_type type = evalrun_score_type((const char *const *)e->classes, e->nclasses);
+	int gpt = strstr(m->model, "gpt-3.5-turbo") || strstr(m->model, "gpt-4");
+
+	score_answer(raw, target, type, run->opts.rules, e->question, gpt, &sr);
+	r->raw = xstrdup(raw);
+	r->parsed = xstrdup(sr.parsed ? sr.parsed : "");
+	r->outcome = sr.outcome;
+	r->ex.correct = sr.outcome == SCORE_CORRECT;
+	r->ex.loss = NAN;
+	r->ex.total_logprob = NAN;
+	if (sr.outcome == SCORE_UNPARSED)
+		m->unparsed++;
+	score_result_release(&sr);
+	free(target);
+	r->state = EVALRUN_DONE;
+	m->done++;
+}
+
+/* The logprob method's first probe, prompt + first class with echo: when
+ * the server ignored echo, the top-logprobs probe goes out instead; else
+ * the model's way is echo and unit 0 is in. */
+static void on_echo_probe(struct evalrun *run, size_t mi, size_t ex, const struct lm_response *resp)
+{
+	struct evalrun_model *m = &run->models[mi];
+	const struct evalset_example *e = &run->set->items[ex];
+	struct errbuf err;
+	double lp;
+	int rc = evalrun_echo_logprob(&resp->choices[0], e->prompt, e->classes[0], &lp, &err);
+
+	if (rc == 1) {
+		submit(run, mi, ex, 0, EVALRUN_PROBE_TOP);
+		return;
+	}
+	if (rc < 0) {
+		fail_model(run, m, err.msg);
+		notify(run);
+		return;
+	}
+	m->way = EVALRUN_WAY_ECHO;
+	m->left[ex] = (unsigned)nslots(run, m, e);
+	m->lps[ex * stride(run) + 0] = lp;
+	m->left[ex]--;
+	m->next = 1; /* unit 0 is done */
+	pump(run, mi);
+}
+
+/* The top way: every class's log-probability of prompt slot from the
+ * reply's alternatives.  Returns 0, or -1 when the reply has no logprobs
+ * (then the model, on a probe, or else the example has failed). */
+static int read_top_reply(struct evalrun *run, size_t mi, size_t ex, size_t slot,
+			  enum evalrun_probe probe, const struct lm_response *resp)
+{
+	static const char no_logprobs[] = "no logprobs in the reply: the logprob method needs a "
+					  "completions endpoint that returns logprobs";
+	struct evalrun_model *m = &run->models[mi];
+	const struct evalset_example *e = &run->set->items[ex];
+	size_t c, base = ex * stride(run) + slot * e->nclasses;
+
+	for (c = 0; c < e->nclasses; c++) {
+		double lp;
+		int rc = evalrun_top_logprob(&resp->choices[0], e->classes[c], &lp);
+
+		if (rc < 0) {
+			if (probe) {
+				fail_model(run, m, no_logprobs);
+				notify(run);
+				return -1;
+			}
+			fail_example(run, m, &m->results[ex], no_logprobs);
+			pump(run, mi);
+			return -1;
+		}
+		if (rc == 0)
+			m->floored++;
+		m->lps[base + c] = lp;
+	}
+	if (probe == EVALRUN_PROBE_TOP)
+		m->next = 1;
+	return 0;
+}
+
+/* The echo way: the log-probability of slot's prompt + class.  Returns 0,
+ * or -1 when the reply does not give it (the example has failed). */
+static int read_echo_reply(struct evalrun *run, size_t mi, size_t ex, size_t slot,
+			   const struct lm_response *resp)
+{
+	struct evalrun_model *m = &run->models[mi];
+	const struct evalset_example *e = &run->set->items[ex];
+	size_t c = slot % e->nclasses;
+	const char *prompt = slot < e->nclasses ? e->prompt : e->other_prompt;
+	struct errbuf err;
+	double lp;
+	int rc = evalrun_echo_logprob(&resp->choices[0], prompt, e->classes[c], &lp, &err);
+
+	if (rc != 0) {
+		if (rc == 1)
+			errbuf_set(&err, "the reply is not an echo of the prompt");
+		fail_example(run, m, &m->results[ex], err.msg);
+		pump(run, mi);
+		return -1;
+	}
+	m->lps[ex * stride(run) + slot] = lp;
+	return 0;
+}
+
 static void on_reply(void *ctx, const struct lm_response *resp, const struct errbuf *err)
 {
 	struct job *j = ctx;
 	struct evalrun *run = j->run;
-	size_t mi = j->model, st = stride(run), ex = j->unit / st, slot = j->unit % st;
+	size_t mi = j->model, ex = j->unit / stride(run), slot = j->unit % stride(run);
 	struct evalrun_model *m = &run->models[mi];
-	const struct evalset_example *e = &run->set->items[ex];
 	struct evalrun_result *r = &m->results[ex];
-	int probe = j->probe;
-	struct errbuf e2;
+	enum evalrun_probe probe = j->probe;
+	int rc;
 
 	m->inflight--;
 	job_forget(run, j);
 	if (probe)
-		m->probing = 0;
+		m->probe = EVALRUN_PROBE_NONE;
 	if (err || !resp->nchoices) {
-		const char *msg = err ? err->msg : "the reply has no choices";
-
-		if (probe || (err && stops_model(resp))) {
-			fail_model(run, m, msg);
-			cancel_model_jobs(run, mi);
-			notify(run);
-			return;
-		}
-		if (!r->state) {
-			r->state = 2;
-			m->failed++;
-			run->done_units++;
-			if (!m->error)
-				m->error = display_sanitize_dup(msg);
-			notify(run);
-		}
-		pump(run, mi);
+		on_failed_reply(run, mi, r, probe, resp, err);
 		return;
 	}
-	if (r->state) { /* the example already failed */
+	if (r->state != EVALRUN_PENDING) { /* the example already failed */
 		pump(run, mi);
 		return;
 	}
 	if (run->opts.method == EVALRUN_GENERATE) {
-		struct score_result sr;
-		const char *raw = resp->choices[0].text ? resp->choices[0].text : "";
-		char *target = evalrun_trimmed(e->classes[e->answer]);
-		enum score_type type =
-		    evalrun_score_type((const char *const *)e->classes, e->nclasses);
-		int gpt = strstr(m->model, "gpt-3.5-turbo") || strstr(m->model, "gpt-4");
-
-		score_answer(raw, target, type, run->opts.rules, e->question, gpt, &sr);
-		r->raw = xstrdup(raw);
-		r->parsed = xstrdup(sr.parsed ? sr.parsed : "");
-		r->outcome = sr.outcome;
-		r->ex.correct = sr.outcome == SCORE_CORRECT;
-		r->ex.loss = NAN;
-		r->ex.total_logprob = NAN;
-		if (sr.outcome == SCORE_UNPARSED)
-			m->unparsed++;
-		score_result_release(&sr);
-		free(target);
-		r->state = 1;
-		m->done++;
+		record_answer(run, m, ex, resp);
 		run->done_units++;
 		notify(run);
 		pump(run, mi);
 		return;
 	}
-	/* logprob */
-	if (probe == 1) {
-		double lp;
-		int rc =
-		    evalrun_echo_logprob(&resp->choices[0], e->prompt, e->classes[0], &lp, &e2);
-
-		if (rc == 1) {
-			/* echo ignored: probe the top-logprobs way */
-			m->probing = 1;
-			submit(run, mi, ex, 0, 2);
-			return;
-		}
-		if (rc < 0) {
-			fail_model(run, m, e2.msg);
-			notify(run);
-			return;
-		}
-		m->way = EVALRUN_WAY_ECHO;
-		m->left[ex] = (unsigned)nslots(run, m, e);
-		m->lps[ex * st + 0] = lp;
-		m->left[ex]--;
-		m->next = 1; /* unit 0 is done */
-		pump(run, mi);
+	if (probe == EVALRUN_PROBE_FIRST) {
+		on_echo_probe(run, mi, ex, resp);
 		return;
 	}
-	if (probe == 2) {
+	if (probe == EVALRUN_PROBE_TOP) {
 		m->way = EVALRUN_WAY_TOP;
-		m->left[ex] = (unsigned)nslots(run, m, e);
+		m->left[ex] = (unsigned)nslots(run, m, &run->set->items[ex]);
 		m->next = 0;
 	}
-	if (m->way == EVALRUN_WAY_TOP) {
-		size_t c, base = slot * e->nclasses;
-
-		for (c = 0; c < e->nclasses; c++) {
-			double lp;
-			int rc = evalrun_top_logprob(&resp->choices[0], e->classes[c], &lp);
-
-			if (rc < 0) {
-				const char *msg = "no logprobs in the reply: the logprob method "
-						  "needs a completions endpoint that returns "
-						  "logprobs";
-				if (probe) {
-					fail_model(run, m, msg);
-					notify(run);
-					return;
-				}
-				r->state = 2;
-				m->failed++;
-				run->done_units++;
-				if (!m->error)
-					m->error = xstrdup(msg);
-				notify(run);
-				pump(run, mi);
-				return;
-			}
-			if (rc == 0)
-				m->floored++;
-			m->lps[ex * st + base + c] = lp;
-		}
-		if (probe == 2)
-			m->next = 1;
-	} else {
-		double lp;
-		size_t c = slot % e->nclasses;
-		const char *prompt = slot < e->nclasses ? e->prompt : e->other_prompt;
-		int rc = evalrun_echo_logprob(&resp->choices[0], prompt, e->classes[c], &lp, &e2);
-
-		if (rc != 0) {
-			if (rc == 1)
-				errbuf_set(&e2, "the reply is not an echo of the prompt");
-			r->state = 2;
-			m->failed++;
-			run->done_units++;
-			if (!m->error)
-				m->error = display_sanitize_dup(e2.msg);
-			notify(run);
-			pump(run, mi);
-			return;
-		}
-		m->lps[ex * st + slot] = lp;
-	}
+	if (m->way == EVALRUN_WAY_TOP)
+		rc = read_top_reply(run, mi, ex, slot, probe, resp);
+	else
+		rc = read_echo_reply(run, mi, ex, slot, resp);
+	if (rc < 0)
+		return;
 	if (m->left[ex])
 		m->left[ex]--;
 	if (!m->left[ex]) {
@@ -539,16 +592,15 @@ void evalrun_start(struct evalrun *run)
 
 		if (!run->set->n)
 			continue;
-		m->probing = 1;
 		if (run->opts.method == EVALRUN_LOGPROB) {
 			m->way = EVALRUN_WAY_ECHO;
 			m->left[0] = (unsigned)nslots(run, m, &run->set->items[0]);
-			submit(run, i, 0, 0, 1);
+			submit(run, i, 0, 0, EVALRUN_PROBE_FIRST);
 			m->way = EVALRUN_WAY_NONE;
 		} else {
 			m->left[0] = 1;
 			m->next = 1;
-			submit(run, i, 0, 0, 1);
+			submit(run, i, 0, 0, EVALRUN_PROBE_FIRST);
 		}
 	}
 }

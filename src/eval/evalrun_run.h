@@ -15,7 +15,7 @@ struct job {
 	size_t model;
 	size_t unit; /* example * nslots + slot */
 	uint64_t id;
-	int probe; /* 0 normal, 1 probe, 2 top-logprobs probe */
+	enum evalrun_probe probe;
 };
 
 struct evalrun {

@@ -250,7 +250,7 @@ int evalrun_format_model_csv(const struct evalrun *run, size_t i, struct strbuf 
 		const struct evalset_example *e = &run->set->items[k];
 		char *label;
 
-		if (r->state != 1)
+		if (r->state != EVALRUN_DONE)
 			continue;
 		label = evalrun_trimmed(e->classes[e->answer]);
 		strbuf_addf(out, "%ld,", e->index);
