@@ -168,97 +168,104 @@ static void free_list(char **items, size_t n)
 	free(items);
 }
 
+/* One backslash escape of a Python string literal at *pp (just after the
+ * backslash) into b; -1 for one this reader does not take. */
+static int pylist_escape(const char **pp, struct strbuf *b)
+{
+	const char *p = *pp;
+	unsigned long c;
+	int len;
+
+	switch (*p) {
+	case 'n': strbuf_addch(b, '\n'); break;
+	case 't': strbuf_addch(b, '\t'); break;
+	case 'r': strbuf_addch(b, '\r'); break;
+	case '\\':
+	case '\'':
+	case '"': strbuf_addch(b, *p); break;
+	case 'x':
+	case 'u':
+	case 'U':
+		len = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
+		if ((int)strnlen(p + 1, (size_t)len) < len || hexval(p + 1, len, &c) < 0 ||
+		    c > 0x10ffff)
+			return -1;
+		utf8_encode(b, (uint32_t)c);
+		*pp = p + 1 + len;
+		return 0;
+	default: return -1;
+	}
+	*pp = p + 1;
+	return 0;
+}
+
+/* The quoted string literal at *pp into b (reset first), *pp moved past
+ * its closing quote; -1 when it is not one. */
+static int pylist_string(const char **pp, struct strbuf *b)
+{
+	const char *p = *pp;
+	char q = *p;
+
+	if (q != '\'' && q != '"')
+		return -1;
+	p++;
+	strbuf_reset(b);
+	while (*p && *p != q) {
+		if (*p != '\\') {
+			strbuf_addch(b, *p++);
+			continue;
+		}
+		p++;
+		if (pylist_escape(&p, b) < 0)
+			return -1;
+	}
+	if (*p != q)
+		return -1;
+	*pp = p + 1;
+	return 0;
+}
+
+static const char *skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
 int evalset_parse_pylist(const char *text, char ***out, size_t *n)
 {
-	const char *p = text;
+	const char *p = skip_blanks(text);
 	char **items = NULL;
 	size_t count = 0, cap = 0;
 	struct strbuf b = STRBUF_INIT;
 
 	*out = NULL;
 	*n = 0;
-	while (*p == ' ' || *p == '\t')
-		p++;
 	if (*p++ != '[')
 		return -1;
 	for (;;) {
-		char q;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = skip_blanks(p);
 		if (*p == ']' && !count) {
 			p++;
 			break;
 		}
-		q = *p;
-		if (q != '\'' && q != '"')
+		if (pylist_string(&p, &b) < 0)
 			goto bad;
-		p++;
-		strbuf_reset(&b);
-		while (*p && *p != q) {
-			if (*p == '\\') {
-				unsigned long c;
-
-				p++;
-				switch (*p) {
-				case 'n':
-					strbuf_addch(&b, '\n');
-					p++;
-					break;
-				case 't':
-					strbuf_addch(&b, '\t');
-					p++;
-					break;
-				case 'r':
-					strbuf_addch(&b, '\r');
-					p++;
-					break;
-				case '\\':
-				case '\'':
-				case '"':
-					strbuf_addch(&b, *p);
-					p++;
-					break;
-				case 'x':
-				case 'u':
-				case 'U': {
-					int len = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
-
-					if ((int)strnlen(p + 1, (size_t)len) < len ||
-					    hexval(p + 1, len, &c) < 0 || c > 0x10ffff)
-						goto bad;
-					utf8_encode(&b, (uint32_t)c);
-					p += 1 + len;
-					break;
-				}
-				default: goto bad;
-				}
-			} else {
-				strbuf_addch(&b, *p++);
-			}
-		}
-		if (*p != q)
-			goto bad;
-		p++;
 		XGROW(items, cap, count + 1);
 		items[count++] = xstrdup(b.data);
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = skip_blanks(p);
 		if (*p == ',') {
-			p++;
-			while (*p == ' ' || *p == '\t')
-				p++;
+			p = skip_blanks(p + 1);
 			if (*p == ']') {
 				p++;
 				break;
 			}
 			continue;
 		}
-		if (*p == ']') {
-			p++;
-			break;
-		}
-		goto bad;
+		if (*p != ']')
+			goto bad;
+		p++;
+		break;
 	}
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
