@@ -8,6 +8,7 @@
 
 #include "weft/atomicfile.h"
 #include "weft/display.h"
+#include "weft/export.h"
 #include "weft/plot.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
@@ -176,19 +177,7 @@ static void add_double(struct strbuf *out, double x)
 
 static void csv_str(struct strbuf *out, const char *s)
 {
-	size_t i;
-
-	if (!strpbrk(s, ",\"\n\r")) {
-		strbuf_addstr(out, s);
-		return;
-	}
-	strbuf_addch(out, '"');
-	for (i = 0; s[i]; i++) {
-		if (s[i] == '"')
-			strbuf_addch(out, '"');
-		strbuf_addch(out, s[i]);
-	}
-	strbuf_addch(out, '"');
+	export_csv_field(out, s, strlen(s));
 }
 
 void evalrun_format_summary_csv(const struct evalrun *run, struct strbuf *out)

@@ -83,6 +83,17 @@ static int strict_is_hedge(const char *low)
 	return 0;
 }
 
+/* Whether the prepared answer s is a hedge or refusal: then out is
+ * unparsed, with the note that says so. */
+static int strict_hedged(const char *s, struct score_result *out)
+{
+	if (!strict_is_hedge(s))
+		return 0;
+	out->outcome = SCORE_UNPARSED;
+	out->note = "hedge or refusal";
+	return 1;
+}
+
 /* Lowercase, typographic apostrophes and dashes to ASCII, markdown emphasis
  * and backticks removed, trimmed. */
 static void strict_prepare(const char *raw, struct strbuf *out)
@@ -189,11 +200,8 @@ void strict_boolean(const char *raw, const char *target, struct score_result *ou
 	want = score_bool_meaning(tg.data);
 	strict_after_marker(&s);
 	py_cut_before(&s, "\n\n");
-	if (strict_is_hedge(s.data)) {
-		out->outcome = SCORE_UNPARSED;
-		out->note = "hedge or refusal";
+	if (strict_hedged(s.data, out))
 		goto done;
-	}
 	n = strict_words(s.data, words, 256);
 	for (i = 0; i < n; i++) {
 		int m = score_bool_meaning(words[i]), negated = 0;
@@ -367,13 +375,8 @@ void strict_number(const char *raw, const char *target, struct score_result *out
 	strict_prepare(raw, &s);
 	strict_prepare(target, &tg);
 	marked = strict_after_marker(&s);
-	if (strict_is_hedge(s.data)) {
-		out->outcome = SCORE_UNPARSED;
-		out->note = "hedge or refusal";
-		out->parsed = strbuf_detach(&s, NULL);
-		strbuf_release(&tg);
-		return;
-	}
+	if (strict_hedged(s.data, out))
+		goto done;
 	n = strict_numbers(s.data, &first, &last);
 	strbuf_reset(&s);
 	if (!n) {
@@ -449,11 +452,8 @@ void strict_choice(const char *raw, const char *target, const char *prompt,
 		out->note = "target is not a choice letter";
 		goto done;
 	}
-	if (strict_is_hedge(s.data)) {
-		out->outcome = SCORE_UNPARSED;
-		out->note = "hedge or refusal";
+	if (strict_hedged(s.data, out))
 		goto done;
-	}
 	letter = strict_letter(s.data);
 	if (!letter && prompt && *prompt) {
 		/* the text of exactly one option, as a whole phrase */
@@ -533,9 +533,7 @@ void strict_text(const char *raw, const char *target, struct score_result *out)
 	strict_prepare(target, &tg);
 	strict_after_marker(&s);
 	py_cut_before(&s, "\n");
-	if (strict_is_hedge(s.data)) {
-		out->outcome = SCORE_UNPARSED;
-		out->note = "hedge or refusal";
+	if (strict_hedged(s.data, out)) {
 		out->parsed = strbuf_detach(&s, NULL);
 		strbuf_release(&tg);
 		return;
