@@ -26,15 +26,15 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-int evalrun_echo_logprob(const struct lm_choice *c, const char *prompt, const char *cls, double *lp,
-			 struct errbuf *err)
+enum evalrun_echo_result evalrun_echo_logprob(const struct lm_choice *c, const char *prompt,
+					      const char *cls, double *lp, struct errbuf *err)
 {
 	size_t plen = strlen(prompt), clen = strlen(cls), pos = 0, i, start = (size_t)-1;
 	long chars = (long)utf8_chars(prompt);
 	double sum = 0;
 
 	if (!c->has_logprobs || !c->ntokens)
-		return 1;
+		return EVALRUN_ECHO_IGNORED;
 	/* the tokens must spell prompt + cls */
 	for (i = 0; i < c->ntokens && pos < plen + clen; i++) {
 		const char *t = c->tokens[i].token ? c->tokens[i].token : "";
@@ -44,11 +44,11 @@ int evalrun_echo_logprob(const struct lm_choice *c, const char *prompt, const ch
 			char want = pos < plen ? prompt[pos] : cls[pos - plen];
 
 			if (t[k] != want)
-				return 1;
+				return EVALRUN_ECHO_IGNORED;
 		}
 	}
 	if (pos < plen + clen)
-		return 1;
+		return EVALRUN_ECHO_IGNORED;
 	for (i = 0; i < c->ntokens; i++)
 		if (c->tokens[i].offset == chars) {
 			start = i;
@@ -70,19 +70,23 @@ int evalrun_echo_logprob(const struct lm_choice *c, const char *prompt, const ch
 			pos += strlen(c->tokens[i].token ? c->tokens[i].token : "");
 		}
 	}
-	if (start == (size_t)-1)
-		return errbuf_set(
-		    err, "class '%.60s' does not start on a token boundary after the prompt", cls);
+	if (start == (size_t)-1) {
+		errbuf_set(err, "class '%.60s' does not start on a token boundary after the prompt",
+			   cls);
+		return EVALRUN_ECHO_ERROR;
+	}
 	for (i = start; i < c->ntokens; i++) {
-		if (isnan(c->tokens[i].logprob))
-			return errbuf_set(err, "no logprob for echoed token %zu", i);
+		if (isnan(c->tokens[i].logprob)) {
+			errbuf_set(err, "no logprob for echoed token %zu", i);
+			return EVALRUN_ECHO_ERROR;
+		}
 		sum += c->tokens[i].logprob;
 	}
 	*lp = sum;
-	return 0;
+	return EVALRUN_ECHO_OK;
 }
 
-int evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp)
+enum evalrun_top_result evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp)
 {
 	const struct lm_token *t;
 	size_t i, best_len = 0;
@@ -90,10 +94,10 @@ int evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp)
 	int found = 0;
 
 	if (!c->has_logprobs || !c->ntokens)
-		return -1;
+		return EVALRUN_TOP_NO_LOGPROBS;
 	t = &c->tokens[0];
 	if (!t->ntop && !t->token)
-		return -1;
+		return EVALRUN_TOP_NO_LOGPROBS;
 	for (i = 0; i <= t->ntop; i++) {
 		const char *tok = i < t->ntop ? t->top[i].token : t->token;
 		double l = i < t->ntop ? t->top[i].logprob : t->logprob;
@@ -106,7 +110,7 @@ int evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp)
 		tl = strlen(tok);
 		if (!strcmp(tok, cls)) {
 			*lp = l;
-			return 1;
+			return EVALRUN_TOP_FOUND;
 		}
 		if (tl > best_len && !strncmp(cls, tok, tl)) {
 			best_len = tl;
@@ -116,12 +120,12 @@ int evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp)
 	}
 	if (found) {
 		*lp = best;
-		return 1;
+		return EVALRUN_TOP_FOUND;
 	}
 	if (lowest == INFINITY)
-		return -1;
+		return EVALRUN_TOP_NO_LOGPROBS;
 	*lp = lowest - log(2.0);
-	return 0;
+	return EVALRUN_TOP_FLOOR;
 }
 
 static int is_yes_no(const char *s)
@@ -448,13 +452,14 @@ static void on_echo_probe(struct evalrun *run, size_t mi, size_t ex, const struc
 	const struct evalset_example *e = &run->set->items[ex];
 	struct errbuf err;
 	double lp;
-	int rc = evalrun_echo_logprob(&resp->choices[0], e->prompt, e->classes[0], &lp, &err);
+	enum evalrun_echo_result rc =
+	    evalrun_echo_logprob(&resp->choices[0], e->prompt, e->classes[0], &lp, &err);
 
-	if (rc == 1) {
+	if (rc == EVALRUN_ECHO_IGNORED) {
 		submit(run, mi, ex, 0, EVALRUN_PROBE_TOP);
 		return;
 	}
-	if (rc < 0) {
+	if (rc == EVALRUN_ECHO_ERROR) {
 		fail_model(run, m, err.msg);
 		notify(run);
 		return;
@@ -481,9 +486,10 @@ static int read_top_reply(struct evalrun *run, size_t mi, size_t ex, size_t slot
 
 	for (c = 0; c < e->nclasses; c++) {
 		double lp;
-		int rc = evalrun_top_logprob(&resp->choices[0], e->classes[c], &lp);
+		enum evalrun_top_result rc =
+		    evalrun_top_logprob(&resp->choices[0], e->classes[c], &lp);
 
-		if (rc < 0) {
+		if (rc == EVALRUN_TOP_NO_LOGPROBS) {
 			if (probe) {
 				fail_model(run, m, no_logprobs);
 				notify(run);
@@ -493,7 +499,7 @@ static int read_top_reply(struct evalrun *run, size_t mi, size_t ex, size_t slot
 			pump(run, mi);
 			return -1;
 		}
-		if (rc == 0)
+		if (rc == EVALRUN_TOP_FLOOR)
 			m->floored++;
 		m->lps[base + c] = lp;
 	}
@@ -513,10 +519,11 @@ static int read_echo_reply(struct evalrun *run, size_t mi, size_t ex, size_t slo
 	const char *prompt = slot < e->nclasses ? e->prompt : e->other_prompt;
 	struct errbuf err;
 	double lp;
-	int rc = evalrun_echo_logprob(&resp->choices[0], prompt, e->classes[c], &lp, &err);
+	enum evalrun_echo_result rc =
+	    evalrun_echo_logprob(&resp->choices[0], prompt, e->classes[c], &lp, &err);
 
-	if (rc != 0) {
-		if (rc == 1)
+	if (rc != EVALRUN_ECHO_OK) {
+		if (rc == EVALRUN_ECHO_IGNORED)
 			errbuf_set(&err, "the reply is not an echo of the prompt");
 		fail_example(run, m, &m->results[ex], err.msg);
 		pump(run, mi);

@@ -387,7 +387,7 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 		for (k = 0; k < started; k++)
 			steer_judge_free(p[k].judge);
 		free(p);
-		return -2;
+		return REPLAY_PROMPT_TOO_LARGE;
 	}
 	r = lm_run(e, err);
 	for (k = 0; k < w->count; k++)
