@@ -1,13 +1,8 @@
 #include "weft/evalrun.h"
 
-#include <ctype.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "weft/atomicfile.h"
-#include "weft/display.h"
 #include "weft/plot.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"

@@ -1,8 +1,6 @@
 #include "weft/evalrun.h"
 
-#include <ctype.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +8,6 @@
 #include "weft/display.h"
 #include "weft/export.h"
 #include "weft/plot.h"
-#include "weft/task.h"
 #include "weft/xalloc.h"
 
 #include "evalrun_run.h"

@@ -1,18 +1,7 @@
 #include "weft/score.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <locale.h>
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
-#include <wctype.h>
-
-#include "weft/utf8.h"
-#include "weft/xalloc.h"
 
 #include "score_text.h"
 

@@ -3,9 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <locale.h>
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
