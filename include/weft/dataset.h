@@ -34,10 +34,16 @@ enum {
 
 /*
  * Parses the options after the command name (argv[0]).  accept_output: -o,
- * --force, --other-prefix and --system are allowed (export).  Returns 0; 1 when
- * --help was asked; -1 with err set on a usage error.  Release with
+ * --force, --other-prefix and --system are allowed (export).  Returns
+ * DATASET_ARGS_OK; DATASET_ARGS_HELP when --help was asked;
+ * DATASET_ARGS_USAGE_ERROR with err set on a usage error.  Release with
  * dataset_args_release.
  */
+enum dataset_args_result {
+	DATASET_ARGS_USAGE_ERROR = -1,
+	DATASET_ARGS_OK = 0,
+	DATASET_ARGS_HELP = 1,
+};
 int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept_output,
 		       struct errbuf *err);
 void dataset_args_release(struct dataset_args *a);

@@ -77,9 +77,24 @@ struct evalrun_options {
 
 void evalrun_options_init(struct evalrun_options *o);
 
+/* Where one example stands for one model (the values are stable: callers
+ * may have stored or compared them as numbers). */
+enum evalrun_state {
+	EVALRUN_PENDING = 0,
+	EVALRUN_DONE = 1,
+	EVALRUN_FAILED = 2,
+};
+
+/* The probe a model has out: nothing else is sent for it until the reply. */
+enum evalrun_probe {
+	EVALRUN_PROBE_NONE = 0,
+	EVALRUN_PROBE_FIRST = 1, /* the first request (logprob: the echo way) */
+	EVALRUN_PROBE_TOP = 2,	 /* logprob: the top-logprobs way, after echo was ignored */
+};
+
 /* One example's outcome for one model. */
 struct evalrun_result {
-	int state; /* 0 pending, 1 done, 2 failed */
+	enum evalrun_state state;
 	/* logprob */
 	struct metrics_example ex; /* classification values, or for logodds: loss =
 				    * logodds_difference, predicted = argmax q */
@@ -106,8 +121,7 @@ struct evalrun_model {
 	unsigned *left; /* slots still missing per example */
 	size_t next;	/* next job (example * nslots + slot) to submit */
 	size_t inflight;
-	int probing;   /* a probe is out; nothing else is submitted */
-	int probe_top; /* the probe out is the top-logprobs one */
+	enum evalrun_probe probe; /* the probe out, or EVALRUN_PROBE_NONE */
 };
 
 struct evalrun;
@@ -203,21 +217,33 @@ int evalrun_write(const struct evalrun *run, const char *dir, struct errbuf *err
 /* ---- pure parts (exposed for tests) ------------------------------------ */
 
 /*
- * The echo way: c is a reply to prompt + cls with echo.  Returns 0 and the
- * class's log-probability in *lp; 1 when the reply is not an echo of
- * prompt + cls (the server ignored echo, or sent no logprobs); -1 with err
+ * The echo way: c is a reply to prompt + cls with echo.  Returns
+ * EVALRUN_ECHO_OK and the class's log-probability in *lp;
+ * EVALRUN_ECHO_IGNORED when the reply is not an echo of prompt + cls (the
+ * server ignored echo, or sent no logprobs); EVALRUN_ECHO_ERROR with err
  * when it is an echo but no token starts at len(prompt) (text_offset in
  * code points, else in bytes, else counted from the token texts), or a
  * needed logprob is missing.
  */
-int evalrun_echo_logprob(const struct lm_choice *c, const char *prompt, const char *cls, double *lp,
-			 struct errbuf *err);
+enum evalrun_echo_result {
+	EVALRUN_ECHO_ERROR = -1,
+	EVALRUN_ECHO_OK = 0,
+	EVALRUN_ECHO_IGNORED = 1, /* not an echo of prompt + cls */
+};
+enum evalrun_echo_result evalrun_echo_logprob(const struct lm_choice *c, const char *prompt,
+					      const char *cls, double *lp, struct errbuf *err);
 /*
  * The top way: c is a reply to prompt with max_tokens 1 and top logprobs.
- * Returns 1 with *lp found among the alternatives, 0 with *lp the floor, or
- * -1 when c has no alternatives (no logprobs).
+ * Returns EVALRUN_TOP_FOUND with *lp found among the alternatives,
+ * EVALRUN_TOP_FLOOR with *lp the floor, or EVALRUN_TOP_NO_LOGPROBS when c
+ * has no alternatives.
  */
-int evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp);
+enum evalrun_top_result {
+	EVALRUN_TOP_NO_LOGPROBS = -1,
+	EVALRUN_TOP_FLOOR = 0,
+	EVALRUN_TOP_FOUND = 1,
+};
+enum evalrun_top_result evalrun_top_logprob(const struct lm_choice *c, const char *cls, double *lp);
 
 /* The score type for a set of classes (see above). */
 enum score_type evalrun_score_type(const char *const *classes, size_t n);

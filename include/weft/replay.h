@@ -120,10 +120,11 @@ struct replay_rejudge {
  * with the person over steps a person picked, and Spearman's rank
  * correlation (average ranks for ties) per step where both score lists vary,
  * averaged.  Returns 0, or -1 with err when the engine fails (out holds
- * what finished); or -2, before anything is sent, when a step's judge
- * prompt would be larger than TASK_PROMPT_MAX ("step K: the rendered judge
- * prompt is N bytes, ..."; nothing is judged).
+ * what finished); or REPLAY_PROMPT_TOO_LARGE, before anything is sent,
+ * when a step's judge prompt would be larger than TASK_PROMPT_MAX ("step K:
+ * the rendered judge prompt is N bytes, ..."; nothing is judged).
  */
+enum { REPLAY_PROMPT_TOO_LARGE = -2 };
 int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
 		   const struct config_role *judge, const char *tmpl,
 		   const struct steer_settings *s, struct replay_rejudge *out, struct errbuf *err);

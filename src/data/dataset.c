@@ -53,7 +53,7 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 			continue;
 		}
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
-			return 1;
+			return DATASET_ARGS_HELP;
 		if ((v = opt_value(argc, argv, &i, "--format", &missing))) {
 			a->format = v;
 		} else if ((v = opt_value(argc, argv, &i, "--compat", &missing))) {
@@ -93,7 +93,7 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 	}
 	if (!a->file)
 		return errbuf_set(err, "no input file");
-	return 0;
+	return DATASET_ARGS_OK;
 }
 
 void dataset_args_defaults(struct dataset_args *a, const struct pairs_options *o)

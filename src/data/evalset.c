@@ -168,97 +168,104 @@ static void free_list(char **items, size_t n)
 	free(items);
 }
 
+/* One backslash escape of a Python string literal at *pp (just after the
+ * backslash) into b; -1 for one this reader does not take. */
+static int pylist_escape(const char **pp, struct strbuf *b)
+{
+	const char *p = *pp;
+	unsigned long c;
+	int len;
+
+	switch (*p) {
+	case 'n': strbuf_addch(b, '\n'); break;
+	case 't': strbuf_addch(b, '\t'); break;
+	case 'r': strbuf_addch(b, '\r'); break;
+	case '\\':
+	case '\'':
+	case '"': strbuf_addch(b, *p); break;
+	case 'x':
+	case 'u':
+	case 'U':
+		len = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
+		if ((int)strnlen(p + 1, (size_t)len) < len || hexval(p + 1, len, &c) < 0 ||
+		    c > 0x10ffff)
+			return -1;
+		utf8_encode(b, (uint32_t)c);
+		*pp = p + 1 + len;
+		return 0;
+	default: return -1;
+	}
+	*pp = p + 1;
+	return 0;
+}
+
+/* The quoted string literal at *pp into b (reset first), *pp moved past
+ * its closing quote; -1 when it is not one. */
+static int pylist_string(const char **pp, struct strbuf *b)
+{
+	const char *p = *pp;
+	char q = *p;
+
+	if (q != '\'' && q != '"')
+		return -1;
+	p++;
+	strbuf_reset(b);
+	while (*p && *p != q) {
+		if (*p != '\\') {
+			strbuf_addch(b, *p++);
+			continue;
+		}
+		p++;
+		if (pylist_escape(&p, b) < 0)
+			return -1;
+	}
+	if (*p != q)
+		return -1;
+	*pp = p + 1;
+	return 0;
+}
+
+static const char *skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
 int evalset_parse_pylist(const char *text, char ***out, size_t *n)
 {
-	const char *p = text;
+	const char *p = skip_blanks(text);
 	char **items = NULL;
 	size_t count = 0, cap = 0;
 	struct strbuf b = STRBUF_INIT;
 
 	*out = NULL;
 	*n = 0;
-	while (*p == ' ' || *p == '\t')
-		p++;
 	if (*p++ != '[')
 		return -1;
 	for (;;) {
-		char q;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = skip_blanks(p);
 		if (*p == ']' && !count) {
 			p++;
 			break;
 		}
-		q = *p;
-		if (q != '\'' && q != '"')
+		if (pylist_string(&p, &b) < 0)
 			goto bad;
-		p++;
-		strbuf_reset(&b);
-		while (*p && *p != q) {
-			if (*p == '\\') {
-				unsigned long c;
-
-				p++;
-				switch (*p) {
-				case 'n':
-					strbuf_addch(&b, '\n');
-					p++;
-					break;
-				case 't':
-					strbuf_addch(&b, '\t');
-					p++;
-					break;
-				case 'r':
-					strbuf_addch(&b, '\r');
-					p++;
-					break;
-				case '\\':
-				case '\'':
-				case '"':
-					strbuf_addch(&b, *p);
-					p++;
-					break;
-				case 'x':
-				case 'u':
-				case 'U': {
-					int len = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
-
-					if ((int)strnlen(p + 1, (size_t)len) < len ||
-					    hexval(p + 1, len, &c) < 0 || c > 0x10ffff)
-						goto bad;
-					utf8_encode(&b, (uint32_t)c);
-					p += 1 + len;
-					break;
-				}
-				default: goto bad;
-				}
-			} else {
-				strbuf_addch(&b, *p++);
-			}
-		}
-		if (*p != q)
-			goto bad;
-		p++;
 		XGROW(items, cap, count + 1);
 		items[count++] = xstrdup(b.data);
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = skip_blanks(p);
 		if (*p == ',') {
-			p++;
-			while (*p == ' ' || *p == '\t')
-				p++;
+			p = skip_blanks(p + 1);
 			if (*p == ']') {
 				p++;
 				break;
 			}
 			continue;
 		}
-		if (*p == ']') {
-			p++;
-			break;
-		}
-		goto bad;
+		if (*p != ']')
+			goto bad;
+		p++;
+		break;
 	}
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
@@ -338,86 +345,144 @@ static long csv_record(const char **p, const char *end, struct strbuf *fields, s
 
 #define CSV_MAXF 32
 
-static int load_csv(struct evalset *s, const char *path, const char *buf, size_t len,
-		    struct errbuf *err)
-{
-	struct strbuf f[CSV_MAXF];
-	const char *p = buf, *end = buf + len;
-	int col_prompt = -1, col_other = -1, col_classes = -1, col_answer = -1, rc = -1;
-	size_t line = 1, i;
-	long nf;
+/* The columns of a CSV evalset: -1 where absent. */
+struct csv_columns {
+	int prompt, other, classes, answer;
+};
 
-	for (i = 0; i < CSV_MAXF; i++)
-		strbuf_init(&f[i]);
-	nf = csv_record(&p, end, f, CSV_MAXF, &line);
+/* The columns the header's nf fields name (a UTF-8 BOM before the first is
+ * skipped). */
+static void csv_columns_find(const struct strbuf *f, long nf, struct csv_columns *c)
+{
+	size_t i;
+
+	c->prompt = c->other = c->classes = c->answer = -1;
 	for (i = 0; nf > 0 && i < (size_t)nf && i < CSV_MAXF; i++) {
 		const char *h = f[i].data;
 
 		if (i == 0 && !strncmp(h, "\xef\xbb\xbf", 3))
 			h += 3;
 		if (!strcmp(h, "prompt"))
-			col_prompt = (int)i;
+			c->prompt = (int)i;
 		else if (!strcmp(h, "other_prompt"))
-			col_other = (int)i;
+			c->other = (int)i;
 		else if (!strcmp(h, "classes"))
-			col_classes = (int)i;
+			c->classes = (int)i;
 		else if (!strcmp(h, "answer_index"))
-			col_answer = (int)i;
+			c->answer = (int)i;
 	}
-	if (col_prompt < 0 || col_classes < 0 || col_answer < 0) {
-		errbuf_set(err, "%s:1: the header needs prompt, classes and answer_index", path);
-		goto out;
-	}
-	s->logodds = col_other >= 0;
-	while (p < end) {
-		size_t start = line, nc;
-		char **classes, *endp;
-		long ans;
-		int need = col_prompt > col_classes ? col_prompt : col_classes;
+}
 
-		if (need < col_answer)
-			need = col_answer;
-		if (need < col_other)
-			need = col_other;
-		nf = csv_record(&p, end, f, CSV_MAXF, &line);
-		if (nf < 0) {
-			errbuf_set(err, "%s:%zu: unterminated quoted field", path, start);
-			goto out;
-		}
-		if (nf == 1 && !f[0].len)
-			continue; /* blank line */
-		if (nf <= need) {
-			errbuf_set(err, "%s:%zu: %ld fields, expected %d", path, start, nf,
-				   need + 1);
-			goto out;
-		}
-		if (evalset_parse_pylist(f[col_classes].data, &classes, &nc) < 0) {
-			errbuf_set(err, "%s:%zu: classes is not a Python list of strings", path,
-				   start);
-			goto out;
-		}
-		ans = strtol(f[col_answer].data, &endp, 10);
-		if (endp == f[col_answer].data || *endp || ans < 0) {
-			free_list(classes, nc);
-			errbuf_set(err, "%s:%zu: answer_index is not a number", path, start);
-			goto out;
-		}
-		if (evalset_add(s, f[col_prompt].data, col_other >= 0 ? f[col_other].data : NULL,
-				NULL, (const char *const *)classes, nc, (size_t)ans, err) < 0) {
-			free_list(classes, nc);
-			errbuf_prefix(err, "%s:%zu", path, start);
-			goto out;
-		}
+/* One CSV row of nf fields, starting at path:line, into s. */
+static int csv_row_add(struct evalset *s, const struct strbuf *f, long nf,
+		       const struct csv_columns *c, const char *path, size_t line,
+		       struct errbuf *err)
+{
+	int need = c->prompt > c->classes ? c->prompt : c->classes;
+	size_t nc;
+	char **classes, *endp;
+	long ans;
+	int rc;
+
+	if (need < c->answer)
+		need = c->answer;
+	if (need < c->other)
+		need = c->other;
+	if (nf <= need)
+		return errbuf_set(err, "%s:%zu: %ld fields, expected %d", path, line, nf, need + 1);
+	if (evalset_parse_pylist(f[c->classes].data, &classes, &nc) < 0)
+		return errbuf_set(err, "%s:%zu: classes is not a Python list of strings", path,
+				  line);
+	ans = strtol(f[c->answer].data, &endp, 10);
+	if (endp == f[c->answer].data || *endp || ans < 0) {
 		free_list(classes, nc);
+		return errbuf_set(err, "%s:%zu: answer_index is not a number", path, line);
 	}
-	rc = 0;
-out:
+	rc = evalset_add(s, f[c->prompt].data, c->other >= 0 ? f[c->other].data : NULL, NULL,
+			 (const char *const *)classes, nc, (size_t)ans, err);
+	free_list(classes, nc);
+	if (rc < 0)
+		return errbuf_prefix(err, "%s:%zu", path, line);
+	return 0;
+}
+
+static int load_csv(struct evalset *s, const char *path, const char *buf, size_t len,
+		    struct errbuf *err)
+{
+	struct strbuf f[CSV_MAXF];
+	struct csv_columns c;
+	const char *p = buf, *end = buf + len;
+	int rc = 0;
+	size_t line = 1, i;
+	long nf;
+
+	for (i = 0; i < CSV_MAXF; i++)
+		strbuf_init(&f[i]);
+	nf = csv_record(&p, end, f, CSV_MAXF, &line);
+	csv_columns_find(f, nf, &c);
+	if (c.prompt < 0 || c.classes < 0 || c.answer < 0)
+		rc = errbuf_set(err, "%s:1: the header needs prompt, classes and answer_index",
+				path);
+	else
+		s->logodds = c.other >= 0;
+	while (rc == 0 && p < end) {
+		size_t start = line;
+
+		nf = csv_record(&p, end, f, CSV_MAXF, &line);
+		if (nf < 0)
+			rc = errbuf_set(err, "%s:%zu: unterminated quoted field", path, start);
+		else if (!(nf == 1 && !f[0].len)) /* a blank line is skipped */
+			rc = csv_row_add(s, f, nf, &c, path, start, err);
+	}
 	for (i = 0; i < CSV_MAXF; i++)
 		strbuf_release(&f[i]);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- JSONL --------------------------------------------------------------- */
+
+/* One JSONL row's object o, at path:line, into s; *has_other says whether
+ * it had an other_prompt. */
+static int json_row_add(struct evalset *s, const cJSON *o, const char *path, size_t line,
+			int *has_other, struct errbuf *err)
+{
+	const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+	const cJSON *other = cJSON_GetObjectItemCaseSensitive(o, "other_prompt");
+	const cJSON *classes = cJSON_GetObjectItemCaseSensitive(o, "classes");
+	const cJSON *ans = cJSON_GetObjectItemCaseSensitive(o, "answer_index");
+	const cJSON *it;
+	const char **cl;
+	size_t nc, k = 0;
+	int rc;
+
+	if (!cJSON_IsString(prompt) || !cJSON_IsArray(classes) || !cJSON_IsNumber(ans) ||
+	    (other && !cJSON_IsString(other)))
+		return errbuf_set(err,
+				  "%s:%zu: needs \"prompt\" (string), \"classes\" (list "
+				  "of strings) and \"answer_index\" (number)",
+				  path, line);
+	nc = (size_t)cJSON_GetArraySize(classes);
+	cl = xcalloc(nc ? nc : 1, sizeof(*cl));
+	cJSON_ArrayForEach(it, classes)
+	{
+		if (!cJSON_IsString(it)) {
+			free(cl);
+			return errbuf_set(err, "%s:%zu: a class is not a string", path, line);
+		}
+		cl[k++] = it->valuestring;
+	}
+	if (ans->valuedouble < 0 || ans->valuedouble != (double)(long)ans->valuedouble) {
+		free(cl);
+		return errbuf_set(err, "%s:%zu: answer_index is not a whole number", path, line);
+	}
+	*has_other = other != NULL;
+	rc = evalset_add(s, prompt->valuestring, other ? other->valuestring : NULL, NULL, cl, nc,
+			 (size_t)ans->valuedouble, err);
+	free(cl);
+	if (rc < 0)
+		return errbuf_prefix(err, "%s:%zu", path, line);
+	return 0;
+}
 
 static int load_jsonl(struct evalset *s, const char *path, const char *buf, size_t len,
 		      struct errbuf *err)
@@ -428,22 +493,16 @@ static int load_jsonl(struct evalset *s, const char *path, const char *buf, size
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p), nc, k;
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p), j = 0;
 		cJSON *o;
-		const cJSON *prompt, *other, *classes, *ans, *it;
-		const char **cl;
-		int rc;
+		int rc, has_other = 0;
 
 		line++;
-		{
-			size_t j = 0;
-
-			while (j < l && (p[j] == ' ' || p[j] == '\r' || p[j] == '\t'))
-				j++;
-			if (j == l) {
-				p += l + (nl ? 1 : 0);
-				continue; /* blank line */
-			}
+		while (j < l && (p[j] == ' ' || p[j] == '\r' || p[j] == '\t'))
+			j++;
+		if (j == l) {
+			p += l + (nl ? 1 : 0);
+			continue; /* blank line */
 		}
 		o = cJSON_ParseWithLength(p, l);
 		p += l + (nl ? 1 : 0);
@@ -451,47 +510,14 @@ static int load_jsonl(struct evalset *s, const char *path, const char *buf, size
 			cJSON_Delete(o);
 			return errbuf_set(err, "%s:%zu: not a JSON object", path, line);
 		}
-		prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-		other = cJSON_GetObjectItemCaseSensitive(o, "other_prompt");
-		classes = cJSON_GetObjectItemCaseSensitive(o, "classes");
-		ans = cJSON_GetObjectItemCaseSensitive(o, "answer_index");
-		if (!cJSON_IsString(prompt) || !cJSON_IsArray(classes) || !cJSON_IsNumber(ans) ||
-		    (other && !cJSON_IsString(other))) {
-			cJSON_Delete(o);
-			return errbuf_set(err,
-					  "%s:%zu: needs \"prompt\" (string), \"classes\" (list "
-					  "of strings) and \"answer_index\" (number)",
-					  path, line);
-		}
-		nc = (size_t)cJSON_GetArraySize(classes);
-		cl = xcalloc(nc ? nc : 1, sizeof(*cl));
-		k = 0;
-		cJSON_ArrayForEach(it, classes)
-		{
-			if (!cJSON_IsString(it)) {
-				free(cl);
-				cJSON_Delete(o);
-				return errbuf_set(err, "%s:%zu: a class is not a string", path,
-						  line);
-			}
-			cl[k++] = it->valuestring;
-		}
-		if (ans->valuedouble < 0 || ans->valuedouble != (double)(long)ans->valuedouble) {
-			free(cl);
-			cJSON_Delete(o);
-			return errbuf_set(err, "%s:%zu: answer_index is not a whole number", path,
-					  line);
-		}
-		if (other)
+		rc = json_row_add(s, o, path, line, &has_other, err);
+		cJSON_Delete(o);
+		if (rc < 0)
+			return rc;
+		if (has_other)
 			any_other = 1;
 		else
 			all_other = 0;
-		rc = evalset_add(s, prompt->valuestring, other ? other->valuestring : NULL, NULL,
-				 cl, nc, (size_t)ans->valuedouble, err);
-		free(cl);
-		cJSON_Delete(o);
-		if (rc < 0)
-			return errbuf_prefix(err, "%s:%zu", path, line);
 	}
 	s->logodds = any_other && all_other;
 	return 0;

@@ -478,24 +478,28 @@ static int count_step(pcre2_callout_block *b, void *ctx)
 	return PCRE2_ERROR_CALLOUT; /* negative: pcre2_match gives up and returns it */
 }
 
-int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, size_t nspans,
-		  const struct pairs_options *o, struct pairs_result *r, struct errbuf *err)
-{
-	struct strbuf text = STRBUF_INIT, key = STRBUF_INIT, tolerant = STRBUF_INIT;
-	const char *pattern;
-	struct pairs_span *mspans = NULL;
-	struct strset exact = {0}, norm = {0};
-	pcre2_code *re = NULL;
-	pcre2_match_data *md = NULL;
-	pcre2_match_context *mc = NULL;
+/* One extraction's working state, from the text to the last match. */
+struct extraction {
+	const struct pairs_options *o;
+	struct strbuf text; /* the document, newlines normalised */
+	struct pairs_span *mspans;
+	size_t nspans;
+	size_t begin, end;     /* the part searched */
+	size_t prompt_end;     /* default mode: matches ending by here are the prompt's */
+	size_t line, line_pos; /* the line number at line_pos */
+	pcre2_code *re;
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
 	struct work_budget budget;
-	size_t begin, end, pos, line = 1, line_pos = 0, i, prompt_end, found_preamble = 0;
-	uint32_t ngroups = 0, reopts = 0, matchopts = 0;
-	int errcode, rc = 0;
-	PCRE2_SIZE erroff;
+	uint32_t matchopts;
+	struct strset exact, norm; /* questions seen, as they are and normalised */
+	struct strbuf key;
+};
 
-	memset(r, 0, sizeof(*r));
-	r->compat_seed = o->compat_seed;
+static int copy_labels(const struct pairs_options *o, struct pairs_result *r, struct errbuf *err)
+{
+	size_t i;
+
 	if (o->nlabels < 2 || o->nlabels > PAIRS_MAX_LABELS)
 		return errbuf_set(err, "labels: need between 2 and %d, got %zu", PAIRS_MAX_LABELS,
 				  o->nlabels);
@@ -505,47 +509,57 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 		r->labels[i] = xstrdup(o->labels[i]);
 	}
 	r->nlabels = o->nlabels;
+	return 0;
+}
 
-	normalise_newlines(doc, len, spans, nspans, o->start, &text, &mspans, &begin);
-	/* PCRE2's JIT may read a few bytes past the subject's end (wide loads,
-	 * results unused): make the buffer's spare room defined so nothing
-	 * depends on uninitialised memory (valgrind flagged it). */
-	if (text.cap > text.len)
-		memset(text.data + text.len, 0, text.cap - text.len);
-	/* UTF mode when the text is UTF-8 (so . and classes see characters);
-	 * bytes otherwise, so invalid bytes do not stop a match. */
-	pattern = o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN;
-	if (!o->compat_seed && tolerant_pattern(pattern, &tolerant))
+/* Compiles the pattern (the tolerant form outside compat mode) for x's
+ * text: UTF mode when the text is UTF-8 (so . and classes see characters),
+ * bytes otherwise, so invalid bytes do not stop a match. */
+static int compile_pattern(struct extraction *x, struct errbuf *err)
+{
+	struct strbuf tolerant = STRBUF_INIT;
+	const char *pattern = x->o->pattern ? x->o->pattern : PAIRS_DEFAULT_PATTERN;
+	uint32_t ngroups = 0;
+	int errcode, utf;
+	PCRE2_SIZE erroff;
+
+	if (!x->o->compat_seed && tolerant_pattern(pattern, &tolerant))
 		pattern = tolerant.data;
-	re = pcre2_compile(
-	    (PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-	    PCRE2_DOTALL | PCRE2_AUTO_CALLOUT |
-		(utf8_valid((const unsigned char *)text.data, text.len) ? PCRE2_UTF : 0),
-	    &errcode, &erroff, NULL);
-	if (!re) {
+	utf = utf8_valid((const unsigned char *)x->text.data, x->text.len);
+	x->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			      PCRE2_DOTALL | PCRE2_AUTO_CALLOUT | (utf ? PCRE2_UTF : 0), &errcode,
+			      &erroff, NULL);
+	strbuf_release(&tolerant);
+	if (!x->re) {
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		rc = errbuf_set(err, "pattern, at offset %zu: %s", (size_t)erroff, (char *)msg);
-		goto out;
+		return errbuf_set(err, "pattern, at offset %zu: %s", (size_t)erroff, (char *)msg);
 	}
-	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ngroups);
-	if (ngroups < 2) {
-		rc = errbuf_set(err, "pattern: needs two groups (question, answer), has %u",
-				ngroups);
-		goto out;
-	}
+	pcre2_pattern_info(x->re, PCRE2_INFO_CAPTURECOUNT, &ngroups);
+	if (ngroups < 2)
+		return errbuf_set(err, "pattern: needs two groups (question, answer), has %u",
+				  ngroups);
+	return 0;
+}
 
-	end = text.len;
+/* Where the search begins and ends: after the preamble's last occurrence,
+ * else after the task's prompt (see below), else from the start. */
+static void find_bounds(struct extraction *x)
+{
+	const struct pairs_options *o = x->o;
+	const char *data = x->text.data;
+	int found_preamble = 0;
+
+	x->end = x->text.len;
 	if (o->preamble && *o->preamble) {
-		/* after its last occurrence anywhere; else from start */
 		size_t plen = strlen(o->preamble);
-		const char *p = text.data, *hit, *last = NULL;
+		const char *p = data, *hit, *last = NULL;
 
-		while ((hit = find_bytes(p, (size_t)(text.data + end - p), o->preamble, plen)))
+		while ((hit = find_bytes(p, (size_t)(data + x->end - p), o->preamble, plen)))
 			p = last = hit + plen;
 		if (last) {
-			begin = (size_t)(last - text.data);
+			x->begin = (size_t)(last - data);
 			found_preamble = 1;
 		}
 	}
@@ -554,141 +568,195 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	 * after the prompt, so the search starts at the prompt's last line that
 	 * is not blank (a prompt ending in "Question:" leads the first pair)
 	 * and matches whose answer ends within the prompt are skipped. */
-	prompt_end = 0;
-	if (!o->compat_seed && !found_preamble && begin > 0) {
-		prompt_end = begin;
-		while (begin > 0 && is_space((unsigned char)text.data[begin - 1]))
-			begin--;
-		while (begin > 0 && text.data[begin - 1] != '\n')
-			begin--;
+	x->prompt_end = 0;
+	if (!o->compat_seed && !found_preamble && x->begin > 0) {
+		x->prompt_end = x->begin;
+		while (x->begin > 0 && is_space((unsigned char)data[x->begin - 1]))
+			x->begin--;
+		while (x->begin > 0 && data[x->begin - 1] != '\n')
+			x->begin--;
 	}
 	if (o->compat_seed) {
 		/* Python's strip(): the closing newline of a final pair goes. */
-		while (begin < end && is_py_space((unsigned char)text.data[begin]))
-			begin++;
-		while (end > begin && is_py_space((unsigned char)text.data[end - 1]))
-			end--;
-	} else if (end > begin && text.data[end - 1] != '\n') {
-		strbuf_addch(&text, '\n'); /* the last answer line counts */
-		end = text.len;
+		while (x->begin < x->end && is_py_space((unsigned char)data[x->begin]))
+			x->begin++;
+		while (x->end > x->begin && is_py_space((unsigned char)data[x->end - 1]))
+			x->end--;
+	} else if (x->end > x->begin && data[x->end - 1] != '\n') {
+		strbuf_addch(&x->text, '\n'); /* the last answer line counts */
+		x->end = x->text.len;
 	}
-	line = 1 + count_lines(text.data, 0, begin);
-	line_pos = begin;
+	x->line = 1 + count_lines(x->text.data, 0, x->begin);
+	x->line_pos = x->begin;
+}
 
-	pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &reopts);
+/* The match data, JIT code and limits for the search of x. */
+static void prepare_match(struct extraction *x)
+{
+	uint32_t reopts = 0;
+
+	pcre2_pattern_info(x->re, PCRE2_INFO_ALLOPTIONS, &reopts);
 	if (reopts & PCRE2_UTF) { /* checked once above, not on every match */
-		matchopts = PCRE2_NO_UTF_CHECK;
-		while (begin < end && ((unsigned char)text.data[begin] & 0xc0) == 0x80)
-			begin++;
+		x->matchopts = PCRE2_NO_UTF_CHECK;
+		while (x->begin < x->end && ((unsigned char)x->text.data[x->begin] & 0xc0) == 0x80)
+			x->begin++;
 	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* when unavailable, interpreted */
-	md = pcre2_match_data_create_from_pattern(re, NULL);
-	memset(&budget, 0, sizeof(budget));
-	budget.limit = PAIRS_WORK_BASE + (uint64_t)PAIRS_WORK_PER_BYTE * (end - begin);
-	mc = pcre2_match_context_create(NULL);
+	pcre2_jit_compile(x->re, PCRE2_JIT_COMPLETE); /* when unavailable, interpreted */
+	x->md = pcre2_match_data_create_from_pattern(x->re, NULL);
+	memset(&x->budget, 0, sizeof(x->budget));
+	x->budget.limit = PAIRS_WORK_BASE + (uint64_t)PAIRS_WORK_PER_BYTE * (x->end - x->begin);
+	x->mc = pcre2_match_context_create(NULL);
 	/* PCRE2's own limits count one start position: never more than the
 	 * whole budget (a lazy .*? over a 10 MB line takes one step a byte), and
 	 * nesting no deeper than PAIRS_DEPTH_LIMIT (its memory is bounded by
 	 * PCRE2's heap limit too) */
-	pcre2_set_match_limit(mc, budget.limit < UINT32_MAX ? (uint32_t)budget.limit : UINT32_MAX);
-	pcre2_set_depth_limit(mc, PAIRS_DEPTH_LIMIT);
-	pcre2_set_callout(mc, count_step, &budget);
-	pos = begin;
-	while (pos <= end) {
+	pcre2_set_match_limit(x->mc, x->budget.limit < UINT32_MAX ? (uint32_t)x->budget.limit
+								  : UINT32_MAX);
+	pcre2_set_depth_limit(x->mc, PAIRS_DEPTH_LIMIT);
+	pcre2_set_callout(x->mc, count_step, &x->budget);
+}
+
+/* Moves the line count forward to offset at. */
+static void advance_line(struct extraction *x, size_t at)
+{
+	if (at > x->line_pos) {
+		x->line += count_lines(x->text.data, x->line_pos, at);
+		x->line_pos = at;
+	}
+}
+
+/* The error for pcre2_match's result m < 0 (not NOMATCH) at pos. */
+static int match_error(struct extraction *x, int m, size_t pos, struct errbuf *err)
+{
+	const struct pairs_options *o = x->o;
+	const char *pattern = o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN; /* as written */
+	struct strbuf shown = STRBUF_INIT;
+	PCRE2_UCHAR msg[256];
+	int rc;
+
+	if (!x->budget.exceeded && m != PCRE2_ERROR_MATCHLIMIT && m != PCRE2_ERROR_DEPTHLIMIT &&
+	    m != PCRE2_ERROR_HEAPLIMIT && m != PCRE2_ERROR_JIT_STACKLIMIT) {
+		pcre2_get_error_message(m, msg, sizeof(msg));
+		return errbuf_set(err, "pattern: matching failed at line %zu: %s", x->line,
+				  (char *)msg);
+	}
+	advance_line(x, x->budget.used && x->budget.start >= pos ? x->budget.start : pos);
+	safetext_append(&shown, pattern, strlen(pattern), 0);
+	rc = errbuf_set(err, "pattern too costly: %s%s%s'%s' gave up at line %zu (%s); simplify it",
+			o->task ? "task '" : "", o->task ? o->task : "", o->task ? "': " : "",
+			shown.data, x->line,
+			x->budget.exceeded	      ? "more steps than the budget for this text"
+			: m == PCRE2_ERROR_MATCHLIMIT ? "backtracking limit"
+						      : "nesting limit");
+	strbuf_release(&shown);
+	return rc;
+}
+
+/* The pair of the match in ov (a missing group is empty at the match's
+ * start or end), classified and checked for duplicates, into r. */
+static void add_match(struct extraction *x, const PCRE2_SIZE *ov, struct pairs_result *r)
+{
+	int compat = x->o->compat_seed;
+	size_t qs = ov[2] == PCRE2_UNSET ? ov[0] : ov[2];
+	size_t qe = ov[2] == PCRE2_UNSET ? ov[0] : ov[3];
+	size_t as = ov[4] == PCRE2_UNSET ? ov[1] : ov[4];
+	size_t ae = ov[4] == PCRE2_UNSET ? ov[1] : ov[5];
+	struct pair p;
+
+	if (x->prompt_end && ae <= x->prompt_end)
+		return; /* a pair of the prompt itself */
+	r->matches++;
+	memset(&p, 0, sizeof(p));
+	p.question = copy_trimmed(x->text.data + qs, qe - qs, !compat);
+	p.answer = copy_trimmed(x->text.data + as, ae - as, !compat);
+	p.node_id = xstrdup_or_null(span_at(x->mspans, x->nspans, as));
+	advance_line(x, ov[0]);
+	p.line = x->line;
+	if (compat) {
+		/* EVAL_RULES 2.4: duplicates first, then labels. */
+		if (!strset_add(&x->exact, p.question))
+			p.status = PAIR_DUP_EXACT;
+		else
+			classify(r, &p);
+	} else {
+		classify(r, &p);
+		if (p.status == PAIR_KEPT) {
+			strbuf_reset(&x->key);
+			pairs_normalise_question(p.question, &x->key);
+			if (!strset_add(&x->exact, p.question))
+				p.status = PAIR_DUP_EXACT;
+			else if (!strset_add(&x->norm, x->key.data))
+				p.status = PAIR_DUP_NORMALISED;
+		}
+	}
+	result_push(r, &p);
+}
+
+/* Every match from x->begin to x->end into r. */
+static int match_all(struct extraction *x, struct pairs_result *r, struct errbuf *err)
+{
+	size_t pos = x->begin;
+
+	while (pos <= x->end) {
 		PCRE2_SIZE *ov;
-		struct pair p;
-		size_t qs, qe, as, ae;
-		int m = pcre2_match(re, (PCRE2_SPTR)text.data, end, pos, matchopts, md, mc);
+		int m = pcre2_match(x->re, (PCRE2_SPTR)x->text.data, x->end, pos, x->matchopts,
+				    x->md, x->mc);
 
 		if (m == PCRE2_ERROR_NOMATCH)
 			break;
-		if (budget.exceeded || m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT ||
-		    m == PCRE2_ERROR_HEAPLIMIT || m == PCRE2_ERROR_JIT_STACKLIMIT) {
-			size_t at = budget.used && budget.start >= pos ? budget.start : pos;
-			struct strbuf shown = STRBUF_INIT;
-
-			if (at > line_pos) {
-				line += count_lines(text.data, line_pos, at);
-				line_pos = at;
-			}
-			pattern = o->pattern ? o->pattern : PAIRS_DEFAULT_PATTERN; /* as written */
-			safetext_append(&shown, pattern, strlen(pattern), 0);
-			rc = errbuf_set(err,
-					"pattern too costly: %s%s%s'%s' gave up at line %zu (%s); "
-					"simplify it",
-					o->task ? "task '" : "", o->task ? o->task : "",
-					o->task ? "': " : "", shown.data, line,
-					budget.exceeded ? "more steps than the budget for this text"
-					: m == PCRE2_ERROR_MATCHLIMIT ? "backtracking limit"
-								      : "nesting limit");
-			strbuf_release(&shown);
-			goto out;
-		}
-		if (m < 0) {
-			PCRE2_UCHAR msg[256];
-
-			pcre2_get_error_message(m, msg, sizeof(msg));
-			rc = errbuf_set(err, "pattern: matching failed at line %zu: %s", line,
-					(char *)msg);
-			goto out;
-		}
-		ov = pcre2_get_ovector_pointer(md);
-		qs = ov[2] == PCRE2_UNSET ? ov[0] : ov[2];
-		qe = ov[2] == PCRE2_UNSET ? ov[0] : ov[3];
-		as = ov[4] == PCRE2_UNSET ? ov[1] : ov[4];
-		ae = ov[4] == PCRE2_UNSET ? ov[1] : ov[5];
-		if (prompt_end && ae <= prompt_end)
-			goto next; /* a pair of the prompt itself */
-		r->matches++;
-
-		memset(&p, 0, sizeof(p));
-		p.question = copy_trimmed(text.data + qs, qe - qs, !o->compat_seed);
-		p.answer = copy_trimmed(text.data + as, ae - as, !o->compat_seed);
-		p.node_id = xstrdup_or_null(span_at(mspans, nspans, as));
-		if (ov[0] >= line_pos) {
-			line += count_lines(text.data, line_pos, ov[0]);
-			line_pos = ov[0];
-		}
-		p.line = line;
-
-		if (o->compat_seed) {
-			/* EVAL_RULES 2.4: duplicates first, then labels. */
-			if (!strset_add(&exact, p.question))
-				p.status = PAIR_DUP_EXACT;
-			else
-				classify(r, &p);
-		} else {
-			classify(r, &p);
-			if (p.status == PAIR_KEPT) {
-				strbuf_reset(&key);
-				pairs_normalise_question(p.question, &key);
-				if (!strset_add(&exact, p.question))
-					p.status = PAIR_DUP_EXACT;
-				else if (!strset_add(&norm, key.data))
-					p.status = PAIR_DUP_NORMALISED;
-			}
-		}
-		result_push(r, &p);
-	next:
-		if (ov[1] > ov[0])
+		if (x->budget.exceeded || m < 0)
+			return match_error(x, m, pos, err);
+		ov = pcre2_get_ovector_pointer(x->md);
+		add_match(x, ov, r);
+		if (ov[1] > ov[0]) {
 			pos = ov[1];
-		else if (ov[1] < end) { /* empty match: step one UTF-8 character */
+		} else if (ov[1] < x->end) { /* empty match: step one UTF-8 character */
 			pos = ov[1] + 1;
-			while (pos < end && ((unsigned char)text.data[pos] & 0xc0) == 0x80)
+			while (pos < x->end && ((unsigned char)x->text.data[pos] & 0xc0) == 0x80)
 				pos++;
-		} else
+		} else {
 			break;
+		}
 	}
-out:
-	pcre2_match_context_free(mc);
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
-	strset_release(&exact);
-	strset_release(&norm);
-	strbuf_release(&key);
-	strbuf_release(&tolerant);
-	strbuf_release(&text);
-	free(mspans);
+	return 0;
+}
+
+int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, size_t nspans,
+		  const struct pairs_options *o, struct pairs_result *r, struct errbuf *err)
+{
+	struct extraction x;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->compat_seed = o->compat_seed;
+	rc = copy_labels(o, r, err);
+	if (rc < 0)
+		return rc;
+	memset(&x, 0, sizeof(x));
+	x.o = o;
+	x.nspans = nspans;
+	strbuf_init(&x.text);
+	strbuf_init(&x.key);
+	normalise_newlines(doc, len, spans, nspans, o->start, &x.text, &x.mspans, &x.begin);
+	/* PCRE2's JIT may read a few bytes past the subject's end (wide loads,
+	 * results unused): make the buffer's spare room defined so nothing
+	 * depends on uninitialised memory (valgrind flagged it). */
+	if (x.text.cap > x.text.len)
+		memset(x.text.data + x.text.len, 0, x.text.cap - x.text.len);
+	rc = compile_pattern(&x, err);
+	if (rc == 0) {
+		find_bounds(&x);
+		prepare_match(&x);
+		rc = match_all(&x, r, err);
+	}
+	pcre2_match_context_free(x.mc);
+	pcre2_match_data_free(x.md);
+	pcre2_code_free(x.re);
+	strset_release(&x.exact);
+	strset_release(&x.norm);
+	strbuf_release(&x.key);
+	strbuf_release(&x.text);
+	free(x.mspans);
 	return rc;
 }
 

@@ -194,13 +194,111 @@ static int parse_double(const char *s, double *v)
 
 enum { COL_INDEX, COL_LOSS, COL_CORRECT, COL_PREDICTED, COL_TOTAL, NCOLS };
 
+/* The columns the header names (col[] -1 where absent); a
+ * logodds_difference column is the loss and makes t a logodds table. */
+static void read_header(const struct strbuf *fields, int nf, int col[NCOLS],
+			struct metrics_table *t)
+{
+	int i;
+
+	for (i = 0; i < NCOLS; i++)
+		col[i] = -1;
+	for (i = 0; i < nf; i++) {
+		const char *h = fields[i].data;
+
+		if (!strcmp(h, "index"))
+			col[COL_INDEX] = i;
+		else if (!strcmp(h, "loss"))
+			col[COL_LOSS] = i;
+		else if (!strcmp(h, "logodds_difference")) {
+			col[COL_LOSS] = i;
+			t->logodds = 1;
+		} else if (!strcmp(h, "correct"))
+			col[COL_CORRECT] = i;
+		else if (!strcmp(h, "predicted"))
+			col[COL_PREDICTED] = i;
+		else if (!strcmp(h, "total_logprob"))
+			col[COL_TOTAL] = i;
+	}
+}
+
+/* One row of nf fields, at path:line, into t; -1 with err when a field
+ * is missing or not what its column holds. */
+static int read_row(const struct strbuf *fields, int nf, const int col[NCOLS],
+		    struct metrics_table *t, const char *path, size_t line, struct errbuf *err)
+{
+	struct metrics_example ex = {0, 0, 0, NAN};
+	const char *pred = NULL, *c;
+	long index = (long)t->n;
+	double v;
+	size_t i;
+
+	for (i = 0; i < NCOLS; i++)
+		if (col[i] >= 0 && col[i] >= nf)
+			return errbuf_set(err, "%s:%zu: %d fields, expected more", path, line, nf);
+	ex.loss = NAN; /* a generate run's file has no loss */
+	if (col[COL_LOSS] >= 0 && !parse_double(fields[col[COL_LOSS]].data, &ex.loss))
+		return errbuf_set(err, "%s:%zu: loss is not a number", path, line);
+	c = fields[col[COL_CORRECT]].data;
+	if (!strcmp(c, "1") || !strcmp(c, "True") || !strcmp(c, "1.0"))
+		ex.correct = 1;
+	else if (!strcmp(c, "0") || !strcmp(c, "False") || !strcmp(c, "0.0"))
+		ex.correct = 0;
+	else
+		return errbuf_set(err, "%s:%zu: correct is not 0/1", path, line);
+	if (col[COL_INDEX] >= 0) {
+		if (!parse_double(fields[col[COL_INDEX]].data, &v) || v < 0 || v > 1e15 ||
+		    floor(v) != v)
+			return errbuf_set(err, "%s:%zu: index is not a row number", path, line);
+		index = (long)v;
+	}
+	if (col[COL_TOTAL] >= 0 && !parse_double(fields[col[COL_TOTAL]].data, &ex.total_logprob))
+		return errbuf_set(err, "%s:%zu: total_logprob is not a number", path, line);
+	if (col[COL_PREDICTED] >= 0)
+		pred = fields[col[COL_PREDICTED]].data;
+	metrics_table_add(t, index, &ex, pred);
+	return 0;
+}
+
+/* The header and the rows of the open file f into t. */
+static int read_records(FILE *f, struct strbuf *fields, struct metrics_table *t, const char *path,
+			struct errbuf *err)
+{
+	int col[NCOLS];
+	size_t line = 1, next_line = 1;
+	int nf = csv_record(f, fields, 16, &next_line, err);
+
+	if (nf <= 0) {
+		if (nf == 0)
+			errbuf_set(err, "empty file");
+		errbuf_prefix(err, "%s:1", path);
+		return -1;
+	}
+	read_header(fields, nf, col, t);
+	if (col[COL_CORRECT] < 0)
+		return errbuf_set(err, "%s:1: header needs a correct column", path);
+	for (;;) {
+		line = next_line;
+		nf = csv_record(f, fields, 16, &next_line, err);
+		if (nf < 0) {
+			errbuf_prefix(err, "%s:%zu", path, line);
+			return -1;
+		}
+		if (nf == 0)
+			return 0;
+		if (nf == 1 && !fields[0].len)
+			continue; /* blank line */
+		if (read_row(fields, nf, col, t, path, line, err) < 0)
+			return -1;
+	}
+}
+
 int metrics_table_read(struct metrics_table *t, const char *path, struct errbuf *err)
 {
 	struct strbuf fields[16];
-	int col[NCOLS];
-	size_t i, line = 1, next_line = 1;
+	size_t i;
 	FILE *f;
-	int nf, rc = -1;
+	int rc;
 	const char *base, *dot;
 	char *model;
 
@@ -215,94 +313,7 @@ int metrics_table_read(struct metrics_table *t, const char *path, struct errbuf 
 		return -1;
 	for (i = 0; i < 16; i++)
 		strbuf_init(&fields[i]);
-	for (i = 0; i < NCOLS; i++)
-		col[i] = -1;
-	nf = csv_record(f, fields, 16, &next_line, err);
-	if (nf <= 0) {
-		if (nf == 0)
-			errbuf_set(err, "empty file");
-		errbuf_prefix(err, "%s:1", path);
-		goto out;
-	}
-	for (i = 0; i < (size_t)nf; i++) {
-		const char *h = fields[i].data;
-
-		if (!strcmp(h, "index"))
-			col[COL_INDEX] = (int)i;
-		else if (!strcmp(h, "loss"))
-			col[COL_LOSS] = (int)i;
-		else if (!strcmp(h, "logodds_difference")) {
-			col[COL_LOSS] = (int)i;
-			t->logodds = 1;
-		} else if (!strcmp(h, "correct"))
-			col[COL_CORRECT] = (int)i;
-		else if (!strcmp(h, "predicted"))
-			col[COL_PREDICTED] = (int)i;
-		else if (!strcmp(h, "total_logprob"))
-			col[COL_TOTAL] = (int)i;
-	}
-	if (col[COL_CORRECT] < 0) {
-		errbuf_set(err, "%s:1: header needs a correct column", path);
-		goto out;
-	}
-	for (;;) {
-		struct metrics_example ex = {0, 0, 0, NAN};
-		const char *pred = NULL;
-		long index = (long)t->n;
-		double v;
-
-		line = next_line;
-		nf = csv_record(f, fields, 16, &next_line, err);
-		if (nf < 0) {
-			errbuf_prefix(err, "%s:%zu", path, line);
-			goto out;
-		}
-		if (nf == 0)
-			break;
-		if (nf == 1 && !fields[0].len)
-			continue; /* blank line */
-		for (i = 0; i < NCOLS; i++) {
-			if (col[i] >= 0 && col[i] >= nf) {
-				errbuf_set(err, "%s:%zu: %d fields, expected more", path, line, nf);
-				goto out;
-			}
-		}
-		ex.loss = NAN; /* a generate run's file has no loss */
-		if (col[COL_LOSS] >= 0 && !parse_double(fields[col[COL_LOSS]].data, &ex.loss)) {
-			errbuf_set(err, "%s:%zu: loss is not a number", path, line);
-			goto out;
-		}
-		{
-			const char *c = fields[col[COL_CORRECT]].data;
-
-			if (!strcmp(c, "1") || !strcmp(c, "True") || !strcmp(c, "1.0"))
-				ex.correct = 1;
-			else if (!strcmp(c, "0") || !strcmp(c, "False") || !strcmp(c, "0.0"))
-				ex.correct = 0;
-			else {
-				errbuf_set(err, "%s:%zu: correct is not 0/1", path, line);
-				goto out;
-			}
-		}
-		if (col[COL_INDEX] >= 0) {
-			if (!parse_double(fields[col[COL_INDEX]].data, &v) || v < 0 || v > 1e15 ||
-			    floor(v) != v) {
-				errbuf_set(err, "%s:%zu: index is not a row number", path, line);
-				goto out;
-			}
-			index = (long)v;
-		}
-		if (col[COL_TOTAL] >= 0 &&
-		    !parse_double(fields[col[COL_TOTAL]].data, &ex.total_logprob)) {
-			errbuf_set(err, "%s:%zu: total_logprob is not a number", path, line);
-			goto out;
-		}
-		if (col[COL_PREDICTED] >= 0)
-			pred = fields[col[COL_PREDICTED]].data;
-		metrics_table_add(t, index, &ex, pred);
-	}
-	rc = 0;
-out:
+	rc = read_records(f, fields, t, path, err) < 0 ? -1 : 0;
 	for (i = 0; i < 16; i++)
 		strbuf_release(&fields[i]);
 	fclose(f);

@@ -544,74 +544,80 @@ static void braille_set(uint8_t *dots, int w, int h, int x, int y)
 	dots[(y / 4) * w + x / 2] |= bit[y % 4][x % 2];
 }
 
-static void panel_terminal(const struct plot_point *pts, size_t n, const struct family *fam,
-			   size_t nf, int loss, int w, int h, struct strbuf *out)
+/* A terminal panel's cells: braille dots and family markers, w x h. */
+struct term_canvas {
+	uint8_t *dots;
+	int *mark; /* 1 + the family's marker, or 0 */
+	int w, h;
+};
+
+/* Bresenham's line of dots from (px, py) to (x, y). */
+static void braille_line(struct term_canvas *c, int px, int py, int x, int y)
 {
-	uint8_t *dots = xcalloc((size_t)w * (size_t)h, 1);
-	int *mark = xcalloc((size_t)w * (size_t)h, sizeof(int));
-	double xlo, xhi, ylo, yhi;
-	size_t f, k;
-	int row, col;
-	char label[32];
+	int dx = abs(x - px), dy = -abs(y - py);
+	int sx = px < x ? 1 : -1, sy = py < y ? 1 : -1, e = dx + dy;
+	int cx = px, cy = py;
 
-	x_range(pts, n, &xlo, &xhi);
-	if (!y_range(pts, n, loss, &ylo, &yhi)) {
-		free(dots);
-		free(mark);
-		return;
-	}
-	strbuf_addstr(out, loss ? "mean loss\n" : "accuracy\n");
-	for (f = 0; f < nf; f++) {
-		int px = -1, py = -1;
+	for (;;) {
+		int e2;
 
-		for (k = 0; k < fam[f].n; k++) {
-			const struct plot_point *p = &pts[fam[f].idx[k]];
-			double v = metric_of(p, loss);
-			int x, y;
-
-			if (!isfinite(v) || !(p->size > 0))
-				continue;
-			x = (int)lround((log10(p->size) - xlo) / (xhi - xlo) * (2 * w - 1));
-			y = (int)lround((yhi - v) / (yhi - ylo) * (4 * h - 1));
-			if (px >= 0) {
-				/* Bresenham between the dots */
-				int dx = abs(x - px), dy = -abs(y - py);
-				int sx = px < x ? 1 : -1, sy = py < y ? 1 : -1, e = dx + dy;
-				int cx = px, cy = py;
-
-				for (;;) {
-					int e2;
-
-					braille_set(dots, w, h, cx, cy);
-					if (cx == x && cy == y)
-						break;
-					e2 = 2 * e;
-					if (e2 >= dy) {
-						e += dy;
-						cx += sx;
-					}
-					if (e2 <= dx) {
-						e += dx;
-						cy += sy;
-					}
-				}
-			}
-			px = x;
-			py = y;
-			if (x / 2 < w && y / 4 < h)
-				mark[(y / 4) * w + x / 2] = (int)(f % N_MARKERS) + 1;
+		braille_set(c->dots, c->w, c->h, cx, cy);
+		if (cx == x && cy == y)
+			break;
+		e2 = 2 * e;
+		if (e2 >= dy) {
+			e += dy;
+			cx += sx;
+		}
+		if (e2 <= dx) {
+			e += dx;
+			cy += sy;
 		}
 	}
-	for (row = 0; row < h; row++) {
-		double v = yhi - (yhi - ylo) * (double)row / (double)(h - 1);
+}
 
-		if (row == 0 || row == h - 1 || row == (h - 1) / 2)
+/* Family f's points, joined by lines, onto c (x in log10 of the size). */
+static void term_family(struct term_canvas *c, const struct plot_point *pts,
+			const struct family *fam, size_t f, int loss, const double range[4])
+{
+	double xlo = range[0], xhi = range[1], ylo = range[2], yhi = range[3];
+	int px = -1, py = -1;
+	size_t k;
+
+	for (k = 0; k < fam[f].n; k++) {
+		const struct plot_point *p = &pts[fam[f].idx[k]];
+		double v = metric_of(p, loss);
+		int x, y;
+
+		if (!isfinite(v) || !(p->size > 0))
+			continue;
+		x = (int)lround((log10(p->size) - xlo) / (xhi - xlo) * (2 * c->w - 1));
+		y = (int)lround((yhi - v) / (yhi - ylo) * (4 * c->h - 1));
+		if (px >= 0)
+			braille_line(c, px, py, x, y);
+		px = x;
+		py = y;
+		if (x / 2 < c->w && y / 4 < c->h)
+			c->mark[(y / 4) * c->w + x / 2] = (int)(f % N_MARKERS) + 1;
+	}
+}
+
+/* The canvas's rows behind the y axis (three of them labelled), then the
+ * x axis line. */
+static void term_rows(const struct term_canvas *c, double ylo, double yhi, struct strbuf *out)
+{
+	int row, col;
+
+	for (row = 0; row < c->h; row++) {
+		double v = yhi - (yhi - ylo) * (double)row / (double)(c->h - 1);
+
+		if (row == 0 || row == c->h - 1 || row == (c->h - 1) / 2)
 			strbuf_addf(out, "%8.3f \xe2\x94\xa4", v);
 		else
 			strbuf_addstr(out, "         \xe2\x94\x82");
-		for (col = 0; col < w; col++) {
-			int m = mark[row * w + col];
-			uint8_t d = dots[row * w + col];
+		for (col = 0; col < c->w; col++) {
+			int m = c->mark[row * c->w + col];
+			uint8_t d = c->dots[row * c->w + col];
 
 			if (m)
 				strbuf_addstr(out, term_markers[m - 1]);
@@ -624,37 +630,62 @@ static void panel_terminal(const struct plot_point *pts, size_t n, const struct 
 		strbuf_addch(out, '\n');
 	}
 	strbuf_addstr(out, "         \xe2\x94\x94");
-	for (col = 0; col < w; col++)
+	for (col = 0; col < c->w; col++)
 		strbuf_addstr(out, "\xe2\x94\x80");
 	strbuf_addch(out, '\n');
-	/* decade labels under the axis */
-	{
-		struct strbuf axis = STRBUF_INIT;
-		double d;
-		size_t used = 0;
+}
 
-		strbuf_addstr(&axis, "          ");
-		for (d = xlo; d <= xhi + 1e-9; d += 1) {
-			size_t pos = 10 + (size_t)lround((d - xlo) / (xhi - xlo) * (w - 1));
-			size_t len;
+/* The decade labels under an axis w cells wide; a label that would overlap
+ * the one before is left out. */
+static void term_decades(double xlo, double xhi, int w, struct strbuf *out)
+{
+	struct strbuf axis = STRBUF_INIT;
+	char label[32];
+	double d;
+	size_t used = 0;
 
-			size_label(pow(10, d), label, sizeof(label));
-			len = strlen(label);
-			if (pos + len > 10 + (size_t)w + 4)
-				pos = 10 + (size_t)w + 4 - len;
-			if (pos < used + 1 && used > 10)
-				continue;
-			while (axis.len < pos)
-				strbuf_addch(&axis, ' ');
-			strbuf_addstr(&axis, label);
-			used = axis.len;
-		}
-		strbuf_addstr(out, axis.data);
-		strbuf_addstr(out, "  (parameters, log scale)\n");
-		strbuf_release(&axis);
+	strbuf_addstr(&axis, "          ");
+	for (d = xlo; d <= xhi + 1e-9; d += 1) {
+		size_t pos = 10 + (size_t)lround((d - xlo) / (xhi - xlo) * (w - 1));
+		size_t len;
+
+		size_label(pow(10, d), label, sizeof(label));
+		len = strlen(label);
+		if (pos + len > 10 + (size_t)w + 4)
+			pos = 10 + (size_t)w + 4 - len;
+		if (pos < used + 1 && used > 10)
+			continue;
+		while (axis.len < pos)
+			strbuf_addch(&axis, ' ');
+		strbuf_addstr(&axis, label);
+		used = axis.len;
 	}
-	free(dots);
-	free(mark);
+	strbuf_addstr(out, axis.data);
+	strbuf_addstr(out, "  (parameters, log scale)\n");
+	strbuf_release(&axis);
+}
+
+static void panel_terminal(const struct plot_point *pts, size_t n, const struct family *fam,
+			   size_t nf, int loss, int w, int h, struct strbuf *out)
+{
+	struct term_canvas c;
+	double range[4]; /* xlo, xhi, ylo, yhi */
+	size_t f;
+
+	x_range(pts, n, &range[0], &range[1]);
+	if (!y_range(pts, n, loss, &range[2], &range[3]))
+		return;
+	c.w = w;
+	c.h = h;
+	c.dots = xcalloc((size_t)w * (size_t)h, 1);
+	c.mark = xcalloc((size_t)w * (size_t)h, sizeof(int));
+	strbuf_addstr(out, loss ? "mean loss\n" : "accuracy\n");
+	for (f = 0; f < nf; f++)
+		term_family(&c, pts, fam, f, loss, range);
+	term_rows(&c, range[2], range[3], out);
+	term_decades(range[0], range[1], w, out);
+	free(c.dots);
+	free(c.mark);
 }
 
 void plot_terminal(const struct plot_point *pts, size_t n, int width, int height,
@@ -717,21 +748,28 @@ static const char *const svg_colours[] = {"#1f77b4", "#d62728", "#2ca02c",
 
 enum { SVG_PW = 460, SVG_PH = 340, SVG_ML = 70, SVG_MR = 20, SVG_MT = 50, SVG_MB = 60 };
 
-static void panel_svg(const struct plot_point *pts, size_t n, const struct family *fam, size_t nf,
-		      int loss, double ox, struct strbuf *out)
+/* A panel's plot area on the page and the data ranges it shows. */
+struct svg_frame {
+	double x0, x1, y0, y1;	   /* the area, in SVG units */
+	double xlo, xhi, ylo, yhi; /* log10 size, metric */
+};
+
+static double svg_x(const struct svg_frame *fr, double v)
 {
-	double xlo, xhi, ylo, yhi, x0 = ox + SVG_ML, x1 = ox + SVG_PW - SVG_MR, y0 = SVG_MT,
-				   y1 = SVG_PH - SVG_MB;
-	double d;
-	size_t f, k;
+	return fr->x0 + (v - fr->xlo) / (fr->xhi - fr->xlo) * (fr->x1 - fr->x0);
+}
+
+static double svg_y(const struct svg_frame *fr, double v)
+{
+	return fr->y1 - (v - fr->ylo) / (fr->yhi - fr->ylo) * (fr->y1 - fr->y0);
+}
+
+/* The panel's title, axes, ticks and axis labels. */
+static void svg_axes(const struct svg_frame *fr, int loss, double ox, struct strbuf *out)
+{
+	double d, x0 = fr->x0, x1 = fr->x1, y0 = fr->y0, y1 = fr->y1;
 	int t;
 
-	x_range(pts, n, &xlo, &xhi);
-	if (!y_range(pts, n, loss, &ylo, &yhi))
-		return;
-#define SX(v) (x0 + ((v)-xlo) / (xhi - xlo) * (x1 - x0))
-#define SY(v) (y1 - ((v)-ylo) / (yhi - ylo) * (y1 - y0))
-	strbuf_addf(out, "<g id=\"%s\">\n", loss ? "loss" : "accuracy");
 	strbuf_addf(out,
 		    "<text class=\"title\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s against "
 		    "model size</text>\n",
@@ -740,7 +778,7 @@ static void panel_svg(const struct plot_point *pts, size_t n, const struct famil
 		    "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n"
 		    "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 		    x0, y1, x1, y1, x0, y0, x0, y1);
-	for (d = xlo; d <= xhi + 1e-9; d += 1) {
+	for (d = fr->xlo; d <= fr->xhi + 1e-9; d += 1) {
 		char label[32];
 
 		size_label(pow(10, d), label, sizeof(label));
@@ -748,16 +786,16 @@ static void panel_svg(const struct plot_point *pts, size_t n, const struct famil
 			    "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 			    "y2=\"%.1f\"/>\n<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
 			    "text-anchor=\"middle\">%s</text>\n",
-			    SX(d), y1, SX(d), y1 + 5, SX(d), y1 + 18, label);
+			    svg_x(fr, d), y1, svg_x(fr, d), y1 + 5, svg_x(fr, d), y1 + 18, label);
 	}
 	for (t = 0; t <= 4; t++) {
-		double v = ylo + (yhi - ylo) * t / 4.0;
+		double v = fr->ylo + (fr->yhi - fr->ylo) * t / 4.0;
 
 		strbuf_addf(out,
 			    "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 			    "y2=\"%.1f\"/>\n<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
 			    "text-anchor=\"end\">%.3f</text>\n",
-			    x0 - 5, SY(v), x0, SY(v), x0 - 8, SY(v) + 4, v);
+			    x0 - 5, svg_y(fr, v), x0, svg_y(fr, v), x0 - 8, svg_y(fr, v) + 4, v);
 	}
 	strbuf_addf(out,
 		    "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">Model size "
@@ -767,44 +805,63 @@ static void panel_svg(const struct plot_point *pts, size_t n, const struct famil
 		    "<text class=\"label\" transform=\"translate(%.1f %.1f) rotate(-90)\" "
 		    "text-anchor=\"middle\">%s</text>\n",
 		    ox + 18, (y0 + y1) / 2, loss ? "Mean loss" : "Accuracy");
-	for (f = 0; f < nf; f++) {
-		const char *colour = svg_colours[f % N_COLOURS];
+}
 
-		strbuf_addstr(out, "<polyline class=\"series\" data-family=\"");
-		xml_text(out, fam[f].name);
-		strbuf_addf(out, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-			    colour);
-		for (k = 0; k < fam[f].n; k++) {
-			const struct plot_point *p = &pts[fam[f].idx[k]];
-			double v = metric_of(p, loss);
+/* Family f's line, its points (with their accuracy intervals) and their
+ * tooltips. */
+static void svg_family(const struct svg_frame *fr, const struct plot_point *pts,
+		       const struct family *fam, size_t f, int loss, struct strbuf *out)
+{
+	const char *colour = svg_colours[f % N_COLOURS];
+	size_t k;
 
-			if (isfinite(v) && p->size > 0)
-				strbuf_addf(out, "%s%.1f,%.1f", k ? " " : "", SX(log10(p->size)),
-					    SY(v));
-		}
-		strbuf_addstr(out, "\"/>\n");
-		for (k = 0; k < fam[f].n; k++) {
-			const struct plot_point *p = &pts[fam[f].idx[k]];
-			double v = metric_of(p, loss);
+	strbuf_addstr(out, "<polyline class=\"series\" data-family=\"");
+	xml_text(out, fam[f].name);
+	strbuf_addf(out, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colour);
+	for (k = 0; k < fam[f].n; k++) {
+		const struct plot_point *p = &pts[fam[f].idx[k]];
+		double v = metric_of(p, loss);
 
-			if (!isfinite(v) || !(p->size > 0))
-				continue;
-			if (!loss && isfinite(p->acc_low) && isfinite(p->acc_high))
-				strbuf_addf(out,
-					    "<line class=\"errorbar\" stroke=\"%s\" x1=\"%.1f\" "
-					    "y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-					    colour, SX(log10(p->size)), SY(fmax(p->acc_low, ylo)),
-					    SX(log10(p->size)), SY(fmin(p->acc_high, yhi)));
-			strbuf_addf(out,
-				    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>",
-				    SX(log10(p->size)), SY(v), colour);
-			xml_text(out, p->model ? p->model : "");
-			strbuf_addf(out, ": %.4f</title></circle>\n", v);
-		}
+		if (isfinite(v) && p->size > 0)
+			strbuf_addf(out, "%s%.1f,%.1f", k ? " " : "", svg_x(fr, log10(p->size)),
+				    svg_y(fr, v));
 	}
+	strbuf_addstr(out, "\"/>\n");
+	for (k = 0; k < fam[f].n; k++) {
+		const struct plot_point *p = &pts[fam[f].idx[k]];
+		double v = metric_of(p, loss), x;
+
+		if (!isfinite(v) || !(p->size > 0))
+			continue;
+		x = svg_x(fr, log10(p->size));
+		if (!loss && isfinite(p->acc_low) && isfinite(p->acc_high))
+			strbuf_addf(out,
+				    "<line class=\"errorbar\" stroke=\"%s\" x1=\"%.1f\" "
+				    "y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+				    colour, x, svg_y(fr, fmax(p->acc_low, fr->ylo)), x,
+				    svg_y(fr, fmin(p->acc_high, fr->yhi)));
+		strbuf_addf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", x,
+			    svg_y(fr, v), colour);
+		xml_text(out, p->model ? p->model : "");
+		strbuf_addf(out, ": %.4f</title></circle>\n", v);
+	}
+}
+
+static void panel_svg(const struct plot_point *pts, size_t n, const struct family *fam, size_t nf,
+		      int loss, double ox, struct strbuf *out)
+{
+	struct svg_frame fr = {
+	    .x0 = ox + SVG_ML, .x1 = ox + SVG_PW - SVG_MR, .y0 = SVG_MT, .y1 = SVG_PH - SVG_MB};
+	size_t f;
+
+	x_range(pts, n, &fr.xlo, &fr.xhi);
+	if (!y_range(pts, n, loss, &fr.ylo, &fr.yhi))
+		return;
+	strbuf_addf(out, "<g id=\"%s\">\n", loss ? "loss" : "accuracy");
+	svg_axes(&fr, loss, ox, out);
+	for (f = 0; f < nf; f++)
+		svg_family(&fr, pts, fam, f, loss, out);
 	strbuf_addstr(out, "</g>\n");
-#undef SX
-#undef SY
 }
 
 void plot_svg(const struct plot_point *pts, size_t n, const char *title, struct strbuf *out)

@@ -293,19 +293,17 @@ static void verdict_done(void *ctx, const struct steer_verdict *v)
 	}
 }
 
-int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
-		   const struct config_role *judge, const char *tmpl,
-		   const struct steer_settings *s, struct replay_rejudge *out, struct errbuf *err)
+/* Starts the judge of every step of w into p (out's verdicts ready for
+ * them).  Returns how many steps were started: w->count, or fewer with err
+ * when a step's prompt is past the cap. */
+static size_t start_judges(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
+			   const struct config_role *judge, const char *tmpl,
+			   const struct steer_settings *s, struct pending *p,
+			   struct replay_rejudge *out, struct errbuf *err)
 {
-	struct pending *p = xcalloc(w->count ? w->count : 1, sizeof(*p));
 	struct strbuf doc = STRBUF_INIT;
-	double sum = 0;
 	size_t k, j;
-	int r;
 
-	memset(out, 0, sizeof(*out));
-	out->verdicts = xcalloc(w->count ? w->count : 1, sizeof(*out->verdicts));
-	out->count = w->count;
 	for (k = 0; k < w->count; k++) {
 		const struct replay_step *rs = &w->steps[k];
 		const char **texts;
@@ -335,16 +333,14 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 		}
 	}
 	strbuf_release(&doc);
-	if (k < w->count) {
-		for (j = 0; j < k; j++)
-			steer_judge_free(p[j].judge);
-		free(p);
-		return -2;
-	}
-	r = lm_run(e, err);
-	for (k = 0; k < w->count; k++)
-		steer_judge_free(p[k].judge);
-	free(p);
+	return k;
+}
+
+/* out's counts and mean Spearman from its verdicts against the walk. */
+static void tally_verdicts(const struct replay_walk *w, struct replay_rejudge *out)
+{
+	double sum = 0;
+	size_t k;
 
 	for (k = 0; k < w->count; k++) {
 		const struct replay_step *rs = &w->steps[k];
@@ -373,6 +369,31 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 		}
 	}
 	out->spearman_mean = out->spearman_steps ? sum / (double)out->spearman_steps : NAN;
+}
+
+int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
+		   const struct config_role *judge, const char *tmpl,
+		   const struct steer_settings *s, struct replay_rejudge *out, struct errbuf *err)
+{
+	struct pending *p = xcalloc(w->count ? w->count : 1, sizeof(*p));
+	size_t k, started;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->verdicts = xcalloc(w->count ? w->count : 1, sizeof(*out->verdicts));
+	out->count = w->count;
+	started = start_judges(e, t, w, judge, tmpl, s, p, out, err);
+	if (started < w->count) {
+		for (k = 0; k < started; k++)
+			steer_judge_free(p[k].judge);
+		free(p);
+		return REPLAY_PROMPT_TOO_LARGE;
+	}
+	r = lm_run(e, err);
+	for (k = 0; k < w->count; k++)
+		steer_judge_free(p[k].judge);
+	free(p);
+	tally_verdicts(w, out);
 	return r;
 }
 

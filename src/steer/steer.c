@@ -55,6 +55,15 @@ void steer_settings_from_task(struct steer_settings *s, const struct task *task)
 	s->judge_attempts = STEER_JUDGE_ATTEMPTS;
 }
 
+/* A request's own copy of the settings s; a judge_attempts of 0 (settings
+ * not from steer_settings_init) is the default. */
+static void settings_copy(struct steer_settings *dst, const struct steer_settings *s)
+{
+	*dst = *s;
+	if (!dst->judge_attempts)
+		dst->judge_attempts = STEER_JUDGE_ATTEMPTS;
+}
+
 void steer_candidate_text(const char *document_end, const char *text, struct strbuf *out)
 {
 	static const char space[] = " \t\n\r";
@@ -378,9 +387,7 @@ struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_r
 	}
 	j->engine = e;
 	j->role = judge;
-	j->settings = *s;
-	if (!j->settings.judge_attempts)
-		j->settings.judge_attempts = STEER_JUDGE_ATTEMPTS;
+	settings_copy(&j->settings, s);
 	j->count = count;
 	j->done = done;
 	j->ctx = ctx;
@@ -519,9 +526,7 @@ struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 	st->task = task;
 	st->generator = generator;
 	st->judge = judge;
-	st->settings = *s;
-	if (!st->settings.judge_attempts)
-		st->settings.judge_attempts = STEER_JUDGE_ATTEMPTS;
+	settings_copy(&st->settings, s);
 	st->done = done;
 	st->ctx = ctx;
 	strbuf_init(&st->document);
