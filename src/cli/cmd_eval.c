@@ -211,8 +211,9 @@ static int eval_option(struct eval_options *o, int c, char *v)
 		}
 		break;
 	case 'j':
-		if (parse_count(v, 1024, &o->concurrency) < 0) {
-			fputs("weft eval: --concurrency takes a number from 1 to 1024\n", stderr);
+		if (parse_count(v, CONFIG_MAX_CONCURRENCY, &o->concurrency) < 0) {
+			fprintf(stderr, "weft eval: --concurrency takes a number from 1 to %d\n",
+				CONFIG_MAX_CONCURRENCY);
 			return 1;
 		}
 		break;

@@ -60,7 +60,7 @@ static int export_parse(struct export_cli_options *o, int argc, char **argv)
 		rc = errbuf_set(&err, "-o OUT is required");
 	if (!rc)
 		return -1;
-	if (rc > 0) {
+	if (rc == DATASET_ARGS_HELP) {
 		fputs(usage_text, stdout);
 		return 0;
 	}

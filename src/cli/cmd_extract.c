@@ -113,7 +113,7 @@ static int extract_parse(struct extract_options *o, int argc, char **argv)
 	const char *format;
 	int rc = dataset_args_parse(&o->a, argc, argv, 0, &err);
 
-	if (rc > 0) {
+	if (rc == DATASET_ARGS_HELP) {
 		fputs(usage_text, stdout);
 		return 0;
 	}

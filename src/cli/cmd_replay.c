@@ -697,7 +697,7 @@ static int replay_rejudge_steps(struct replaying *rp)
 			   &rp->settings, &rp->rj, &err);
 	if (!r)
 		return 0;
-	if (r == -2) /* the prompt too large: nothing was sent */
+	if (r == REPLAY_PROMPT_TOO_LARGE) /* nothing was sent */
 		errbuf_prefix(&err, "%s", rp->prompt_id.data);
 	return cli_error("replay", err.msg);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/config.h"
 #include "weft/plot.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
@@ -160,7 +161,7 @@ void evalrun_add_model(struct evalrun *run, const char *name, const struct confi
 	if (run->opts.concurrency > 0)
 		m->req.concurrency = run->opts.concurrency;
 	else if (m->req.concurrency <= 0)
-		m->req.concurrency = 8;
+		m->req.concurrency = CONFIG_DEFAULT_CONCURRENCY;
 	{
 		/* one concurrency group per model */
 		struct strbuf g = STRBUF_INIT;
