@@ -1,0 +1,127 @@
+"""`make check-deps` (tests/check-deps.sh): the tree as it is passes, and a
+scratch copy with one include against the folder graph fails, naming the
+file.  The graph is in HACKING.md ("The folder graph")."""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class CheckDepsTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="weft-check-deps-")
+        self.tree = self.tmp.name
+        for d in ("src", "include"):
+            shutil.copytree(os.path.join(ROOT, d), os.path.join(self.tree, d))
+        os.mkdir(os.path.join(self.tree, "tests"))
+        shutil.copy(os.path.join(ROOT, "tests", "check-deps.sh"),
+                    os.path.join(self.tree, "tests"))
+        shutil.copytree(os.path.join(ROOT, "tests", "unit"),
+                        os.path.join(self.tree, "tests", "unit"))
+        shutil.copy(os.path.join(ROOT, "Makefile"), self.tree)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def check(self):
+        p = subprocess.run(["sh", "tests/check-deps.sh"], cwd=self.tree,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        return p.returncode, p.stdout.decode() + p.stderr.decode()
+
+    def add(self, path, line):
+        path = os.path.join(self.tree, path)
+        with open(path, "a") as f:
+            f.write("\n" + line + "\n")
+
+    def assertRefused(self, path, line, *words):
+        self.add(path, line)
+        code, out = self.check()
+        self.assertEqual(code, 1, out)
+        self.assertIn(path, out)
+        for w in words:
+            self.assertIn(w, out)
+
+    def test_the_tree_passes(self):
+        code, out = self.check()
+        self.assertEqual(code, 0, out)
+        self.assertIn("check-deps: ok", out)
+
+    def test_the_checkout_passes(self):
+        p = subprocess.run(["sh", "tests/check-deps.sh"], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout.decode())
+
+    def test_core_uses_only_core(self):
+        self.assertRefused("src/core/x.c", '#include "weft/session.h"',
+                           "src/core may not use src/io")
+
+    def test_siblings_io_and_lm(self):
+        self.assertRefused("src/io/journal.c", '#include "weft/lm.h"',
+                           "src/io may not use src/lm")
+
+    def test_lm_may_not_use_io(self):
+        self.assertRefused("src/lm/config.c", '#include "weft/session.h"',
+                           "src/lm may not use src/io")
+
+    def test_data_below_steer(self):
+        self.assertRefused("src/data/pairs.c", '#include "weft/steer.h"',
+                           "src/data may not use src/steer")
+
+    def test_eval_below_tui(self):
+        self.assertRefused("src/eval/plot.c", '#include "weft/tui.h"',
+                           "src/eval may not use src/tui")
+
+    def test_tui_may_not_use_cli(self):
+        self.assertRefused("src/tui/theme.c", '#include "weft/cli.h"',
+                           "src/tui may not use src/cli")
+
+    def test_cli_may_use_tui(self):
+        self.add("src/cli/cmd_check.c", '#include "weft/tui.h"')
+        code, out = self.check()
+        self.assertEqual(code, 0, out)
+
+    def test_a_public_header_follows_its_folder(self):
+        self.assertRefused("include/weft/pairs.h", '#include "weft/steer.h"',
+                           "src/data may not use src/steer")
+
+    def test_private_header_of_another_folder(self):
+        with open(os.path.join(self.tree, "src", "tui", "view.h"), "w") as f:
+            f.write("/* a private header of the loom */\n")
+        self.add("src/tui/theme.c", '#include "view.h"')
+        self.assertEqual(self.check()[0], 0)
+        self.assertRefused("src/cli/cmd_tui.c", '#include "view.h"', "not in src/cli")
+        self.assertRefused("src/eval/plot.c", '#include "../tui/view.h"')
+
+    def test_a_split_module_still_passes(self):
+        # a new .c beside the others, and a header whose module is split
+        # across files named differently: the folder comes from the tree
+        src = os.path.join(self.tree, "src", "tui")
+        with open(os.path.join(src, "view_tree.c"), "w") as f:
+            f.write('#include "weft/tui.h"\n#include "weft/steer.h"\n')
+        code, out = self.check()
+        self.assertEqual(code, 0, out)
+        os.rename(os.path.join(src, "tui.c"), os.path.join(src, "loom.c"))
+        code, out = self.check()
+        self.assertEqual(code, 0, out)
+
+    def test_a_folder_outside_the_graph(self):
+        os.mkdir(os.path.join(self.tree, "src", "web"))
+        self.add("src/web/server.c", '#include "weft/tree.h"')
+        code, out = self.check()
+        self.assertEqual(code, 1, out)
+        self.assertIn("src/web is not in the folder graph", out)
+
+    def test_a_header_with_no_folder(self):
+        self.assertRefused("include/weft/orphan.h", "/* no orphan.c anywhere */",
+                           "header_map")
+
+    def test_library_rules_kept(self):
+        self.assertRefused("src/eval/plot.c", "#include <curl/curl.h>", "curl")
+        self.assertRefused("src/steer/task.c", "#include <pcre2.h>", "PCRE2")
+
+
+if __name__ == "__main__":
+    unittest.main()
