@@ -81,6 +81,8 @@ for f in src/*/*.c src/*/*.h include/weft/*.h; do
     *) self=$(basename "$(dirname "$f")");;
     esac
     [ -n "$self" ] && [ -n "$(rank_of "$self")" ] || continue
+    grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<weft/' "$f" >/dev/null &&
+        bad "$f includes <weft/...>: weft's headers are included with quotes, \"weft/NAME.h\""
     for h in $(quoted "$f"); do
         case "$h" in
         weft/*.h)

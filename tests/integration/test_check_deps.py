@@ -118,6 +118,9 @@ class CheckDepsTest(unittest.TestCase):
         self.assertRefused("include/weft/orphan.h", "/* no orphan.c anywhere */",
                            "header_map")
 
+    def test_weft_headers_with_quotes(self):
+        self.assertRefused("src/steer/task.c", "#include <weft/session.h>", "with quotes")
+
     def test_library_rules_kept(self):
         self.assertRefused("src/eval/plot.c", "#include <curl/curl.h>", "curl")
         self.assertRefused("src/steer/task.c", "#include <pcre2.h>", "PCRE2")
