@@ -9,7 +9,7 @@ Run from the repository root after `make weft` and the bench programs
     WEFT_BENCH_TMP=DIR                      where sessions go (default: a
                                             temporary folder, removed)
 
-Sections (see README "Tests and benchmarks"): session load and save
+Sections (see docs/benchmarks.md): session load and save
 (weft_bench vs py_loom.py), request fan-out (weft_bench vs py_fanout.py,
 both against fast_server.c; tests/fake_server.py measured beside it),
 client CPU per request, and the screen (tui_bench, when the TUI exists).
