@@ -9,7 +9,7 @@
  * duplicate questions are dropped, and everything left out is kept in a
  * second list with the reason, so callers can report it.
  *
- * Two modes (README "Datasets"):
+ * Two modes (docs/formats.md, "Datasets"):
  * - default: CR LF and lone CR become LF; extraction starts after the last
  *   occurrence of the preamble, or when it is absent, at start, where a
  *   pair counts when its answer ends after start (its question marker may

@@ -1,8 +1,8 @@
 #ifndef WEFT_SESSION_H
 #define WEFT_SESSION_H
 /*
- * Session files: Bonsai's JSON tree, extended under "weft" keys (see README
- * "File formats").  Loading checks the whole file before returning a tree;
+ * Session files: Bonsai's JSON tree, extended under "weft" keys (see
+ * docs/formats.md).  Loading checks the whole file before returning a tree;
  * saving is atomic.  Unknown keys, in nodes, under "weft" and at the top,
  * are kept and written back.
  */

@@ -29,7 +29,7 @@ void utf8_add_sanitized(struct strbuf *sb, const char *s, size_t len);
 
 /* The length of a UTF-8 byte-order mark (EF BB BF) at the start of the len
  * bytes of s: 3, or 0 when there is none.  Every reader of a file skips it
- * (README "File formats"). */
+ * (docs/formats.md). */
 size_t utf8_bom_len(const char *s, size_t len);
 
 /* Appends the encoding of cp (at most U+10FFFF) to sb. */

@@ -16,7 +16,7 @@ static const char score_usage[] =
     "Scores each ANSWER against the target T and prints, per answer, the\n"
     "parsed answer and 1 (correct), 0 (wrong) or `unparsed` (strict mode's\n"
     "hedges and refusals), tab-separated.  --scoring opro follows OPRO's rules\n"
-    "to the letter; strict (the default) is weft's own (see README).\n"
+    "to the letter; strict (the default) is weft's own (docs/evaluation.md).\n"
     "--prompt FILE gives the question with its (A) (B) ... options for\n"
     "--type choice; --gpt turns on OPRO's \\boxed{} rule for GPT scorers.\n"
     "--type adaptive is OPRO's MATH mode: number when the target is numeric\n"
