@@ -170,15 +170,15 @@ unsigned act_history(struct tui *u, int arg);
 unsigned act_bookmark(struct tui *u, int arg);
 unsigned act_redraw(struct tui *u, int arg);
 unsigned act_ctrl_c(struct tui *u, int arg);
-unsigned act_edit(struct tui *u, int arg);	   /* edit.c */
-unsigned act_search(struct tui *u, int arg);	   /* prompt.c */
+unsigned act_edit(struct tui *u, int arg);   /* edit.c */
+unsigned act_search(struct tui *u, int arg); /* prompt.c */
 unsigned act_search_next(struct tui *u, int arg);
 unsigned act_export(struct tui *u, int arg);
 unsigned act_save(struct tui *u, int arg); /* save.c */
 unsigned act_quit(struct tui *u, int arg);
-unsigned act_theme(struct tui *u, int arg);	 /* term.c */
-unsigned act_help(struct tui *u, int arg);	 /* page_help.c */
-unsigned act_generate(struct tui *u, int more);	 /* steering.c */
+unsigned act_theme(struct tui *u, int arg);	/* term.c */
+unsigned act_help(struct tui *u, int arg);	/* page_help.c */
+unsigned act_generate(struct tui *u, int more); /* steering.c */
 unsigned act_autopilot(struct tui *u, int arg);
 unsigned act_cancel(struct tui *u, int arg);
 unsigned act_eval(struct tui *u, int arg);   /* page_eval.c */
@@ -190,9 +190,9 @@ void record_pick(struct tui *u, uint32_t pick, enum tree_picker picker);
 
 /* ---- keys of the other modes (each returns enum redraw flags) ---- */
 
-unsigned confirm_prune(struct tui *u, int key);		    /* actions.c */
+unsigned confirm_prune(struct tui *u, int key);			 /* actions.c */
 unsigned confirm_quit_key(struct tui *u, wint_t ch, int is_key); /* save.c */
-unsigned search_key(struct tui *u, wint_t ch, int is_key);	    /* prompt.c */
+unsigned search_key(struct tui *u, wint_t ch, int is_key);	 /* prompt.c */
 unsigned export_key(struct tui *u, wint_t ch, int is_key);
 unsigned page_key(struct tui *u, wint_t ch, int is_key);   /* page_help.c */
 unsigned replay_key(struct tui *u, wint_t ch, int is_key); /* mode_replay.c */
@@ -266,8 +266,7 @@ void fill_to(WINDOW *w, int y, int x_end);
 /* The J, H/E and * marks of a node. */
 void draw_marks(const struct tui *u, WINDOW *w, const struct tree_node *nd);
 /* A score as BAR_WIDTH cells then " 0.42 " ("   -  " without one). */
-void draw_score(const struct tui *u, WINDOW *w, int has_score, double score,
-		enum theme_role role);
+void draw_score(const struct tui *u, WINDOW *w, int has_score, double score, enum theme_role role);
 /* A row of ACS_HLINE from the cursor to column x_end, on row y only. */
 void draw_rule_to(int y, int x_end);
 
@@ -289,7 +288,7 @@ int prompt_text(const struct tui *u, struct strbuf *out);
 /* A full-screen page of text scrolled by help_scroll (page_help.c). */
 void draw_page(const struct tui *u, const char *title, const struct strbuf *text);
 void draw_help(const struct tui *u);
-void draw_eval(const struct tui *u); /* page_eval.c */
+void draw_eval(const struct tui *u);   /* page_eval.c */
 void draw_replay(const struct tui *u); /* mode_replay.c */
 /* The whole screen for the mode (screen.c). */
 void screen_draw(const struct tui *u);
