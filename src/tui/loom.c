@@ -157,7 +157,7 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 		return REDRAW_STATUS;
 	}
 	u->msg[0] = '\0';
-	u->msg_error = MSG_INFO;
+	u->msg_kind = MSG_INFO;
 	if (refuse_change(u, b))
 		return REDRAW_ALL;
 	changes = u->changes;

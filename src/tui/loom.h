@@ -26,7 +26,6 @@
  *   mode_replay.c  replay (r)
  */
 #include <curses.h>
-#include <signal.h>
 #include <time.h>
 #include <wchar.h>
 
@@ -90,7 +89,7 @@ struct tui {
 	size_t export_format;  /* MODE_EXPORT: index in prompt.c's export choices */
 	int export_replace;    /* MODE_EXPORT: Enter again replaces the file */
 	char msg[MSG_SIZE];    /* status message, sanitized when set */
-	enum msg_kind msg_error;
+	enum msg_kind msg_kind;
 	unsigned changes;	/* tree changes since the last save */
 	char balance[96];	/* the path's pairs per class, for the status line */
 	uint32_t stats_tip;	/* path tip the balance was counted for */

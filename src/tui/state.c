@@ -23,6 +23,8 @@ void mark_changed(struct tui *u)
 	u->version++;
 }
 
+/* ---- the view line ----------------------------------------------------------- */
+
 /* Whether c is a visible child of p. */
 static int visible_child_of(const struct tree *t, uint32_t c, uint32_t p)
 {
@@ -108,6 +110,8 @@ int view_is_path(struct tui *u)
 	       (!t->path_len || !memcmp(u->view, t->path, t->path_len * sizeof(*t->path)));
 }
 
+/* ---- the journal ------------------------------------------------------------- */
+
 /* A change made but not journalled: said where it stays on screen (a
  * crash now would lose it; s saves it), for as long as it is true. */
 void journal_failure(struct tui *u, const struct errbuf *err)
@@ -152,6 +156,8 @@ void journal_path_if_due(struct tui *u)
 	if (journal_append_path(u->path, u->t, &err) < 0)
 		journal_failure(u, &err);
 }
+
+/* ---- the tree's visible nodes (pruned ones are hidden) ------------------------ */
 
 static uint32_t next_visible(const struct tree *t, uint32_t c)
 {
@@ -211,6 +217,8 @@ void focus_on(struct tui *u, uint32_t i)
 	sync_candidate(u);
 }
 
+/* ---- the chosen path's pairs ------------------------------------------------ */
+
 /* The class balance of the chosen path's pairs, as weft extract counts
  * them ("Yes 3 No 7"); recounted when the path or the tree changed. */
 static void update_stats(struct tui *u)
@@ -244,6 +252,27 @@ static void update_stats(struct tui *u)
 	pairs_result_release(&pr);
 }
 
+/* The chosen path's pairs as weft extract finds them (after the task's
+ * preamble, else after the root, with the task's pattern and labels): 0
+ * with *pr filled (at least one pair; release it), or -1 with the status
+ * message set. */
+int path_pairs(struct tui *u, struct pairs_result *pr)
+{
+	struct errbuf err;
+	int r;
+
+	r = task_path_pairs(u->opts ? u->opts->task : NULL, u->t, pr, &err);
+	if (r < 0 || !pr->count) {
+		set_msg(u, MSG_ERROR, "%s",
+			r < 0 ? err.msg : "no question/answer pairs on the chosen path");
+		pairs_result_release(pr);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- before a frame ------------------------------------------------------- */
+
 void loom_settle(struct tui *u)
 {
 	view_pos(u);
@@ -268,7 +297,7 @@ void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
 	va_end(ap);
 	display_sanitize(raw.data, raw.len, &safe);
 	snprintf(u->msg, sizeof(u->msg), "%s", safe.data);
-	u->msg_error = kind;
+	u->msg_kind = kind;
 	strbuf_release(&raw);
 	strbuf_release(&safe);
 }
@@ -280,22 +309,4 @@ void set_sticky(struct tui *u, const char *text)
 	display_sanitize(text, strlen(text), &safe);
 	snprintf(u->sticky, sizeof(u->sticky), "%s", safe.data);
 	strbuf_release(&safe);
-}
-
-/* Extracts the pairs of the chosen path as weft extract does (after the
- * task's preamble, else after the root) with the task's pattern and labels.  Returns 0 with *pr
- * filled (at least one pair; release it), or -1 with the status message set. */
-int path_pairs(struct tui *u, struct pairs_result *pr)
-{
-	struct errbuf err;
-	int r;
-
-	r = task_path_pairs(u->opts ? u->opts->task : NULL, u->t, pr, &err);
-	if (r < 0 || !pr->count) {
-		set_msg(u, MSG_ERROR, "%s",
-			r < 0 ? err.msg : "no question/answer pairs on the chosen path");
-		pairs_result_release(pr);
-		return -1;
-	}
-	return 0;
 }

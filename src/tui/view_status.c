@@ -94,7 +94,7 @@ void draw_status(const struct tui *u, int y, int width)
 
 		getyx(stdscr, yy, x);
 		(void)yy;
-		if ((u->msg_error || u->sticky[0] || (u->opts && u->opts->read_only)) &&
+		if ((u->msg_kind == MSG_ERROR || u->sticky[0] || (u->opts && u->opts->read_only)) &&
 		    u->mode != MODE_SEARCH && u->mode != MODE_EXPORT)
 			wattrset(stdscr, role_attr(u, THEME_ERROR));
 		if (x < width)
