@@ -12,6 +12,7 @@
  *   state.c        the view line, the highlighted candidate, messages,
  *                  the journal, loom_settle
  *   term.c         the terminal: start, restore, signals, colours
+ *   theme.c        theme files (weft/theme.h): parsing, finding, built-ins
  *   paint.c        curses drawing primitives
  *   screen.c       one frame: header, the areas' layout, which page
  *   view_tree.c    the outline       view_text.c    the text pane

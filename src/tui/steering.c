@@ -147,6 +147,45 @@ static int journal_step(struct tui *u, uint32_t node)
 	return 0;
 }
 
+/* The new children of node (the step's nodes, already in the tree) become
+ * one undoable action, the focus on node.  They are not journalled one by
+ * one: journal_step writes the step whole. */
+static void adopt_step(struct tui *u, uint32_t node)
+{
+	struct tree *t = u->t;
+	void (*observer)(void *, uint32_t, enum history_change) = u->hist.observer;
+	uint32_t i;
+
+	u->hist.observer = NULL;
+	history_begin(&u->hist, t);
+	for (i = u->count_before; i < t->count; i++)
+		if (tree_node(t, i)->parent == node)
+			history_added(&u->hist, t, i);
+	focus_on(u, node);
+	history_end(&u->hist, t);
+	u->hist.observer = observer;
+	mark_changed(u);
+}
+
+/* Autopilot after a step: takes the judge's pick and starts the next step,
+ * until the task's rounds are done. */
+static unsigned autopilot_next(struct tui *u, uint32_t judge_pick)
+{
+	const struct tree *t = u->t;
+
+	record_pick(u, judge_pick, TREE_PICKER_AI);
+	journal_path_if_due(u);
+	if (steer_path_steps(t) >= u->opts->task->rounds) {
+		u->autopilot = 0;
+		set_msg(u, MSG_INFO, "autopilot done: %zu steps (the task's rounds)",
+			steer_path_steps(t));
+	} else {
+		start_step(u, u->t->focus);
+		set_msg(u, MSG_INFO, "autopilot: step %zu", steer_path_steps(t) + 1);
+	}
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
 /*
  * A step ended: its nodes are already in the tree.  Make them undoable (one
  * action) and write the step to the journal as one line, then, on
@@ -155,9 +194,6 @@ static int journal_step(struct tui *u, uint32_t node)
 unsigned finish_step(struct tui *u)
 {
 	struct steer_outcome o = u->outcome;
-	struct tree *t = u->t;
-	void (*observer)(void *, uint32_t, enum history_change) = u->hist.observer;
-	uint32_t i;
 
 	steer_step_free(u->step);
 	u->step = NULL;
@@ -173,15 +209,7 @@ unsigned finish_step(struct tui *u)
 		set_msg(u, MSG_ERROR, "%s", o.err.msg);
 		return REDRAW_ALL;
 	}
-	u->hist.observer = NULL; /* the batch below journals the step whole */
-	history_begin(&u->hist, t);
-	for (i = u->count_before; i < t->count; i++)
-		if (tree_node(t, i)->parent == o.node)
-			history_added(&u->hist, t, i);
-	focus_on(u, o.node);
-	history_end(&u->hist, t);
-	u->hist.observer = observer;
-	mark_changed(u);
+	adopt_step(u, o.node);
 	if (journal_step(u, o.node) < 0) {
 		/* the step is only in memory: nothing may build on it */
 		u->autopilot = 0;
@@ -204,15 +232,5 @@ unsigned finish_step(struct tui *u)
 			o.candidates);
 		return REDRAW_ALL | REDRAW_STATS;
 	}
-	record_pick(u, o.judge_pick, TREE_PICKER_AI);
-	journal_path_if_due(u);
-	if (steer_path_steps(t) >= u->opts->task->rounds) {
-		u->autopilot = 0;
-		set_msg(u, MSG_INFO, "autopilot done: %zu steps (the task's rounds)",
-			steer_path_steps(t));
-	} else {
-		start_step(u, u->t->focus);
-		set_msg(u, MSG_INFO, "autopilot: step %zu", steer_path_steps(t) + 1);
-	}
-	return REDRAW_ALL | REDRAW_STATS;
+	return autopilot_next(u, o.judge_pick);
 }
