@@ -93,7 +93,7 @@ LDFLAGS_asan   = -fsanitize=address,undefined
 
 LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
-HEADERS  := $(wildcard include/weft/*.h)
+HEADERS  := $(wildcard include/weft/*.h src/*/*.h)
 
 obj_of   = $(patsubst src/%.c,build/$(1)/obj/%.o,$(LIB_SRC))
 tests_of = $(patsubst tests/unit/%.c,build/$(1)/tests/%,$(TEST_SRC))

@@ -1,3 +1,9 @@
+/*
+ * Theme files (weft/theme.h): the role and colour names, the built-in
+ * default and mono themes (for when no file is found), parsing a file into
+ * a table of roles, and finding a theme by name.  Nothing here knows curses: term.c turns a
+ * role into colours and attributes on the screen.
+ */
 #include "weft/theme.h"
 
 #include <dirent.h>
@@ -182,12 +188,72 @@ static int bad_word(struct errbuf *err, const char *name, size_t line, const cha
 	return -1;
 }
 
+/* The attributes words[0..count) name, or -1 with err naming the word. */
+static int parse_attrs(char **words, size_t count, unsigned *attrs, const char *name, size_t lineno,
+		       struct errbuf *err)
+{
+	size_t i, j, k = sizeof(attr_names) / sizeof(attr_names[0]);
+
+	*attrs = 0;
+	for (i = 0; i < count; i++) {
+		for (j = 0; j < k; j++)
+			if (!strcmp(words[i], attr_names[j].name))
+				break;
+		if (j == k)
+			return bad_word(err, name, lineno, "unknown attribute", words[i]);
+		*attrs |= attr_names[j].attr;
+	}
+	return 0;
+}
+
+/*
+ * One line of a theme file (NUL-free, comment cut off, modified in place):
+ * "ROLE FOREGROUND BACKGROUND [ATTRIBUTE...]" sets that role in out (each
+ * role once, seen records which); a blank line sets nothing.  Returns 0,
+ * or -1 with err naming the file, the line and the word.
+ */
+static int parse_line(struct theme *out, int *seen, char *line, const char *name, size_t lineno,
+		      struct errbuf *err)
+{
+	char *words[16];
+	struct theme_style style;
+	size_t count = split_words(line, words, 15), i;
+	int role = -1;
+
+	if (count == 0)
+		return 0;
+	if (count > 15 || count < 3) {
+		char *safe_name = display_sanitize_dup(name);
+
+		errbuf_set(err, "%s:%zu: expected 'ROLE FOREGROUND BACKGROUND [ATTRIBUTE...]'",
+			   safe_name, lineno);
+		free(safe_name);
+		return -1;
+	}
+	for (i = 0; i < THEME_ROLE_COUNT; i++)
+		if (!strcmp(words[0], role_names[i]))
+			role = (int)i;
+	if (role < 0)
+		return bad_word(err, name, lineno, "unknown role", words[0]);
+	if (seen[role])
+		return bad_word(err, name, lineno, "role set twice:", words[0]);
+	if (parse_colour(words[1], &style.fg) < 0)
+		return bad_word(err, name, lineno, "unknown foreground colour", words[1]);
+	if (parse_colour(words[2], &style.bg) < 0)
+		return bad_word(err, name, lineno, "unknown background colour", words[2]);
+	if (parse_attrs(words + 3, count - 3, &style.attrs, name, lineno, err) < 0)
+		return -1;
+	seen[role] = 1;
+	out->roles[role] = style;
+	return 0;
+}
+
 int theme_parse(struct theme *t, const char *name, const char *data, size_t len, struct errbuf *err)
 {
 	struct theme out;
 	struct strbuf line = STRBUF_INIT;
 	int seen[THEME_ROLE_COUNT] = {0};
-	size_t pos = 0, lineno = 0, i, j;
+	size_t pos = 0, lineno = 0, i;
 	const char *base;
 	int ret = -1;
 
@@ -204,10 +270,7 @@ int theme_parse(struct theme *t, const char *name, const char *data, size_t len,
 	while (pos < len) {
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (data + pos)) : len - pos;
-		char *words[16];
-		size_t count;
-		struct theme_style style;
-		int role = -1;
+		char *hash;
 
 		lineno++;
 		strbuf_reset(&line);
@@ -219,58 +282,11 @@ int theme_parse(struct theme *t, const char *name, const char *data, size_t len,
 			bad_word(err, name, lineno, "NUL byte in line", "");
 			goto out;
 		}
-		{
-			char *hash = strchr(line.data, '#');
-
-			if (hash)
-				*hash = '\0';
-		}
-		count = split_words(line.data, words, 15);
-		if (count == 0)
-			continue;
-		if (count > 15 || count < 3) {
-			char *safe_name = display_sanitize_dup(name);
-
-			errbuf_set(err,
-				   "%s:%zu: expected 'ROLE FOREGROUND BACKGROUND [ATTRIBUTE...]'",
-				   safe_name, lineno);
-			free(safe_name);
+		hash = strchr(line.data, '#');
+		if (hash)
+			*hash = '\0';
+		if (parse_line(&out, seen, line.data, name, lineno, err) < 0)
 			goto out;
-		}
-		for (i = 0; i < THEME_ROLE_COUNT; i++)
-			if (!strcmp(words[0], role_names[i]))
-				role = (int)i;
-		if (role < 0) {
-			bad_word(err, name, lineno, "unknown role", words[0]);
-			goto out;
-		}
-		if (seen[role]) {
-			bad_word(err, name, lineno, "role set twice:", words[0]);
-			goto out;
-		}
-		if (parse_colour(words[1], &style.fg) < 0) {
-			bad_word(err, name, lineno, "unknown foreground colour", words[1]);
-			goto out;
-		}
-		if (parse_colour(words[2], &style.bg) < 0) {
-			bad_word(err, name, lineno, "unknown background colour", words[2]);
-			goto out;
-		}
-		style.attrs = 0;
-		for (i = 3; i < count; i++) {
-			size_t k = sizeof(attr_names) / sizeof(attr_names[0]);
-
-			for (j = 0; j < k; j++)
-				if (!strcmp(words[i], attr_names[j].name))
-					break;
-			if (j == k) {
-				bad_word(err, name, lineno, "unknown attribute", words[i]);
-				goto out;
-			}
-			style.attrs |= attr_names[j].attr;
-		}
-		seen[role] = 1;
-		out.roles[role] = style;
 	}
 	for (i = 0; i < THEME_ROLE_COUNT; i++)
 		if (!seen[i])

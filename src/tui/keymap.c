@@ -1,0 +1,104 @@
+/*
+ * The key table: each binding names its keys, the label and help line the
+ * `?` page shows (tui_keymap_help generates it from here) and the action
+ * it runs.  A key is added here and nowhere else.
+ */
+#include "loom.h"
+
+#include "weft/strbuf.h"
+
+#define KEYMAP_LEN (sizeof(keymap) / sizeof(keymap[0]))
+
+/* The one keymap: dispatch and the `?` screen both read it. */
+static const struct binding keymap[] = {
+    {{'h', KEY_LEFT, 0}, "h Left", "go to the parent", act_parent, 0},
+    {{'l', KEY_RIGHT, 0}, "l Right", "go to the highlighted candidate (child)", act_child, 0},
+    {{'k', KEY_UP, 0}, "k Up", "go to the previous sibling", act_sibling, -1},
+    {{'j', KEY_DOWN, 0}, "j Down", "go to the next sibling", act_sibling, 1},
+    {{'\t', 0}, "Tab", "highlight the next candidate", act_next_candidate, 1},
+    {{KEY_BTAB, 0}, "S-Tab", "highlight the previous candidate", act_next_candidate, -1},
+    {{'\n', '\r', KEY_ENTER, 0},
+     "Enter",
+     "accept the judge's pick (or the highlighted candidate) and move on",
+     act_accept,
+     0},
+    {{'1', 0}, "1-9", "pick that candidate (an override, recorded as human)", act_pick, 1},
+    {{'2', 0}, NULL, NULL, act_pick, 2},
+    {{'3', 0}, NULL, NULL, act_pick, 3},
+    {{'4', 0}, NULL, NULL, act_pick, 4},
+    {{'5', 0}, NULL, NULL, act_pick, 5},
+    {{'6', 0}, NULL, NULL, act_pick, 6},
+    {{'7', 0}, NULL, NULL, act_pick, 7},
+    {{'8', 0}, NULL, NULL, act_pick, 8},
+    {{'9', 0}, NULL, NULL, act_pick, 9},
+    {{'c', 0},
+     "c",
+     "choose: make the branch shown the chosen path (what x, v and the balance use; u undoes)",
+     act_choose,
+     0},
+    {{'e', 0}, "e", "edit the focused node in $EDITOR (as a new sibling)", act_edit, 0},
+    {{'d', 0}, "d", "prune the focused subtree (asks y/n; undoable)", act_prune, 0},
+    {{'u', 0}, "u", "undo the last tree change", act_history, -1},
+    {{CTRL('r'), 0}, "C-r", "redo", act_history, 1},
+    {{'b', 0}, "b", "bookmark the focused node (toggle)", act_bookmark, 0},
+    {{'/', 0}, "/", "search text across the tree", act_search, 0},
+    {{'n', 0}, "n", "next search match", act_search_next, 0},
+    {{'s', 0}, "s", "save the session", act_save, 0},
+    {{'t', 0}, "t", "cycle the theme (default, light, mono)", act_theme, 0},
+    {{'g', 0}, "g", "run a steering step at the focused node", act_generate, 0},
+    {{'G', 0}, "G", "add more candidates to this step (all are judged again)", act_generate, 1},
+    {{'a', 0},
+     "a",
+     "autopilot on/off (steps until stopped, a person is needed, or the rounds)",
+     act_autopilot,
+     0},
+    {{27, 0}, "Esc", "cancel the step in flight (and autopilot)", act_cancel, 0},
+    {{'v', 0}, "v", "evaluation preview: the path's pairs on the configured scorers", act_eval, 0},
+    {{'x', 0}, "x", "export the chosen path's pairs (Tab picks the format)", act_export, 0},
+    {{'r', 0},
+     "r",
+     "replay the chosen path's steps (Right/n, Left/p, Space plays, Esc leaves)",
+     act_replay,
+     0},
+    {{CTRL('l'), 0}, "C-l", "redraw the screen", act_redraw, 0},
+    {{'?', 0}, "?", "this help", act_help, 0},
+    {{'q', 0}, "q", "quit (saving)", act_quit, 0},
+    {{CTRL('c'), 0}, NULL, NULL, act_ctrl_c, 0},
+};
+
+void tui_keymap_help(struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < KEYMAP_LEN; i++)
+		if (keymap[i].label)
+			strbuf_addf(out, "%-8s %s\n", keymap[i].label, keymap[i].help);
+}
+
+const struct binding *keymap_find(int key)
+{
+	size_t i, k;
+
+	for (i = 0; i < KEYMAP_LEN; i++)
+		for (k = 0; k < 4 && keymap[i].keys[k]; k++)
+			if (keymap[i].keys[k] == key)
+				return &keymap[i];
+	return NULL;
+}
+
+int keymap_changes_session(const struct tui *u, const struct binding *b)
+{
+	static const action_fn writers[] = {
+	    act_accept,	  act_pick, act_edit,	  act_prune,	 act_history,
+	    act_bookmark, act_save, act_generate, act_autopilot, act_choose,
+	};
+	size_t k;
+
+	/* turning autopilot off only stops it */
+	if (b->fn == act_autopilot && u->autopilot)
+		return 0;
+	for (k = 0; k < sizeof(writers) / sizeof(writers[0]); k++)
+		if (b->fn == writers[k])
+			return 1;
+	return 0;
+}

@@ -1,0 +1,304 @@
+#ifndef WEFT_TUI_LOOM_H
+#define WEFT_TUI_LOOM_H
+/*
+ * The loom's private parts, shared by the files of src/tui (the public
+ * interface is include/weft/tui.h).  One rule holds them apart: the
+ * state side (keys, actions, ticks, loom_settle) changes struct tui and
+ * never draws; the views (view_*.c, page_*.c, screen.c, the draw half of
+ * mode_replay.c) draw from a const struct tui and never change it.
+ *
+ *   loom.c         life cycle, the loop, key dispatch
+ *   keymap.c       the key table (dispatch and the help page read it)
+ *   state.c        the view line, the highlighted candidate, messages,
+ *                  the journal, loom_settle
+ *   term.c         the terminal: start, restore, signals, colours
+ *   theme.c        theme files (weft/theme.h): parsing, finding, built-ins
+ *   paint.c        curses drawing primitives
+ *   screen.c       one frame: header, the areas' layout, which page
+ *   view_tree.c    the outline       view_text.c    the text pane
+ *   view_cands.c   the candidates    view_status.c  the status line
+ *   actions.c      moving and deciding (h j k l, Enter, 1-9, c, d, u, b)
+ *   prompt.c       the line prompts: search (/ n) and export (x)
+ *   save.c         saving and quitting (s q)
+ *   steering.c     steps and autopilot (g G a Esc)
+ *   edit.c         the editor (e)
+ *   page_help.c    full-screen pages and the help page (?)
+ *   page_eval.c    the evaluation preview (v)
+ *   mode_replay.c  replay (r)
+ */
+#include <curses.h>
+#include <time.h>
+#include <wchar.h>
+
+#include "weft/evalrun.h"
+#include "weft/evalset.h"
+#include "weft/history.h"
+#include "weft/pairs.h"
+#include "weft/replay.h"
+#include "weft/steer.h"
+#include "weft/strbuf.h"
+#include "weft/theme.h"
+#include "weft/tui.h"
+
+/* What an action changed: the loop redraws accordingly. */
+enum redraw {
+	REDRAW_NONE = 0,
+	REDRAW_STATUS = 1u << 0, /* the status line only */
+	REDRAW_ALL = 1u << 1,	 /* every area */
+	REDRAW_STATS = 1u << 2,	 /* the path changed: recount the Yes/No balance */
+	ACTION_QUIT = 1u << 3,
+};
+
+/* Alternatives listed under one node of the outline before "… N more". */
+#define OUTLINE_ALT_MAX 8
+/* Score bar width in the candidates area. */
+#define BAR_WIDTH 10
+#define MSG_SIZE  512
+
+enum mode {
+	MODE_NORMAL,
+	MODE_CONFIRM_PRUNE,
+	MODE_SEARCH, /* typing a search */
+	MODE_EXPORT, /* typing where to export (x) */
+	MODE_HELP,
+	MODE_EVAL,	   /* the evaluation preview's popup */
+	MODE_CONFIRM_QUIT, /* saving failed: Y quits without saving, anything else stays */
+	MODE_REPLAY,	   /* walking the recorded steps (r); changes nothing */
+};
+
+/* Whether the whole screen is a page of its own (no status line alone). */
+#define MODE_IS_PAGE(m) ((m) == MODE_HELP || (m) == MODE_REPLAY || (m) == MODE_EVAL)
+
+/* Whether a message is an error (shown in the error role). */
+enum msg_kind { MSG_INFO = 0, MSG_ERROR = 1 };
+
+struct tui {
+	struct tree *t;
+	const char *path;
+	const struct tui_options *opts;
+	struct history hist;
+	struct theme theme;
+	size_t theme_index;
+	int no_color;
+	int has_colors;
+	enum mode mode;
+	uint32_t cand;	       /* highlighted candidate (a child of the focus) or TREE_NONE */
+	uint32_t cand_owner;   /* the focus cand was chosen for */
+	uint32_t prune_target; /* MODE_CONFIRM_PRUNE */
+	struct strbuf search;  /* the last search (raw bytes typed) */
+	struct strbuf input;   /* the search or export file being typed */
+	size_t export_format;  /* MODE_EXPORT: index in prompt.c's export choices */
+	int export_replace;    /* MODE_EXPORT: Enter again replaces the file */
+	char msg[MSG_SIZE];    /* status message, sanitized when set */
+	enum msg_kind msg_kind;
+	unsigned changes;	/* tree changes since the last save */
+	char balance[96];	/* the path's pairs per class, for the status line */
+	uint32_t stats_tip;	/* path tip the balance was counted for */
+	size_t stats_len;	/* path length it was counted for */
+	unsigned stats_changes; /* changes counter it was counted for */
+	int help_scroll;	/* lines a page (help, evaluation) is scrolled by */
+	/* The line the screen shows (see view_pos): root..focus, then the
+	 * branch below the focus.  It follows the cursor; the chosen path
+	 * (t->path, the dataset) changes only by a decision. */
+	uint32_t *view;
+	size_t view_len, view_cap;
+	long vpos;	       /* position of the focus on the view (valid after loom_settle) */
+	unsigned version;      /* tree changes since the start (never reset) */
+	unsigned view_version; /* version the view was built for */
+	uint32_t saved_focus;  /* the cursor as the file has it */
+	int journal_path_due;  /* a change was journaled: the path follows */
+	int journal_failed;
+	/* A warning that stays in the status line until what it says is
+	 * resolved (a journal that cannot be written, a failed save);
+	 * sanitized when set. */
+	char sticky[MSG_SIZE];
+	/* q quit although the session was not saved: what was not saved and
+	 * where the changes are (tui_run's err) */
+	char quit_unsaved[MSG_SIZE];
+	/* steering */
+	struct steer_step *step; /* in flight, or NULL */
+	uint32_t step_at;	 /* the node it grows from */
+	uint32_t count_before;	 /* tree size when it started: newer nodes are its own */
+	int step_ended;		 /* its callback fired; the loop handles the outcome */
+	struct steer_outcome outcome;
+	int autopilot;
+	unsigned spin;
+	long tokens;
+	/* the evaluation preview (v): a run in flight, and the popup's text */
+	struct evalrun *eval;
+	struct evalset evalset;
+	struct strbuf eval_page;
+	/* MODE_REPLAY: the walk of the chosen path as it was when r was
+	 * pressed, the step shown, and Space's playing */
+	struct replay_walk walk;
+	size_t rstep;
+	int rplaying;
+	long rpace_ms;
+	struct timespec rdue; /* when playing: the next step is due */
+	SCREEN *scr;
+};
+
+#define CTRL(c) ((c)&0x1f)
+
+/* ---- the key table (keymap.c) ---- */
+
+typedef unsigned (*action_fn)(struct tui *u, int arg);
+
+struct binding {
+	int keys[4]; /* 0-terminated */
+	const char *label;
+	const char *help;
+	action_fn fn;
+	int arg;
+};
+
+/* The binding of key, or NULL. */
+const struct binding *keymap_find(int key);
+/* Whether b changes the session (or spends requests to), as u stands. */
+int keymap_changes_session(const struct tui *u, const struct binding *b);
+
+/* The actions the table names, by file.  Each returns enum redraw flags. */
+unsigned act_parent(struct tui *u, int arg); /* actions.c */
+unsigned act_child(struct tui *u, int arg);
+unsigned act_sibling(struct tui *u, int dir);
+unsigned act_next_candidate(struct tui *u, int dir);
+unsigned act_accept(struct tui *u, int arg);
+unsigned act_pick(struct tui *u, int k);
+unsigned act_choose(struct tui *u, int arg);
+unsigned act_prune(struct tui *u, int arg);
+unsigned act_history(struct tui *u, int arg);
+unsigned act_bookmark(struct tui *u, int arg);
+unsigned act_redraw(struct tui *u, int arg);
+unsigned act_ctrl_c(struct tui *u, int arg);
+unsigned act_edit(struct tui *u, int arg);   /* edit.c */
+unsigned act_search(struct tui *u, int arg); /* prompt.c */
+unsigned act_search_next(struct tui *u, int arg);
+unsigned act_export(struct tui *u, int arg);
+unsigned act_save(struct tui *u, int arg); /* save.c */
+unsigned act_quit(struct tui *u, int arg);
+unsigned act_theme(struct tui *u, int arg);	/* term.c */
+unsigned act_help(struct tui *u, int arg);	/* page_help.c */
+unsigned act_generate(struct tui *u, int more); /* steering.c */
+unsigned act_autopilot(struct tui *u, int arg);
+unsigned act_cancel(struct tui *u, int arg);
+unsigned act_eval(struct tui *u, int arg);   /* page_eval.c */
+unsigned act_replay(struct tui *u, int arg); /* mode_replay.c */
+
+/* Records pick as the final pick of the focus's step (one undoable action)
+ * and moves to it; the chosen path goes through it (actions.c). */
+void record_pick(struct tui *u, uint32_t pick, enum tree_picker picker);
+
+/* ---- keys of the other modes (each returns enum redraw flags) ---- */
+
+unsigned confirm_prune(struct tui *u, int key);			 /* actions.c */
+unsigned confirm_quit_key(struct tui *u, wint_t ch, int is_key); /* save.c */
+unsigned search_key(struct tui *u, wint_t ch, int is_key);	 /* prompt.c */
+unsigned export_key(struct tui *u, wint_t ch, int is_key);
+unsigned page_key(struct tui *u, wint_t ch, int is_key);   /* page_help.c */
+unsigned replay_key(struct tui *u, wint_t ch, int is_key); /* mode_replay.c */
+
+/* ---- the state side (state.c) ---- */
+
+/* The tree changed: unsaved work, and the view is built again. */
+void mark_changed(struct tui *u);
+/* The focus's position on the view, rebuilding the view when needed. */
+long view_pos(struct tui *u);
+/* Whether view node k (at depth k) is on the chosen path.  O(1). */
+int view_on_path(const struct tui *u, size_t k);
+/* Whether the view is the chosen path, node for node. */
+int view_is_path(struct tui *u);
+/* Moves the cursor to i and highlights i's default candidate. */
+void focus_on(struct tui *u, uint32_t i);
+/* Makes the highlighted candidate a visible child of the focus. */
+void sync_candidate(struct tui *u);
+uint32_t first_visible_child(const struct tree *t, uint32_t i);
+uint32_t next_visible_sibling(const struct tree *t, uint32_t c);
+/*
+ * Brings everything the views read up to date after keys and events: the
+ * view line and the focus's place on it (vpos), the highlighted candidate,
+ * the path's class balance.  Called before each frame is drawn.
+ */
+void loom_settle(struct tui *u);
+/* The status message, formatted and sanitized. */
+void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets the warning that stays (see struct tui's sticky); "" clears it. */
+void set_sticky(struct tui *u, const char *text);
+/* The journal: history's observer, a failure that stays on screen, and
+ * the chosen path after a change. */
+void journal_observer(void *ctx, uint32_t i, enum history_change what);
+void journal_failure(struct tui *u, const struct errbuf *err);
+void journal_path_if_due(struct tui *u);
+/* The chosen path's pairs as weft extract finds them: 0 with *pr filled
+ * (at least one pair; release it), or -1 with the status message set. */
+int path_pairs(struct tui *u, struct pairs_result *pr);
+
+/* ---- the terminal (term.c) ---- */
+
+/* Starts curses on out/in (locale, modes, colours); 0, or -1 with err. */
+int term_start(struct tui *u, FILE *out, FILE *in, struct errbuf *err);
+/* Loads the theme to start with (after term_start, once the status line
+ * may say why it could not): else the built-in default. */
+void term_load_start_theme(struct tui *u);
+/* Restores the terminal and lets go of the screen. */
+void term_stop(struct tui *u);
+/* The stop signal that arrived (SIGTERM, SIGHUP, ...), or 0. */
+int term_stop_signal(void);
+/* Gives the terminal to a child process (the editor) and takes it back. */
+void term_suspend(void);
+void term_resume(void);
+/* In a forked child: the signals as a new program expects them. */
+void term_child_signals(void);
+/* Loads theme name (keeps the current one and says why on failure). */
+int load_theme(struct tui *u, const char *name);
+/* The curses attributes of a theme role. */
+attr_t role_attr(const struct tui *u, enum theme_role role);
+
+/* ---- painting (paint.c): at the cursor of w, never past cols ---- */
+
+/* Draws len bytes of sanitized UTF-8; returns the columns used. */
+int put_text(WINDOW *w, const char *s, size_t len, int cols);
+/* Sanitizes raw text into one line and draws it. */
+int put_untrusted(WINDOW *w, const char *s, size_t len, int cols);
+void put_ascii(WINDOW *w, const char *s, int cols);
+/* Blanks row y from the cursor to column x_end. */
+void fill_to(WINDOW *w, int y, int x_end);
+/* The J, H/E and * marks of a node. */
+void draw_marks(const struct tui *u, WINDOW *w, const struct tree_node *nd);
+/* A score as BAR_WIDTH cells then " 0.42 " ("   -  " without one). */
+void draw_score(const struct tui *u, WINDOW *w, int has_score, double score, enum theme_role role);
+/* A row of ACS_HLINE from the cursor to column x_end, on row y only. */
+void draw_rule_to(int y, int x_end);
+
+/* ---- the views: draw from const state ---- */
+
+/* The outline of the view line, focus a third down (view_tree.c). */
+void draw_outline(const struct tui *u, int y0, int x0, int h, int width);
+/* The document along line (root first, line_len nodes) up to index end,
+ * the node at fpos highlighted (view_text.c). */
+void draw_text(const struct tui *u, int y0, int x0, int h, int width, const uint32_t *line,
+	       size_t line_len, long fpos, size_t end);
+/* The focus's children, the highlighted one shown (view_cands.c). */
+void draw_candidates(const struct tui *u, int y0, int x0, int h, int width);
+/* The status line at row y (view_status.c). */
+void draw_status(const struct tui *u, int y, int width);
+/* The prompt being typed (search, export) for the status line; 0 when
+ * none is open (prompt.c). */
+int prompt_text(const struct tui *u, struct strbuf *out);
+/* A full-screen page of text scrolled by help_scroll (page_help.c). */
+void draw_page(const struct tui *u, const char *title, const struct strbuf *text);
+void draw_help(const struct tui *u);
+void draw_eval(const struct tui *u);   /* page_eval.c */
+void draw_replay(const struct tui *u); /* mode_replay.c */
+/* The whole screen for the mode (screen.c). */
+void screen_draw(const struct tui *u);
+
+/* ---- ticks: what the loop runs between keys (each returns redraw flags) ---- */
+
+unsigned finish_step(struct tui *u); /* steering.c: when step_ended */
+unsigned eval_tick(struct tui *u);   /* page_eval.c */
+unsigned replay_tick(struct tui *u); /* mode_replay.c */
+/* How long replay may let the loop wait (ms); -1 when it has no deadline. */
+long replay_timeout(const struct tui *u);
+
+#endif
