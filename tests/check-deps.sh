@@ -110,12 +110,12 @@ done
 # of ours taking `fmt, ...` or `fmt, va_list` carries format(printf).
 grep -q -- '-Wformat=2' Makefile && grep -q -- '-Werror' Makefile ||
     bad "Makefile: WARN must keep -Wformat=2 and -Werror"
-grep -nE 'pragma.*(diagnostic|warning).*-Wformat' src/*/*.c include/weft/*.h tests/unit/*.c &&
+grep -nE 'pragma.*(diagnostic|warning).*-Wformat' src/*/*.c src/*/*.h include/weft/*.h tests/unit/*.c &&
     bad "a pragma turns format warnings off"
 fmt_funcs=$(grep -hoE '[a-z_]+\([^()]*const char \*fmt, (\.\.\.|va_list [a-z]+)\)' \
-    src/*/*.c include/weft/*.h | sed 's/(.*//' | sort -u)
+    src/*/*.c src/*/*.h include/weft/*.h | sed 's/(.*//' | sort -u)
 for fn in $fmt_funcs; do
-    grep -hA1 -E "[ *]$fn\(" src/*/*.c include/weft/*.h | grep -q 'format(printf' ||
+    grep -hA1 -E "[ *]$fn\(" src/*/*.c src/*/*.h include/weft/*.h | grep -q 'format(printf' ||
         bad "$fn takes a format but is not declared __attribute__((format(printf, ...)))"
 done
 [ $status = 0 ] && echo "check-deps: ok"

@@ -14,8 +14,6 @@
 
 #include "session_load.h"
 
-/* ---- links -------------------------------------------------------------- */
-
 static int mark_reached(const struct tree *t, uint32_t i, void *ctx)
 {
 	uint8_t *seen = ctx;

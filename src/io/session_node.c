@@ -15,8 +15,6 @@
 
 #include "session_load.h"
 
-/* ---- nodes -------------------------------------------------------------- */
-
 static size_t pool_add(struct loader *l, const char *s)
 {
 	size_t off = l->pool.len;

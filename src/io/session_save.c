@@ -17,8 +17,6 @@
 #include "weft/atomicfile.h"
 #include "weft/xalloc.h"
 
-/* ---- writing ------------------------------------------------------------ */
-
 struct writer {
 	struct strbuf *sb;
 	const struct tree *t;

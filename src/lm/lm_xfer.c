@@ -310,9 +310,7 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	return 0;
 }
 
-/* Starts the waiting transfers that are due, as the role limits allow.
- * Returns the earliest due time of a transfer left waiting for time (or
- * INT64_MAX). */
+/* Whether any role has fewer transfers running than its limit. */
 static int role_has_room(const struct lm_engine *e)
 {
 	size_t i;
@@ -323,6 +321,9 @@ static int role_has_room(const struct lm_engine *e)
 	return 0;
 }
 
+/* Starts the waiting transfers that are due, as the role limits allow.
+ * Returns the earliest due time of a transfer left waiting for time (or
+ * INT64_MAX). */
 int64_t engine_start_ready(struct lm_engine *e)
 {
 	int64_t now = now_ms(), next = INT64_MAX;

@@ -282,11 +282,6 @@ void loom_settle(struct tui *u)
 
 /* ---- status messages ----------------------------------------------------- */
 
-/* Declared again where it is defined, with its format checked (loom.h has
- * the same): tests/check-deps.sh reads the .c files. */
-void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
 {
 	struct strbuf raw = STRBUF_INIT, safe = STRBUF_INIT;
