@@ -80,7 +80,8 @@ static void shingles(const char *text, struct strbuf *norm, struct hashes *h)
 		XGROW(h->v, h->cap, 1);
 		h->v[h->n++] = fnv(14695981039346656037u, w[1], wl[1]);
 	}
-	qsort(h->v, h->n, sizeof(*h->v), cmp_u64);
+	if (h->n)
+		qsort(h->v, h->n, sizeof(*h->v), cmp_u64);
 	for (k = m = 0; k < h->n; k++)
 		if (!m || h->v[m - 1] != h->v[k])
 			h->v[m++] = h->v[k];
@@ -234,7 +235,8 @@ static void join_build(struct join *j, const char *const *texts, size_t n)
 		for (k = 0; k < h[i].n; k++)
 			j->sets[i][k] = token_id(j, h[i].v[k]);
 		j->lens[i] = h[i].n;
-		qsort(j->sets[i], j->lens[i], sizeof(uint32_t), cmp_u32);
+		if (j->lens[i])
+			qsort(j->sets[i], j->lens[i], sizeof(uint32_t), cmp_u32);
 		free(h[i].v);
 	}
 	free(h);
@@ -314,7 +316,8 @@ void similar_near_duplicates(const char *const *texts, size_t n, const unsigned 
 	struct join j = {0};
 	size_t i, *seen;
 
-	memset(out, 0, n * sizeof(*out));
+	if (n)
+		memset(out, 0, n * sizeof(*out));
 	if (!(threshold > 0 && threshold <= 1) || n < 2 || n > UINT32_MAX)
 		return;
 	join_build(&j, texts, n);
