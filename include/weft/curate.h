@@ -41,7 +41,8 @@ void curate_options_init(struct curate_options *o);
  *   what happened; curated is set when t is given;
  * - among the pairs left (not rejected), one whose question is near an
  *   earlier one's is flagged (near_dup, near_of, near_score, near_source)
- *   and kept; near_dups counts them.
+ *   and kept; near_dups counts them (near_stopped: the search passed its
+ *   budget, similar.h, and flagged only the pairs before where it stopped).
  */
 void curate_pairs(struct pairs_result *r, const struct tree *t, const struct curate_options *o);
 

@@ -129,6 +129,7 @@ struct pairs_result {
 	/* curate.h: whether the session's decisions were applied, and counts */
 	int curated;
 	size_t rejected, relabelled, below_verify, near_dups;
+	int near_stopped; /* the near-duplicate search passed its budget */
 };
 
 /* Defaults: the seed's pattern and preamble, labels Yes, No, default mode. */

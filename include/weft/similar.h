@@ -33,14 +33,26 @@ struct similar_match {
 };
 
 /*
+ * What one search may cost: SIMILAR_WORK_BASE plus SIMILAR_WORK_PER_TEXT
+ * for each text, counted in candidate pairs looked at.  Ordinary questions
+ * take a few per text; thousands of questions drawn from a handful of words
+ * take many more, and the search stops rather than take minutes.
+ */
+#define SIMILAR_WORK_BASE     20000000u
+#define SIMILAR_WORK_PER_TEXT 100u
+
+/*
  * For each texts[i] (n of them), the most similar earlier texts[j] (j < i,
  * the earliest on a tie) with similarity >= threshold, among the j with
  * eligible[j] non-zero (eligible NULL: all).  Fills out[0..n).  threshold
  * <= 0 or > 1 finds nothing.  Each text is compared only with earlier ones
- * sharing one of its rarest 2-grams (prefix filtering), which loses no
- * match at or above the threshold: cheap for many short texts.
+ * sharing one of its rarest 2-grams and able to reach the threshold from
+ * where they share it (prefix and position filtering), which loses no
+ * match at or above the threshold.  Returns 0, or 1 when the search passed
+ * its budget: out then holds the matches of the texts before the one it
+ * stopped at, and nothing for that one and the rest.
  */
-void similar_near_duplicates(const char *const *texts, size_t n, const unsigned char *eligible,
-			     double threshold, struct similar_match *out);
+int similar_near_duplicates(const char *const *texts, size_t n, const unsigned char *eligible,
+			    double threshold, struct similar_match *out);
 
 #endif

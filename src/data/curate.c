@@ -102,7 +102,7 @@ static void flag_near_duplicates(struct pairs_result *r, double threshold)
 		texts[i] = r->pairs[i].question;
 		eligible[i] = r->pairs[i].decision != PAIRSTORE_REJECTED;
 	}
-	similar_near_duplicates(texts, r->count, eligible, threshold, m);
+	r->near_stopped = similar_near_duplicates(texts, r->count, eligible, threshold, m);
 	for (i = 0; i < r->count; i++) {
 		struct pair *p = &r->pairs[i];
 
@@ -124,6 +124,7 @@ void curate_pairs(struct pairs_result *r, const struct tree *t, const struct cur
 	size_t i, kept = 0, before = r->ndropped;
 
 	r->rejected = r->relabelled = r->below_verify = r->near_dups = 0;
+	r->near_stopped = 0;
 	memset(r->per_class, 0, sizeof(r->per_class));
 	for (i = 0; i < r->count; i++) {
 		struct pair *p = &r->pairs[i];

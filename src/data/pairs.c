@@ -805,4 +805,7 @@ void pairs_summary(const struct pairs_result *r, struct strbuf *out)
 			    r->below_verify);
 	if (r->near_dups)
 		strbuf_addf(out, "near-duplicates (kept, flagged): %zu\n", r->near_dups);
+	if (r->near_stopped)
+		strbuf_addstr(out, "near-duplicates: the search stopped early (too many similar "
+				   "questions; --near-duplicate 0 skips it)\n");
 }

@@ -148,35 +148,36 @@ double similar_text(const char *a, const char *b)
 
 /* ---- the join ----------------------------------------------------------- */
 
-struct token {
+/* One 2-gram of one text, while the join is built. */
+struct entry {
 	uint64_t hash;
-	uint32_t count; /* texts holding it */
-	uint32_t id;	/* rank: rarest first */
+	uint32_t text;
+	uint32_t id; /* the 2-gram's rank: rarest first */
+};
+
+/* A text holding a token in its prefix, and where. */
+struct posting {
+	uint32_t text;
+	uint32_t pos;
 };
 
 struct join {
-	uint32_t **sets; /* per text: token ids, ascending */
-	size_t *lens;
-	struct token *tokens; /* distinct hashes, sorted by hash */
-	size_t ntokens;
-	uint32_t **post; /* per token id: texts whose prefix holds it */
+	size_t n;	       /* texts */
+	uint32_t **sets;       /* per text: token ids, ascending (into flat) */
+	uint32_t *flat;	       /* every text's ids, one after another */
+	size_t *lens;	       /* per text */
+	size_t ntokens;	       /* distinct 2-grams */
+	struct posting **post; /* per token id: texts whose prefix holds it */
 	size_t *npost, *post_cap;
 };
 
-static int cmp_rarest(const void *a, const void *b)
+static int cmp_entry(const void *a, const void *b)
 {
-	const struct token *x = a, *y = b;
+	const struct entry *x = a, *y = b;
 
-	if (x->count != y->count)
-		return x->count < y->count ? -1 : 1;
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
-}
-
-static int cmp_hash(const void *a, const void *b)
-{
-	const struct token *x = a, *y = b;
-
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->text < y->text ? -1 : x->text > y->text;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -186,77 +187,80 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint32_t token_id(const struct join *j, uint64_t hash)
+/* Numbers the 2-grams of e (sorted by hash) rarest first, ties by hash:
+ * a counting sort of the runs of equal hashes by their length, stable. */
+static size_t number_tokens(struct entry *e, size_t ne, size_t n)
 {
-	size_t lo = 0, hi = j->ntokens;
+	size_t *runs = xreallocarray(NULL, ne + 1, sizeof(*runs)); /* run starts */
+	size_t *first = xcalloc(n + 2, sizeof(*first));		   /* per length */
+	size_t nruns = 0, k, r;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	for (k = 0; k < ne; k++)
+		if (!k || e[k].hash != e[k - 1].hash)
+			runs[nruns++] = k;
+	runs[nruns] = ne;
+	for (r = 0; r < nruns; r++)
+		first[runs[r + 1] - runs[r] + 1]++;
+	for (k = 1; k < n + 2; k++)
+		first[k] += first[k - 1];
+	for (r = 0; r < nruns; r++) {
+		uint32_t id = (uint32_t)first[runs[r + 1] - runs[r]]++;
 
-		if (j->tokens[mid].hash < hash)
-			lo = mid + 1;
-		else
-			hi = mid;
+		for (k = runs[r]; k < runs[r + 1]; k++)
+			e[k].id = id;
 	}
-	return j->tokens[lo].id;
+	free(first);
+	free(runs);
+	return nruns;
 }
 
 /* Every text's 2-grams as token ids numbered rarest first. */
 static void join_build(struct join *j, const char *const *texts, size_t n)
 {
 	struct strbuf norm = STRBUF_INIT;
-	struct hashes *h = xcalloc(n ? n : 1, sizeof(*h));
-	size_t i, k, all = 0;
+	struct hashes h = {0};
+	struct entry *e = NULL;
+	size_t ne = 0, cap = 0, i, k, *fill;
 
+	j->lens = xcalloc(n, sizeof(*j->lens));
 	for (i = 0; i < n; i++) {
-		shingles(texts[i], &norm, &h[i]);
-		all += h[i].n;
+		shingles(texts[i], &norm, &h);
+		j->lens[i] = h.n;
+		XGROW(e, cap, ne + h.n);
+		for (k = 0; k < h.n; k++)
+			e[ne++] = (struct entry){h.v[k], (uint32_t)i, 0};
 	}
-	j->tokens = xreallocarray(NULL, all ? all : 1, sizeof(*j->tokens));
-	for (i = 0; i < n; i++)
-		for (k = 0; k < h[i].n; k++)
-			j->tokens[j->ntokens++] = (struct token){h[i].v[k], 1, 0};
-	qsort(j->tokens, j->ntokens, sizeof(*j->tokens), cmp_hash);
-	for (i = k = 0; i < j->ntokens; i++) {
-		if (k && j->tokens[k - 1].hash == j->tokens[i].hash)
-			j->tokens[k - 1].count++;
-		else
-			j->tokens[k++] = j->tokens[i];
-	}
-	j->ntokens = k;
-	qsort(j->tokens, j->ntokens, sizeof(*j->tokens), cmp_rarest);
-	for (i = 0; i < j->ntokens; i++)
-		j->tokens[i].id = (uint32_t)i;
-	qsort(j->tokens, j->ntokens, sizeof(*j->tokens), cmp_hash);
-	j->sets = xcalloc(n ? n : 1, sizeof(*j->sets));
-	j->lens = xcalloc(n ? n : 1, sizeof(*j->lens));
-	for (i = 0; i < n; i++) {
-		j->sets[i] = xreallocarray(NULL, h[i].n ? h[i].n : 1, sizeof(uint32_t));
-		for (k = 0; k < h[i].n; k++)
-			j->sets[i][k] = token_id(j, h[i].v[k]);
-		j->lens[i] = h[i].n;
-		if (j->lens[i])
-			qsort(j->sets[i], j->lens[i], sizeof(uint32_t), cmp_u32);
-		free(h[i].v);
-	}
-	free(h);
+	free(h.v);
 	strbuf_release(&norm);
+	if (ne)
+		qsort(e, ne, sizeof(*e), cmp_entry);
+	j->ntokens = number_tokens(e, ne, n);
+	j->flat = xreallocarray(NULL, ne ? ne : 1, sizeof(*j->flat));
+	j->sets = xreallocarray(NULL, n, sizeof(*j->sets));
+	fill = xcalloc(n, sizeof(*fill));
+	for (i = k = 0; i < n; k += j->lens[i++])
+		j->sets[i] = j->flat + k;
+	for (k = 0; k < ne; k++)
+		j->sets[e[k].text][fill[e[k].text]++] = e[k].id;
+	for (i = 0; i < n; i++)
+		if (j->lens[i] > 1)
+			qsort(j->sets[i], j->lens[i], sizeof(uint32_t), cmp_u32);
+	free(fill);
+	free(e);
 	j->post = xcalloc(j->ntokens ? j->ntokens : 1, sizeof(*j->post));
 	j->npost = xcalloc(j->ntokens ? j->ntokens : 1, sizeof(*j->npost));
 	j->post_cap = xcalloc(j->ntokens ? j->ntokens : 1, sizeof(*j->post_cap));
 }
 
-static void join_release(struct join *j, size_t n)
+static void join_release(struct join *j)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		free(j->sets[i]);
 	for (i = 0; i < j->ntokens; i++)
 		free(j->post[i]);
 	free(j->sets);
+	free(j->flat);
 	free(j->lens);
-	free(j->tokens);
 	free(j->post);
 	free(j->npost);
 	free(j->post_cap);
@@ -269,10 +273,21 @@ static size_t prefix_len(size_t len, double threshold)
 	return need >= len ? 1 : len - need + 1;
 }
 
+/* Whether texts of na and nb tokens whose first shared token is at ka and
+ * kb could reach the threshold: o / (na + nb - o) >= t needs o >= t (na +
+ * nb) / (1 + t) shared, and at most 1 + the shorter rest can be. */
+static int may_reach(size_t na, size_t nb, size_t ka, size_t kb, double threshold)
+{
+	size_t rest = na - ka - 1 < nb - kb - 1 ? na - ka - 1 : nb - kb - 1;
+
+	return (double)(1 + rest) >= threshold * (double)(na + nb) / (1 + threshold) - 1e-9;
+}
+
 /* The best earlier match of text i among the indexed ones; seen is a
- * stamp per text (i + 1 when already compared). */
-static void join_probe(struct join *j, size_t i, double threshold, size_t *seen,
-		       struct similar_match *m)
+ * stamp per text (i + 1 when already compared).  Returns 0, or -1 when
+ * *work passed the budget. */
+static int join_probe(struct join *j, size_t i, double threshold, size_t *seen, size_t *work,
+		      struct similar_match *m)
 {
 	size_t k, q, plen = prefix_len(j->lens[i], threshold);
 
@@ -280,12 +295,18 @@ static void join_probe(struct join *j, size_t i, double threshold, size_t *seen,
 		uint32_t tok = j->sets[i][k];
 
 		for (q = 0; q < j->npost[tok]; q++) {
-			uint32_t o = j->post[tok][q];
+			uint32_t o = j->post[tok][q].text;
 			double score;
 
 			if (seen[o] == i + 1)
 				continue;
 			seen[o] = i + 1;
+			if (++*work > SIMILAR_WORK_BASE + SIMILAR_WORK_PER_TEXT * j->n)
+				return -1;
+			/* the first token both share is here (both lists ascend), so
+			 * at most 1 + what follows it in the shorter rest is shared */
+			if (!may_reach(j->lens[i], j->lens[o], k, j->post[tok][q].pos, threshold))
+				continue;
 			score = jaccard32(j->sets[i], j->lens[i], j->sets[o], j->lens[o]);
 			if (score >= threshold &&
 			    (!m->found || score > m->score || (score == m->score && o < m->of))) {
@@ -296,6 +317,7 @@ static void join_probe(struct join *j, size_t i, double threshold, size_t *seen,
 			}
 		}
 	}
+	return 0;
 }
 
 static void join_index(struct join *j, size_t i, double threshold)
@@ -306,29 +328,37 @@ static void join_index(struct join *j, size_t i, double threshold)
 		uint32_t tok = j->sets[i][k];
 
 		XGROW(j->post[tok], j->post_cap[tok], j->npost[tok] + 1);
-		j->post[tok][j->npost[tok]++] = (uint32_t)i;
+		j->post[tok][j->npost[tok]].text = (uint32_t)i;
+		j->post[tok][j->npost[tok]++].pos = (uint32_t)k;
 	}
 }
 
-void similar_near_duplicates(const char *const *texts, size_t n, const unsigned char *eligible,
-			     double threshold, struct similar_match *out)
+int similar_near_duplicates(const char *const *texts, size_t n, const unsigned char *eligible,
+			    double threshold, struct similar_match *out)
 {
 	struct join j = {0};
-	size_t i, *seen;
+	size_t i, *seen, work = 0;
+	int stopped = 0;
 
 	if (n)
 		memset(out, 0, n * sizeof(*out));
 	if (!(threshold > 0 && threshold <= 1) || n < 2 || n > UINT32_MAX)
-		return;
+		return 0;
+	j.n = n;
 	join_build(&j, texts, n);
 	seen = xcalloc(n, sizeof(*seen));
 	for (i = 0; i < n; i++) {
 		if (!j.lens[i])
 			continue;
-		join_probe(&j, i, threshold, seen, &out[i]);
+		if (join_probe(&j, i, threshold, seen, &work, &out[i])) {
+			memset(&out[i], 0, (n - i) * sizeof(*out));
+			stopped = 1;
+			break;
+		}
 		if (!eligible || eligible[i])
 			join_index(&j, i, threshold);
 	}
 	free(seen);
-	join_release(&j, n);
+	join_release(&j);
+	return stopped;
 }
