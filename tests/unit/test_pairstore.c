@@ -227,6 +227,50 @@ static void append_raw(const char *data)
 	strbuf_release(&p);
 }
 
+static void journal_node(void *ctx, uint32_t i, enum history_change what)
+{
+	struct errbuf err = {{0}};
+
+	assert_int_equal(what, HISTORY_CHANGED_NODE);
+	assert_int_equal(journal_append_node(session, ctx, i, &err), 0);
+}
+
+/* The loom's way: every change (and undo) journalled as a node line; a
+ * replay gives the state after the undo. */
+static void test_loom_journal_of_undo(void **state)
+{
+	struct tree *t = small_tree(), *back;
+	uint32_t a = tree_find(t, "a");
+	struct history h;
+	struct pairstore_mark m = mark("A?", PAIRSTORE_REJECTED, NULL), got;
+	struct errbuf err = {{0}};
+
+	(void)state;
+	drop_journal();
+	assert_int_equal(session_save(t, session, &err), 0);
+	history_init(&h);
+	h.observer = journal_node;
+	h.observer_ctx = t;
+	assert_int_equal(pairstore_set(t, &h, a, &m, NULL, &err), 0);
+	m = mark("A?", PAIRSTORE_RELABELLED, "No");
+	assert_int_equal(pairstore_set(t, &h, a, &m, NULL, &err), 0);
+	assert_int_equal(history_undo(&h, t), 0);
+	assert_int_equal(session_load(session, &back, &err), 0);
+	assert_int_equal(journal_replay(session, back, &err), 0);
+	assert_int_equal(pairstore_get(back, tree_find(back, "a"), "A?", &got), 1);
+	assert_int_equal(got.decision, PAIRSTORE_REJECTED);
+	pairstore_mark_release(&got);
+	tree_free(back);
+	assert_int_equal(history_undo(&h, t), 0);
+	assert_int_equal(session_load(session, &back, &err), 0);
+	assert_int_equal(journal_replay(session, back, &err), 0);
+	assert_int_equal(pairstore_get(back, tree_find(back, "a"), "A?", &got), 0);
+	tree_free(back);
+	drop_journal();
+	history_release(&h);
+	tree_free(t);
+}
+
 /* Decisions and verdicts survive the journal and a save and reload. */
 static void test_journal_and_save(void **state)
 {
@@ -337,9 +381,13 @@ static void test_bad_lines_and_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_set_get_clear),    cmocka_unit_test(test_refuses_bad_input),
-	    cmocka_unit_test(test_verdicts),	     cmocka_unit_test(test_undo_redo),
-	    cmocka_unit_test(test_journal_and_save), cmocka_unit_test(test_bad_lines_and_files),
+	    cmocka_unit_test(test_set_get_clear),
+	    cmocka_unit_test(test_refuses_bad_input),
+	    cmocka_unit_test(test_verdicts),
+	    cmocka_unit_test(test_undo_redo),
+	    cmocka_unit_test(test_journal_and_save),
+	    cmocka_unit_test(test_loom_journal_of_undo),
+	    cmocka_unit_test(test_bad_lines_and_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
