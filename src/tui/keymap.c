@@ -63,6 +63,13 @@ static const struct binding keymap[] = {
     {{CTRL('l'), 0}, "C-l", "redraw the screen", act_redraw, 0},
     {{'?', 0}, "?", "this help", act_help, 0},
     {{'q', 0}, "q", "quit (saving)", act_quit, 0},
+    /* after q: the help page's first screen keeps the keys a newcomer
+     * needs first */
+    {{'m', 0},
+     "m",
+     "the recent messages in full (an error's whole cause), newest first",
+     act_messages,
+     0},
     {{CTRL('c'), 0}, NULL, NULL, act_ctrl_c, 0},
 };
 

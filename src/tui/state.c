@@ -298,6 +298,13 @@ void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
 	display_sanitize(raw.data, raw.len, &safe);
 	snprintf(u->msg, sizeof(u->msg), "%s", safe.data);
 	u->msg_kind = kind;
+	if (u->msg[0]) {
+		struct msg_entry *e = &u->msg_log[u->msg_log_count++ % MSG_LOG_LEN];
+
+		memcpy(e->text, u->msg, sizeof(e->text));
+		e->kind = kind;
+		e->when = time(NULL);
+	}
 	strbuf_release(&raw);
 	strbuf_release(&safe);
 }

@@ -1,0 +1,93 @@
+"""The manners users of htop, tig or lazygit expect of the loom: a status
+line whose facts a message never covers and a page of the recent messages
+(m), smartcase search that counts its matches (/ n N), the next bookmark
+('), paging through the outline (PgUp PgDn Home End), a prune prompt that
+counts, and the text pane wrapped at word boundaries.
+
+Run: python3 -m unittest tests.integration.test_tui_manners (WEFT_BIN picks
+the binary; default build/asan/weft)."""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+from tests.integration.test_tui import TMUX, WEFT, Pane, width
+
+# The long error of an export to a folder that is not there.
+NOWHERE = "/nonexistent-weft-folder/with/a/rather/long/name/that/goes/on/out.csv"
+
+
+def unwrap(page, start):
+    """The kind and the text of the message on the messages page that begins
+    with start, its wrapped lines joined again by one space."""
+    rows = page.split("\n")
+    for i, row in enumerate(rows):
+        m = re.match(r"\s*\d\d:\d\d:\d\d (error|info)\s+", row)
+        if m and row[m.end():].startswith(start):
+            parts = [row[m.end():].rstrip()]
+            for cont in rows[i + 1:]:
+                if not cont.startswith(" " * m.end()) or not cont.strip():
+                    break
+                parts.append(cont.strip())
+            return m.group(1), " ".join(parts)
+    raise AssertionError("no message starting %r on the page:\n%s" % (start, page))
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(WEFT), "weft binary missing: " + WEFT)
+class TestLoomManners(unittest.TestCase):
+    def open(self, *extra, **kw):
+        p = Pane(self, ["tui", "--synthetic", "300"] + list(extra), **kw)
+        p.wait_for(r"\? help")
+        return p
+
+    def quit(self, p):
+        p.keys("q")
+        p.wait_for(r"weft-exit=0|q again quits without saving")
+        if "q again" in p.screen():
+            p.keys("q")
+            p.wait_for(r"weft-exit=0")
+        self.assertEqual(p.stderr(), "")
+
+    def test_long_error_keeps_the_fields_and_is_read_whole(self):
+        p = self.open(width=80, height=24)
+        p.keys("x", "C-u")
+        for _ in range(4):  # clear the default file name
+            p.keys(*["BSpace"] * 40)
+        p.type(NOWHERE)
+        p.keys("Enter")
+        p.wait_for(r"…")
+        status = p.status()
+        # the facts that stay whole, before the message (the others make
+        # way whole); the message cut with an ellipsis
+        self.assertRegex(status, r"^ step 0/60 \| /nonexistent-weft-folder/\S*…$")
+        self.assertLessEqual(width(status), 80)
+        p.keys("m")
+        page = p.wait_for(r"weft messages, newest first")
+        kind, text = unwrap(page, "/nonexistent-weft-folder")
+        self.assertEqual(kind, "error")
+        self.assertIn(NOWHERE, text.replace(" ", ""))
+        self.assertIn("No such file or directory", re.sub(r"\s+", " ", page))
+        for row in page.split("\n"):
+            self.assertLessEqual(width(row), 80)
+        p.keys("Escape")
+        p.wait_for(r"\? help")
+        p.keys("C-l")  # a key clears the message: the facts come back whole
+        p.wait_for(r"autopilot off \| step 0/60 \| Yes 30 No 30 \|")
+        self.quit(p)
+
+    def test_messages_page_newest_first(self):
+        p = self.open()
+        p.keys("Left")
+        p.wait_for(r"at the root")
+        p.keys("C-c")
+        p.wait_for(r"q quits \(saving\)")
+        p.keys("m")
+        page = p.wait_for(r"weft messages")
+        self.assertLess(page.index("q quits (saving)"), page.index("at the root"))
+        p.keys("q")  # any key returns, q too: it does not quit from the page
+        p.wait_for(r"\? help")
+        self.quit(p)
