@@ -41,8 +41,12 @@ static const struct binding keymap[] = {
     {{'u', 0}, "u", "undo the last tree change", act_history, -1},
     {{CTRL('r'), 0}, "C-r", "redo", act_history, 1},
     {{'b', 0}, "b", "bookmark the focused node (toggle)", act_bookmark, 0},
-    {{'/', 0}, "/", "search text across the tree", act_search, 0},
-    {{'n', 0}, "n", "next search match", act_search_next, 0},
+    {{'/', 0},
+     "/",
+     "search text across the tree (case counts only when the search has a capital)",
+     act_search,
+     0},
+    {{'n', 0}, "n", "next search match (says which of how many)", act_search_next, 1},
     {{'s', 0}, "s", "save the session", act_save, 0},
     {{'t', 0}, "t", "cycle the theme (default, light, mono)", act_theme, 0},
     {{'g', 0}, "g", "run a steering step at the focused node", act_generate, 0},
@@ -70,6 +74,7 @@ static const struct binding keymap[] = {
      "the recent messages in full (an error's whole cause), newest first",
      act_messages,
      0},
+    {{'N', 0}, "N", "previous search match", act_search_next, -1},
     {{CTRL('c'), 0}, NULL, NULL, act_ctrl_c, 0},
 };
 

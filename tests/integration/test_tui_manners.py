@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import unittest
 
-from tests.integration.test_tui import TMUX, WEFT, Pane, width
+from tests.integration.test_tui import ROOT, TMUX, WEFT, Pane, width
 
 # The long error of an export to a folder that is not there.
 NOWHERE = "/nonexistent-weft-folder/with/a/rather/long/name/that/goes/on/out.csv"
@@ -91,3 +91,66 @@ class TestLoomManners(unittest.TestCase):
         p.keys("q")  # any key returns, q too: it does not quit from the page
         p.wait_for(r"\? help")
         self.quit(p)
+
+
+DEMO = os.path.join(ROOT, "sessions", "demo.json")
+ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def demo_copy(testcase):
+    tmp = tempfile.mkdtemp(prefix="weft-manners-")
+    testcase.addCleanup(shutil.rmtree, tmp, True)
+    path = os.path.join(tmp, "demo.json")
+    shutil.copy(DEMO, path)
+    with open(path, encoding="utf-8") as f:
+        return path, json.load(f)
+
+
+def matches(doc, pattern):
+    """The indexes (file order, which is the loom's creation order) of the
+    nodes whose text holds pattern: ASCII case folded unless pattern has a
+    capital."""
+    fold = pattern == pattern.translate(ASCII_FOLD)
+    out = []
+    for i, node in enumerate(doc["nodes"]):
+        text = node["text"].translate(ASCII_FOLD) if fold else node["text"]
+        if pattern in text:
+            out.append(i)
+    return out
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(WEFT), "weft binary missing: " + WEFT)
+@unittest.skipUnless(os.path.exists(DEMO), "sessions/demo.json is not there")
+class TestLoomMannersDemo(unittest.TestCase):
+    def test_smartcase_search_counts_and_wraps(self):
+        path, doc = demo_copy(self)
+        focus = [n["id"] for n in doc["nodes"]].index(doc["focusedId"])
+        lower, upper = matches(doc, "are"), matches(doc, "Are")
+        self.assertGreater(len(lower), len(upper))  # the demo tells them apart
+        p = Pane(self, [path])
+        p.wait_for(r"\? help")
+        p.keys("/")
+        p.type("are")
+        p.keys("Enter")
+        after = [i for i in lower if i > focus]
+        k = lower.index(after[0]) + 1 if after else 1
+        p.wait_for(r'found "are": match %d of %d%s' % (
+            k, len(lower), "" if after else r" \(search wrapped to the top\)"))
+        # n walks on to the last match, then wraps to the first and says so
+        for j in range(k + 1, len(lower) + 1):
+            p.keys("n")
+            p.wait_for(r"match %d of %d\s*$" % (j, len(lower)))
+        p.keys("n")
+        p.wait_for(r"match 1 of %d \(search wrapped to the top\)" % len(lower))
+        p.keys("N")  # back past the first: wraps to the last
+        p.wait_for(r"match %d of %d \(search wrapped to the bottom\)" % (len(lower), len(lower)))
+        p.keys("N")
+        p.wait_for(r"match %d of %d\s*$" % (len(lower) - 1, len(lower)))
+        p.keys("/")
+        p.type("Are")  # a capital: case counts
+        p.keys("Enter")
+        p.wait_for(r'found "Are": match \d+ of %d' % len(upper))
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(p.stderr(), "")
