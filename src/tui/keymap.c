@@ -75,6 +75,11 @@ static const struct binding keymap[] = {
      act_messages,
      0},
     {{'N', 0}, "N", "previous search match", act_search_next, -1},
+    {{'\'', 0}, "'", "go to the next bookmark (wrapping)", act_next_bookmark, 0},
+    {{KEY_NPAGE, 0}, "PgDn", "a page down the tree's line", act_page, 1},
+    {{KEY_PPAGE, 0}, "PgUp", "a page up the tree's line", act_page, -1},
+    {{KEY_HOME, 0}, "Home", "go to the root (the first line)", act_ends, -1},
+    {{KEY_END, 0}, "End", "go to the end of the tree's line (the last line)", act_ends, 1},
     {{CTRL('c'), 0}, NULL, NULL, act_ctrl_c, 0},
 };
 

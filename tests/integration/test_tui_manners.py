@@ -36,9 +36,9 @@ def unwrap(page, start):
     raise AssertionError("no message starting %r on the page:\n%s" % (start, page))
 
 
-@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
-@unittest.skipUnless(os.path.exists(WEFT), "weft binary missing: " + WEFT)
-class TestLoomManners(unittest.TestCase):
+class LoomCase(unittest.TestCase):
+    """The loom on a generated tree (no session file needed)."""
+
     def open(self, *extra, **kw):
         p = Pane(self, ["tui", "--synthetic", "300"] + list(extra), **kw)
         p.wait_for(r"\? help")
@@ -52,6 +52,10 @@ class TestLoomManners(unittest.TestCase):
             p.wait_for(r"weft-exit=0")
         self.assertEqual(p.stderr(), "")
 
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(WEFT), "weft binary missing: " + WEFT)
+class TestLoomStatus(LoomCase):
     def test_long_error_keeps_the_fields_and_is_read_whole(self):
         p = self.open(width=80, height=24)
         p.keys("x", "C-u")
@@ -154,3 +158,58 @@ class TestLoomMannersDemo(unittest.TestCase):
         p.keys("q")
         p.wait_for(r"weft-exit=0")
         self.assertEqual(p.stderr(), "")
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(WEFT), "weft binary missing: " + WEFT)
+class TestLoomMoving(LoomCase):
+    """' and the paging keys on the generated tree (60 steps, five
+    candidates each: each step's node shows five outline lines, itself and
+    its four alternatives; the tip one)."""
+
+    def step(self, p):
+        m = re.search(r"step (\d+)/60", p.status())
+        return int(m.group(1)) if m else None
+
+    def test_next_bookmark_wraps_and_says_when_none(self):
+        p = self.open()
+        p.keys("'")
+        p.wait_for(r"no bookmarks \(b sets one\)")
+        p.keys("l", "l", "b")  # bookmarks at steps 2 and 4
+        p.wait_for(r"bookmarked")
+        p.keys("l", "l", "b")
+        p.wait_for(r"bookmarked")
+        p.keys("Home")
+        p.wait_for(r"step 0/60 \|")
+        p.keys("'")
+        p.wait_for(r"bookmark 1 of 2")
+        self.assertEqual(self.step(p), 2)
+        p.keys("'")
+        p.wait_for(r"bookmark 2 of 2\s*$")
+        self.assertEqual(self.step(p), 4)
+        p.keys("'")
+        p.wait_for(r"bookmark 1 of 2 \(wrapped to the first\)")
+        self.assertEqual(self.step(p), 2)
+        self.quit(p)
+
+    def test_page_keys_move_a_page_of_outline(self):
+        height = 30
+        p = self.open(height=height)
+        # the outline has the rows between the header and the status line:
+        # a page is the nodes whose five lines fit there
+        page = (height - 2) // 5
+        p.keys("PPage")
+        p.wait_for(r"at the root")
+        p.keys("NPage")
+        p.wait_for(r"step %d/60 \|" % page)
+        p.keys("NPage")
+        p.wait_for(r"step %d/60 \|" % (2 * page))
+        p.keys("PPage")
+        p.wait_for(r"step %d/60 \|" % page)
+        p.keys("End")
+        p.wait_for(r"step 60/60 \|")
+        p.keys("NPage")
+        p.wait_for(r"at the end of the line")
+        p.keys("Home")
+        p.wait_for(r"step 0/60 \|")
+        self.quit(p)
