@@ -209,8 +209,33 @@ unsigned act_pick(struct tui *u, int k)
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
+/* The visible nodes of the subtree at top, top included: what d takes
+ * away.  Walks the subtree once, without a stack. */
+static size_t subtree_size(const struct tree *t, uint32_t top)
+{
+	size_t n = 1;
+	uint32_t i = first_visible_child(t, top);
+
+	while (i != TREE_NONE) {
+		uint32_t next = first_visible_child(t, i);
+
+		n++;
+		/* no child: the next sibling, else the next of an ancestor's */
+		while (next == TREE_NONE && i != top) {
+			next = next_visible_sibling(t, i);
+			i = tree_node(t, i)->parent;
+		}
+		if (next == TREE_NONE)
+			break;
+		i = next;
+	}
+	return n;
+}
+
 unsigned act_prune(struct tui *u, int arg)
 {
+	size_t n;
+
 	(void)arg;
 	if (u->t->focus == u->t->root) {
 		set_msg(u, MSG_ERROR, "the root cannot be pruned");
@@ -218,7 +243,9 @@ unsigned act_prune(struct tui *u, int arg)
 	}
 	u->prune_target = u->t->focus;
 	u->mode = MODE_CONFIRM_PRUNE;
-	set_msg(u, MSG_INFO, "prune this subtree? (y/n)");
+	n = subtree_size(u->t, u->prune_target);
+	set_msg(u, MSG_INFO, "prune this subtree? (y/n) %zu node%s go%s", n, n == 1 ? "" : "s",
+		n == 1 ? "es" : "");
 	return REDRAW_STATUS;
 }
 

@@ -36,6 +36,29 @@ def unwrap(page, start):
     raise AssertionError("no message starting %r on the page:\n%s" % (start, page))
 
 
+def write_session(path, children, texts, path_ids, focus):
+    """A Bonsai-shaped session: children maps an id to its children's ids
+    (the first id is the root), texts an id to its text."""
+    ids = list(children)
+    for kids in children.values():
+        ids += [k for k in kids if k not in ids]
+    parent = {k: p for p, kids in children.items() for k in kids}
+    nodes = [{"id": i, "text": texts.get(i, "node %s\n" % i),
+              "parentIds": [parent[i]] if i in parent else [],
+              "childrenIds": children.get(i, []), "lastVisited": "1700000000",
+              "group": "path" if i in path_ids else ""} for i in ids]
+    doc = {"name": "manners", "nodes": nodes,
+           "edges": [{"from": p, "to": c, "relation": "parentId"}
+                     for p, kids in children.items() for c in kids],
+           "pathNodes": path_ids, "focusedId": focus}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+
+
+def subtree_size(children, top):
+    return 1 + sum(subtree_size(children, c) for c in children.get(top, []))
+
+
 class LoomCase(unittest.TestCase):
     """The loom on a generated tree (no session file needed)."""
 
@@ -213,3 +236,36 @@ class TestLoomMoving(LoomCase):
         p.keys("Home")
         p.wait_for(r"step 0/60 \|")
         self.quit(p)
+
+
+@unittest.skipUnless(TMUX, "tmux is not installed: the TUI tests need it")
+@unittest.skipUnless(os.path.exists(WEFT), "weft binary missing: " + WEFT)
+class TestLoomSessionFile(LoomCase):
+    def session(self, children, texts, path_ids, focus):
+        tmp = tempfile.mkdtemp(prefix="weft-manners-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "s.json")
+        write_session(path, children, texts, path_ids, focus)
+        return path
+
+    def test_prune_prompt_counts_the_nodes(self):
+        children = {"r": ["a", "b"], "a": ["a1", "a2", "a3"], "a1": ["a11", "a12"],
+                    "a11": ["a111"], "a3": ["a31"]}
+        path = self.session(children, {}, ["r", "a", "a1", "a11", "a111"], "a")
+        p = Pane(self, [path])
+        p.wait_for(r"\? help")
+        p.keys("d")
+        p.wait_for(r"prune this subtree\? \(y/n\) %d nodes go\b" % subtree_size(children, "a"))
+        p.keys("n")
+        p.wait_for(r"not pruned")
+        p.keys("j", "d")  # b, a leaf
+        p.wait_for(r"prune this subtree\? \(y/n\) 1 node goes\b")
+        p.keys("y")
+        p.wait_for(r"pruned \(u undoes\)")
+        p.wait_for(r"step 0/4 \|")  # the cursor went up to the root
+        p.keys("l", "l", "d")  # a1, on the chosen path
+        p.wait_for(r"prune this subtree\? \(y/n\) %d nodes go\b" % subtree_size(children, "a1"))
+        p.keys("n")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(p.stderr(), "")
