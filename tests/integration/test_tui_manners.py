@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 import unittest
 
 from tests.integration.test_tui import ROOT, TMUX, WEFT, Pane, width
@@ -53,6 +54,38 @@ def write_session(path, children, texts, path_ids, focus):
            "pathNodes": path_ids, "focusedId": focus}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f)
+
+
+def cols(text):
+    """Terminal columns: wide and fullwidth 2, combining marks 0."""
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_words(text, pane_w):
+    """One paragraph wrapped as a reader expects: a word goes to the next
+    row when it does not fit but would fit on a row of its own; a longer
+    word fills the row and goes on below; a space that does not fit ends
+    the row.  Rows as captured (trailing spaces stripped)."""
+    rows, cur = [], ""
+    words = text.split(" ")
+    for n, word in enumerate(words):
+        if cols(cur) + cols(word) > pane_w and cols(word) <= pane_w:
+            rows.append(cur)
+            cur = ""
+        for ch in word:
+            if cols(cur) + cols(ch) > pane_w:
+                rows.append(cur)
+                cur = ""
+            cur += ch
+        if n + 1 < len(words):
+            if cols(cur) + 1 > pane_w:
+                rows.append(cur)
+                cur = ""
+            else:
+                cur += " "
+    rows.append(cur)
+    return [r.rstrip() for r in rows]
 
 
 def subtree_size(children, top):
@@ -269,3 +302,21 @@ class TestLoomSessionFile(LoomCase):
         p.keys("q")
         p.wait_for(r"weft-exit=0")
         self.assertEqual(p.stderr(), "")
+
+    def test_text_pane_wraps_at_words(self):
+        text = ("Task: the quick brown fox jumps over the lazy dog while 中文字符 wide "
+                "words and cafe\u0301 with a combining mark keep their columns; "
+                "Supercalifragilisticexpialidociousandthensomemoretomakeitlongerthanthepane "
+                "ends the long word, then short words follow again.")
+        path = self.session({"r": ["a"]}, {"r": text, "a": "\nQuestion: x\n"}, ["r", "a"], "r")
+        p = Pane(self, [path], width=100)
+        p.wait_for(r"\? help")
+        pane_w = 100 - (100 * 2 // 5 + 1)  # the outline takes two fifths, then the divider
+        expected = wrap_words(text, pane_w)
+        rows = [l.split("│", 1)[1].rstrip() for l in p.lines()[1:1 + len(expected)]]
+        self.assertEqual(rows, expected)
+        # a wide word goes whole to the next row; the longer word fills one
+        self.assertTrue(rows[1].startswith("中文字符 "), rows)
+        self.assertTrue(any("Supercali" in r and cols(r) == pane_w for r in rows), rows)
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
