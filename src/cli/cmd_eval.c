@@ -86,7 +86,9 @@ static void show_progress(void *ctx, const struct evalrun *run)
 		fprintf(stderr, "] %zu/%zu %3zu%%  ", done, total, pct);
 		progress_rate_eta(done, total - done, seconds_since(&p->started), "requests",
 				  PROGRESS_PER_SECOND, &rate);
-		fprintf(stderr, "%s\033[K", rate.data);
+		/* padded: a shorter line covers a longer one's end without an
+		 * escape */
+		fprintf(stderr, "%-38s", rate.data);
 		strbuf_release(&rate);
 		fflush(stderr);
 	} else if (pct / 10 != p->last_pct / 10 || done == total) {

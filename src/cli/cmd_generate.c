@@ -294,7 +294,8 @@ static void progress_bar(size_t done, size_t total, size_t at_start, const struc
 	bar[30] = '\0';
 	progress_rate_eta(done > at_start ? done - at_start : 0, total > done ? total - done : 0,
 			  seconds_since(started), "steps", PROGRESS_PER_MINUTE, &rate);
-	fprintf(stderr, "\r[%s] %zu/%zu  %s\033[K", bar, done, total, rate.data);
+	/* padded: a shorter line covers a longer one's end without an escape */
+	fprintf(stderr, "\r[%s] %zu/%zu  %-34s", bar, done, total, rate.data);
 	fflush(stderr);
 	strbuf_release(&rate);
 }
