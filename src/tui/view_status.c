@@ -133,7 +133,7 @@ static int kept_width(const struct field *f)
  * (by display width); a prompt is only cut. */
 static void put_right(const struct strbuf *right, int cols, int prompt)
 {
-	size_t used, n;
+	size_t n;
 
 	if (cols <= 0)
 		return;
@@ -141,7 +141,7 @@ static void put_right(const struct strbuf *right, int cols, int prompt)
 		put_text(stdscr, right->data, right->len, cols);
 		return;
 	}
-	n = display_truncate(right->data, right->len, (size_t)cols - 1, &used);
+	n = display_truncate(right->data, right->len, (size_t)cols - 1, NULL);
 	put_text(stdscr, right->data, n, cols - 1);
 	put_text(stdscr, "\xe2\x80\xa6", 3, 1);
 }
