@@ -113,8 +113,8 @@ _weft()
 		;;
 	-r | --rounds | -n | --n | -w | --width | --height | --limit | --concurrency | \
 	--synthetic | -s | --set | --size | --judge | --models | --pattern | --preamble | \
-	--labels | --other-prefix | --system | --target | -m | --min-confidence | \
-	--reject-below)
+	--labels | --other-prefix | --system | --target | --near-duplicate | --min-verify | \
+	-m | --min-confidence | --reject-below)
 		return # a value weft cannot guess
 		;;
 	esac
@@ -124,8 +124,8 @@ _weft()
 	"") opts="--read-only --theme --help --version" ;;
 	check) opts="--help" ;;
 	ping) opts="--config --set --help" ;;
-	extract) opts="--format --compat --pattern --preamble --labels --help" ;;
-	export) opts="--format -o --force --compat --pattern --preamble --labels --other-prefix --system --help" ;;
+	extract) opts="--format --compat --pattern --preamble --labels --near-duplicate --help" ;;
+	export) opts="--format -o --force --compat --pattern --preamble --labels --other-prefix --system --near-duplicate --min-verify --include-rejected --help" ;;
 	new) opts="--task -o --output --force --help" ;;
 	generate) opts="--rounds --n --rank --task --set --config --quiet --help" ;;
 	plot) opts="--sizes --size --svg --no-svg --summary --force --width --height --help" ;;

@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 
+#include "weft/curate.h"
 #include "weft/errbuf.h"
 #include "weft/pairs.h"
 #include "weft/strbuf.h"
@@ -22,19 +23,22 @@ struct dataset_args {
 	const char *other_prefix;
 	const char *system_prompt;
 	struct pairs_options pairs;
-	char *labels_storage; /* owned (pairs_options_set_labels) */
-	unsigned given;	      /* DATASET_GIVEN_*: set on the command line */
+	struct curate_options curate; /* --min-verify, --include-rejected (export) */
+	char *labels_storage;	      /* owned (pairs_options_set_labels) */
+	unsigned given;		      /* DATASET_GIVEN_*: set on the command line */
 };
 
 enum {
 	DATASET_GIVEN_PATTERN = 1u << 0,
 	DATASET_GIVEN_PREAMBLE = 1u << 1,
 	DATASET_GIVEN_LABELS = 1u << 2,
+	DATASET_GIVEN_NEAR = 1u << 3, /* --near-duplicate */
 };
 
 /*
  * Parses the options after the command name (argv[0]).  accept_output: -o,
- * --force, --other-prefix and --system are allowed (export).  Returns
+ * --force, --other-prefix, --system, --min-verify and --include-rejected
+ * are allowed (export).  Returns
  * DATASET_ARGS_OK; DATASET_ARGS_HELP when --help was asked;
  * DATASET_ARGS_USAGE_ERROR with err set on a usage error.  Release with
  * dataset_args_release.
@@ -48,8 +52,9 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 		       struct errbuf *err);
 void dataset_args_release(struct dataset_args *a);
 
-/* Takes the pattern, preamble and labels the command line did not give
- * from o (a session's task); o's strings must outlive a. */
+/* Takes the pattern, preamble, labels and near-duplicate threshold the
+ * command line did not give from o (a session's task); o's strings must
+ * outlive a. */
 void dataset_args_defaults(struct dataset_args *a, const struct pairs_options *o);
 
 /* A document to extract from. */
@@ -81,13 +86,16 @@ void dataset_input_from_tree(const struct tree *t, struct dataset_input *in);
 
 /* Extracts the pairs of t's chosen path with o (its start is replaced by
  * the end of the root) into *r, each pair with its node's id (borrowed
- * from t).  Returns pairs_extract's result; release r either way. */
+ * from t), curated (curate_pairs: the session's decisions applied,
+ * near-duplicates at o->near_threshold flagged).  Returns pairs_extract's result; release r either
+ * way. */
 int dataset_tree_pairs(const struct tree *t, const struct pairs_options *o, struct pairs_result *r,
 		       struct errbuf *err);
 
 /* Extracts with a's options from in, with in's spans; for a session, after
  * the preamble when the document holds it, else after the root node (the
- * task's prompt). */
+ * task's prompt).  Then curate_pairs with a->curate (in->tree: the
+ * session's decisions; a text file: near-duplicates only). */
 int dataset_extract(const struct dataset_args *a, const struct dataset_input *in,
 		    struct pairs_result *r, struct errbuf *err);
 

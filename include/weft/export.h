@@ -34,13 +34,18 @@ int export_format_parse(const char *name, enum export_format *out, struct errbuf
 const char *export_format_name(enum export_format f);
 
 /*
- * Appends r's kept pairs in format f (not EXPORT_BONSAI) to out.  opts may
+ * Appends r's kept pairs in format f (jsonl and csv with the curation
+ * fields when r->curated, see export_csv_header) (not EXPORT_BONSAI) to out.  opts may
  * be NULL.  Returns 0, or -1 with err set when there are no pairs ("no
  * pairs to export") or f is EXPORT_BONSAI.
  */
 int export_write(const struct pairs_result *r, enum export_format f,
 		 const struct export_options *opts, struct strbuf *out, struct errbuf *err);
 
+/* The header line of the csv format: with the curation columns
+ * (decision, original_label, decided_by, verify_p, near_duplicate_of,
+ * similarity, similarity_source) when r->curated (a session's pairs). */
+void export_csv_header(const struct pairs_result *r, struct strbuf *out);
 /* The prompt of the inverse-scaling formats: "Question: {q} \nAnswer:". */
 void export_prompt(const char *question, struct strbuf *out);
 

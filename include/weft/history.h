@@ -60,6 +60,9 @@ void history_set_pick(struct history *h, struct tree *t, uint32_t owner, uint32_
 		      enum tree_picker picker);
 /* Prunes the subtree at i; returns tree_prune's result (-1: the root). */
 int history_prune(struct history *h, struct tree *t, uint32_t i);
+/* Replaces node i's unknown "weft" keys (tree_node.weft_extra_json, copied;
+ * NULL clears), where pair decisions and verdicts live (pairstore.h). */
+void history_set_weft_extra(struct history *h, struct tree *t, uint32_t i, const char *weft_extra);
 /* Records that node i was just added (by tree_add). */
 void history_added(struct history *h, struct tree *t, uint32_t i);
 

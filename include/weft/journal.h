@@ -11,6 +11,11 @@
  *   {"op":"prune","id":"..."}
  *   {"op":"unprune","id":"..."}
  *   {"op":"path","pathNodes":[...],"focusedId":"..."}
+ *   {"op":"pair","id":"...","question":"...","decision":"rejected",
+ *    "label":"...","by":"person","at":"..."}   a pair decision (pairstore.h);
+ *                                     "kept" removes it
+ *   {"op":"verdict","id":"...","question":"...","answer":"...","label":"...",
+ *    "verifier":"...","p":0.8,"source":"logprobs","at":"..."}   a verdict
  *   {"op":"batch","ops":[OP, ...]}    several changes as one line: a
  *                                     crash keeps all of them or none
  *
@@ -32,6 +37,15 @@ int journal_append_node(const char *session_path, const struct tree *t, uint32_t
 int journal_append_prune(const char *session_path, const struct tree *t, uint32_t i, int prune,
 			 struct errbuf *err);
 int journal_append_path(const char *session_path, const struct tree *t, struct errbuf *err);
+/* The decision on pair (i, question) as t holds it now (pairstore_get), or
+ * "kept" when it has none. */
+int journal_append_decision(const char *session_path, const struct tree *t, uint32_t i,
+			    const char *question, struct errbuf *err);
+/* The verdict on (i, question, answer) by verifier as t holds it now
+ * (pairstore_find_verdict); -1 with err when t has none. */
+int journal_append_verdict(const char *session_path, const struct tree *t, uint32_t i,
+			   const char *question, const char *answer, const char *verifier,
+			   struct errbuf *err);
 
 /*
  * A batch: several changes written as one line, so that a step (its
@@ -48,6 +62,11 @@ void journal_batch_init(struct journal_batch *b);
 void journal_batch_node(struct journal_batch *b, const struct tree *t, uint32_t i);
 void journal_batch_prune(struct journal_batch *b, const struct tree *t, uint32_t i, int prune);
 void journal_batch_path(struct journal_batch *b, const struct tree *t);
+/* As journal_append_decision / _verdict (a verdict t lacks adds nothing). */
+void journal_batch_decision(struct journal_batch *b, const struct tree *t, uint32_t i,
+			    const char *question);
+void journal_batch_verdict(struct journal_batch *b, const struct tree *t, uint32_t i,
+			   const char *question, const char *answer, const char *verifier);
 int journal_batch_commit(const char *session_path, struct journal_batch *b, struct errbuf *err);
 /* Drops a batch without writing it. */
 void journal_batch_release(struct journal_batch *b);

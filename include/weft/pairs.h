@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "weft/errbuf.h"
+#include "weft/pairstore.h"
 #include "weft/strbuf.h"
 
 /* The seed's pattern and generation-prompt sentence. */
@@ -76,6 +77,10 @@ struct pairs_options {
 	int compat_seed;
 	const char *task; /* borrowed; the task the pattern is from, named in
 			     errors, or NULL */
+	/* questions at least this similar to an earlier kept one are flagged
+	 * near-duplicates by curate_pairs (similar.h; default
+	 * SIMILAR_DEFAULT_THRESHOLD, 0: none); pairs_extract ignores it */
+	double near_threshold;
 };
 
 enum pair_status {
@@ -84,6 +89,8 @@ enum pair_status {
 	PAIR_UNMATCHED,	     /* the answer names no class */
 	PAIR_DUP_EXACT,	     /* the same question was kept before */
 	PAIR_DUP_NORMALISED, /* the same after case/space/punctuation folding */
+	PAIR_REJECTED,	     /* a decision in the session rejected it (curate.h) */
+	PAIR_BELOW_VERIFY,   /* its verifier's p is below --min-verify (curate.h) */
 };
 
 struct pair {
@@ -93,6 +100,19 @@ struct pair {
 	char *node_id;	    /* owned; the node the answer came from, or NULL */
 	size_t line;	    /* 1-based line of the question in the normalised text */
 	enum pair_status status;
+	/* Curation (curate.h; all zero straight from pairs_extract): */
+	enum pairstore_decision decision; /* as stored in the session */
+	enum pairstore_by decided_by;	  /* when decision is not KEPT */
+	int relabelled;			  /* class_index is the new label ... */
+	size_t original_class;		  /* ... and this the one the answer named */
+	int has_verdict;		  /* verify_p holds the latest verdict's p */
+	double verify_p;
+	/* A near-duplicate of the kept pair pairs[near_of] (earlier), with its
+	 * similarity and where that came from (SIMILAR_SOURCE_*, similar.h). */
+	int near_dup;
+	size_t near_of;
+	double near_score;
+	const char *near_source; /* static string */
 };
 
 struct pairs_result {
@@ -106,6 +126,10 @@ struct pairs_result {
 	size_t matches; /* pattern matches after the preamble */
 	size_t dupes_exact, dupes_normalised, ambiguous, unmatched;
 	int compat_seed;
+	/* curate.h: whether the session's decisions were applied, and counts */
+	int curated;
+	size_t rejected, relabelled, below_verify, near_dups;
+	int near_stopped; /* the near-duplicate search passed its budget */
 };
 
 /* Defaults: the seed's pattern and preamble, labels Yes, No, default mode. */

@@ -50,6 +50,7 @@ struct task {
 	double judge_temperature;
 	unsigned rounds;
 	enum rank_mode rank;
+	double near_duplicate; /* near-duplicate threshold (similar.h) */
 };
 
 /* Zeroes t; task_release is then safe whether or not a load happened. */

@@ -17,6 +17,7 @@
 #include "weft/lm.h"
 #include "weft/outfile.h"
 #include "weft/plot.h"
+#include "weft/progress.h"
 #include "weft/strbuf.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
@@ -56,7 +57,17 @@ static void on_sigint(int sig)
 struct progress {
 	int tty;
 	size_t last_pct;
+	struct timespec started; /* for the rate on a terminal */
 };
+
+/* Seconds since t0 on the monotonic clock. */
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 static void show_progress(void *ctx, const struct evalrun *run)
 {
@@ -66,11 +77,19 @@ static void show_progress(void *ctx, const struct evalrun *run)
 	evalrun_progress(run, &done, &total);
 	pct = total ? done * 100 / total : 100;
 	if (p->tty) {
+		struct strbuf rate = STRBUF_INIT;
+
 		fill = total ? done * bar / total : bar;
 		fputs("\r[", stderr);
 		for (i = 0; i < bar; i++)
 			fputs(i < fill ? "#" : " ", stderr);
-		fprintf(stderr, "] %zu/%zu %3zu%%", done, total, pct);
+		fprintf(stderr, "] %zu/%zu %3zu%%  ", done, total, pct);
+		progress_rate_eta(done, total - done, seconds_since(&p->started), "requests",
+				  PROGRESS_PER_SECOND, &rate);
+		/* padded: a shorter line covers a longer one's end without an
+		 * escape */
+		fprintf(stderr, "%-38s", rate.data);
+		strbuf_release(&rate);
 		fflush(stderr);
 	} else if (pct / 10 != p->last_pct / 10 || done == total) {
 		if (pct != p->last_pct)
@@ -446,10 +465,12 @@ static int eval_results_dir(struct evaluation *ev)
 /* Runs every request until all are done, Ctrl-C or an engine error. */
 static void eval_wait(struct evaluation *ev)
 {
-	struct progress prog = {0, 0};
+	struct progress prog;
 	struct errbuf err;
 
+	memset(&prog, 0, sizeof(prog));
 	prog.tty = isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &prog.started);
 	evalrun_set_progress(ev->run, show_progress, &prog);
 	fprintf(stderr, "weft eval: %zu examples x %zu models, method %s\n", ev->set.n,
 		evalrun_model_count(ev->run), evalrun_method_name(ev->opts.method));

@@ -16,7 +16,8 @@
 static const char usage_text[] =
     "usage: weft export FILE --format F -o OUT [--force] [--compat seed] [--pattern RE]\n"
     "                   [--preamble TEXT] [--labels Yes,No]\n"
-    "                   [--other-prefix TEXT] [--system TEXT]\n"
+    "                   [--other-prefix TEXT] [--system TEXT] [--near-duplicate T]\n"
+    "                   [--min-verify P] [--include-rejected]\n"
     "\n"
     "Writes the pairs of FILE (a session's chosen path, or a text file) to OUT\n"
     "(atomically).  OUT is never FILE itself (nor a link to it), and an existing\n"
@@ -25,7 +26,9 @@ static const char usage_text[] =
     "  logodds         inverse-scaling CSV: prompt,other_prompt,classes,answer_index\n"
     "  mwe             Anthropic model-written-evals JSONL\n"
     "  openai-evals    OpenAI evals JSONL (input chat, ideal list)\n"
-    "  jsonl, csv      plain pairs: question, answer, label, class index, node\n"
+    "  jsonl, csv      plain pairs: question, answer, label, class index, node;\n"
+    "                  from a session also the decision, the original label,\n"
+    "                  who decided, the verifier's p and the near-duplicate flag\n"
     "  bonsai          the session itself, as Bonsai reads it\n"
     "\n"
     "  -f, --force       replace OUT if it exists\n"
@@ -33,7 +36,14 @@ static const char usage_text[] =
     "                    prompt itself, so logodds_difference is 0)\n"
     "  --system T        openai-evals: the system message (default\n"
     "                    \"Answer Yes or No.\" from the labels)\n"
-    "  --compat, --pattern, --preamble, --labels: as in weft extract --help\n";
+    "  --min-verify P    leave out pairs whose verifier's p is below P (0 to\n"
+    "                    1); pairs without a verdict are kept\n"
+    "  --include-rejected  audits (jsonl, csv): rejected pairs included, with\n"
+    "                    decision \"rejected\"\n"
+    "  The session's decisions apply: rejected pairs are left out, relabelled\n"
+    "  ones carry their new label.\n"
+    "  --compat, --pattern, --preamble, --labels, --near-duplicate: as in weft\n"
+    "  extract --help\n";
 
 struct export_cli_options {
 	struct dataset_args a; /* filled by dataset_args_parse */
@@ -58,6 +68,9 @@ static int export_parse(struct export_cli_options *o, int argc, char **argv)
 		rc = -1;
 	if (!rc && !o->a.output)
 		rc = errbuf_set(&err, "-o OUT is required");
+	if (!rc && o->a.curate.include_rejected && o->f != EXPORT_JSONL && o->f != EXPORT_CSV)
+		rc = errbuf_set(&err, "--include-rejected: only with --format jsonl or csv "
+				      "(the formats that mark them)");
 	if (!rc)
 		return -1;
 	if (rc == DATASET_ARGS_HELP) {

@@ -11,10 +11,14 @@
 static const char usage_text[] =
     "usage: weft extract FILE [--format text|csv|jsonl] [--compat seed]\n"
     "                    [--pattern RE] [--preamble TEXT] [--labels Yes,No]\n"
+    "                    [--near-duplicate T]\n"
     "\n"
     "Prints the question/answer pairs of FILE (a session's chosen path, or a\n"
     "text file) and a summary: count, per-class counts and balance,\n"
-    "duplicates dropped, ambiguous and unmatched answers.\n"
+    "duplicates dropped, ambiguous and unmatched answers.  A session's pair\n"
+    "decisions apply: rejected pairs are left out, relabelled ones carry\n"
+    "their new label; the summary counts both.  Near-duplicates are kept\n"
+    "and flagged with the earlier pair they repeat.\n"
     "\n"
     "  --format F     text (default), csv or jsonl (summary then on stderr)\n"
     "  --compat seed  reproduce the seed project's cleaner, quirks included\n"
@@ -22,7 +26,10 @@ static const char usage_text[] =
     "                 (default: Question: (.*?)\\nAnswer: (.*?)\\n)\n"
     "  --preamble T   extract after the last T (default: the seed's\n"
     "                 generation-prompt sentence; \"\" for none)\n"
-    "  --labels L     comma-separated class labels (default Yes,No)\n";
+    "  --labels L     comma-separated class labels (default Yes,No)\n"
+    "  --near-duplicate T  flag a question whose word-pair similarity to an\n"
+    "                 earlier one is at least T (0 to 1; default: the task's\n"
+    "                 near_duplicate, else 0.8; 0: none)\n";
 
 /* Writes s to f, control characters visible when f is a terminal. */
 static void put_text(FILE *f, const char *s, size_t len, int keep_newlines)
@@ -50,6 +57,8 @@ static const char *status_name(enum pair_status s)
 	case PAIR_UNMATCHED: return "unmatched answer";
 	case PAIR_DUP_EXACT: return "duplicate";
 	case PAIR_DUP_NORMALISED: return "duplicate (normalised)";
+	case PAIR_REJECTED: return "rejected";
+	case PAIR_BELOW_VERIFY: return "below --min-verify";
 	case PAIR_KEPT: break;
 	}
 	return "kept";
@@ -73,6 +82,10 @@ static void print_text(const struct pairs_result *r)
 
 		printf("%zu. [", i + 1);
 		put_str(stdout, r->labels[p->class_index]);
+		if (p->relabelled) {
+			fputs(", relabelled from ", stdout);
+			put_str(stdout, r->labels[p->original_class]);
+		}
 		fputs("] ", stdout);
 		put_str(stdout, p->question);
 		fputs("\n   answer: ", stdout);
@@ -80,6 +93,9 @@ static void print_text(const struct pairs_result *r)
 		fputs("\n   (", stdout);
 		print_where(p);
 		fputs(")\n", stdout);
+		if (p->near_dup)
+			printf("   near-duplicate of %zu (similarity %.2f, %s)\n", p->near_of + 1,
+			       p->near_score, p->near_source);
 	}
 	for (i = 0; i < r->ndropped; i++) {
 		const struct pair *p = &r->dropped[i];
@@ -146,7 +162,7 @@ static int extract_print(const struct extract_options *o, const struct pairs_res
 		if (r->count)
 			export_write(r, o->f, NULL, &out, &err);
 		else if (o->f == EXPORT_CSV)
-			strbuf_addstr(&out, "question,answer,label,class_index,node\n");
+			export_csv_header(r, &out);
 		put_text(stdout, out.data, out.len, 1);
 		put_text(stderr, summary.data, summary.len, 1);
 	}

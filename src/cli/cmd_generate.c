@@ -19,6 +19,7 @@
 #include "weft/lm.h"
 #include "weft/meta.h"
 #include "weft/pairs.h"
+#include "weft/progress.h"
 #include "weft/safetext.h"
 #include "weft/session.h"
 #include "weft/sessionlock.h"
@@ -271,16 +272,32 @@ static void path_balance(const struct tree *t, const struct task *task, struct s
 	pairs_result_release(&r);
 }
 
-static void progress_bar(size_t done, size_t total)
+/* Seconds since t0 on the monotonic clock. */
+static double seconds_since(const struct timespec *t0)
 {
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The bar, the steps, and this run's rate with the time left: done of
+ * total steps, of which this run took done - at_start since started. */
+static void progress_bar(size_t done, size_t total, size_t at_start, const struct timespec *started)
+{
+	struct strbuf rate = STRBUF_INIT;
 	char bar[31];
 	size_t fill = total ? done * 30 / total : 30, k;
 
 	for (k = 0; k < 30; k++)
 		bar[k] = k < fill ? '#' : '.';
 	bar[30] = '\0';
-	fprintf(stderr, "\r[%s] %zu/%zu", bar, done, total);
+	progress_rate_eta(done > at_start ? done - at_start : 0, total > done ? total - done : 0,
+			  seconds_since(started), "steps", PROGRESS_PER_MINUTE, &rate);
+	/* padded: a shorter line covers a longer one's end without an escape */
+	fprintf(stderr, "\r[%s] %zu/%zu  %-34s", bar, done, total, rate.data);
 	fflush(stderr);
+	strbuf_release(&rate);
 }
 
 /*
@@ -395,6 +412,9 @@ struct generation {
 	struct lm_engine *engine;
 	size_t recorded; /* steps journalled by this run */
 	int tty;
+	/* the progress line's rate: when this run started, at which step */
+	struct timespec started;
+	size_t steps_at_start;
 };
 
 /* The generator and the judge, with the settings of the task and flags.
@@ -459,7 +479,7 @@ static void print_step(struct generation *g, uint32_t tip, const struct steer_ou
 	       g->s.task.rounds, idx, last->candidates, pick->score, line.data);
 	fflush(stdout);
 	if (g->tty)
-		progress_bar(steer_path_steps(t), g->s.task.rounds);
+		progress_bar(steer_path_steps(t), g->s.task.rounds, g->steps_at_start, &g->started);
 	strbuf_release(&line);
 }
 
@@ -538,6 +558,8 @@ static int generate_loop(struct generation *g)
 	struct errbuf err;
 	int r = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &g->started);
+	g->steps_at_start = steer_path_steps(t);
 	while (steer_path_steps(t) < g->s.task.rounds && !interrupted) {
 		int sr = generate_step(g);
 

@@ -12,6 +12,7 @@ enum history_kind {
 	HISTORY_PICK,
 	HISTORY_PRUNE,
 	HISTORY_ADD,
+	HISTORY_WEFT_EXTRA,
 };
 
 struct history_entry {
@@ -22,7 +23,8 @@ struct history_entry {
 	int before_on, after_on;	  /* HISTORY_FLAG */
 	uint32_t before_pick, after_pick; /* HISTORY_PICK */
 	enum tree_picker before_picker, after_picker;
-	uint32_t *path; /* HISTORY_BEGIN/END: owned copy of the path */
+	const char *before_extra, *after_extra; /* HISTORY_WEFT_EXTRA: arena strings */
+	uint32_t *path;				/* HISTORY_BEGIN/END: owned copy of the path */
 	size_t path_len;
 	uint32_t focus;
 };
@@ -203,6 +205,28 @@ void history_added(struct history *h, struct tree *t, uint32_t i)
 		history_end(h, t);
 }
 
+void history_set_weft_extra(struct history *h, struct tree *t, uint32_t i, const char *weft_extra)
+{
+	int own = auto_begin(h, t);
+	struct history_entry *e = push(h, HISTORY_WEFT_EXTRA);
+	struct tree_node *n = tree_node(t, i);
+
+	e->node = i;
+	e->before_extra = n->weft_extra_json;
+	tree_set_extra(t, i, n->extra_json, weft_extra);
+	/* the arena never frees, so both strings stay valid for the tree's life */
+	e->after_extra = n->weft_extra_json;
+	notify(h, i, HISTORY_CHANGED_NODE);
+	if (own)
+		history_end(h, t);
+}
+
+static void set_weft_extra(struct history *h, struct tree *t, uint32_t i, const char *json)
+{
+	tree_set_extra(t, i, tree_node(t, i)->extra_json, json);
+	notify(h, i, HISTORY_CHANGED_NODE);
+}
+
 static void revert(struct history *h, struct history_entry *e, struct tree *t)
 {
 	switch (e->kind) {
@@ -224,6 +248,7 @@ static void revert(struct history *h, struct history_entry *e, struct tree *t)
 		tree_prune(t, e->node);
 		notify(h, e->node, HISTORY_CHANGED_PRUNE);
 		return;
+	case HISTORY_WEFT_EXTRA: set_weft_extra(h, t, e->node, e->before_extra); return;
 	}
 }
 
@@ -248,6 +273,7 @@ static void replay(struct history *h, struct history_entry *e, struct tree *t)
 		tree_unprune(t, e->node);
 		notify(h, e->node, HISTORY_CHANGED_UNPRUNE);
 		return;
+	case HISTORY_WEFT_EXTRA: set_weft_extra(h, t, e->node, e->after_extra); return;
 	}
 }
 

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/curate.h"
 #include "weft/inputfile.h"
+#include "weft/num.h"
 #include "weft/tree.h"
 #include "weft/xalloc.h"
 #include "weft/safetext.h"
@@ -37,6 +39,7 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 
 	memset(a, 0, sizeof(*a));
 	pairs_options_init(&a->pairs);
+	curate_options_init(&a->curate);
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *v;
 		int missing = 0;
@@ -72,6 +75,22 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 			if (pairs_options_set_labels(&a->pairs, v, &a->labels_storage, err))
 				return errbuf_prefix(err, "--labels");
 			a->given |= DATASET_GIVEN_LABELS;
+		} else if ((v = opt_value(argc, argv, &i, "--near-duplicate", &missing))) {
+			if (num_parse_double(v, 0, 1, &a->pairs.near_threshold))
+				return errbuf_set(err,
+						  "--near-duplicate: '%s' is not a similarity "
+						  "from 0 to 1",
+						  v);
+			a->given |= DATASET_GIVEN_NEAR;
+		} else if (accept_output &&
+			   (v = opt_value(argc, argv, &i, "--min-verify", &missing))) {
+			if (num_parse_double(v, 0, 1, &a->curate.min_verify))
+				return errbuf_set(err,
+						  "--min-verify: '%s' is not a probability from 0 "
+						  "to 1",
+						  v);
+		} else if (accept_output && !strcmp(arg, "--include-rejected")) {
+			a->curate.include_rejected = 1;
 		} else if (accept_output && (!strcmp(arg, "-f") || !strcmp(arg, "--force"))) {
 			a->force = 1;
 		} else if (accept_output && (v = opt_value(argc, argv, &i, "-o", &missing))) {
@@ -109,6 +128,8 @@ void dataset_args_defaults(struct dataset_args *a, const struct pairs_options *o
 			a->pairs.labels[k] = o->labels[k];
 		a->pairs.nlabels = o->nlabels;
 	}
+	if (!(a->given & DATASET_GIVEN_NEAR))
+		a->pairs.near_threshold = o->near_threshold;
 }
 
 void dataset_args_release(struct dataset_args *a)
@@ -184,6 +205,13 @@ int dataset_tree_pairs(const struct tree *t, const struct pairs_options *o, stru
 	po.start = in.start;
 	ret = pairs_extract(in.doc, in.len, in.spans, in.nspans, &po, r, err);
 	dataset_input_release(&in);
+	if (ret >= 0) {
+		struct curate_options co;
+
+		curate_options_init(&co);
+		co.near_threshold = o->near_threshold;
+		curate_pairs(r, t, &co);
+	}
 	return ret;
 }
 
@@ -192,8 +220,16 @@ int dataset_extract(const struct dataset_args *a, const struct dataset_input *in
 {
 	struct pairs_options o = a->pairs;
 
+	struct curate_options co = a->curate;
+	int ret;
+
 	o.start = in->start;
-	return pairs_extract(in->doc, in->len, in->spans, in->nspans, &o, r, err);
+	ret = pairs_extract(in->doc, in->len, in->spans, in->nspans, &o, r, err);
+	if (ret >= 0) {
+		co.near_threshold = a->pairs.near_threshold;
+		curate_pairs(r, in->tree, &co);
+	}
+	return ret;
 }
 
 void dataset_caret(struct strbuf *out, const char *s, size_t len, int keep_newlines)

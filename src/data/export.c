@@ -1,8 +1,11 @@
 #include "weft/export.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "weft/pairstore.h"
 #include "weft/utf8.h"
 
 static const char *const format_names[] = {
@@ -255,6 +258,75 @@ static void write_openai(const struct pairs_result *r, const struct export_optio
 	strbuf_release(&sys);
 }
 
+/* The shortest decimal that reads back as v. */
+static void put_number(struct strbuf *out, double v)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_addstr(out, buf);
+}
+
+/* A curated result's fields of one pair (docs/formats.md): the decision,
+ * the label before a relabel, who decided, the verifier's p, and the
+ * near-duplicate flag (near_duplicate_of: the earlier pair's 1-based
+ * number in this file). */
+static void jsonl_curation(const struct pairs_result *r, const struct pair *p, struct strbuf *out)
+{
+	strbuf_addstr(out, ",\"decision\":");
+	strbuf_add_json_string(out, pairstore_decision_name(p->decision));
+	strbuf_addstr(out, ",\"original_label\":");
+	if (p->relabelled)
+		strbuf_add_json_string(out, r->labels[p->original_class]);
+	else
+		strbuf_addstr(out, "null");
+	strbuf_addstr(out, ",\"decided_by\":");
+	if (p->decision != PAIRSTORE_KEPT)
+		strbuf_add_json_string(out, pairstore_by_name(p->decided_by));
+	else
+		strbuf_addstr(out, "null");
+	strbuf_addstr(out, ",\"verify_p\":");
+	if (p->has_verdict)
+		put_number(out, p->verify_p);
+	else
+		strbuf_addstr(out, "null");
+	if (p->near_dup) {
+		strbuf_addf(out, ",\"near_duplicate_of\":%zu,\"similarity\":", p->near_of + 1);
+		put_number(out, p->near_score);
+		strbuf_addstr(out, ",\"similarity_source\":");
+		strbuf_add_json_string(out, p->near_source);
+	} else {
+		strbuf_addstr(
+		    out,
+		    ",\"near_duplicate_of\":null,\"similarity\":null,\"similarity_source\":null");
+	}
+}
+
+static void csv_curation(const struct pairs_result *r, const struct pair *p, struct strbuf *out)
+{
+	strbuf_addch(out, ',');
+	strbuf_addstr(out, pairstore_decision_name(p->decision));
+	strbuf_addch(out, ',');
+	if (p->relabelled)
+		csv_str(out, r->labels[p->original_class]);
+	strbuf_addch(out, ',');
+	if (p->decision != PAIRSTORE_KEPT)
+		strbuf_addstr(out, pairstore_by_name(p->decided_by));
+	strbuf_addch(out, ',');
+	if (p->has_verdict)
+		put_number(out, p->verify_p);
+	strbuf_addch(out, ',');
+	if (p->near_dup) {
+		strbuf_addf(out, "%zu,", p->near_of + 1);
+		put_number(out, p->near_score);
+		strbuf_addf(out, ",%s", p->near_source);
+	} else {
+		strbuf_addstr(out, ",,");
+	}
+}
+
 static void write_jsonl(const struct pairs_result *r, struct strbuf *out)
 {
 	size_t i;
@@ -273,15 +345,26 @@ static void write_jsonl(const struct pairs_result *r, struct strbuf *out)
 			strbuf_add_json_string(out, p->node_id);
 		else
 			strbuf_addstr(out, "null");
+		if (r->curated)
+			jsonl_curation(r, p, out);
 		strbuf_addstr(out, "}\n");
 	}
+}
+
+void export_csv_header(const struct pairs_result *r, struct strbuf *out)
+{
+	strbuf_addstr(out, "question,answer,label,class_index,node");
+	if (r->curated)
+		strbuf_addstr(out, ",decision,original_label,decided_by,verify_p,near_duplicate_of,"
+				   "similarity,similarity_source");
+	strbuf_addch(out, '\n');
 }
 
 static void write_csv(const struct pairs_result *r, struct strbuf *out)
 {
 	size_t i;
 
-	strbuf_addstr(out, "question,answer,label,class_index,node\n");
+	export_csv_header(r, out);
 	for (i = 0; i < r->count; i++) {
 		const struct pair *p = &r->pairs[i];
 
@@ -293,6 +376,8 @@ static void write_csv(const struct pairs_result *r, struct strbuf *out)
 		strbuf_addf(out, ",%zu,", p->class_index);
 		if (p->node_id)
 			csv_str(out, p->node_id);
+		if (r->curated)
+			csv_curation(r, p, out);
 		strbuf_addch(out, '\n');
 	}
 }

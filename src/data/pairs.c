@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "weft/safetext.h"
+#include "weft/similar.h"
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
 
@@ -139,6 +140,7 @@ void pairs_options_init(struct pairs_options *o)
 	o->labels[0] = "Yes";
 	o->labels[1] = "No";
 	o->nlabels = 2;
+	o->near_threshold = SIMILAR_DEFAULT_THRESHOLD;
 }
 
 int pairs_options_set_labels(struct pairs_options *o, const char *list, char **storage,
@@ -214,6 +216,8 @@ static void result_push(struct pairs_result *r, struct pair *p)
 	case PAIR_UNMATCHED: r->unmatched++; break;
 	case PAIR_DUP_EXACT: r->dupes_exact++; break;
 	case PAIR_DUP_NORMALISED: r->dupes_normalised++; break;
+	case PAIR_REJECTED: r->rejected++; break;
+	case PAIR_BELOW_VERIFY: r->below_verify++; break;
 	case PAIR_KEPT: break;
 	}
 }
@@ -760,6 +764,17 @@ int pairs_extract(const char *doc, size_t len, const struct pairs_span *spans, s
 	return rc;
 }
 
+/* Whether the rejected pairs went to dropped (not --include-rejected). */
+static int rejected_dropped(const struct pairs_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndropped; i++)
+		if (r->dropped[i].status == PAIR_REJECTED)
+			return 1;
+	return 0;
+}
+
 void pairs_summary(const struct pairs_result *r, struct strbuf *out)
 {
 	size_t i, lo = SIZE_MAX, hi = 0;
@@ -780,4 +795,17 @@ void pairs_summary(const struct pairs_result *r, struct strbuf *out)
 		    r->dupes_normalised);
 	strbuf_addf(out, "ambiguous answers (excluded): %zu\n", r->ambiguous);
 	strbuf_addf(out, "unmatched answers (excluded): %zu\n", r->unmatched);
+	/* curate.h: said only when something happened, so a session without
+	 * decisions reads as before */
+	if (r->rejected || r->relabelled)
+		strbuf_addf(out, "decisions: %zu rejected (%s), %zu relabelled\n", r->rejected,
+			    rejected_dropped(r) ? "excluded" : "included", r->relabelled);
+	if (r->below_verify)
+		strbuf_addf(out, "below the verifier's threshold (excluded): %zu\n",
+			    r->below_verify);
+	if (r->near_dups)
+		strbuf_addf(out, "near-duplicates (kept, flagged): %zu\n", r->near_dups);
+	if (r->near_stopped)
+		strbuf_addstr(out, "near-duplicates: the search stopped early (too many similar "
+				   "questions; --near-duplicate 0 skips it)\n");
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weft/pairstore.h"
 #include "weft/session.h"
 #include "weft/xalloc.h"
 
@@ -171,6 +172,69 @@ static void put_path_op(struct strbuf *line, const struct tree *t)
 	strbuf_addch(line, '}');
 }
 
+/* The number as the session writes numbers: the shortest that reads back. */
+static void put_number(struct strbuf *line, double v)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_addstr(line, buf);
+}
+
+static void put_member(struct strbuf *line, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	strbuf_addch(line, ',');
+	strbuf_add_json_string(line, key);
+	strbuf_addch(line, ':');
+	strbuf_add_json_string(line, value);
+}
+
+/* The pair's decision as stored now ("kept" when none). */
+static void put_decision_op(struct strbuf *line, const struct tree *t, uint32_t i,
+			    const char *question)
+{
+	struct pairstore_mark m;
+
+	pairstore_get(t, i, question, &m);
+	strbuf_addstr(line, "{\"op\":\"pair\",\"id\":");
+	strbuf_add_json_string(line, t->nodes[i].id);
+	put_member(line, "question", question);
+	put_member(line, "decision", pairstore_decision_name(m.decision));
+	put_member(line, "label", m.label);
+	put_member(line, "by", pairstore_by_name(m.by));
+	put_member(line, "at", m.at);
+	strbuf_addch(line, '}');
+	pairstore_mark_release(&m);
+}
+
+/* The pair's verdict by verifier as stored now; 0, or -1 when there is
+ * none. */
+static int put_verdict_op(struct strbuf *line, const struct tree *t, uint32_t i,
+			  const char *question, const char *answer, const char *verifier)
+{
+	struct pairstore_verdict v;
+
+	if (!pairstore_find_verdict(t, i, question, answer, verifier, &v))
+		return -1;
+	strbuf_addstr(line, "{\"op\":\"verdict\",\"id\":");
+	strbuf_add_json_string(line, t->nodes[i].id);
+	put_member(line, "question", v.question);
+	put_member(line, "answer", v.answer);
+	put_member(line, "label", v.label);
+	put_member(line, "verifier", v.verifier);
+	strbuf_addstr(line, ",\"p\":");
+	put_number(line, v.p);
+	put_member(line, "source", pairstore_source_name(v.source));
+	put_member(line, "at", v.at);
+	strbuf_addch(line, '}');
+	pairstore_verdict_release(&v);
+	return 0;
+}
+
 static int append_one(const char *session_path, struct strbuf *line, struct errbuf *err)
 {
 	int r = append_line(session_path, line, err);
@@ -202,6 +266,28 @@ int journal_append_path(const char *session_path, const struct tree *t, struct e
 	struct strbuf line = STRBUF_INIT;
 
 	put_path_op(&line, t);
+	return append_one(session_path, &line, err);
+}
+
+int journal_append_decision(const char *session_path, const struct tree *t, uint32_t i,
+			    const char *question, struct errbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	put_decision_op(&line, t, i, question);
+	return append_one(session_path, &line, err);
+}
+
+int journal_append_verdict(const char *session_path, const struct tree *t, uint32_t i,
+			   const char *question, const char *answer, const char *verifier,
+			   struct errbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (put_verdict_op(&line, t, i, question, answer, verifier)) {
+		strbuf_release(&line);
+		return errbuf_set(err, "node %s: no such verdict to journal", t->nodes[i].id);
+	}
 	return append_one(session_path, &line, err);
 }
 
@@ -238,6 +324,22 @@ void journal_batch_path(struct journal_batch *b, const struct tree *t)
 	put_path_op(batch_next(b), t);
 }
 
+void journal_batch_decision(struct journal_batch *b, const struct tree *t, uint32_t i,
+			    const char *question)
+{
+	put_decision_op(batch_next(b), t, i, question);
+}
+
+void journal_batch_verdict(struct journal_batch *b, const struct tree *t, uint32_t i,
+			   const char *question, const char *answer, const char *verifier)
+{
+	struct strbuf op = STRBUF_INIT;
+
+	if (!put_verdict_op(&op, t, i, question, answer, verifier))
+		strbuf_add(batch_next(b), op.data, op.len);
+	strbuf_release(&op);
+}
+
 int journal_batch_commit(const char *session_path, struct journal_batch *b, struct errbuf *err)
 {
 	int r = 0;
@@ -270,6 +372,48 @@ static int apply(struct tree *t, const char *loc, const cJSON *op, struct errbuf
 	if (r && strncmp(err->msg, loc, strlen(loc)))
 		errbuf_prefix(err, "%s", loc);
 	return r;
+}
+
+static const char *op_string(const cJSON *op, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A "pair" or "verdict" line: the same checks as the session's keys
+ * (pairstore_set and pairstore_add_verdict refuse what the loader would). */
+static int apply_pair_op(struct tree *t, const cJSON *op, int verdict, struct errbuf *err)
+{
+	uint32_t i = find_str(t, cJSON_GetObjectItemCaseSensitive(op, "id"));
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(op, "p");
+	const char *by = op_string(op, "by"), *source = op_string(op, "source");
+	struct pairstore_mark m = {0};
+	struct pairstore_verdict v = {0};
+
+	if (i == TREE_NONE)
+		return errbuf_set(err, "%s of a node that is not in the tree",
+				  verdict ? "verdict" : "pair decision");
+	if (verdict) {
+		v.question = (char *)op_string(op, "question");
+		v.answer = (char *)op_string(op, "answer");
+		v.label = (char *)op_string(op, "label");
+		v.verifier = (char *)op_string(op, "verifier");
+		v.at = (char *)op_string(op, "at");
+		v.p = cJSON_IsNumber(p) ? p->valuedouble : -1;
+		if (source && pairstore_source_parse(source, &v.source))
+			return errbuf_set(err, "\"source\" is not \"logprobs\" or \"answer\"");
+		return pairstore_add_verdict(t, NULL, i, &v, err);
+	}
+	m.question = (char *)op_string(op, "question");
+	m.label = (char *)op_string(op, "label");
+	m.at = (char *)op_string(op, "at");
+	if (pairstore_decision_parse(op_string(op, "decision"), &m.decision))
+		return errbuf_set(err, "\"decision\" is not \"kept\", \"rejected\" or "
+				       "\"relabelled\"");
+	if (by && pairstore_by_parse(by, &m.by))
+		return errbuf_set(err, "\"by\" is not \"person\" or \"verifier\"");
+	return pairstore_set(t, NULL, i, &m, NULL, err);
 }
 
 static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJSON *kind,
@@ -330,6 +474,8 @@ static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJ
 		free(path);
 		return r;
 	}
+	if (!strcmp(kind->valuestring, "pair") || !strcmp(kind->valuestring, "verdict"))
+		return apply_pair_op(t, op, kind->valuestring[0] == 'v', err);
 	if (!strcmp(kind->valuestring, "batch")) {
 		const cJSON *ops = cJSON_GetObjectItemCaseSensitive(op, "ops"), *c;
 

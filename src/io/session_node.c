@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/pairstore.h"
 #include "weft/xalloc.h"
 
 #include "session_load.h"
@@ -245,6 +246,12 @@ static int load_node_weft(struct loader *l, uint32_t i, const cJSON *o, const ch
 		} else {
 			extra_add(extra, c);
 		}
+	}
+	if (extra->len) {
+		struct errbuf e;
+
+		if (pairstore_check_json(extra->data, &e))
+			return loader_node_error(l, id, "%s", e.msg);
 	}
 	*weft_extra = extra->len ? extra->data : NULL;
 	return 0;

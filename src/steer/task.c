@@ -12,6 +12,7 @@
 #include "weft/datadir.h"
 #include "weft/num.h"
 #include "weft/regfile.h"
+#include "weft/similar.h"
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
 
@@ -222,6 +223,8 @@ static int parse_settings(struct task *t, const char *path, char *text, struct e
 			bad = parse_uint(value, 1, 1000000, &t->max_tokens);
 		} else if (!strcmp(key, "rounds")) {
 			bad = parse_uint(value, 1, 1000000, &t->rounds);
+		} else if (!strcmp(key, "near_duplicate")) {
+			bad = num_parse_double(value, 0, 1, &t->near_duplicate);
 		} else if (!strcmp(key, "rank")) {
 			bad = rank_mode_parse(value, &t->rank);
 		} else {
@@ -245,6 +248,7 @@ int task_load(struct task *t, const char *dir, struct errbuf *err)
 	t->temperature = 1.0;
 	t->max_tokens = 60;
 	t->judge_temperature = 0.0;
+	t->near_duplicate = SIMILAR_DEFAULT_THRESHOLD;
 	t->rounds = 100;
 	t->rank = RANK_LOGPROBS;
 	t->dir = xstrdup(dir);
@@ -441,6 +445,7 @@ void task_pairs_options(const struct task *t, struct pairs_options *o)
 		o->labels[k] = t->labels[k];
 	if (k >= 2)
 		o->nlabels = k;
+	o->near_threshold = t->near_duplicate;
 }
 
 int task_path_pairs(const struct task *t, const struct tree *tree, struct pairs_result *r,

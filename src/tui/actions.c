@@ -1,7 +1,8 @@
 /*
  * The keys that move the cursor and make decisions: h j k l and Tab move,
  * Enter and 1-9 pick, c chooses the branch shown, d prunes (after y/n), u
- * and C-r undo and redo, b bookmarks; and the two that only speak to the
+ * and C-r undo and redo, b bookmarks and ' goes to the next one, PgUp PgDn
+ * Home End page through the line; and the two that only speak to the
  * screen (C-l, C-c).  Every tree change goes through history.h.
  */
 #include "loom.h"
@@ -46,6 +47,39 @@ unsigned act_sibling(struct tui *u, int dir)
 		return REDRAW_STATUS;
 	}
 	focus_on(u, c);
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+/* PgDn (dir 1) and PgUp (-1): a page of the outline down or up the line
+ * the screen shows. */
+unsigned act_page(struct tui *u, int dir)
+{
+	long pos = view_pos(u), to;
+	long n = (long)outline_page_nodes(u, (size_t)pos, dir, screen_outline_height());
+
+	to = dir < 0 ? pos - n : pos + n;
+	if (to < 0)
+		to = 0;
+	if (to > (long)u->view_len - 1)
+		to = (long)u->view_len - 1;
+	if (to == pos) {
+		set_msg(u, MSG_INFO, dir < 0 ? "at the root" : "at the end of the line");
+		return REDRAW_STATUS;
+	}
+	focus_on(u, u->view[to]);
+	return REDRAW_ALL | REDRAW_STATS;
+}
+
+/* Home (dir -1) and End (1): the first and the last node of the line. */
+unsigned act_ends(struct tui *u, int dir)
+{
+	long pos = view_pos(u), to = dir < 0 ? 0 : (long)u->view_len - 1;
+
+	if (to == pos) {
+		set_msg(u, MSG_INFO, dir < 0 ? "at the root" : "at the end of the line");
+		return REDRAW_STATUS;
+	}
+	focus_on(u, u->view[to]);
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
@@ -175,8 +209,33 @@ unsigned act_pick(struct tui *u, int k)
 	return REDRAW_ALL | REDRAW_STATS;
 }
 
+/* The visible nodes of the subtree at top, top included: what d takes
+ * away.  Walks the subtree once, without a stack. */
+static size_t subtree_size(const struct tree *t, uint32_t top)
+{
+	size_t n = 1;
+	uint32_t i = first_visible_child(t, top);
+
+	while (i != TREE_NONE) {
+		uint32_t next = first_visible_child(t, i);
+
+		n++;
+		/* no child: the next sibling, else the next of an ancestor's */
+		while (next == TREE_NONE && i != top) {
+			next = next_visible_sibling(t, i);
+			i = tree_node(t, i)->parent;
+		}
+		if (next == TREE_NONE)
+			break;
+		i = next;
+	}
+	return n;
+}
+
 unsigned act_prune(struct tui *u, int arg)
 {
+	size_t n;
+
 	(void)arg;
 	if (u->t->focus == u->t->root) {
 		set_msg(u, MSG_ERROR, "the root cannot be pruned");
@@ -184,7 +243,9 @@ unsigned act_prune(struct tui *u, int arg)
 	}
 	u->prune_target = u->t->focus;
 	u->mode = MODE_CONFIRM_PRUNE;
-	set_msg(u, MSG_INFO, "prune this subtree? (y/n)");
+	n = subtree_size(u->t, u->prune_target);
+	set_msg(u, MSG_INFO, "prune this subtree? (y/n) %zu node%s go%s", n, n == 1 ? "" : "s",
+		n == 1 ? "es" : "");
 	return REDRAW_STATUS;
 }
 
@@ -231,6 +292,35 @@ unsigned act_bookmark(struct tui *u, int arg)
 	mark_changed(u);
 	set_msg(u, MSG_INFO, on ? "bookmarked" : "bookmark removed");
 	return REDRAW_ALL;
+}
+
+/* ': the next bookmarked node after the focus in creation order, wrapping
+ * (as search's n does), and which of how many it is. */
+unsigned act_next_bookmark(struct tui *u, int arg)
+{
+	const struct tree *t = u->t;
+	uint32_t i, k, found = TREE_NONE, nth = 0, total = 0;
+
+	(void)arg;
+	for (i = 0; i < t->count; i++)
+		if ((tree_node(t, i)->flags & TREE_BOOKMARK) && !tree_is_pruned(t, i))
+			total++;
+	for (k = 1; k <= t->count && total && found == TREE_NONE; k++) {
+		i = (uint32_t)((t->focus + k) % t->count);
+		if ((tree_node(t, i)->flags & TREE_BOOKMARK) && !tree_is_pruned(t, i))
+			found = i;
+	}
+	if (found == TREE_NONE) {
+		set_msg(u, MSG_INFO, "no bookmarks (b sets one)");
+		return REDRAW_STATUS;
+	}
+	for (i = 0; i <= found; i++)
+		if ((tree_node(t, i)->flags & TREE_BOOKMARK) && !tree_is_pruned(t, i))
+			nth++;
+	set_msg(u, MSG_INFO, "bookmark %u of %u%s", nth, total,
+		found <= t->focus ? " (wrapped to the first)" : "");
+	focus_on(u, found);
+	return REDRAW_ALL | REDRAW_STATS;
 }
 
 unsigned act_ctrl_c(struct tui *u, int arg)

@@ -124,6 +124,7 @@ static unsigned mode_key(struct tui *u, wint_t ch, int is_key, int *pass)
 	*pass = 0;
 	switch (u->mode) {
 	case MODE_HELP:
+	case MODE_MESSAGES:
 	case MODE_EVAL: return page_key(u, ch, is_key);
 	case MODE_CONFIRM_PRUNE: return confirm_prune(u, is_key ? 0 : (int)ch);
 	case MODE_SEARCH: return search_key(u, ch, is_key);

@@ -17,12 +17,13 @@
  *   screen.c       one frame: header, the areas' layout, which page
  *   view_tree.c    the outline       view_text.c    the text pane
  *   view_cands.c   the candidates    view_status.c  the status line
- *   actions.c      moving and deciding (h j k l, Enter, 1-9, c, d, u, b)
- *   prompt.c       the line prompts: search (/ n) and export (x)
+ *   actions.c      moving and deciding (h j k l, Enter, 1-9, c, d, u, b, ',
+ *                  PgUp PgDn Home End)
+ *   prompt.c       the line prompts: search (/ n N) and export (x)
  *   save.c         saving and quitting (s q)
  *   steering.c     steps and autopilot (g G a Esc)
  *   edit.c         the editor (e)
- *   page_help.c    full-screen pages and the help page (?)
+ *   page_help.c    full-screen pages: the help (?) and the messages (m)
  *   page_eval.c    the evaluation preview (v)
  *   mode_replay.c  replay (r)
  */
@@ -64,13 +65,25 @@ enum mode {
 	MODE_EVAL,	   /* the evaluation preview's popup */
 	MODE_CONFIRM_QUIT, /* saving failed: Y quits without saving, anything else stays */
 	MODE_REPLAY,	   /* walking the recorded steps (r); changes nothing */
+	MODE_MESSAGES,	   /* the recent messages, newest first (m) */
 };
 
 /* Whether the whole screen is a page of its own (no status line alone). */
-#define MODE_IS_PAGE(m) ((m) == MODE_HELP || (m) == MODE_REPLAY || (m) == MODE_EVAL)
+#define MODE_IS_PAGE(m)                                                                    \
+	((m) == MODE_HELP || (m) == MODE_REPLAY || (m) == MODE_EVAL || (m) == MODE_MESSAGES)
 
 /* Whether a message is an error (shown in the error role). */
 enum msg_kind { MSG_INFO = 0, MSG_ERROR = 1 };
+
+/* Messages the messages page (m) keeps: the status line has room for a
+ * part of one, the page for the whole of the last few. */
+#define MSG_LOG_LEN 50
+
+struct msg_entry {
+	char text[MSG_SIZE]; /* sanitized */
+	enum msg_kind kind;
+	time_t when;
+};
 
 struct tui {
 	struct tree *t;
@@ -91,6 +104,8 @@ struct tui {
 	int export_replace;    /* MODE_EXPORT: Enter again replaces the file */
 	char msg[MSG_SIZE];    /* status message, sanitized when set */
 	enum msg_kind msg_kind;
+	struct msg_entry msg_log[MSG_LOG_LEN]; /* a ring: msg_log_count were set, */
+	size_t msg_log_count;		       /* the newest at (count - 1) % LEN */
 	unsigned changes;	/* tree changes since the last save */
 	char balance[96];	/* the path's pairs per class, for the status line */
 	uint32_t stats_tip;	/* path tip the balance was counted for */
@@ -168,16 +183,20 @@ unsigned act_choose(struct tui *u, int arg);
 unsigned act_prune(struct tui *u, int arg);
 unsigned act_history(struct tui *u, int arg);
 unsigned act_bookmark(struct tui *u, int arg);
+unsigned act_next_bookmark(struct tui *u, int arg);
+unsigned act_page(struct tui *u, int dir);
+unsigned act_ends(struct tui *u, int dir);
 unsigned act_redraw(struct tui *u, int arg);
 unsigned act_ctrl_c(struct tui *u, int arg);
 unsigned act_edit(struct tui *u, int arg);   /* edit.c */
 unsigned act_search(struct tui *u, int arg); /* prompt.c */
-unsigned act_search_next(struct tui *u, int arg);
+unsigned act_search_next(struct tui *u, int dir);
 unsigned act_export(struct tui *u, int arg);
 unsigned act_save(struct tui *u, int arg); /* save.c */
 unsigned act_quit(struct tui *u, int arg);
 unsigned act_theme(struct tui *u, int arg);	/* term.c */
 unsigned act_help(struct tui *u, int arg);	/* page_help.c */
+unsigned act_messages(struct tui *u, int arg);
 unsigned act_generate(struct tui *u, int more); /* steering.c */
 unsigned act_autopilot(struct tui *u, int arg);
 unsigned act_cancel(struct tui *u, int arg);
@@ -261,6 +280,10 @@ int put_text(WINDOW *w, const char *s, size_t len, int cols);
 /* Sanitizes raw text into one line and draws it. */
 int put_untrusted(WINDOW *w, const char *s, size_t len, int cols);
 void put_ascii(WINDOW *w, const char *s, int cols);
+/* The bytes of the first line of s (len bytes of sanitized one-line
+ * text) wrapped at cols columns: broken after a space when the next word
+ * fits on a line of its own, else mid-word (at least one character). */
+size_t wrap_line(const char *s, size_t len, int cols);
 /* Blanks row y from the cursor to column x_end. */
 void fill_to(WINDOW *w, int y, int x_end);
 /* The J, H/E and * marks of a node. */
@@ -274,6 +297,11 @@ void draw_rule_to(int y, int x_end);
 
 /* The outline of the view line, focus a third down (view_tree.c). */
 void draw_outline(const struct tui *u, int y0, int x0, int h, int width);
+/* How many nodes of the view line a page of the outline (h lines) holds
+ * from view position p, going down (dir 1) or up (-1); at least 1. */
+size_t outline_page_nodes(const struct tui *u, size_t p, int dir, int h);
+/* The outline's height on the screen as it is (screen.c). */
+int screen_outline_height(void);
 /* The document along line (root first, line_len nodes) up to index end,
  * the node at fpos highlighted (view_text.c). */
 void draw_text(const struct tui *u, int y0, int x0, int h, int width, const uint32_t *line,
@@ -288,6 +316,7 @@ int prompt_text(const struct tui *u, struct strbuf *out);
 /* A full-screen page of text scrolled by help_scroll (page_help.c). */
 void draw_page(const struct tui *u, const char *title, const struct strbuf *text);
 void draw_help(const struct tui *u);
+void draw_messages(const struct tui *u);
 void draw_eval(const struct tui *u);   /* page_eval.c */
 void draw_replay(const struct tui *u); /* mode_replay.c */
 /* The whole screen for the mode (screen.c). */

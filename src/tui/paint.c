@@ -37,6 +37,36 @@ static void put_char(WINDOW *w, const char *s, size_t n, int *cw)
  * (unassigned code points) are drawn as U+FFFD so curses' idea of widths
  * and ours agree.
  */
+/* The columns of the word that starts s: up to a space or the end. */
+static size_t word_width(const char *s, size_t len)
+{
+	const char *sp = memchr(s, ' ', len);
+
+	return display_width(s, sp ? (size_t)(sp - s) : len);
+}
+
+size_t wrap_line(const char *s, size_t len, int cols)
+{
+	size_t i = 0, after_space = 0;
+	int col = 0, cw;
+
+	while (i < len) {
+		size_t n = display_char(s + i, len - i, &cw);
+
+		if (col + cw > cols && i > 0) {
+			if (after_space &&
+			    word_width(s + after_space, len - after_space) <= (size_t)cols)
+				return after_space;
+			return i;
+		}
+		col += cw;
+		i += n;
+		if (s[i - n] == ' ')
+			after_space = i;
+	}
+	return len;
+}
+
 int put_text(WINDOW *w, const char *s, size_t len, int cols)
 {
 	size_t i = 0, n;

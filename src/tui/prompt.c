@@ -1,8 +1,8 @@
 /*
  * The line prompts on the status line: the line editing they share, the
- * search (/ types it, n finds the next match) and the export (x names the
- * file, Tab picks the format, Enter writes).  prompt_text says what the
- * status line shows while one is open.
+ * search (/ types it, n and N find the next and previous match) and the
+ * export (x names the file, Tab picks the format, Enter writes).  prompt_text
+ * says what the status line shows while one is open.
  */
 #include "loom.h"
 
@@ -83,48 +83,89 @@ unsigned act_search(struct tui *u, int arg)
 	return REDRAW_STATUS;
 }
 
-static int contains(const char *hay, size_t n, const char *needle, size_t m)
+/* Whether the search pattern has a capital (ASCII): then case counts, as
+ * in vim's and less's smartcase. */
+static int has_capital(const struct strbuf *pattern)
 {
-	const char *p = hay, *end = hay + n;
+	size_t k;
+
+	for (k = 0; k < pattern->len; k++)
+		if (pattern->data[k] >= 'A' && pattern->data[k] <= 'Z')
+			return 1;
+	return 0;
+}
+
+static int same_byte(char a, char b, int fold)
+{
+	if (fold) {
+		if (a >= 'A' && a <= 'Z')
+			a = (char)(a - 'A' + 'a');
+		if (b >= 'A' && b <= 'Z')
+			b = (char)(b - 'A' + 'a');
+	}
+	return a == b;
+}
+
+/* Whether hay (n bytes) holds needle (m bytes), ASCII case folded when
+ * fold is set; folding ASCII only never splits a UTF-8 character. */
+static int contains(const char *hay, size_t n, const char *needle, size_t m, int fold)
+{
+	size_t i, k;
 
 	if (m == 0 || m > n)
 		return m == 0;
-	while ((size_t)(end - p) >= m) {
-		p = memchr(p, needle[0], (size_t)(end - p) - m + 1);
-		if (!p)
-			return 0;
-		if (!memcmp(p, needle, m))
+	for (i = 0; i + m <= n; i++) {
+		for (k = 0; k < m && same_byte(hay[i + k], needle[k], fold); k++)
+			;
+		if (k == m)
 			return 1;
-		p++;
 	}
 	return 0;
 }
 
-/* Finds the next visible node after the focus (in creation order, wrapping)
- * whose text contains the search.  Linear in the tree: runs on a key, not
- * per frame. */
-unsigned act_search_next(struct tui *u, int arg)
+static int search_matches(const struct tui *u, uint32_t i, int fold)
+{
+	const struct tree_node *nd = tree_node(u->t, i);
+
+	return contains(nd->text, nd->text_len, u->search.data, u->search.len, fold) &&
+	       !tree_is_pruned(u->t, i);
+}
+
+/* Finds the next visible node after the focus (dir 1; before it, dir -1)
+ * in creation order, wrapping, whose text contains the search, and says
+ * which match of how many it is and whether the search wrapped.  Linear in
+ * the tree: runs on a key, not per frame. */
+unsigned act_search_next(struct tui *u, int dir)
 {
 	struct tree *t = u->t;
-	uint32_t i, k, start = t->focus;
+	uint32_t i, k, start = t->focus, found = TREE_NONE, nth = 0, total = 0;
+	int fold = !has_capital(&u->search);
 
-	(void)arg;
 	if (!u->search.len) {
 		set_msg(u, MSG_INFO, "no search yet (/ starts one)");
 		return REDRAW_STATUS;
 	}
-	for (k = 1; k <= t->count; k++) {
-		i = (uint32_t)((start + k) % t->count);
-		if (contains(tree_node(t, i)->text, tree_node(t, i)->text_len, u->search.data,
-			     u->search.len) &&
-		    !tree_is_pruned(t, i)) {
-			focus_on(u, i);
-			set_msg(u, MSG_INFO, "found \"%s\"", u->search.data);
-			return REDRAW_ALL | REDRAW_STATS;
-		}
+	for (k = 1; k <= t->count && found == TREE_NONE; k++) {
+		i = (uint32_t)(dir < 0 ? (start + t->count - k) % t->count
+				       : (start + k) % t->count);
+		if (search_matches(u, i, fold))
+			found = i;
 	}
-	set_msg(u, MSG_INFO, "not found: \"%s\"", u->search.data);
-	return REDRAW_STATUS;
+	if (found == TREE_NONE) {
+		set_msg(u, MSG_INFO, "not found: \"%s\"", u->search.data);
+		return REDRAW_STATUS;
+	}
+	for (i = 0; i < t->count; i++)
+		if (search_matches(u, i, fold)) {
+			total++;
+			nth += i <= found;
+		}
+	focus_on(u, found);
+	set_msg(u, MSG_INFO, "found \"%s\": match %u of %u%s", u->search.data, nth, total,
+		(dir < 0 ? found >= start : found <= start)
+		    ? (dir < 0 ? " (search wrapped to the bottom)" : " (search wrapped to the top)")
+		    : "");
+	return REDRAW_ALL | REDRAW_STATS;
 }
 
 unsigned search_key(struct tui *u, wint_t ch, int is_key)
@@ -140,7 +181,7 @@ unsigned search_key(struct tui *u, wint_t ch, int is_key)
 			strbuf_reset(&u->search);
 			strbuf_add(&u->search, u->input.data, u->input.len);
 		}
-		return act_search_next(u, 0);
+		return act_search_next(u, 1);
 	case LINE_EDITED: return REDRAW_STATUS;
 	case LINE_OTHER: break;
 	}

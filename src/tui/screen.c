@@ -54,6 +54,11 @@ static void draw_header(const struct tui *u, int cols)
 	fill_to(stdscr, 0, cols);
 }
 
+int screen_outline_height(void)
+{
+	return LINES - 2;
+}
+
 /* The main screen: header, outline, text, candidates, status line. */
 static void draw_main(const struct tui *u)
 {
@@ -92,6 +97,7 @@ void screen_draw(const struct tui *u)
 {
 	switch (u->mode) {
 	case MODE_HELP: draw_help(u); return;
+	case MODE_MESSAGES: draw_messages(u); return;
 	case MODE_EVAL: draw_eval(u); return;
 	case MODE_REPLAY: draw_replay(u); return;
 	case MODE_NORMAL:

@@ -282,6 +282,20 @@ void loom_settle(struct tui *u)
 
 /* ---- status messages ----------------------------------------------------- */
 
+/* Keeps a message for the messages page (m): the status line may have
+ * room for only a part of it. */
+static void msg_log_add(struct tui *u, enum msg_kind kind, const char *text)
+{
+	struct msg_entry *e;
+
+	if (!text[0])
+		return;
+	e = &u->msg_log[u->msg_log_count++ % MSG_LOG_LEN];
+	snprintf(e->text, sizeof(e->text), "%s", text);
+	e->kind = kind;
+	e->when = time(NULL);
+}
+
 void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
 {
 	struct strbuf raw = STRBUF_INIT, safe = STRBUF_INIT;
@@ -293,6 +307,7 @@ void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
 	display_sanitize(raw.data, raw.len, &safe);
 	snprintf(u->msg, sizeof(u->msg), "%s", safe.data);
 	u->msg_kind = kind;
+	msg_log_add(u, kind, u->msg);
 	strbuf_release(&raw);
 	strbuf_release(&safe);
 }
@@ -302,6 +317,9 @@ void set_sticky(struct tui *u, const char *text)
 	struct strbuf safe = STRBUF_INIT;
 
 	display_sanitize(text, strlen(text), &safe);
+	/* a new warning goes to the messages page too, once */
+	if (strncmp(u->sticky, safe.data, sizeof(u->sticky) - 1))
+		msg_log_add(u, MSG_ERROR, safe.data);
 	snprintf(u->sticky, sizeof(u->sticky), "%s", safe.data);
 	strbuf_release(&safe);
 }

@@ -1,7 +1,7 @@
 /*
  * The text pane: the document along a line of nodes (the view, or in
- * replay the chosen path), wrapped at the pane's width, the focused node
- * in its own role and a third of the way down.  Only the bytes that can
+ * replay the chosen path), wrapped at the pane's width at word boundaries,
+ * the focused node in its own role and a third of the way down.  Only the bytes that can
  * reach the screen are laid out, whatever the tree's size.
  */
 #include "loom.h"
@@ -33,12 +33,51 @@ static void layout_piece(struct layout *lo, int row, int col, enum theme_role ro
 	lo->pieces[lo->count++] = (struct piece){row, col, role, off, len};
 }
 
+/* The columns of the word at s: up to a space, a newline or end. */
+static int word_cols(const char *s, const char *end)
+{
+	const char *p = s;
+
+	while (p < end && *p != ' ' && *p != '\n')
+		p++;
+	return (int)display_width(s, (size_t)(p - s));
+}
+
+/* Where the line that overflows at i breaks, in bytes after the break:
+ * after its last space when the word from there fits on a line of its
+ * own, at the start of the segment when the text before it ended in a
+ * space and its first word fits, else 0 (mid-word, at i). */
+static size_t word_break(const char *s, size_t start, size_t i, size_t end, int start_col,
+			 int width)
+{
+	size_t k = i;
+
+	while (k > start && s[k - 1] != ' ')
+		k--;
+	if (k > start)
+		return word_cols(s + k, s + end) <= width ? k : 0;
+	if (start_col > 0 && start > 0 && s[start - 1] == ' ' &&
+	    word_cols(s + start, s + end) <= width)
+		return start;
+	return 0;
+}
+
+/* Ends the row at the piece [start, brk) and starts the next one. */
+static void layout_newline(struct layout *lo, enum theme_role role, size_t start, size_t brk,
+			   int start_col, int *row)
+{
+	if (brk > start)
+		layout_piece(lo, *row, start_col, role, start, brk - start);
+	(*row)++;
+}
+
 /* Lays out one segment of sanitized text (newlines kept), wrapping at
- * width, continuing at the row and column given. */
+ * width at word boundaries (a word longer than the width breaks where it
+ * must), continuing at the row and column given. */
 static void layout_segment(struct layout *lo, size_t off, size_t len, enum theme_role role,
 			   int width, int *row, int *col)
 {
-	size_t i = off, end = off + len, start = off;
+	size_t i = off, end = off + len, start = off, brk;
 	int start_col = *col, cw;
 
 	while (i < end) {
@@ -46,22 +85,26 @@ static void layout_segment(struct layout *lo, size_t off, size_t len, enum theme
 		size_t n;
 
 		if (s[i] == '\n') {
-			if (i > start)
-				layout_piece(lo, *row, start_col, role, start, i - start);
-			(*row)++;
-			*col = 0;
-			i++;
-			start = i;
-			start_col = 0;
+			layout_newline(lo, role, start, i, start_col, row);
+			*col = start_col = 0;
+			start = ++i;
 			continue;
 		}
 		n = display_char(s + i, end - i, &cw);
+		if (*col + cw > width && s[i] == ' ') {
+			/* the space that does not fit ends the row */
+			layout_newline(lo, role, start, i, start_col, row);
+			*col = start_col = 0;
+			start = ++i;
+			continue;
+		}
 		if (*col + cw > width) {
-			if (i > start)
-				layout_piece(lo, *row, start_col, role, start, i - start);
-			(*row)++;
-			*col = 0;
-			start = i;
+			brk = word_break(s, start, i, end, start_col, width);
+			if (!brk)
+				brk = i;
+			layout_newline(lo, role, start, brk, start_col, row);
+			*col = (int)display_width(s + brk, i - brk);
+			start = brk;
 			start_col = 0;
 		}
 		*col += cw;

@@ -60,6 +60,19 @@ static size_t outline_count(const struct tui *u, size_t p)
 	return n;
 }
 
+size_t outline_page_nodes(const struct tui *u, size_t p, int dir, int h)
+{
+	size_t n = 0, lines = 0, q;
+
+	for (q = p; dir < 0 ? q > 0 : q + 1 < u->view_len; q = dir < 0 ? q - 1 : q + 1) {
+		lines += outline_count(u, dir < 0 ? q - 1 : q);
+		if (lines > (size_t)h)
+			break;
+		n++;
+	}
+	return n ? n : 1;
+}
+
 /* One outline line of a node: the mark, the node's marks, its score, its
  * visible children (an alternative's), and its first line of text. */
 static void draw_node_line(const struct tui *u, const struct oline *l, int x0, int width)

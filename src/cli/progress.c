@@ -1,0 +1,34 @@
+/*
+ * The rate and the time left on a progress line (weft/progress.h).
+ */
+#include "weft/progress.h"
+
+/* Seconds as "42s", "3m05s" or "2h07m" (minutes rounded down past an
+ * hour: a long wait's seconds are noise). */
+static void add_duration(double seconds, struct strbuf *out)
+{
+	unsigned long s = seconds < 0 ? 0 : (unsigned long)(seconds + 0.5);
+
+	if (s < 60)
+		strbuf_addf(out, "%lus", s);
+	else if (s < 3600)
+		strbuf_addf(out, "%lum%02lus", s / 60, s % 60);
+	else
+		strbuf_addf(out, "%luh%02lum", s / 3600, s % 3600 / 60);
+}
+
+void progress_rate_eta(size_t done, size_t left, double elapsed, const char *unit,
+		       enum progress_per per, struct strbuf *out)
+{
+	const char *per_name = per == PROGRESS_PER_MINUTE ? "min" : "s";
+	double rate;
+
+	if (!done || elapsed <= 0) {
+		strbuf_addf(out, "-- %s/%s, ETA %s", unit, per_name, left ? "--" : "0s");
+		return;
+	}
+	rate = (double)done / elapsed;
+	strbuf_addf(out, "%.1f %s/%s, ETA ", per == PROGRESS_PER_MINUTE ? rate * 60 : rate, unit,
+		    per_name);
+	add_duration((double)left / rate, out);
+}
