@@ -22,6 +22,7 @@ int cmd_score(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 struct errbuf;
 struct strbuf;

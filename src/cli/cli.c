@@ -36,6 +36,7 @@ static const struct command commands[] = {
     {"score", cmd_score, "score answers against a target (OPRO or strict rules)"},
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
     {"eval", cmd_eval, "score a dataset with scorer models (generate or logprob)"},
+    {"verify", cmd_verify, "check each pair's label with the verifier model"},
 };
 
 int cli_error(const char *cmd, const char *msg)
