@@ -98,24 +98,32 @@ void pairstore_now(char out[PAIRSTORE_TIME_SIZE]);
 
 /*
  * The decision on the pair (node, question).  Fills *out (zeroed first; the
- * caller releases it) and returns 1 when one is stored, 0 when none (out
- * then says kept, by person).
+ * caller releases it) and returns 1 when one is stored (a person's "kept"
+ * over an earlier decision included), 0 when none (out then says kept, by
+ * person, with no time).
  */
 int pairstore_get(const struct tree *t, uint32_t node, const char *question,
 		  struct pairstore_mark *out);
 
 /*
  * Records m for the pair (node, m->question): rejected or relabelled
- * replaces any earlier decision; kept removes it.  at NULL: now.  prev (may
+ * replaces any earlier decision; kept removes it, except that a person
+ * keeping a pair that was rejected or relabelled is recorded as "kept" by
+ * the person (so a filter run again, `weft verify --reject-below`, leaves
+ * the pair alone).  at NULL: now.  prev (may
  * be NULL) receives the decision before, as pairstore_get gives it, so a
  * caller can put it back.  h: see above.  Returns 0, or -1 with err set
  * (not UTF-8, too long, relabelled without a label, too many entries).
  */
 int pairstore_set(struct tree *t, struct history *h, uint32_t node, const struct pairstore_mark *m,
 		  struct pairstore_mark *prev, struct errbuf *err);
-/* The same as setting "kept". */
+/* Removes any decision on the pair: kept, by nobody in particular. */
 int pairstore_clear(struct tree *t, struct history *h, uint32_t node, const char *question,
 		    struct pairstore_mark *prev, struct errbuf *err);
+/* Puts back a decision as pairstore_get gave it (a journal line): with a
+ * time, stored as it is, "kept" included; without one, cleared. */
+int pairstore_restore(struct tree *t, uint32_t node, const struct pairstore_mark *m,
+		      struct errbuf *err);
 
 /*
  * Records v on node, replacing a verdict with the same question, answer

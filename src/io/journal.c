@@ -413,7 +413,7 @@ static int apply_pair_op(struct tree *t, const cJSON *op, int verdict, struct er
 				       "\"relabelled\"");
 	if (by && pairstore_by_parse(by, &m.by))
 		return errbuf_set(err, "\"by\" is not \"person\" or \"verifier\"");
-	return pairstore_set(t, NULL, i, &m, NULL, err);
+	return pairstore_restore(t, i, &m, err);
 }
 
 static int apply_kind(struct tree *t, const char *loc, const cJSON *op, const cJSON *kind,

@@ -341,10 +341,6 @@ int pairstore_get(const struct tree *t, uint32_t node, const char *question,
 	if (found)
 		read_mark(found, out);
 	cJSON_Delete(o);
-	if (found && out->decision == PAIRSTORE_KEPT) {
-		pairstore_mark_release(out);
-		return 0;
-	}
 	return found ? 1 : 0;
 }
 
@@ -455,11 +451,36 @@ static int check_mark_input(const struct pairstore_mark *m, struct errbuf *err)
 	return 0;
 }
 
-int pairstore_set(struct tree *t, struct history *h, uint32_t node, const struct pairstore_mark *m,
-		  struct pairstore_mark *prev, struct errbuf *err)
+/* How a "kept" is recorded: as a decision (see pairstore_set), as none
+ * (pairstore_clear), or as it is given (pairstore_restore). */
+enum keep_as { KEEP_DECIDED, KEEP_CLEARED, KEEP_EXACT };
+
+/* Whether m is stored as an entry: rejected and relabelled always; kept
+ * as keep_as says, for a decision only when a person keeps a pair someone
+ * had decided on (overturning a filter's rejection stays on record, so a
+ * rerun of the filter leaves it). */
+static int stored(const struct tree *t, uint32_t node, const struct pairstore_mark *m,
+		  enum keep_as keep_as)
+{
+	struct pairstore_mark before;
+	int had;
+
+	if (m->decision != PAIRSTORE_KEPT || keep_as == KEEP_EXACT)
+		return 1;
+	if (keep_as == KEEP_CLEARED || m->by != PAIRSTORE_BY_PERSON)
+		return 0;
+	had = pairstore_get(t, node, m->question, &before) && before.decision != PAIRSTORE_KEPT;
+	pairstore_mark_release(&before);
+	return had;
+}
+
+static int set_mark(struct tree *t, struct history *h, uint32_t node,
+		    const struct pairstore_mark *m, struct pairstore_mark *prev,
+		    enum keep_as keep_as, struct errbuf *err)
 {
 	char now[PAIRSTORE_TIME_SIZE];
 	cJSON *o, *e;
+	int keep_entry;
 
 	if (prev)
 		memset(prev, 0, sizeof(*prev));
@@ -476,8 +497,9 @@ int pairstore_set(struct tree *t, struct history *h, uint32_t node, const struct
 	}
 	if (prev)
 		pairstore_get(t, node, m->question, prev);
+	keep_entry = stored(t, node, m, keep_as);
 	remove_matching(o, "pairs", m->question, NULL, NULL);
-	if (m->decision != PAIRSTORE_KEPT) {
+	if (keep_entry) {
 		e = cJSON_CreateObject();
 		if (!e || !cJSON_AddItemToArray(list_of(o, "pairs"), e))
 			xalloc_die("out of memory");
@@ -495,6 +517,18 @@ int pairstore_set(struct tree *t, struct history *h, uint32_t node, const struct
 	return 0;
 }
 
+int pairstore_set(struct tree *t, struct history *h, uint32_t node, const struct pairstore_mark *m,
+		  struct pairstore_mark *prev, struct errbuf *err)
+{
+	return set_mark(t, h, node, m, prev, KEEP_DECIDED, err);
+}
+
+int pairstore_restore(struct tree *t, uint32_t node, const struct pairstore_mark *m,
+		      struct errbuf *err)
+{
+	return set_mark(t, NULL, node, m, NULL, m->at ? KEEP_EXACT : KEEP_CLEARED, err);
+}
+
 int pairstore_clear(struct tree *t, struct history *h, uint32_t node, const char *question,
 		    struct pairstore_mark *prev, struct errbuf *err)
 {
@@ -502,7 +536,7 @@ int pairstore_clear(struct tree *t, struct history *h, uint32_t node, const char
 
 	m.question = (char *)question;
 	m.decision = PAIRSTORE_KEPT;
-	return pairstore_set(t, h, node, &m, prev, err);
+	return set_mark(t, h, node, &m, prev, KEEP_CLEARED, err);
 }
 
 static int check_verdict_input(const struct pairstore_verdict *v, struct errbuf *err)

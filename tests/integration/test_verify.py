@@ -231,6 +231,19 @@ class VerifyTest(ServerCase):
             else:
                 self.assertEqual(marks, [])
 
+        # a person keeps one the verifier rejected (the loom's journal
+        # line); the verifier run again leaves that pair kept
+        overturned = "p%d" % want[0]
+        with open(self.session + ".journal", "a") as f:
+            f.write(json.dumps({"op": "pair", "id": overturned,
+                                "question": qs[want[0]], "decision": "kept",
+                                "by": "person", "at": "2026-11-29T19:00:00Z"}) + "\n")
+        _, out, _ = self.verify("--reject-below", "0.3")
+        self.assertIn("rejected by the verifier (p < 0.30): 0 pair", out)
+        doc = {x["id"]: x for x in load(self.session)["nodes"]}
+        marks = doc[overturned]["weft"]["pairs"]
+        self.assertEqual((marks[0]["decision"], marks[0]["by"]), ("kept", "person"))
+
     def test_needs_a_verifier(self):
         self.write_pairs(questions(2), ["Yes", "No"])
         del self.env["WEFT_VERIFIER_MODEL"]

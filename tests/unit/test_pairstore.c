@@ -378,6 +378,47 @@ static void test_bad_lines_and_files(void **state)
 	tree_free(t);
 }
 
+/* A person keeping a pair the verifier rejected stays on record, through
+ * the journal too, so a filter run again leaves it; keeping a pair nobody
+ * decided on records nothing. */
+static void test_person_overturns_filter(void **state)
+{
+	struct tree *t = small_tree(), *back;
+	uint32_t a = tree_find(t, "a");
+	struct pairstore_mark m = mark("A?", PAIRSTORE_REJECTED, NULL), got;
+	struct errbuf err = {{0}};
+
+	(void)state;
+	drop_journal();
+	assert_int_equal(session_save(t, session, &err), 0);
+	m.by = PAIRSTORE_BY_VERIFIER;
+	assert_int_equal(pairstore_set(t, NULL, a, &m, NULL, &err), 0);
+	assert_int_equal(journal_append_decision(session, t, a, "A?", &err), 0);
+	m = mark("A?", PAIRSTORE_KEPT, NULL);
+	assert_int_equal(pairstore_set(t, NULL, a, &m, NULL, &err), 0);
+	assert_int_equal(journal_append_decision(session, t, a, "A?", &err), 0);
+	assert_int_equal(pairstore_get(t, a, "A?", &got), 1);
+	assert_int_equal(got.decision, PAIRSTORE_KEPT);
+	assert_int_equal(got.by, PAIRSTORE_BY_PERSON);
+	pairstore_mark_release(&got);
+
+	assert_int_equal(session_load(session, &back, &err), 0);
+	assert_int_equal(journal_replay(session, back, &err), 0);
+	assert_int_equal(pairstore_get(back, a, "A?", &got), 1);
+	assert_int_equal(got.decision, PAIRSTORE_KEPT);
+	assert_int_equal(got.by, PAIRSTORE_BY_PERSON);
+	pairstore_mark_release(&got);
+	tree_free(back);
+
+	/* cleared, then kept by a person: nothing to record */
+	assert_int_equal(pairstore_clear(t, NULL, a, "A?", NULL, &err), 0);
+	assert_int_equal(pairstore_set(t, NULL, a, &m, NULL, &err), 0);
+	assert_int_equal(pairstore_get(t, a, "A?", &got), 0);
+	assert_null(tree_node(t, a)->weft_extra_json);
+	tree_free(t);
+	drop_journal();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +429,7 @@ int main(void)
 	    cmocka_unit_test(test_journal_and_save),
 	    cmocka_unit_test(test_loom_journal_of_undo),
 	    cmocka_unit_test(test_bad_lines_and_files),
+	    cmocka_unit_test(test_person_overturns_filter),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
