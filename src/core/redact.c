@@ -99,7 +99,7 @@ size_t redact_append(struct strbuf *out, const char *text, size_t len, const cha
 		const char *s = secrets[k];
 		size_t sl = s ? strlen(s) : 0;
 
-		if (!sl)
+		if (sl < REDACT_MIN_SECRET)
 			continue;
 		if (sl < REDACT_MIN_PIECE) {
 			full[nfull].hash = hash_of((const unsigned char *)s, sl);

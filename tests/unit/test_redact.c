@@ -71,14 +71,20 @@ static void test_whole_and_pieces(void **state)
 
 static void test_short_and_several_secrets(void **state)
 {
-	static const char *const keys[] = {NULL, "", "hunter2", KEY};
+	static const char *const keys[] = {NULL, "", "hunter22", KEY};
+	static const char *const placeholders[] = {"x", "none", "EMPTY", "sk-none"};
 	size_t runs;
 	char *out;
 
 	(void)state;
-	out = redacted("user bob:hunter2@host, key=" KEY KEY, keys, 4, &runs);
+	out = redacted("user bob:hunter22@host, key=" KEY KEY, keys, 4, &runs);
 	assert_string_equal(out, "user bob:" REDACT_MARK "@host, key=" REDACT_MARK);
 	assert_int_equal(runs, 2);
+	free(out);
+	/* a local server's placeholder key is no secret: the text is kept */
+	out = redacted("xenon: none of it, EMPTY; sk-none", placeholders, 4, &runs);
+	assert_string_equal(out, "xenon: none of it, EMPTY; sk-none");
+	assert_int_equal(runs, 0);
 	free(out);
 	/* no secrets: the text as it was, with every byte */
 	{
