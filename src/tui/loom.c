@@ -130,6 +130,7 @@ static unsigned mode_key(struct tui *u, wint_t ch, int is_key, int *pass)
 	case MODE_SEARCH: return search_key(u, ch, is_key);
 	case MODE_EXPORT: return export_key(u, ch, is_key);
 	case MODE_REPLAY: return replay_key(u, ch, is_key);
+	case MODE_PAIRS: break; /* the page's own table (keymap_find_pairs) */
 	case MODE_CONFIRM_QUIT:
 		flags = confirm_quit_key(u, ch, is_key);
 		*pass = flags == REDRAW_NONE;
@@ -151,7 +152,7 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	flags = mode_key(u, ch, is_key, &pass);
 	if (!pass)
 		return flags;
-	b = keymap_find((int)ch);
+	b = u->mode == MODE_PAIRS ? keymap_find_pairs((int)ch) : keymap_find((int)ch);
 	if (!b) {
 		if (!is_key && ch < 0x80 && ch >= 0x20)
 			set_msg(u, MSG_INFO, "unbound key '%c' (? shows the keys)", (int)ch);
@@ -213,6 +214,7 @@ static void state_release(struct tui *u)
 	}
 	strbuf_release(&u->eval_page);
 	replay_walk_release(&u->walk);
+	pairs_release(u);
 	history_release(&u->hist);
 	strbuf_release(&u->search);
 	strbuf_release(&u->input);
@@ -252,7 +254,7 @@ static void tui_frame(struct tui *u, unsigned flags)
 {
 	if (!(flags & (REDRAW_ALL | REDRAW_STATUS)))
 		return;
-	if (!MODE_IS_PAGE(u->mode))
+	if (!MODE_IS_PAGE(u->mode) || u->mode == MODE_PAIRS)
 		loom_settle(u);
 	if ((flags & REDRAW_ALL) || MODE_IS_PAGE(u->mode))
 		screen_draw(u);
