@@ -44,7 +44,7 @@ _weft()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="check ping extract export new generate plot replay score tui eval"
+	local commands="check ping extract export new generate plot replay score tui eval verify"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -98,7 +98,7 @@ _weft()
 		;;
 	ping)
 		if [[ $cur != -* ]]; then
-			COMPREPLY=($(compgen -W "generator judge" -- "$cur"))
+			COMPREPLY=($(compgen -W "generator judge verifier" -- "$cur"))
 			return
 		fi
 		;;
@@ -113,7 +113,8 @@ _weft()
 		;;
 	-r | --rounds | -n | --n | -w | --width | --height | --limit | --concurrency | \
 	--synthetic | -s | --set | --size | --judge | --models | --pattern | --preamble | \
-	--labels | --other-prefix | --system | --target | --near-duplicate | --min-verify)
+	--labels | --other-prefix | --system | --target | --near-duplicate | --min-verify | \
+	-m | --min-confidence | --reject-below)
 		return # a value weft cannot guess
 		;;
 	esac
@@ -131,6 +132,7 @@ _weft()
 	replay) opts="--width --json --judge --rejudge --judge-prompt --rank --task --set --config --save-as --force --help" ;;
 	score) opts="--type --scoring --target --prompt --gpt --help" ;;
 	tui) opts="--theme --read-only --task --synthetic --hostile --keys --help" ;;
+	verify) opts="--limit --min-confidence --reject-below --task --set --config --help" ;;
 	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --help" ;;
 	esac
 

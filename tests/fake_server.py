@@ -37,6 +37,15 @@ top_alternatives, prompt_tokens, prompt_token_logprob, completion_text):
     MODEL takes the next answer while any are left; an ANSWER is a string
     (one token, logprob -0.1, alternatives "1".."k" at -5 unless it is one)
     or {"text": T, "top_logprobs": {TOKEN: LOGPROB, ...}}.
+  - the verifier (verifier_answer): a request to a model whose name starts
+    with "verifier" and that has no scripted answer left is a verify request;
+    its question is the text after the prompt key's first "Question: ", to
+    the end of that line.  With h = sha256("verify\\nQUESTION"), the probability of
+    Yes is p = (2 * (h[0] % 10) + 1) / 20 (0.05, 0.15, ... 0.95, never 0.5);
+    the answer is one token, "Yes" when p > 0.5 else "No", and its top
+    alternatives are exactly "Yes" at log(p) and "No" at log(1 - p).  A
+    question containing "unsure" (any case) is answered "Perhaps" with
+    alternatives "Perhaps" and "Maybe": neither Yes nor No.
   usage: prompt_tokens = number of prompt tokens (echo rule), completion
   tokens = the tokens of all choices.
 
@@ -46,6 +55,7 @@ POST /control takes an object; every key is optional:
   "ignore_n": true|false   answer one choice whatever n says
   "ignore_echo": true|false  completions ignore echo (as llama.cpp does)
   "max_n": N               answer 400 when n > N (llama-server's slots)
+  "no_logprobs": true|false  answer "logprobs": null whatever was asked
   "script": {MODEL: [...]} append scripted answers (see above)
   "faults": [FAULT, ...]   append to the fault queue: each request takes the
                            next fault (if any) and misbehaves as it says:
@@ -67,6 +77,7 @@ import argparse
 import email.utils
 import hashlib
 import json
+import math
 import os
 import re
 import signal
@@ -137,6 +148,25 @@ def top_alternatives(token, lp, k):
     return out
 
 
+def verifier_p(question):
+    """The verifier's probability of Yes for a question (see the header)."""
+    h = _sha("verify\n%s" % question)
+    return (2 * (h[0] % 10) + 1) / 20.0
+
+
+def verifier_answer(key):
+    """The verifier's scripted-style answer for a prompt key:
+    {"text": T, "top_logprobs": {TOKEN: LOGPROB}}."""
+    m = re.search(r"Question: (.*)", key)
+    question = m.group(1) if m else ""
+    if "unsure" in question.lower():
+        return {"text": "Perhaps", "top_logprobs": {"Perhaps": math.log(0.6),
+                                                     "Maybe": math.log(0.4)}}
+    p = verifier_p(question)
+    return {"text": "Yes" if p > 0.5 else "No",
+            "top_logprobs": {"Yes": math.log(p), "No": math.log(1.0 - p)}}
+
+
 def prompt_tokens(prompt):
     return re.findall(r"\s*\S+|\s+$", prompt)
 
@@ -155,6 +185,7 @@ class State:
         self.ignore_n = False
         self.ignore_echo = False
         self.max_n = None
+        self.no_logprobs = False
         self.script = {}
         self.faults = []
         self.requests = []
@@ -192,6 +223,9 @@ def build_reply(endpoint, body, fault):
         for i in range(count):
             q = STATE.script.get(model)
             scripted.append(q.pop(0) if q else None)
+            if scripted[-1] is None and str(model).startswith("verifier"):
+                scripted[-1] = verifier_answer(key if isinstance(key, str) else "")
+        no_logprobs = STATE.no_logprobs
     if endpoint == "chat":
         want_lp = bool(body.get("logprobs"))
         k = int(body.get("top_logprobs") or 0)
@@ -199,6 +233,8 @@ def build_reply(endpoint, body, fault):
         lpv = body.get("logprobs")
         want_lp = lpv is not None and lpv is not False
         k = int(lpv or 0) if want_lp else 0
+    if no_logprobs:
+        want_lp = False
     with STATE.lock:
         ignore_echo = STATE.ignore_echo
     echo = endpoint == "completions" and bool(body.get("echo")) and not ignore_echo
@@ -410,6 +446,8 @@ def apply_control(ctl):
             STATE.ignore_echo = bool(ctl["ignore_echo"])
         if "max_n" in ctl:
             STATE.max_n = ctl["max_n"]
+        if "no_logprobs" in ctl:
+            STATE.no_logprobs = bool(ctl["no_logprobs"])
         for model, answers in (ctl.get("script") or {}).items():
             STATE.script.setdefault(model, []).extend(answers)
         STATE.faults.extend(ctl.get("faults") or [])

@@ -7,6 +7,8 @@
  *   judge.txt     the judge prompt, with {document} and {options} places
  *   system.txt    the system prompt for chat models
  *   eval.txt      the scorers' prompt, with a {question} place
+ *   verify.txt    optional: the verifier's Yes/No prompt (verify.h), with
+ *                 {question}, {answer}, {label} and {description} places
  * Loading reads and checks all of it; a missing file or bad setting is an
  * error naming the file (and line, for settings).
  */
@@ -37,6 +39,7 @@ struct task {
 	char *judge;
 	char *system;
 	char *eval;
+	char *verify;		       /* owned; NULL when the task has no verify.txt */
 	char *labels[TASK_MAX_LABELS]; /* owned */
 	size_t label_count;
 	char *pattern;	/* owned; PCRE2 pattern with two groups: question, answer */

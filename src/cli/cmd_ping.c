@@ -52,9 +52,9 @@ static const char ping_usage[] =
     "usage: weft ping [--config FILE] [--set ROLE.KEY=VALUE]... [ROLE]\n"
     "\n"
     "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
-    "ROLE (generator, judge, scorer.NAME), and prints the model, endpoint,\n"
-    "latency, and whether the server honours n and returns logprobs.  Roles\n"
-    "the loom needs (generator, judge) that are not configured are named.\n";
+    "ROLE (generator, judge, verifier, scorer.NAME), and prints the model,\n"
+    "endpoint, latency, and whether the server honours n and returns logprobs.\n"
+    "Roles the loom needs (generator, judge) that are not configured are named.\n";
 
 struct ping_options {
 	const char *config_path, *only; /* only: the one role to ping, or NULL */

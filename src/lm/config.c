@@ -63,6 +63,10 @@ void config_init(struct config *c)
 	r = role_add(c, "judge");
 	r->temperature = 0.0;
 	r->max_tokens = 16;
+	/* a Yes or No is all the verifier says: a few tokens, no sampling */
+	r = role_add(c, "verifier");
+	r->temperature = 0.0;
+	r->max_tokens = CONFIG_VERIFIER_MAX_TOKENS;
 }
 
 void config_release(struct config *c)
@@ -107,7 +111,7 @@ static int valid_role_name(const char *s)
 {
 	const char *p;
 
-	if (!strcmp(s, "generator") || !strcmp(s, "judge"))
+	if (!strcmp(s, "generator") || !strcmp(s, "judge") || !strcmp(s, "verifier"))
 		return 1;
 	if (strncmp(s, "scorer.", 7) || !s[7])
 		return 0;
@@ -285,7 +289,7 @@ static int parse_section(struct config *c, char *s, char **section, const char *
 	if (!valid_role_name(s))
 		return errbuf_set(err,
 				  "%s:%zu: section [%.100s]: unknown section (known: "
-				  "generator, judge, scorer.NAME)",
+				  "generator, judge, verifier, scorer.NAME)",
 				  filename, lineno, s);
 	free(*section);
 	*section = xstrdup(s);
@@ -609,9 +613,9 @@ int config_set(struct config *c, const char *spec, struct errbuf *err)
 	name = xstrndup(spec, (size_t)(dot - 1 - spec));
 	key = xstrndup(dot, (size_t)(eq - dot));
 	if (!valid_role_name(name)) {
-		rc = errbuf_set(err,
-				"'%.100s': unknown role '%.60s' (generator, judge, scorer.NAME)",
-				spec, name);
+		rc = errbuf_set(
+		    err, "'%.100s': unknown role '%.60s' (generator, judge, verifier, scorer.NAME)",
+		    spec, name);
 	} else {
 		r = role_get_or_add(c, name);
 		rc = role_set(r, key, eq + 1, err);

@@ -32,6 +32,7 @@ void task_release(struct task *t)
 	free(t->judge);
 	free(t->system);
 	free(t->eval);
+	free(t->verify);
 	for (i = 0; i < t->label_count; i++)
 		free(t->labels[i]);
 	free(t->pattern);
@@ -97,6 +98,20 @@ out:
 	strbuf_release(&data);
 	strbuf_release(&path);
 	return ret;
+}
+
+/* A file a task may leave out: *out stays NULL when dir has no name;
+ * one that is there is read as read_file reads it. */
+static int read_optional_file(const char *dir, const char *name, char **out, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int missing;
+
+	strbuf_addf(&path, "%s/%s", dir, name);
+	missing = lstat(path.data, &st) != 0 && errno == ENOENT;
+	strbuf_release(&path);
+	return missing ? 0 : read_file(dir, name, out, err);
 }
 
 static char *trim(char *s)
@@ -268,6 +283,10 @@ int task_load(struct task *t, const char *dir, struct errbuf *err)
 		    errbuf_set(err, "%s/judge.txt: has no {options} place for the candidates", dir);
 	if (!ret && !strstr(t->eval, "{question}"))
 		ret = errbuf_set(err, "%s/eval.txt: has no {question} place", dir);
+	if (!ret)
+		ret = read_optional_file(dir, "verify.txt", &t->verify, err);
+	if (!ret && t->verify && !strstr(t->verify, "{question}"))
+		ret = errbuf_set(err, "%s/verify.txt: has no {question} place", dir);
 	free(settings);
 	strbuf_release(&path);
 	if (ret)

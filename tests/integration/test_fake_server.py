@@ -47,6 +47,37 @@ class FakeServerTest(unittest.TestCase):
         self.assertEqual(len(lp["top_logprobs"][0]), 2)
         self.assertEqual(j["choices"][0]["finish_reason"], "length")
 
+    def test_verifier_rule(self):
+        # a verifier model answers Yes/No by the question's hash, its two
+        # alternatives carrying p and 1 - p
+        import math
+        q = "Do we only use ten percent of our brains?"
+        msg = "Check this.\nQuestion: %s\nGiven answer: Yes\nLabel: Yes\n" % q
+        _, _, j = post(self.fs, "/chat/completions",
+                       {"model": "verifier-x", "messages": [{"role": "user", "content": msg}],
+                        "logprobs": True, "top_logprobs": 10})
+        p = rule.verifier_p(q)
+        self.assertIn(p, [(2 * i + 1) / 20 for i in range(10)])
+        c = j["choices"][0]
+        self.assertEqual(c["message"]["content"], "Yes" if p > 0.5 else "No")
+        tops = {t["token"]: t["logprob"] for t in c["logprobs"]["content"][0]["top_logprobs"]}
+        self.assertEqual(tops, {"Yes": math.log(p), "No": math.log(1 - p)})
+        _, _, j = post(self.fs, "/chat/completions",
+                       {"model": "verifier-x", "messages": [
+                           {"role": "user", "content": "Question: am I UNSURE?\n"}]})
+        self.assertEqual(j["choices"][0]["message"]["content"], "Perhaps")
+        # no_logprobs: the text alone, whatever was asked
+        self.fs.control(no_logprobs=True)
+        try:
+            _, _, j = post(self.fs, "/chat/completions",
+                           {"model": "verifier-x", "messages": [
+                               {"role": "user", "content": msg}],
+                            "logprobs": True, "top_logprobs": 10})
+        finally:
+            self.fs.control(no_logprobs=False)
+        self.assertIsNone(j["choices"][0]["logprobs"])
+        self.assertEqual(j["choices"][0]["message"]["content"], "Yes" if p > 0.5 else "No")
+
     def test_faults_in_order(self):
         self.fs.control(clear_requests=True, faults=[
             {"status": 429, "retry_after_ms": "15"},

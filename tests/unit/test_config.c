@@ -14,6 +14,8 @@ static void clear_env(void)
 	unsetenv("WEFT_SCORER_SMALL_MODEL");
 	unsetenv("WEFT_SCORER_GPT_4O_MODEL");
 	unsetenv("WEFT_SCORER_BIG_BASE_URL");
+	unsetenv("WEFT_VERIFIER_MODEL");
+	unsetenv("WEFT_VERIFIER_BASE_URL");
 }
 
 static void test_parse_file(void **state)
@@ -243,7 +245,7 @@ static void test_env_creates_scorers(void **state)
 	/* applied twice (flags made roles), nothing is made twice */
 	assert_int_equal(config_set(&c, "scorer.gpt-4o.size=1e9", &err), 0);
 	assert_int_equal(config_apply_env(&c, &err), 0);
-	assert_int_equal(c.nroles, 2 + 4);
+	assert_int_equal(c.nroles, 3 + 4); /* generator, judge, verifier; scorers */
 	assert_ptr_equal(config_scorer(&c, "gpt-4o"), config_role(&c, "scorer.gpt-4o"));
 	assert_string_equal(config_role(&c, "scorer.gpt-4o")->model, "gpt-4o");
 	config_release(&c);
@@ -284,6 +286,42 @@ static void test_max_tokens_set_is_known(void **state)
 	config_release(&c);
 }
 
+/* The verifier is configured as the judge is: a section, the
+ * environment, a flag, each later source winning. */
+static void test_verifier_role(void **state)
+{
+	static const char text[] = "[verifier]\nmodel = v-file\nconcurrency = 3\n";
+	struct config c;
+	struct errbuf err;
+	struct config_role *r;
+
+	(void)state;
+	clear_env();
+	config_init(&c);
+	r = config_role(&c, "verifier");
+	assert_non_null(r);
+	assert_false(config_role_configured(r));
+	assert_int_equal(r->max_tokens, CONFIG_VERIFIER_MAX_TOKENS);
+	assert_true(r->temperature == 0.0);
+	assert_int_equal(config_parse(&c, text, strlen(text), "f", &err), 0);
+	r = config_role(&c, "verifier");
+	assert_string_equal(r->model, "v-file");
+	assert_int_equal(r->concurrency, 3);
+	setenv("WEFT_VERIFIER_MODEL", "v-env", 1);
+	setenv("WEFT_VERIFIER_BASE_URL", "http://127.0.0.1:9/v1", 1);
+	assert_int_equal(config_apply_env(&c, &err), 0);
+	r = config_role(&c, "verifier");
+	assert_string_equal(r->model, "v-env");
+	assert_string_equal(r->base_url, "http://127.0.0.1:9/v1");
+	assert_int_equal(config_set(&c, "verifier.model=v-flag", &err), 0);
+	assert_string_equal(config_role(&c, "verifier")->model, "v-flag");
+	/* still one verifier, third after the generator and the judge */
+	assert_int_equal(c.nroles, 3);
+	assert_string_equal(c.roles[2].name, "verifier");
+	config_release(&c);
+	clear_env();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +333,7 @@ int main(void)
 	    cmocka_unit_test(test_model_scorer),
 	    cmocka_unit_test(test_named_file_must_exist),
 	    cmocka_unit_test(test_max_tokens_set_is_known),
+	    cmocka_unit_test(test_verifier_role),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,6 +40,13 @@ static void test_shipped_tasks_load(void **state)
 		assert_int_equal(t.n, 5);
 		assert_int_equal(t.rank, RANK_LOGPROBS);
 		assert_non_null(strstr(t.generate, t.preamble));
+		/* both ship the verifier's prompt, with every place */
+		assert_non_null(t.verify);
+		assert_non_null(strstr(t.verify, "{question}"));
+		assert_non_null(strstr(t.verify, "{answer}"));
+		assert_non_null(strstr(t.verify, "{label}"));
+		assert_non_null(strstr(t.verify, "{description}"));
+		assert_true(*t.description);
 		task_release(&t);
 	}
 	strbuf_release(&dir);
@@ -111,6 +118,15 @@ static void test_bad_tasks(void **state)
 	write_file(dir, "task.conf", "labels = Yes, No\n");
 	if (task_load(&t, dir, &err))
 		fail_msg("%s", err.msg);
+	/* verify.txt is optional, but one given needs its {question} */
+	assert_null(t.verify);
+	write_file(dir, "verify.txt", "Is {label} right?\n");
+	assert_int_equal(task_load(&t, dir, &err), -1);
+	assert_non_null(strstr(err.msg, "verify.txt: has no {question} place"));
+	write_file(dir, "verify.txt", "Is {label} right for {question}?\n");
+	if (task_load(&t, dir, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(t.verify, "Is {label} right for {question}?\n");
 	task_release(&t);
 
 	{
