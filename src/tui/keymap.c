@@ -122,6 +122,16 @@ static const struct binding pairs_keymap[] = {
      "show only flagged pairs (near-duplicates, doubted by the verifier), or all",
      act_pairs_filter,
      0},
+    {{'v', 0},
+     "v",
+     "verify the pair with the verifier (its p shows when it comes)",
+     act_pairs_verify,
+     0},
+    {{'V', 0},
+     "V",
+     "verify every pair listed (the page stays usable: verifying k of n)",
+     act_pairs_verify,
+     1},
     {{'u', 0}, "u", "undo the last change (a decision too)", act_history, -1},
     {{CTRL('r'), 0}, "C-r", "redo", act_history, 1},
     {{'s', 0}, "s", "save the session", act_save, 0},
@@ -175,9 +185,9 @@ const struct binding *keymap_find_pairs(int key)
 int keymap_changes_session(const struct tui *u, const struct binding *b)
 {
 	static const action_fn writers[] = {
-	    act_accept,	      act_pick,		 act_edit,	 act_prune,	act_history,
-	    act_bookmark,     act_save,		 act_generate,	 act_autopilot, act_choose,
-	    act_pairs_reject, act_pairs_relabel, act_pairs_edit,
+	    act_accept,	      act_pick,		 act_edit,	 act_prune,	   act_history,
+	    act_bookmark,     act_save,		 act_generate,	 act_autopilot,	   act_choose,
+	    act_pairs_reject, act_pairs_relabel, act_pairs_edit, act_pairs_verify,
 	};
 	size_t k;
 

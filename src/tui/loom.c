@@ -215,6 +215,7 @@ static void state_release(struct tui *u)
 	strbuf_release(&u->eval_page);
 	replay_walk_release(&u->walk);
 	pairs_release(u);
+	pairs_verify_release(u);
 	history_release(&u->hist);
 	strbuf_release(&u->search);
 	strbuf_release(&u->input);
@@ -270,12 +271,13 @@ static int loop_timeout(const struct tui *u)
 
 	if (ms < 0 || ms > LOOP_WAIT_MS)
 		ms = LOOP_WAIT_MS;
-	if ((u->step || u->eval) && ms > LOOP_BUSY_MS)
+	if ((u->step || u->eval || u->pverify) && ms > LOOP_BUSY_MS)
 		ms = LOOP_BUSY_MS;
 	return (int)ms;
 }
 
-/* What ended between keys: a step, an evaluation, replay's next step. */
+/* What ended between keys: a step, an evaluation, replay's next step,
+ * verdicts. */
 static unsigned run_ticks(struct tui *u)
 {
 	unsigned flags = 0;
@@ -284,6 +286,7 @@ static unsigned run_ticks(struct tui *u)
 		flags |= finish_step(u);
 	flags |= replay_tick(u);
 	flags |= eval_tick(u);
+	flags |= pairs_verify_tick(u);
 	return flags;
 }
 

@@ -26,6 +26,7 @@
  *   page_help.c    full-screen pages: the help (?) and the messages (m)
  *   page_eval.c    the evaluation preview (v)
  *   page_pairs.c   the pairs page (p): decisions about the path's pairs
+ *   pairs_verify.c the pairs page's verify keys (v V)
  *   mode_replay.c  replay (r)
  */
 #include <curses.h>
@@ -164,6 +165,7 @@ struct tui {
 	size_t pairs_shown, pairs_cur;
 	int pairs_sort; /* enum pairs_sort (page_pairs.c) */
 	int pairs_flagged_only;
+	struct pairs_verify *pverify; /* verify requests out (pairs_verify.c), or NULL */
 	SCREEN *scr;
 };
 
@@ -229,6 +231,7 @@ unsigned act_pairs_jump(struct tui *u, int arg);
 unsigned act_pairs_sort(struct tui *u, int arg);
 unsigned act_pairs_filter(struct tui *u, int arg);
 unsigned act_pairs_back(struct tui *u, int arg);
+unsigned act_pairs_verify(struct tui *u, int all); /* pairs_verify.c */
 
 /* Records pick as the final pick of the focus's step (one undoable action)
  * and moves to it; the chosen path goes through it (actions.c). */
@@ -360,6 +363,13 @@ void screen_draw(const struct tui *u);
 unsigned finish_step(struct tui *u); /* steering.c: when step_ended */
 unsigned eval_tick(struct tui *u);   /* page_eval.c */
 unsigned replay_tick(struct tui *u); /* mode_replay.c */
+/* Stores the verdicts that came and says how far verifying is. */
+unsigned pairs_verify_tick(struct tui *u); /* pairs_verify.c */
+/* Cancels what is still out and lets go. */
+void pairs_verify_release(struct tui *u);
+/* 1 with the verdicts stored so far and the pairs asked while verifying,
+ * else 0. */
+int pairs_verify_progress(const struct tui *u, size_t *done, size_t *count);
 /* How long replay may let the loop wait (ms); -1 when it has no deadline. */
 long replay_timeout(const struct tui *u);
 

@@ -364,16 +364,18 @@ static void draw_pair_line(const struct tui *u, size_t index, int y, int focus)
 void draw_pairs(const struct tui *u)
 {
 	int h = LINES - 3, row;
-	size_t first, k;
-	char title[160];
+	size_t first, k, done, count;
+	char title[160], progress[64] = "";
 
 	erase();
 	wattrset(stdscr, role_attr(u, THEME_BORDER));
+	if (pairs_verify_progress(u, &done, &count))
+		snprintf(progress, sizeof(progress), ", verifying %zu of %zu", done, count);
 	snprintf(title, sizeof(title),
-		 " pairs of the chosen path: %zu (%zu rejected, %zu relabelled), %s%s  "
+		 " pairs of the chosen path: %zu (%zu rejected, %zu relabelled), %s%s%s  "
 		 "(q back, ? keys)",
 		 u->pairs.count, u->pairs.rejected, u->pairs.relabelled, sort_names[u->pairs_sort],
-		 u->pairs_flagged_only ? ", flagged only" : "");
+		 u->pairs_flagged_only ? ", flagged only" : "", progress);
 	wmove(stdscr, 0, 0);
 	put_ascii(stdscr, title, COLS);
 	if (h < 1) {

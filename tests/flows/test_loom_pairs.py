@@ -14,7 +14,8 @@ import re
 import signal
 import unittest
 
-from tests.flows.flowlib import FlowCase
+from tests.fake_server import verifier_p  # the fake verifier's own rule
+from tests.flows.flowlib import TASK, FlowCase, expected_pairs
 from tests.flows import test_flow_curation as curation
 from tests.flows.test_flow_generate import bonsai_chain
 
@@ -119,6 +120,63 @@ class LoomPairsNearDuplicate(FlowCase):
         self.assertIn("summer evening", screen)
         p.keys("q", "q")
         p.wait_for(r"weft-exit=0")
+
+
+
+
+class LoomPairsVerify(FlowCase):
+    """V on the page against the fake server, whose verifier's p is a known
+    function of the question (tests/fake_server.py)."""
+
+    def setUp(self):
+        super().setUp()
+        self.picks = self.script_steps(6, pick=3)
+        self.weft("new", "--task", TASK, "-o", "s.json", check=0)
+        self.weft("generate", "s.json", "--rounds", "6", *self.fast, check=0)
+        self.pairs = expected_pairs(self.picks)
+
+    def configure_verifier(self):
+        os.makedirs(self.path(".config/weft"), exist_ok=True)
+        with open(self.path(".config/weft/config"), "w", encoding="utf-8") as f:
+            f.write("[verifier]\nmodel = verifier-model\n")
+
+    def test_verify_all_on_the_page(self):
+        self.configure_verifier()
+        p = self.loom("s.json")
+        p.keys("p")
+        p.wait_for(r"pairs of the chosen path: 6")
+        # every reply takes 2 s: the page answers keys meanwhile
+        self.fs.control(faults=[{"hang": 2}] * 6)
+        p.keys("V")
+        p.wait_for(r"verifying 0 of 6")
+        p.keys("o")
+        p.wait_for(r"by confidence, verifying 0 of 6")
+        p.wait_for(r"verified 6 pairs", timeout=30)
+        screen = p.screen()
+        for k, (q, _) in enumerate(self.pairs):
+            self.assertRegex(screen, r"(?m)^ +%d .*%s.* p %.2f$" % (
+                k + 1, re.escape(q), verifier_p(q)), screen)
+        # sorted by confidence, lowest first
+        rows = [l for l in p.lines() if re.match(r" +\d+ ", l)]
+        got = [float(l.rsplit(" p ", 1)[1]) for l in rows]
+        self.assertEqual(got, sorted(round(verifier_p(q), 2) for q, _ in self.pairs))
+        p.keys("s")
+        p.wait_for(r"saved")
+        p.keys("q", "q")
+        p.wait_for(r"weft-exit=0")
+        _, out, _ = self.weft("extract", "s.json", "--format", "jsonl", check=0)
+        rows = [json.loads(l) for l in out.splitlines() if l.strip()]
+        self.assertEqual([(r["question"], r["verify_p"]) for r in rows],
+                         [(q, verifier_p(q)) for q, _ in self.pairs])
+
+    def test_without_a_verifier_the_key_says_so(self):
+        p = self.loom("s.json")
+        p.keys("p")
+        p.wait_for(r"pairs of the chosen path: 6")
+        p.keys("V")
+        p.wait_for(r"no verifier configured")
+        p.keys("v")
+        p.wait_for(r"no verifier configured")
 
 
 if __name__ == "__main__":
