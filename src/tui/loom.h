@@ -116,6 +116,7 @@ struct tui {
 	size_t stats_len;	/* path length it was counted for */
 	unsigned stats_changes; /* changes counter it was counted for */
 	int help_scroll;	/* lines a page (help, evaluation) is scrolled by */
+	enum mode help_return;	/* the mode ? was pressed in (the loom or the pairs page) */
 	/* The line the screen shows (see view_pos): root..focus, then the
 	 * branch below the focus.  It follows the cursor; the chosen path
 	 * (t->path, the dataset) changes only by a decision. */

@@ -118,6 +118,13 @@ class LoomPairsNearDuplicate(FlowCase):
         screen = p.screen()
         self.assertNotIn("Do cats", screen)
         self.assertIn("summer evening", screen)
+        # ? shows the page's keys and returns to the page
+        p.keys("?")
+        p.wait_for(r"weft keys")
+        p.keys(*["j"] * 30)
+        p.wait_for(r"back to the tree")
+        p.keys("Escape")
+        p.wait_for(r"pairs of the chosen path: 3 .*flagged only")
         p.keys("q", "q")
         p.wait_for(r"weft-exit=0")
 
