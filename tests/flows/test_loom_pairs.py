@@ -94,6 +94,39 @@ class LoomPairsPage(FlowCase):
         p.close()
         self.check_everywhere("demo.json", want)
 
+    def test_enter_goes_to_the_pair_in_the_tree(self):
+        p = self.loom("demo.json")
+        p.keys("p")
+        p.wait_for(r"pairs of the chosen path: 10")
+        p.keys("j", "Down", "NPage", "Home", "j", "j", "Enter")
+        # pair 3's answer is step 3's node (one pair a step in the demo)
+        p.wait_for(r"step 3/10 \|")
+        self.assertNotIn("pairs of the chosen path", p.screen())
+
+    def test_edit_on_the_page_makes_a_sibling(self):
+        """e on the last pair: the editor swaps its answer; the edit is a new
+        sibling on the chosen path, the original stays in the tree."""
+        editor = self.path("swap.sh")
+        with open(editor, "w", encoding="utf-8") as f:
+            f.write("#!/bin/sh\nsed -i -e 's/Answer: No/Answer: X/' -e 's/Answer: Yes/Answer: No/'"
+                    " -e 's/Answer: X/Answer: Yes/' \"$1\"\n")
+        os.chmod(editor, 0o755)
+        before = len(self.session("demo.json")["nodes"])
+        p = self.loom("demo.json", prefix=("env", "EDITOR=" + editor, "VISUAL="))
+        p.keys("h", "h")  # the cursor elsewhere: e on the page edits the pair's node
+        p.wait_for(r"step 8/10")
+        p.keys("p")
+        p.wait_for(r"pairs of the chosen path: 10")
+        p.keys("End", "e")
+        p.wait_for(r"edited: a new sibling")
+        q10, l10 = self.base[9]
+        p.wait_for(r"(?m)^ +10 %s +%s" % (other(l10), re.escape(q10)))
+        p.keys("q", "q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(len(self.session("demo.json")["nodes"]), before + 1)
+        _, out, _ = self.weft("extract", "demo.json", "--format", "jsonl", check=0)
+        self.assertEqual(self.read_format("jsonl", out), self.base[:9] + [(q10, other(l10))])
+
 
 class LoomPairsNearDuplicate(FlowCase):
     def test_planted_near_duplicate_on_the_page(self):
