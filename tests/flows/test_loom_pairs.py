@@ -185,8 +185,8 @@ class LoomPairsVerify(FlowCase):
         p = self.loom("s.json")
         p.keys("p")
         p.wait_for(r"pairs of the chosen path: 6")
-        # every reply takes 2 s: the page answers keys meanwhile
-        self.fs.control(faults=[{"hang": 2}] * 6)
+        # every reply takes 4 s: the page answers keys meanwhile
+        self.fs.control(faults=[{"hang": 4}] * 6)
         p.keys("V")
         p.wait_for(r"verifying 0 of 6")
         p.keys("o")
