@@ -368,6 +368,8 @@ unsigned replay_tick(struct tui *u); /* mode_replay.c */
 unsigned pairs_verify_tick(struct tui *u); /* pairs_verify.c */
 /* Cancels what is still out and lets go. */
 void pairs_verify_release(struct tui *u);
+/* Esc: keeps the verdicts that came, cancels the rest, says so. */
+unsigned pairs_verify_cancel(struct tui *u);
 /* 1 with the verdicts stored so far and the pairs asked while verifying,
  * else 0. */
 int pairs_verify_progress(const struct tui *u, size_t *done, size_t *count);

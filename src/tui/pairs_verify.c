@@ -143,8 +143,8 @@ unsigned act_pairs_verify(struct tui *u, int all)
 	struct errbuf err;
 
 	if (u->pverify) {
-		set_msg(u, MSG_INFO, "verifying %zu of %zu already", u->pverify->stored,
-			u->pverify->count);
+		set_msg(u, MSG_INFO, "verifying %zu of %zu already (Esc in the tree cancels)",
+			u->pverify->stored, u->pverify->count);
 		return REDRAW_STATUS;
 	}
 	if (!role) {
@@ -224,4 +224,21 @@ unsigned pairs_verify_tick(struct tui *u)
 		set_msg(u, MSG_INFO, "verified %zu pairs", pv->count);
 	pairs_verify_release(u);
 	return REDRAW_ALL | REDRAW_STATS;
+}
+
+unsigned pairs_verify_cancel(struct tui *u)
+{
+	size_t stored, count;
+	unsigned flags;
+
+	if (!u->pverify)
+		return REDRAW_NONE;
+	flags = pairs_verify_tick(u); /* what came is kept */
+	if (!u->pverify)
+		return flags;
+	stored = u->pverify->stored - u->pverify->failed;
+	count = u->pverify->count;
+	pairs_verify_release(u);
+	set_msg(u, MSG_INFO, "verifying cancelled: %zu of %zu verdicts stored", stored, count);
+	return flags | REDRAW_ALL;
 }

@@ -209,6 +209,24 @@ class LoomPairsVerify(FlowCase):
         self.assertEqual([(r["question"], r["verify_p"]) for r in rows],
                          [(q, verifier_p(q)) for q, _ in self.pairs])
 
+    def test_esc_in_the_tree_cancels_verifying(self):
+        self.configure_verifier()
+        p = self.loom("s.json")
+        p.keys("p")
+        p.wait_for(r"pairs of the chosen path: 6")
+        self.fs.control(faults=[{"hang": 4}] * 6)
+        p.keys("V")
+        p.wait_for(r"verifying 0 of 6")
+        p.keys("q")  # back to the tree: still verifying
+        p.wait_for(r"step 6/6")
+        p.keys("Escape")
+        p.wait_for(r"verifying cancelled: 0 of 6 verdicts stored")
+        p.keys("q")
+        p.wait_for(r"weft-exit=0")
+        _, out, _ = self.weft("extract", "s.json", "--format", "jsonl", check=0)
+        self.assertEqual([json.loads(l)["verify_p"] for l in out.splitlines() if l.strip()],
+                         [None] * 6)
+
     def test_without_a_verifier_the_key_says_so(self):
         p = self.loom("s.json")
         p.keys("p")
