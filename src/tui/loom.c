@@ -130,6 +130,7 @@ static unsigned mode_key(struct tui *u, wint_t ch, int is_key, int *pass)
 	case MODE_SEARCH: return search_key(u, ch, is_key);
 	case MODE_EXPORT: return export_key(u, ch, is_key);
 	case MODE_REPLAY: return replay_key(u, ch, is_key);
+	case MODE_PAIRS: break; /* the page's own table (keymap_find_pairs) */
 	case MODE_CONFIRM_QUIT:
 		flags = confirm_quit_key(u, ch, is_key);
 		*pass = flags == REDRAW_NONE;
@@ -151,7 +152,7 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	flags = mode_key(u, ch, is_key, &pass);
 	if (!pass)
 		return flags;
-	b = keymap_find((int)ch);
+	b = u->mode == MODE_PAIRS ? keymap_find_pairs((int)ch) : keymap_find((int)ch);
 	if (!b) {
 		if (!is_key && ch < 0x80 && ch >= 0x20)
 			set_msg(u, MSG_INFO, "unbound key '%c' (? shows the keys)", (int)ch);
@@ -213,6 +214,8 @@ static void state_release(struct tui *u)
 	}
 	strbuf_release(&u->eval_page);
 	replay_walk_release(&u->walk);
+	pairs_release(u);
+	pairs_verify_release(u);
 	history_release(&u->hist);
 	strbuf_release(&u->search);
 	strbuf_release(&u->input);
@@ -252,7 +255,7 @@ static void tui_frame(struct tui *u, unsigned flags)
 {
 	if (!(flags & (REDRAW_ALL | REDRAW_STATUS)))
 		return;
-	if (!MODE_IS_PAGE(u->mode))
+	if (!MODE_IS_PAGE(u->mode) || u->mode == MODE_PAIRS)
 		loom_settle(u);
 	if ((flags & REDRAW_ALL) || MODE_IS_PAGE(u->mode))
 		screen_draw(u);
@@ -268,12 +271,13 @@ static int loop_timeout(const struct tui *u)
 
 	if (ms < 0 || ms > LOOP_WAIT_MS)
 		ms = LOOP_WAIT_MS;
-	if ((u->step || u->eval) && ms > LOOP_BUSY_MS)
+	if ((u->step || u->eval || u->pverify) && ms > LOOP_BUSY_MS)
 		ms = LOOP_BUSY_MS;
 	return (int)ms;
 }
 
-/* What ended between keys: a step, an evaluation, replay's next step. */
+/* What ended between keys: a step, an evaluation, replay's next step,
+ * verdicts. */
 static unsigned run_ticks(struct tui *u)
 {
 	unsigned flags = 0;
@@ -282,6 +286,7 @@ static unsigned run_ticks(struct tui *u)
 		flags |= finish_step(u);
 	flags |= replay_tick(u);
 	flags |= eval_tick(u);
+	flags |= pairs_verify_tick(u);
 	return flags;
 }
 

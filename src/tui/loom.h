@@ -25,6 +25,8 @@
  *   edit.c         the editor (e)
  *   page_help.c    full-screen pages: the help (?) and the messages (m)
  *   page_eval.c    the evaluation preview (v)
+ *   page_pairs.c   the pairs page (p): decisions about the path's pairs
+ *   pairs_verify.c the pairs page's verify keys (v V)
  *   mode_replay.c  replay (r)
  */
 #include <curses.h>
@@ -66,11 +68,13 @@ enum mode {
 	MODE_CONFIRM_QUIT, /* saving failed: Y quits without saving, anything else stays */
 	MODE_REPLAY,	   /* walking the recorded steps (r); changes nothing */
 	MODE_MESSAGES,	   /* the recent messages, newest first (m) */
+	MODE_PAIRS,	   /* the pairs page (p): keys of its own (keymap.c) */
 };
 
 /* Whether the whole screen is a page of its own (no status line alone). */
 #define MODE_IS_PAGE(m)                                                                    \
-	((m) == MODE_HELP || (m) == MODE_REPLAY || (m) == MODE_EVAL || (m) == MODE_MESSAGES)
+	((m) == MODE_HELP || (m) == MODE_REPLAY || (m) == MODE_EVAL || (m) == MODE_MESSAGES ||  \
+	 (m) == MODE_PAIRS)
 
 /* Whether a message is an error (shown in the error role). */
 enum msg_kind { MSG_INFO = 0, MSG_ERROR = 1 };
@@ -112,6 +116,7 @@ struct tui {
 	size_t stats_len;	/* path length it was counted for */
 	unsigned stats_changes; /* changes counter it was counted for */
 	int help_scroll;	/* lines a page (help, evaluation) is scrolled by */
+	enum mode help_return;	/* the mode ? was pressed in (the loom or the pairs page) */
 	/* The line the screen shows (see view_pos): root..focus, then the
 	 * branch below the focus.  It follows the cursor; the chosen path
 	 * (t->path, the dataset) changes only by a decision. */
@@ -150,6 +155,18 @@ struct tui {
 	int rplaying;
 	long rpace_ms;
 	struct timespec rdue; /* when playing: the next step is due */
+	/* MODE_PAIRS: the chosen path's pairs, rejected ones included (built
+	 * again by pairs_refresh when the tree changed), the order shown (an
+	 * index into pairs.pairs per line: sorted, maybe filtered), the line
+	 * of the cursor, the sort and the filter */
+	struct pairs_result pairs;
+	int pairs_built;
+	unsigned pairs_version; /* u->version it was built for */
+	size_t *pairs_order;
+	size_t pairs_shown, pairs_cur;
+	int pairs_sort; /* enum pairs_sort (page_pairs.c) */
+	int pairs_flagged_only;
+	struct pairs_verify *pverify; /* verify requests out (pairs_verify.c), or NULL */
 	SCREEN *scr;
 };
 
@@ -167,8 +184,10 @@ struct binding {
 	int arg;
 };
 
-/* The binding of key, or NULL. */
+/* The binding of key, or NULL: in the loom's table, or on the pairs
+ * page in the page's own table. */
 const struct binding *keymap_find(int key);
+const struct binding *keymap_find_pairs(int key);
 /* Whether b changes the session (or spends requests to), as u stands. */
 int keymap_changes_session(const struct tui *u, const struct binding *b);
 
@@ -202,6 +221,18 @@ unsigned act_autopilot(struct tui *u, int arg);
 unsigned act_cancel(struct tui *u, int arg);
 unsigned act_eval(struct tui *u, int arg);   /* page_eval.c */
 unsigned act_replay(struct tui *u, int arg); /* mode_replay.c */
+unsigned act_pairs(struct tui *u, int arg);  /* page_pairs.c */
+unsigned act_pairs_move(struct tui *u, int dir);
+unsigned act_pairs_page(struct tui *u, int dir);
+unsigned act_pairs_ends(struct tui *u, int dir);
+unsigned act_pairs_reject(struct tui *u, int arg);
+unsigned act_pairs_relabel(struct tui *u, int arg);
+unsigned act_pairs_edit(struct tui *u, int arg);
+unsigned act_pairs_jump(struct tui *u, int arg);
+unsigned act_pairs_sort(struct tui *u, int arg);
+unsigned act_pairs_filter(struct tui *u, int arg);
+unsigned act_pairs_back(struct tui *u, int arg);
+unsigned act_pairs_verify(struct tui *u, int all); /* pairs_verify.c */
 
 /* Records pick as the final pick of the focus's step (one undoable action)
  * and moves to it; the chosen path goes through it (actions.c). */
@@ -238,6 +269,11 @@ uint32_t next_visible_sibling(const struct tree *t, uint32_t c);
  * the path's class balance.  Called before each frame is drawn.
  */
 void loom_settle(struct tui *u);
+/* On the pairs page: the pairs built again when the tree changed, the
+ * order shown and the cursor made valid (page_pairs.c). */
+void pairs_refresh(struct tui *u);
+/* Lets go of the pairs page's state. */
+void pairs_release(struct tui *u);
 /* The status message, formatted and sanitized. */
 void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -319,6 +355,7 @@ void draw_help(const struct tui *u);
 void draw_messages(const struct tui *u);
 void draw_eval(const struct tui *u);   /* page_eval.c */
 void draw_replay(const struct tui *u); /* mode_replay.c */
+void draw_pairs(const struct tui *u);  /* page_pairs.c */
 /* The whole screen for the mode (screen.c). */
 void screen_draw(const struct tui *u);
 
@@ -327,6 +364,15 @@ void screen_draw(const struct tui *u);
 unsigned finish_step(struct tui *u); /* steering.c: when step_ended */
 unsigned eval_tick(struct tui *u);   /* page_eval.c */
 unsigned replay_tick(struct tui *u); /* mode_replay.c */
+/* Stores the verdicts that came and says how far verifying is. */
+unsigned pairs_verify_tick(struct tui *u); /* pairs_verify.c */
+/* Cancels what is still out and lets go. */
+void pairs_verify_release(struct tui *u);
+/* Esc: keeps the verdicts that came, cancels the rest, says so. */
+unsigned pairs_verify_cancel(struct tui *u);
+/* 1 with the verdicts stored so far and the pairs asked while verifying,
+ * else 0. */
+int pairs_verify_progress(const struct tui *u, size_t *done, size_t *count);
 /* How long replay may let the loop wait (ms); -1 when it has no deadline. */
 long replay_timeout(const struct tui *u);
 

@@ -99,6 +99,7 @@ unsigned act_messages(struct tui *u, int arg)
 unsigned act_help(struct tui *u, int arg)
 {
 	(void)arg;
+	u->help_return = u->mode == MODE_PAIRS ? MODE_PAIRS : MODE_NORMAL;
 	u->mode = MODE_HELP;
 	u->help_scroll = 0;
 	return REDRAW_ALL;
@@ -111,6 +112,6 @@ unsigned page_key(struct tui *u, wint_t ch, int is_key)
 	else if (!is_key && ch == 'k' && u->help_scroll > 0)
 		u->help_scroll--;
 	else
-		u->mode = MODE_NORMAL;
+		u->mode = u->mode == MODE_HELP ? u->help_return : MODE_NORMAL;
 	return REDRAW_ALL;
 }

@@ -278,6 +278,7 @@ void loom_settle(struct tui *u)
 	view_pos(u);
 	sync_candidate(u);
 	update_stats(u);
+	pairs_refresh(u);
 }
 
 /* ---- status messages ----------------------------------------------------- */

@@ -111,6 +111,8 @@ unsigned act_cancel(struct tui *u, int arg)
 		set_msg(u, MSG_INFO, "evaluation cancelled");
 		return REDRAW_STATUS;
 	}
+	if (u->pverify && !u->step && !u->autopilot)
+		return pairs_verify_cancel(u);
 	if (!u->step && !u->autopilot)
 		return REDRAW_NONE;
 	if (u->step) {
