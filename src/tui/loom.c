@@ -153,6 +153,8 @@ static unsigned handle_key(struct tui *u, wint_t ch, int is_key)
 	if (!pass)
 		return flags;
 	b = u->mode == MODE_PAIRS ? keymap_find_pairs((int)ch) : keymap_find((int)ch);
+	if (!b || b->fn != act_pairs_edit)
+		u->pairs_edit_armed = 0; /* a confirmation holds for the next key only */
 	if (!b) {
 		if (!is_key && ch < 0x80 && ch >= 0x20)
 			set_msg(u, MSG_INFO, "unbound key '%c' (? shows the keys)", (int)ch);

@@ -166,6 +166,8 @@ struct tui {
 	size_t pairs_shown, pairs_cur;
 	int pairs_sort; /* enum pairs_sort (page_pairs.c) */
 	int pairs_flagged_only;
+	/* the node + 1 whose edit the last key asked to confirm (e twice), or 0 */
+	uint32_t pairs_edit_armed;
 	struct pairs_verify *pverify; /* verify requests out (pairs_verify.c), or NULL */
 	SCREEN *scr;
 };

@@ -266,13 +266,42 @@ unsigned act_pairs_relabel(struct tui *u, int arg)
 	return decide(u, node, &m, "relabelled");
 }
 
+/* Pairs after index k whose answers are in later nodes than node's: an
+ * edit of node makes a new sibling without them, so the chosen path, and
+ * the dataset, end at the edit. */
+static size_t pairs_after(const struct tui *u, size_t k, uint32_t node)
+{
+	const char *id = tree_node(u->t, node)->id;
+	size_t i, n = 0;
+
+	for (i = k + 1; i < u->pairs.count; i++)
+		if (!u->pairs.pairs[i].node_id || strcmp(u->pairs.pairs[i].node_id, id))
+			n++;
+	return n;
+}
+
+/* e: edits the pair's node as a new sibling, as e does in the tree.  When
+ * later pairs would leave the dataset, the first e says how many and a
+ * second e in a row edits. */
 unsigned act_pairs_edit(struct tui *u, int arg)
 {
 	uint32_t node;
+	size_t k, later;
 
 	(void)arg;
 	if (!current_pair(u, &node))
 		return REDRAW_STATUS;
+	k = u->pairs_order[u->pairs_cur];
+	later = pairs_after(u, k, node);
+	if (later && u->pairs_edit_armed != node + 1) {
+		u->pairs_edit_armed = node + 1;
+		set_msg(u, MSG_INFO,
+			"the edit ends the path at pair %zu: %zu later pair%s leave%s the dataset "
+			"(they stay in the tree); e again edits",
+			k + 1, later, later == 1 ? "" : "s", later == 1 ? "s" : "");
+		return REDRAW_STATUS;
+	}
+	u->pairs_edit_armed = 0;
 	focus_on(u, node);
 	return act_edit(u, 0);
 }

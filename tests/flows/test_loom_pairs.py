@@ -128,6 +128,35 @@ class LoomPairsPage(FlowCase):
         self.assertEqual(self.read_format("jsonl", out), self.base[:9] + [(q10, other(l10))])
 
 
+    def test_edit_mid_path_says_what_leaves_first(self):
+        """e on pair 7 of 10: the edit would end the path there, so the
+        first e says 3 later pairs leave the dataset and edits nothing;
+        another key disarms it; e twice edits, and the dataset is then the
+        first 6 pairs and the edited 7th."""
+        editor = self.path("swap.sh")
+        with open(editor, "w", encoding="utf-8") as f:
+            f.write("#!/bin/sh\nsed -i -e 's/Answer: No/Answer: X/' -e 's/Answer: Yes/Answer: No/'"
+                    " -e 's/Answer: X/Answer: Yes/' \"$1\"\n")
+        os.chmod(editor, 0o755)
+        before = len(self.session("demo.json")["nodes"])
+        p = self.loom("demo.json", prefix=("env", "EDITOR=" + editor, "VISUAL="))
+        p.keys("p")
+        p.wait_for(r"pairs of the chosen path: 10")
+        p.keys("Home", *["j"] * 6, "e")
+        p.wait_for(r"ends the path at pair 7: 3 later pairs leave the dataset")
+        p.keys("k", "j", "e")  # a move between: asked again, nothing edited
+        p.wait_for(r"ends the path at pair 7: 3 later pairs")
+        self.assertEqual(len(self.session("demo.json")["nodes"]), before)
+        p.keys("e")
+        p.wait_for(r"edited: a new sibling")
+        p.keys("q", "q")
+        p.wait_for(r"weft-exit=0")
+        self.assertEqual(len(self.session("demo.json")["nodes"]), before + 1)
+        q7, l7 = self.base[6]
+        _, out, _ = self.weft("extract", "demo.json", "--format", "jsonl", check=0)
+        self.assertEqual(self.read_format("jsonl", out), self.base[:6] + [(q7, other(l7))])
+
+
 class LoomPairsNearDuplicate(FlowCase):
     def test_planted_near_duplicate_on_the_page(self):
         texts = [" Is the moon made of green cheese on a summer night?\nAnswer: No\n\nQuestion:",
