@@ -25,6 +25,7 @@
 #include "weft/session.h"
 #include "weft/sessionlock.h"
 #include "weft/steer.h"
+#include "weft/steerpairs.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
 
@@ -101,6 +102,23 @@ static const char *node_id(const struct tree *t, uint32_t i)
 	return i == TREE_NONE ? NULL : tree_node(t, i)->id;
 }
 
+/* The duplicate flag of each candidate of step rs (steerpairs.h): owned,
+ * rs->count entries (none flagged when the task's pattern fails). */
+static struct steer_dup *step_dups(const struct tree *t, const struct task *task,
+				   const struct replay_step *rs)
+{
+	struct steer_dup *d = xcalloc(rs->count ? rs->count : 1, sizeof(*d));
+	struct steer_pairs sp;
+	size_t j;
+
+	if (rs->count && steer_pairs_init(&sp, t, rs->node, task) == 0)
+		for (j = 0; j < rs->count; j++)
+			steer_pairs_flag(&sp, tree_node(t, rs->candidates[j])->text, &d[j]);
+	if (rs->count)
+		steer_pairs_release(&sp);
+	return d;
+}
+
 /* ---- text --------------------------------------------------------------- */
 
 /* The step's line: its picks, the re-judge's and how they compare. */
@@ -136,7 +154,7 @@ static void step_line(struct strbuf *sb, size_t k, const struct replay_step *rs,
 /* Candidate j of the step: its marks, scores and text on one line. */
 static void candidate_line(struct strbuf *sb, const struct tree *t, size_t j,
 			   const struct replay_step *rs, const struct replay_verdict *rv,
-			   int rejudged, size_t width)
+			   int rejudged, const struct steer_dup *dup, size_t width)
 {
 	long i = (long)j;
 	int human = i == rs->final_index && rs->picker == TREE_PICKER_HUMAN;
@@ -154,14 +172,19 @@ static void candidate_line(struct strbuf *sb, const struct tree *t, size_t j,
 			strbuf_addstr(sb, "  -    ");
 		strbuf_addch(sb, ' ');
 	}
+	if (dup->kind != STEER_DUP_NONE) {
+		steer_dup_mark(dup, sb);
+		strbuf_addstr(sb, "  ");
+	}
 	one_line(sb, tree_node(t, rs->candidates[j])->text,
 		 width > sb->len + 10 ? width - sb->len : 10);
 }
 
-static void print_step(const struct tree *t, size_t k, const struct replay_step *rs,
-		       const struct replay_verdict *rv, size_t width)
+static void print_step(const struct tree *t, const struct task *task, size_t k,
+		       const struct replay_step *rs, const struct replay_verdict *rv, size_t width)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct steer_dup *dups = step_dups(t, task, rs);
 	size_t j;
 
 	step_line(&sb, k, rs, rv);
@@ -179,9 +202,10 @@ static void print_step(const struct tree *t, size_t k, const struct replay_step 
 	}
 	for (j = 0; j < rs->count; j++) {
 		strbuf_reset(&sb);
-		candidate_line(&sb, t, j, rs, rv, rv != NULL, width);
+		candidate_line(&sb, t, j, rs, rv, rv != NULL, &dups[j], width);
 		printf("%s\n", sb.data);
 	}
+	free(dups);
 	strbuf_release(&sb);
 }
 
@@ -226,13 +250,13 @@ static void print_summary(const struct replay_walk *w)
 	strbuf_release(&sb);
 }
 
-static void print_walk(const struct tree *t, const struct replay_walk *w,
+static void print_walk(const struct tree *t, const struct task *task, const struct replay_walk *w,
 		       const struct replay_rejudge *rj, size_t width)
 {
 	size_t k;
 
 	for (k = 0; k < w->count; k++)
-		print_step(t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, width);
+		print_step(t, task, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, width);
 	print_summary(w);
 }
 
@@ -350,7 +374,38 @@ static void json_verdict(struct strbuf *sb, const struct tree *t, const struct r
 	strbuf_addch(sb, '}');
 }
 
-static void json_step(struct strbuf *sb, const struct tree *t, size_t k,
+/* "duplicates": one per candidate, null or {"kind", "of", "similarity"}. */
+static void json_dups(struct strbuf *sb, const struct tree *t, const struct task *task,
+		      const struct replay_step *rs)
+{
+	static const char *const kinds[] = {"none", "exact", "normalised", "near"};
+	struct steer_dup *dups = step_dups(t, task, rs);
+	size_t j;
+
+	strbuf_addstr(sb, ",\"duplicates\":[");
+	for (j = 0; j < rs->count; j++) {
+		const struct steer_dup *d = &dups[j];
+
+		if (j)
+			strbuf_addch(sb, ',');
+		if (d->kind == STEER_DUP_NONE) {
+			strbuf_addstr(sb, "null");
+			continue;
+		}
+		strbuf_addf(sb, "{\"kind\":\"%s\",\"of\":", kinds[d->kind]);
+		if (d->of == STEER_DUP_UNNAMED)
+			strbuf_addstr(sb, "null");
+		else
+			strbuf_addf(sb, "%zu", d->of + 1);
+		strbuf_addstr(sb, ",\"similarity\":");
+		json_num(sb, d->score);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addch(sb, ']');
+	free(dups);
+}
+
+static void json_step(struct strbuf *sb, const struct tree *t, const struct task *task, size_t k,
 		      const struct replay_step *rs, const struct replay_verdict *rv)
 {
 	size_t j;
@@ -376,6 +431,7 @@ static void json_step(struct strbuf *sb, const struct tree *t, size_t k,
 	strbuf_addf(sb, ",\"override\":%s,\"waiting\":%s,\"needsHuman\":",
 		    rs->override ? "true" : "false", rs->waiting ? "true" : "false");
 	json_string_or_null(sb, rs->needs_human);
+	json_dups(sb, t, task, rs);
 	if (rv)
 		json_verdict(sb, t, rs, rv);
 	strbuf_addch(sb, '}');
@@ -424,9 +480,9 @@ static void json_rejudge(struct strbuf *sb, const struct replay_rejudge *rj, con
 	strbuf_addf(sb, ",\"steps\":%zu}}", rj->spearman_steps);
 }
 
-static void print_json(const struct tree *t, const char *file, const struct replay_walk *w,
-		       const struct replay_rejudge *rj, const char *model, const char *prompt,
-		       const char *rank)
+static void print_json(const struct tree *t, const struct task *task, const char *file,
+		       const struct replay_walk *w, const struct replay_rejudge *rj,
+		       const char *model, const char *prompt, const char *rank)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t k;
@@ -437,7 +493,7 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 	for (k = 0; k < w->count; k++) {
 		if (k)
 			strbuf_addch(&sb, ',');
-		json_step(&sb, t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL);
+		json_step(&sb, t, task, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL);
 	}
 	json_summary(&sb, w);
 	if (rj)
@@ -693,8 +749,8 @@ static int replay_rejudge_steps(struct replaying *rp)
 	if (r)
 		return r;
 	rp->engine = cli_start_engine(&rp->config);
-	r = replay_rejudge(rp->engine, rp->s.tree, &rp->walk, rp->judge, rp->tmpl.data,
-			   &rp->settings, &rp->rj, &err);
+	r = replay_rejudge(rp->engine, rp->s.tree, &rp->walk, rp->s.has_task ? &rp->s.task : NULL,
+			   rp->judge, rp->tmpl.data, &rp->settings, &rp->rj, &err);
 	if (!r)
 		return 0;
 	if (r == REPLAY_PROMPT_TOO_LARGE) /* nothing was sent */
@@ -751,13 +807,14 @@ static int replay_report(struct replaying *rp)
 	const struct replay_options *o = rp->o;
 	const struct replay_rejudge *rj = o->rejudge ? &rp->rj : NULL;
 	const char *rank = rank_mode_name(rp->settings.rank);
+	const struct task *task = rp->s.has_task ? &rp->s.task : NULL;
 	int r;
 
 	if (o->json)
-		print_json(rp->s.tree, o->path, &rp->walk, rj, rp->judge ? rp->judge->model : "",
-			   rp->prompt_id.data, rank);
+		print_json(rp->s.tree, task, o->path, &rp->walk, rj,
+			   rp->judge ? rp->judge->model : "", rp->prompt_id.data, rank);
 	else
-		print_walk(rp->s.tree, &rp->walk, rj, o->width ? o->width : terminal_width());
+		print_walk(rp->s.tree, task, &rp->walk, rj, o->width ? o->width : terminal_width());
 	if (rj && !o->json)
 		print_rejudge(rj, rp->judge->model, rp->prompt_id.data, rank);
 	r = rj ? replay_request_failures(rj) : 0;
