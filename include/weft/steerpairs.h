@@ -63,11 +63,18 @@ struct steer_dup {
 struct steer_pairs {
 	struct pairs_options options; /* the task's; strings borrowed from it */
 	struct strbuf document;	      /* root .. node */
-	struct pairs_span *spans;     /* owned; ids borrowed from the tree */
-	size_t nspans;
+	/* where a candidate's pairs are looked for: the start of the
+	 * document's last line that is not blank (pairs_extract's rule for
+	 * pairs that begin in a prompt and end after it) */
+	size_t tail;
 	struct pairs_result path; /* the path's pairs, curated */
 	char **keys;		  /* owned; path.count normalised questions */
-	int ok;			  /* 0: extraction failed (err); nothing is flagged */
+	/* the rejected pairs' questions (borrowed from path.dropped) and
+	 * their normalised forms (owned): extraction still drops a repeat */
+	const char **rejected;
+	char **rejected_keys;
+	size_t nrejected;
+	int ok; /* 0: extraction failed (err); nothing is flagged */
 	struct errbuf err;
 };
 
@@ -94,10 +101,22 @@ void steer_pairs_recent(const struct steer_pairs *sp, struct strbuf *out);
  * The duplicate flag of a candidate whose text (appended to the path's
  * document as it stands) would extend the path: fills *d with the first
  * pair it would add that repeats one before it (STEER_DUP_NONE when none).
- * Returns 1 when flagged, 0 when not, -1 when extraction failed (sp not ok,
- * or a costly pattern: nothing flagged).
+ * The pairs it would add are those pairs_extract finds from the
+ * document's last line that is not blank (sp->tail) with the text after
+ * it, whose answer ends in the text; one whose answer names no label, or
+ * several, adds nothing.  Each is compared with the path's pairs, the
+ * rejected ones (STEER_DUP_UNNAMED) and the text's earlier pairs, exactly
+ * and normalised; then with the path's pairs for near-duplicates.
+ * Returns 1 when flagged, 0 when not, -1 when extraction failed (sp not
+ * ok, or a costly pattern: nothing flagged).
  */
 int steer_pairs_flag(const struct steer_pairs *sp, const char *text, struct steer_dup *d);
+
+/* steer_pairs_flag for count texts at once, into d[0..count): one
+ * near-duplicate search for them all.  Returns how many are flagged, or -1
+ * when sp is not ok (d all STEER_DUP_NONE). */
+int steer_pairs_flag_all(const struct steer_pairs *sp, const char *const *texts, size_t count,
+			 struct steer_dup *d);
 
 /* The repeated pair's question, or NULL when d names none. */
 const char *steer_pairs_question(const struct steer_pairs *sp, const struct steer_dup *d);

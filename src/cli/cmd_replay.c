@@ -108,14 +108,18 @@ static struct steer_dup *step_dups(const struct tree *t, const struct task *task
 				   const struct replay_step *rs)
 {
 	struct steer_dup *d = xcalloc(rs->count ? rs->count : 1, sizeof(*d));
+	const char **texts = xcalloc(rs->count ? rs->count : 1, sizeof(*texts));
 	struct steer_pairs sp;
 	size_t j;
 
-	if (rs->count && steer_pairs_init(&sp, t, rs->node, task) == 0)
-		for (j = 0; j < rs->count; j++)
-			steer_pairs_flag(&sp, tree_node(t, rs->candidates[j])->text, &d[j]);
-	if (rs->count)
+	for (j = 0; j < rs->count; j++)
+		texts[j] = tree_node(t, rs->candidates[j])->text;
+	if (rs->count) {
+		steer_pairs_init(&sp, t, rs->node, task); /* failing: none flagged */
+		steer_pairs_flag_all(&sp, texts, rs->count, d);
 		steer_pairs_release(&sp);
+	}
+	free(texts);
 	return d;
 }
 

@@ -12,8 +12,10 @@
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
 
-/* The document from t's root to at, one span per node. */
-static void path_document(struct steer_pairs *sp, const struct tree *t, uint32_t at)
+/* The document from t's root to at into sp, and its spans (one per node,
+ * ids borrowed from t) into *spans (owned by the caller). */
+static size_t path_document(struct steer_pairs *sp, const struct tree *t, uint32_t at,
+			    struct pairs_span **spans)
 {
 	size_t depth = tree_depth(t, at) + 1, k = depth;
 	uint32_t *nodes = xcalloc(depth, sizeof(*nodes));
@@ -23,45 +25,78 @@ static void path_document(struct steer_pairs *sp, const struct tree *t, uint32_t
 		nodes[--k] = i;
 		i = tree_node(t, i)->parent;
 	}
-	sp->spans = xcalloc(depth, sizeof(*sp->spans));
-	sp->nspans = depth;
+	*spans = xcalloc(depth, sizeof(**spans));
 	for (k = 0; k < depth; k++) {
 		const struct tree_node *nd = tree_node(t, nodes[k]);
 
-		sp->spans[k].offset = sp->document.len;
-		sp->spans[k].node_id = nd->id;
+		(*spans)[k].offset = sp->document.len;
+		(*spans)[k].node_id = nd->id;
 		strbuf_add(&sp->document, nd->text, nd->text_len);
 		if (k == 0)
 			sp->options.start = sp->document.len; /* pairs start after the root */
 	}
 	free(nodes);
+	return depth;
+}
+
+static char *normalised(const char *q)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	pairs_normalise_question(q, &key);
+	return strbuf_detach(&key, NULL);
+}
+
+/* The questions a candidate's are compared with: the path's pairs, and the
+ * rejected ones extraction would still drop a repeat of. */
+static void comparison_keys(struct steer_pairs *sp)
+{
+	const struct pairs_result *r = &sp->path;
+	size_t k;
+
+	sp->keys = xcalloc(r->count ? r->count : 1, sizeof(*sp->keys));
+	for (k = 0; k < r->count; k++)
+		sp->keys[k] = normalised(r->pairs[k].question);
+	sp->rejected = xcalloc(r->ndropped ? r->ndropped : 1, sizeof(*sp->rejected));
+	sp->rejected_keys = xcalloc(r->ndropped ? r->ndropped : 1, sizeof(*sp->rejected_keys));
+	for (k = 0; k < r->ndropped; k++) {
+		if (r->dropped[k].status != PAIR_REJECTED)
+			continue;
+		sp->rejected[sp->nrejected] = r->dropped[k].question;
+		sp->rejected_keys[sp->nrejected++] = normalised(r->dropped[k].question);
+	}
 }
 
 int steer_pairs_init(struct steer_pairs *sp, const struct tree *t, uint32_t at,
 		     const struct task *task)
 {
 	struct curate_options co;
-	size_t k;
+	struct pairs_span *spans;
+	size_t nspans;
+	const char *doc;
+	int r;
 
 	memset(sp, 0, sizeof(*sp));
 	strbuf_init(&sp->document);
 	task_pairs_options(task, &sp->options);
-	path_document(sp, t, at);
-	if (pairs_extract(sp->document.data, sp->document.len, sp->spans, sp->nspans, &sp->options,
-			  &sp->path, &sp->err) < 0)
+	nspans = path_document(sp, t, at, &spans);
+	r = pairs_extract(sp->document.data, sp->document.len, spans, nspans, &sp->options,
+			  &sp->path, &sp->err);
+	free(spans);
+	if (r < 0)
 		return -1;
 	/* the dataset's pairs: the session's decisions applied; near-duplicates
 	 * among the path's own pairs are no concern of the step */
 	curate_options_init(&co);
 	co.near_threshold = 0;
 	curate_pairs(&sp->path, t, &co);
-	sp->keys = xcalloc(sp->path.count ? sp->path.count : 1, sizeof(*sp->keys));
-	for (k = 0; k < sp->path.count; k++) {
-		struct strbuf key = STRBUF_INIT;
-
-		pairs_normalise_question(sp->path.pairs[k].question, &key);
-		sp->keys[k] = strbuf_detach(&key, NULL);
-	}
+	comparison_keys(sp);
+	doc = sp->document.data;
+	sp->tail = sp->document.len;
+	while (sp->tail > 0 && strchr(" \t\r\n\f\v", doc[sp->tail - 1]))
+		sp->tail--;
+	while (sp->tail > 0 && doc[sp->tail - 1] != '\n')
+		sp->tail--;
 	sp->ok = 1;
 	return 0;
 }
@@ -73,8 +108,11 @@ void steer_pairs_release(struct steer_pairs *sp)
 	for (k = 0; sp->keys && k < sp->path.count; k++)
 		free(sp->keys[k]);
 	free(sp->keys);
+	for (k = 0; k < sp->nrejected; k++)
+		free(sp->rejected_keys[k]);
+	free(sp->rejected_keys);
+	free(sp->rejected);
 	pairs_result_release(&sp->path);
-	free(sp->spans);
 	strbuf_release(&sp->document);
 	memset(sp, 0, sizeof(*sp));
 }
@@ -122,135 +160,206 @@ void steer_pairs_recent(const struct steer_pairs *sp, struct strbuf *out)
 	}
 }
 
-/* The pairs r holds whose answer is in the candidate (the span without a
- * node) and that the dataset would take or drop as a repeat, in line
- * order.  Returns their count; *out is owned by the caller. */
-static size_t candidate_pairs(const struct pairs_result *r, const struct pair ***out)
-{
-	const struct pair **v = xcalloc(r->count + r->ndropped + 1, sizeof(*v));
-	size_t i = 0, j = 0, n = 0;
+/* The pairs of one candidate's text, in line order, that the dataset would
+ * take or drop as a repeat (not those whose answer names no label or
+ * several). */
+struct added {
+	struct pairs_result r;
+	const struct pair **pairs;
+	size_t count;
+	int failed; /* extraction failed: nothing flagged */
+};
 
-	while (i < r->count || j < r->ndropped) {
+/* The pairs text adds after the path: extraction of the path's last line
+ * and text, reading pairs whose answer ends in text (pairs_extract's start
+ * rule); the preamble was found in the path already. */
+static void added_pairs(const struct steer_pairs *sp, const char *text, struct added *a)
+{
+	struct pairs_options o = sp->options;
+	struct strbuf doc = STRBUF_INIT;
+	struct errbuf err;
+	const struct pairs_result *r = &a->r;
+	size_t i = 0, j = 0;
+
+	memset(a, 0, sizeof(*a));
+	strbuf_add(&doc, sp->document.data + sp->tail, sp->document.len - sp->tail);
+	o.start = doc.len;
+	o.preamble = "";
+	strbuf_addstr(&doc, text);
+	a->failed = pairs_extract(doc.data, doc.len, NULL, 0, &o, &a->r, &err) < 0;
+	strbuf_release(&doc);
+	a->pairs = xcalloc(r->count + r->ndropped + 1, sizeof(*a->pairs));
+	while (!a->failed && (i < r->count || j < r->ndropped)) {
 		const struct pair *p;
 
 		if (j == r->ndropped || (i < r->count && r->pairs[i].line <= r->dropped[j].line))
 			p = &r->pairs[i++];
 		else
 			p = &r->dropped[j++];
-		if (!p->node_id && (p->status == PAIR_KEPT || p->status == PAIR_DUP_EXACT ||
-				    p->status == PAIR_DUP_NORMALISED))
-			v[n++] = p;
+		if (p->status == PAIR_KEPT || p->status == PAIR_DUP_EXACT ||
+		    p->status == PAIR_DUP_NORMALISED)
+			a->pairs[a->count++] = p;
 	}
-	*out = v;
-	return n;
 }
 
-/* The first of texts[0..n) equal to texts[n], or n when none. */
-static size_t same_before(const char *const *texts, size_t n)
+/* The first of v[from..to) equal to s, or to when none. */
+static size_t find_same(const char *const *v, size_t from, size_t to, const char *s)
 {
+	for (; from < to; from++)
+		if (!strcmp(v[from], s))
+			return from;
+	return to;
+}
+
+/* Questions in one array for the comparisons: the path's pairs (base of
+ * them, eligible for near-duplicates), then every candidate's new pairs. */
+struct compared {
+	const char **texts;
+	const char **keys; /* the path's borrowed, the new ones owned */
+	size_t base, count;
+	struct similar_match *near;
+};
+
+/* Flags new pair at (of one candidate whose pairs start at first) against
+ * the path's pairs, the rejected ones and the candidate's earlier pairs:
+ * exact, normalised, then near.  Returns 1 when flagged. */
+static int flag_one(const struct steer_pairs *sp, const struct compared *c, size_t first, size_t at,
+		    struct steer_dup *d)
+{
+	const char *q = c->texts[at], *key = c->keys[at];
 	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(texts[i], texts[n]))
-			return i;
-	return n;
-}
-
-/* Flags the pair texts[at] (keys[at] its normalised question, status its
- * extraction's) against every pair before it: exact, normalised, else
- * near (the near-duplicate search's matches).  Returns 1 when flagged. */
-static int flag_one(const char *const *texts, const char *const *keys, size_t at,
-		    enum pair_status status, const struct similar_match *near, struct steer_dup *d)
-{
-	size_t i = same_before(texts, at);
 
 	d->score = 1;
 	d->source = NULL;
-	if (i < at) {
+	d->of = STEER_DUP_UNNAMED;
+	if ((i = find_same(c->texts, 0, c->base, q)) < c->base ||
+	    (i = find_same(c->texts, first, at, q)) < at) {
 		d->kind = STEER_DUP_EXACT;
-		d->of = i;
-	} else if ((i = same_before(keys, at)) < at) {
+		d->of = i < c->base ? i : c->base + (i - first);
+	} else if ((i = find_same(c->keys, 0, c->base, key)) < c->base ||
+		   (i = find_same(c->keys, first, at, key)) < at) {
 		d->kind = STEER_DUP_NORMALISED;
-		d->of = i;
-	} else if (status != PAIR_KEPT) {
-		/* dropped as a repeat of a pair no longer among the path's */
-		d->kind = status == PAIR_DUP_EXACT ? STEER_DUP_EXACT : STEER_DUP_NORMALISED;
-		d->of = STEER_DUP_UNNAMED;
-	} else if (near[at].found) {
+		d->of = i < c->base ? i : c->base + (i - first);
+	} else if (find_same(sp->rejected, 0, sp->nrejected, q) < sp->nrejected) {
+		d->kind = STEER_DUP_EXACT;
+	} else if (find_same((const char *const *)sp->rejected_keys, 0, sp->nrejected, key) <
+		   sp->nrejected) {
+		d->kind = STEER_DUP_NORMALISED;
+	} else if (c->near[at].found) {
 		d->kind = STEER_DUP_NEAR;
-		d->of = near[at].of;
-		d->score = near[at].score;
-		d->source = near[at].source;
+		d->of = c->near[at].of;
+		d->score = c->near[at].score;
+		d->source = c->near[at].source;
 	} else {
 		return 0;
 	}
 	return 1;
 }
 
-/* Flags the first of the n new pairs that repeats an earlier one. */
-static int flag_new_pairs(const struct steer_pairs *sp, const struct pair *const *added, size_t n,
-			  struct steer_dup *d)
+/* The comparison arrays for the path and the added pairs of n texts, with
+ * one near-duplicate search of them all against the path's pairs. */
+static void compare_init(const struct steer_pairs *sp, const struct added *a, size_t n,
+			 struct compared *c)
 {
-	size_t base = sp->path.count, all = base + n, j;
-	const char **texts = xcalloc(all, sizeof(*texts));
-	const char **keys = xcalloc(all, sizeof(*keys));
-	struct similar_match *near = xcalloc(all, sizeof(*near));
+	unsigned char *eligible;
+	size_t k, j, total = sp->path.count;
+
+	for (k = 0; k < n; k++)
+		total += a[k].count;
+	c->base = sp->path.count;
+	c->count = total;
+	c->texts = xcalloc(total ? total : 1, sizeof(*c->texts));
+	c->keys = xcalloc(total ? total : 1, sizeof(*c->keys));
+	c->near = xcalloc(total ? total : 1, sizeof(*c->near));
+	eligible = xcalloc(total ? total : 1, 1);
+	for (j = 0; j < c->base; j++) {
+		c->texts[j] = sp->path.pairs[j].question;
+		c->keys[j] = sp->keys[j];
+		eligible[j] = 1;
+	}
+	total = c->base;
+	for (k = 0; k < n; k++)
+		for (j = 0; j < a[k].count; j++) {
+			c->texts[total] = a[k].pairs[j]->question;
+			c->keys[total++] = normalised(a[k].pairs[j]->question);
+		}
+	/* a search past its budget leaves the rest unmatched: no near flag */
+	if (c->count > c->base)
+		similar_near_duplicates(c->texts, c->count, eligible, sp->options.near_threshold,
+					c->near);
+	free(eligible);
+}
+
+static void compare_release(struct compared *c)
+{
+	size_t k;
+
+	for (k = c->base; k < c->count; k++)
+		free((char *)c->keys[k]);
+	free(c->texts);
+	free(c->keys);
+	free(c->near);
+}
+
+/* steer_pairs_flag_all; *failed counts the texts whose extraction failed. */
+static int flag_texts(const struct steer_pairs *sp, const char *const *texts, size_t count,
+		      struct steer_dup *d, size_t *failed)
+{
+	struct added *a = xcalloc(count ? count : 1, sizeof(*a));
+	struct compared c;
+	size_t k, j, first;
 	int flagged = 0;
 
-	for (j = 0; j < base; j++) {
-		texts[j] = sp->path.pairs[j].question;
-		keys[j] = sp->keys[j];
+	*failed = 0;
+	for (k = 0; k < count; k++) {
+		memset(&d[k], 0, sizeof(d[k]));
+		d[k].of = STEER_DUP_UNNAMED;
+		added_pairs(sp, texts[k], &a[k]);
+		*failed += a[k].failed != 0;
 	}
-	for (j = 0; j < n; j++) {
-		struct strbuf key = STRBUF_INIT;
-
-		pairs_normalise_question(added[j]->question, &key);
-		texts[base + j] = added[j]->question;
-		keys[base + j] = strbuf_detach(&key, NULL);
+	compare_init(sp, a, count, &c);
+	for (k = 0, first = c.base; k < count; first += a[k].count, k++) {
+		for (j = 0; j < a[k].count && !flag_one(sp, &c, first, first + j, &d[k]); j++)
+			;
+		if (j < a[k].count) {
+			flagged++;
+		} else {
+			memset(&d[k], 0, sizeof(d[k]));
+			d[k].of = STEER_DUP_UNNAMED;
+		}
 	}
-	/* a search past its budget leaves the rest unmatched: no near flag */
-	similar_near_duplicates(texts, all, NULL, sp->options.near_threshold, near);
-	for (j = 0; j < n && !flagged; j++)
-		flagged = flag_one(texts, keys, base + j, added[j]->status, near, d);
-	for (j = base; j < all; j++)
-		free((char *)keys[j]);
-	free(texts);
-	free(keys);
-	free(near);
+	compare_release(&c);
+	for (k = 0; k < count; k++) {
+		free(a[k].pairs);
+		pairs_result_release(&a[k].r);
+	}
+	free(a);
 	return flagged;
+}
+
+int steer_pairs_flag_all(const struct steer_pairs *sp, const char *const *texts, size_t count,
+			 struct steer_dup *d)
+{
+	size_t k, failed;
+
+	if (sp->ok)
+		return flag_texts(sp, texts, count, d, &failed);
+	for (k = 0; k < count; k++) {
+		memset(&d[k], 0, sizeof(d[k]));
+		d[k].of = STEER_DUP_UNNAMED;
+	}
+	return -1;
 }
 
 int steer_pairs_flag(const struct steer_pairs *sp, const char *text, struct steer_dup *d)
 {
-	struct strbuf doc = STRBUF_INIT;
-	struct pairs_span *spans;
-	struct pairs_result r;
-	struct errbuf err;
-	const struct pair **added = NULL;
-	size_t n;
-	int ret = -1;
+	size_t failed;
+	int r;
 
-	memset(d, 0, sizeof(*d));
-	d->of = STEER_DUP_UNNAMED;
 	if (!sp->ok)
-		return -1;
-	strbuf_add(&doc, sp->document.data, sp->document.len);
-	strbuf_addstr(&doc, text);
-	spans = xcalloc(sp->nspans + 1, sizeof(*spans));
-	memcpy(spans, sp->spans, sp->nspans * sizeof(*spans));
-	/* the candidate's span has no node: its pairs are those with none */
-	spans[sp->nspans].offset = sp->document.len;
-	spans[sp->nspans].node_id = NULL;
-	memset(&r, 0, sizeof(r));
-	if (pairs_extract(doc.data, doc.len, spans, sp->nspans + 1, &sp->options, &r, &err) >= 0) {
-		n = candidate_pairs(&r, &added);
-		ret = n ? flag_new_pairs(sp, added, n, d) : 0;
-		free(added);
-	}
-	pairs_result_release(&r);
-	free(spans);
-	strbuf_release(&doc);
-	return ret;
+		return steer_pairs_flag_all(sp, &text, 1, d);
+	r = flag_texts(sp, &text, 1, d, &failed);
+	return failed ? -1 : r;
 }
 
 const char *steer_pairs_question(const struct steer_pairs *sp, const struct steer_dup *d)
@@ -292,19 +401,20 @@ void steer_pairs_note(const struct steer_pairs *sp, const struct steer_dup *d, s
 char **steer_pairs_notes(const struct steer_pairs *sp, const char *const *texts, size_t count)
 {
 	char **notes = xcalloc(count ? count : 1, sizeof(*notes));
+	struct steer_dup *d = xcalloc(count ? count : 1, sizeof(*d));
 	struct strbuf note = STRBUF_INIT;
 	size_t k;
 
+	steer_pairs_flag_all(sp, texts, count, d);
 	for (k = 0; k < count; k++) {
-		struct steer_dup d;
-
-		if (steer_pairs_flag(sp, texts[k], &d) != 1)
+		if (d[k].kind == STEER_DUP_NONE)
 			continue;
 		strbuf_reset(&note);
-		steer_pairs_note(sp, &d, &note);
+		steer_pairs_note(sp, &d[k], &note);
 		notes[k] = xstrdup(note.data);
 	}
 	strbuf_release(&note);
+	free(d);
 	return notes;
 }
 

@@ -279,6 +279,7 @@ int path_pairs(struct tui *u, struct pairs_result *pr)
 static void update_dups(struct tui *u)
 {
 	const struct tree *t = u->t;
+	const char *texts[DUP_FLAGS_MAX];
 	struct steer_pairs sp;
 	uint32_t c;
 
@@ -294,14 +295,13 @@ static void update_dups(struct tui *u)
 		u->dup_nodes = xcalloc(DUP_FLAGS_MAX, sizeof(*u->dup_nodes));
 		u->dups = xcalloc(DUP_FLAGS_MAX, sizeof(*u->dups));
 	}
-	/* a task whose pattern fails flags nothing (the balance says so) */
-	if (steer_pairs_init(&sp, t, t->focus, u->opts ? u->opts->task : NULL) == 0) {
-		for (; c != TREE_NONE && u->ndups < DUP_FLAGS_MAX; c = next_visible_sibling(t, c)) {
-			u->dup_nodes[u->ndups] = c;
-			steer_pairs_flag(&sp, tree_node(t, c)->text, &u->dups[u->ndups]);
-			u->ndups++;
-		}
+	for (; c != TREE_NONE && u->ndups < DUP_FLAGS_MAX; c = next_visible_sibling(t, c)) {
+		u->dup_nodes[u->ndups] = c;
+		texts[u->ndups++] = tree_node(t, c)->text;
 	}
+	/* a task whose pattern fails flags nothing (the balance says so) */
+	steer_pairs_init(&sp, t, t->focus, u->opts ? u->opts->task : NULL);
+	steer_pairs_flag_all(&sp, texts, u->ndups, u->dups);
 	steer_pairs_release(&sp);
 }
 
