@@ -68,12 +68,18 @@ struct steer_pairs {
 	 * pairs that begin in a prompt and end after it) */
 	size_t tail;
 	struct pairs_result path; /* the path's pairs, curated */
+	const char **questions;	  /* path.count, borrowed from path */
 	char **keys;		  /* owned; path.count normalised questions */
-	/* the rejected pairs' questions (borrowed from path.dropped) and
-	 * their normalised forms (owned): extraction still drops a repeat */
+	/* the rejected pairs' questions and nodes' ids (borrowed from
+	 * path.dropped) and normalised questions (owned): extraction still
+	 * drops a repeat of one */
 	const char **rejected;
+	const char **rejected_nodes;
 	char **rejected_keys;
 	size_t nrejected;
+	uint32_t *nodes; /* owned; the path, root first */
+	size_t *ends;	 /* owned; where each node's text ends in document */
+	size_t nnodes;
 	int ok; /* 0: extraction failed (err); nothing is flagged */
 	struct errbuf err;
 };
@@ -117,6 +123,25 @@ int steer_pairs_flag(const struct steer_pairs *sp, const char *text, struct stee
  * when sp is not ok (d all STEER_DUP_NONE). */
 int steer_pairs_flag_all(const struct steer_pairs *sp, const char *const *texts, size_t count,
 			 struct steer_dup *d);
+
+/*
+ * The flags of the candidates of several steps along the path sp was read
+ * for (weft replay: sp read at the tip of the chosen path), as if sp had
+ * been read at each step's node, with one near-duplicate search for all:
+ * steps[k].node is on the path, in path order; steps[k].flags (count
+ * entries) are filled.  t is the tree sp was read from.  A step's path
+ * pairs are those whose answer is in a node up to its own.  Returns how
+ * many are flagged, or -1 (nothing flagged) when sp is not ok or a step's
+ * node is not on the path in order.
+ */
+struct steer_pairs_step {
+	uint32_t node;
+	const char *const *texts; /* its candidates */
+	size_t count;
+	struct steer_dup *flags;
+};
+int steer_pairs_flag_steps(const struct steer_pairs *sp, const struct tree *t,
+			   struct steer_pairs_step *steps, size_t nsteps);
 
 /* The repeated pair's question, or NULL when d names none. */
 const char *steer_pairs_question(const struct steer_pairs *sp, const struct steer_dup *d);

@@ -102,25 +102,48 @@ static const char *node_id(const struct tree *t, uint32_t i)
 	return i == TREE_NONE ? NULL : tree_node(t, i)->id;
 }
 
-/* The duplicate flag of each candidate of step rs (steerpairs.h): owned,
- * rs->count entries (none flagged when the task's pattern fails). */
-static struct steer_dup *step_dups(const struct tree *t, const struct task *task,
-				   const struct replay_step *rs)
+/* The duplicate flag of each candidate of every step of w
+ * (steerpairs.h), all in one reading of the chosen path: owned, one owned
+ * array of the step's count entries per step (none flagged when the
+ * task's pattern fails).  Free with free_dups. */
+static struct steer_dup **walk_dups(const struct tree *t, const struct task *task,
+				    const struct replay_walk *w)
 {
-	struct steer_dup *d = xcalloc(rs->count ? rs->count : 1, sizeof(*d));
-	const char **texts = xcalloc(rs->count ? rs->count : 1, sizeof(*texts));
+	struct steer_dup **d = xcalloc(w->count ? w->count : 1, sizeof(*d));
+	struct steer_pairs_step *steps = xcalloc(w->count ? w->count : 1, sizeof(*steps));
 	struct steer_pairs sp;
-	size_t j;
+	size_t k, j;
 
-	for (j = 0; j < rs->count; j++)
-		texts[j] = tree_node(t, rs->candidates[j])->text;
-	if (rs->count) {
-		steer_pairs_init(&sp, t, rs->node, task); /* failing: none flagged */
-		steer_pairs_flag_all(&sp, texts, rs->count, d);
+	for (k = 0; k < w->count; k++) {
+		const struct replay_step *rs = &w->steps[k];
+		const char **texts = xcalloc(rs->count ? rs->count : 1, sizeof(*texts));
+
+		for (j = 0; j < rs->count; j++)
+			texts[j] = tree_node(t, rs->candidates[j])->text;
+		d[k] = xcalloc(rs->count ? rs->count : 1, sizeof(**d));
+		steps[k].node = rs->node;
+		steps[k].texts = texts;
+		steps[k].count = rs->count;
+		steps[k].flags = d[k];
+	}
+	if (w->count) {
+		steer_pairs_init(&sp, t, tree_path_tip(t), task); /* failing: none flagged */
+		steer_pairs_flag_steps(&sp, t, steps, w->count);
 		steer_pairs_release(&sp);
 	}
-	free(texts);
+	for (k = 0; k < w->count; k++)
+		free((void *)steps[k].texts);
+	free(steps);
 	return d;
+}
+
+static void free_dups(struct steer_dup **d, size_t count)
+{
+	size_t k;
+
+	for (k = 0; k < count; k++)
+		free(d[k]);
+	free(d);
 }
 
 /* ---- text --------------------------------------------------------------- */
@@ -184,11 +207,10 @@ static void candidate_line(struct strbuf *sb, const struct tree *t, size_t j,
 		 width > sb->len + 10 ? width - sb->len : 10);
 }
 
-static void print_step(const struct tree *t, const struct task *task, size_t k,
-		       const struct replay_step *rs, const struct replay_verdict *rv, size_t width)
+static void print_step(const struct tree *t, size_t k, const struct replay_step *rs,
+		       const struct replay_verdict *rv, const struct steer_dup *dups, size_t width)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct steer_dup *dups = step_dups(t, task, rs);
 	size_t j;
 
 	step_line(&sb, k, rs, rv);
@@ -209,7 +231,6 @@ static void print_step(const struct tree *t, const struct task *task, size_t k,
 		candidate_line(&sb, t, j, rs, rv, rv != NULL, &dups[j], width);
 		printf("%s\n", sb.data);
 	}
-	free(dups);
 	strbuf_release(&sb);
 }
 
@@ -257,10 +278,12 @@ static void print_summary(const struct replay_walk *w)
 static void print_walk(const struct tree *t, const struct task *task, const struct replay_walk *w,
 		       const struct replay_rejudge *rj, size_t width)
 {
+	struct steer_dup **dups = walk_dups(t, task, w);
 	size_t k;
 
 	for (k = 0; k < w->count; k++)
-		print_step(t, task, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, width);
+		print_step(t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, dups[k], width);
+	free_dups(dups, w->count);
 	print_summary(w);
 }
 
@@ -379,11 +402,9 @@ static void json_verdict(struct strbuf *sb, const struct tree *t, const struct r
 }
 
 /* "duplicates": one per candidate, null or {"kind", "of", "similarity"}. */
-static void json_dups(struct strbuf *sb, const struct tree *t, const struct task *task,
-		      const struct replay_step *rs)
+static void json_dups(struct strbuf *sb, const struct replay_step *rs, const struct steer_dup *dups)
 {
 	static const char *const kinds[] = {"none", "exact", "normalised", "near"};
-	struct steer_dup *dups = step_dups(t, task, rs);
 	size_t j;
 
 	strbuf_addstr(sb, ",\"duplicates\":[");
@@ -406,11 +427,11 @@ static void json_dups(struct strbuf *sb, const struct tree *t, const struct task
 		strbuf_addch(sb, '}');
 	}
 	strbuf_addch(sb, ']');
-	free(dups);
 }
 
-static void json_step(struct strbuf *sb, const struct tree *t, const struct task *task, size_t k,
-		      const struct replay_step *rs, const struct replay_verdict *rv)
+static void json_step(struct strbuf *sb, const struct tree *t, size_t k,
+		      const struct replay_step *rs, const struct replay_verdict *rv,
+		      const struct steer_dup *dups)
 {
 	size_t j;
 
@@ -435,7 +456,7 @@ static void json_step(struct strbuf *sb, const struct tree *t, const struct task
 	strbuf_addf(sb, ",\"override\":%s,\"waiting\":%s,\"needsHuman\":",
 		    rs->override ? "true" : "false", rs->waiting ? "true" : "false");
 	json_string_or_null(sb, rs->needs_human);
-	json_dups(sb, t, task, rs);
+	json_dups(sb, rs, dups);
 	if (rv)
 		json_verdict(sb, t, rs, rv);
 	strbuf_addch(sb, '}');
@@ -489,6 +510,7 @@ static void print_json(const struct tree *t, const struct task *task, const char
 		       const char *model, const char *prompt, const char *rank)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct steer_dup **dups = walk_dups(t, task, w);
 	size_t k;
 
 	strbuf_addstr(&sb, "{\"file\":");
@@ -497,13 +519,14 @@ static void print_json(const struct tree *t, const struct task *task, const char
 	for (k = 0; k < w->count; k++) {
 		if (k)
 			strbuf_addch(&sb, ',');
-		json_step(&sb, t, task, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL);
+		json_step(&sb, t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, dups[k]);
 	}
 	json_summary(&sb, w);
 	if (rj)
 		json_rejudge(&sb, rj, model, prompt, rank);
 	strbuf_addstr(&sb, "}\n");
 	fwrite(sb.data, 1, sb.len, stdout);
+	free_dups(dups, w->count);
 	strbuf_release(&sb);
 }
 

@@ -289,6 +289,59 @@ static void test_marks_and_notes(void **state)
 	tree_free(t);
 }
 
+/* Flags for the steps along a path at once (replay) are those of each
+ * step read on its own. */
+static void test_steps_match_each_step(void **state)
+{
+	static const char *const path[] = {
+	    " Is water wet?\nAnswer: Yes\nQuestion:",
+	    " Is fire cold?\nAnswer: No\nQuestion:",
+	    " Does the sun rise in the east every single morning?\nAnswer: Yes\nQuestion:",
+	    " Is ice hot?\nAnswer: No\nQuestion:",
+	};
+	static const char *const cands[] = {
+	    " Is water wet?\nAnswer: No\n",
+	    " IS FIRE COLD\nAnswer: Yes\n",
+	    " Does the sun rise in the east every single morning too?\nAnswer: No\n",
+	    " Is ice hot?\nAnswer: Yes\n",
+	    " Is snow white?\nAnswer: Yes\n",
+	};
+	struct tree *t = tree_new();
+	uint32_t tip = grow(t, path, 4), node;
+	struct steer_pairs whole, one;
+	struct steer_pairs_step steps[5];
+	struct steer_dup got[5][5], want[5];
+	size_t k, j, flagged = 0;
+
+	(void)state;
+	reject(t, "n2", "Is fire cold?");
+	assert_int_equal(steer_pairs_init(&whole, t, tip, NULL), 0);
+	for (k = 0, node = t->root; k < 5; k++, node = tree_child_at(t, node, 0)) {
+		steps[k].node = node;
+		steps[k].texts = cands;
+		steps[k].count = 5;
+		steps[k].flags = got[k];
+	}
+	assert_true(steer_pairs_flag_steps(&whole, t, steps, 5) > 0);
+	for (k = 0; k < 5; k++) {
+		assert_int_equal(steer_pairs_init(&one, t, steps[k].node, NULL), 0);
+		steer_pairs_flag_all(&one, cands, 5, want);
+		for (j = 0; j < 5; j++) {
+			assert_int_equal(got[k][j].kind, want[j].kind);
+			assert_int_equal(got[k][j].of, want[j].of);
+			flagged += want[j].kind != STEER_DUP_NONE;
+		}
+		steer_pairs_release(&one);
+	}
+	/* 1 + 2 + 3 + 4 candidates repeat, step by step */
+	assert_int_equal(flagged, 10);
+	/* a step off the path: nothing */
+	steps[0].node = tree_add(t, t->root, "off", " x", 2);
+	assert_int_equal(steer_pairs_flag_steps(&whole, t, steps, 1), -1);
+	steer_pairs_release(&whole);
+	tree_free(t);
+}
+
 /* The judge prompt's places: values go in as they are (never read as a
  * template or a format), the notes under their options only. */
 static void test_judge_prompt_places(void **state)
@@ -346,7 +399,7 @@ int main(void)
 	    cmocka_unit_test(test_balance_and_recent), cmocka_unit_test(test_recent_is_capped),
 	    cmocka_unit_test(test_candidate_flags),    cmocka_unit_test(test_task_threshold),
 	    cmocka_unit_test(test_marks_and_notes),    cmocka_unit_test(test_judge_prompt_places),
-	    cmocka_unit_test(test_judge_prompt_cap),
+	    cmocka_unit_test(test_judge_prompt_cap),   cmocka_unit_test(test_steps_match_each_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
