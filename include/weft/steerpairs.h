@@ -143,7 +143,8 @@ struct steer_pairs_step {
 int steer_pairs_flag_steps(const struct steer_pairs *sp, const struct tree *t,
 			   struct steer_pairs_step *steps, size_t nsteps);
 
-/* The repeated pair's question, or NULL when d names none. */
+/* The repeated pair's question, or NULL when d names no pair of the path
+ * (none, a rejected pair, or an earlier pair of the candidate itself). */
 const char *steer_pairs_question(const struct steer_pairs *sp, const struct steer_dup *d);
 
 /* The loom's and replay's short mark: "dup #3", "near-dup #3" ("dup" when
