@@ -97,6 +97,17 @@ class StepDuplicates(FlowCase):
         self.assertEqual([d and (d["kind"], d["of"]) for d in dups],
                          [None, ("exact", 1), None, ("near", 2), ("normalised", 2)])
 
+        # re-judging renders step 3's prompt as steering did
+        self.fs.control(clear_requests=True)
+        self.weft("replay", "s.json", "--rejudge", *self.fast, check=0)
+        # (the first ask: the fake judge's own answers may be asked again)
+        again = [x for x in judge_prompts(self.fs)
+                 if question(3, 1) in x and "Answer with one number" not in x]
+        self.assertEqual(len(again), 1, again)
+        self.assertIn("The answers so far: %s." % balance, again[0])
+        self.assertIn("oldest first:\n%s\n\n" % recent, again[0])
+        self.assertIn("numbered:\n\n%s\n\nWhich" % listing, again[0])
+
         # the loom's candidates at step 3 (the parent of the tip) mark them
         p = self.loom("s.json")
         p.keys("h")
