@@ -44,7 +44,7 @@ static size_t path_document(struct steer_pairs *sp, const struct tree *t, uint32
 /* The start of the last line that is not blank in doc's first end bytes. */
 static size_t tail_of(const char *doc, size_t end)
 {
-	while (end > 0 && strchr(" \t\r\n\f\v", doc[end - 1]))
+	while (end > 0 && doc[end - 1] && strchr(" \t\r\n\f\v", doc[end - 1]))
 		end--;
 	while (end > 0 && doc[end - 1] != '\n')
 		end--;
