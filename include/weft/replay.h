@@ -112,8 +112,11 @@ struct replay_rejudge {
 
 /*
  * Re-judges every step of w with at least one candidate: renders tmpl
- * (a judge prompt) with the document at the step's node and the
- * candidates' texts, asks the judge role with settings s (rank mode, judge
+ * (a judge prompt) with the document at the step's node, the candidates'
+ * texts and what steering tells the judge of the path there (its
+ * {balance}, {recent} and the notes of candidates that repeat a pair,
+ * steerpairs.h, with task's pattern and labels; task may be NULL: the
+ * seed's), asks the judge role with settings s (rank mode, judge
  * temperature, attempts) concurrently on e, and waits for all (lm_run).
  * Fills out (released with replay_rejudge_release) and the agreement
  * figures: with the recorded judge over steps where both picks are known,
@@ -126,7 +129,7 @@ struct replay_rejudge {
  */
 enum { REPLAY_PROMPT_TOO_LARGE = -2 };
 int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
-		   const struct config_role *judge, const char *tmpl,
+		   const struct task *task, const struct config_role *judge, const char *tmpl,
 		   const struct steer_settings *s, struct replay_rejudge *out, struct errbuf *err);
 void replay_rejudge_release(struct replay_rejudge *r);
 

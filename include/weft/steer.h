@@ -120,10 +120,23 @@ size_t steer_path_steps(const struct tree *t);
 void steer_candidate_text(const char *document_end, const char *text, struct strbuf *out);
 
 /*
+ * What a judge prompt says about the path besides its text: {balance},
+ * {recent} and a note under each flagged candidate (steerpairs.h).  All
+ * borrowed.  A NULL context, or a NULL member, renders as nothing: an
+ * empty {balance} or {recent}, no notes.
+ */
+struct steer_judge_context {
+	const char *balance;	  /* {balance}: "Yes: 7, No: 3" */
+	const char *recent;	  /* {recent}: the last questions, one a line */
+	const char *const *notes; /* one per option, NULL entries for none */
+};
+
+/*
  * One judge ranking with a step's retries, shared by steering and replay's
  * re-judging.  steer_judge_start renders tmpl (a judge prompt with
- * {document}, {options} and {n} places; see steer_judge_prompt) for the
- * count option texts, asks the judge role in s->rank mode at
+ * {document}, {options}, {n}, {balance} and {recent} places; see
+ * steer_judge_prompt) for the count option texts and the context (may be
+ * NULL), asks the judge role in s->rank mode at
  * s->judge_temperature, asks again on an unusable answer (empty, no option
  * number, out of range, bad scores) or a failed request up to
  * s->judge_attempts times in all (not after an HTTP 401, 403, 404 or 429),
@@ -156,6 +169,7 @@ typedef void steer_judge_fn(void *ctx, const struct steer_verdict *v);
 struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_role *judge,
 				      const char *tmpl, const char *document,
 				      const char *const *texts, size_t count,
+				      const struct steer_judge_context *context,
 				      const struct steer_settings *s, steer_judge_fn *done,
 				      void *ctx, struct errbuf *err);
 void steer_judge_free(struct steer_judge *j);
@@ -163,11 +177,15 @@ void steer_judge_free(struct steer_judge *j);
 /*
  * The judge prompt: tmpl with {document} (the end of document, at most
  * STEER_JUDGE_CONTEXT bytes, starting at a line), {options} (the texts as
- * numbered blocks, rank_format_options) and {n}.  Appends to out and
- * returns 0; or returns -1, appending nothing, when it would be larger than
- * TASK_PROMPT_MAX.  *size (may be NULL) gets its size either way.
+ * numbered blocks, rank_format_options, each flagged one with its note on
+ * a line after its text), {n}, {balance} and {recent} (ctx's, may be
+ * NULL).  Values are put in as they are, never read as a template or a
+ * format.  Appends to out and returns 0; or returns -1, appending nothing,
+ * when it would be larger than TASK_PROMPT_MAX.  *size (may be NULL) gets
+ * its size either way.
  */
 int steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
-		       size_t count, struct strbuf *out, size_t *size);
+		       size_t count, const struct steer_judge_context *ctx, struct strbuf *out,
+		       size_t *size);
 
 #endif

@@ -4,7 +4,8 @@
  * Tasks: a folder prompts/NAME/ with
  *   task.conf     settings, `key = value` lines, `#` comments (README "Tasks")
  *   generate.txt  the generation prompt: the document a session starts from
- *   judge.txt     the judge prompt, with {document} and {options} places
+ *   judge.txt     the judge prompt, with {document}, {options} and {n}
+ *                 places, and {balance} and {recent} (steerpairs.h)
  *   system.txt    the system prompt for chat models
  *   eval.txt      the scorers' prompt, with a {question} place
  *   verify.txt    optional: the verifier's Yes/No prompt (verify.h), with

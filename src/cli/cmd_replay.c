@@ -25,6 +25,7 @@
 #include "weft/session.h"
 #include "weft/sessionlock.h"
 #include "weft/steer.h"
+#include "weft/steerpairs.h"
 #include "weft/task.h"
 #include "weft/xalloc.h"
 
@@ -101,6 +102,50 @@ static const char *node_id(const struct tree *t, uint32_t i)
 	return i == TREE_NONE ? NULL : tree_node(t, i)->id;
 }
 
+/* The duplicate flag of each candidate of every step of w
+ * (steerpairs.h), all in one reading of the chosen path: owned, one owned
+ * array of the step's count entries per step (none flagged when the
+ * task's pattern fails).  Free with free_dups. */
+static struct steer_dup **walk_dups(const struct tree *t, const struct task *task,
+				    const struct replay_walk *w)
+{
+	struct steer_dup **d = xcalloc(w->count ? w->count : 1, sizeof(*d));
+	struct steer_pairs_step *steps = xcalloc(w->count ? w->count : 1, sizeof(*steps));
+	struct steer_pairs sp;
+	size_t k, j;
+
+	for (k = 0; k < w->count; k++) {
+		const struct replay_step *rs = &w->steps[k];
+		const char **texts = xcalloc(rs->count ? rs->count : 1, sizeof(*texts));
+
+		for (j = 0; j < rs->count; j++)
+			texts[j] = tree_node(t, rs->candidates[j])->text;
+		d[k] = xcalloc(rs->count ? rs->count : 1, sizeof(**d));
+		steps[k].node = rs->node;
+		steps[k].texts = texts;
+		steps[k].count = rs->count;
+		steps[k].flags = d[k];
+	}
+	if (w->count) {
+		steer_pairs_init(&sp, t, tree_path_tip(t), task); /* failing: none flagged */
+		steer_pairs_flag_steps(&sp, t, steps, w->count);
+		steer_pairs_release(&sp);
+	}
+	for (k = 0; k < w->count; k++)
+		free((void *)steps[k].texts);
+	free(steps);
+	return d;
+}
+
+static void free_dups(struct steer_dup **d, size_t count)
+{
+	size_t k;
+
+	for (k = 0; k < count; k++)
+		free(d[k]);
+	free(d);
+}
+
 /* ---- text --------------------------------------------------------------- */
 
 /* The step's line: its picks, the re-judge's and how they compare. */
@@ -136,7 +181,7 @@ static void step_line(struct strbuf *sb, size_t k, const struct replay_step *rs,
 /* Candidate j of the step: its marks, scores and text on one line. */
 static void candidate_line(struct strbuf *sb, const struct tree *t, size_t j,
 			   const struct replay_step *rs, const struct replay_verdict *rv,
-			   int rejudged, size_t width)
+			   int rejudged, const struct steer_dup *dup, size_t width)
 {
 	long i = (long)j;
 	int human = i == rs->final_index && rs->picker == TREE_PICKER_HUMAN;
@@ -154,12 +199,16 @@ static void candidate_line(struct strbuf *sb, const struct tree *t, size_t j,
 			strbuf_addstr(sb, "  -    ");
 		strbuf_addch(sb, ' ');
 	}
+	if (dup->kind != STEER_DUP_NONE) {
+		steer_dup_mark(dup, sb);
+		strbuf_addstr(sb, "  ");
+	}
 	one_line(sb, tree_node(t, rs->candidates[j])->text,
 		 width > sb->len + 10 ? width - sb->len : 10);
 }
 
 static void print_step(const struct tree *t, size_t k, const struct replay_step *rs,
-		       const struct replay_verdict *rv, size_t width)
+		       const struct replay_verdict *rv, const struct steer_dup *dups, size_t width)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t j;
@@ -179,7 +228,7 @@ static void print_step(const struct tree *t, size_t k, const struct replay_step 
 	}
 	for (j = 0; j < rs->count; j++) {
 		strbuf_reset(&sb);
-		candidate_line(&sb, t, j, rs, rv, rv != NULL, width);
+		candidate_line(&sb, t, j, rs, rv, rv != NULL, &dups[j], width);
 		printf("%s\n", sb.data);
 	}
 	strbuf_release(&sb);
@@ -226,13 +275,15 @@ static void print_summary(const struct replay_walk *w)
 	strbuf_release(&sb);
 }
 
-static void print_walk(const struct tree *t, const struct replay_walk *w,
+static void print_walk(const struct tree *t, const struct task *task, const struct replay_walk *w,
 		       const struct replay_rejudge *rj, size_t width)
 {
+	struct steer_dup **dups = walk_dups(t, task, w);
 	size_t k;
 
 	for (k = 0; k < w->count; k++)
-		print_step(t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, width);
+		print_step(t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, dups[k], width);
+	free_dups(dups, w->count);
 	print_summary(w);
 }
 
@@ -350,8 +401,37 @@ static void json_verdict(struct strbuf *sb, const struct tree *t, const struct r
 	strbuf_addch(sb, '}');
 }
 
+/* "duplicates": one per candidate, null or {"kind", "of", "similarity"}. */
+static void json_dups(struct strbuf *sb, const struct replay_step *rs, const struct steer_dup *dups)
+{
+	static const char *const kinds[] = {"none", "exact", "normalised", "near"};
+	size_t j;
+
+	strbuf_addstr(sb, ",\"duplicates\":[");
+	for (j = 0; j < rs->count; j++) {
+		const struct steer_dup *d = &dups[j];
+
+		if (j)
+			strbuf_addch(sb, ',');
+		if (d->kind == STEER_DUP_NONE) {
+			strbuf_addstr(sb, "null");
+			continue;
+		}
+		strbuf_addf(sb, "{\"kind\":\"%s\",\"of\":", kinds[d->kind]);
+		if (d->of == STEER_DUP_UNNAMED)
+			strbuf_addstr(sb, "null");
+		else
+			strbuf_addf(sb, "%zu", d->of + 1);
+		strbuf_addstr(sb, ",\"similarity\":");
+		json_num(sb, d->score);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addch(sb, ']');
+}
+
 static void json_step(struct strbuf *sb, const struct tree *t, size_t k,
-		      const struct replay_step *rs, const struct replay_verdict *rv)
+		      const struct replay_step *rs, const struct replay_verdict *rv,
+		      const struct steer_dup *dups)
 {
 	size_t j;
 
@@ -376,6 +456,7 @@ static void json_step(struct strbuf *sb, const struct tree *t, size_t k,
 	strbuf_addf(sb, ",\"override\":%s,\"waiting\":%s,\"needsHuman\":",
 		    rs->override ? "true" : "false", rs->waiting ? "true" : "false");
 	json_string_or_null(sb, rs->needs_human);
+	json_dups(sb, rs, dups);
 	if (rv)
 		json_verdict(sb, t, rs, rv);
 	strbuf_addch(sb, '}');
@@ -424,11 +505,12 @@ static void json_rejudge(struct strbuf *sb, const struct replay_rejudge *rj, con
 	strbuf_addf(sb, ",\"steps\":%zu}}", rj->spearman_steps);
 }
 
-static void print_json(const struct tree *t, const char *file, const struct replay_walk *w,
-		       const struct replay_rejudge *rj, const char *model, const char *prompt,
-		       const char *rank)
+static void print_json(const struct tree *t, const struct task *task, const char *file,
+		       const struct replay_walk *w, const struct replay_rejudge *rj,
+		       const char *model, const char *prompt, const char *rank)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct steer_dup **dups = walk_dups(t, task, w);
 	size_t k;
 
 	strbuf_addstr(&sb, "{\"file\":");
@@ -437,13 +519,14 @@ static void print_json(const struct tree *t, const char *file, const struct repl
 	for (k = 0; k < w->count; k++) {
 		if (k)
 			strbuf_addch(&sb, ',');
-		json_step(&sb, t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL);
+		json_step(&sb, t, k, &w->steps[k], rj ? &rj->verdicts[k] : NULL, dups[k]);
 	}
 	json_summary(&sb, w);
 	if (rj)
 		json_rejudge(&sb, rj, model, prompt, rank);
 	strbuf_addstr(&sb, "}\n");
 	fwrite(sb.data, 1, sb.len, stdout);
+	free_dups(dups, w->count);
 	strbuf_release(&sb);
 }
 
@@ -693,8 +776,8 @@ static int replay_rejudge_steps(struct replaying *rp)
 	if (r)
 		return r;
 	rp->engine = cli_start_engine(&rp->config);
-	r = replay_rejudge(rp->engine, rp->s.tree, &rp->walk, rp->judge, rp->tmpl.data,
-			   &rp->settings, &rp->rj, &err);
+	r = replay_rejudge(rp->engine, rp->s.tree, &rp->walk, rp->s.has_task ? &rp->s.task : NULL,
+			   rp->judge, rp->tmpl.data, &rp->settings, &rp->rj, &err);
 	if (!r)
 		return 0;
 	if (r == REPLAY_PROMPT_TOO_LARGE) /* nothing was sent */
@@ -751,13 +834,14 @@ static int replay_report(struct replaying *rp)
 	const struct replay_options *o = rp->o;
 	const struct replay_rejudge *rj = o->rejudge ? &rp->rj : NULL;
 	const char *rank = rank_mode_name(rp->settings.rank);
+	const struct task *task = rp->s.has_task ? &rp->s.task : NULL;
 	int r;
 
 	if (o->json)
-		print_json(rp->s.tree, o->path, &rp->walk, rj, rp->judge ? rp->judge->model : "",
-			   rp->prompt_id.data, rank);
+		print_json(rp->s.tree, task, o->path, &rp->walk, rj,
+			   rp->judge ? rp->judge->model : "", rp->prompt_id.data, rank);
 	else
-		print_walk(rp->s.tree, &rp->walk, rj, o->width ? o->width : terminal_width());
+		print_walk(rp->s.tree, task, &rp->walk, rj, o->width ? o->width : terminal_width());
 	if (rj && !o->json)
 		print_rejudge(rj, rp->judge->model, rp->prompt_id.data, rank);
 	r = rj ? replay_request_failures(rj) : 0;

@@ -6,6 +6,7 @@
 
 #include "weft/dataset.h"
 #include "weft/meta.h"
+#include "weft/steerpairs.h"
 #include "weft/xalloc.h"
 
 const char *replay_picker_name(enum tree_picker p)
@@ -293,12 +294,42 @@ static void verdict_done(void *ctx, const struct steer_verdict *v)
 	}
 }
 
+/* Starts the judge of step rs as steering would: the path's balance and
+ * recent questions, and the notes of its candidates that repeat a pair. */
+static struct steer_judge *judge_step(struct lm_engine *e, const struct tree *t,
+				      const struct replay_step *rs, const struct task *task,
+				      const struct config_role *judge, const char *tmpl,
+				      const char *doc, const char **texts,
+				      const struct steer_settings *s, struct pending *p,
+				      struct errbuf *err)
+{
+	struct steer_pairs sp;
+	struct strbuf balance = STRBUF_INIT, recent = STRBUF_INIT;
+	struct steer_judge_context ctx;
+	struct steer_judge *j;
+	char **notes;
+
+	steer_pairs_init(&sp, t, rs->node, task); /* a failure leaves them empty */
+	steer_pairs_balance(&sp, &balance);
+	steer_pairs_recent(&sp, &recent);
+	notes = steer_pairs_notes(&sp, texts, rs->count);
+	ctx.balance = balance.data;
+	ctx.recent = recent.data;
+	ctx.notes = (const char *const *)notes;
+	j = steer_judge_start(e, judge, tmpl, doc, texts, rs->count, &ctx, s, verdict_done, p, err);
+	steer_pairs_notes_free(notes, rs->count);
+	strbuf_release(&balance);
+	strbuf_release(&recent);
+	steer_pairs_release(&sp);
+	return j;
+}
+
 /* Starts the judge of every step of w into p (out's verdicts ready for
  * them).  Returns how many steps were started: w->count, or fewer with err
  * when a step's prompt is past the cap. */
 static size_t start_judges(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
-			   const struct config_role *judge, const char *tmpl,
-			   const struct steer_settings *s, struct pending *p,
+			   const struct task *task, const struct config_role *judge,
+			   const char *tmpl, const struct steer_settings *s, struct pending *p,
 			   struct replay_rejudge *out, struct errbuf *err)
 {
 	struct strbuf doc = STRBUF_INIT;
@@ -322,8 +353,8 @@ static size_t start_judges(struct lm_engine *e, const struct tree *t, const stru
 			texts[j] = tree_node(t, rs->candidates[j])->text;
 		strbuf_reset(&doc);
 		tree_document(t, rs->node, &doc);
-		p[k].judge = steer_judge_start(e, judge, tmpl, doc.data, texts, rs->count, s,
-					       verdict_done, &p[k], err);
+		p[k].judge =
+		    judge_step(e, t, rs, task, judge, tmpl, doc.data, texts, s, &p[k], err);
 		free(texts);
 		if (!p[k].judge) {
 			/* a prompt past the cap: refused before anything is sent
@@ -372,7 +403,7 @@ static void tally_verdicts(const struct replay_walk *w, struct replay_rejudge *o
 }
 
 int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct replay_walk *w,
-		   const struct config_role *judge, const char *tmpl,
+		   const struct task *task, const struct config_role *judge, const char *tmpl,
 		   const struct steer_settings *s, struct replay_rejudge *out, struct errbuf *err)
 {
 	struct pending *p = xcalloc(w->count ? w->count : 1, sizeof(*p));
@@ -382,7 +413,7 @@ int replay_rejudge(struct lm_engine *e, const struct tree *t, const struct repla
 	memset(out, 0, sizeof(*out));
 	out->verdicts = xcalloc(w->count ? w->count : 1, sizeof(*out->verdicts));
 	out->count = w->count;
-	started = start_judges(e, t, w, judge, tmpl, s, p, out, err);
+	started = start_judges(e, t, w, task, judge, tmpl, s, p, out, err);
 	if (started < w->count) {
 		for (k = 0; k < started; k++)
 			steer_judge_free(p[k].judge);

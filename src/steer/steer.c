@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "weft/rank.h"
+#include "weft/steerpairs.h"
 #include "weft/xalloc.h"
 
 struct steer_step {
@@ -27,6 +28,13 @@ struct steer_step {
 	char **finish;	    /* owned, may be NULL entries */
 	unsigned *merged;
 	size_t count;
+
+	/* what the judge is told of the path: the pairs on it ({balance},
+	 * {recent}) and a note for each option that would repeat one */
+	struct steer_pairs pairs;
+	struct strbuf balance, recent;
+	char **notes; /* owned; nnotes entries (the options then), NULL for none */
+	size_t nnotes;
 
 	struct steer_judge *judge_req; /* after generation */
 	struct steer_outcome outcome;
@@ -331,16 +339,45 @@ static void judge_ask(struct steer_judge *j)
 	strbuf_release(&prompt);
 }
 
-int steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
-		       size_t count, struct strbuf *out, size_t *size)
+/* {options}: the texts as numbered blocks, a flagged one with its note on
+ * the line after its text. */
+static void judge_options(const char *const *texts, size_t count, const char *const *notes,
+			  struct strbuf *out)
 {
-	static const char *const keys[] = {"document", "options", "n"};
+	struct strbuf *noted = xcalloc(count ? count : 1, sizeof(*noted));
+	const char **shown = xcalloc(count ? count : 1, sizeof(*shown));
+	size_t *first = xcalloc(count ? count : 1, sizeof(*first));
+	size_t k;
+
+	for (k = 0; k < count; k++) {
+		first[k] = k;
+		shown[k] = texts[k];
+		strbuf_init(&noted[k]);
+		if (!notes || !notes[k])
+			continue;
+		strbuf_addstr(&noted[k], texts[k]);
+		if (!noted[k].len || noted[k].data[noted[k].len - 1] != '\n')
+			strbuf_addch(&noted[k], '\n');
+		strbuf_addstr(&noted[k], notes[k]);
+		shown[k] = noted[k].data;
+	}
+	rank_format_options(shown, first, count, out);
+	for (k = 0; k < count; k++)
+		strbuf_release(&noted[k]);
+	free(noted);
+	free(shown);
+	free(first);
+}
+
+int steer_judge_prompt(const char *tmpl, const char *document, const char *const *texts,
+		       size_t count, const struct steer_judge_context *ctx, struct strbuf *out,
+		       size_t *size)
+{
+	static const char *const keys[] = {"document", "options", "n", "balance", "recent"};
 	struct strbuf options = STRBUF_INIT, n = STRBUF_INIT;
 	size_t len = strlen(document);
 	const char *doc = document;
-	const char *values[3];
-	size_t *first = xcalloc(count ? count : 1, sizeof(*first));
-	size_t k;
+	const char *values[5];
 	int r;
 
 	if (len > STEER_JUDGE_CONTEXT) {
@@ -348,17 +385,16 @@ int steer_judge_prompt(const char *tmpl, const char *document, const char *const
 		while (*doc && *doc != '\n')
 			doc++;
 	}
-	for (k = 0; k < count; k++)
-		first[k] = k;
-	rank_format_options(texts, first, count, &options);
+	judge_options(texts, count, ctx ? ctx->notes : NULL, &options);
 	strbuf_addf(&n, "%zu", count);
 	values[0] = doc;
 	values[1] = options.data;
 	values[2] = n.data;
-	r = template_render(tmpl, keys, values, 3, TASK_PROMPT_MAX, out, size);
+	values[3] = ctx && ctx->balance ? ctx->balance : "";
+	values[4] = ctx && ctx->recent ? ctx->recent : "";
+	r = template_render(tmpl, keys, values, 5, TASK_PROMPT_MAX, out, size);
 	strbuf_release(&options);
 	strbuf_release(&n);
-	free(first);
 	return r;
 }
 
@@ -372,6 +408,7 @@ static void prompt_too_large(struct errbuf *err, const char *what, size_t size)
 struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_role *judge,
 				      const char *tmpl, const char *document,
 				      const char *const *texts, size_t count,
+				      const struct steer_judge_context *context,
 				      const struct steer_settings *s, steer_judge_fn *done,
 				      void *ctx, struct errbuf *err)
 {
@@ -379,7 +416,7 @@ struct steer_judge *steer_judge_start(struct lm_engine *e, const struct config_r
 	size_t size;
 
 	strbuf_init(&j->prompt);
-	if (steer_judge_prompt(tmpl, document, texts, count, &j->prompt, &size)) {
+	if (steer_judge_prompt(tmpl, document, texts, count, context, &j->prompt, &size)) {
 		prompt_too_large(err, "the rendered judge prompt", size);
 		strbuf_release(&j->prompt);
 		free(j);
@@ -453,13 +490,28 @@ static void add_option(struct steer_step *st, const char *text, uint32_t existin
 	st->count++;
 }
 
+/* What the judge is told of the path for the step's options as they stand:
+ * their notes are worked out again (new options have none yet). */
+static void step_context(struct steer_step *st, struct steer_judge_context *ctx)
+{
+	steer_pairs_notes_free(st->notes, st->nnotes);
+	st->notes = steer_pairs_notes(&st->pairs, (const char *const *)st->texts, st->count);
+	st->nnotes = st->count;
+	ctx->balance = st->balance.data;
+	ctx->recent = st->recent.data;
+	ctx->notes = (const char *const *)st->notes;
+}
+
 /* Returns 0, or -1 with err when the judge prompt would be too large
  * (nothing is asked). */
 static int start_judging(struct steer_step *st, struct errbuf *err)
 {
+	struct steer_judge_context ctx;
+
+	step_context(st, &ctx);
 	st->judge_req = steer_judge_start(st->engine, st->judge, st->task->judge, st->document.data,
-					  (const char *const *)st->texts, st->count, &st->settings,
-					  step_judged, st, err);
+					  (const char *const *)st->texts, st->count, &ctx,
+					  &st->settings, step_judged, st, err);
 	if (st->judge_req)
 		return 0;
 	errbuf_prefix(err, "%s/judge.txt", st->task->dir);
@@ -517,6 +569,7 @@ struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 	struct tree_step *old = tree_node(t, at)->step;
 	struct lm_request req;
 	struct strbuf judge_prompt = STRBUF_INIT;
+	struct steer_judge_context about;
 	size_t k, size;
 	int fits;
 
@@ -533,6 +586,13 @@ struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 	st->outcome.node = at;
 	st->outcome.judge_pick = TREE_NONE;
 	tree_document(t, at, &st->document);
+	/* a task whose pattern fails here leaves the judge's balance
+	 * "unknown" and flags nothing: the step goes on without them */
+	steer_pairs_init(&st->pairs, t, at, task);
+	strbuf_init(&st->balance);
+	strbuf_init(&st->recent);
+	steer_pairs_balance(&st->pairs, &st->balance);
+	steer_pairs_recent(&st->pairs, &st->recent);
 
 	/* Candidates already in this step are judged again with the new ones. */
 	for (k = 0; old && k < old->count; k++) {
@@ -550,8 +610,9 @@ struct steer_step *steer_start(struct lm_engine *e, struct tree *t, uint32_t at,
 		steer_step_free(st);
 		return NULL;
 	}
+	step_context(st, &about);
 	fits = !steer_judge_prompt(task->judge, st->document.data, (const char *const *)st->texts,
-				   st->count, &judge_prompt, &size);
+				   st->count, &about, &judge_prompt, &size);
 	strbuf_release(&judge_prompt);
 	if (!fits) {
 		prompt_too_large(err, "the rendered judge prompt", size);
@@ -593,11 +654,15 @@ void steer_step_free(struct steer_step *st)
 		free(st->texts[k]);
 		free(st->finish[k]);
 	}
+	steer_pairs_notes_free(st->notes, st->nnotes);
 	free(st->texts);
 	free(st->existing);
 	free(st->finish);
 	free(st->merged);
 	strbuf_release(&st->document);
+	steer_pairs_release(&st->pairs);
+	strbuf_release(&st->balance);
+	strbuf_release(&st->recent);
 	steer_judge_free(st->judge_req);
 	free(st);
 }

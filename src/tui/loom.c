@@ -189,6 +189,7 @@ static void state_init(struct tui *u, struct tree *t, const char *path,
 	u->vpos = -1;
 	u->stats_tip = TREE_NONE;
 	u->stats_changes = (unsigned)-1;
+	u->dups_for = TREE_NONE;
 	u->no_color = nc && *nc;
 	history_init(&u->hist);
 	if (path && !(opts && opts->read_only)) {
@@ -222,6 +223,8 @@ static void state_release(struct tui *u)
 	strbuf_release(&u->search);
 	strbuf_release(&u->input);
 	free(u->view);
+	free(u->dup_nodes);
+	free(u->dups);
 }
 
 /* Sets up u and a screen on out/in (everything tui_run does before its

@@ -39,6 +39,7 @@
 #include "weft/pairs.h"
 #include "weft/replay.h"
 #include "weft/steer.h"
+#include "weft/steerpairs.h"
 #include "weft/strbuf.h"
 #include "weft/theme.h"
 #include "weft/tui.h"
@@ -54,6 +55,9 @@ enum redraw {
 
 /* Alternatives listed under one node of the outline before "… N more". */
 #define OUTLINE_ALT_MAX 8
+/* The candidates the duplicate flag is worked out for, in order: a step
+ * has at most TASK_MAX_N; past that a node is browsed, not steered. */
+#define DUP_FLAGS_MAX TASK_MAX_N
 /* Score bar width in the candidates area. */
 #define BAR_WIDTH 10
 #define MSG_SIZE  512
@@ -115,6 +119,13 @@ struct tui {
 	uint32_t stats_tip;	/* path tip the balance was counted for */
 	size_t stats_len;	/* path length it was counted for */
 	unsigned stats_changes; /* changes counter it was counted for */
+	/* The duplicate flags of the focus's first DUP_FLAGS_MAX visible
+	 * children (steerpairs.h), worked out for dups_for at dups_version */
+	uint32_t dups_for;
+	unsigned dups_version;
+	uint32_t *dup_nodes; /* owned; ndups entries */
+	struct steer_dup *dups;
+	size_t ndups;
 	int help_scroll;	/* lines a page (help, evaluation) is scrolled by */
 	enum mode help_return;	/* the mode ? was pressed in (the loom or the pairs page) */
 	/* The line the screen shows (see view_pos): root..focus, then the
@@ -276,6 +287,8 @@ void loom_settle(struct tui *u);
 void pairs_refresh(struct tui *u);
 /* Lets go of the pairs page's state. */
 void pairs_release(struct tui *u);
+/* The duplicate flag of candidate c of the focus, or NULL (state.c). */
+const struct steer_dup *candidate_dup(const struct tui *u, uint32_t c);
 /* The status message, formatted and sanitized. */
 void set_msg(struct tui *u, enum msg_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -271,6 +271,52 @@ int path_pairs(struct tui *u, struct pairs_result *pr)
 	return 0;
 }
 
+/* ---- the candidates' duplicate flags ------------------------------------- */
+
+/* The flags of the focus's candidates: whether each would add a pair that
+ * repeats one of the path to the focus; worked out again when the focus
+ * or the tree changed. */
+static void update_dups(struct tui *u)
+{
+	const struct tree *t = u->t;
+	const char *texts[DUP_FLAGS_MAX];
+	struct steer_pairs sp;
+	uint32_t c;
+
+	if (u->dups_for == t->focus && u->dups_version == u->version)
+		return;
+	u->dups_for = t->focus;
+	u->dups_version = u->version;
+	u->ndups = 0;
+	c = first_visible_child(t, t->focus);
+	if (c == TREE_NONE)
+		return;
+	if (!u->dups) {
+		u->dup_nodes = xcalloc(DUP_FLAGS_MAX, sizeof(*u->dup_nodes));
+		u->dups = xcalloc(DUP_FLAGS_MAX, sizeof(*u->dups));
+	}
+	for (; c != TREE_NONE && u->ndups < DUP_FLAGS_MAX; c = next_visible_sibling(t, c)) {
+		u->dup_nodes[u->ndups] = c;
+		texts[u->ndups++] = tree_node(t, c)->text;
+	}
+	/* a task whose pattern fails flags nothing (the balance says so) */
+	steer_pairs_init(&sp, t, t->focus, u->opts ? u->opts->task : NULL);
+	steer_pairs_flag_all(&sp, texts, u->ndups, u->dups);
+	steer_pairs_release(&sp);
+}
+
+const struct steer_dup *candidate_dup(const struct tui *u, uint32_t c)
+{
+	size_t k;
+
+	if (u->dups_for != u->t->focus)
+		return NULL;
+	for (k = 0; k < u->ndups; k++)
+		if (u->dup_nodes[k] == c)
+			return u->dups[k].kind != STEER_DUP_NONE ? &u->dups[k] : NULL;
+	return NULL;
+}
+
 /* ---- before a frame ------------------------------------------------------- */
 
 void loom_settle(struct tui *u)
@@ -279,6 +325,7 @@ void loom_settle(struct tui *u)
 	sync_candidate(u);
 	update_stats(u);
 	pairs_refresh(u);
+	update_dups(u);
 }
 
 /* ---- status messages ----------------------------------------------------- */

@@ -7,6 +7,27 @@
 
 #include <stdio.h>
 
+/* "dup #3 " before the text of a candidate that would repeat pair 3 of
+ * the path, in the error role, cut at the area's right edge x_end. */
+static void draw_dup_mark(const struct tui *u, uint32_t c, enum theme_role role, int x_end)
+{
+	const struct steer_dup *d = candidate_dup(u, c);
+	struct strbuf mark = STRBUF_INIT;
+	int y, x;
+
+	if (!d)
+		return;
+	getyx(stdscr, y, x);
+	(void)y;
+	steer_dup_mark(d, &mark);
+	strbuf_addch(&mark, ' ');
+	wattrset(stdscr, role_attr(u, THEME_ERROR));
+	if (x < x_end)
+		put_ascii(stdscr, mark.data, x_end - x);
+	wattrset(stdscr, role_attr(u, role));
+	strbuf_release(&mark);
+}
+
 void draw_candidates(const struct tui *u, int y0, int x0, int h, int width)
 {
 	const struct tree *t = u->t;
@@ -48,6 +69,7 @@ void draw_candidates(const struct tui *u, int y0, int x0, int h, int width)
 		draw_marks(u, stdscr, nd);
 		waddch(stdscr, ' ');
 		draw_score(u, stdscr, (nd->flags & TREE_HAS_SCORE) != 0, nd->score, role);
+		draw_dup_mark(u, c, role, x0 + width);
 		getyx(stdscr, y, x);
 		(void)y;
 		if (x < x0 + width)
