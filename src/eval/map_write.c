@@ -49,7 +49,10 @@ static void xml_char(struct strbuf *out, uint32_t c)
 	if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F || (c >= 0x80 && c < 0xA0) ||
 	    c == 0xFFFE || c == 0xFFFF)
 		c = 0xFFFD;
-	utf8_encode(out, c);
+	if (c == 0x2028 || c == 0x2029) /* line breaks to some readers: kept as references */
+		strbuf_addf(out, "&#x%04X;", (unsigned)c);
+	else
+		utf8_encode(out, c);
 }
 
 void map_add_xml(struct strbuf *out, const char *s)
