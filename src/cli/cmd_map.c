@@ -8,8 +8,11 @@
 #include "weft/atomicfile.h"
 #include "weft/cli.h"
 #include "weft/display.h"
+#include "weft/dataset.h"
 #include "weft/evalset.h"
+#include "weft/inputfile.h"
 #include "weft/map.h"
+#include "weft/meta.h"
 #include "weft/num.h"
 #include "weft/outfile.h"
 #include "weft/similar.h"
@@ -109,26 +112,66 @@ static int map_task_options(const char *name, struct pairs_options *o, void *ctx
 	return 0;
 }
 
-/* The dataset as map_build takes it; the strings borrowed from the set
- * except the label names (owned, leading space of " Yes" dropped). */
+/* The dataset as map_build takes it: a session's pairs (with their
+ * answers and nodes, which evalset keeps not) or else evalset's examples;
+ * the strings borrowed from them except the label names (owned, the
+ * leading space of evalset's " Yes" dropped). */
 struct map_data {
+	struct inputfile file; /* the session, while its pairs are used */
+	struct pairs_result pairs;
 	struct evalset set;
 	struct task task;
-	const char **questions;
+	const char **questions, **answers, **nodes;
 	size_t *labels;
 	char *names[MAP_MAX_LABELS];
 	struct map_input in;
 };
 
-static int map_data_load(struct map_data *md, const struct map_options *o, struct errbuf *err)
+/* The largest dataset read, as weft eval's. */
+#define MAP_MAX_BYTES ((size_t)1 << 30)
+
+static int map_data_session(struct map_data *md, struct errbuf *err)
+{
+	const struct pairs_result *r = &md->pairs;
+	struct pairs_options po;
+	struct strbuf name = STRBUF_INIT;
+	size_t i;
+	int rc;
+
+	pairs_options_init(&po);
+	if (!meta_get_string(md->file.tree, "task", &name) && name.len &&
+	    map_task_options(name.data, &po, &md->task) < 0)
+		pairs_options_init(&po);
+	rc = dataset_tree_pairs(md->file.tree, &po, &md->pairs, err);
+	strbuf_release(&name);
+	if (rc < 0)
+		return -1;
+	md->in.n = r->count;
+	md->questions = xcalloc(r->count + 1, sizeof(*md->questions));
+	md->answers = xcalloc(r->count + 1, sizeof(*md->answers));
+	md->nodes = xcalloc(r->count + 1, sizeof(*md->nodes));
+	md->labels = xcalloc(r->count + 1, sizeof(*md->labels));
+	for (i = 0; i < r->count; i++) {
+		md->questions[i] = r->pairs[i].question;
+		md->answers[i] = r->pairs[i].answer;
+		md->nodes[i] = r->pairs[i].node_id;
+		md->labels[i] = r->pairs[i].class_index;
+	}
+	for (i = 0; i < r->nlabels && i < MAP_MAX_LABELS; i++)
+		md->names[md->in.nlabels++] = xstrdup(r->labels[i]);
+	md->in.answers = md->answers;
+	md->in.node_ids = md->nodes;
+	return 0;
+}
+
+static int map_data_examples(struct map_data *md, const char *path, struct errbuf *err)
 {
 	size_t i, l;
 
-	if (evalset_load(&md->set, o->dataset, map_task_options, &md->task, err) < 0)
+	if (evalset_load(&md->set, path, map_task_options, &md->task, err) < 0)
 		return -1;
-	md->questions = xcalloc(md->set.n ? md->set.n : 1, sizeof(*md->questions));
-	md->labels = xcalloc(md->set.n ? md->set.n : 1, sizeof(*md->labels));
-	md->in.nlabels = 0;
+	md->questions = xcalloc(md->set.n + 1, sizeof(*md->questions));
+	md->labels = xcalloc(md->set.n + 1, sizeof(*md->labels));
 	for (i = 0; i < md->set.n; i++) {
 		const struct evalset_example *e = &md->set.items[i];
 		const char *name = e->classes[e->answer];
@@ -144,22 +187,47 @@ static int map_data_load(struct map_data *md, const struct map_options *o, struc
 		md->questions[i] = e->question;
 		md->labels[i] = l;
 	}
+	md->in.n = md->set.n;
+	return 0;
+}
+
+static int map_data_load(struct map_data *md, const struct map_options *o, struct errbuf *err)
+{
+	size_t len = strlen(o->dataset);
+	int jsonl = len >= 6 && !strcmp(o->dataset + len - 6, ".jsonl"), rc;
+
+	/* a session is read here, for its pairs' nodes; anything else as
+	 * weft eval reads it */
+	if (!jsonl && inputfile_read(&md->file, o->dataset, MAP_MAX_BYTES, 0, err) < 0)
+		return -1;
+	if (md->file.tree) {
+		rc = map_data_session(md, err);
+		if (rc < 0)
+			errbuf_prefix(err, "%s", o->dataset);
+	} else {
+		inputfile_release(&md->file);
+		memset(&md->file, 0, sizeof(md->file));
+		rc = map_data_examples(md, o->dataset, err);
+	}
 	md->in.questions = md->questions;
 	md->in.labels = md->labels;
-	md->in.n = md->set.n;
 	md->in.label_names = (const char *const *)md->names;
 	md->in.clusters = o->clusters;
 	md->in.near = o->near;
-	return 0;
+	return rc;
 }
 
 static void map_data_release(struct map_data *md)
 {
 	size_t l;
 
+	inputfile_release(&md->file);
+	pairs_result_release(&md->pairs);
 	evalset_release(&md->set);
 	task_release(&md->task);
 	free(md->questions);
+	free(md->answers);
+	free(md->nodes);
 	free(md->labels);
 	for (l = 0; l < md->in.nlabels; l++)
 		free(md->names[l]);
@@ -367,8 +435,11 @@ int cmd_map(int argc, char **argv)
 	if (map_data_load(&md, &o, &err) < 0 || map_build(&md.in, &m, &err) < 0) {
 		r = cli_error("map", err.msg);
 	} else {
+		/* a torn journal line: said, not fatal */
 		if (md.set.warning)
-			cli_error("map", md.set.warning); /* a torn journal line: said, not fatal */
+			cli_error("map", md.set.warning);
+		if (md.file.warned)
+			cli_error("map", md.file.warning.msg);
 		r = map_outputs_check(&o, paths);
 	}
 	if (r == 0) {

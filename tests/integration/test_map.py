@@ -161,6 +161,25 @@ class MapTest(unittest.TestCase):
         p = run("map", os.path.join(self.out, "map.csv"), "--out", self.out, "--force")
         self.assertNotEqual(p.returncode, 0)
 
+    def test_session_pairs_keep_their_nodes(self):
+        demo = os.path.join(ROOT, "sessions", "demo.json")
+        p = run("map", demo, "--out", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.out, "map.csv"), newline="", encoding="utf-8") as f:
+            table = list(csv.DictReader(f))
+        p = run("extract", demo, "--format", "csv")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pairs = list(csv.DictReader(p.stdout.decode().splitlines()))
+        self.assertEqual([(r["question"], r["node"], r["label"]) for r in table],
+                         [(r["question"], r["node"], r["label"]) for r in pairs])
+        self.assertTrue(all(r["node"] for r in table))
+        parser = Page()
+        with open(os.path.join(self.out, "map.html"), encoding="utf-8") as f:
+            parser.feed(f.read())
+        data = json.loads(parser.scripts[0][1])
+        self.assertEqual([pt["id"] for pt in data["points"]], [r["node"] for r in table])
+        self.assertEqual([pt["a"] for pt in data["points"]], [r["answer"] for r in pairs])
+
     def test_usage(self):
         for args in (["--clusters", "0"], ["--clusters", "13"], ["--near", "0"],
                      ["--near", "1.5"], ["--bogus"]):
