@@ -30,6 +30,7 @@ SPACE = ["Does a quasar emit radio waves across deep space",
          "Is a pulsar a rotating neutron star in deep space",
          "Do nebula clouds of gas and dust slowly form new stars in deep space"]
 NEAR = "Do nebula clouds of gas and dust slowly form new stars in deep space today"
+PROBE = "Do space probes like voyager carry golden records far into deep space"
 HOSTILE = "</script><script>alert(1)</script> & <!-- is \u2028 deep space odd"
 
 
@@ -38,6 +39,9 @@ def rows():
     out += [(q + "?", i % 2) for i, q in enumerate(SPACE)]
     out.append((NEAR + "?", 1))
     out.append((HOSTILE, 1))
+    # a near-duplicate, so that the terminal shows it, with escapes
+    out.append((PROBE + "?", 0))
+    out.append(("\x1b[2J\x1b]0;owned\x07\u202e " + PROBE + "?", 1))
     return out
 
 
@@ -120,6 +124,10 @@ class MapTest(unittest.TestCase):
                          % table[0]["cluster"])
         self.assertEqual(short.count("cluster "), 1)
         self.assertNotIn("<script>", stdout)
+        self.assertRegex(stdout, r"pair %d ~ pair %d" % (len(qs), len(qs) - 1))
+        self.assertNotIn("\x1b", stdout)  # not a terminal: no colour, and no text's escapes
+        self.assertNotIn("\x07", stdout)
+        self.assertNotIn("\u202e", stdout)
 
         with open(os.path.join(self.out, "map.html"), encoding="utf-8") as f:
             page = f.read()
