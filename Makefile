@@ -11,11 +11,12 @@ CC      ?= cc
 PYTHON  ?= python3
 
 # The libraries, each with the Debian package that ships its .pc file.
-PKGS     = ncursesw libcurl libcjson libpcre2-8
+PKGS     = ncursesw libcurl libcjson libpcre2-8 lapacke
 deb_ncursesw   = libncurses-dev
 deb_libcurl    = libcurl4-openssl-dev
 deb_libcjson   = libcjson-dev
 deb_libpcre2-8 = libpcre2-dev
+deb_lapacke    = liblapacke-dev
 deb_cmocka     = libcmocka-dev
 
 # Two sets of Debian packages: what building and running need (`make run`,

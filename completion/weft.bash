@@ -44,7 +44,7 @@ _weft()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="check ping extract export new generate plot replay score tui eval verify"
+	local commands="check ping extract export new generate plot replay score tui eval verify map"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -114,7 +114,7 @@ _weft()
 	-r | --rounds | -n | --n | -w | --width | --height | --limit | --concurrency | \
 	--synthetic | -s | --set | --size | --judge | --models | --pattern | --preamble | \
 	--labels | --other-prefix | --system | --target | --near-duplicate | --min-verify | \
-	-m | --min-confidence | --reject-below)
+	-m | --min-confidence | --reject-below | --clusters | --near)
 		return # a value weft cannot guess
 		;;
 	esac
@@ -133,6 +133,7 @@ _weft()
 	score) opts="--type --scoring --target --prompt --gpt --help" ;;
 	tui) opts="--theme --read-only --task --synthetic --hostile --keys --help" ;;
 	verify) opts="--limit --min-confidence --reject-below --task --set --config --help" ;;
+	map) opts="--out --clusters --near --force --help" ;;
 	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --help" ;;
 	esac
 

@@ -20,6 +20,9 @@ for f in src/*/*.c src/*/*.h include/weft/*.h; do
     case "$f" in src/data/*) ;; *)
         inc "$f" 'pcre2' >/dev/null && bad "$f includes PCRE2 (only src/data may)";;
     esac
+    case "$f" in src/eval/*) ;; *)
+        inc "$f" 'lapacke|lapack\.h|cblas' >/dev/null && bad "$f includes LAPACKE (only src/eval may, for the map)";;
+    esac
 done
 # The folder graph: a folder may use its own headers and those of folders
 # below it, never a sibling's or one above.  Ranks, low to high:

@@ -23,6 +23,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_map(int argc, char **argv);
 
 struct errbuf;
 struct strbuf;

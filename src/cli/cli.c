@@ -37,6 +37,7 @@ static const struct command commands[] = {
     {"tui", cmd_tui, "open a session in the loom (the same as weft FILE)"},
     {"eval", cmd_eval, "score a dataset with scorer models (generate or logprob)"},
     {"verify", cmd_verify, "check each pair's label with the verifier model"},
+    {"map", cmd_map, "draw an offline map of a dataset's pairs: layout, clusters, shortcuts"},
 };
 
 int cli_error(const char *cmd, const char *msg)

@@ -19,9 +19,10 @@ TMUX = shutil.which("tmux")
 GIT = shutil.which("git")
 
 LIBS = {"ncursesw": "libncurses-dev", "libcurl": "libcurl4-openssl-dev",
-        "libcjson": "libcjson-dev", "libpcre2-8": "libpcre2-dev", "cmocka": "libcmocka-dev"}
+        "libcjson": "libcjson-dev", "libpcre2-8": "libpcre2-dev", "lapacke": "liblapacke-dev",
+        "cmocka": "libcmocka-dev"}
 RUN_SET = ["build-essential", "pkg-config", "libncurses-dev", "libcurl4-openssl-dev",
-           "libcjson-dev", "libpcre2-dev"]
+           "libcjson-dev", "libpcre2-dev", "liblapacke-dev"]
 TEST_ONLY = ["libcmocka-dev", "tmux", "python3", "git"]
 NEVER_IN_RUN = ["clang", "valgrind", "libclang-rt-dev", "libclang-rt-14-dev",
                 "libcmocka-dev", "tmux"]
@@ -101,7 +102,7 @@ class LibraryCheck(unittest.TestCase):
         self.assertIn("libweft.a", p.stdout)
 
     def test_each_missing_library_is_named(self):
-        for lib in ("ncursesw", "libcurl", "libcjson", "libpcre2-8"):
+        for lib in ("ncursesw", "libcurl", "libcjson", "libpcre2-8", "lapacke"):
             with self.subTest(lib=lib):
                 p = self.make_without((lib,), "weft", uid=0)
                 self.assert_stops(p, [LIBS[lib]], "make deps")

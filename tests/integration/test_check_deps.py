@@ -120,11 +120,13 @@ class CheckDepsTest(unittest.TestCase):
         self.add("src/eval/plot.c", "#include <curl/curl.h>")
         self.add("src/steer/task.c", "#include <pcre2.h>")
         self.add("src/core/tree.c", "#include <cjson/cJSON.h>")
+        self.add("src/data/pairs.c", "#include <lapacke.h>")
         code, out = self.check()
         self.assertEqual(code, 1, out)
         self.assertIn("src/eval/plot.c includes curl", out)
         self.assertIn("src/steer/task.c includes PCRE2", out)
         self.assertIn("src/core/tree.c includes cJSON", out)
+        self.assertIn("src/data/pairs.c includes LAPACKE", out)
 
 
 if __name__ == "__main__":

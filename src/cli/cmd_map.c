@@ -1,0 +1,458 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weft/atomicfile.h"
+#include "weft/cli.h"
+#include "weft/display.h"
+#include "weft/dataset.h"
+#include "weft/evalset.h"
+#include "weft/inputfile.h"
+#include "weft/map.h"
+#include "weft/meta.h"
+#include "weft/num.h"
+#include "weft/outfile.h"
+#include "weft/similar.h"
+#include "weft/task.h"
+#include "weft/xalloc.h"
+#include "clicommon.h"
+
+static const char map_usage[] =
+    "usage: weft map DATASET [--out DIR] [--clusters K] [--near T] [--force]\n"
+    "\n"
+    "Draws an offline map of a dataset's pairs (a session, a text file, or an\n"
+    "exported CSV or JSONL, as weft eval reads them): each question as a TF-IDF\n"
+    "vector of its words (no embedder), laid out in 2-D by PCA, grouped by\n"
+    "k-means (K clusters, default round(sqrt(pairs / 2)) from 2 to 12), each\n"
+    "cluster named by its most distinctive words.  Prints a scatter by label,\n"
+    "the clusters with their balance, the near-duplicate questions (similarity\n"
+    "at least T, default 0.8) and the possible shortcuts (a cluster of at\n"
+    "least 8 pairs where one label holds 85% or more).  Writes DIR/map.csv,\n"
+    "DIR/map.svg and DIR/map.html (default DIR: map), replacing existing files\n"
+    "only with --force.\n";
+
+struct map_options {
+	const char *dataset, *dir;
+	size_t clusters; /* 0: the default */
+	double near;
+	int force;
+};
+
+static void map_options_init(struct map_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->dir = "map";
+	o->near = SIMILAR_DEFAULT_THRESHOLD;
+}
+
+/* An option a with its value v; -1 when good, else the exit status. */
+static int map_value(struct map_options *o, const char *a, const char *v)
+{
+	long k;
+
+	if (!strcmp(a, "--out")) {
+		o->dir = v;
+	} else if (!strcmp(a, "--clusters")) {
+		if (num_parse_long(v, 1, MAP_MAX_CLUSTERS, &k))
+			return cli_usage_error("map", map_usage,
+					       "--clusters must be a number from 1 to 12");
+		o->clusters = (size_t)k;
+	} else if (num_parse_double(v, 0, 1, &o->near) || o->near <= 0) {
+		return cli_usage_error("map", map_usage,
+				       "--near must be a similarity above 0 and at most 1");
+	}
+	return -1;
+}
+
+/* Returns -1 when the options are good, else the exit status. */
+static int map_parse(struct map_options *o, int argc, char **argv)
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(map_usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
+			o->force = 1;
+		} else if (!strcmp(a, "--out") || !strcmp(a, "--clusters") ||
+			   !strcmp(a, "--near")) {
+			if (i + 1 >= argc)
+				return cli_unknown_option("map", map_usage, a, 1);
+			r = map_value(o, a, argv[++i]);
+			if (r >= 0)
+				return r;
+		} else if (a[0] == '-' && a[1]) {
+			return cli_unknown_option("map", map_usage, a, 0);
+		} else if (!o->dataset) {
+			o->dataset = a;
+		} else {
+			return cli_usage_error("map", map_usage, "one DATASET only");
+		}
+	}
+	if (!o->dataset)
+		return cli_usage_error("map", map_usage, "no DATASET given");
+	return -1;
+}
+
+/* evalset_task_fn: a session's pairs read with its task's settings. */
+static int map_task_options(const char *name, struct pairs_options *o, void *ctx)
+{
+	struct task *task = ctx;
+	struct errbuf ignored;
+
+	if (cli_load_task(name, task, &ignored))
+		return -1;
+	task_pairs_options(task, o);
+	return 0;
+}
+
+/* The dataset as map_build takes it: a session's pairs (with their
+ * answers and nodes, which evalset keeps not) or else evalset's examples;
+ * the strings borrowed from them except the label names (owned, the
+ * leading space of evalset's " Yes" dropped). */
+struct map_data {
+	struct inputfile file; /* the session, while its pairs are used */
+	struct pairs_result pairs;
+	struct evalset set;
+	struct task task;
+	const char **questions, **answers, **nodes;
+	size_t *labels;
+	char *names[MAP_MAX_LABELS];
+	struct map_input in;
+};
+
+/* The largest dataset read, as weft eval's. */
+#define MAP_MAX_BYTES ((size_t)1 << 30)
+
+static int map_data_session(struct map_data *md, struct errbuf *err)
+{
+	const struct pairs_result *r = &md->pairs;
+	struct pairs_options po;
+	struct strbuf name = STRBUF_INIT;
+	size_t i;
+	int rc;
+
+	pairs_options_init(&po);
+	if (!meta_get_string(md->file.tree, "task", &name) && name.len &&
+	    map_task_options(name.data, &po, &md->task) < 0)
+		pairs_options_init(&po);
+	rc = dataset_tree_pairs(md->file.tree, &po, &md->pairs, err);
+	strbuf_release(&name);
+	if (rc < 0)
+		return -1;
+	md->in.n = r->count;
+	md->questions = xcalloc(r->count + 1, sizeof(*md->questions));
+	md->answers = xcalloc(r->count + 1, sizeof(*md->answers));
+	md->nodes = xcalloc(r->count + 1, sizeof(*md->nodes));
+	md->labels = xcalloc(r->count + 1, sizeof(*md->labels));
+	for (i = 0; i < r->count; i++) {
+		md->questions[i] = r->pairs[i].question;
+		md->answers[i] = r->pairs[i].answer;
+		md->nodes[i] = r->pairs[i].node_id;
+		md->labels[i] = r->pairs[i].class_index;
+	}
+	for (i = 0; i < r->nlabels && i < MAP_MAX_LABELS; i++)
+		md->names[md->in.nlabels++] = xstrdup(r->labels[i]);
+	md->in.answers = md->answers;
+	md->in.node_ids = md->nodes;
+	return 0;
+}
+
+static int map_data_examples(struct map_data *md, const char *path, struct errbuf *err)
+{
+	size_t i, l;
+
+	if (evalset_load(&md->set, path, map_task_options, &md->task, err) < 0)
+		return -1;
+	md->questions = xcalloc(md->set.n + 1, sizeof(*md->questions));
+	md->labels = xcalloc(md->set.n + 1, sizeof(*md->labels));
+	for (i = 0; i < md->set.n; i++) {
+		const struct evalset_example *e = &md->set.items[i];
+		const char *name = e->classes[e->answer];
+
+		name += *name == ' ';
+		for (l = 0; l < md->in.nlabels && strcmp(md->names[l], name); l++)
+			;
+		if (l == md->in.nlabels) {
+			if (l == MAP_MAX_LABELS)
+				return errbuf_set(err, "more than %d labels", MAP_MAX_LABELS), -1;
+			md->names[md->in.nlabels++] = xstrdup(name);
+		}
+		md->questions[i] = e->question;
+		md->labels[i] = l;
+	}
+	md->in.n = md->set.n;
+	return 0;
+}
+
+static int map_data_load(struct map_data *md, const struct map_options *o, struct errbuf *err)
+{
+	size_t len = strlen(o->dataset);
+	int jsonl = len >= 6 && !strcmp(o->dataset + len - 6, ".jsonl"), rc;
+
+	/* a session is read here, for its pairs' nodes; anything else as
+	 * weft eval reads it */
+	if (!jsonl && inputfile_read(&md->file, o->dataset, MAP_MAX_BYTES, 0, err) < 0)
+		return -1;
+	if (md->file.tree) {
+		rc = map_data_session(md, err);
+		if (rc < 0)
+			errbuf_prefix(err, "%s", o->dataset);
+	} else {
+		inputfile_release(&md->file);
+		memset(&md->file, 0, sizeof(md->file));
+		rc = map_data_examples(md, o->dataset, err);
+	}
+	md->in.questions = md->questions;
+	md->in.labels = md->labels;
+	md->in.label_names = (const char *const *)md->names;
+	md->in.clusters = o->clusters;
+	md->in.near = o->near;
+	return rc;
+}
+
+static void map_data_release(struct map_data *md)
+{
+	size_t l;
+
+	inputfile_release(&md->file);
+	pairs_result_release(&md->pairs);
+	evalset_release(&md->set);
+	task_release(&md->task);
+	free(md->questions);
+	free(md->answers);
+	free(md->nodes);
+	free(md->labels);
+	for (l = 0; l < md->in.nlabels; l++)
+		free(md->names[l]);
+}
+
+/* Prints s made safe for a terminal, cut to cols columns. */
+static void put_cut(const char *s, size_t cols)
+{
+	struct strbuf b = STRBUF_INIT;
+	size_t n;
+
+	display_sanitize_flags(s, strlen(s), DISPLAY_NEWLINE_AS_SPACE | DISPLAY_TAB_AS_SPACE, &b);
+	n = display_truncate(b.data, b.len, cols, NULL);
+	fwrite(b.data, 1, n, stdout);
+	if (n < b.len)
+		fputs("...", stdout);
+	strbuf_release(&b);
+}
+
+static const char *const map_files[] = {"map.csv", "map.svg", "map.html"};
+#define MAP_NFILES 3
+
+/* Checks the three outputs before writing any; the folder is made when
+ * missing.  Returns 0, or the exit status. */
+static int map_outputs_check(const struct map_options *o, char **paths)
+{
+	const char *inputs[1] = {o->dataset};
+	struct errbuf err;
+	size_t f;
+
+	if (mkdir(o->dir, 0777) < 0 && errno != EEXIST) {
+		errbuf_set(&err, "%s: %s", o->dir, strerror(errno));
+		return cli_error("map", err.msg);
+	}
+	for (f = 0; f < MAP_NFILES; f++) {
+		size_t len = strlen(o->dir) + strlen(map_files[f]) + 2;
+
+		paths[f] = xmalloc(len);
+		snprintf(paths[f], len, "%s/%s", o->dir, map_files[f]);
+	}
+	for (f = 0; f < MAP_NFILES; f++)
+		if (outfile_check(paths[f], inputs, 1, o->force, &err) < 0)
+			return cli_error("map", err.msg);
+	return 0;
+}
+
+static int map_outputs_write(const struct map *m, const struct map_input *in, char **paths)
+{
+	void (*writers[MAP_NFILES])(const struct map *, const struct map_input *,
+				    struct strbuf *) = {map_write_csv, map_write_svg,
+							map_write_html};
+	struct errbuf err;
+	size_t f;
+
+	for (f = 0; f < MAP_NFILES; f++) {
+		struct strbuf out = STRBUF_INIT;
+		int r;
+
+		writers[f](m, in, &out);
+		r = atomicfile_write(paths[f], out.data, out.len, &err);
+		strbuf_release(&out);
+		if (r)
+			return cli_error("map", err.msg);
+	}
+	fputs("wrote ", stdout);
+	for (f = 0; f < MAP_NFILES; f++) {
+		put_cut(paths[f], 200);
+		fputs(f + 1 < MAP_NFILES ? ", " : "\n", stdout);
+	}
+	return 0;
+}
+
+#define SCATTER_COLS 60
+#define SCATTER_ROWS 16
+
+/* The layout in braille (2 by 4 dots a cell), each cell coloured by the
+ * label most of its pairs have when stdout is a terminal. */
+static void print_scatter(const struct map *m, const struct map_input *in)
+{
+	static const unsigned char bit[4][2] = {
+	    {0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+	unsigned char dots[SCATTER_ROWS][SCATTER_COLS] = {{0}};
+	size_t(*count)[SCATTER_COLS][MAP_MAX_LABELS] = xcalloc(SCATTER_ROWS, sizeof(*count));
+	int colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	double x0 = m->points[0].x, x1 = x0, y0 = m->points[0].y, y1 = y0;
+	size_t i, r, c, l;
+
+	for (i = 1; i < m->n; i++) {
+		x0 = m->points[i].x < x0 ? m->points[i].x : x0;
+		x1 = m->points[i].x > x1 ? m->points[i].x : x1;
+		y0 = m->points[i].y < y0 ? m->points[i].y : y0;
+		y1 = m->points[i].y > y1 ? m->points[i].y : y1;
+	}
+	for (i = 0; i < m->n; i++) {
+		size_t dx =
+		    x1 > x0
+			? (size_t)((m->points[i].x - x0) / (x1 - x0) * (SCATTER_COLS * 2 - 1) + 0.5)
+			: 0;
+		size_t dy =
+		    y1 > y0
+			? (size_t)((y1 - m->points[i].y) / (y1 - y0) * (SCATTER_ROWS * 4 - 1) + 0.5)
+			: 0;
+
+		dots[dy / 4][dx / 2] |= bit[dy % 4][dx % 2];
+		count[dy / 4][dx / 2][in->labels[i]]++;
+	}
+	for (r = 0; r < SCATTER_ROWS; r++) {
+		for (c = 0; c < SCATTER_COLS; c++) {
+			size_t best = 0;
+			unsigned cp = 0x2800u + dots[r][c];
+
+			for (l = 1; l < in->nlabels; l++)
+				if (count[r][c][l] > count[r][c][best])
+					best = l;
+			if (colour && dots[r][c])
+				printf("\033[%dm", 31 + (int)(best % 6));
+			printf("%c%c%c", (char)(0xE0 | (cp >> 12)),
+			       (char)(0x80 | ((cp >> 6) & 0x3F)), (char)(0x80 | (cp & 0x3F)));
+			if (colour && dots[r][c])
+				fputs("\033[0m", stdout);
+		}
+		fputc('\n', stdout);
+	}
+	for (l = 0; l < in->nlabels; l++) {
+		if (colour)
+			printf("\033[%dm", 31 + (int)(l % 6));
+		fputs(l ? "  " : "labels: ", stdout);
+		put_cut(in->label_names[l], 20);
+		if (colour)
+			fputs("\033[0m", stdout);
+	}
+	fputc('\n', stdout);
+	free(count);
+}
+
+static void print_clusters(const struct map *m, const struct map_input *in)
+{
+	size_t c, l;
+
+	printf("\nclusters:\n");
+	for (c = 0; c < m->k; c++) {
+		const struct map_cluster *cl = &m->clusters[c];
+
+		printf("  %2zu  %5zu pairs  ", c + 1, cl->n);
+		for (l = 0; l < in->nlabels; l++) {
+			put_cut(in->label_names[l], 20);
+			printf(" %zu%s", cl->per_label[l], l + 1 < in->nlabels ? ", " : "  ");
+		}
+		put_cut(cl->name, 40);
+		fputc('\n', stdout);
+	}
+}
+
+static void print_findings(const struct map *m, const struct map_input *in)
+{
+	size_t i, c, found = 0;
+
+	printf("\nnear-duplicates (similarity >= %.2f):\n", in->near);
+	for (i = 0; i < m->n; i++)
+		if (m->points[i].near_dup) {
+			printf("  pair %zu ~ pair %zu (%.2f): ", i + 1, m->points[i].near_of + 1,
+			       m->points[i].near_score);
+			put_cut(in->questions[i], 60);
+			fputc('\n', stdout);
+			found++;
+		}
+	if (m->near_stopped)
+		printf("  (the search stopped at its budget: the later pairs were not compared)\n");
+	else if (!found)
+		printf("  none\n");
+	printf("\npossible shortcuts (one label >= %.0f%% of >= %d pairs):\n",
+	       MAP_SHORTCUT_SHARE * 100, MAP_SHORTCUT_MIN);
+	for (found = 0, c = 0; c < m->k; c++) {
+		const struct map_cluster *cl = &m->clusters[c];
+
+		if (!cl->shortcut)
+			continue;
+		printf("  cluster %zu (", c + 1);
+		put_cut(cl->name, 40);
+		printf("): %zu of %zu pairs are ", cl->per_label[cl->shortcut_label], cl->n);
+		put_cut(in->label_names[cl->shortcut_label], 20);
+		fputc('\n', stdout);
+		found++;
+	}
+	if (!found)
+		printf("  none\n");
+}
+
+int cmd_map(int argc, char **argv)
+{
+	struct map_options o;
+	struct map_data md;
+	struct map m = {0};
+	struct errbuf err;
+	char *paths[MAP_NFILES] = {NULL, NULL, NULL};
+	int r, f;
+
+	map_options_init(&o);
+	r = map_parse(&o, argc, argv);
+	if (r >= 0)
+		return r;
+	memset(&md, 0, sizeof(md));
+	evalset_init(&md.set);
+	task_init(&md.task);
+	if (map_data_load(&md, &o, &err) < 0 || map_build(&md.in, &m, &err) < 0) {
+		r = cli_error("map", err.msg);
+	} else {
+		/* a torn journal line: said, not fatal */
+		if (md.set.warning)
+			cli_error("map", md.set.warning);
+		if (md.file.warned)
+			cli_error("map", md.file.warning.msg);
+		r = map_outputs_check(&o, paths);
+	}
+	if (r == 0) {
+		printf("%zu pairs, %zu clusters; vectors: TF-IDF of the questions (no embedder)\n",
+		       m.n, m.k);
+		print_scatter(&m, &md.in);
+		print_clusters(&m, &md.in);
+		print_findings(&m, &md.in);
+		r = map_outputs_write(&m, &md.in, paths);
+	}
+	for (f = 0; f < MAP_NFILES; f++)
+		free(paths[f]);
+	map_release(&m);
+	map_data_release(&md);
+	return r;
+}
