@@ -139,3 +139,14 @@ void cli_session_release(struct cli_session *s)
 	task_release(&s->task);
 	strbuf_release(&s->task_name);
 }
+
+int cli_task_pairs_options(const char *name, struct pairs_options *o, void *ctx)
+{
+	struct task *task = ctx;
+	struct errbuf ignored;
+
+	if (cli_load_task(name, task, &ignored))
+		return -1;
+	task_pairs_options(task, o);
+	return 0;
+}

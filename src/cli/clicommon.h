@@ -15,6 +15,7 @@
 #include "weft/task.h"
 
 struct config;
+struct pairs_options;
 struct lm_engine;
 struct tree;
 
@@ -46,6 +47,11 @@ struct lm_engine *cli_start_engine(const struct config *c);
 /* Finds the task name (a folder, or prompts/NAME: task_find) and loads it
  * into task (initialised by the caller).  Returns 0, or -1 with err set. */
 int cli_load_task(const char *name, struct task *task, struct errbuf *err);
+
+/* An evalset_task_fn (evalset.h): loads the task a session names into ctx
+ * (a struct task, initialised by the caller, who releases it) and gives
+ * its extraction settings, so a session's pairs read as its task says. */
+int cli_task_pairs_options(const char *name, struct pairs_options *o, void *ctx);
 
 /* cli_session_open's flags. */
 enum {

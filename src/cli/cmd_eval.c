@@ -131,18 +131,6 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
-/* evalset_task_fn: a session's pairs read with its task's settings. */
-static int session_task_options(const char *name, struct pairs_options *o, void *ctx)
-{
-	struct task *task = ctx;
-	struct errbuf ignored;
-
-	if (cli_load_task(name, task, &ignored))
-		return -1;
-	task_pairs_options(task, o);
-	return 0;
-}
-
 /* Where a scorer made from a bare model name sends its requests, said
  * without the URL itself (it may carry credentials). */
 static const char *default_endpoint(const struct config_role *r)
@@ -329,7 +317,7 @@ static int eval_load(struct evaluation *ev)
 			cli_error("eval", err.msg);
 			return 2;
 		}
-	if (evalset_load(&ev->set, o->dataset, session_task_options, &ev->pairs_task, &err) < 0)
+	if (evalset_load(&ev->set, o->dataset, cli_task_pairs_options, &ev->pairs_task, &err) < 0)
 		return cli_error("eval", err.msg);
 	if (ev->set.warning)
 		cli_error("eval", ev->set.warning); /* a torn journal line: said, not fatal */

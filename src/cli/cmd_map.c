@@ -100,18 +100,6 @@ static int map_parse(struct map_options *o, int argc, char **argv)
 	return -1;
 }
 
-/* evalset_task_fn: a session's pairs read with its task's settings. */
-static int map_task_options(const char *name, struct pairs_options *o, void *ctx)
-{
-	struct task *task = ctx;
-	struct errbuf ignored;
-
-	if (cli_load_task(name, task, &ignored))
-		return -1;
-	task_pairs_options(task, o);
-	return 0;
-}
-
 /* The dataset as map_build takes it: a session's pairs (with their
  * answers and nodes, which evalset keeps not) or else evalset's examples;
  * the strings borrowed from them except the label names (owned, the
@@ -140,7 +128,7 @@ static int map_data_session(struct map_data *md, struct errbuf *err)
 
 	pairs_options_init(&po);
 	if (!meta_get_string(md->file.tree, "task", &name) && name.len &&
-	    map_task_options(name.data, &po, &md->task) < 0)
+	    cli_task_pairs_options(name.data, &po, &md->task) < 0)
 		pairs_options_init(&po);
 	rc = dataset_tree_pairs(md->file.tree, &po, &md->pairs, err);
 	strbuf_release(&name);
@@ -168,7 +156,7 @@ static int map_data_examples(struct map_data *md, const char *path, struct errbu
 {
 	size_t i, l;
 
-	if (evalset_load(&md->set, path, map_task_options, &md->task, err) < 0)
+	if (evalset_load(&md->set, path, cli_task_pairs_options, &md->task, err) < 0)
 		return -1;
 	md->questions = xcalloc(md->set.n + 1, sizeof(*md->questions));
 	md->labels = xcalloc(md->set.n + 1, sizeof(*md->labels));
