@@ -191,6 +191,7 @@ struct tui {
 	struct strbuf map_out;	/* what the child wrote so far (capped) */
 	struct strbuf map_dir;
 	struct strbuf map_page; /* sanitized, for the page */
+	int map_ready;		/* the page waits for the loom's own screen */
 	SCREEN *scr;
 };
 

@@ -198,6 +198,7 @@ unsigned act_map(struct tui *u, int arg)
 	u->map_pid = pid;
 	u->map_fd = fds[0];
 	u->map_eof = 0;
+	u->map_ready = 0;
 	strbuf_reset(&u->map_out);
 	set_msg(u, MSG_INFO, "mapping %zu pairs into %s (Esc cancels)", pr.count, u->map_dir.data);
 	pairs_result_release(&pr);
@@ -243,9 +244,20 @@ static unsigned map_ended(struct tui *u, int st)
 	strbuf_addstr(&u->map_page, "/map.html (open it in a browser), map.svg and map.csv\n\n");
 	display_sanitize_flags(out, strlen(out), DISPLAY_KEEP_NEWLINE | DISPLAY_TAB_AS_SPACE,
 			       &u->map_page);
+	u->map_ready = 1;
+	set_msg(u, MSG_INFO, "map written to %s/map.html", u->map_dir.data);
+	return REDRAW_STATUS;
+}
+
+/* The page, once the loom shows its own screen: a prompt being typed, a
+ * question asked or another page is not taken away. */
+static unsigned map_show_when_free(struct tui *u)
+{
+	if (!u->map_ready || u->mode != MODE_NORMAL)
+		return 0;
+	u->map_ready = 0;
 	u->help_scroll = 0;
 	u->mode = MODE_MAP;
-	set_msg(u, MSG_INFO, "map written to %s/map.html", u->map_dir.data);
 	return REDRAW_ALL;
 }
 
@@ -255,7 +267,7 @@ unsigned map_page_tick(struct tui *u)
 	pid_t r;
 
 	if (!u->map_pid)
-		return 0;
+		return map_show_when_free(u);
 	map_read(u);
 	if (!u->map_eof)
 		return 0;
@@ -269,7 +281,7 @@ unsigned map_page_tick(struct tui *u)
 		set_msg(u, MSG_ERROR, "map: %s", strerror(errno));
 		return REDRAW_STATUS;
 	}
-	return map_ended(u, st);
+	return map_ended(u, st) | map_show_when_free(u);
 }
 
 /* Kills the child and reaps it; SIGKILL, so the wait is short. */

@@ -10,6 +10,7 @@ seen without racing it).  Without pairs the key says so; a folder whose
 map.html is not weft's is left alone."""
 import csv
 import os
+import time
 
 from tests.flows.flowlib import TASK, FlowCase
 
@@ -70,6 +71,23 @@ class LoomMap(FlowCase):
         self.assertFalse(os.path.exists(self.path("demo.json.map/map.html")))
         p.keys("q")
         p.wait_for(r"weft-exit=0")
+
+    def test_the_page_waits_for_the_loom_s_own_screen(self):
+        # the map ends while the help page is open: the help stays until
+        # the person leaves it, then the map's page shows
+        p = self.loom("demo.json", prefix=("env", DELAY + "=1500"))
+        p.keys("M")
+        p.wait_for(r"mapping 10 pairs")
+        p.keys("?")
+        p.wait_for(r"weft keys")
+        deadline = time.time() + 30
+        while not os.path.exists(self.path("demo.json.map/map.html")):
+            self.assertLess(time.time(), deadline, "no map.html")
+            time.sleep(0.1)
+        time.sleep(1.5)  # the loop reaps the child within a tick (100 ms)
+        self.assertIn("weft keys", p.screen())
+        p.keys("Escape")
+        p.wait_for(r"map of the chosen path's pairs")
 
     def test_without_pairs_the_key_says_so(self):
         self.weft("new", "--task", TASK, "-o", "s.json", check=0)
