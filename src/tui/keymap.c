@@ -67,6 +67,12 @@ static const struct binding keymap[] = {
     {{CTRL('l'), 0}, "C-l", "redraw the screen", act_redraw, 0},
     {{'?', 0}, "?", "this help", act_help, 0},
     {{'q', 0}, "q", "quit (saving)", act_quit, 0},
+    {{'M', 0},
+     "M",
+     "map the chosen path's pairs (clusters, near-duplicates, shortcuts; map.html beside the "
+     "session)",
+     act_map,
+     0},
     /* after q: the help page's first screen keeps the keys a newcomer
      * needs first */
     {{'m', 0},

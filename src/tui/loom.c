@@ -29,23 +29,27 @@
  */
 static int wait_for_events(struct tui *u, int timeout_ms)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	int n;
 
+	/* the map's pipe (page_map.c) wakes the loop when its child writes */
+	int nfds = u->map_pid && u->map_fd >= 0 ? 2 : 1;
+
 	if (u->opts && u->opts->engine) {
-		static const int fds[1] = {STDIN_FILENO};
-		unsigned char readable[1] = {0};
+		const int fds[2] = {STDIN_FILENO, u->map_fd};
+		unsigned char readable[2] = {0, 0};
 		struct errbuf err;
 
-		n = lm_engine_poll(u->opts->engine, fds, 1, timeout_ms, readable, &err);
+		n = lm_engine_poll(u->opts->engine, fds, (size_t)nfds, timeout_ms, readable, &err);
 		if (n < 0)
 			set_msg(u, MSG_ERROR, "network: %s", err.msg);
 		return n > 0;
 	}
-	pfd.fd = STDIN_FILENO;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	n = poll(&pfd, 1, timeout_ms);
+	pfd[0].fd = STDIN_FILENO;
+	pfd[1].fd = u->map_fd;
+	pfd[0].events = pfd[1].events = POLLIN;
+	pfd[0].revents = pfd[1].revents = 0;
+	n = poll(pfd, (nfds_t)nfds, timeout_ms);
 	return n > 0;
 }
 
@@ -125,7 +129,8 @@ static unsigned mode_key(struct tui *u, wint_t ch, int is_key, int *pass)
 	switch (u->mode) {
 	case MODE_HELP:
 	case MODE_MESSAGES:
-	case MODE_EVAL: return page_key(u, ch, is_key);
+	case MODE_EVAL:
+	case MODE_MAP: return page_key(u, ch, is_key);
 	case MODE_CONFIRM_PRUNE: return confirm_prune(u, is_key ? 0 : (int)ch);
 	case MODE_SEARCH: return search_key(u, ch, is_key);
 	case MODE_EXPORT: return export_key(u, ch, is_key);
@@ -199,6 +204,10 @@ static void state_init(struct tui *u, struct tree *t, const char *path,
 	strbuf_init(&u->search);
 	strbuf_init(&u->input);
 	strbuf_init(&u->eval_page);
+	strbuf_init(&u->map_out);
+	strbuf_init(&u->map_dir);
+	strbuf_init(&u->map_page);
+	u->map_fd = -1;
 	if (t->focus == TREE_NONE || t->focus >= t->count || tree_is_pruned(t, t->focus))
 		tree_set_focus(t, t->path_len ? tree_path_tip(t) : t->root);
 	else if (t->path_len == 0)
@@ -219,6 +228,7 @@ static void state_release(struct tui *u)
 	replay_walk_release(&u->walk);
 	pairs_release(u);
 	pairs_verify_release(u);
+	map_page_release(u);
 	history_release(&u->hist);
 	strbuf_release(&u->search);
 	strbuf_release(&u->input);
@@ -276,7 +286,7 @@ static int loop_timeout(const struct tui *u)
 
 	if (ms < 0 || ms > LOOP_WAIT_MS)
 		ms = LOOP_WAIT_MS;
-	if ((u->step || u->eval || u->pverify) && ms > LOOP_BUSY_MS)
+	if ((u->step || u->eval || u->pverify || u->map_pid) && ms > LOOP_BUSY_MS)
 		ms = LOOP_BUSY_MS;
 	return (int)ms;
 }
@@ -292,6 +302,7 @@ static unsigned run_ticks(struct tui *u)
 	flags |= replay_tick(u);
 	flags |= eval_tick(u);
 	flags |= pairs_verify_tick(u);
+	flags |= map_page_tick(u);
 	return flags;
 }
 
@@ -324,7 +335,7 @@ int tui_run(struct tree *t, const char *path, const struct tui_options *opts, st
 		flags |= run_ticks(&u);
 		if (!flags) {
 			wait_for_events(&u, loop_timeout(&u));
-			if (u.step || u.eval) {
+			if (u.step || u.eval || u.map_pid) {
 				u.spin++;
 				flags |= REDRAW_STATUS;
 			}

@@ -25,11 +25,13 @@
  *   edit.c         the editor (e)
  *   page_help.c    full-screen pages: the help (?) and the messages (m)
  *   page_eval.c    the evaluation preview (v)
+ *   page_map.c     the map of the path's pairs (M), made in a child process
  *   page_pairs.c   the pairs page (p): decisions about the path's pairs
  *   pairs_verify.c the pairs page's verify keys (v V)
  *   mode_replay.c  replay (r)
  */
 #include <curses.h>
+#include <sys/types.h>
 #include <time.h>
 #include <wchar.h>
 
@@ -73,12 +75,13 @@ enum mode {
 	MODE_REPLAY,	   /* walking the recorded steps (r); changes nothing */
 	MODE_MESSAGES,	   /* the recent messages, newest first (m) */
 	MODE_PAIRS,	   /* the pairs page (p): keys of its own (keymap.c) */
+	MODE_MAP,	   /* the map's summary (M) */
 };
 
 /* Whether the whole screen is a page of its own (no status line alone). */
 #define MODE_IS_PAGE(m)                                                                    \
 	((m) == MODE_HELP || (m) == MODE_REPLAY || (m) == MODE_EVAL || (m) == MODE_MESSAGES ||  \
-	 (m) == MODE_PAIRS)
+	 (m) == MODE_PAIRS || (m) == MODE_MAP)
 
 /* Whether a message is an error (shown in the error role). */
 enum msg_kind { MSG_INFO = 0, MSG_ERROR = 1 };
@@ -180,6 +183,15 @@ struct tui {
 	/* the node + 1 whose edit the last key asked to confirm (e twice), or 0 */
 	uint32_t pairs_edit_armed;
 	struct pairs_verify *pverify; /* verify requests out (pairs_verify.c), or NULL */
+	/* the map (M): the child making it (0 when none), the pipe its
+	 * summary comes through, the folder it writes, and the page */
+	pid_t map_pid;
+	int map_fd;	     /* the pipe's reading end, non-blocking; -1 when none */
+	int map_eof;	     /* the pipe ended: the child is reaped next */
+	struct strbuf map_out;	/* what the child wrote so far (capped) */
+	struct strbuf map_dir;
+	struct strbuf map_page; /* sanitized, for the page */
+	int map_ready;		/* the page waits for the loom's own screen */
 	SCREEN *scr;
 };
 
@@ -234,6 +246,7 @@ unsigned act_autopilot(struct tui *u, int arg);
 unsigned act_cancel(struct tui *u, int arg);
 unsigned act_eval(struct tui *u, int arg);   /* page_eval.c */
 unsigned act_replay(struct tui *u, int arg); /* mode_replay.c */
+unsigned act_map(struct tui *u, int arg);    /* page_map.c */
 unsigned act_pairs(struct tui *u, int arg);  /* page_pairs.c */
 unsigned act_pairs_move(struct tui *u, int dir);
 unsigned act_pairs_page(struct tui *u, int dir);
@@ -371,6 +384,7 @@ void draw_messages(const struct tui *u);
 void draw_eval(const struct tui *u);   /* page_eval.c */
 void draw_replay(const struct tui *u); /* mode_replay.c */
 void draw_pairs(const struct tui *u);  /* page_pairs.c */
+void draw_map(const struct tui *u);    /* page_map.c */
 /* The whole screen for the mode (screen.c). */
 void screen_draw(const struct tui *u);
 
@@ -388,6 +402,13 @@ unsigned pairs_verify_cancel(struct tui *u);
 /* 1 with the verdicts stored so far and the pairs asked while verifying,
  * else 0. */
 int pairs_verify_progress(const struct tui *u, size_t *done, size_t *count);
+/* Reads what the map's child wrote; when it ended, the page or the
+ * error (page_map.c). */
+unsigned map_page_tick(struct tui *u);
+/* Esc: kills the map's child and reaps it, says so. */
+unsigned map_page_cancel(struct tui *u);
+/* Cancels a running map and lets go of the page. */
+void map_page_release(struct tui *u);
 /* How long replay may let the loop wait (ms); -1 when it has no deadline. */
 long replay_timeout(const struct tui *u);
 

@@ -101,6 +101,7 @@ void screen_draw(const struct tui *u)
 	case MODE_EVAL: draw_eval(u); return;
 	case MODE_REPLAY: draw_replay(u); return;
 	case MODE_PAIRS: draw_pairs(u); return;
+	case MODE_MAP: draw_map(u); return;
 	case MODE_NORMAL:
 	case MODE_CONFIRM_PRUNE:
 	case MODE_SEARCH:

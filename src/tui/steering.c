@@ -104,6 +104,8 @@ unsigned act_autopilot(struct tui *u, int arg)
 unsigned act_cancel(struct tui *u, int arg)
 {
 	(void)arg;
+	if (u->map_pid)
+		return map_page_cancel(u);
 	if (u->eval) {
 		evalrun_free(u->eval);
 		u->eval = NULL;

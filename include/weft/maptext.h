@@ -1,0 +1,16 @@
+#ifndef WEFT_MAPTEXT_H
+#define WEFT_MAPTEXT_H
+/*
+ * A map (weft/map.h) as plain text (src/eval/maptext.c), for the loom's
+ * map page (M): the braille scatter, the cluster table with its balance,
+ * the near-duplicates and the possible shortcuts, as weft map prints them
+ * on a terminal but without colour.  Text from the pairs is sanitized and
+ * cut, so each line is safe to show.
+ */
+#include "weft/map.h"
+#include "weft/strbuf.h"
+
+/* Appends the summary of m (built from in) to out, lines ending in "\n". */
+void map_format_text(const struct map *m, const struct map_input *in, struct strbuf *out);
+
+#endif
