@@ -117,7 +117,11 @@ static void ping_submit(struct lm_engine *e, const struct config_role *r, struct
 	if (req.timeout_ms > 30000)
 		req.timeout_ms = 30000;
 	req.retry.max_retries = 1;
-	if (r->endpoint == LM_CHAT)
+	if (r->endpoint == LM_EMBEDDINGS) {
+		/* an embedder is asked for one vector: n means nothing to it */
+		req.n = 1;
+		lm_request_add_input(&req, "ping");
+	} else if (r->endpoint == LM_CHAT)
 		lm_request_add_message(&req, "user", "Reply with the word OK.");
 	else
 		lm_request_set(&req.prompt, "The capital of France is");
