@@ -52,7 +52,7 @@ static const char ping_usage[] =
     "usage: weft ping [--config FILE] [--set ROLE.KEY=VALUE]... [ROLE]\n"
     "\n"
     "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
-    "ROLE (generator, judge, verifier, scorer.NAME), and prints the model,\n"
+    "ROLE (generator, judge, verifier, embedder, scorer.NAME), and prints the model,\n"
     "endpoint, latency, and whether the server honours n and returns logprobs.\n"
     "Roles the loom needs (generator, judge) that are not configured are named.\n";
 
@@ -175,6 +175,10 @@ static int ping_print(const struct ping *pings, size_t np)
 			safetext_fputs(p->err.msg, stdout);
 			fputc('\n', stdout);
 			failed = 1;
+			continue;
+		}
+		if (p->role->endpoint == LM_EMBEDDINGS) {
+			printf("  %.0f ms  embeddings: yes\n", p->ms);
 			continue;
 		}
 		printf("  %.0f ms  n: %s  logprobs: %s\n", p->ms,

@@ -119,3 +119,10 @@ class MapEmbedTest(ServerCase):
         _, out, _ = weft_checked(self, ["map", self.data, "--out", self.out], self.env, check=0)
         self.assertIn("vectors: TF-IDF of the questions (no embedder)", out)
         self.assertEqual(self.embed_requests(), [])
+
+    def test_ping_embedder(self):
+        _, out, _ = weft_checked(self, ["ping", "embedder"], self.env, check=0)
+        self.assertIn("embedder  %s" % MODEL, out)
+        self.assertIn("embeddings: yes", out)
+        self.assertEqual([r["body"] for r in self.embed_requests()],
+                         [{"model": MODEL, "input": ["ping"]}])
