@@ -93,6 +93,8 @@ class MapEmbedTest(ServerCase):
             else:
                 self.assertEqual(row["near_duplicate_of"], "")
         self.assertTrue(os.path.exists(os.path.join(self.out, "embeddings.cache")))
+        with open(os.path.join(self.out, "map.html"), encoding="utf-8") as f:
+            self.assertIn("Vectors: the embedder's", f.read())
 
         self.fs.control(clear_requests=True)
         _, out, _ = weft_checked(self, ["map", self.data, "--out", self.out, "--clusters", "3",
