@@ -133,7 +133,7 @@ _weft()
 	score) opts="--type --scoring --target --prompt --gpt --help" ;;
 	tui) opts="--theme --read-only --task --synthetic --hostile --keys --help" ;;
 	verify) opts="--limit --min-confidence --reject-below --task --set --config --help" ;;
-	map) opts="--out --clusters --near --force --help" ;;
+	map) opts="--out --clusters --near --force --set --config --help" ;;
 	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --help" ;;
 	esac
 

@@ -10,6 +10,7 @@ one line, on stdout once it accepts connections.  SIGTERM, SIGINT, or (with
 Endpoints (with or without the /v1 prefix):
   POST /v1/chat/completions   messages, n, max_tokens, logprobs, top_logprobs
   POST /v1/completions        prompt, n, max_tokens, logprobs (int), echo
+  POST /v1/embeddings         input (a string or a list): embedding_vector
   POST /control               JSON, see below
   GET  /requests              the requests received so far (JSON list of
                               {"path", "headers", "body", "client_port"}),
@@ -46,6 +47,10 @@ top_alternatives, prompt_tokens, prompt_token_logprob, completion_text):
     alternatives are exactly "Yes" at log(p) and "No" at log(1 - p).  A
     question containing "unsure" (any case) is answered "Perhaps" with
     alternatives "Perhaps" and "Maybe": neither Yes nor No.
+  - embeddings (embedding_vector): a text's vector has EMBED_DIM numbers;
+    each word (re.findall(r"[a-z0-9]+", text.lower())) adds 1 at position
+    sha256("embed\\nWORD")[0] % EMBED_DIM, so texts sharing words are close;
+    a text without words is (1, 0, ..., 0).  The vectors are not normalised.
   usage: prompt_tokens = number of prompt tokens (echo rule), completion
   tokens = the tokens of all choices.
 
@@ -105,6 +110,31 @@ MAX_CHOICE_TOKENS = 5
 
 def _sha(s):
     return hashlib.sha256(s.encode("utf-8")).digest()
+
+
+EMBED_DIM = 64
+
+
+def embedding_vector(text):
+    """The fake embedder's vector of a text (see the module's doc)."""
+    v = [0.0] * EMBED_DIM
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    for w in words:
+        v[_sha("embed\n" + w)[0] % EMBED_DIM] += 1.0
+    if not words:
+        v[0] = 1.0
+    return v
+
+
+def embeddings_reply(body):
+    inputs = body.get("input", [])
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    data = [{"object": "embedding", "index": i, "embedding": embedding_vector(t)}
+            for i, t in enumerate(inputs)]
+    out = {"object": "list", "model": body.get("model", ""), "data": data,
+           "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+    return 200, {}, json.dumps(out).encode("utf-8")
 
 
 def prompt_key(endpoint, body):
@@ -204,6 +234,8 @@ def _chat_logprobs(toks):
 
 def build_reply(endpoint, body, fault):
     """Returns (status, headers, bytes) for a normal (or content-fault) reply."""
+    if endpoint == "embeddings":
+        return embeddings_reply(body)
     model = body.get("model", "")
     key = prompt_key(endpoint, body)
     n = body.get("n", 1) or 1
@@ -366,6 +398,8 @@ class Handler(BaseHTTPRequestHandler):
             endpoint = "chat"
         elif path == "/completions":
             endpoint = "completions"
+        elif path == "/embeddings":
+            endpoint = "embeddings"
         else:
             self._send(*error_reply(404, "no such path: %s" % path, "not_found", None))
             return

@@ -2,8 +2,9 @@
 #define WEFT_CONFIG_H
 /*
  * Model configuration: the roles `generator`, `judge`, `verifier` (checks
- * a pair's label: verify.h) and any number of `scorer.NAME`, each an
- * endpoint and its settings.
+ * a pair's label: verify.h), `embedder` (vectors of texts for weft map:
+ * POST {base}/embeddings, its endpoint always embeddings) and any number of
+ * `scorer.NAME`, each an endpoint and its settings.
  *
  * Sources, later ones winning: built-in defaults; the file
  * $XDG_CONFIG_HOME/weft/config (else ~/.config/weft/config); environment
@@ -26,7 +27,7 @@
  * Environment: OPENAI_BASE_URL is the base URL of roles that set none
  * (instead of https://api.openai.com/v1); WEFT_BASE_URL overrides every
  * role's; WEFT_<ROLE>_MODEL and WEFT_<ROLE>_BASE_URL one role's (ROLE is
- * GENERATOR, JUDGE, VERIFIER, or SCORER_NAME upper-cased, with '.' and '-' as '_').
+ * GENERATOR, JUDGE, VERIFIER, EMBEDDER, or SCORER_NAME upper-cased, with '.' and '-' as '_').
  * WEFT_SCORER_NAME_MODEL or _BASE_URL creates scorer.name (lower case)
  * when no role answers to that name yet.
  * The key itself is never read here: the engine reads api_key_env when it
@@ -45,7 +46,7 @@
 #define CONFIG_VERIFIER_MAX_TOKENS 4
 
 struct config_role {
-	char *name;	   /* owned: "generator", "judge", "verifier", "scorer.NAME" */
+	char *name;	   /* owned: "generator", "judge", "verifier", "embedder", "scorer.NAME" */
 	char *base_url;	   /* owned; NULL = OPENAI_BASE_URL or the default */
 	char *model;	   /* owned; NULL = not configured */
 	char *api_key_env; /* owned; never NULL after init */
@@ -67,14 +68,14 @@ struct config_role {
 };
 
 struct config {
-	struct config_role *roles; /* owned; generator, judge, verifier first */
+	struct config_role *roles; /* owned; generator, judge, verifier, embedder first */
 	size_t nroles, roles_cap;
 };
 
 /* Defaults: generator (n 5, temperature 1.0, max_tokens 60), judge
  * (temperature 0; max_tokens unset: steering uses its rank mode's) and
- * verifier (temperature 0, max_tokens CONFIG_VERIFIER_MAX_TOKENS), no
- * model. */
+ * verifier (temperature 0, max_tokens CONFIG_VERIFIER_MAX_TOKENS) and
+ * embedder (endpoint LM_EMBEDDINGS), no model. */
 void config_init(struct config *c);
 void config_release(struct config *c);
 

@@ -1,8 +1,9 @@
 #ifndef WEFT_LM_H
 #define WEFT_LM_H
 /*
- * Talking to models: OpenAI-compatible requests (POST {base}/chat/completions
- * and POST {base}/completions) on an asynchronous engine.  src/lm is the one
+ * Talking to models: OpenAI-compatible requests (POST {base}/chat/completions,
+ * POST {base}/completions and POST {base}/embeddings) on an asynchronous
+ * engine.  src/lm is the one
  * place that speaks HTTP; this header does not expose curl.
  *
  * Life cycle of a request: fill a struct lm_request (lm_request_init sets
@@ -46,6 +47,7 @@
 enum lm_endpoint {
 	LM_CHAT,	/* POST {base}/chat/completions, messages */
 	LM_COMPLETIONS, /* POST {base}/completions, prompt */
+	LM_EMBEDDINGS,	/* POST {base}/embeddings, inputs: one vector each */
 };
 
 enum lm_n_mode {
@@ -69,6 +71,9 @@ enum lm_n_mode {
 #define LM_DEFAULT_CONCURRENCY	      16		 /* per role, when the request says 0 */
 /* Choices one request may ask for (n). */
 #define LM_MAX_N 128
+/* Texts one embeddings request may send, and the widest vector taken. */
+#define LM_MAX_EMBED_INPUTS 2048
+#define LM_MAX_EMBED_DIM    65536
 
 struct lm_message {
 	char *role;    /* owned: "system", "user", "assistant" */
@@ -110,7 +115,9 @@ struct lm_request {
 
 	struct lm_message *messages; /* owned array (LM_CHAT) */
 	size_t nmessages, messages_cap;
-	char *prompt; /* owned (LM_COMPLETIONS) */
+	char *prompt;  /* owned (LM_COMPLETIONS) */
+	char **inputs; /* owned array of owned texts (LM_EMBEDDINGS) */
+	size_t ninputs;
 
 	int n;		    /* choices wanted, >= 1; default 1 */
 	double temperature; /* < 0: not sent */
@@ -144,6 +151,8 @@ void lm_request_set(char **field, const char *value);
 /* Appends a message (copies role and content). */
 void lm_request_add_message(struct lm_request *req, const char *role, const char *content);
 void lm_request_add_stop(struct lm_request *req, const char *stop);
+/* Appends a text to embed (LM_EMBEDDINGS; copies it). */
+void lm_request_add_input(struct lm_request *req, const char *text);
 /*
  * The JSON body for req with n choices (the engine sends n = 1 when it fans
  * out).  Appends to out.  No key is ever part of the body.
@@ -194,6 +203,9 @@ struct lm_response {
 	int n_fallback;		/* 1 when this request fanned out or topped up */
 	int insufficient_quota; /* 1 when it failed on a 429 insufficient_quota */
 	size_t key_redacted;	/* pieces of an API key hidden in choices' text */
+	/* LM_EMBEDDINGS: nvectors rows of dim numbers, row i for input i */
+	double *vectors; /* owned */
+	size_t nvectors, dim;
 };
 
 void lm_response_init(struct lm_response *resp);
@@ -213,6 +225,17 @@ void lm_response_copy(struct lm_response *dst, const struct lm_response *src);
  */
 int lm_response_parse(struct lm_response *resp, enum lm_endpoint kind, const char *body, size_t len,
 		      struct errbuf *err);
+
+/*
+ * Parses a 200 reply of POST /embeddings to a request of expect inputs:
+ * {"data": [{"index": I, "embedding": [numbers]}, ...]}.  Every index in
+ * 0..expect-1 must come exactly once, every vector must hold the same
+ * number (1..LM_MAX_EMBED_DIM) of finite numbers.  On success resp's
+ * vectors (replaced) are in input order; returns 0, or -1 with err saying
+ * what is wrong (resp's vectors then empty).  Safe on any input.
+ */
+int lm_embeddings_parse(struct lm_response *resp, const char *body, size_t len, size_t expect,
+			struct errbuf *err);
 
 /*
  * The server's error message from an error body ({"error": {"message"}},

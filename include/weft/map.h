@@ -35,6 +35,12 @@ struct map_input {
 	size_t nlabels;
 	size_t clusters; /* 0: map_default_clusters(n) */
 	double near;	 /* near-duplicate threshold (similar.h) */
+	/* An embedder's vectors (embed.h: n rows of dim numbers, unit length
+	 * or zero), used instead of TF-IDF for the layout, the groups, the
+	 * nearest pairs and the near-duplicates (cosine >= near); NULL: TF-IDF
+	 * and similar.h's lexical near-duplicates.  Names stay TF-IDF of words. */
+	const double *vectors;
+	size_t dim;
 };
 
 struct map_point {
@@ -46,6 +52,7 @@ struct map_point {
 	int near_dup; /* near-duplicate of the earlier pair near_of (similar.h) */
 	size_t near_of;
 	double near_score;
+	const char *near_source; /* SIMILAR_SOURCE_* (static) when near_dup */
 };
 
 struct map_cluster {

@@ -7,10 +7,13 @@
 
 #include "weft/atomicfile.h"
 #include "weft/cli.h"
-#include "weft/display.h"
+#include "weft/config.h"
 #include "weft/dataset.h"
+#include "weft/display.h"
+#include "weft/embed.h"
 #include "weft/evalset.h"
 #include "weft/inputfile.h"
+#include "weft/lm.h"
 #include "weft/map.h"
 #include "weft/meta.h"
 #include "weft/num.h"
@@ -22,6 +25,7 @@
 
 static const char map_usage[] =
     "usage: weft map DATASET [--out DIR] [--clusters K] [--near T] [--force]\n"
+    "                        [--set ROLE.KEY=VALUE]... [--config FILE]\n"
     "\n"
     "Draws an offline map of a dataset's pairs (a session, a text file, or an\n"
     "exported CSV or JSONL, as weft eval reads them): each question as a TF-IDF\n"
@@ -32,10 +36,18 @@ static const char map_usage[] =
     "at least T, default 0.8) and the possible shortcuts (a cluster of at\n"
     "least 8 pairs where one label holds 85% or more).  Writes DIR/map.csv,\n"
     "DIR/map.svg and DIR/map.html (default DIR: map), replacing existing files\n"
-    "only with --force.\n";
+    "only with --force.\n"
+    "\n"
+    "With an embedder configured ([embedder] model, WEFT_EMBEDDER_MODEL or\n"
+    "--set embedder.model=M), the questions are the embedder's vectors instead\n"
+    "(cosine similarity), cached in DIR/embeddings.cache so that a rerun asks\n"
+    "for none again; cluster names stay the clusters' distinctive words.\n";
 
 struct map_options {
 	const char *dataset, *dir;
+	const char *config_path; /* --config, or NULL */
+	char **sets;		 /* --set flags, owned (the strings borrowed) */
+	size_t nsets;
 	size_t clusters; /* 0: the default */
 	double near;
 	int force;
@@ -55,6 +67,10 @@ static int map_value(struct map_options *o, const char *a, const char *v)
 
 	if (!strcmp(a, "--out")) {
 		o->dir = v;
+	} else if (!strcmp(a, "--set") || !strcmp(a, "-s")) {
+		o->sets[o->nsets++] = (char *)v;
+	} else if (!strcmp(a, "--config") || !strcmp(a, "-c")) {
+		o->config_path = v;
 	} else if (!strcmp(a, "--clusters")) {
 		if (num_parse_long(v, 1, MAP_MAX_CLUSTERS, &k))
 			return cli_usage_error("map", map_usage,
@@ -72,6 +88,7 @@ static int map_parse(struct map_options *o, int argc, char **argv)
 {
 	int i, r;
 
+	o->sets = xcalloc((size_t)argc + 1, sizeof(*o->sets));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -81,7 +98,8 @@ static int map_parse(struct map_options *o, int argc, char **argv)
 		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
 			o->force = 1;
 		} else if (!strcmp(a, "--out") || !strcmp(a, "--clusters") ||
-			   !strcmp(a, "--near")) {
+			   !strcmp(a, "--near") || !strcmp(a, "--set") || !strcmp(a, "-s") ||
+			   !strcmp(a, "--config") || !strcmp(a, "-c")) {
 			if (i + 1 >= argc)
 				return cli_unknown_option("map", map_usage, a, 1);
 			r = map_value(o, a, argv[++i]);
@@ -288,6 +306,52 @@ static int map_outputs_write(const struct map *m, const struct map_input *in, ch
 	return 0;
 }
 
+/* The embedder's vectors of the questions, when one is configured. */
+struct map_embed {
+	struct embed_result res;
+	char *model; /* owned; NULL: no embedder, TF-IDF */
+};
+
+/* Asks the configured embedder (if any) for the questions' vectors, after
+ * the outputs are checked (the cache lives in DIR).  Returns 0, or the
+ * exit status with the error said. */
+static int map_embed(const struct map_options *o, struct map_data *md, char **paths,
+		     struct map_embed *me)
+{
+	struct cli_config_args ca = {o->config_path, o->sets, o->nsets, 0};
+	struct config cfg;
+	const struct config_role *role;
+	struct lm_engine *e;
+	struct strbuf cache = STRBUF_INIT;
+	struct errbuf err;
+	int r;
+
+	config_init(&cfg);
+	r = cli_load_config("map", &cfg, &ca);
+	role = r ? NULL : config_role(&cfg, "embedder");
+	if (r || !config_role_configured(role)) {
+		config_release(&cfg);
+		return r;
+	}
+	r = map_outputs_check(o, paths);
+	if (r == 0) {
+		strbuf_addf(&cache, "%s/%s", o->dir, EMBED_CACHE_FILE);
+		e = cli_start_engine(&cfg);
+		if (embed_texts(e, role, cache.data, md->in.questions, md->in.n, &me->res, &err) <
+		    0)
+			r = cli_error("map", err.msg);
+		lm_engine_free(e);
+		strbuf_release(&cache);
+	}
+	if (r == 0) {
+		me->model = xstrdup(role->model);
+		md->in.vectors = me->res.vectors;
+		md->in.dim = me->res.dim;
+	}
+	config_release(&cfg);
+	return r;
+}
+
 #define SCATTER_COLS 60
 #define SCATTER_ROWS 16
 
@@ -376,8 +440,12 @@ static void print_findings(const struct map *m, const struct map_input *in)
 	printf("\nnear-duplicates (similarity >= %.2f):\n", in->near);
 	for (i = 0; i < m->n; i++)
 		if (m->points[i].near_dup) {
-			printf("  pair %zu ~ pair %zu (%.2f): ", i + 1, m->points[i].near_of + 1,
-			       m->points[i].near_score);
+			printf("  pair %zu ~ pair %zu (%.2f%s): ", i + 1, m->points[i].near_of + 1,
+			       m->points[i].near_score,
+			       m->points[i].near_source &&
+				       !strcmp(m->points[i].near_source, SIMILAR_SOURCE_EMBEDDING)
+				   ? ", embedding"
+				   : "");
 			put_cut(in->questions[i], 60);
 			fputc('\n', stdout);
 			found++;
@@ -409,18 +477,26 @@ int cmd_map(int argc, char **argv)
 	struct map_options o;
 	struct map_data md;
 	struct map m = {0};
+	struct map_embed me;
 	struct errbuf err;
 	char *paths[MAP_NFILES] = {NULL, NULL, NULL};
 	int r, f;
 
 	map_options_init(&o);
+	memset(&me, 0, sizeof(me));
 	r = map_parse(&o, argc, argv);
-	if (r >= 0)
+	if (r >= 0) {
+		free(o.sets);
 		return r;
+	}
 	memset(&md, 0, sizeof(md));
 	evalset_init(&md.set);
 	task_init(&md.task);
-	if (map_data_load(&md, &o, &err) < 0 || map_build(&md.in, &m, &err) < 0) {
+	if (map_data_load(&md, &o, &err) < 0) {
+		r = cli_error("map", err.msg);
+	} else if ((r = map_embed(&o, &md, paths, &me)) != 0) {
+		/* said */
+	} else if (map_build(&md.in, &m, &err) < 0) {
 		r = cli_error("map", err.msg);
 	} else {
 		/* a torn journal line: said, not fatal */
@@ -428,11 +504,18 @@ int cmd_map(int argc, char **argv)
 			cli_error("map", md.set.warning);
 		if (md.file.warned)
 			cli_error("map", md.file.warning.msg);
-		r = map_outputs_check(&o, paths);
+		if (!paths[0])
+			r = map_outputs_check(&o, paths);
 	}
-	if (r == 0) {
+	if (r == 0 && me.model) {
+		printf("%zu pairs, %zu clusters; vectors: embeddings from ", m.n, m.k);
+		put_cut(me.model, 80);
+		printf(" (%zu new, %zu cached)\n", me.res.fresh, me.res.cached);
+	} else if (r == 0) {
 		printf("%zu pairs, %zu clusters; vectors: TF-IDF of the questions (no embedder)\n",
 		       m.n, m.k);
+	}
+	if (r == 0) {
 		print_scatter(&m, &md.in);
 		print_clusters(&m, &md.in);
 		print_findings(&m, &md.in);
@@ -442,5 +525,8 @@ int cmd_map(int argc, char **argv)
 		free(paths[f]);
 	map_release(&m);
 	map_data_release(&md);
+	embed_result_release(&me.res);
+	free(me.model);
+	free(o.sets);
 	return r;
 }

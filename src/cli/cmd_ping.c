@@ -52,7 +52,7 @@ static const char ping_usage[] =
     "usage: weft ping [--config FILE] [--set ROLE.KEY=VALUE]... [ROLE]\n"
     "\n"
     "Sends one tiny request (n = 2, logprobs) to each configured role, or to\n"
-    "ROLE (generator, judge, verifier, scorer.NAME), and prints the model,\n"
+    "ROLE (generator, judge, verifier, embedder, scorer.NAME), and prints the model,\n"
     "endpoint, latency, and whether the server honours n and returns logprobs.\n"
     "Roles the loom needs (generator, judge) that are not configured are named.\n";
 
@@ -117,7 +117,11 @@ static void ping_submit(struct lm_engine *e, const struct config_role *r, struct
 	if (req.timeout_ms > 30000)
 		req.timeout_ms = 30000;
 	req.retry.max_retries = 1;
-	if (r->endpoint == LM_CHAT)
+	if (r->endpoint == LM_EMBEDDINGS) {
+		/* an embedder is asked for one vector: n means nothing to it */
+		req.n = 1;
+		lm_request_add_input(&req, "ping");
+	} else if (r->endpoint == LM_CHAT)
 		lm_request_add_message(&req, "user", "Reply with the word OK.");
 	else
 		lm_request_set(&req.prompt, "The capital of France is");
@@ -171,6 +175,10 @@ static int ping_print(const struct ping *pings, size_t np)
 			safetext_fputs(p->err.msg, stdout);
 			fputc('\n', stdout);
 			failed = 1;
+			continue;
+		}
+		if (p->role->endpoint == LM_EMBEDDINGS) {
+			printf("  %.0f ms  embeddings: yes\n", p->ms);
 			continue;
 		}
 		printf("  %.0f ms  n: %s  logprobs: %s\n", p->ms,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "weft/map.h"
+#include "weft/lm.h"
 #include "weft/similar.h"
 #include "weft/xalloc.h"
 
@@ -551,6 +552,8 @@ static int check_input(const struct map_input *in, struct errbuf *err)
 		return errbuf_set(err, "a map takes 1 to %d labels, not %zu", MAP_MAX_LABELS,
 				  in->nlabels),
 		       -1;
+	if (in->vectors && (in->dim < 1 || in->dim > LM_MAX_EMBED_DIM))
+		return errbuf_set(err, "vectors of %zu numbers", in->dim), -1;
 	for (i = 0; i < in->n; i++)
 		if (in->labels[i] >= in->nlabels)
 			return errbuf_set(err, "pair %zu: label %zu out of range", i + 1,
@@ -614,6 +617,42 @@ static void fill_clusters(const struct map_input *in, struct map *m, const size_
 	}
 }
 
+/* The nearest other row by cosine of the embedder's unit rows, and the
+ * near-duplicates as similar.h finds them: the most similar earlier row
+ * (the earliest on a tie) at or above the threshold. */
+static void dense_neighbours(const struct map_input *in, struct map *m)
+{
+	size_t i, j, t, d = in->dim;
+
+	for (i = 0; i < in->n; i++) {
+		const double *a = in->vectors + i * d;
+		struct map_point *p = &m->points[i];
+
+		for (j = 0; j < in->n; j++) {
+			const double *b = in->vectors + j * d;
+			double s = 0;
+
+			if (j == i)
+				continue;
+			for (t = 0; t < d; t++)
+				s += a[t] * b[t];
+			s = s > 1 ? 1 : s;
+			if (!p->has_nearest || s > p->similarity) {
+				p->has_nearest = 1;
+				p->nearest = j;
+				p->similarity = s;
+			}
+			if (j < i && in->near > 0 && s >= in->near &&
+			    (!p->near_dup || s > p->near_score)) {
+				p->near_dup = 1;
+				p->near_of = j;
+				p->near_score = s;
+				p->near_source = SIMILAR_SOURCE_EMBEDDING;
+			}
+		}
+	}
+}
+
 static void near_duplicates(const struct map_input *in, struct map *m)
 {
 	struct similar_match *near = xcalloc(in->n, sizeof(*near));
@@ -625,6 +664,7 @@ static void near_duplicates(const struct map_input *in, struct map *m)
 			m->points[i].near_dup = 1;
 			m->points[i].near_of = near[i].of;
 			m->points[i].near_score = near[i].score;
+			m->points[i].near_source = SIMILAR_SOURCE_LEXICAL;
 		}
 	free(near);
 }
@@ -657,11 +697,18 @@ int map_build(const struct map_input *in, struct map *m, struct errbuf *err)
 		m->k = in->n;
 	m->clusters = xcalloc(m->k, sizeof(*m->clusters));
 	assign = xcalloc(in->n, sizeof(*assign));
-	r = layout(x, d, in, m, assign, err);
+	if (in->vectors)
+		r = layout(in->vectors, in->dim, in, m, assign, err);
+	else
+		r = layout(x, d, in, m, assign, err);
 	if (r == 0) {
 		fill_clusters(in, m, assign);
-		nearest(x, in->n, d, m->points);
-		near_duplicates(in, m);
+		if (in->vectors) {
+			dense_neighbours(in, m);
+		} else {
+			nearest(x, in->n, d, m->points);
+			near_duplicates(in, m);
+		}
 	}
 	free(assign);
 	free(x);

@@ -67,6 +67,9 @@ void config_init(struct config *c)
 	r = role_add(c, "verifier");
 	r->temperature = 0.0;
 	r->max_tokens = CONFIG_VERIFIER_MAX_TOKENS;
+	/* vectors of texts for weft map: no sampling settings are sent */
+	r = role_add(c, "embedder");
+	r->endpoint = LM_EMBEDDINGS;
 }
 
 void config_release(struct config *c)
@@ -111,7 +114,8 @@ static int valid_role_name(const char *s)
 {
 	const char *p;
 
-	if (!strcmp(s, "generator") || !strcmp(s, "judge") || !strcmp(s, "verifier"))
+	if (!strcmp(s, "generator") || !strcmp(s, "judge") || !strcmp(s, "verifier") ||
+	    !strcmp(s, "embedder"))
 		return 1;
 	if (strncmp(s, "scorer.", 7) || !s[7])
 		return 0;
@@ -152,7 +156,11 @@ static int role_set_text(struct config_role *r, const char *key, const char *val
 		free(r->family);
 		r->family = xstrdup(value);
 	} else if (!strcmp(key, "endpoint")) {
-		if (!strcmp(value, "chat"))
+		if (!strcmp(r->name, "embedder")) {
+			if (strcmp(value, "embeddings"))
+				return errbuf_set(
+				    err, "key '%s': the embedder's endpoint is embeddings", key);
+		} else if (!strcmp(value, "chat"))
 			r->endpoint = LM_CHAT;
 		else if (!strcmp(value, "completions"))
 			r->endpoint = LM_COMPLETIONS;
@@ -289,7 +297,7 @@ static int parse_section(struct config *c, char *s, char **section, const char *
 	if (!valid_role_name(s))
 		return errbuf_set(err,
 				  "%s:%zu: section [%.100s]: unknown section (known: "
-				  "generator, judge, verifier, scorer.NAME)",
+				  "generator, judge, verifier, embedder, scorer.NAME)",
 				  filename, lineno, s);
 	free(*section);
 	*section = xstrdup(s);
@@ -614,7 +622,9 @@ int config_set(struct config *c, const char *spec, struct errbuf *err)
 	key = xstrndup(dot, (size_t)(eq - dot));
 	if (!valid_role_name(name)) {
 		rc = errbuf_set(
-		    err, "'%.100s': unknown role '%.60s' (generator, judge, verifier, scorer.NAME)",
+		    err,
+		    "'%.100s': unknown role '%.60s' (generator, judge, verifier, embedder, "
+		    "scorer.NAME)",
 		    spec, name);
 	} else {
 		r = role_get_or_add(c, name);

@@ -132,6 +132,9 @@ static struct lm_host *host_get(struct lm_engine *e, const char *url, size_t len
 	h->complete_url = xmalloc(len + sizeof("/completions"));
 	memcpy(h->complete_url, url, len);
 	memcpy(h->complete_url + len, "/completions", sizeof("/completions"));
+	h->embed_url = xmalloc(len + sizeof("/embeddings"));
+	memcpy(h->embed_url, url, len);
+	memcpy(h->embed_url + len, "/embeddings", sizeof("/embeddings"));
 	XGROW(e->hosts, e->hosts_cap, e->nhosts + 1);
 	e->hosts[e->nhosts++] = h;
 	return h;
@@ -240,6 +243,12 @@ uint64_t lm_submit(struct lm_engine *e, const struct lm_request *req, lm_callbac
 	}
 	if (!req->model || !*req->model) {
 		engine_job_fail(e, j, NULL, "no model configured");
+		return j->id;
+	}
+	if (req->kind == LM_EMBEDDINGS &&
+	    (req->n != 1 || !req->ninputs || req->ninputs > LM_MAX_EMBED_INPUTS)) {
+		engine_job_fail(e, j, NULL, "an embeddings request sends 1 to %d inputs, not %zu",
+				LM_MAX_EMBED_INPUTS, req->ninputs);
 		return j->id;
 	}
 	if (req->n < 1 || req->n > LM_MAX_N) {
@@ -504,6 +513,7 @@ void lm_engine_free(struct lm_engine *e)
 		free(e->hosts[i]->url);
 		free(e->hosts[i]->chat_url);
 		free(e->hosts[i]->complete_url);
+		free(e->hosts[i]->embed_url);
 		free(e->hosts[i]);
 	}
 	free(e->hosts);

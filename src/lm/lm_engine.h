@@ -28,6 +28,7 @@ struct lm_host {
 	char *url;	    /* base URL without trailing '/' */
 	char *chat_url;	    /* url + "/chat/completions" */
 	char *complete_url; /* url + "/completions" */
+	char *embed_url;    /* url + "/embeddings" */
 	int in_flight;
 	int ignores_n;
 };

@@ -53,6 +53,9 @@ void lm_request_release(struct lm_request *req)
 	for (i = 0; i < req->nstop; i++)
 		free(req->stop[i]);
 	free(req->stop);
+	for (i = 0; i < req->ninputs; i++)
+		free(req->inputs[i]);
+	free(req->inputs);
 	lm_request_init(req);
 }
 
@@ -74,6 +77,10 @@ void lm_request_copy(struct lm_request *dst, const struct lm_request *src)
 	dst->nstop = 0;
 	for (i = 0; i < src->nstop; i++)
 		lm_request_add_stop(dst, src->stop[i]);
+	dst->inputs = NULL;
+	dst->ninputs = 0;
+	for (i = 0; i < src->ninputs; i++)
+		lm_request_add_input(dst, src->inputs[i]);
 }
 
 void lm_request_set(char **field, const char *value)
@@ -96,6 +103,28 @@ void lm_request_add_stop(struct lm_request *req, const char *stop)
 {
 	req->stop = xreallocarray(req->stop, req->nstop + 1, sizeof(*req->stop));
 	req->stop[req->nstop++] = xstrdup(stop);
+}
+
+void lm_request_add_input(struct lm_request *req, const char *text)
+{
+	req->inputs = xreallocarray(req->inputs, req->ninputs + 1, sizeof(*req->inputs));
+	req->inputs[req->ninputs++] = xstrdup(text ? text : "");
+}
+
+/* {"model":..., "input":[...]}: sampling settings mean nothing here. */
+static void embeddings_to_json(const struct lm_request *req, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_addstr(out, "{\"model\":");
+	strbuf_add_json_string(out, req->model ? req->model : "");
+	strbuf_addstr(out, ",\"input\":[");
+	for (i = 0; i < req->ninputs; i++) {
+		if (i)
+			strbuf_addch(out, ',');
+		strbuf_add_json_string(out, req->inputs[i]);
+	}
+	strbuf_addstr(out, "]}");
 }
 
 /* A double in JSON whatever LC_NUMERIC says. */
@@ -131,6 +160,10 @@ void lm_request_to_json(const struct lm_request *req, int n, struct strbuf *out)
 {
 	size_t i;
 
+	if (req->kind == LM_EMBEDDINGS) {
+		embeddings_to_json(req, out);
+		return;
+	}
 	strbuf_addstr(out, "{\"model\":");
 	strbuf_add_json_string(out, req->model ? req->model : "");
 	if (req->kind == LM_CHAT) {
@@ -218,6 +251,7 @@ void lm_response_release(struct lm_response *resp)
 	for (i = 0; i < resp->nchoices; i++)
 		choice_release(&resp->choices[i]);
 	free(resp->choices);
+	free(resp->vectors);
 	lm_response_init(resp);
 }
 
@@ -257,6 +291,11 @@ void lm_response_copy(struct lm_response *dst, const struct lm_response *src)
 	dst->choices = src->nchoices ? xcalloc(src->nchoices, sizeof(*dst->choices)) : NULL;
 	for (i = 0; i < src->nchoices; i++)
 		choice_copy(&dst->choices[i], &src->choices[i]);
+	dst->vectors = NULL;
+	if (src->nvectors && src->dim) {
+		dst->vectors = xreallocarray(NULL, src->nvectors * src->dim, sizeof(double));
+		memcpy(dst->vectors, src->vectors, src->nvectors * src->dim * sizeof(double));
+	}
 }
 
 /* A copy of s[0..len) with invalid UTF-8 replaced by U+FFFD. */

@@ -262,7 +262,9 @@ static int xfer_start(struct lm_engine *e, struct xfer *x)
 	CURL *c;
 
 	x->host = pick_host(j);
-	x->url = j->req.kind == LM_CHAT ? x->host->chat_url : x->host->complete_url;
+	x->url = j->req.kind == LM_CHAT		? x->host->chat_url
+		 : j->req.kind == LM_EMBEDDINGS ? x->host->embed_url
+						: x->host->complete_url;
 	if (key) {
 		const char *p;
 
@@ -513,6 +515,15 @@ static int xfer_take_reply(struct lm_engine *e, struct xfer *x, long status)
 	struct errbuf perr;
 	int i;
 
+	if (j->req.kind == LM_EMBEDDINGS) {
+		if (lm_embeddings_parse(&j->resp, x->reply.data, x->reply.len, j->req.ninputs,
+					&perr) < 0) {
+			engine_job_fail(e, j, x, "HTTP %ld: %s", status, perr.msg);
+			return -1;
+		}
+		j->resp.requests++;
+		return 0;
+	}
 	if (lm_response_parse(&j->resp, j->req.kind, x->reply.data, x->reply.len, &perr) < 0) {
 		engine_job_fail(e, j, x, "HTTP %ld: %s", status, perr.msg);
 		return -1;

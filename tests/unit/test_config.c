@@ -16,6 +16,8 @@ static void clear_env(void)
 	unsetenv("WEFT_SCORER_BIG_BASE_URL");
 	unsetenv("WEFT_VERIFIER_MODEL");
 	unsetenv("WEFT_VERIFIER_BASE_URL");
+	unsetenv("WEFT_EMBEDDER_MODEL");
+	unsetenv("WEFT_EMBEDDER_BASE_URL");
 }
 
 static void test_parse_file(void **state)
@@ -245,7 +247,7 @@ static void test_env_creates_scorers(void **state)
 	/* applied twice (flags made roles), nothing is made twice */
 	assert_int_equal(config_set(&c, "scorer.gpt-4o.size=1e9", &err), 0);
 	assert_int_equal(config_apply_env(&c, &err), 0);
-	assert_int_equal(c.nroles, 3 + 4); /* generator, judge, verifier; scorers */
+	assert_int_equal(c.nroles, 4 + 4); /* generator, judge, verifier, embedder; scorers */
 	assert_ptr_equal(config_scorer(&c, "gpt-4o"), config_role(&c, "scorer.gpt-4o"));
 	assert_string_equal(config_role(&c, "scorer.gpt-4o")->model, "gpt-4o");
 	config_release(&c);
@@ -315,9 +317,49 @@ static void test_verifier_role(void **state)
 	assert_string_equal(r->base_url, "http://127.0.0.1:9/v1");
 	assert_int_equal(config_set(&c, "verifier.model=v-flag", &err), 0);
 	assert_string_equal(config_role(&c, "verifier")->model, "v-flag");
-	/* still one verifier, third after the generator and the judge */
-	assert_int_equal(c.nroles, 3);
+	/* still one verifier, third after the generator and the judge (the embedder fourth) */
+	assert_int_equal(c.nroles, 4);
 	assert_string_equal(c.roles[2].name, "verifier");
+	config_release(&c);
+	clear_env();
+}
+
+/* The embedder is a role as the verifier is, asking for vectors. */
+static void test_embedder_role(void **state)
+{
+	static const char text[] = "[embedder]\nmodel = e-file\nendpoint = embeddings\n";
+	static const char bad[] = "[embedder]\nendpoint = chat\n";
+	struct config c;
+	struct errbuf err;
+	struct config_role *r;
+	struct lm_request req;
+
+	(void)state;
+	clear_env();
+	config_init(&c);
+	r = config_role(&c, "embedder");
+	assert_non_null(r);
+	assert_false(config_role_configured(r));
+	assert_int_equal(r->endpoint, LM_EMBEDDINGS);
+	assert_int_equal(config_parse(&c, text, strlen(text), "f", &err), 0);
+	assert_string_equal(config_role(&c, "embedder")->model, "e-file");
+	assert_int_equal(config_parse(&c, bad, strlen(bad), "f", &err), -1);
+	assert_non_null(strstr(err.msg, "embeddings"));
+	setenv("WEFT_EMBEDDER_MODEL", "e-env", 1);
+	setenv("WEFT_EMBEDDER_BASE_URL", "http://127.0.0.1:9/v1", 1);
+	assert_int_equal(config_apply_env(&c, &err), 0);
+	r = config_role(&c, "embedder");
+	assert_string_equal(r->model, "e-env");
+	assert_string_equal(r->base_url, "http://127.0.0.1:9/v1");
+	assert_int_equal(config_set(&c, "embedder.model=e-flag", &err), 0);
+	r = config_role(&c, "embedder");
+	assert_string_equal(r->model, "e-flag");
+	lm_request_init(&req);
+	config_role_request(r, &req);
+	assert_int_equal(req.kind, LM_EMBEDDINGS);
+	assert_string_equal(req.role, "embedder");
+	lm_request_release(&req);
+	assert_int_equal(c.nroles, 4);
 	config_release(&c);
 	clear_env();
 }
@@ -334,6 +376,7 @@ int main(void)
 	    cmocka_unit_test(test_named_file_must_exist),
 	    cmocka_unit_test(test_max_tokens_set_is_known),
 	    cmocka_unit_test(test_verifier_role),
+	    cmocka_unit_test(test_embedder_role),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

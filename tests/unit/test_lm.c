@@ -342,6 +342,103 @@ static void test_parse_bad_bodies(void **state)
 	lm_response_release(&r);
 }
 
+/* An embeddings reply: vectors land in input order whatever order data[]
+ * comes in; a reply of the wrong shape keeps no vector at all. */
+static void test_parse_embeddings(void **state)
+{
+	static const char good[] = "{\"object\":\"list\",\"data\":["
+				   "{\"index\":1,\"embedding\":[3,4.5,-1e-3]},"
+				   "{\"index\":0,\"embedding\":[1,2,0]}],\"usage\":{}}";
+	static const char *bad[] = {
+	    "",
+	    "<html>",
+	    "{\"data\":3}",
+	    "{\"choices\":[]}",
+	    /* one vector for two inputs */
+	    "{\"data\":[{\"index\":0,\"embedding\":[1,2]}]}",
+	    /* widths differ */
+	    "{\"data\":[{\"index\":0,\"embedding\":[1,2]},{\"index\":1,\"embedding\":[1]}]}",
+	    "{\"data\":[{\"index\":0,\"embedding\":[1,2]},{\"index\":1,"
+	    "\"embedding\":[1,2,3]}]}",
+	    /* not numbers */
+	    "{\"data\":[{\"index\":0,\"embedding\":[1,\"2\"]},{\"index\":1,"
+	    "\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":0,\"embedding\":[1,null]},{\"index\":1,"
+	    "\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":0,\"embedding\":\"AAAA\"},{\"index\":1,"
+	    "\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":0,\"embedding\":[1e999,2]},{\"index\":1,"
+	    "\"embedding\":[1,2]}]}",
+	    /* missing, repeated, fractional, out-of-range and hostile indices */
+	    "{\"data\":[{\"embedding\":[1,2]},{\"index\":1,\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":1,\"embedding\":[1,2]},{\"index\":1,\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":0.5,\"embedding\":[1,2]},{\"index\":1,\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":0,\"embedding\":[1,2]},{\"index\":2,\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":-1,\"embedding\":[1,2]},{\"index\":1,\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":1e300,\"embedding\":[1,2]},{\"index\":1,"
+	    "\"embedding\":[1,2]}]}",
+	    "{\"data\":[{\"index\":\"0\",\"embedding\":[1,2]},{\"index\":1,"
+	    "\"embedding\":[1,2]}]}",
+	    /* empty vectors */
+	    "{\"data\":[{\"index\":0,\"embedding\":[]},{\"index\":1,\"embedding\":[]}]}",
+	    "{\"data\":[{\"index\":0,\"embedding\":[1,2]},3]}",
+	};
+	struct lm_response r;
+	struct errbuf err;
+	struct strbuf wide = STRBUF_INIT;
+	size_t i;
+
+	(void)state;
+	lm_response_init(&r);
+	assert_int_equal(lm_embeddings_parse(&r, good, strlen(good), 2, &err), 0);
+	assert_int_equal(r.nvectors, 2);
+	assert_int_equal(r.dim, 3);
+	assert_true(r.vectors[0] == 1 && r.vectors[1] == 2 && r.vectors[2] == 0);
+	assert_true(r.vectors[3] == 3 && r.vectors[4] == 4.5 && r.vectors[5] == -1e-3);
+	/* the wrong count of inputs is an error, and drops the vectors */
+	assert_int_equal(lm_embeddings_parse(&r, good, strlen(good), 3, &err), -1);
+	assert_string_equal(err.msg, "response has 2 embeddings for 3 inputs");
+	assert_null(r.vectors);
+	assert_int_equal(r.nvectors, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(lm_embeddings_parse(&r, bad[i], strlen(bad[i]), 2, &err), -1);
+		assert_true(strlen(err.msg) > 0);
+		assert_null(r.vectors);
+		assert_int_equal(r.dim, 0);
+	}
+	/* wider than LM_MAX_EMBED_DIM */
+	strbuf_addstr(&wide, "{\"data\":[{\"index\":0,\"embedding\":[0");
+	for (i = 0; i < LM_MAX_EMBED_DIM; i++)
+		strbuf_addstr(&wide, ",0");
+	strbuf_addstr(&wide, "]}]}");
+	assert_int_equal(lm_embeddings_parse(&r, wide.data, wide.len, 1, &err), -1);
+	assert_non_null(strstr(err.msg, "more than"));
+	strbuf_release(&wide);
+	lm_response_release(&r);
+}
+
+/* The body is OpenAI's: model and the inputs, nothing of sampling. */
+static void test_embeddings_request_json(void **state)
+{
+	struct lm_request req, copy;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	lm_request_init(&req);
+	req.kind = LM_EMBEDDINGS;
+	req.temperature = 0.5;
+	req.max_tokens = 9;
+	lm_request_set(&req.model, "emb");
+	lm_request_add_input(&req, "a \"b\"");
+	lm_request_add_input(&req, "c");
+	lm_request_copy(&copy, &req);
+	lm_request_release(&req);
+	lm_request_to_json(&copy, 1, &sb);
+	assert_string_equal(sb.data, "{\"model\":\"emb\",\"input\":[\"a \\\"b\\\"\",\"c\"]}");
+	strbuf_release(&sb);
+	lm_request_release(&copy);
+}
+
 static void test_request_json(void **state)
 {
 	struct lm_request req;
@@ -1325,6 +1422,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_legacy_logprobs),
 	    cmocka_unit_test(test_parse_huge_legacy_reply),
 	    cmocka_unit_test(test_parse_bad_bodies),
+	    cmocka_unit_test(test_parse_embeddings),
+	    cmocka_unit_test(test_embeddings_request_json),
 	    cmocka_unit_test(test_request_json),
 	    cmocka_unit_test(test_retry_after),
 	    cmocka_unit_test(test_backoff_formula),

@@ -163,6 +163,69 @@ static void test_build(void **state)
 	map_release(&m);
 }
 
+/* With an embedder's vectors, they decide the groups, nearest pairs and
+ * near-duplicates (cosine, source embedding), not the questions' words:
+ * here the words say nothing (all questions alike) and the vectors put
+ * even and odd pairs on two axes. */
+static void test_build_vectors(void **state)
+{
+	static const char *const names[] = {"Yes", "No"};
+	const char *q[8];
+	size_t labels[8], i;
+	double v[8 * 3];
+	struct map_input in = {0};
+	struct map m;
+	struct errbuf err;
+
+	(void)state;
+	for (i = 0; i < 8; i++) {
+		double t = 0.05 * (double)i, n;
+
+		q[i] = "Is it so?";
+		labels[i] = i % 2;
+		v[i * 3] = i % 2 ? t : 1;
+		v[i * 3 + 1] = i % 2 ? 1 : t;
+		v[i * 3 + 2] = 0;
+		n = sqrt(v[i * 3] * v[i * 3] + v[i * 3 + 1] * v[i * 3 + 1]);
+		v[i * 3] /= n;
+		v[i * 3 + 1] /= n;
+	}
+	/* pair 7 is pair 5 exactly; pair 3 is pair 1 */
+	memcpy(v + 7 * 3, v + 5 * 3, 3 * sizeof(double));
+	memcpy(v + 3 * 3, v + 1 * 3, 3 * sizeof(double));
+	in.questions = q;
+	in.labels = labels;
+	in.n = 8;
+	in.label_names = names;
+	in.nlabels = 2;
+	in.clusters = 2;
+	in.near = 0.999;
+	in.vectors = v;
+	in.dim = 3;
+	assert_int_equal(map_build(&in, &m, &err), 0);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(m.points[i].cluster == m.points[0].cluster, i % 2 == 0);
+	/* ties go to the earliest: pair 7 equals pairs 5 and 3 is pair 1 */
+	assert_true(m.points[7].near_dup);
+	assert_int_equal(m.points[7].near_of, 5);
+	assert_string_equal(m.points[7].near_source, "embedding");
+	assert_true(fabs(m.points[7].near_score - 1) < 1e-12);
+	assert_true(m.points[3].near_dup);
+	assert_int_equal(m.points[3].near_of, 1);
+	assert_false(m.points[5].near_dup);
+	assert_false(m.points[2].near_dup);	      /* words alike, vectors not */
+	assert_int_equal(m.points[2].nearest % 2, 0); /* its own axis */
+	assert_int_equal(m.points[1].nearest, 3);
+	map_release(&m);
+
+	/* the same questions without vectors: every one a lexical duplicate */
+	in.vectors = NULL;
+	assert_int_equal(map_build(&in, &m, &err), 0);
+	assert_true(m.points[2].near_dup);
+	assert_string_equal(m.points[2].near_source, "lexical");
+	map_release(&m);
+}
+
 static void test_escaping(void **state)
 {
 	static const char *const hostile =
@@ -222,7 +285,8 @@ int main(void)
 	    cmocka_unit_test(test_pca_line),	  cmocka_unit_test(test_pca_gram),
 	    cmocka_unit_test(test_kmeans_blobs),  cmocka_unit_test(test_default_clusters),
 	    cmocka_unit_test(test_cluster_names), cmocka_unit_test(test_shortcut),
-	    cmocka_unit_test(test_build),	  cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_build),	  cmocka_unit_test(test_build_vectors),
+	    cmocka_unit_test(test_escaping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
