@@ -15,6 +15,7 @@
 #include "weft/inputfile.h"
 #include "weft/lm.h"
 #include "weft/map.h"
+#include "weft/maptext.h"
 #include "weft/meta.h"
 #include "weft/num.h"
 #include "weft/outfile.h"
@@ -352,126 +353,6 @@ static int map_embed(const struct map_options *o, struct map_data *md, char **pa
 	return r;
 }
 
-#define SCATTER_COLS 60
-#define SCATTER_ROWS 16
-
-/* The layout in braille (2 by 4 dots a cell), each cell coloured by the
- * label most of its pairs have when stdout is a terminal. */
-static void print_scatter(const struct map *m, const struct map_input *in)
-{
-	static const unsigned char bit[4][2] = {
-	    {0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
-	unsigned char dots[SCATTER_ROWS][SCATTER_COLS] = {{0}};
-	size_t(*count)[SCATTER_COLS][MAP_MAX_LABELS] = xcalloc(SCATTER_ROWS, sizeof(*count));
-	int colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	double x0 = m->points[0].x, x1 = x0, y0 = m->points[0].y, y1 = y0;
-	size_t i, r, c, l;
-
-	for (i = 1; i < m->n; i++) {
-		x0 = m->points[i].x < x0 ? m->points[i].x : x0;
-		x1 = m->points[i].x > x1 ? m->points[i].x : x1;
-		y0 = m->points[i].y < y0 ? m->points[i].y : y0;
-		y1 = m->points[i].y > y1 ? m->points[i].y : y1;
-	}
-	for (i = 0; i < m->n; i++) {
-		size_t dx =
-		    x1 > x0
-			? (size_t)((m->points[i].x - x0) / (x1 - x0) * (SCATTER_COLS * 2 - 1) + 0.5)
-			: 0;
-		size_t dy =
-		    y1 > y0
-			? (size_t)((y1 - m->points[i].y) / (y1 - y0) * (SCATTER_ROWS * 4 - 1) + 0.5)
-			: 0;
-
-		dots[dy / 4][dx / 2] |= bit[dy % 4][dx % 2];
-		count[dy / 4][dx / 2][in->labels[i]]++;
-	}
-	for (r = 0; r < SCATTER_ROWS; r++) {
-		for (c = 0; c < SCATTER_COLS; c++) {
-			size_t best = 0;
-			unsigned cp = 0x2800u + dots[r][c];
-
-			for (l = 1; l < in->nlabels; l++)
-				if (count[r][c][l] > count[r][c][best])
-					best = l;
-			if (colour && dots[r][c])
-				printf("\033[%dm", 31 + (int)(best % 6));
-			printf("%c%c%c", (char)(0xE0 | (cp >> 12)),
-			       (char)(0x80 | ((cp >> 6) & 0x3F)), (char)(0x80 | (cp & 0x3F)));
-			if (colour && dots[r][c])
-				fputs("\033[0m", stdout);
-		}
-		fputc('\n', stdout);
-	}
-	for (l = 0; l < in->nlabels; l++) {
-		if (colour)
-			printf("\033[%dm", 31 + (int)(l % 6));
-		fputs(l ? "  " : "labels: ", stdout);
-		put_cut(in->label_names[l], 20);
-		if (colour)
-			fputs("\033[0m", stdout);
-	}
-	fputc('\n', stdout);
-	free(count);
-}
-
-static void print_clusters(const struct map *m, const struct map_input *in)
-{
-	size_t c, l;
-
-	printf("\nclusters:\n");
-	for (c = 0; c < m->k; c++) {
-		const struct map_cluster *cl = &m->clusters[c];
-
-		printf("  %2zu  %5zu pairs  ", c + 1, cl->n);
-		for (l = 0; l < in->nlabels; l++) {
-			put_cut(in->label_names[l], 20);
-			printf(" %zu%s", cl->per_label[l], l + 1 < in->nlabels ? ", " : "  ");
-		}
-		put_cut(cl->name, 40);
-		fputc('\n', stdout);
-	}
-}
-
-static void print_findings(const struct map *m, const struct map_input *in)
-{
-	size_t i, c, found = 0;
-
-	printf("\nnear-duplicates (similarity >= %.2f):\n", in->near);
-	for (i = 0; i < m->n; i++)
-		if (m->points[i].near_dup) {
-			printf("  pair %zu ~ pair %zu (%.2f%s): ", i + 1, m->points[i].near_of + 1,
-			       m->points[i].near_score,
-			       m->points[i].near_source &&
-				       !strcmp(m->points[i].near_source, SIMILAR_SOURCE_EMBEDDING)
-				   ? ", embedding"
-				   : "");
-			put_cut(in->questions[i], 60);
-			fputc('\n', stdout);
-			found++;
-		}
-	if (m->near_stopped)
-		printf("  (the search stopped at its budget: the later pairs were not compared)\n");
-	else if (!found)
-		printf("  none\n");
-	printf("\npossible shortcuts (one label >= %.0f%% of >= %d pairs):\n",
-	       MAP_SHORTCUT_SHARE * 100, MAP_SHORTCUT_MIN);
-	for (found = 0, c = 0; c < m->k; c++) {
-		const struct map_cluster *cl = &m->clusters[c];
-
-		if (!cl->shortcut)
-			continue;
-		printf("  cluster %zu (", c + 1);
-		put_cut(cl->name, 40);
-		printf("): %zu of %zu pairs are ", cl->per_label[cl->shortcut_label], cl->n);
-		put_cut(in->label_names[cl->shortcut_label], 20);
-		fputc('\n', stdout);
-		found++;
-	}
-	if (!found)
-		printf("  none\n");
-}
-
 int cmd_map(int argc, char **argv)
 {
 	struct map_options o;
@@ -516,9 +397,11 @@ int cmd_map(int argc, char **argv)
 		       m.n, m.k);
 	}
 	if (r == 0) {
-		print_scatter(&m, &md.in);
-		print_clusters(&m, &md.in);
-		print_findings(&m, &md.in);
+		struct strbuf text = STRBUF_INIT;
+
+		map_format_body(&m, &md.in, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), &text);
+		fwrite(text.data, 1, text.len, stdout);
+		strbuf_release(&text);
 		r = map_outputs_write(&m, &md.in, paths);
 	}
 	for (f = 0; f < MAP_NFILES; f++)
