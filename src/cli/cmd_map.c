@@ -21,7 +21,8 @@
 #include "clicommon.h"
 
 static const char map_usage[] =
-    "usage: weft map DATASET [--out DIR] [--clusters K] [--near T] [--force]\n"
+    "usage: weft map DATASET [--out DIR] [--method pca|tsne] [--clusters K] [--near T]\n"
+    "                [--force]\n"
     "\n"
     "Draws an offline map of a dataset's pairs (a session, a text file, or an\n"
     "exported CSV or JSONL, as weft eval reads them): each question as a TF-IDF\n"
@@ -32,12 +33,16 @@ static const char map_usage[] =
     "at least T, default 0.8) and the possible shortcuts (a cluster of at\n"
     "least 8 pairs where one label holds 85% or more).  Writes DIR/map.csv,\n"
     "DIR/map.svg and DIR/map.html (default DIR: map), replacing existing files\n"
-    "only with --force.\n";
+    "only with --force.\n"
+    "\n"
+    "--method tsne lays the pairs out by exact t-SNE instead (perplexity 30,\n"
+    "at most 3000 pairs): neighbourhoods kept, distances between groups not.\n";
 
 struct map_options {
 	const char *dataset, *dir;
 	size_t clusters; /* 0: the default */
 	double near;
+	enum map_method method;
 	int force;
 };
 
@@ -55,6 +60,10 @@ static int map_value(struct map_options *o, const char *a, const char *v)
 
 	if (!strcmp(a, "--out")) {
 		o->dir = v;
+	} else if (!strcmp(a, "--method")) {
+		if (strcmp(v, "pca") && strcmp(v, "tsne"))
+			return cli_usage_error("map", map_usage, "--method must be pca or tsne");
+		o->method = strcmp(v, "pca") ? MAP_METHOD_TSNE : MAP_METHOD_PCA;
 	} else if (!strcmp(a, "--clusters")) {
 		if (num_parse_long(v, 1, MAP_MAX_CLUSTERS, &k))
 			return cli_usage_error("map", map_usage,
@@ -81,7 +90,7 @@ static int map_parse(struct map_options *o, int argc, char **argv)
 		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
 			o->force = 1;
 		} else if (!strcmp(a, "--out") || !strcmp(a, "--clusters") ||
-			   !strcmp(a, "--near")) {
+			   !strcmp(a, "--near") || !strcmp(a, "--method")) {
 			if (i + 1 >= argc)
 				return cli_unknown_option("map", map_usage, a, 1);
 			r = map_value(o, a, argv[++i]);
@@ -214,6 +223,7 @@ static int map_data_load(struct map_data *md, const struct map_options *o, struc
 	md->in.label_names = (const char *const *)md->names;
 	md->in.clusters = o->clusters;
 	md->in.near = o->near;
+	md->in.method = o->method;
 	return rc;
 }
 
