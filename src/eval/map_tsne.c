@@ -1,10 +1,9 @@
 /*
  * Exact t-SNE (van der Maaten & Hinton 2008), written here: no packaged C
- * library does it.  O(n^2) time per iteration and one n by n table (P in
- * its upper triangle, the Student-t kernel in its lower), hence
- * MAP_TSNE_MAX_PAIRS.  No random numbers: the start is the PCA layout (or
- * a fixed spiral) and every sum runs in a fixed order, so the same input
- * gives the same layout, bit for bit.
+ * library does it.  O(n^2) time per iteration and an n by n table while P
+ * is found (then packed to its upper triangle), hence MAP_TSNE_MAX_PAIRS.  No random numbers: the
+ * start is the PCA layout (or a fixed spiral) and every sum runs in a fixed order, so the same
+ * input gives the same layout, bit for bit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -112,41 +111,45 @@ static void start(const double *init, size_t n, double *y)
 	}
 }
 
-/* The gradient of KL(P || Q) into grad (n by 2).  table holds P above the
- * diagonal; the kernel 1 / (1 + |yi - yj|^2) goes below it. */
-static void gradient(double *table, size_t n, const double *y, double exaggeration, double *grad)
+/*
+ * The gradient of KL(P || Q) into grad (n by 2), in one pass over the
+ * pairs: with w = 1 / (1 + |yi - yj|^2) and Z the sum of w over i != j,
+ * grad_i = 4 (exaggeration sum_j p_ij w (yi - yj) - sum_j w^2 (yi - yj) / Z),
+ * so the kernel need not be stored.  p is packed: row i holds p_ij for
+ * j > i, rows one after another.
+ */
+static void gradient(const double *p, size_t n, const double *y, double exaggeration, double *grad)
 {
-	double sumq = 0;
-	size_t i, j;
+	double sumq = 0, *repel = grad + 2 * n;
+	const double *row = p;
+	size_t i, j, k;
 
-	for (i = 0; i < n; i++)
+	memset(grad, 0, 4 * n * sizeof(*grad));
+	for (i = 0; i < n; row += n - i - 1, i++)
 		for (j = i + 1; j < n; j++) {
 			double dx = y[i * 2] - y[j * 2], dy = y[i * 2 + 1] - y[j * 2 + 1];
-			double w = 1 / (1 + dx * dx + dy * dy);
+			double w = 1 / (1 + dx * dx + dy * dy),
+			       f = exaggeration * row[j - i - 1] * w;
 
-			table[j * n + i] = w;
 			sumq += 2 * w;
+			grad[i * 2] += f * dx;
+			grad[i * 2 + 1] += f * dy;
+			grad[j * 2] -= f * dx;
+			grad[j * 2 + 1] -= f * dy;
+			repel[i * 2] += w * w * dx;
+			repel[i * 2 + 1] += w * w * dy;
+			repel[j * 2] -= w * w * dx;
+			repel[j * 2 + 1] -= w * w * dy;
 		}
-	memset(grad, 0, 2 * n * sizeof(*grad));
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++) {
-			double w = table[j * n + i];
-			double f = 4 * (exaggeration * table[i * n + j] - w / sumq) * w;
-			double gx = f * (y[i * 2] - y[j * 2]),
-			       gy = f * (y[i * 2 + 1] - y[j * 2 + 1]);
-
-			grad[i * 2] += gx;
-			grad[i * 2 + 1] += gy;
-			grad[j * 2] -= gx;
-			grad[j * 2 + 1] -= gy;
-		}
+	for (k = 0; k < 2 * n; k++)
+		grad[k] = 4 * (grad[k] - repel[k] / sumq);
 }
 
 /* Gradient descent with momentum and per-coordinate gains (Jacobs 1988),
  * as in the paper, the layout kept centred. */
-static void descend(double *table, size_t n, double *y)
+static void descend(const double *p, size_t n, double *y)
 {
-	double *grad = xcalloc(2 * n, sizeof(*grad)), *update = xcalloc(2 * n, sizeof(*update));
+	double *grad = xcalloc(4 * n, sizeof(*grad)), *update = xcalloc(2 * n, sizeof(*update));
 	double *gains = xcalloc(2 * n, sizeof(*gains));
 	double rate = (double)n / TSNE_EXAGGERATION / 4;
 	size_t it, k;
@@ -159,7 +162,7 @@ static void descend(double *table, size_t n, double *y)
 		int early = it < TSNE_EARLY;
 		double momentum = early ? 0.5 : 0.8, mean[2] = {0, 0};
 
-		gradient(table, n, y, early ? TSNE_EXAGGERATION : 1, grad);
+		gradient(p, n, y, early ? TSNE_EXAGGERATION : 1, grad);
 		for (k = 0; k < 2 * n; k++) {
 			if ((grad[k] > 0) != (update[k] > 0))
 				gains[k] += 0.2;
@@ -183,7 +186,7 @@ int map_tsne(const double *x, size_t n, size_t d, const double *init, double per
 	     struct errbuf *err)
 {
 	double *table;
-	size_t i, j;
+	size_t i, j, k;
 
 	if (n > MAP_TSNE_MAX_PAIRS)
 		return errbuf_set(err,
@@ -200,13 +203,16 @@ int map_tsne(const double *x, size_t n, size_t d, const double *init, double per
 	table = xcalloc(n * n, sizeof(*table));
 	map_tsne_affinities(x, n, d, perplexity, table);
 	/* symmetrised: p_ij = (p(j|i) + p(i|j)) / 2n, floored so that no
-	 * pair is pulled by nothing at all */
-	for (i = 0; i < n; i++)
+	 * pair is pulled by nothing at all; packed in place into the upper
+	 * triangle's rows (each write lands at or before what it was read
+	 * from, and after every p(i|k) still to be read) */
+	for (i = 0, k = 0; i < n; i++)
 		for (j = i + 1; j < n; j++) {
 			double v = (table[i * n + j] + table[j * n + i]) / (2 * (double)n);
 
-			table[i * n + j] = v > 1e-12 ? v : 1e-12;
+			table[k++] = v > 1e-12 ? v : 1e-12;
 		}
+	table = xrealloc(table, k * sizeof(*table));
 	start(init, n, y);
 	descend(table, n, y);
 	free(table);
