@@ -3,10 +3,11 @@
 /*
  * An offline map of a dataset's pairs (src/eval/map.c, the writers in
  * src/eval/map_write.c): each question as a TF-IDF vector (no embedder:
- * the questions' own words), laid out in 2-D by PCA (LAPACKE), grouped by
- * k-means and each group named by its most distinctive words (class-based
- * TF-IDF), with the near-duplicates of similar.h and the groups where one
- * label holds nearly every pair (a topic that gives the answer away).
+ * the questions' own words), laid out in 2-D by PCA (LAPACKE) or exact
+ * t-SNE (src/eval/map_tsne.c), grouped by k-means and each group named
+ * by its most distinctive words (class-based TF-IDF), with the
+ * near-duplicates of similar.h and the groups where one label holds
+ * nearly every pair (a topic that gives the answer away).
  *
  * Everything is deterministic: the same pairs give the same map.
  */

@@ -295,8 +295,9 @@ static const char page_head[] =
     ".bar { display: inline-block; height: 10px; }\n"
     "td, th { padding: 2px 8px; text-align: left; }\n"
     "label { margin-right: 1em; }\n"
-    "</style>\n</head>\n<body>\n<h1>weft map</h1>\n"
-    "<p>Vectors: TF-IDF of the questions (no embedder); layout: PCA; groups: k-means.</p>\n"
+    "</style>\n</head>\n<body>\n<h1>weft map</h1>\n";
+
+static const char page_search[] =
     "<p><input id=\"search\" type=\"search\" placeholder=\"search questions and answers\"></p>\n"
     "<p>Labels: <span id=\"labels\"></span></p>\n"
     "<p>Clusters: <span id=\"clusters\"></span></p>\n";
@@ -347,6 +348,11 @@ static void page_data(const struct map *m, const struct map_input *in, struct st
 void map_write_html(const struct map *m, const struct map_input *in, struct strbuf *out)
 {
 	strbuf_addstr(out, page_head);
+	strbuf_addf(out,
+		    "<p>Vectors: TF-IDF of the questions (no embedder); layout: %s; groups: "
+		    "k-means.</p>\n",
+		    in->method == MAP_METHOD_TSNE ? "t-SNE" : "PCA");
+	strbuf_addstr(out, page_search);
 	map_write_svg(m, in, out);
 	strbuf_addstr(out, page_tail);
 	strbuf_addstr(out, "<script type=\"application/json\" id=\"map-data\">");

@@ -71,6 +71,8 @@ class MapTsneTest(unittest.TestCase):
             own, other = (0, 1) if i < half else (1, 0)
             self.assertLess(math.dist((x, y), cents[own]), math.dist((x, y), cents[other]),
                             "pair %d" % (i + 1))
+        with open(os.path.join(out, "map.html"), encoding="utf-8") as f:
+            self.assertIn("layout: t-SNE;", f.read())
         # the same input, the same bytes
         again = os.path.join(self.dir, "again")
         p = run("map", self.data, "--method", "tsne", "--out", again)
@@ -86,6 +88,8 @@ class MapTsneTest(unittest.TestCase):
         with open(os.path.join(pca, "map.csv"), "rb") as a, \
                 open(os.path.join(out, "map.csv"), "rb") as b:
             self.assertNotEqual(a.read(), b.read())
+        with open(os.path.join(pca, "map.html"), encoding="utf-8") as f:
+            self.assertIn("layout: PCA;", f.read())
 
     def test_bound(self):
         big = os.path.join(self.dir, "big.csv")
