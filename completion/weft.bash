@@ -81,7 +81,11 @@ _weft()
 		return
 		;;
 	--method)
-		COMPREPLY=($(compgen -W "generate logprob" -- "$cur"))
+		if [[ $cmd == map ]]; then
+			COMPREPLY=($(compgen -W "pca tsne" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "generate logprob" -- "$cur"))
+		fi
 		return
 		;;
 	--scoring)
@@ -133,7 +137,7 @@ _weft()
 	score) opts="--type --scoring --target --prompt --gpt --help" ;;
 	tui) opts="--theme --read-only --task --synthetic --hostile --keys --help" ;;
 	verify) opts="--limit --min-confidence --reject-below --task --set --config --help" ;;
-	map) opts="--out --clusters --near --force --set --config --help" ;;
+	map) opts="--out --method --clusters --near --force --set --config --help" ;;
 	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --help" ;;
 	esac
 

@@ -3,10 +3,11 @@
 /*
  * An offline map of a dataset's pairs (src/eval/map.c, the writers in
  * src/eval/map_write.c): each question as a TF-IDF vector (no embedder:
- * the questions' own words), laid out in 2-D by PCA (LAPACKE), grouped by
- * k-means and each group named by its most distinctive words (class-based
- * TF-IDF), with the near-duplicates of similar.h and the groups where one
- * label holds nearly every pair (a topic that gives the answer away).
+ * the questions' own words), laid out in 2-D by PCA (LAPACKE) or exact
+ * t-SNE (src/eval/map_tsne.c), grouped by k-means and each group named
+ * by its most distinctive words (class-based TF-IDF), with the
+ * near-duplicates of similar.h and the groups where one label holds
+ * nearly every pair (a topic that gives the answer away).
  *
  * Everything is deterministic: the same pairs give the same map.
  */
@@ -23,6 +24,16 @@
 #define MAP_NAME_WORDS	   3
 #define MAP_SHORTCUT_MIN   8	/* pairs in a cluster before it can be one */
 #define MAP_SHORTCUT_SHARE 0.85 /* one label's share of them */
+/* exact t-SNE keeps two n by n tables: past this many pairs, use PCA */
+#define MAP_TSNE_MAX_PAIRS  3000
+#define MAP_TSNE_PERPLEXITY 30.0
+
+/* How the 2-D layout is made; the clusters are k-means on the vectors
+ * either way. */
+enum map_method {
+	MAP_METHOD_PCA = 0, /* linear, fast, keeps global distances */
+	MAP_METHOD_TSNE,    /* exact t-SNE (map_tsne.c): keeps neighbourhoods */
+};
 
 /* What to map; every pointer borrowed. */
 struct map_input {
@@ -41,6 +52,7 @@ struct map_input {
 	 * and similar.h's lexical near-duplicates.  Names stay TF-IDF of words. */
 	const double *vectors;
 	size_t dim;
+	enum map_method method;
 };
 
 struct map_point {
@@ -97,6 +109,21 @@ void map_release(struct map *m);
  */
 int map_pca(const double *x, size_t n, size_t d, size_t dims, double *axes, double *coords,
 	    double *explained, struct errbuf *err);
+
+/*
+ * map_tsne (map_tsne.c): exact t-SNE (van der Maaten & Hinton 2008) of x's
+ * rows into y (n by 2).  init (n by 2, e.g. the PCA layout, may be NULL)
+ * is scaled to a standard deviation of 1e-4 and used as the start; with
+ * no spread in it the start is a fixed small spiral, so no random seed is
+ * involved and the same input gives the same y (init may be y).
+ * perplexity is clamped to (n - 1) / 3.  Returns 0, or -1 with err past MAP_TSNE_MAX_PAIRS.
+ */
+int map_tsne(const double *x, size_t n, size_t d, const double *init, double perplexity, double *y,
+	     struct errbuf *err);
+/* The conditional affinities p(j|i) (n by n, rows summing to 1, zero
+ * diagonal), each row's Gaussian bandwidth found by binary search so that
+ * its entropy (natural log) is log(perplexity). */
+void map_tsne_affinities(const double *x, size_t n, size_t d, double perplexity, double *p);
 
 /* k-means of x's rows into k groups (1 <= k <= n): farthest-point start
  * (the row nearest the mean first), then Lloyd's steps until nothing

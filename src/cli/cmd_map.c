@@ -25,8 +25,8 @@
 #include "clicommon.h"
 
 static const char map_usage[] =
-    "usage: weft map DATASET [--out DIR] [--clusters K] [--near T] [--force]\n"
-    "                        [--set ROLE.KEY=VALUE]... [--config FILE]\n"
+    "usage: weft map DATASET [--out DIR] [--method pca|tsne] [--clusters K] [--near T]\n"
+    "                [--force] [--set ROLE.KEY=VALUE]... [--config FILE]\n"
     "\n"
     "Draws an offline map of a dataset's pairs (a session, a text file, or an\n"
     "exported CSV or JSONL, as weft eval reads them): each question as a TF-IDF\n"
@@ -42,7 +42,9 @@ static const char map_usage[] =
     "With an embedder configured ([embedder] model, WEFT_EMBEDDER_MODEL or\n"
     "--set embedder.model=M), the questions are the embedder's vectors instead\n"
     "(cosine similarity), cached in DIR/embeddings.cache so that a rerun asks\n"
-    "for none again; cluster names stay the clusters' distinctive words.\n";
+    "for none again; cluster names stay the clusters' distinctive words.\n"
+    "--method tsne lays the pairs out by exact t-SNE instead (perplexity 30,\n"
+    "at most 3000 pairs): neighbourhoods kept, distances between groups not.\n";
 
 struct map_options {
 	const char *dataset, *dir;
@@ -51,6 +53,7 @@ struct map_options {
 	size_t nsets;
 	size_t clusters; /* 0: the default */
 	double near;
+	enum map_method method;
 	int force;
 };
 
@@ -72,6 +75,10 @@ static int map_value(struct map_options *o, const char *a, const char *v)
 		o->sets[o->nsets++] = (char *)v;
 	} else if (!strcmp(a, "--config") || !strcmp(a, "-c")) {
 		o->config_path = v;
+	} else if (!strcmp(a, "--method")) {
+		if (strcmp(v, "pca") && strcmp(v, "tsne"))
+			return cli_usage_error("map", map_usage, "--method must be pca or tsne");
+		o->method = strcmp(v, "pca") ? MAP_METHOD_TSNE : MAP_METHOD_PCA;
 	} else if (!strcmp(a, "--clusters")) {
 		if (num_parse_long(v, 1, MAP_MAX_CLUSTERS, &k))
 			return cli_usage_error("map", map_usage,
@@ -100,7 +107,7 @@ static int map_parse(struct map_options *o, int argc, char **argv)
 			o->force = 1;
 		} else if (!strcmp(a, "--out") || !strcmp(a, "--clusters") ||
 			   !strcmp(a, "--near") || !strcmp(a, "--set") || !strcmp(a, "-s") ||
-			   !strcmp(a, "--config") || !strcmp(a, "-c")) {
+			   !strcmp(a, "--config") || !strcmp(a, "-c") || !strcmp(a, "--method")) {
 			if (i + 1 >= argc)
 				return cli_unknown_option("map", map_usage, a, 1);
 			r = map_value(o, a, argv[++i]);
@@ -221,6 +228,7 @@ static int map_data_load(struct map_data *md, const struct map_options *o, struc
 	md->in.label_names = (const char *const *)md->names;
 	md->in.clusters = o->clusters;
 	md->in.near = o->near;
+	md->in.method = o->method;
 	return rc;
 }
 

@@ -562,6 +562,28 @@ static int check_input(const struct map_input *in, struct errbuf *err)
 	return 0;
 }
 
+/* The t-SNE layout of x's rows, started from the PCA layout in m. */
+static int tsne_layout(const double *x, size_t d, struct map *m, struct errbuf *err)
+{
+	double *xy = xcalloc(2 * m->n, sizeof(*xy));
+	size_t i;
+	int r;
+
+	for (i = 0; i < m->n; i++) {
+		xy[i * 2] = m->points[i].x;
+		xy[i * 2 + 1] = m->points[i].y;
+	}
+	r = map_tsne(x, m->n, d, xy, MAP_TSNE_PERPLEXITY, xy, err);
+	for (i = 0; r == 0 && i < m->n; i++) {
+		m->points[i].x = xy[i * 2];
+		m->points[i].y = xy[i * 2 + 1];
+	}
+	/* no axis of t-SNE explains a share of the variance */
+	m->explained[0] = m->explained[1] = 0;
+	free(xy);
+	return r;
+}
+
 /* The layout and the groups from the TF-IDF rows. */
 static int layout(const double *x, size_t d, const struct map_input *in, struct map *m,
 		  size_t *assign, struct errbuf *err)
@@ -584,6 +606,10 @@ static int layout(const double *x, size_t d, const struct map_input *in, struct 
 	}
 	m->explained[0] = explained[0];
 	m->explained[1] = dims > 1 ? explained[1] : 0;
+	if (in->method == MAP_METHOD_TSNE && tsne_layout(x, d, m, err) < 0) {
+		free(coords);
+		return -1;
+	}
 	map_kmeans(coords, n, dims ? dims : 1, m->k, assign);
 	free(coords);
 	return 0;

@@ -297,12 +297,6 @@ static const char page_head[] =
     "label { margin-right: 1em; }\n"
     "</style>\n</head>\n<body>\n<h1>weft map</h1>\n";
 
-/* Which vectors the page shows: the embedder's, or the words' TF-IDF. */
-static const char page_vectors_tfidf[] =
-    "<p>Vectors: TF-IDF of the questions (no embedder); layout: PCA; groups: k-means.</p>\n";
-static const char page_vectors_embedder[] =
-    "<p>Vectors: the embedder's (cosine similarity); layout: PCA; groups: k-means.</p>\n";
-
 static const char page_controls[] =
     "<p><input id=\"search\" type=\"search\" placeholder=\"search questions and answers\"></p>\n"
     "<p>Labels: <span id=\"labels\"></span></p>\n"
@@ -354,7 +348,10 @@ static void page_data(const struct map *m, const struct map_input *in, struct st
 void map_write_html(const struct map *m, const struct map_input *in, struct strbuf *out)
 {
 	strbuf_addstr(out, page_head);
-	strbuf_addstr(out, in->vectors ? page_vectors_embedder : page_vectors_tfidf);
+	strbuf_addf(out, "<p>Vectors: %s; layout: %s; groups: k-means.</p>\n",
+		    in->vectors ? "the embedder's (cosine similarity)"
+				: "TF-IDF of the questions (no embedder)",
+		    in->method == MAP_METHOD_TSNE ? "t-SNE" : "PCA");
 	strbuf_addstr(out, page_controls);
 	map_write_svg(m, in, out);
 	strbuf_addstr(out, page_tail);
