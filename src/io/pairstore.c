@@ -322,22 +322,42 @@ int pairstore_list(const struct tree *t, uint32_t node, struct pairstore_node *o
 	return 0;
 }
 
+/* Whether entry c is about the pair (question) and, when given, the
+ * answer and verifier. */
+static int entry_matches(const cJSON *c, const char *question, const char *answer,
+			 const char *verifier)
+{
+	return same_string(c, "question", question) &&
+	       (!answer || same_string(c, "answer", answer)) &&
+	       (!verifier || same_string(c, "verifier", verifier));
+}
+
+/* The last entry of node's list key that matches (the last one counts),
+ * or NULL; *owner is the node's "weft" object it lives in, for the caller
+ * to delete after reading (NULL when there is none). */
+static const cJSON *last_entry(const struct tree *t, uint32_t node, const char *key,
+			       const char *question, const char *answer, const char *verifier,
+			       cJSON **owner)
+{
+	const cJSON *c, *found = NULL;
+
+	*owner = tree_node(t, node)->weft_extra_json ? node_object(t, node) : NULL;
+	if (!*owner)
+		return NULL;
+	c = member(*owner, key);
+	for (c = c ? c->child : NULL; c; c = c->next)
+		if (entry_matches(c, question, answer, verifier))
+			found = c;
+	return found;
+}
+
 int pairstore_get(const struct tree *t, uint32_t node, const char *question,
 		  struct pairstore_mark *out)
 {
 	cJSON *o;
-	const cJSON *c, *found = NULL;
+	const cJSON *found = last_entry(t, node, "pairs", question, NULL, NULL, &o);
 
 	memset(out, 0, sizeof(*out));
-	if (!tree_node(t, node)->weft_extra_json)
-		return 0;
-	o = node_object(t, node);
-	if (!o)
-		return 0;
-	c = member(o, "pairs");
-	for (c = c ? c->child : NULL; c; c = c->next)
-		if (same_string(c, "question", question))
-			found = c; /* the last one counts */
 	if (found)
 		read_mark(found, out);
 	cJSON_Delete(o);
@@ -348,19 +368,9 @@ int pairstore_find_verdict(const struct tree *t, uint32_t node, const char *ques
 			   const char *answer, const char *verifier, struct pairstore_verdict *out)
 {
 	cJSON *o;
-	const cJSON *c, *found = NULL;
+	const cJSON *found = last_entry(t, node, "verdicts", question, answer, verifier, &o);
 
 	memset(out, 0, sizeof(*out));
-	if (!tree_node(t, node)->weft_extra_json)
-		return 0;
-	o = node_object(t, node);
-	if (!o)
-		return 0;
-	c = member(o, "verdicts");
-	for (c = c ? c->child : NULL; c; c = c->next)
-		if (same_string(c, "question", question) && same_string(c, "answer", answer) &&
-		    (!verifier || same_string(c, "verifier", verifier)))
-			found = c;
 	if (found)
 		read_verdict(found, out);
 	cJSON_Delete(o);
@@ -430,9 +440,7 @@ static void remove_matching(cJSON *o, const char *key, const char *question, con
 		return;
 	for (c = a->child; c; c = next) {
 		next = c->next;
-		if (same_string(c, "question", question) &&
-		    (!answer || same_string(c, "answer", answer)) &&
-		    (!verifier || same_string(c, "verifier", verifier)))
+		if (entry_matches(c, question, answer, verifier))
 			cJSON_Delete(cJSON_DetachItemViaPointer(a, c));
 	}
 	if (!a->child)

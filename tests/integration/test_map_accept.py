@@ -12,11 +12,11 @@ fake server's vectors, never from weft's output.  And sessions/demo.json
 maps offline (TF-IDF) into map.csv, map.svg and map.html."""
 import csv
 import json
-import math
 import os
 import re
 
 from tests.integration.fakeserver import rule
+from tests.integration import test_map_embed
 from tests.integration.weftrun import ROOT, ServerCase, weft_checked
 
 MODEL = "embed-model"
@@ -77,27 +77,6 @@ def plan():
     return rows, planted
 
 
-def unit(v):
-    n = math.sqrt(sum(x * x for x in v))
-    return [x / n for x in v] if n else v
-
-
-def expected_near(qs, threshold):
-    """Each question's most similar earlier one (earliest on a tie) with
-    cosine >= threshold, as {i: (j, cosine)}, 1-based."""
-    vs = [unit(rule.embedding_vector(q)) for q in qs]
-    out = {}
-    for i in range(len(qs)):
-        best = None
-        for j in range(i):
-            s = min(1.0, sum(a * b for a, b in zip(vs[i], vs[j])))
-            if s >= threshold and (best is None or s > best[1]):
-                best = (j, s)
-        if best:
-            out[i + 1] = (best[0] + 1, best[1])
-    return out
-
-
 def session_file(rows):
     """A Bonsai session: a root, then one node per pair on the chosen path."""
     nodes, edges, path = [], [], ["1000"]
@@ -147,7 +126,7 @@ class MapAcceptTest(ServerCase):
                 self.assertGreaterEqual(share, 0.85)
             else:
                 self.assertTrue(0.4 <= share <= 0.6, share)
-        want = expected_near([q for q, _, _ in self.rows], NEAR)
+        want = test_map_embed.expected_near([q for q, _, _ in self.rows], NEAR)
         self.assertEqual({i: j for i, (j, _) in want.items()}, self.planted)
         self.assertEqual(len(self.planted), 5)
         # the vocabularies and the fillers land on distinct dimensions
@@ -198,7 +177,7 @@ class MapAcceptTest(ServerCase):
             self.assertEqual("shortcut" in r["flags"], tt == YES_TOPIC, r)
 
         # all five near-duplicates, and no other
-        want = expected_near([q for q, _, _ in self.rows], NEAR)
+        want = test_map_embed.expected_near([q for q, _, _ in self.rows], NEAR)
         near = section(out, "near-duplicates")
         self.assertEqual(len(near), 5, near)
         for i, (j, s) in want.items():
