@@ -111,7 +111,8 @@ class StepDuplicates(FlowCase):
         # the loom's candidates at step 3 (the parent of the tip) mark them
         p = self.loom("s.json")
         p.keys("h")
-        screen = p.wait_for(r"near-dup #2", timeout=10)
+        # row 5 (dup #2) is drawn after row 4 (near-dup #2): wait for both
+        screen = p.wait_for(r"(?s)near-dup #2 .*[^-]dup #2 ", timeout=10)
         rows = {}
         for line in screen.splitlines():
             seg = line.split("\u2502")[-1]  # the right half: text, then candidates
