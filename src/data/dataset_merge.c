@@ -74,7 +74,8 @@ static int inputs_folder(struct dataset_inputs *in, size_t *cap, const char *dir
 	closedir(d);
 	if (!n)
 		rc = errbuf_set(err, "%s: no session files (*.json) in this folder", dir);
-	qsort(names, n, sizeof(*names), by_name);
+	else
+		qsort(names, n, sizeof(*names), by_name);
 	for (k = 0; k < n; k++)
 		inputs_push(in, cap, names[k], 1);
 	free(names);

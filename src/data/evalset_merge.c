@@ -133,6 +133,7 @@ int evalset_load_many(struct evalset *s, const char *const *args, size_t nargs,
 	size_t k;
 	int rc = 0;
 
+	memset(&in, 0, sizeof(in));
 	if (nargs == 1 && dataset_inputs_expand(&in, args, 1, err) == 0 && in.n == 1 &&
 	    !in.in_folder[0]) {
 		dataset_inputs_release(&in);

@@ -133,3 +133,174 @@ class MultiInputCase(ServerCase):
                 paths[ks], node_id(ks, ki), unit)), lines[at[0] + 1])
         self.assertIn("3 inputs: %d kept, 3 dropped as repeats of an earlier input "
                       "(1 exact, 1 normalised, 1 near)" % len(expected()), text)
+
+
+class ExtractExportTest(MultiInputCase):
+    def rows_expected(self):
+        return [(q, a, node_id(s, i)) for s, i, q, a in expected()]
+
+    def test_extract_three_files_and_their_folder(self):
+        for inputs in (self.paths, [self.dir]):
+            _, out, err = self.weft("extract", *inputs, "--format", "jsonl")
+            rows = [json.loads(l) for l in out.splitlines()]
+            self.assertEqual([(r["question"], r["label"], r["node"]) for r in rows],
+                             self.rows_expected())
+            self.check_repeats(err)
+            self.assertIn("pairs: %d (of 11 matches)" % len(expected()), err)
+
+    def test_extract_text_names_each_pair_source(self):
+        _, out, _ = self.weft("extract", *self.paths)
+        for k, (s, i, q, a) in enumerate(expected()):
+            self.assertIn("%d. [%s] %s\n" % (k + 1, a, q), out)
+        self.assertIn("(%s, line 8, node b-p1)" % self.paths[1], out)
+        self.check_repeats(out)
+
+    def test_one_input_reports_no_repeats(self):
+        # the same sessions one at a time: nothing is dropped across them
+        for s, pairs in enumerate([A, B, C]):
+            _, out, err = self.weft("extract", self.paths[s], "--format", "jsonl")
+            self.assertEqual([json.loads(l)["question"] for l in out.splitlines()],
+                             [q for q, _ in pairs])
+            self.assertNotIn("repeat", err)
+            self.assertNotIn("inputs:", err)
+
+    def test_export_classification_in_input_order(self):
+        out_csv = os.path.join(self.tmp.name, "out.csv")
+        _, out, _ = self.weft("export", self.dir, "--format", "classification", "-o", out_csv)
+        with open(out_csv, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([(r["prompt"], r["answer_index"]) for r in rows],
+                         [("Question: %s \nAnswer:" % q, str(["Yes", "No"].index(a)))
+                          for _, _, q, a in expected()])
+        self.check_repeats(out)
+        self.assertIn("wrote %d pairs to %s" % (len(expected()), out_csv), out)
+
+    def test_export_never_writes_over_an_input(self):
+        with open(self.paths[1], "rb") as f:
+            before = f.read()
+        for inputs in (self.paths, [self.dir]):
+            code, _, err = self.weft("export", *inputs, "--format", "jsonl", "-o",
+                                     self.paths[1], "--force", check=2)
+            self.assertIn(self.paths[1], err)
+        with open(self.paths[1], "rb") as f:
+            self.assertEqual(f.read(), before)
+
+    def test_folder_without_sessions_is_an_error(self):
+        empty = os.path.join(self.tmp.name, "empty")
+        os.mkdir(empty)
+        with open(os.path.join(empty, "notes.txt"), "w") as f:
+            f.write("Question: x?\nAnswer: Yes\n")
+        os.mkdir(os.path.join(empty, "results.json"))  # a folder is no session
+        for cmd in (["extract", empty], ["export", empty, "--format", "jsonl", "-o",
+                                         os.path.join(self.tmp.name, "o.jsonl")]):
+            _, _, err = self.weft(*cmd, check=1)
+            self.assertIn("%s: no session files (*.json) in this folder" % empty, err)
+
+    def test_folder_skips_journals_locks_and_hidden_files(self):
+        with open(self.paths[0] + ".journal", "w") as f:
+            f.write("")
+        with open(self.paths[0] + ".lock", "w") as f:
+            f.write("")
+        with open(os.path.join(self.dir, ".hidden.json"), "w") as f:
+            f.write("{broken")
+        os.mkdir(os.path.join(self.dir, "results"))
+        with open(os.path.join(self.dir, "results", "config.json"), "w") as f:
+            f.write("{}")
+        _, out, _ = self.weft("extract", self.dir, "--format", "jsonl")
+        self.assertEqual(len(out.splitlines()), len(expected()))
+
+    def test_broken_file_among_several_stops_naming_it(self):
+        with open(self.paths[2], "w") as f:
+            f.write('{"nodes": [')
+        out_csv = os.path.join(self.tmp.name, "out.csv")
+        for inputs in (self.paths, [self.dir]):
+            _, out, err = self.weft("export", *inputs, "--format", "csv", "-o", out_csv,
+                                    check=1)
+            self.assertIn(self.paths[2], err)
+            self.assertFalse(os.path.exists(out_csv))
+            self.assertNotIn("wrote", out)
+
+
+class EvalVerifyMapTest(MultiInputCase):
+    def test_eval_scores_the_merged_set(self):
+        from tests.integration.test_eval import classify, echo_logprob
+        out_dir = os.path.join(self.tmp.name, "results")
+        _, out, err = self.weft("eval", *self.paths, "--models", "a", "--method", "logprob",
+                                "--out", out_dir, "--set", "scorer.a.model=model-small")
+        self.check_repeats(err, unit="row")
+        want = expected()
+        self.assertIn("%d examples x 1 models" % len(want), err)
+        (d,) = [os.path.join(out_dir, x) for x in os.listdir(out_dir)]
+        self.assertTrue(os.path.basename(d).startswith("a+b+c-logprob-"), d)
+        with open(os.path.join(d, "a.csv"), newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), len(want))
+        for row in rows:
+            _, _, q, a = want[int(row["index"])]
+            prompt = "Question: %s \nAnswer:" % q
+            lps = [echo_logprob("model-small", prompt, c) for c in (" Yes", " No")]
+            self.assertAlmostEqual(float(row["loss"]),
+                                   classify(lps, ["Yes", "No"].index(a))["loss"], places=9)
+        with open(os.path.join(d, "config.json"), encoding="utf-8") as f:
+            cfg = json.load(f)
+        self.assertEqual(cfg["dataset"]["inputs"], self.paths)
+        self.assertEqual(cfg["dataset"]["examples"], len(want))
+        self.assertEqual(cfg["dataset"]["repeats_dropped"], 3)
+
+    def test_eval_one_input_config_unchanged(self):
+        out_dir = os.path.join(self.tmp.name, "results")
+        self.weft("eval", self.paths[0], "--models", "a", "--method", "logprob",
+                  "--out", out_dir, "--set", "scorer.a.model=model-small")
+        (d,) = [os.path.join(out_dir, x) for x in os.listdir(out_dir)]
+        with open(os.path.join(d, "config.json"), encoding="utf-8") as f:
+            cfg = json.load(f)
+        self.assertNotIn("inputs", cfg["dataset"])
+        self.assertEqual(cfg["dataset"]["examples"], len(A))
+
+    def test_verify_writes_each_verdict_into_its_session(self):
+        self.env["WEFT_VERIFIER_MODEL"] = "verifier-model"
+        _, out, err = self.weft("verify", *self.paths)
+        self.check_repeats(err)
+        want = expected()
+        self.assertIn("%d pairs verified (%d new, 0 cached), 0 failed" % (len(want), len(want)),
+                      out)
+        kept = {(s, i): q for s, i, q, _ in want}
+        for s in range(3):
+            self.assertFalse(os.path.exists(self.paths[s] + ".journal"))
+            self.assertFalse(os.path.exists(self.paths[s] + ".lock") and
+                             os.path.getsize(self.paths[s] + ".lock") > 0)
+            nodes = {n["id"]: n for n in load(self.paths[s])["nodes"]}
+            for i, (q, a) in enumerate([A, B, C][s]):
+                verdicts = (nodes[node_id(s, i)].get("weft") or {}).get("verdicts", [])
+                if (s, i) in kept:
+                    self.assertEqual(len(verdicts), 1, (s, i))
+                    self.assertEqual((verdicts[0]["question"], verdicts[0]["label"]), (q, a))
+                    self.assertAlmostEqual(verdicts[0]["p"], rule.verifier_p(q), places=9)
+                else:  # a repeat of an earlier session's pair: not asked
+                    self.assertEqual(verdicts, [], (s, i))
+        asked = [r for r in self.fs.requests()
+                 if (r["body"] or {}).get("model") == "verifier-model"]
+        self.assertEqual(len(asked), len(want))
+        # a rerun asks nothing: every verdict is where it is looked for
+        self.fs.control(clear_requests=True)
+        _, out, _ = self.weft("verify", self.dir)
+        self.assertIn("%d pairs verified (0 new, %d cached)" % (len(want), len(want)), out)
+
+    def test_verify_broken_session_stops_before_asking(self):
+        self.env["WEFT_VERIFIER_MODEL"] = "verifier-model"
+        with open(self.paths[1], "w") as f:
+            f.write('{"nodes": [')
+        _, _, err = self.weft("verify", *self.paths, check=1)
+        self.assertIn(self.paths[1], err)
+        self.assertEqual([r for r in self.fs.requests()
+                          if (r["body"] or {}).get("model") == "verifier-model"], [])
+        self.assertNotIn("verdicts", json.dumps(load(self.paths[0])))
+
+    def test_map_of_a_folder(self):
+        out_dir = os.path.join(self.tmp.name, "map")
+        _, _, err = self.weft("map", self.dir, "--out", out_dir)
+        self.check_repeats(err, unit="row")
+        with open(os.path.join(out_dir, "map.csv"), newline="", encoding="utf-8") as f:
+            table = list(csv.DictReader(f))
+        self.assertEqual([(r["node"], r["label"]) for r in table],
+                         [(node_id(s, i), a) for s, i, _, a in expected()])
