@@ -14,6 +14,14 @@
 #include "weft/strbuf.h"
 
 struct tree;
+
+/*
+ * How the pairs of a session whose task is task_name read (dataset_load):
+ * fills o (already at pairs_options_init's defaults) and returns 0, or -1
+ * to keep the defaults.  The strings put in o must live until the next
+ * call or until dataset_load returns.  (Tasks are the steering layer's; the
+ * caller supplies them this way: cli_task_pairs_options.)
+ */
 typedef int dataset_task_fn(const char *task_name, struct pairs_options *o, void *ctx);
 
 struct dataset_args {
@@ -169,12 +177,6 @@ void dataset_release(struct dataset *d);
 int dataset_add(struct dataset *d, const char *path, const char *task, struct pairs_result *r,
 		double near_threshold, struct errbuf *err);
 
-/*
- * dataset_task_fn (declared at the top): how the pairs of a session whose task is task_name read:
- * fills o (already at pairs_options_init's defaults) and returns 0, or -1 to keep the defaults. The
- * strings put in o must live until the next call or until dataset_load returns.  (Tasks are the
- * steering layer's; the caller supplies them this way.)
- */
 /*
  * Loads every input of a (dataset_inputs_expand of a->files) into d: each
  * read (dataset_input_load) and extracted (dataset_extract) with a's

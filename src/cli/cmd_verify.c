@@ -43,7 +43,7 @@ static const char verify_usage[] =
     "task, its verdict stored in the session it came from (every session\n"
     "locked while the run lasts); a pair repeating an earlier session's is\n"
     "not asked about, and listed on stderr.\n"
-    "  -l, --limit N            the first N pairs of the path only\n"
+    "  -l, --limit N            the first N pairs of the path (of the dataset) only\n"
     "  -m, --min-confidence P   a pair is valid when the verifier's p >= P, and\n"
     "                           listed when below (default 0.5)\n"
     "  -r, --reject-below P     reject (by the verifier) every pair with p < P\n"

@@ -296,6 +296,21 @@ class EvalVerifyMapTest(MultiInputCase):
                           if (r["body"] or {}).get("model") == "verifier-model"], [])
         self.assertNotIn("verdicts", json.dumps(load(self.paths[0])))
 
+    def test_verify_refuses_when_one_session_is_open_elsewhere(self):
+        import fcntl
+        self.env["WEFT_VERIFIER_MODEL"] = "verifier-model"
+        with open(self.paths[0], "rb") as f:
+            before = f.read()
+        with open(self.paths[1] + ".lock", "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _, _, err = self.weft("verify", *self.paths, check=1)
+        self.assertIn(self.paths[1], err)
+        self.assertEqual([r for r in self.fs.requests()
+                          if (r["body"] or {}).get("model") == "verifier-model"], [])
+        with open(self.paths[0], "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertFalse(os.path.exists(self.paths[0] + ".journal"))
+
     def test_map_of_a_folder(self):
         out_dir = os.path.join(self.tmp.name, "map")
         _, _, err = self.weft("map", self.dir, "--out", out_dir)
@@ -304,3 +319,30 @@ class EvalVerifyMapTest(MultiInputCase):
             table = list(csv.DictReader(f))
         self.assertEqual([(r["node"], r["label"]) for r in table],
                          [(node_id(s, i), a) for s, i, _, a in expected()])
+
+
+class MixedTasksTest(MultiInputCase):
+    def test_each_session_read_with_its_own_task(self):
+        # c's task reads "Q:/A:" pairs labelled True/False
+        task = os.path.join(self.tmp.name, "truefalse")
+        shutil.copytree(os.path.join(ROOT, "prompts", TASK), task)
+        with open(os.path.join(task, "task.conf"), "w") as f:
+            f.write("labels = True, False\npattern = Q: (.*?)\\nA: (.*?)\\n\npreamble =\n")
+        doc = load(self.paths[2])
+        doc["weft"]["task"] = task
+        for n in doc["nodes"][1:]:
+            n["text"] = n["text"].replace("\nAnswer: Yes", "\nA: True").replace(
+                "\nAnswer: No", "\nA: False").replace("Question:", "Q:")
+        doc["nodes"][0]["text"] = "Write True/False questions.\n\nQ:"
+        with open(self.paths[2], "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        _, out, err = self.weft("extract", *self.paths, "--format", "jsonl")
+        rows = [json.loads(l) for l in out.splitlines()]
+        relabel = {"Yes": "True", "No": "False"}
+        self.assertEqual([(r["question"], r["label"], r["class_index"]) for r in rows],
+                         [(q, a if s < 2 else relabel[a],
+                           ["Yes", "No", "True", "False"].index(a if s < 2 else relabel[a]))
+                          for s, _, q, a in expected()])
+        self.check_repeats(err)
+        self.assertIn("weft extract: note: the inputs name different tasks", err)
+        self.assertIn("weft extract: note: the inputs' labels differ", err)
