@@ -161,14 +161,14 @@ static int export_pairs(const struct dataset_args *a, enum export_format f)
 }
 
 /* The one session of a bonsai export; returns the exit status. */
-static int export_session(struct dataset_args *a)
+static int export_session(struct dataset_args *a, int one_file)
 {
 	struct dataset_input in;
 	struct task task;
 	struct errbuf err;
 	int rc;
 
-	if (a->nfiles != 1)
+	if (!one_file)
 		return cli_error("export", "bonsai export takes one session file");
 	if (dataset_input_load(a->file, &in, &err))
 		return cli_error("export", err.msg);
@@ -188,7 +188,7 @@ static int export_run(struct export_cli_options *o)
 	struct errbuf err;
 	const char **inputs;
 	size_t n = 0, k;
-	int rc = dataset_inputs_expand(&in, a->files, a->nfiles, &err);
+	int rc = dataset_inputs_expand(&in, a->files, a->nfiles, &err), one_file;
 
 	if (rc) {
 		dataset_inputs_release(&in);
@@ -202,6 +202,7 @@ static int export_run(struct export_cli_options *o)
 	for (k = 0; k < in.n; k++)
 		inputs[n++] = in.paths[k];
 	rc = outfile_check(a->output, inputs, n, a->force, &err);
+	one_file = in.n == 1 && !in.in_folder[0];
 	free(inputs);
 	dataset_inputs_release(&in);
 	if (rc) {
@@ -209,7 +210,7 @@ static int export_run(struct export_cli_options *o)
 		return rc == OUTFILE_IS_INPUT ? 2 : 1;
 	}
 	if (o->f == EXPORT_BONSAI)
-		return export_session(a);
+		return export_session(a, one_file);
 	return export_pairs(a, o->f);
 }
 
