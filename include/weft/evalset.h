@@ -23,6 +23,22 @@ struct evalset_example {
 	char **classes;	    /* owned array of owned strings, as in the dataset (" Yes") */
 	size_t nclasses;
 	size_t answer; /* answer_index, < nclasses */
+	char *node_id; /* owned; the node of a session's pair, or NULL */
+	size_t source; /* the input it came from (evalset.sources), 0 for one */
+	long row;      /* 0-based row in its own input */
+};
+
+/* An example left out because it repeats an earlier input's
+ * (evalset_load_many). */
+struct evalset_repeat {
+	size_t source;	/* its input */
+	long row;	/* its row there, 0-based */
+	char *node_id;	/* owned, or NULL */
+	char *question; /* owned */
+	size_t kept;	/* the example it repeats, into items */
+	int kind;	/* enum dataset_repeat (dataset.h) */
+	double similarity;
+	const char *how; /* SIMILAR_SOURCE_*, static */
 };
 
 struct evalset {
@@ -34,6 +50,16 @@ struct evalset {
 	char hash[17]; /* FNV-1a 64 of the file's bytes, 16 hex digits */
 	char *warning; /* owned; for the person (a session journal's torn last
 			* line was ignored), or NULL */
+	/* questions at least this similar to an earlier input's are repeats
+	 * (evalset_load_many): a session's or text's task near_duplicate,
+	 * else SIMILAR_DEFAULT_THRESHOLD */
+	double near_threshold;
+	/* evalset_load_many of several inputs (else 0 and NULL): */
+	char **sources; /* owned; each input's path, in order */
+	size_t nsources;
+	struct evalset_repeat *repeats; /* owned */
+	size_t nrepeats;
+	int tasks_differ; /* the inputs name different tasks (task: the first's) */
 };
 
 void evalset_init(struct evalset *s);
@@ -72,6 +98,21 @@ typedef int evalset_task_fn(const char *task_name, struct pairs_options *o, void
  */
 int evalset_load(struct evalset *s, const char *path, evalset_task_fn *task_opts, void *ctx,
 		 struct errbuf *err);
+
+/*
+ * Loads several inputs (args, nargs: files or folders of sessions,
+ * dataset_inputs_expand) as one dataset: each with evalset_load, their
+ * examples in input order (index counted again, source and row kept), an
+ * example whose question repeats an earlier input's (dataset_match_earlier
+ * at its own input's near_threshold) left out and listed in repeats.
+ * name: a folder's name, else the inputs' names joined by "+" (or
+ * "FIRST+N-more" when long); hash: FNV-1a of the inputs' hashes in order;
+ * task: the first input's; logodds when every input is.  One file
+ * argument is evalset_load itself, nothing more.  Returns 0, or -1 with
+ * err naming the file at the first input that fails.
+ */
+int evalset_load_many(struct evalset *s, const char *const *args, size_t nargs,
+		      evalset_task_fn *task_opts, void *ctx, struct errbuf *err);
 
 /* Parses a Python list literal of str ("[' Yes', ' No']"; ' or " quotes,
  * backslash escapes \\ \' \" \n \t \r \xHH \uXXXX \UXXXXXXXX).  Fills a new

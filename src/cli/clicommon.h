@@ -8,6 +8,7 @@
  * passes it on; cli_config_read and cli_load_task only fill err.
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "weft/errbuf.h"
 #include "weft/sessionlock.h"
@@ -87,5 +88,20 @@ int cli_session_open(struct cli_session *s, const char *cmd, const char *path,
 		     const char *task_name, unsigned flags);
 
 void cli_session_release(struct cli_session *s);
+
+/* ---- several inputs as one dataset (cli_dataset.c) ---- */
+struct dataset;
+struct evalset;
+
+/* With several inputs, each pair (example) dropped as a repeat of an
+ * earlier input's, with where both came from (file, node, line or row) and
+ * why (exact, normalised, near with its similarity), then the totals; one
+ * input: nothing. */
+void cli_dataset_repeats(FILE *f, const struct dataset *d);
+void cli_evalset_repeats(FILE *f, const struct evalset *s);
+
+/* Notes on stderr ("weft CMD: note: ...") when the inputs name different
+ * tasks (what: added to the sentence, or NULL) or their labels differ. */
+void cli_dataset_mixing(const char *cmd, const char *what, int tasks_differ, int labels_differ);
 
 #endif

@@ -23,13 +23,16 @@
 #include "weft/xalloc.h"
 
 static const char eval_usage[] =
-    "usage: weft eval DATASET --models A,B,C [--method generate|logprob]\n"
+    "usage: weft eval DATASET... --models A,B,C [--method generate|logprob]\n"
     "                 [--scoring opro|strict] [--limit N] [--out DIR] [--sizes FILE]\n"
     "                 [--size NAME=SIZE[:FAMILY]]... [--set ROLE.KEY=VALUE]...\n"
     "                 [--config FILE] [--concurrency N]\n"
     "\n"
     "Scores every example of DATASET (a session, a text file of pairs, or an\n"
-    "exported classification/logodds CSV or JSONL) with each scorer model: NAME\n"
+    "exported classification/logodds CSV or JSONL; several, or a folder of\n"
+    "sessions, are one dataset: examples in input order, those repeating an\n"
+    "earlier input's question, exactly, normalised or near, left out and listed\n"
+    "on stderr) with each scorer model: NAME\n"
     "is the config role scorer.NAME (or give --set scorer.NAME.model=M); a NAME\n"
     "that is no configured scorer is the model NAME on the default endpoint\n"
     "(OPENAI_BASE_URL, else api.openai.com; key OPENAI_API_KEY), said on stderr.\n"
@@ -148,7 +151,9 @@ static const char *default_endpoint(const struct config_role *r)
 }
 
 struct eval_options {
-	const char *dataset, *models, *method, *scoring, *out_dir, *sizes_path, *config_path;
+	const char *const *datasets; /* borrowed from argv: every DATASET given */
+	size_t ndatasets;
+	const char *models, *method, *scoring, *out_dir, *sizes_path, *config_path;
 	char **sets, **size_specs; /* owned arrays of borrowed flags */
 	size_t nsets, nsize_specs;
 	long limit, concurrency; /* -1: not given */
@@ -261,11 +266,12 @@ static int eval_parse(struct eval_options *o, int argc, char **argv)
 		bad |= eval_option(o, c, optarg);
 	}
 	bad |= eval_check_values(o);
-	if (optind != argc - 1 || bad) {
+	if (optind >= argc || bad) {
 		fputs(eval_usage, stderr);
 		return 2;
 	}
-	o->dataset = argv[optind];
+	o->datasets = (const char *const *)argv + optind;
+	o->ndatasets = (size_t)(argc - optind);
 	if (o->concurrency > 0)
 		o->run.concurrency = (int)o->concurrency;
 	return -1;
@@ -317,10 +323,14 @@ static int eval_load(struct evaluation *ev)
 			cli_error("eval", err.msg);
 			return 2;
 		}
-	if (evalset_load(&ev->set, o->dataset, cli_task_pairs_options, &ev->pairs_task, &err) < 0)
+	if (evalset_load_many(&ev->set, o->datasets, o->ndatasets, cli_task_pairs_options,
+			      &ev->pairs_task, &err) < 0)
 		return cli_error("eval", err.msg);
 	if (ev->set.warning)
 		cli_error("eval", ev->set.warning); /* a torn journal line: said, not fatal */
+	cli_evalset_repeats(stderr, &ev->set);
+	cli_dataset_mixing("eval", ", and the questions asked with the first one's eval.txt",
+			   ev->set.tasks_differ, 0);
 	if (o->limit > 0)
 		evalset_truncate(&ev->set, (size_t)o->limit);
 	eval_task_prompt(ev);
@@ -570,10 +580,17 @@ static int eval_run(const struct eval_options *o)
 	struct errbuf err;
 	/* --out is a folder to write a new run folder into: it may exist,
 	 * but never be one of the files read */
-	const char *inputs[3] = {o->dataset, o->sizes_path, o->config_path};
+	const char **inputs = xcalloc(o->ndatasets + 2, sizeof(*inputs));
+	size_t k;
 	int r;
 
-	if (outfile_check(o->out_dir, inputs, 3, 1, &err)) {
+	for (k = 0; k < o->ndatasets; k++)
+		inputs[k] = o->datasets[k];
+	inputs[k++] = o->sizes_path;
+	inputs[k++] = o->config_path;
+	r = outfile_check(o->out_dir, inputs, k, 1, &err);
+	free(inputs);
+	if (r) {
 		cli_error("eval", err.msg);
 		return 2;
 	}

@@ -1,6 +1,8 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "clicommon.h"
 #include "weft/atomicfile.h"
 #include "weft/cli.h"
 #include "weft/dataset.h"
@@ -12,16 +14,20 @@
 #include "weft/sessionlock.h"
 #include "weft/task.h"
 #include "weft/tree.h"
+#include "weft/xalloc.h"
 
 static const char usage_text[] =
-    "usage: weft export FILE --format F -o OUT [--force] [--compat seed] [--pattern RE]\n"
+    "usage: weft export FILE... --format F -o OUT [--force] [--compat seed] [--pattern RE]\n"
     "                   [--preamble TEXT] [--labels Yes,No]\n"
     "                   [--other-prefix TEXT] [--system TEXT] [--near-duplicate T]\n"
     "                   [--min-verify P] [--include-rejected]\n"
     "\n"
     "Writes the pairs of FILE (a session's chosen path, or a text file) to OUT\n"
     "(atomically).  OUT is never FILE itself (nor a link to it), and an existing\n"
-    "OUT is replaced only with --force.  Formats:\n"
+    "OUT is replaced only with --force.  Several FILEs (or a folder: its *.json\n"
+    "sessions in name order) are one dataset, as in weft extract: pairs in that\n"
+    "order, repeats of an earlier input's pairs dropped and listed; OUT is none\n"
+    "of them.  Formats:\n"
     "  classification  inverse-scaling CSV: prompt,classes,answer_index\n"
     "  logodds         inverse-scaling CSV: prompt,other_prompt,classes,answer_index\n"
     "  mwe             Anthropic model-written-evals JSONL\n"
@@ -29,7 +35,7 @@ static const char usage_text[] =
     "  jsonl, csv      plain pairs: question, answer, label, class index, node;\n"
     "                  from a session also the decision, the original label,\n"
     "                  who decided, the verifier's p and the near-duplicate flag\n"
-    "  bonsai          the session itself, as Bonsai reads it\n"
+    "  bonsai          the session itself, as Bonsai reads it (one FILE)\n"
     "\n"
     "  -f, --force       replace OUT if it exists\n"
     "  --other-prefix T  logodds: other_prompt = T + prompt (default: the\n"
@@ -105,26 +111,37 @@ static int export_bonsai(const struct dataset_args *a, const struct dataset_inpu
 
 /* The pairs in format f, written atomically, and their summary; returns
  * the exit status. */
-static int export_pairs(const struct dataset_args *a, const struct dataset_input *in,
-			enum export_format f)
+static int export_pairs(const struct dataset_args *a, enum export_format f)
 {
 	struct export_options eo = {0};
-	struct pairs_result r;
+	struct dataset d;
+	struct task task; /* the task of the session being read */
+	struct pairs_result *rp = &d.r;
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
 	struct errbuf err;
-	int rc = 1;
+	size_t k;
+	int rc = 1, loaded;
 
-	memset(&r, 0, sizeof(r));
+	dataset_init(&d);
+	task_init(&task);
 	eo.other_prefix = a->other_prefix;
 	eo.system_prompt = a->system_prompt;
-	if (dataset_extract(a, in, &r, &err) || export_write(&r, f, &eo, &out, &err)) {
+	loaded = dataset_load(&d, a, cli_task_pairs_options, &task, &err) == 0;
+	for (k = 0; k < d.nwarnings; k++)
+		cli_error("export", d.warnings[k]); /* a torn journal line: said, not fatal */
+	if (loaded)
+		cli_dataset_mixing("export", NULL, d.tasks_differ, d.labels_differ);
+	if (!loaded) {
+		cli_error("export", err.msg); /* names the file; nothing written */
+	} else if (export_write(rp, f, &eo, &out, &err)) {
 		errbuf_prefix(&err, "%s", a->file);
 		cli_error("export", err.msg);
 	} else if (atomicfile_write(a->output, out.data, out.len, &err)) {
 		cli_error("export", err.msg);
 	} else {
-		pairs_summary(&r, &summary);
-		printf("wrote %zu pairs to ", r.count);
+		pairs_summary(rp, &summary);
+		cli_dataset_repeats(stdout, &d);
+		printf("wrote %zu pairs to ", rp->count);
 		safetext_fputs(a->output, stdout);
 		printf(" (%s)\n", export_format_name(f));
 		strbuf_reset(&out);
@@ -136,38 +153,65 @@ static int export_pairs(const struct dataset_args *a, const struct dataset_input
 			      stderr);
 		rc = 0;
 	}
-	pairs_result_release(&r);
+	task_release(&task);
+	dataset_release(&d);
 	strbuf_release(&out);
 	strbuf_release(&summary);
+	return rc;
+}
+
+/* The one session of a bonsai export; returns the exit status. */
+static int export_session(struct dataset_args *a, int one_file)
+{
+	struct dataset_input in;
+	struct task task;
+	struct errbuf err;
+	int rc;
+
+	if (!one_file)
+		return cli_error("export", "bonsai export takes one session file");
+	if (dataset_input_load(a->file, &in, &err))
+		return cli_error("export", err.msg);
+	if (in.warned)
+		cli_error("export", in.warning.msg); /* a torn journal line: said, not fatal */
+	cli_dataset_task(a, in.tree, &task);
+	rc = export_bonsai(a, &in);
+	task_release(&task);
+	dataset_input_release(&in);
 	return rc;
 }
 
 static int export_run(struct export_cli_options *o)
 {
 	struct dataset_args *a = &o->a;
-	struct dataset_input in;
-	struct task task;
+	struct dataset_inputs in;
 	struct errbuf err;
-	/* Outputs never clobber inputs: checked before anything is read. */
-	const char *inputs[1] = {a->file};
-	int rc = outfile_check(a->output, inputs, 1, a->force, &err);
+	const char **inputs;
+	size_t n = 0, k;
+	int rc = dataset_inputs_expand(&in, a->files, a->nfiles, &err), one_file;
 
+	if (rc) {
+		dataset_inputs_release(&in);
+		return cli_error("export", err.msg);
+	}
+	/* Outputs never clobber inputs, any of them (a folder's sessions
+	 * too): checked before anything is read. */
+	inputs = xcalloc(in.n + a->nfiles + 1, sizeof(*inputs));
+	for (k = 0; k < a->nfiles; k++)
+		inputs[n++] = a->files[k];
+	for (k = 0; k < in.n; k++)
+		inputs[n++] = in.paths[k];
+	rc = outfile_check(a->output, inputs, n, a->force, &err);
+	one_file = in.n == 1 && !in.in_folder[0];
+	free(inputs);
+	dataset_inputs_release(&in);
 	if (rc) {
 		cli_error("export", err.msg);
 		return rc == OUTFILE_IS_INPUT ? 2 : 1;
 	}
-	if (dataset_input_load(a->file, &in, &err))
-		return cli_error("export", err.msg);
-	if (in.warned)
-		cli_error("export", in.warning.msg); /* a torn journal line: said, not fatal */
-	cli_dataset_task(a, in.tree, &task);
 	if (o->f == EXPORT_BONSAI)
-		rc = export_bonsai(a, &in);
-	else
-		rc = export_pairs(a, &in, o->f);
-	task_release(&task);
-	dataset_input_release(&in);
-	return rc;
+		return export_session(a, one_file);
+	return export_pairs(a, o->f);
 }
 
 int cmd_export(int argc, char **argv)

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clicommon.h"
 #include "weft/cli.h"
 #include "weft/dataset.h"
 #include "weft/export.h"
@@ -9,7 +10,7 @@
 #include "weft/task.h"
 
 static const char usage_text[] =
-    "usage: weft extract FILE [--format text|csv|jsonl] [--compat seed]\n"
+    "usage: weft extract FILE... [--format text|csv|jsonl] [--compat seed]\n"
     "                    [--pattern RE] [--preamble TEXT] [--labels Yes,No]\n"
     "                    [--near-duplicate T]\n"
     "\n"
@@ -19,6 +20,12 @@ static const char usage_text[] =
     "decisions apply: rejected pairs are left out, relabelled ones carry\n"
     "their new label; the summary counts both.  Near-duplicates are kept\n"
     "and flagged with the earlier pair they repeat.\n"
+    "\n"
+    "Several FILEs (or a folder: its *.json sessions in name order) are one\n"
+    "dataset: their pairs in that order, each session read with its own\n"
+    "task's settings; a pair that repeats an earlier input's (exactly, after\n"
+    "folding case, space and punctuation, or at the near-duplicate\n"
+    "similarity) is dropped and listed with the file and node of both.\n"
     "\n"
     "  --format F     text (default), csv or jsonl (summary then on stderr)\n"
     "  --compat seed  reproduce the seed project's cleaner, quirks included\n"
@@ -64,8 +71,18 @@ static const char *status_name(enum pair_status s)
 	return "kept";
 }
 
-static void print_where(const struct pair *p)
+/* The input a pair came from, when there are several (else NULL). */
+static const char *source_of(const struct dataset *d, const size_t *sources, size_t i)
 {
+	return d->npaths > 1 ? d->paths[sources[i]] : NULL;
+}
+
+static void print_where(const struct pair *p, const char *file)
+{
+	if (file) {
+		put_str(stdout, file);
+		fputs(", ", stdout);
+	}
 	printf("line %zu", p->line);
 	if (p->node_id) {
 		fputs(", node ", stdout);
@@ -73,8 +90,9 @@ static void print_where(const struct pair *p)
 	}
 }
 
-static void print_text(const struct pairs_result *r)
+static void print_text(const struct dataset *d)
 {
+	const struct pairs_result *r = &d->r;
 	size_t i;
 
 	for (i = 0; i < r->count; i++) {
@@ -91,7 +109,7 @@ static void print_text(const struct pairs_result *r)
 		fputs("\n   answer: ", stdout);
 		put_str(stdout, p->answer);
 		fputs("\n   (", stdout);
-		print_where(p);
+		print_where(p, source_of(d, d->source, i));
 		fputs(")\n", stdout);
 		if (p->near_dup)
 			printf("   near-duplicate of %zu (similarity %.2f, %s)\n", p->near_of + 1,
@@ -101,7 +119,7 @@ static void print_text(const struct pairs_result *r)
 		const struct pair *p = &r->dropped[i];
 
 		printf("dropped, %s (", status_name(p->status));
-		print_where(p);
+		print_where(p, source_of(d, d->dropped_source, i));
 		fputs("): ", stdout);
 		put_str(stdout, p->question);
 		fputs(" -> ", stdout);
@@ -148,15 +166,17 @@ static int extract_parse(struct extract_options *o, int argc, char **argv)
 
 /* The pairs on stdout (as text, or CSV or JSONL with the summary on
  * stderr); returns the exit status. */
-static int extract_print(const struct extract_options *o, const struct pairs_result *r)
+static int extract_print(const struct extract_options *o, const struct dataset *d)
 {
+	const struct pairs_result *r = &d->r;
 	struct strbuf out = STRBUF_INIT, summary = STRBUF_INIT;
 	struct errbuf err;
 	int rc = 0;
 
 	pairs_summary(r, &summary);
 	if (o->text) {
-		print_text(r);
+		print_text(d);
+		cli_dataset_repeats(stdout, d);
 		put_text(stdout, summary.data, summary.len, 1);
 	} else {
 		if (r->count)
@@ -164,6 +184,7 @@ static int extract_print(const struct extract_options *o, const struct pairs_res
 		else if (o->f == EXPORT_CSV)
 			export_csv_header(r, &out);
 		put_text(stdout, out.data, out.len, 1);
+		cli_dataset_repeats(stderr, d);
 		put_text(stderr, summary.data, summary.len, 1);
 	}
 	fflush(stdout);
@@ -178,35 +199,28 @@ static int extract_print(const struct extract_options *o, const struct pairs_res
 
 static int extract_run(struct extract_options *o)
 {
-	struct dataset_args *a = &o->a;
-	struct dataset_input in;
-	struct task task;
-	struct pairs_result r;
+	struct dataset d;
+	struct task task; /* the task of the session being read */
 	struct errbuf err;
-	int rc;
+	size_t k;
+	int rc = 0;
 
-	if (dataset_input_load(a->file, &in, &err)) {
+	dataset_init(&d);
+	task_init(&task);
+	rc = dataset_load(&d, &o->a, cli_task_pairs_options, &task, &err) ? 1 : 0;
+	for (k = 0; k < d.nwarnings; k++)
+		cli_error("extract", d.warnings[k]); /* a torn journal line: said, not fatal */
+	if (rc) {
 		fputs("weft extract: ", stderr);
 		put_str(stderr, err.msg);
 		fputc('\n', stderr);
-		return 1;
 	}
-	if (in.warned)
-		cli_error("extract", in.warning.msg); /* a torn journal line: said, not fatal */
-	cli_dataset_task(a, in.tree, &task);
-	if (dataset_extract(a, &in, &r, &err)) {
-		fputs("weft extract: ", stderr);
-		put_str(stderr, a->file);
-		fputs(": ", stderr);
-		put_str(stderr, err.msg);
-		fputc('\n', stderr);
-		rc = 1;
-	} else {
-		rc = extract_print(o, &r);
+	if (!rc) {
+		cli_dataset_mixing("extract", NULL, d.tasks_differ, d.labels_differ);
+		rc = extract_print(o, &d);
 	}
 	task_release(&task);
-	pairs_result_release(&r);
-	dataset_input_release(&in);
+	dataset_release(&d);
 	return rc;
 }
 

@@ -25,7 +25,7 @@
 #include "clicommon.h"
 
 static const char map_usage[] =
-    "usage: weft map DATASET [--out DIR] [--method pca|tsne] [--clusters K] [--near T]\n"
+    "usage: weft map DATASET... [--out DIR] [--method pca|tsne] [--clusters K] [--near T]\n"
     "                [--force] [--set ROLE.KEY=VALUE]... [--config FILE]\n"
     "\n"
     "Draws an offline map of a dataset's pairs (a session, a text file, or an\n"
@@ -37,7 +37,9 @@ static const char map_usage[] =
     "at least T, default 0.8) and the possible shortcuts (a cluster of at\n"
     "least 8 pairs where one label holds 85% or more).  Writes DIR/map.csv,\n"
     "DIR/map.svg and DIR/map.html (default DIR: map), replacing existing files\n"
-    "only with --force.\n"
+    "only with --force.  Several DATASETs (or a folder of sessions) are one\n"
+    "dataset, as weft eval reads them: repeats of an earlier input's questions\n"
+    "left out and listed on stderr.\n"
     "\n"
     "With an embedder configured ([embedder] model, WEFT_EMBEDDER_MODEL or\n"
     "--set embedder.model=M), the questions are the embedder's vectors instead\n"
@@ -47,7 +49,10 @@ static const char map_usage[] =
     "at most 3000 pairs): neighbourhoods kept, distances between groups not.\n";
 
 struct map_options {
-	const char *dataset, *dir;
+	const char *dataset;   /* the first DATASET */
+	const char **datasets; /* owned array of borrowed argv strings */
+	size_t ndatasets;
+	const char *dir;
 	const char *config_path; /* --config, or NULL */
 	char **sets;		 /* --set flags, owned (the strings borrowed) */
 	size_t nsets;
@@ -97,6 +102,7 @@ static int map_parse(struct map_options *o, int argc, char **argv)
 	int i, r;
 
 	o->sets = xcalloc((size_t)argc + 1, sizeof(*o->sets));
+	o->datasets = xcalloc((size_t)argc + 1, sizeof(*o->datasets));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -115,10 +121,10 @@ static int map_parse(struct map_options *o, int argc, char **argv)
 				return r;
 		} else if (a[0] == '-' && a[1]) {
 			return cli_unknown_option("map", map_usage, a, 0);
-		} else if (!o->dataset) {
-			o->dataset = a;
 		} else {
-			return cli_usage_error("map", map_usage, "one DATASET only");
+			if (!o->dataset)
+				o->dataset = a;
+			o->datasets[o->ndatasets++] = a;
 		}
 	}
 	if (!o->dataset)
@@ -178,13 +184,22 @@ static int map_data_session(struct map_data *md, struct errbuf *err)
 	return 0;
 }
 
-static int map_data_examples(struct map_data *md, const char *path, struct errbuf *err)
+static int map_data_examples(struct map_data *md, const struct map_options *o, struct errbuf *err)
 {
 	size_t i, l;
 
-	if (evalset_load(&md->set, path, cli_task_pairs_options, &md->task, err) < 0)
+	if (evalset_load_many(&md->set, o->datasets, o->ndatasets, cli_task_pairs_options,
+			      &md->task, err) < 0)
 		return -1;
+	cli_evalset_repeats(stderr, &md->set);
 	md->questions = xcalloc(md->set.n + 1, sizeof(*md->questions));
+	if (md->set.nsources > 1) {
+		/* several inputs: the sessions' nodes, as evalset keeps them */
+		md->nodes = xcalloc(md->set.n + 1, sizeof(*md->nodes));
+		for (i = 0; i < md->set.n; i++)
+			md->nodes[i] = md->set.items[i].node_id;
+		md->in.node_ids = md->nodes;
+	}
 	md->labels = xcalloc(md->set.n + 1, sizeof(*md->labels));
 	for (i = 0; i < md->set.n; i++) {
 		const struct evalset_example *e = &md->set.items[i];
@@ -209,7 +224,11 @@ static int map_data_load(struct map_data *md, const struct map_options *o, struc
 {
 	size_t len = strlen(o->dataset);
 	int jsonl = len >= 6 && !strcmp(o->dataset + len - 6, ".jsonl"), rc;
+	struct stat st;
 
+	/* several inputs or a folder: one dataset, as weft eval reads it */
+	if (o->ndatasets > 1 || (stat(o->dataset, &st) == 0 && S_ISDIR(st.st_mode)))
+		jsonl = 1;
 	/* a session is read here, for its pairs' nodes; anything else as
 	 * weft eval reads it */
 	if (!jsonl && inputfile_read(&md->file, o->dataset, MAP_MAX_BYTES, 0, err) < 0)
@@ -221,7 +240,7 @@ static int map_data_load(struct map_data *md, const struct map_options *o, struc
 	} else {
 		inputfile_release(&md->file);
 		memset(&md->file, 0, sizeof(md->file));
-		rc = map_data_examples(md, o->dataset, err);
+		rc = map_data_examples(md, o, err);
 	}
 	md->in.questions = md->questions;
 	md->in.labels = md->labels;
@@ -265,28 +284,35 @@ static void put_cut(const char *s, size_t cols)
 static const char *const map_files[] = {"map.csv", "map.svg", "map.html"};
 #define MAP_NFILES 3
 
-/* Checks the three outputs before writing any; the folder is made when
- * missing.  Returns 0, or the exit status. */
-static int map_outputs_check(const struct map_options *o, char **paths)
+/* Checks the three outputs before writing any (none is an input, a
+ * folder's sessions included); the folder is made when missing.  Returns
+ * 0, or the exit status. */
+static int map_outputs_check(const struct map_options *o, const struct evalset *set, char **paths)
 {
-	const char *inputs[1] = {o->dataset};
+	const char **inputs = xcalloc(o->ndatasets + set->nsources + 1, sizeof(*inputs));
 	struct errbuf err;
-	size_t f;
+	size_t f, n = 0, k;
+	int r = 0;
 
+	for (k = 0; k < o->ndatasets; k++)
+		inputs[n++] = o->datasets[k];
+	for (k = 0; k < set->nsources; k++)
+		inputs[n++] = set->sources[k];
 	if (mkdir(o->dir, 0777) < 0 && errno != EEXIST) {
 		errbuf_set(&err, "%s: %s", o->dir, strerror(errno));
-		return cli_error("map", err.msg);
+		r = cli_error("map", err.msg);
 	}
-	for (f = 0; f < MAP_NFILES; f++) {
+	for (f = 0; !r && f < MAP_NFILES; f++) {
 		size_t len = strlen(o->dir) + strlen(map_files[f]) + 2;
 
 		paths[f] = xmalloc(len);
 		snprintf(paths[f], len, "%s/%s", o->dir, map_files[f]);
 	}
-	for (f = 0; f < MAP_NFILES; f++)
-		if (outfile_check(paths[f], inputs, 1, o->force, &err) < 0)
-			return cli_error("map", err.msg);
-	return 0;
+	for (f = 0; !r && f < MAP_NFILES; f++)
+		if (outfile_check(paths[f], inputs, n, o->force, &err) < 0)
+			r = cli_error("map", err.msg);
+	free(inputs);
+	return r;
 }
 
 static int map_outputs_write(const struct map *m, const struct map_input *in, char **paths)
@@ -342,7 +368,7 @@ static int map_embed(const struct map_options *o, struct map_data *md, char **pa
 		config_release(&cfg);
 		return r;
 	}
-	r = map_outputs_check(o, paths);
+	r = map_outputs_check(o, &md->set, paths);
 	if (r == 0) {
 		strbuf_addf(&cache, "%s/%s", o->dir, EMBED_CACHE_FILE);
 		e = cli_start_engine(&cfg);
@@ -376,6 +402,7 @@ int cmd_map(int argc, char **argv)
 	r = map_parse(&o, argc, argv);
 	if (r >= 0) {
 		free(o.sets);
+		free(o.datasets);
 		return r;
 	}
 	memset(&md, 0, sizeof(md));
@@ -394,7 +421,7 @@ int cmd_map(int argc, char **argv)
 		if (md.file.warned)
 			cli_error("map", md.file.warning.msg);
 		if (!paths[0])
-			r = map_outputs_check(&o, paths);
+			r = map_outputs_check(&o, &md.set, paths);
 	}
 	if (r == 0 && me.model) {
 		printf("%zu pairs, %zu clusters; vectors: embeddings from ", m.n, m.k);
@@ -419,5 +446,6 @@ int cmd_map(int argc, char **argv)
 	embed_result_release(&me.res);
 	free(me.model);
 	free(o.sets);
+	free(o.datasets);
 	return r;
 }

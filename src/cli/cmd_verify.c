@@ -28,7 +28,7 @@
 #include "weft/xalloc.h"
 
 static const char verify_usage[] =
-    "usage: weft verify FILE [--limit N] [--min-confidence P] [--reject-below P]\n"
+    "usage: weft verify FILE... [--limit N] [--min-confidence P] [--reject-below P]\n"
     "                        [--task NAME] [--set ROLE.KEY=VALUE]... [--config FILE]\n"
     "\n"
     "Asks the verifier model, once per pair on the chosen path, whether the\n"
@@ -38,7 +38,12 @@ static const char verify_usage[] =
     "verifier agrees with the person's keep/reject decisions.  Pairs verified\n"
     "before with the same text, label and verifier model are not asked again,\n"
     "so an interrupted run is finished by running it again.\n"
-    "  -l, --limit N            the first N pairs of the path only\n"
+    "Several FILEs (or a folder: its *.json sessions in name order) are one\n"
+    "dataset, as in weft extract: each pair verified with its own session's\n"
+    "task, its verdict stored in the session it came from (every session\n"
+    "locked while the run lasts); a pair repeating an earlier session's is\n"
+    "not asked about, and listed on stderr.\n"
+    "  -l, --limit N            the first N pairs of the path (of the dataset) only\n"
     "  -m, --min-confidence P   a pair is valid when the verifier's p >= P, and\n"
     "                           listed when below (default 0.5)\n"
     "  -r, --reject-below P     reject (by the verifier) every pair with p < P\n"
@@ -63,7 +68,9 @@ static void on_signal(int sig)
 }
 
 struct verify_options {
-	const char *path, *task, *config_path;
+	const char *const *args; /* every FILE given (argv), files or folders */
+	size_t nargs;
+	const char *task, *config_path;
 	long limit;	       /* 0: every pair */
 	double min_confidence; /* the validity threshold */
 	double reject_below;   /* < 0: no rejections */
@@ -128,17 +135,19 @@ static int verify_parse(struct verify_options *o, int argc, char **argv)
 		default: return cli_option_error("verify", verify_usage, c, argv);
 		}
 	}
-	if (bad || optind != argc - 1) {
+	if (bad || optind >= argc) {
 		fputs(verify_usage, stderr);
 		return 2;
 	}
-	o->path = argv[optind];
+	o->args = (const char *const *)argv + optind;
+	o->nargs = (size_t)(argc - optind);
 	return -1;
 }
 
 /* One pair on the chosen path, and what became of it. */
 struct item {
-	size_t number;	  /* 1-based place on the path */
+	size_t session;	  /* the session it came from, into verification.sessions */
+	size_t number;	  /* 1-based place on the path (in the dataset, when several) */
 	uint32_t node;	  /* the answer's node */
 	char *question;	  /* owned */
 	char *answer;	  /* owned */
@@ -152,7 +161,10 @@ struct item {
 /* Everything one run needs. */
 struct verification {
 	const struct verify_options *o;
-	struct cli_session s;
+	struct dataset_inputs inputs; /* the session files, in order */
+	struct cli_session *sessions; /* one per input, each locked */
+	size_t nsessions;
+	struct strbuf names; /* the session files, as the summary names them */
 	struct config config;
 	const struct config_role *role;
 	struct item *items;
@@ -168,6 +180,7 @@ static int verification_models(struct verification *w)
 {
 	const struct verify_options *o = w->o;
 	struct cli_config_args ca = {o->config_path, o->sets, o->nsets, 0};
+	size_t k;
 	int r = cli_load_config("verify", &w->config, &ca);
 
 	if (r)
@@ -184,14 +197,15 @@ static int verification_models(struct verification *w)
 		strbuf_release(&msg);
 		return 1;
 	}
-	if (!w->s.task.verify) {
-		safetext_printf(
-		    stderr,
-		    "weft verify: task %s has no verify.txt: write one (docs/commands.md, "
-		    "Tasks) to verify its pairs\n",
-		    w->s.task.name);
-		return 1;
-	}
+	for (k = 0; k < w->nsessions; k++)
+		if (!w->sessions[k].task.verify) {
+			safetext_printf(
+			    stderr,
+			    "weft verify: task %s has no verify.txt: write one (docs/commands.md, "
+			    "Tasks) to verify its pairs\n",
+			    w->sessions[k].task.name);
+			return 1;
+		}
 	return 0;
 }
 
@@ -199,7 +213,8 @@ static int verification_models(struct verification *w)
  * with the rejected ones kept in their place: the verifier checks them
  * too, and the agreement needs the person's rejections.  Returns 0, or -1
  * with err set; release r either way. */
-static int path_pairs(const struct cli_session *s, struct pairs_result *r, struct errbuf *err)
+static int path_pairs(const struct cli_session *s, struct pairs_result *r, double *near,
+		      struct errbuf *err)
 {
 	struct dataset_args a;
 	struct dataset_input in;
@@ -208,6 +223,7 @@ static int path_pairs(const struct cli_session *s, struct pairs_result *r, struc
 	memset(&a, 0, sizeof(a));
 	memset(r, 0, sizeof(*r));
 	task_pairs_options(&s->task, &a.pairs);
+	*near = a.pairs.near_threshold;
 	curate_options_init(&a.curate);
 	a.curate.include_rejected = 1;
 	dataset_input_from_tree(s->tree, &in);
@@ -227,33 +243,62 @@ static int person_keeps(const struct pair *p)
 	return p->decision != PAIRSTORE_REJECTED;
 }
 
-/* The pairs of the chosen path, with their decisions and cached verdicts.
+/* Every session's pairs as one dataset (dataset.h: a repeat of an earlier
+ * session's pair is left out, and said).  Returns 0, or 1 with the error
+ * said. */
+static int merged_pairs(struct verification *w, struct dataset *d)
+{
+	struct errbuf err;
+	size_t k;
+
+	for (k = 0; k < w->nsessions; k++) {
+		const struct cli_session *s = &w->sessions[k];
+		struct pairs_result r;
+		double near;
+
+		if (path_pairs(s, &r, &near, &err) ||
+		    dataset_add(d, w->inputs.paths[k], s->task_name.len ? s->task_name.data : NULL,
+				&r, near, &err)) {
+			pairs_result_release(&r);
+			if (w->nsessions > 1)
+				errbuf_prefix(&err, "%s", w->inputs.paths[k]);
+			return cli_error("verify", err.msg);
+		}
+	}
+	cli_dataset_repeats(stderr, d);
+	cli_dataset_mixing("verify", ", its pairs verified with that task's verify.txt",
+			   d->tasks_differ, d->labels_differ);
+	return 0;
+}
+
+/* The pairs of the chosen paths, with their decisions and cached verdicts.
  * Returns 0, or 1 with the error said. */
 static int collect_items(struct verification *w)
 {
-	const struct tree *t = w->s.tree;
-	struct pairs_result r;
+	struct dataset d;
 	struct pairstore_verdict v;
-	struct errbuf err;
 	size_t i, n;
 
-	if (path_pairs(&w->s, &r, &err)) {
-		pairs_result_release(&r);
-		return cli_error("verify", err.msg);
+	dataset_init(&d);
+	if (merged_pairs(w, &d)) {
+		dataset_release(&d);
+		return 1;
 	}
-	n = w->o->limit && (size_t)w->o->limit < r.count ? (size_t)w->o->limit : r.count;
+	n = w->o->limit && (size_t)w->o->limit < d.r.count ? (size_t)w->o->limit : d.r.count;
 	w->items = xcalloc(n ? n : 1, sizeof(*w->items));
 	for (i = 0; i < n; i++) {
-		const struct pair *pr = &r.pairs[i];
+		const struct pair *pr = &d.r.pairs[i];
 		struct item *it = &w->items[w->count];
+		const struct tree *t = w->sessions[d.source[i]].tree;
 
 		it->node = pr->node_id ? tree_find(t, pr->node_id) : TREE_NONE;
 		if (it->node == TREE_NONE)
 			continue; /* not from a node: nowhere to store a verdict */
+		it->session = d.source[i];
 		it->number = i + 1;
 		it->question = xstrdup(pr->question);
 		it->answer = xstrdup(pr->answer);
-		it->label = xstrdup(r.labels[pr->class_index]);
+		it->label = xstrdup(d.r.labels[pr->class_index]);
 		it->person_keeps = person_keeps(pr);
 		memset(&v, 0, sizeof(v));
 		if (pairstore_find_verdict(t, it->node, it->question, it->answer, w->role->model,
@@ -265,17 +310,26 @@ static int collect_items(struct verification *w)
 		pairstore_verdict_release(&v);
 		w->count++;
 	}
-	pairs_result_release(&r);
+	dataset_release(&d);
 	return 0;
 }
 
-/* A verdict that came: stored on the pair's node and journalled at once,
- * so an interrupted run keeps it. */
+/* The pairs of one session asked in one verify run: w->asking[first..). */
+struct verify_batch {
+	struct verification *w;
+	size_t first;
+};
+
+/* A verdict that came: stored on the pair's node in the session it came
+ * from and journalled there at once, so an interrupted run keeps it. */
 static void on_verdict(void *ctx, size_t index, const struct verify_verdict *v,
 		       const struct errbuf *err)
 {
-	struct verification *w = ctx;
-	struct item *it = &w->items[w->asking[index]];
+	struct verify_batch *b = ctx;
+	struct verification *w = b->w;
+	struct item *it = &w->items[w->asking[b->first + index]];
+	struct cli_session *s = &w->sessions[it->session];
+	const char *path = w->inputs.paths[it->session];
 	struct pairstore_verdict pv;
 	struct errbuf e;
 
@@ -291,8 +345,8 @@ static void on_verdict(void *ctx, size_t index, const struct verify_verdict *v,
 	pv.verifier = w->role->model;
 	pv.p = v->p;
 	pairstore_source_parse(verify_source_name(v->source), &pv.source);
-	if (pairstore_add_verdict(w->s.tree, NULL, it->node, &pv, &e) == 0 &&
-	    journal_append_verdict(w->o->path, w->s.tree, it->node, it->question, it->answer,
+	if (pairstore_add_verdict(s->tree, NULL, it->node, &pv, &e) == 0 &&
+	    journal_append_verdict(path, s->tree, it->node, it->question, it->answer,
 				   w->role->model, &e) == 0) {
 		it->has_verdict = 1;
 		it->p = v->p;
@@ -303,40 +357,52 @@ static void on_verdict(void *ctx, size_t index, const struct verify_verdict *v,
 	w->journal_failed = 1;
 }
 
-/* Asks the verifier about every pair without a verdict, polling the
- * engine until all came, the journal failed or the run was interrupted.
- * Returns 0, or 1 with the error said. */
+/* Asks the verifier about every pair without a verdict (one run per
+ * session, with its task's prompt), polling the engine until all came,
+ * the journal failed or the run was interrupted.  Returns 0, or 1 with
+ * the error said. */
 static int ask_missing(struct verification *w)
 {
 	struct verify_pair *pairs = xcalloc(w->count ? w->count : 1, sizeof(*pairs));
+	struct verify_batch *batches = xcalloc(w->nsessions, sizeof(*batches));
+	struct verify_run **runs = xcalloc(w->nsessions, sizeof(*runs));
 	struct lm_engine *engine = cli_start_engine(&w->config);
-	struct verify_run *run;
 	struct errbuf err;
-	size_t i;
+	size_t i, k, pending = 1;
 	int r = 0;
 
 	w->asking = xcalloc(w->count ? w->count : 1, sizeof(*w->asking));
-	for (i = 0; i < w->count; i++) {
-		if (w->items[i].has_verdict)
-			continue;
-		w->items[i].asked = 1;
-		pairs[w->nasking].question = w->items[i].question;
-		pairs[w->nasking].answer = w->items[i].answer;
-		pairs[w->nasking].label = w->items[i].label;
-		w->asking[w->nasking++] = i;
-	}
-	run = verify_start(engine, w->role, w->s.task.verify, w->s.task.description, pairs,
-			   w->nasking, on_verdict, w, &err);
-	if (!run)
-		r = cli_error("verify", err.msg);
-	while (run && verify_pending(run) && !interrupted && !w->journal_failed) {
-		if (lm_engine_poll(engine, NULL, 0, 200, NULL, &err) < 0) {
-			r = cli_error("verify", err.msg);
-			break;
+	for (k = 0; k < w->nsessions && !r; k++) {
+		const struct task *task = &w->sessions[k].task;
+
+		batches[k].w = w;
+		batches[k].first = w->nasking;
+		for (i = 0; i < w->count; i++) {
+			if (w->items[i].has_verdict || w->items[i].session != k)
+				continue;
+			w->items[i].asked = 1;
+			pairs[w->nasking].question = w->items[i].question;
+			pairs[w->nasking].answer = w->items[i].answer;
+			pairs[w->nasking].label = w->items[i].label;
+			w->asking[w->nasking++] = i;
 		}
+		runs[k] = verify_start(engine, w->role, task->verify, task->description,
+				       pairs + batches[k].first, w->nasking - batches[k].first,
+				       on_verdict, &batches[k], &err);
+		if (!runs[k])
+			r = cli_error("verify", err.msg);
 	}
-	verify_run_free(run);
+	while (!r && pending && !interrupted && !w->journal_failed) {
+		for (k = 0, pending = 0; k < w->nsessions; k++)
+			pending += verify_pending(runs[k]);
+		if (pending && lm_engine_poll(engine, NULL, 0, 200, NULL, &err) < 0)
+			r = cli_error("verify", err.msg);
+	}
+	for (k = 0; k < w->nsessions; k++)
+		verify_run_free(runs[k]);
 	lm_engine_free(engine);
+	free(runs);
+	free(batches);
 	free(pairs);
 	return r;
 }
@@ -350,11 +416,12 @@ static int reject_below(struct verification *w)
 
 	for (i = 0; i < w->count && w->o->reject_below >= 0; i++) {
 		struct item *it = &w->items[i];
+		struct tree *t = w->sessions[it->session].tree;
 		struct pairstore_mark m, prev;
 
 		if (!it->has_verdict || it->p >= w->o->reject_below)
 			continue;
-		if (pairstore_get(w->s.tree, it->node, it->question, &prev)) {
+		if (pairstore_get(t, it->node, it->question, &prev)) {
 			pairstore_mark_release(&prev);
 			continue; /* a decision stands: the verifier does not overrule it */
 		}
@@ -363,8 +430,9 @@ static int reject_below(struct verification *w)
 		m.question = it->question;
 		m.decision = PAIRSTORE_REJECTED;
 		m.by = PAIRSTORE_BY_VERIFIER;
-		if (pairstore_set(w->s.tree, NULL, it->node, &m, NULL, &err) ||
-		    journal_append_decision(w->o->path, w->s.tree, it->node, it->question, &err))
+		if (pairstore_set(t, NULL, it->node, &m, NULL, &err) ||
+		    journal_append_decision(w->inputs.paths[it->session], t, it->node, it->question,
+					    &err))
 			return cli_error("verify", err.msg);
 		it->person_keeps = -1;
 		w->rejected++;
@@ -387,33 +455,55 @@ static void print_rate(const char *what, size_t valid, size_t total)
 	       100 * rate.low, 100 * rate.high);
 }
 
+/* "  LABEL: rate" of the verified pairs with that label. */
+static void print_label_rate(const struct verification *w, const char *label)
+{
+	struct strbuf what = STRBUF_INIT;
+	size_t i, n = 0, valid = 0;
+
+	for (i = 0; i < w->count; i++) {
+		const struct item *it = &w->items[i];
+
+		if (it->has_verdict && !strcmp(it->label, label)) {
+			n++;
+			valid += it->p >= w->o->min_confidence;
+		}
+	}
+	strbuf_addstr(&what, "  ");
+	safetext_append(&what, label, strlen(label), 0);
+	print_rate(what.data, valid, n);
+	strbuf_release(&what);
+}
+
+/* Whether label is one of the labels of the tasks of sessions before k. */
+static int label_seen(const struct verification *w, size_t k, const char *label)
+{
+	size_t j, l;
+
+	for (j = 0; j < k; j++)
+		for (l = 0; l < w->sessions[j].task.label_count; l++)
+			if (!strcmp(w->sessions[j].task.labels[l], label))
+				return 1;
+	return 0;
+}
+
+/* The rate per label of every session's task (each label once). */
 static void print_validity(const struct verification *w, size_t verified)
 {
-	const struct task *task = &w->s.task;
 	double th = w->o->min_confidence;
 	struct strbuf what = STRBUF_INIT;
-	size_t i, k, valid = 0;
+	size_t i, j, k, valid = 0;
 
 	for (i = 0; i < w->count; i++)
 		valid += w->items[i].has_verdict && w->items[i].p >= th;
 	strbuf_addf(&what, "label validity (p >= %.2f)", th);
 	print_rate(what.data, valid, verified);
-	for (k = 0; k < task->label_count; k++) {
-		size_t n = 0;
+	for (j = 0; j < w->nsessions; j++) {
+		const struct task *task = &w->sessions[j].task;
 
-		valid = 0;
-		for (i = 0; i < w->count; i++) {
-			const struct item *it = &w->items[i];
-
-			if (it->has_verdict && !strcmp(it->label, task->labels[k])) {
-				n++;
-				valid += it->p >= th;
-			}
-		}
-		strbuf_reset(&what);
-		strbuf_addstr(&what, "  ");
-		safetext_append(&what, task->labels[k], strlen(task->labels[k]), 0);
-		print_rate(what.data, valid, n);
+		for (k = 0; k < task->label_count; k++)
+			if (!label_seen(w, j, task->labels[k]))
+				print_label_rate(w, task->labels[k]);
 	}
 	strbuf_release(&what);
 }
@@ -475,7 +565,7 @@ static void print_summary(const struct verification *w)
 		asked += w->items[i].asked && w->items[i].has_verdict;
 	}
 	safetext_printf(stdout, "%s: %zu pairs verified (%zu new, %zu cached), %zu failed\n",
-			w->o->path, verified, asked, verified - asked, w->failed);
+			w->names.data, verified, asked, verified - asked, w->failed);
 	print_validity(w, verified);
 	print_flagged(w);
 	if (w->o->reject_below >= 0)
@@ -489,24 +579,26 @@ static void print_summary(const struct verification *w)
 static int verification_run(struct verification *w)
 {
 	struct errbuf err;
+	size_t k;
 	int r = collect_items(w);
 
 	if (!r)
 		r = ask_missing(w);
 	if (!r && !interrupted && !w->journal_failed)
 		r = reject_below(w);
-	if (session_save_replayed(w->s.tree, w->o->path, &err)) {
-		cli_error("verify", err.msg);
-		fputs("weft verify: the verdicts of this run are still in the journal: the next "
-		      "weft to open the session replays them\n",
-		      stderr);
-		r = 1;
-	}
+	for (k = 0; k < w->nsessions; k++)
+		if (session_save_replayed(w->sessions[k].tree, w->inputs.paths[k], &err)) {
+			cli_error("verify", err.msg);
+			fputs("weft verify: the verdicts of this run are still in the journal: the "
+			      "next weft to open the session replays them\n",
+			      stderr);
+			r = 1;
+		}
 	if (interrupted) {
 		safetext_printf(stderr,
 				"weft verify: interrupted; the verdicts that came are saved "
 				"in %s: run the same command to finish\n",
-				w->o->path);
+				w->names.data);
 		return 130;
 	}
 	if (!r)
@@ -526,8 +618,34 @@ static void verification_release(struct verification *w)
 	}
 	free(w->items);
 	free(w->asking);
-	cli_session_release(&w->s);
+	for (i = 0; i < w->nsessions; i++)
+		cli_session_release(&w->sessions[i]);
+	free(w->sessions);
+	dataset_inputs_release(&w->inputs);
+	strbuf_release(&w->names);
 	config_release(&w->config);
+}
+
+/* Every session, each locked, read and with its task, before anything is
+ * asked: a bad one stops the run with nothing written.  Returns 0, or the
+ * exit status with the error said. */
+static int verification_open(struct verification *w)
+{
+	const struct verify_options *o = w->o;
+	struct errbuf err;
+	size_t k;
+	int r = 0;
+
+	if (dataset_inputs_expand(&w->inputs, o->args, o->nargs, &err))
+		return cli_error("verify", err.msg);
+	w->sessions = xcalloc(w->inputs.n, sizeof(*w->sessions));
+	for (k = 0; k < w->inputs.n && !r; k++) {
+		strbuf_addf(&w->names, "%s%s", k ? ", " : "", w->inputs.paths[k]);
+		w->nsessions++;
+		r = cli_session_open(&w->sessions[k], "verify", w->inputs.paths[k], o->task,
+				     CLI_SESSION_WRITE | CLI_SESSION_NEEDS_TASK);
+	}
+	return r;
 }
 
 static int verify_run(const struct verify_options *o)
@@ -537,11 +655,11 @@ static int verify_run(const struct verify_options *o)
 	int r;
 
 	memset(&w, 0, sizeof(w));
+	strbuf_init(&w.names);
 	w.o = o;
 	interrupted = 0;
 	config_init(&w.config);
-	r = cli_session_open(&w.s, "verify", o->path, o->task,
-			     CLI_SESSION_WRITE | CLI_SESSION_NEEDS_TASK);
+	r = verification_open(&w);
 	if (!r)
 		r = verification_models(&w);
 	if (!r) {

@@ -40,15 +40,15 @@ int dataset_args_parse(struct dataset_args *a, int argc, char **argv, int accept
 	memset(a, 0, sizeof(*a));
 	pairs_options_init(&a->pairs);
 	curate_options_init(&a->curate);
+	a->files = xcalloc(argc > 0 ? (size_t)argc : 1, sizeof(*a->files));
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *v;
 		int missing = 0;
 
 		if (only_files || arg[0] != '-' || !arg[1]) {
-			if (a->file)
-				return errbuf_set(err, "one input file only ('%s' and '%s')",
-						  a->file, arg);
-			a->file = arg;
+			if (!a->file)
+				a->file = arg;
+			a->files[a->nfiles++] = arg;
 			continue;
 		}
 		if (!strcmp(arg, "--")) {
@@ -136,6 +136,9 @@ void dataset_args_release(struct dataset_args *a)
 {
 	free(a->labels_storage);
 	a->labels_storage = NULL;
+	free(a->files);
+	a->files = NULL;
+	a->nfiles = 0;
 }
 
 void dataset_input_from_tree(const struct tree *t, struct dataset_input *in)

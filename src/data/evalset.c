@@ -9,6 +9,7 @@
 #include "weft/export.h"
 #include "weft/inputfile.h"
 #include "weft/meta.h"
+#include "weft/similar.h"
 #include "weft/strbuf.h"
 #include "weft/tree.h"
 #include "weft/utf8.h"
@@ -20,6 +21,7 @@ void evalset_init(struct evalset *s)
 {
 	memset(s, 0, sizeof(*s));
 	evalset_hash("", 0, s->hash);
+	s->near_threshold = SIMILAR_DEFAULT_THRESHOLD;
 }
 
 static void example_release(struct evalset_example *e)
@@ -29,6 +31,7 @@ static void example_release(struct evalset_example *e)
 	free(e->prompt);
 	free(e->other_prompt);
 	free(e->question);
+	free(e->node_id);
 	for (i = 0; i < e->nclasses; i++)
 		free(e->classes[i]);
 	free(e->classes);
@@ -44,6 +47,14 @@ void evalset_release(struct evalset *s)
 	free(s->name);
 	free(s->task);
 	free(s->warning);
+	for (i = 0; i < s->nsources; i++)
+		free(s->sources[i]);
+	free(s->sources);
+	for (i = 0; i < s->nrepeats; i++) {
+		free(s->repeats[i].node_id);
+		free(s->repeats[i].question);
+	}
+	free(s->repeats);
 	evalset_init(s);
 }
 
@@ -97,6 +108,7 @@ int evalset_add(struct evalset *s, const char *prompt, const char *other_prompt,
 	e = &s->items[s->n];
 	memset(e, 0, sizeof(*e));
 	e->index = (long)s->n;
+	e->row = (long)s->n;
 	e->prompt = xstrdup(prompt);
 	e->other_prompt = xstrdup_or_null(other_prompt);
 	e->question = question ? xstrdup(question) : evalset_question_of(prompt);
@@ -129,6 +141,7 @@ void evalset_from_pairs(struct evalset *s, const struct pairs_result *r)
 		evalset_add(s, prompt.data, NULL, r->pairs[i].question,
 			    (const char *const *)classes, r->nlabels, r->pairs[i].class_index,
 			    NULL);
+		s->items[s->n - 1].node_id = xstrdup_or_null(r->pairs[i].node_id);
 	}
 	for (i = 0; i < r->nlabels; i++)
 		free(classes[i]);
@@ -540,6 +553,7 @@ static int load_pairs(struct evalset *s, const char *path, const char *buf, size
 		if (task_opts && task_opts(name.data, &o, ctx) < 0)
 			pairs_options_init(&o);
 	}
+	s->near_threshold = o.near_threshold;
 	if (t)
 		rc = dataset_tree_pairs(t, &o, &r, err);
 	else

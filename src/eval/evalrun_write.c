@@ -311,6 +311,15 @@ void evalrun_format_config(const struct evalrun *run, struct strbuf *out)
 		strbuf_add_json_string(out, set->task);
 	else
 		strbuf_addstr(out, "null");
+	if (set->nsources > 1) {
+		/* one dataset from several inputs: all of them, in order */
+		strbuf_addstr(out, ", \"inputs\": [");
+		for (i = 0; i < set->nsources; i++) {
+			strbuf_addstr(out, i ? ", " : "");
+			strbuf_add_json_string(out, set->sources[i]);
+		}
+		strbuf_addf(out, "], \"repeats_dropped\": %zu", set->nrepeats);
+	}
 	strbuf_addf(out, ", \"examples\": %zu, \"type\": \"%s\"},\n", set->n,
 		    set->logodds ? "logodds" : "classification");
 	strbuf_addf(out, "  \"method\": \"%s\",\n", evalrun_method_name(run->opts.method));
