@@ -111,7 +111,7 @@ _weft()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--out)
+	--out | --resume)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
@@ -138,7 +138,7 @@ _weft()
 	tui) opts="--theme --read-only --task --synthetic --hostile --keys --help" ;;
 	verify) opts="--limit --min-confidence --reject-below --task --set --config --help" ;;
 	map) opts="--out --method --clusters --near --force --set --config --help" ;;
-	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --help" ;;
+	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --batch --resume --retry-live --help" ;;
 	esac
 
 	if [[ $cur == -* ]]; then

@@ -15,7 +15,6 @@
  *       status in_progress
  *       counts 4000 120 0
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,16 +178,21 @@ static int model_field(struct evalbatch_model *m, const char *key, const char *v
 		return -1;
 	}
 	if (!strcmp(key, "counts")) {
-		char *end;
+		size_t n[3];
+		const char *p = v;
 
-		errno = 0;
-		m->total = strtol(v, &end, 10);
-		m->completed = strtol(end, &end, 10);
-		m->failed = strtol(end, &end, 10);
-		if (errno || *end || m->total < 0 || m->completed < 0 || m->failed < 0) {
+		for (k = 0; k < 3 && p; k++) {
+			p = parse_num(p, &n[k]);
+			if (p && k < 2)
+				p = *p == ' ' ? p + 1 : NULL;
+		}
+		if (!p || *p) {
 			strbuf_addstr(why, "counts are three numbers: total, completed, failed");
 			return -1;
 		}
+		m->total = (long)n[0];
+		m->completed = (long)n[1];
+		m->failed = (long)n[2];
 	}
 	return 0; /* an unknown key: a newer weft's */
 }
