@@ -206,7 +206,9 @@ class BatchResume(BatchCase):
     def test_killed_uploading(self):
         live = self.live()
         self.fs.control(batch={"upload_delay": 30})
-        d = self.kill_when(self.start(), ["step upload"])
+        # every model still to upload: the state was saved before the first
+        d = self.kill_when(self.start(), ["step upload"], len(MODELS))
+        self.assertNotIn("input_file", self.state(d))
         self.fs.control(batch={"upload_delay": 0})
         self.assertFalse(os.path.exists(os.path.join(d, "config.json")))
         self.resume_matches(d, live)
