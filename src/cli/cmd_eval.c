@@ -692,7 +692,10 @@ static int eval_batch(struct evaluation *ev, struct evalbatch_state *st)
 		evalrun_model_count(ev->run), evalrun_method_name(ev->opts.method));
 	rc = evalbatch_run(ev->run, ev->dir.data, st, &bo, &err);
 	display_sanitize(ev->dir.data, ev->dir.len, &dir);
-	if (rc == EVALBATCH_STOPPED) {
+	if (rc == EVALBATCH_STOPPED && !st->nmodels) {
+		printf("interrupted during the probes, before any batch: nothing to resume\n");
+		rc = 130;
+	} else if (rc == EVALBATCH_STOPPED) {
 		printf("interrupted: the batches go on at the provider; `weft eval --resume %s` "
 		       "picks them up\n",
 		       dir.data);
