@@ -139,4 +139,30 @@ void evalbatch_options_init(struct evalbatch_options *o);
 int evalbatch_run(struct evalrun *run, const char *dir, struct evalbatch_state *st,
 		  const struct evalbatch_options *o, struct errbuf *err);
 
+/*
+ * The lower half of evalbatch_run, for requests of any kind (weft verify):
+ * takes every entry of st (loaded, or new with its input file
+ * dir/batch/NAME.input.jsonl written and the state saved) to
+ * EVALBATCH_DONE: upload, create, poll, download, the state saved after
+ * each step.  conns[i] and kinds[i] are entry i's connection (lmbatch.h)
+ * and endpoint.  Returns 0, EVALBATCH_STOPPED, or -1 with err.
+ */
+int evalbatch_drive(struct evalbatch_state *st, const char *dir,
+		    const struct lm_request *const *conns, const enum lm_endpoint *kinds,
+		    const struct evalbatch_options *o, struct errbuf *err);
+
+struct lm_batch_result;
+/*
+ * n requests (one connection and endpoint: reqs[0]'s) as one batch named
+ * name, everything kept in dir/batch/ as evalbatch_run keeps it, with ids
+ * e<I>-s0.  A state already there is resumed when its input file is the
+ * one these requests make (else an error, nothing sent).  On return 0
+ * results[i] (n of them, init'ed) holds request i's answer or why there is
+ * none (failed in the batch, or not answered by it).  Returns 0,
+ * EVALBATCH_STOPPED, or -1 with err.
+ */
+int evalbatch_requests(const char *dir, const char *name, const struct lm_request *reqs, size_t n,
+		       const struct evalbatch_options *o, struct lm_batch_result *results,
+		       struct errbuf *err);
+
 #endif

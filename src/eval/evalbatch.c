@@ -22,7 +22,9 @@
 
 /* What one run of evalbatch_run holds. */
 struct batch {
-	struct evalrun *run;
+	struct evalrun *run;		       /* NULL under evalbatch_drive */
+	const struct lm_request *const *conns; /* per state entry: where it goes */
+	const enum lm_endpoint *kinds;	       /* per state entry: its endpoint */
 	const char *dir;
 	struct evalbatch_state *st;
 	const struct evalbatch_options *o;
@@ -280,7 +282,7 @@ static int step_download(struct batch *b, struct evalbatch_model *m, const struc
 static int advance(struct batch *b, size_t mi, struct errbuf *err)
 {
 	struct evalbatch_model *m = &b->st->models[mi];
-	const struct lm_request *conn = &b->run->models[mi].req;
+	const struct lm_request *conn = b->conns[mi];
 	struct lm_batch lb;
 	int rc = 0, changed = 1;
 
@@ -288,9 +290,7 @@ static int advance(struct batch *b, size_t mi, struct errbuf *err)
 	switch (m->step) {
 	case EVALBATCH_UPLOAD: rc = step_upload(b, mi, m, conn, err); break;
 	case EVALBATCH_CREATE:
-		rc = lm_batch_create(
-		    conn, m->input_file,
-		    b->run->opts.method == EVALRUN_LOGPROB ? LM_COMPLETIONS : conn->kind, &lb, err);
+		rc = lm_batch_create(conn, m->input_file, b->kinds[mi], &lb, err);
 		if (!rc) {
 			m->step = EVALBATCH_POLL;
 			take_batch(m, &lb);
@@ -542,28 +542,36 @@ int evalbatch_run(struct evalrun *run, const char *dir, struct evalbatch_state *
 {
 	struct batch b;
 	struct strbuf path = STRBUF_INIT;
+	const struct lm_request **conns;
+	enum lm_endpoint *kinds;
 	int fresh = st->nmodels == 0, rc;
 	size_t i;
 
 	memset(&b, 0, sizeof(b));
 	b.run = run;
+	b.conns = conns = xcalloc(run->nmodels ? run->nmodels : 1, sizeof(*conns));
+	b.kinds = kinds = xcalloc(run->nmodels ? run->nmodels : 1, sizeof(*kinds));
+	for (i = 0; i < run->nmodels; i++) {
+		conns[i] = &run->models[i].req;
+		kinds[i] =
+		    run->opts.method == EVALRUN_LOGPROB ? LM_COMPLETIONS : run->models[i].req.kind;
+	}
 	b.dir = dir;
 	b.st = st;
 	b.o = o;
 	b.retry_fd = -1;
 	strbuf_addf(&path, "%s/batch", dir);
-	if (mkdir(path.data, 0777) < 0 && errno != EEXIST) {
-		errbuf_set(err, "cannot create %s: %s", path.data, strerror(errno));
-		strbuf_release(&path);
-		return -1;
-	}
+	rc = mkdir(path.data, 0777) < 0 && errno != EEXIST
+		 ? errbuf_set(err, "cannot create %s: %s", path.data, strerror(errno))
+		 : 0;
 	strbuf_release(&path);
-	rc = fresh ? probe(&b, err) : restore(&b, err);
-	if (rc)
-		return rc;
-	run->hold = 1;
-	evalrun_reset_units(run);
-	rc = inputs(&b, fresh, err);
+	if (!rc)
+		rc = fresh ? probe(&b, err) : restore(&b, err);
+	if (!rc) {
+		run->hold = 1;
+		evalrun_reset_units(run);
+		rc = inputs(&b, fresh, err);
+	}
 	if (!rc && fresh)
 		rc = save(&b, err);
 	if (!rc)
@@ -571,5 +579,161 @@ int evalbatch_run(struct evalrun *run, const char *dir, struct evalbatch_state *
 	for (i = 0; i < run->nmodels && !rc; i++)
 		if (!st->models[i].fatal)
 			rc = score_model(&b, i, err);
+	free(conns);
+	free(kinds);
+	return rc;
+}
+
+int evalbatch_drive(struct evalbatch_state *st, const char *dir,
+		    const struct lm_request *const *conns, const enum lm_endpoint *kinds,
+		    const struct evalbatch_options *o, struct errbuf *err)
+{
+	struct batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.dir = dir;
+	b.st = st;
+	b.o = o;
+	b.conns = conns;
+	b.kinds = kinds;
+	b.retry_fd = -1;
+	return drive(&b, err);
+}
+
+/* ---- any requests (weft verify) ---------------------------------------------- */
+
+/* The state for one new batch of requests, its input file written. */
+static int requests_begin(const char *dir, const char *name, const struct strbuf *text,
+			  struct evalbatch_state *st, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	char *old = NULL;
+	size_t len = 0;
+	int rc;
+
+	strbuf_addf(&path, "%s/batch/%s.input.jsonl", dir, name);
+	if (evalbatch_state_load(st, dir, err) == 0) {
+		rc = atomicfile_read(path.data, LM_BATCH_MAX_FILE, &old, &len, err);
+		if (!rc && (st->nmodels != 1 || len != text->len ||
+			    memcmp(old, text->data ? text->data : "", len)))
+			rc = errbuf_set(err,
+					"%s: not the requests this run would send (pairs were "
+					"verified since?): remove %s/batch to start again",
+					path.data, dir);
+		free(old);
+		strbuf_release(&path);
+		return rc;
+	}
+	evalbatch_state_release(st);
+	st->examples = 0;
+	st->models = xcalloc(1, sizeof(*st->models));
+	st->models[0].name = xstrdup(name);
+	st->models[0].step = EVALBATCH_UPLOAD;
+	st->models[0].total = st->models[0].completed = st->models[0].failed = -1;
+	st->nmodels = 1;
+	rc = atomicfile_write(path.data, text->data ? text->data : "", text->len, err);
+	if (!rc)
+		rc = evalbatch_state_save(st, dir, err);
+	strbuf_release(&path);
+	return rc;
+}
+
+/* One downloaded file's lines into results. */
+static int requests_read(const char *dir, const char *name, const char *what,
+			 const struct lm_request *conn, size_t n, struct lm_batch_result *results,
+			 struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct lm_batch_result r;
+	struct stat sb;
+	char *text = NULL;
+	size_t len = 0, pos = 0, lineno = 0;
+	int rc = 0;
+
+	strbuf_addf(&path, "%s/batch/%s.%s", dir, name, what);
+	if (stat(path.data, &sb) < 0)
+		rc = errno == ENOENT ? 1 : errbuf_set(err, "%s: %s", path.data, strerror(errno));
+	else if (atomicfile_read(path.data, LM_BATCH_MAX_CONTENT, &text, &len, err) < 0)
+		rc = -1;
+	if (rc) {
+		strbuf_release(&path);
+		return rc < 0 ? -1 : 0; /* a file the batch did not make: no lines */
+	}
+	lm_batch_result_init(&r);
+	while (pos < len && !rc) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t k = nl ? (size_t)(nl - (text + pos)) : len - pos, i, slot;
+		struct errbuf e;
+
+		lineno++;
+		if (k && lm_batch_result_parse(conn, text + pos, k, conn->kind, &r, &e) < 0)
+			rc = errbuf_set(err, "%s:%zu: %s", path.data, lineno, e.msg);
+		else if (k && (evalbatch_parse_id(r.custom_id, &i, &slot) < 0 || i >= n || slot))
+			rc = errbuf_set(err, "%s:%zu: custom_id '%.60s' is no request of this run",
+					path.data, lineno, r.custom_id);
+		else if (k && !results[i].custom_id) {
+			results[i] = r; /* moved */
+			lm_batch_result_init(&r);
+		}
+		pos += k + 1;
+	}
+	lm_batch_result_release(&r);
+	free(text);
+	strbuf_release(&path);
+	return rc;
+}
+
+int evalbatch_requests(const char *dir, const char *name, const struct lm_request *reqs, size_t n,
+		       const struct evalbatch_options *o, struct lm_batch_result *results,
+		       struct errbuf *err)
+{
+	struct evalbatch_state st;
+	struct strbuf text = STRBUF_INIT, id = STRBUF_INIT;
+	const struct lm_request *conn = n ? &reqs[0] : NULL;
+	enum lm_endpoint kind = n ? reqs[0].kind : LM_CHAT;
+	size_t i;
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		strbuf_reset(&id);
+		evalbatch_format_id(i, 0, &id);
+		lm_batch_request_line(&reqs[i], id.data, &text);
+	}
+	evalbatch_state_init(&st);
+	if (n > LM_BATCH_MAX_REQUESTS || text.len > LM_BATCH_MAX_FILE)
+		rc = errbuf_set(err, "%zu requests, more than a batch takes (%d, 200 MB)", n,
+				LM_BATCH_MAX_REQUESTS);
+	strbuf_reset(&id);
+	strbuf_addf(&id, "%s/batch", dir);
+	if (!rc && (mkdir(dir, 0777) < 0 && errno != EEXIST))
+		rc = errbuf_set(err, "cannot create %s: %s", dir, strerror(errno));
+	if (!rc && mkdir(id.data, 0777) < 0 && errno != EEXIST)
+		rc = errbuf_set(err, "cannot create %s: %s", id.data, strerror(errno));
+	if (!rc)
+		rc = requests_begin(dir, name, &text, &st, err);
+	if (!rc)
+		rc = evalbatch_drive(&st, dir, &conn, &kind, o, err);
+	if (!rc)
+		rc = requests_read(dir, name, "output.jsonl", conn, n, results, err);
+	if (!rc)
+		rc = requests_read(dir, name, "errors.jsonl", conn, n, results, err);
+	for (i = 0; i < n && !rc; i++) {
+		strbuf_reset(&id);
+		if (results[i].custom_id && !results[i].error)
+			continue;
+		if (results[i].custom_id)
+			strbuf_addf(&id, "failed in batch %s: %s", st.models[0].batch,
+				    results[i].error);
+		else
+			strbuf_addf(&id, "not answered: batch %s ended %s", st.models[0].batch,
+				    st.models[0].status ? st.models[0].status : "?");
+		free(results[i].error);
+		results[i].error = strbuf_detach(&id, NULL);
+	}
+	evalbatch_state_release(&st);
+	strbuf_release(&text);
+	strbuf_release(&id);
 	return rc;
 }

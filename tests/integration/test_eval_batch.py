@@ -13,7 +13,8 @@ import time
 import unittest
 
 from tests.integration.fakeserver import FakeServer
-from tests.integration.weftrun import WEFT, weft_checked
+from tests.integration.test_verify import VERIFIER, VerifyTest, questions
+from tests.integration.weftrun import ROOT, WEFT, ServerCase, weft_checked
 
 KEY = "sk-weft-batch-SECRET-5151515151"
 MODELS = {"a": "model-small", "b": "model-large"}
@@ -304,6 +305,85 @@ class BatchBadState(BatchCase):
         code, _, err = self.weft(self.dataset, "--models", "a", "--retry-live")
         self.assertEqual(code, 2)
         self.assertIn("--retry-live goes with --batch", err)
+
+
+class VerifyBatch(ServerCase):
+    """weft verify --batch: the verdicts and summary of a live run."""
+    NEW_SESSION = True
+    write_pairs = VerifyTest.write_pairs
+    verdicts = VerifyTest.verdicts
+
+    def setUp(self):
+        super().setUp()
+        self.env.update({"WEFT_VERIFIER_MODEL": VERIFIER, "WEFT_BATCH_POLL_MS": "20",
+                         "WEFT_PROMPTS": os.path.join(ROOT, "prompts")})
+        qs = questions(10)
+        self.write_pairs(qs, ["Yes" if i % 3 else "No" for i in range(10)])
+        self.live_copy = os.path.join(self.tmp.name, "live.json")
+        with open(self.session, "rb") as f, open(self.live_copy, "wb") as g:
+            g.write(f.read())
+
+    def verify(self, path, *args):
+        return weft_checked(self, ["verify", path] + list(args), self.env)
+
+    def strip(self, doc_verdicts):
+        return {k: [(v["p"], v["label"], v["verifier"]) for v in vs]
+                for k, vs in doc_verdicts.items()}
+
+    def live(self):
+        _, out, _ = self.verify(self.live_copy)
+        session, self.session = self.session, self.live_copy
+        want = self.strip(self.verdicts())
+        self.session = session
+        self.fs.control(clear_requests=True)
+        return out.replace(self.live_copy, "FILE"), want
+
+    def test_batch_verdicts_are_the_live_ones(self):
+        out_live, want = self.live()
+        code, out, err = self.verify(self.session, "--batch")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out.replace(self.session, "FILE"), out_live)
+        self.assertEqual(self.strip(self.verdicts()), want)
+        self.assertIn("completed", err)
+        self.assertFalse(os.path.exists(self.session + ".verify"))
+        paths = [r["path"] for r in self.fs.requests()]
+        self.assertEqual(paths.count("/v1/files"), 1)
+        self.assertEqual(paths.count("/v1/batches"), 1)
+        self.assertFalse([p for p in paths if p.endswith("completions")])
+
+    def test_killed_in_progress_then_rerun(self):
+        out_live, want = self.live()
+        self.fs.control(batch={"hold": "in_progress"})
+        p = subprocess.Popen([WEFT, "verify", self.session, "--batch"], env=self.env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        state = self.session + ".verify/batch/state"
+        deadline = time.time() + 30
+        while time.time() < deadline and not (
+                os.path.exists(state) and "status in_progress" in open(state).read()):
+            time.sleep(0.02)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        self.assertIn("status in_progress", open(state).read())
+        self.fs.control(batch={"hold": None})
+        _, out, _ = self.verify(self.session, "--batch")
+        self.assertEqual(out.replace(self.session, "FILE"), out_live)
+        self.assertEqual(self.strip(self.verdicts()), want)
+        paths = [r["path"] for r in self.fs.requests()]
+        self.assertEqual(paths.count("/v1/batches"), 1)  # the same batch, polled again
+
+    def test_failed_in_batch_then_asked_live(self):
+        out_live, want = self.live()
+        self.fs.control(batch={"fail_ids": ["e2-s0"]})
+        code, out, _ = self.verify(self.session, "--batch")
+        self.assertEqual(code, 1)
+        self.assertIn("no verdict: failed in batch", out)
+        self.assertIn("fake batch error", out)
+        self.fs.control(clear_requests=True)
+        self.verify(self.session)
+        self.assertEqual(self.strip(self.verdicts()), want)
+        self.assertEqual(len([r for r in self.fs.requests() if r["path"].endswith("completions")]),
+                         1)
 
 
 if __name__ == "__main__":
