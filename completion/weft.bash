@@ -111,7 +111,7 @@ _weft()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--out)
+	--out | --resume)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
@@ -136,9 +136,9 @@ _weft()
 	replay) opts="--width --json --judge --rejudge --judge-prompt --rank --task --set --config --save-as --force --help" ;;
 	score) opts="--type --scoring --target --prompt --gpt --help" ;;
 	tui) opts="--theme --read-only --task --synthetic --hostile --keys --help" ;;
-	verify) opts="--limit --min-confidence --reject-below --task --set --config --help" ;;
+	verify) opts="--limit --min-confidence --reject-below --task --set --config --batch --help" ;;
 	map) opts="--out --method --clusters --near --force --set --config --help" ;;
-	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --help" ;;
+	eval) opts="--models --method --scoring --limit --out --sizes --size --set --config --concurrency --batch --resume --retry-live --help" ;;
 	esac
 
 	if [[ $cur == -* ]]; then

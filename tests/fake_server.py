@@ -54,6 +54,34 @@ top_alternatives, prompt_tokens, prompt_token_logprob, completion_text):
   usage: prompt_tokens = number of prompt tokens (echo rule), completion
   tokens = the tokens of all choices.
 
+Batch endpoints (the self-contained "batch" section below; OpenAI's Files
+and Batch APIs, with or without the /v1 prefix):
+  POST /v1/files               multipart/form-data: purpose=batch, file=JSONL
+  GET  /v1/files/ID            the file object (id, bytes, filename, purpose)
+  GET  /v1/files/ID/content    the file's bytes
+  POST /v1/batches             {"input_file_id", "endpoint", "completion_window"}
+  GET  /v1/batches/ID          the batch object: status, request_counts,
+                               output_file_id, error_file_id, errors
+  POST /v1/batches/ID/cancel   status "cancelling", then "cancelled"
+  Each input line {"custom_id", "method", "url", "body"} is answered by the
+  live rule (build_reply with no fault) into the output file as
+  {"id", "custom_id", "response": {"status_code": 200, "request_id",
+  "body"}, "error": null}.  A batch moves validating -> in_progress ->
+  finalizing -> completed, one state per GET of it (or per
+  "polls_per_state" GETs), and holds at "hold" while that is set.
+  Controls (POST /control, key "batch", every key optional; "reset" clears):
+    "polls_per_state": N   GETs of a batch before it moves on (default 1)
+    "hold": STATUS         a batch stops moving at STATUS until hold is null
+    "fail_ids": [ID, ...]  these custom_ids go to the error file (HTTP 500
+                           in the line, as a server error inside a batch)
+    "fail_every": K        every K-th line (1-based) goes there too
+    "outcome": "failed"    validation fails: status failed, errors.data,
+                           no output file
+    "outcome": "expired"   status expired after in_progress: only the first
+                           "expire_after" (default half) lines answered
+    "upload_delay": S      sleep S seconds before answering an upload
+    "content_delay": S     sleep S seconds before sending file content
+
 POST /control takes an object; every key is optional:
   "reset": true            forget faults, scripts, settings and requests
   "latency_ms": N          sleep N ms before every answer
@@ -367,6 +395,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?")[0]
+        if batch_route(self, "GET", path, b""):
+            return
         if path == "/requests":
             with STATE.lock:
                 data = json.dumps(STATE.requests).encode("utf-8")
@@ -391,6 +421,8 @@ class Handler(BaseHTTPRequestHandler):
                 return
             apply_control(ctl)
             self._send(200, {}, b'{"ok": true}')
+            return
+        if batch_route(self, "POST", path, raw):
             return
         if path.startswith("/v1/"):
             path = path[3:]
@@ -485,8 +517,221 @@ def apply_control(ctl):
         for model, answers in (ctl.get("script") or {}).items():
             STATE.script.setdefault(model, []).extend(answers)
         STATE.faults.extend(ctl.get("faults") or [])
+    if ctl.get("reset"):
+        BATCH.reset()
+    if "batch" in ctl:
+        BATCH.control(ctl["batch"] or {})
+    with STATE.lock:
         if ctl.get("clear_requests"):
             STATE.requests = []
+
+
+# ---- batch: the Files and Batch APIs (see the module's doc) -----------------
+
+BATCH_STEPS = ["validating", "in_progress", "finalizing", "completed"]
+
+
+class BatchState:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self):
+        self.files = {}    # id -> {"filename", "purpose", "data": bytes}
+        self.batches = {}  # id -> batch dict + private "_polls", "_lines"
+        self.next_id = 1
+        self.ctl = {}
+
+    def control(self, ctl):
+        with self.lock:
+            self.ctl.update(ctl)
+
+    def new_id(self, prefix):
+        with self.lock:
+            n = self.next_id
+            self.next_id += 1
+        return "%s-%06d" % (prefix, n)
+
+
+BATCH = BatchState()
+
+
+def _multipart(headers, raw):
+    """The parts of a multipart/form-data body: {name: (filename, bytes)}."""
+    ctype = headers.get("Content-Type", "")
+    m = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not ctype.startswith("multipart/form-data") or not m:
+        return None
+    parts = {}
+    for chunk in raw.split(b"--" + m.group(1).encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, body = chunk.partition(b"\r\n\r\n")
+        body = body[:-2] if body.endswith(b"\r\n") else body
+        name = re.search(rb'name="([^"]*)"', head)
+        fname = re.search(rb'filename="([^"]*)"', head)
+        if name:
+            parts[name.group(1).decode()] = (fname.group(1).decode() if fname else None, body)
+    return parts
+
+
+def _batch_line_reply(line, endpoint_url):
+    """The output or error line for one input line; (ok, dict)."""
+    cid = line.get("custom_id")
+    url = line.get("url", endpoint_url)
+    endpoint = "chat" if url.endswith("/chat/completions") else "completions"
+    status, _, data = build_reply(endpoint, line.get("body") or {}, None)
+    body = json.loads(data.decode("utf-8"))
+    rid = "req-" + hashlib.sha256(str(cid).encode()).hexdigest()[:12]
+    return status == 200, {"id": "batch_req_" + rid, "custom_id": cid,
+                           "response": {"status_code": status, "request_id": rid,
+                                        "body": body}, "error": None}
+
+
+def _batch_finish(b, ctl, expired):
+    """Answers the input file: output and error files, request_counts."""
+    lines = [json.loads(x) for x in BATCH.files[b["input_file_id"]]["data"].decode()
+             .splitlines() if x.strip()]
+    limit = len(lines)
+    if expired:
+        limit = int(ctl.get("expire_after", len(lines) // 2))
+    fail_ids = set(ctl.get("fail_ids") or [])
+    every = int(ctl.get("fail_every") or 0)
+    out, err = [], []
+    for i, line in enumerate(lines[:limit]):
+        if line.get("custom_id") in fail_ids or (every and (i + 1) % every == 0):
+            err.append({"id": "batch_req_f%d" % i, "custom_id": line.get("custom_id"),
+                        "response": {"status_code": 500, "request_id": "f%d" % i,
+                                     "body": {"error": {"message": "fake batch error",
+                                                        "type": "server_error"}}},
+                        "error": None})
+            continue
+        ok, rec = _batch_line_reply(line, b["endpoint"])
+        (out if ok else err).append(rec)
+    for name, recs in (("output_file_id", out), ("error_file_id", err)):
+        if recs:
+            fid = BATCH.new_id("file")
+            BATCH.files[fid] = {"filename": "batch_%s.jsonl" % name, "purpose": "batch_output",
+                                "data": "".join(json.dumps(r) + "\n" for r in recs).encode()}
+            b[name] = fid
+    b["request_counts"] = {"total": len(lines), "completed": len(out), "failed": len(err)}
+
+
+def _batch_poll(b):
+    """One GET of batch b: it moves one state on (see the controls)."""
+    ctl = dict(BATCH.ctl)
+    if b["status"] in ("completed", "failed", "expired", "cancelled"):
+        return
+    if ctl.get("hold") == b["status"]:
+        return
+    b["_polls"] += 1
+    if b["_polls"] < int(ctl.get("polls_per_state", 1)):
+        return
+    b["_polls"] = 0
+    if b["status"] == "cancelling":
+        b["status"] = "cancelled"
+        return
+    if b["status"] == "validating" and ctl.get("outcome") == "failed":
+        b["status"] = "failed"
+        b["errors"] = {"object": "list", "data": [
+            {"code": "invalid_request", "message": "fake validation failure", "line": 1}]}
+        return
+    if b["status"] == "in_progress" and ctl.get("outcome") == "expired":
+        _batch_finish(b, ctl, True)
+        b["status"] = "expired"
+        return
+    nxt = BATCH_STEPS[BATCH_STEPS.index(b["status"]) + 1]
+    if nxt == "in_progress":
+        b["request_counts"]["total"] = b["_lines"]
+    if nxt == "completed":
+        _batch_finish(b, ctl, False)
+    b["status"] = nxt
+
+
+def _batch_public(b):
+    return {k: v for k, v in b.items() if not k.startswith("_")}
+
+
+def batch_route(h, method, path, raw):
+    """Answers a Files or Batch API request on handler h; False when path is
+    none of theirs."""
+    if path.startswith("/v1/"):
+        path = path[3:]
+    if not (path.startswith("/files") or path.startswith("/batches")):
+        return False
+    with STATE.lock:
+        STATE.requests.append({"path": h.path, "headers": dict(h.headers.items()),
+                               "body": None if path == "/files" else raw.decode("utf-8", "replace"),
+                               "client_port": h.client_address[1]})
+    parts = path.strip("/").split("/")
+    ctl = dict(BATCH.ctl)
+    if method == "POST" and parts == ["files"]:
+        time.sleep(float(ctl.get("upload_delay", 0)))
+        form = _multipart(h.headers, raw)
+        if not form or "file" not in form or form.get("purpose", (None, b""))[1] != b"batch":
+            h._send(*error_reply(400, "expected multipart purpose=batch and file",
+                                 "invalid_request_error", None))
+            return True
+        fid = BATCH.new_id("file")
+        fname, data = form["file"]
+        BATCH.files[fid] = {"filename": fname, "purpose": "batch", "data": data}
+        h._send(200, {}, json.dumps({"id": fid, "object": "file", "bytes": len(data),
+                                     "filename": fname, "purpose": "batch"}).encode())
+        return True
+    if method == "GET" and len(parts) in (2, 3) and parts[0] == "files":
+        f = BATCH.files.get(parts[1])
+        if not f or (len(parts) == 3 and parts[2] != "content"):
+            h._send(*error_reply(404, "no such file", "invalid_request_error", None))
+        elif len(parts) == 3:
+            time.sleep(float(ctl.get("content_delay", 0)))
+            h.send_response(200)
+            h.send_header("Content-Type", "application/octet-stream")
+            h.send_header("Content-Length", str(len(f["data"])))
+            h.end_headers()
+            h.wfile.write(f["data"])
+            h.wfile.flush()
+        else:
+            h._send(200, {}, json.dumps({"id": parts[1], "object": "file",
+                                         "bytes": len(f["data"]), "filename": f["filename"],
+                                         "purpose": f["purpose"]}).encode())
+        return True
+    if method == "POST" and parts == ["batches"]:
+        try:
+            req = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            req = None
+        f = BATCH.files.get((req or {}).get("input_file_id"))
+        if not f or req.get("completion_window") != "24h" or req.get("endpoint") not in (
+                "/v1/chat/completions", "/v1/completions"):
+            h._send(*error_reply(400, "bad batch request", "invalid_request_error", None))
+            return True
+        bid = BATCH.new_id("batch")
+        b = {"id": bid, "object": "batch", "endpoint": req["endpoint"],
+             "input_file_id": req["input_file_id"], "completion_window": "24h",
+             "status": "validating", "output_file_id": None, "error_file_id": None,
+             "errors": None, "created_at": int(time.time()),
+             "request_counts": {"total": 0, "completed": 0, "failed": 0},
+             "_polls": 0, "_lines": len([x for x in f["data"].splitlines() if x.strip()])}
+        with BATCH.lock:
+            BATCH.batches[bid] = b
+        h._send(200, {}, json.dumps(_batch_public(b)).encode())
+        return True
+    if parts[0] == "batches" and len(parts) in (2, 3):
+        with BATCH.lock:
+            b = BATCH.batches.get(parts[1])
+            if b and method == "POST" and parts[2:] == ["cancel"]:
+                if b["status"] not in ("completed", "failed", "expired", "cancelled"):
+                    b["status"] = "cancelling"
+            elif b and method == "GET" and len(parts) == 2:
+                _batch_poll(b)
+            pub = _batch_public(b) if b else None
+        if pub is None:
+            h._send(*error_reply(404, "no such batch", "invalid_request_error", None))
+        else:
+            h._send(200, {}, json.dumps(pub).encode())
+        return True
+    h._send(*error_reply(404, "no such path: %s" % path, "not_found", None))
+    return True
 
 
 class Server(ThreadingHTTPServer):

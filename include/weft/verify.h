@@ -29,6 +29,7 @@
 #include "weft/strbuf.h"
 
 struct config_role;
+struct lm_request;
 struct lm_choice;
 struct lm_engine;
 
@@ -94,6 +95,14 @@ int verify_read_choice(const struct lm_choice *c, struct verify_verdict *v, stru
  */
 typedef void verify_done_cb(void *ctx, size_t index, const struct verify_verdict *v,
 			    const struct errbuf *err);
+
+/*
+ * The request verify_start sends for one pair (for a batch of them): the
+ * prompt rendered (verify_prompt) and role's settings, into req (init'ed
+ * or released).  Returns 0, or -1 with err when the prompt is past the cap.
+ */
+int verify_request(const struct config_role *role, const char *tmpl, const char *description,
+		   const struct verify_pair *pair, struct lm_request *req, struct errbuf *err);
 
 struct verify_run;
 

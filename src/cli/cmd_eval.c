@@ -12,6 +12,7 @@
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/display.h"
+#include "weft/evalbatch.h"
 #include "weft/evalrun.h"
 #include "weft/evalset.h"
 #include "weft/lm.h"
@@ -26,7 +27,8 @@ static const char eval_usage[] =
     "usage: weft eval DATASET... --models A,B,C [--method generate|logprob]\n"
     "                 [--scoring opro|strict] [--limit N] [--out DIR] [--sizes FILE]\n"
     "                 [--size NAME=SIZE[:FAMILY]]... [--set ROLE.KEY=VALUE]...\n"
-    "                 [--config FILE] [--concurrency N]\n"
+    "                 [--config FILE] [--concurrency N] [--batch] [--retry-live]\n"
+    "       weft eval --resume DIR [--retry-live]\n"
     "\n"
     "Scores every example of DATASET (a session, a text file of pairs, or an\n"
     "exported classification/logodds CSV or JSONL; several, or a folder of\n"
@@ -44,6 +46,17 @@ static const char eval_usage[] =
     "Writes DIR/<dataset>-<method>-<time>/ (default DIR: results): config.json,\n"
     "one CSV per model, summary.csv and scaling.svg.  Ctrl-C stops and keeps\n"
     "what finished.\n"
+    "  --batch       send the requests through the provider's Batch API (OpenAI:\n"
+    "                half the price, done within 24 hours): after one live probe\n"
+    "                per model, one batch per model, polled until it ends; the\n"
+    "                results are those a live run writes.  The state is kept in\n"
+    "                DIR/.../batch/: Ctrl-C or a crash loses nothing\n"
+    "  --resume DIR  pick a batch run up where it stopped (the upload, the\n"
+    "                polling, the download), with the options it was started with\n"
+    "  --retry-live  send the requests a batch did not answer (failed, expired)\n"
+    "                live at the end, at the live price; without it they are\n"
+    "                failed examples, listed, and a later --resume DIR\n"
+    "                --retry-live sends them\n"
     "\n"
     "Exit status: 0 every example scored by every model; 1 error, or some\n"
     "examples failed (each model's count and first cause on stderr; what\n"
@@ -158,6 +171,11 @@ struct eval_options {
 	size_t nsets, nsize_specs;
 	long limit, concurrency; /* -1: not given */
 	struct evalrun_options run;
+	int batch, retry_live; /* --batch, --retry-live */
+	const char *resume;    /* --resume DIR, or NULL */
+	int others;	       /* options other than --resume and --retry-live */
+	int argc;	       /* the command's arguments, kept in a batch's state */
+	char **argv;
 };
 
 static void eval_options_init(struct eval_options *o, int argc)
@@ -207,6 +225,8 @@ static int eval_check_values(struct eval_options *o)
 /* One option c with its value; 1 when the value is bad (said). */
 static int eval_option(struct eval_options *o, int c, char *v)
 {
+	if (c != 'R' && c != 'L')
+		o->others++;
 	switch (c) {
 	case 'm': o->models = v; break;
 	case 'M': o->method = v; break;
@@ -216,6 +236,9 @@ static int eval_option(struct eval_options *o, int c, char *v)
 	case 'Z': o->size_specs[o->nsize_specs++] = v; break;
 	case 's': o->sets[o->nsets++] = v; break;
 	case 'c': o->config_path = v; break;
+	case 'B': o->batch = 1; break;
+	case 'R': o->resume = v; break;
+	case 'L': o->retry_live = 1; break;
 	case 'l':
 		if (parse_count(v, 100000000L, &o->limit) < 0) {
 			fputs("weft eval: --limit takes a positive number\n", stderr);
@@ -233,6 +256,20 @@ static int eval_option(struct eval_options *o, int c, char *v)
 	return 0;
 }
 
+/* --resume DIR takes every other option from the batch's state: only
+ * --retry-live may come with it.  Returns -1 when so, else 2 (said). */
+static int eval_resume_args(struct eval_options *o, int argc)
+{
+	if (o->others || optind != argc) {
+		fputs("weft eval: --resume DIR takes the run's options from its batch state; "
+		      "only --retry-live may come with it\n",
+		      stderr);
+		fputs(eval_usage, stderr);
+		return 2;
+	}
+	return -1;
+}
+
 /* Returns -1 when the options are good, else the exit status. */
 static int eval_parse(struct eval_options *o, int argc, char **argv)
 {
@@ -247,6 +284,9 @@ static int eval_parse(struct eval_options *o, int argc, char **argv)
 	    {"set", required_argument, NULL, 's'},
 	    {"config", required_argument, NULL, 'c'},
 	    {"concurrency", required_argument, NULL, 'j'},
+	    {"batch", no_argument, NULL, 'B'},
+	    {"resume", required_argument, NULL, 'R'},
+	    {"retry-live", no_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -265,6 +305,8 @@ static int eval_parse(struct eval_options *o, int argc, char **argv)
 			return cli_option_error("eval", eval_usage, c, argv);
 		bad |= eval_option(o, c, optarg);
 	}
+	if (o->resume)
+		return eval_resume_args(o, argc);
 	bad |= eval_check_values(o);
 	if (optind >= argc || bad) {
 		fputs(eval_usage, stderr);
@@ -272,6 +314,10 @@ static int eval_parse(struct eval_options *o, int argc, char **argv)
 	}
 	o->datasets = (const char *const *)argv + optind;
 	o->ndatasets = (size_t)(argc - optind);
+	if (o->retry_live && !o->batch) {
+		fputs("weft eval: --retry-live goes with --batch or --resume DIR\n", stderr);
+		return 2;
+	}
 	if (o->concurrency > 0)
 		o->run.concurrency = (int)o->concurrency;
 	return -1;
@@ -527,7 +573,7 @@ static int eval_report(struct evaluation *ev)
 	struct errbuf err;
 	int r = 1;
 
-	if (mkdir(ev->dir.data, 0777) < 0) {
+	if (mkdir(ev->dir.data, 0777) < 0 && !(ev->o->batch && errno == EEXIST)) {
 		strbuf_addf(&sb, "cannot create %s: %s", ev->dir.data, strerror(errno));
 		cli_error("eval", sb.data);
 	} else if (evalrun_write(ev->run, ev->dir.data, &err) < 0) {
@@ -569,12 +615,140 @@ static int eval_start(struct evaluation *ev)
 	if (!ev->run)
 		return cli_error("eval", err.msg);
 	r = eval_add_models(ev);
-	if (!r)
+	if (!r && ev->o->resume)
+		strbuf_addstr(&ev->dir, ev->o->resume);
+	else if (!r)
 		r = eval_results_dir(ev);
 	return r;
 }
 
-static int eval_run(const struct eval_options *o)
+/* A batch's step or status, said on stderr. */
+static void show_batch(void *ctx, const struct evalbatch_model *m)
+{
+	struct strbuf line = STRBUF_INIT, safe = STRBUF_INIT;
+
+	(void)ctx;
+	strbuf_addf(&line, "model %s: ", m->name);
+	if (m->step == EVALBATCH_CREATE)
+		strbuf_addf(&line, "uploaded as %s", m->input_file ? m->input_file : "?");
+	else if (m->step == EVALBATCH_DONE)
+		strbuf_addf(&line, "batch %s %s: downloaded", m->batch ? m->batch : "?",
+			    m->status ? m->status : "?");
+	else
+		strbuf_addf(&line, "batch %s %s", m->batch ? m->batch : "?",
+			    m->status ? m->status : "?");
+	if (m->step != EVALBATCH_CREATE && m->total >= 0)
+		strbuf_addf(&line, " (%ld of %ld done, %ld failed)", m->completed, m->total,
+			    m->failed);
+	display_sanitize(line.data, line.len, &safe);
+	fprintf(stderr, "weft eval: %s\n", safe.data);
+	strbuf_release(&line);
+	strbuf_release(&safe);
+}
+
+/* The requests each model's batch did not answer, said with what to do. */
+static void eval_batch_unanswered(const struct evaluation *ev, const struct evalbatch_state *st)
+{
+	struct strbuf msg = STRBUF_INIT, dir = STRBUF_INIT;
+	size_t i;
+
+	display_sanitize(ev->dir.data, ev->dir.len, &dir);
+	for (i = 0; i < st->nmodels; i++) {
+		const struct evalbatch_model *m = &st->models[i];
+
+		if (!m->unanswered)
+			continue;
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "model %s: %zu requests not answered by batch %s (%s)%s%s",
+			    m->name, m->unanswered, m->batch ? m->batch : "?",
+			    m->status ? m->status : "?",
+			    ev->o->retry_live ? ": sent live" : "; `weft eval --resume ",
+			    ev->o->retry_live ? "" : dir.data);
+		if (!ev->o->retry_live)
+			strbuf_addstr(&msg,
+				      " --retry-live` sends them live (the listed errors are in "
+				      "batch/NAME.errors.jsonl)");
+		cli_error("eval", msg.data);
+	}
+	strbuf_release(&msg);
+	strbuf_release(&dir);
+}
+
+/* The run through the provider's batches.  Returns -1 when the results
+ * are to be written, else the exit status (said). */
+static int eval_batch(struct evaluation *ev, struct evalbatch_state *st)
+{
+	struct evalbatch_options bo;
+	struct strbuf dir = STRBUF_INIT;
+	struct errbuf err;
+	const char *poll = getenv("WEFT_BATCH_POLL_MS");
+	int rc;
+
+	if (mkdir(ev->dir.data, 0777) < 0 && errno != EEXIST) {
+		strbuf_addf(&dir, "cannot create %s: %s", ev->dir.data, strerror(errno));
+		cli_error("eval", dir.data);
+		strbuf_release(&dir);
+		return 1;
+	}
+	evalbatch_options_init(&bo);
+	bo.retry_live = ev->o->retry_live;
+	bo.stop = &interrupted;
+	bo.status = show_batch;
+	if (poll && atol(poll) > 0) {
+		bo.poll_ms = atol(poll);
+		bo.poll_max_ms = bo.poll_ms * 4;
+	}
+	fprintf(stderr, "weft eval: %zu examples x %zu models, method %s, in batches\n", ev->set.n,
+		evalrun_model_count(ev->run), evalrun_method_name(ev->opts.method));
+	rc = evalbatch_run(ev->run, ev->dir.data, st, &bo, &err);
+	display_sanitize(ev->dir.data, ev->dir.len, &dir);
+	if (rc == EVALBATCH_STOPPED && !st->nmodels) {
+		printf("interrupted during the probes, before any batch: nothing to resume\n");
+		rc = 130;
+	} else if (rc == EVALBATCH_STOPPED) {
+		printf("interrupted: the batches go on at the provider; `weft eval --resume %s` "
+		       "picks them up\n",
+		       dir.data);
+		rc = 130;
+	} else if (rc < 0) {
+		cli_error("eval", err.msg);
+		fprintf(stderr, "weft eval: the batch state is kept: `weft eval --resume %s`\n",
+			dir.data);
+		rc = 1;
+	} else {
+		eval_batch_unanswered(ev, st);
+		rc = -1;
+	}
+	strbuf_release(&dir);
+	return rc;
+}
+
+/* A new batch's state: the arguments that start it again, but
+ * --retry-live (asked for each time).  Returns 0, or 2 (said) when one
+ * cannot be kept in the state's lines. */
+static int eval_batch_state(const struct eval_options *o, struct evalbatch_state *st)
+{
+	int i;
+
+	for (i = 1; i < o->argc; i++) {
+		const char *p;
+
+		if (!strcmp(o->argv[i], "--retry-live"))
+			continue;
+		for (p = o->argv[i]; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				fprintf(stderr,
+					"weft eval: argument %d has a control character: --batch "
+					"keeps the arguments in its state file, one a line\n",
+					i);
+				return 2;
+			}
+		evalbatch_state_add_arg(st, o->argv[i]);
+	}
+	return 0;
+}
+
+static int eval_run(const struct eval_options *o, struct evalbatch_state *st)
 {
 	struct evaluation ev;
 	struct errbuf err;
@@ -615,8 +789,14 @@ static int eval_run(const struct eval_options *o)
 		sigemptyset(&sa.sa_mask);
 		interrupted = 0;
 		sigaction(SIGINT, &sa, &old_int);
-		eval_wait(&ev);
-		r = eval_report(&ev);
+		if (o->batch) {
+			r = eval_batch(&ev, st);
+		} else {
+			eval_wait(&ev);
+			r = -1;
+		}
+		if (r < 0)
+			r = eval_report(&ev);
 		sigaction(SIGINT, &old_int, NULL);
 	}
 	evalrun_free(ev.run);
@@ -632,6 +812,45 @@ static int eval_run(const struct eval_options *o)
 	return r;
 }
 
+/* --resume DIR: the run's options from DIR's batch state, run again on
+ * that state. */
+static int eval_resume(const struct eval_options *given)
+{
+	static char name[] = "eval";
+	struct evalbatch_state st;
+	struct eval_options o;
+	struct errbuf err;
+	char **argv;
+	size_t i;
+	int r;
+
+	evalbatch_state_init(&st);
+	if (evalbatch_state_load(&st, given->resume, &err) < 0) {
+		cli_error("eval", err.msg);
+		return 2;
+	}
+	argv = xcalloc(st.nargs + 2, sizeof(*argv));
+	argv[0] = name;
+	for (i = 0; i < st.nargs; i++)
+		argv[i + 1] = st.args[i];
+	eval_options_init(&o, (int)st.nargs + 1);
+	r = eval_parse(&o, (int)st.nargs + 1, argv);
+	if (r < 0 && (!o.batch || o.resume)) {
+		fprintf(stderr, "weft eval: %s/batch/state: its arguments are not a --batch run\n",
+			given->resume);
+		r = 2;
+	}
+	if (r < 0) {
+		o.resume = given->resume;
+		o.retry_live = given->retry_live;
+		r = eval_run(&o, &st);
+	}
+	eval_options_release(&o);
+	free(argv);
+	evalbatch_state_release(&st);
+	return r;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	struct eval_options o;
@@ -639,8 +858,19 @@ int cmd_eval(int argc, char **argv)
 
 	eval_options_init(&o, argc);
 	r = eval_parse(&o, argc, argv);
-	if (r < 0)
-		r = eval_run(&o);
+	if (r < 0 && o.resume) {
+		r = eval_resume(&o);
+	} else if (r < 0) {
+		struct evalbatch_state st;
+
+		evalbatch_state_init(&st);
+		o.argc = argc;
+		o.argv = argv;
+		r = o.batch ? eval_batch_state(&o, &st) : 0;
+		if (!r)
+			r = eval_run(&o, &st);
+		evalbatch_state_release(&st);
+	}
 	eval_options_release(&o);
 	return r;
 }

@@ -9,14 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clicommon.h"
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/curate.h"
 #include "weft/dataset.h"
+#include "weft/evalbatch.h"
 #include "weft/journal.h"
 #include "weft/lm.h"
+#include "weft/lmbatch.h"
 #include "weft/num.h"
 #include "weft/pairs.h"
 #include "weft/pairstore.h"
@@ -30,6 +33,7 @@
 static const char verify_usage[] =
     "usage: weft verify FILE... [--limit N] [--min-confidence P] [--reject-below P]\n"
     "                        [--task NAME] [--set ROLE.KEY=VALUE]... [--config FILE]\n"
+    "                        [--batch]\n"
     "\n"
     "Asks the verifier model, once per pair on the chosen path, whether the\n"
     "pair is what the task wants (the task's verify.txt), stores each verdict\n"
@@ -52,6 +56,12 @@ static const char verify_usage[] =
     "  -s, --set R.K=V          a configuration setting, e.g. verifier.model=gpt-4o\n"
     "  -c, --config FILE        the configuration file (default\n"
     "                           $XDG_CONFIG_HOME/weft/config, else ~/.config/weft/config)\n"
+    "  -b, --batch              ask through the provider's Batch API (OpenAI: half\n"
+    "                           the price, within 24 hours), kept in FILE.verify/batch/\n"
+    "                           of the first FILE:\n"
+    "                           an interrupted run is picked up by running it again;\n"
+    "                           pairs the batch did not answer get no verdict (a\n"
+    "                           rerun without --batch asks them live)\n"
     "\n"
     "Exit status: 0 done; 1 error (no verifier configured, the task has no\n"
     "verify.txt, a pair's request failed or its answer was neither Yes nor\n"
@@ -76,6 +86,7 @@ struct verify_options {
 	double reject_below;   /* < 0: no rejections */
 	char **sets;	       /* the --set flags, owned (the strings borrowed) */
 	size_t nsets;
+	int batch; /* --batch */
 };
 
 static void verify_options_init(struct verify_options *o, int argc)
@@ -105,6 +116,7 @@ static int verify_parse(struct verify_options *o, int argc, char **argv)
 	    {"task", required_argument, NULL, 't'},
 	    {"set", required_argument, NULL, 's'},
 	    {"config", required_argument, NULL, 'c'},
+	    {"batch", no_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -113,7 +125,7 @@ static int verify_parse(struct verify_options *o, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0; /* getopt's messages would print the option raw */
-	while ((c = getopt_long(argc, argv, ":l:m:r:t:s:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:m:r:t:s:c:bh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			o->limit = strtol(optarg, &end, 10);
@@ -131,6 +143,7 @@ static int verify_parse(struct verify_options *o, int argc, char **argv)
 		case 't': o->task = optarg; break;
 		case 's': o->sets[o->nsets++] = optarg; break;
 		case 'c': o->config_path = optarg; break;
+		case 'b': o->batch = 1; break;
 		case 'h': fputs(verify_usage, stdout); return 0;
 		default: return cli_option_error("verify", verify_usage, c, argv);
 		}
@@ -357,6 +370,106 @@ static void on_verdict(void *ctx, size_t index, const struct verify_verdict *v,
 	w->journal_failed = 1;
 }
 
+/* Removes a finished batch's folder (the files evalbatch_requests keeps
+ * there, then the folders if empty): its answers are in the journal. */
+static void batch_remove(const char *dir)
+{
+	static const char *const names[] = {"state", "verifier.input.jsonl",
+					    "verifier.output.jsonl", "verifier.errors.jsonl"};
+	struct strbuf path = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/batch/%s", dir, names[i]);
+		unlink(path.data);
+	}
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/batch", dir);
+	rmdir(path.data);
+	rmdir(dir);
+	strbuf_release(&path);
+}
+
+/* A batch's step or status, said on stderr. */
+static void show_batch(void *ctx, const struct evalbatch_model *m)
+{
+	(void)ctx;
+	if (!m->batch)
+		safetext_printf(stderr, "weft verify: uploaded as %s\n",
+				m->input_file ? m->input_file : "?");
+	else if (m->total < 0)
+		safetext_printf(stderr, "weft verify: batch %s %s\n", m->batch,
+				m->status ? m->status : "?");
+	else
+		safetext_printf(stderr, "weft verify: batch %s %s (%ld of %ld done, %ld failed)\n",
+				m->batch, m->status ? m->status : "?", m->completed, m->total,
+				m->failed);
+}
+
+/* --batch: the pairs of w->asking through one batch, kept in FILE.verify/
+ * beside the first session given (removed once every answer is in the
+ * journals), each pair asked with its own session's task.  Returns 0, or
+ * the exit status with the error said. */
+static int ask_batch(struct verification *w, const struct verify_pair *pairs)
+{
+	struct lm_request *reqs = xcalloc(w->nasking ? w->nasking : 1, sizeof(*reqs));
+	struct lm_batch_result *res = xcalloc(w->nasking ? w->nasking : 1, sizeof(*res));
+	struct evalbatch_options bo;
+	struct verify_batch all = {w, 0}; /* on_verdict's index: into w->asking */
+	struct strbuf dir = STRBUF_INIT;
+	struct errbuf err;
+	size_t i, made = 0;
+	int rc = 0;
+
+	strbuf_addf(&dir, "%s.verify", w->inputs.paths[0]);
+	for (i = 0; i < w->nasking && !rc; i++, made++) {
+		const struct task *task = &w->sessions[w->items[w->asking[i]].session].task;
+
+		lm_request_init(&reqs[i]);
+		lm_batch_result_init(&res[i]);
+		rc = verify_request(w->role, task->verify, task->description, &pairs[i], &reqs[i],
+				    &err);
+	}
+	evalbatch_options_init(&bo);
+	bo.stop = &interrupted;
+	bo.status = show_batch;
+	if (getenv("WEFT_BATCH_POLL_MS") && atol(getenv("WEFT_BATCH_POLL_MS")) > 0) {
+		bo.poll_ms = atol(getenv("WEFT_BATCH_POLL_MS"));
+		bo.poll_max_ms = bo.poll_ms * 4;
+	}
+	if (!rc)
+		rc = evalbatch_requests(dir.data, "verifier", reqs, w->nasking, &bo, res, &err);
+	for (i = 0; i < w->nasking && !rc && !w->journal_failed; i++) {
+		struct verify_verdict v;
+		struct errbuf bad;
+
+		if (res[i].error)
+			errbuf_set(&bad, "%s", res[i].error);
+		else if (!res[i].resp.nchoices)
+			errbuf_set(&bad, "the verifier's reply has no answer");
+		if (res[i].error || !res[i].resp.nchoices ||
+		    verify_read_choice(&res[i].resp.choices[0], &v, &bad) < 0)
+			on_verdict(&all, i, NULL, &bad);
+		else
+			on_verdict(&all, i, &v, NULL);
+	}
+	if (!rc && !w->journal_failed)
+		batch_remove(dir.data);
+	for (i = 0; i < made; i++) {
+		lm_request_release(&reqs[i]);
+		lm_batch_result_release(&res[i]);
+	}
+	free(reqs);
+	free(res);
+	if (rc == EVALBATCH_STOPPED)
+		rc = 0; /* interrupted: said by the caller, the state kept */
+	else if (rc)
+		rc = cli_error("verify", err.msg);
+	strbuf_release(&dir);
+	return rc;
+}
+
 /* Asks the verifier about every pair without a verdict (one run per
  * session, with its task's prompt), polling the engine until all came,
  * the journal failed or the run was interrupted.  Returns 0, or 1 with
@@ -372,9 +485,7 @@ static int ask_missing(struct verification *w)
 	int r = 0;
 
 	w->asking = xcalloc(w->count ? w->count : 1, sizeof(*w->asking));
-	for (k = 0; k < w->nsessions && !r; k++) {
-		const struct task *task = &w->sessions[k].task;
-
+	for (k = 0; k < w->nsessions; k++) {
 		batches[k].w = w;
 		batches[k].first = w->nasking;
 		for (i = 0; i < w->count; i++) {
@@ -386,9 +497,18 @@ static int ask_missing(struct verification *w)
 			pairs[w->nasking].label = w->items[i].label;
 			w->asking[w->nasking++] = i;
 		}
+	}
+	if (w->o->batch && w->nasking) {
+		pending = 0;
+		r = ask_batch(w, pairs);
+	}
+	for (k = 0; k < w->nsessions && !r && pending; k++) {
+		const struct task *task = &w->sessions[k].task;
+		size_t end = k + 1 < w->nsessions ? batches[k + 1].first : w->nasking;
+
 		runs[k] = verify_start(engine, w->role, task->verify, task->description,
-				       pairs + batches[k].first, w->nasking - batches[k].first,
-				       on_verdict, &batches[k], &err);
+				       pairs + batches[k].first, end - batches[k].first, on_verdict,
+				       &batches[k], &err);
 		if (!runs[k])
 			r = cli_error("verify", err.msg);
 	}

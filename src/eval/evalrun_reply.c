@@ -271,7 +271,7 @@ static void pump(struct evalrun *run, size_t mi)
 	struct evalrun_model *m = &run->models[mi];
 	size_t st = stride(run);
 
-	if (run->cancelled || m->fatal || m->probe != EVALRUN_PROBE_NONE)
+	if (run->cancelled || run->hold || m->fatal || m->probe != EVALRUN_PROBE_NONE)
 		return;
 	while (m->inflight < (size_t)m->req.concurrency && m->next < run->set->n * st) {
 		size_t ex = m->next / st, slot = m->next % st;
@@ -552,6 +552,8 @@ static void on_reply(void *ctx, const struct lm_response *resp, const struct err
 		pump(run, mi);
 		return;
 	}
+	if (run->reply_hook && !probe)
+		run->reply_hook(run->hook_ctx, mi, ex, slot, resp);
 	if (run->opts.method == EVALRUN_GENERATE) {
 		record_answer(run, m, ex, resp);
 		run->done_units++;
@@ -607,4 +609,76 @@ void evalrun_start(struct evalrun *run)
 			submit(run, i, 0, 0, EVALRUN_PROBE_FIRST);
 		}
 	}
+}
+
+/* ---- for batch mode --------------------------------------------------------- */
+
+size_t evalrun_unit_slots(const struct evalrun *run, size_t mi, size_t ex)
+{
+	return nslots(run, &run->models[mi], &run->set->items[ex]);
+}
+
+void evalrun_unit_request(const struct evalrun *run, size_t mi, size_t ex, size_t slot,
+			  struct lm_request *req)
+{
+	struct evalrun_model *m = &run->models[mi];
+
+	/* build_request only reads the run */
+	build_request((struct evalrun *)run, m, ex, slot, m->way, req);
+}
+
+void evalrun_reset_units(struct evalrun *run)
+{
+	size_t i, k, n = run->set->n;
+
+	run->done_units = 0;
+	for (i = 0; i < run->nmodels; i++) {
+		struct evalrun_model *m = &run->models[i];
+
+		if (m->fatal) {
+			run->done_units += m->done + m->failed;
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			free(m->results[k].raw);
+			free(m->results[k].parsed);
+			memset(&m->results[k], 0, sizeof(m->results[k]));
+			m->left[k] = (unsigned)nslots(run, m, &run->set->items[k]);
+		}
+		memset(m->lps, 0, (n ? n : 1) * stride(run) * sizeof(*m->lps));
+		m->done = m->failed = m->unparsed = m->floored = 0;
+		m->next = n * stride(run); /* nothing left for pump */
+		free(m->error);
+		m->error = NULL;
+	}
+}
+
+void evalrun_feed(struct evalrun *run, size_t mi, size_t ex, size_t slot,
+		  const struct lm_response *resp, const char *err)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	struct lm_response none;
+	struct errbuf e;
+
+	j->run = run;
+	j->model = mi;
+	j->unit = ex * stride(run) + slot;
+	run->models[mi].inflight++;
+	if (!err) {
+		on_reply(j, resp, NULL);
+		return;
+	}
+	lm_response_init(&none);
+	errbuf_set(&e, "%s", err);
+	on_reply(j, &none, &e);
+}
+
+void evalrun_send_unit(struct evalrun *run, size_t mi, size_t ex, size_t slot)
+{
+	submit(run, mi, ex, slot, EVALRUN_PROBE_NONE);
+}
+
+void evalrun_fail_model(struct evalrun *run, size_t mi, const char *msg)
+{
+	fail_model(run, &run->models[mi], msg);
 }

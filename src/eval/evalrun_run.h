@@ -32,6 +32,13 @@ struct evalrun {
 	int started, cancelled;
 	size_t done_units;
 	size_t stride; /* the largest slot count of any example */
+	/* batch mode (evalbatch.c): hold keeps pump from sending anything
+	 * past the probes; reply_hook sees every successful live reply
+	 * before it is scored (to keep it beside the batch's answers) */
+	int hold;
+	void (*reply_hook)(void *ctx, size_t model, size_t ex, size_t slot,
+			   const struct lm_response *resp);
+	void *hook_ctx;
 };
 
 
@@ -43,5 +50,27 @@ static inline size_t stride(const struct evalrun *run)
 
 /* s without leading and trailing white space; owned. */
 char *evalrun_trimmed(const char *s);
+
+/* ---- for batch mode (evalbatch.c) ----------------------------------------- */
+
+/* The requests example ex needs from model mi, the way the model is asked. */
+size_t evalrun_unit_slots(const struct evalrun *run, size_t mi, size_t ex);
+/* Fills req (init'ed or released) with slot of example ex for model mi,
+ * byte for byte what a live run sends. */
+void evalrun_unit_request(const struct evalrun *run, size_t mi, size_t ex, size_t slot,
+			  struct lm_request *req);
+/* Forgets every example's outcome of every model that did not fail (the
+ * probes' answers, which the batch asks again), keeping the way each model
+ * is asked; every example then waits for its slots. */
+void evalrun_reset_units(struct evalrun *run);
+/* Scores a reply to slot of example ex of model mi as a live reply is
+ * scored; with err NULL resp is the reply, else the request failed with
+ * err's message (the example fails). */
+void evalrun_feed(struct evalrun *run, size_t mi, size_t ex, size_t slot,
+		  const struct lm_response *resp, const char *err);
+/* Sends slot of example ex of model mi live, on the run's engine. */
+void evalrun_send_unit(struct evalrun *run, size_t mi, size_t ex, size_t slot);
+/* Marks model mi failed with msg (as a failed probe does). */
+void evalrun_fail_model(struct evalrun *run, size_t mi, const char *msg);
 
 #endif

@@ -213,6 +213,18 @@ static void build_request(const struct config_role *role, const char *prompt,
 		lm_request_set(&req->prompt, prompt);
 }
 
+int verify_request(const struct config_role *role, const char *tmpl, const char *description,
+		   const struct verify_pair *pair, struct lm_request *req, struct errbuf *err)
+{
+	struct strbuf prompt = STRBUF_INIT;
+	int rc = verify_prompt(tmpl, description, pair, &prompt, err);
+
+	if (!rc)
+		build_request(role, prompt.data, req);
+	strbuf_release(&prompt);
+	return rc;
+}
+
 struct verify_run *verify_start(struct lm_engine *e, const struct config_role *role,
 				const char *tmpl, const char *description,
 				const struct verify_pair *pairs, size_t count, verify_done_cb *cb,

@@ -17,6 +17,8 @@
 #include "weft/utf8.h"
 #include "weft/xalloc.h"
 
+#include "lm_json.h"
+
 void lm_request_init(struct lm_request *req)
 {
 	memset(req, 0, sizeof(*req));
@@ -454,16 +456,24 @@ int lm_response_parse(struct lm_response *resp, enum lm_endpoint kind, const cha
 		      struct errbuf *err)
 {
 	cJSON *root = cJSON_ParseWithLength(body, len);
-	const cJSON *choices, *ch, *usage;
-	size_t n, base;
+	int rc;
 
 	if (!root)
 		return errbuf_set(err, "invalid JSON in response (%zu bytes)", len);
+	rc = lm_response_from_json(resp, kind, root, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int lm_response_from_json(struct lm_response *resp, enum lm_endpoint kind, const cJSON *root,
+			  struct errbuf *err)
+{
+	const cJSON *choices, *ch, *usage;
+	size_t n, base;
+
 	choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
-	if (!cJSON_IsArray(choices)) {
-		cJSON_Delete(root);
+	if (!cJSON_IsArray(choices))
 		return errbuf_set(err, "response has no \"choices\" array");
-	}
 	n = (size_t)cJSON_GetArraySize(choices);
 	base = resp->nchoices;
 	if (n) {
@@ -519,7 +529,6 @@ int lm_response_parse(struct lm_response *resp, enum lm_endpoint kind, const cha
 			    (resp->completion_tokens < 0 ? 0 : resp->completion_tokens) +
 			    json_count(c, 0);
 	}
-	cJSON_Delete(root);
 	return 0;
 }
 

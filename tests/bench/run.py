@@ -154,6 +154,60 @@ def bench_replay(tmp):
     os.unlink(path)
 
 
+def bench_batch(tmp):
+    """weft eval --batch against tests/fake_server.py's batch endpoints: a
+    2,000-example, 4-model evaluation, live and in batches, in the same run;
+    the results files must match byte for byte (no timing is in them)."""
+    n, models = 2000, ["m1", "m2", "m3", "m4"]
+    work = os.path.join(tmp, "batch-eval")
+    os.makedirs(work, exist_ok=True)
+    data = os.path.join(work, "data.csv")
+    with open(data, "w", encoding="utf-8") as f:
+        f.write("prompt,classes,answer_index\n")
+        for i in range(n):
+            f.write("\"Question: is item %d heavier than item %d? \nAnswer:\","
+                    "\"[' Yes', ' No']\",%d\n" % (i, i * 7 % 1000, i % 2))
+    srv = Server([PY, os.path.join(ROOT, "tests", "fake_server.py")])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
+    env.update({"WEFT_BASE_URL": srv.url, "OPENAI_API_KEY": "sk-bench-batch-0000",
+                "XDG_CONFIG_HOME": work, "WEFT_BATCH_POLL_MS": "100"})
+    argv = [os.path.join(ROOT, "weft"), "eval", data, "--models", ",".join(models),
+            "--method", "logprob", "--concurrency", "64"]
+    for m in models:
+        argv += ["--set", "scorer.%s.model=bench-%s" % (m, m)]
+    times = {}
+    try:
+        for mode, extra in (("live", []), ("batch", ["--batch"])):
+            log("eval of %d examples x %d models, %s" % (n, len(models), mode))
+            t0 = time.monotonic()
+            subprocess.run(argv + ["--out", os.path.join(work, mode)] + extra, cwd=work,
+                           env=env, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=1800)
+            times[mode] = time.monotonic() - t0
+    finally:
+        srv.stop()
+
+    def files(mode):
+        d = os.path.join(work, mode)
+        d = os.path.join(d, os.listdir(d)[0])
+        out = {}
+        for name in sorted(os.listdir(d)):
+            if name != "batch":
+                with open(os.path.join(d, name), "rb") as f:
+                    out[name] = f.read()
+        return out
+
+    live, batch = files("live"), files("batch")
+    same = live == batch and len(live) >= 2 + len(models)
+    row("eval 2000 x 4 models (logprob), --batch vs live", fmt_s(times["batch"]),
+        fmt_s(times["live"]) + " live", "%.2f" % (times["batch"] / times["live"]),
+        "same files", same)
+    NOTES.append("eval --batch: %d results files, %s byte for byte to the live run's "
+                 "(the batch time includes its polls, every 100 ms at first)"
+                 % (len(live), "identical" if same else "NOT identical"))
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def human(n):
     return "%dM" % (n // 1000000) if n % 1000000 == 0 else "%dk" % (n // 1000)
 
@@ -346,6 +400,7 @@ def main():
         bench_fanout()
         bench_client_cost()
         bench_screen(files, tmp)
+        bench_batch(tmp)
     finally:
         if own:
             shutil.rmtree(tmp, ignore_errors=True)

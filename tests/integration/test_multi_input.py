@@ -260,6 +260,30 @@ class EvalVerifyMapTest(MultiInputCase):
     def test_verify_writes_each_verdict_into_its_session(self):
         self.env["WEFT_VERIFIER_MODEL"] = "verifier-model"
         _, out, err = self.weft("verify", *self.paths)
+        self.check_verdicts(out, err)
+        asked = [r for r in self.fs.requests()
+                 if isinstance(r["body"], dict) and r["body"].get("model") == "verifier-model"]
+        self.assertEqual(len(asked), len(expected()))
+        # a rerun asks nothing: every verdict is where it is looked for
+        self.fs.control(clear_requests=True)
+        _, out, _ = self.weft("verify", self.dir)
+        self.assertIn("%d pairs verified (0 new, %d cached)" % (len(expected()),
+                                                                len(expected())), out)
+
+    def test_verify_batch_writes_each_verdict_into_its_session(self):
+        """--batch: one batch for every session's pairs, each verdict stored
+        in the session its pair came from; the batch folder beside the
+        first session is gone once they are."""
+        self.env["WEFT_VERIFIER_MODEL"] = "verifier-model"
+        self.env["WEFT_BATCH_POLL_MS"] = "20"
+        _, out, err = self.weft("verify", *self.paths, "--batch")
+        self.check_verdicts(out, err)
+        paths = [r["path"] for r in self.fs.requests()]
+        self.assertEqual(len([p for p in paths if p.endswith("/batches")]), 1, paths)
+        self.assertFalse([p for p in paths if p.endswith("/chat/completions")], paths)
+        self.assertFalse(os.path.exists(self.paths[0] + ".verify"))
+
+    def check_verdicts(self, out, err):
         self.check_repeats(err)
         want = expected()
         self.assertIn("%d pairs verified (%d new, 0 cached), 0 failed" % (len(want), len(want)),
@@ -278,13 +302,6 @@ class EvalVerifyMapTest(MultiInputCase):
                     self.assertAlmostEqual(verdicts[0]["p"], rule.verifier_p(q), places=9)
                 else:  # a repeat of an earlier session's pair: not asked
                     self.assertEqual(verdicts, [], (s, i))
-        asked = [r for r in self.fs.requests()
-                 if (r["body"] or {}).get("model") == "verifier-model"]
-        self.assertEqual(len(asked), len(want))
-        # a rerun asks nothing: every verdict is where it is looked for
-        self.fs.control(clear_requests=True)
-        _, out, _ = self.weft("verify", self.dir)
-        self.assertIn("%d pairs verified (0 new, %d cached)" % (len(want), len(want)), out)
 
     def test_verify_broken_session_stops_before_asking(self):
         self.env["WEFT_VERIFIER_MODEL"] = "verifier-model"
