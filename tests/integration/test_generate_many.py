@@ -233,9 +233,20 @@ class GenerateManyTest(ServerCase):
         names = [os.path.join(out_dir, "%s-%03d.json" % (TASK, j)) for j in range(1, k + 1)]
         seen = {n: 0 for n in names}
         between = journals = False
-        for d in (0.25, 0.45, 0.2, 0.35):
+
+        def journal_sizes():
+            return [os.path.getsize(n + ".journal") if os.path.exists(n + ".journal") else -1
+                    for n in names]
+
+        # the first kill comes early (making the files, first requests);
+        # the others a moment after the run journalled a step
+        for wait, d in ((False, 0.1), (True, 0.0), (True, 0.15), (True, 0.05)):
+            before = journal_sizes()
             p = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            deadline = time.monotonic() + 20
+            while wait and journal_sizes() == before and time.monotonic() < deadline:
+                time.sleep(0.01)
             time.sleep(d)
             p.send_signal(signal.SIGKILL)
             p.wait()
