@@ -56,10 +56,14 @@ struct gen_session {
 	uint32_t tip;		      /* the node it grows from */
 	struct steer_outcome outcome; /* the step's, once ended */
 	int ended;		      /* the step's done fired */
-	size_t steps, target;	      /* steps on the chosen path, and wanted */
-	int known;		      /* steps and target have been read */
-	size_t recorded;	      /* steps journalled by this run */
-	struct errbuf why;	      /* GEN_FAILED or GEN_WAITING: why */
+	/* a step taken and not journalled yet (TREE_NONE: none): the node it
+	 * grew from and its number */
+	uint32_t pending;
+	size_t pending_step;
+	size_t steps, target; /* steps on the chosen path, and wanted */
+	int known;	      /* steps and target have been read */
+	size_t recorded;      /* steps journalled by this run */
+	struct errbuf why;    /* GEN_FAILED or GEN_WAITING: why */
 };
 
 struct gen_many {
@@ -92,6 +96,7 @@ static void gen_session_init(struct gen_session *gs, const char *path)
 	memset(gs, 0, sizeof(*gs));
 	gs->path = xstrdup(path);
 	gs->state = GEN_QUEUED;
+	gs->pending = TREE_NONE;
 	task_init(&gs->task);
 	session_lock_init(&gs->lock);
 	steer_settings_init(&gs->settings);
@@ -297,27 +302,26 @@ static void gen_show(struct gen_many *m, int force)
 	strbuf_release(&line);
 }
 
-/* The line of a step taken, as one session's generate prints it, with
- * the session's file in front. */
-static void gen_print_step(struct gen_many *m, struct gen_session *gs)
+/* The line of step n, grown from `at`, as one session's generate prints
+ * it, with the session's file in front. */
+static void gen_print_step(struct gen_many *m, struct gen_session *gs, uint32_t at, size_t n)
 {
 	struct tree *t = gs->tree;
 	struct strbuf balance = STRBUF_INIT;
-	struct tree_node *pick = tree_node(t, gs->outcome.judge_pick);
-	struct tree_step *s = tree_node(t, gs->tip)->step;
+	const struct tree_step *s = tree_node(t, at)->step;
 	long idx = 0;
 	size_t k;
 
 	if (m->o->quiet)
 		return;
 	for (k = 0; k < s->count; k++)
-		if (s->candidates[k] == gs->outcome.judge_pick)
+		if (s->candidates[k] == s->judge_pick)
 			idx = (long)k + 1;
 	generate_path_balance(t, &gs->task, &balance);
 	gen_unshow(m);
 	safetext_fputs(gs->path, stdout);
-	printf(": step %zu/%zu  pick %ld of %zu  score %.3f  %s\n", gs->steps, gs->target, idx,
-	       gs->outcome.candidates, pick->score, balance.data);
+	printf(": step %zu/%zu  pick %ld of %zu  score %.3f  %s\n", n, gs->target, idx, s->count,
+	       tree_node(t, s->judge_pick)->score, balance.data);
 	fflush(stdout);
 	strbuf_release(&balance);
 }
@@ -412,8 +416,8 @@ static void gen_keep_unpicked(struct gen_many *m, struct gen_session *gs)
 		gen_say(m, gs, err.msg); /* the save at its end still keeps them */
 }
 
-/* What gs's ended step means: GEN_OPEN go on (the judge's pick taken and
- * journalled), else how the session ends, why set. */
+/* What gs's ended step means: GEN_OPEN go on (the judge's pick taken,
+ * pending its journal line), else how the session ends, why set. */
 static enum gen_state gen_step_ended(struct gen_many *m, struct gen_session *gs)
 {
 	const struct steer_outcome *last = &gs->outcome;
@@ -444,12 +448,26 @@ static enum gen_state gen_step_ended(struct gen_many *m, struct gen_session *gs)
 		return GEN_FAILED;
 	}
 	steer_choose(gs->tree, last->judge_pick, TREE_PICKER_AI);
-	if (generate_record_step(gs->path, gs->tree, gs->tip, &gs->why))
-		return GEN_FAILED;
-	gs->recorded++;
 	gs->steps = steer_path_steps(gs->tree);
-	gen_print_step(m, gs);
+	gs->pending = gs->tip;
+	gs->pending_step = gs->steps;
 	return GEN_OPEN;
+}
+
+/* Writes gs's pending step to its journal (one line, fsync'd) and prints
+ * it.  Returns 0, or -1 with why set. */
+static int gen_journal(struct gen_many *m, struct gen_session *gs)
+{
+	uint32_t at = gs->pending;
+
+	if (at == TREE_NONE)
+		return 0;
+	gs->pending = TREE_NONE;
+	if (generate_record_step(gs->path, gs->tree, at, &gs->why))
+		return -1;
+	gs->recorded++;
+	gen_print_step(m, gs, at, gs->pending_step);
+	return 0;
 }
 
 /* Ends an open session as state: saves it (the journal folded in), lets
@@ -483,7 +501,18 @@ static void gen_close(struct gen_many *m, struct gen_session *gs, enum gen_state
 
 /* ---- the run ------------------------------------------------------------ */
 
-/* Opens queued sessions while there is room, each with its first step. */
+/* Sends the requests just queued, at once rather than at the loop's next
+ * poll, so the network works while this process writes files (an engine
+ * that fails says so at that next poll). */
+static void gen_send(struct gen_many *m)
+{
+	struct errbuf ignored;
+
+	lm_engine_poll(m->engine, NULL, 0, 0, NULL, &ignored);
+}
+
+/* Opens queued sessions while there is room, each with its first step
+ * sent before the next session is opened (opening writes and fsyncs). */
 static void gen_fill(struct gen_many *m)
 {
 	while (m->nopen < m->max_open && m->next < m->count && !interrupted) {
@@ -500,17 +529,26 @@ static void gen_fill(struct gen_many *m)
 		if (state == GEN_OPEN) {
 			gs->state = GEN_OPEN;
 			m->open[m->nopen++] = gs;
+			gen_send(m);
 		} else {
 			gen_close(m, gs, state);
 		}
 	}
 }
 
-/* Every session whose step ended: the step taken in, then the next
- * started or the session closed. */
+/*
+ * Every session whose step ended: the step taken in, then the next started
+ * or the session closed.  The steps that go on are journalled only once
+ * their sessions' next requests are on their way: a journal line waits for
+ * its fsync (milliseconds each, one session after another), and meanwhile
+ * the network works for all.  A step is still journalled before the next
+ * one can end: that needs two more round trips, and callbacks fire only
+ * inside lm_engine_poll.
+ */
 static void gen_settle(struct gen_many *m)
 {
 	size_t k = 0;
+	int sent = 0;
 
 	while (k < m->nopen) {
 		struct gen_session *gs = m->open[k];
@@ -524,12 +562,25 @@ static void gen_settle(struct gen_many *m)
 		if (state == GEN_OPEN)
 			state = gen_next(m, gs);
 		if (state == GEN_OPEN) {
+			sent = 1;
 			k++;
 			continue;
 		}
+		if (gen_journal(m, gs))
+			state = GEN_FAILED;
 		gen_close(m, gs, state);
 		m->open[k] = m->open[--m->nopen];
 		gen_show(m, 1);
+	}
+	if (sent)
+		gen_send(m);
+	for (k = 0; k < m->nopen;) {
+		if (gen_journal(m, m->open[k]) == 0) {
+			k++;
+			continue;
+		}
+		gen_close(m, m->open[k], GEN_FAILED);
+		m->open[k] = m->open[--m->nopen];
 	}
 }
 
