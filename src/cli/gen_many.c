@@ -270,7 +270,8 @@ static size_t gen_width(void)
  * One progress display for the run, on stderr: on a terminal one line
  * redrawn at most five times a second (cut to the width, so it never
  * wraps); else a plain line each time a tenth more of the steps is done,
- * or a tenth more of the sessions has ended.  force: draw now.
+ * or a tenth more of the sessions has ended; none with --quiet.  force:
+ * draw now.
  */
 static void gen_show(struct gen_many *m, int force)
 {
@@ -278,7 +279,7 @@ static void gen_show(struct gen_many *m, int force)
 	struct strbuf line = STRBUF_INIT;
 	size_t tenth;
 
-	if (!force && seconds_since(&m->shown) < 0.2)
+	if (m->o->quiet || (!force && seconds_since(&m->shown) < 0.2))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &m->shown);
 	gen_count(m, &p);

@@ -262,6 +262,7 @@ class GenerateManyTest(ServerCase):
         self.assertTrue(journals, "no kill left a journal to resume from")
         code, out, err = weft_checked(self, cmd[1:], self.env)
         self.assertEqual(code, 0, err)
+        self.assertNotIn("sessions", err)  # --quiet: no progress display
         self.assertEqual(sorted(os.listdir(out_dir)), [os.path.basename(n) for n in names])
         self.fs.control(latency_ms=0)
         fresh = os.path.join(self.tmp.name, "fresh.json")
