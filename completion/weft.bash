@@ -115,7 +115,7 @@ _weft()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
-	-r | --rounds | -n | --n | -w | --width | --height | --limit | --concurrency | \
+	-r | --rounds | -n | --n | -w | --width | --height | --limit | --concurrency | --sessions | \
 	--synthetic | -s | --set | --size | --judge | --models | --pattern | --preamble | \
 	--labels | --other-prefix | --system | --target | --near-duplicate | --min-verify | \
 	-m | --min-confidence | --reject-below | --clusters | --near)
@@ -131,7 +131,7 @@ _weft()
 	extract) opts="--format --compat --pattern --preamble --labels --near-duplicate --help" ;;
 	export) opts="--format -o --force --compat --pattern --preamble --labels --other-prefix --system --near-duplicate --min-verify --include-rejected --help" ;;
 	new) opts="--task -o --output --force --help" ;;
-	generate) opts="--rounds --n --rank --task --set --config --quiet --help" ;;
+	generate) opts="--rounds --n --rank --task --set --config --quiet --sessions --output --help" ;;
 	plot) opts="--sizes --size --svg --no-svg --summary --force --width --height --help" ;;
 	replay) opts="--width --json --judge --rejudge --judge-prompt --rank --task --set --config --save-as --force --help" ;;
 	score) opts="--type --scoring --target --prompt --gpt --help" ;;

@@ -105,6 +105,14 @@ POST /control takes an object; every key is optional:
      {"fewer": K}               200 with K choices whatever n says
      {"ignore_n": true}         200 with one choice
      {"non_utf8": true}         200 with raw bytes ff fe inside the text
+  "keyed": [RULE, ...]     append to the keyed rules, which single out
+                           requests by what they ask (one session among
+                           many): a request whose prompt key contains
+                           RULE["contains"] (and whose model is RULE["model"],
+                           when given) takes the first such rule, every time
+                           (nothing is used up), instead of the fault queue.
+                           The rule is a FAULT as above, or {"answer": A}:
+                           every choice answers A (as a scripted answer).
 """
 import argparse
 import email.utils
@@ -246,6 +254,7 @@ class State:
         self.no_logprobs = False
         self.script = {}
         self.faults = []
+        self.keyed = []
         self.requests = []
 
 
@@ -282,6 +291,9 @@ def build_reply(endpoint, body, fault):
         scripted = []
         for i in range(count):
             q = STATE.script.get(model)
+            if fault and "answer" in fault:  # a keyed rule's answer
+                scripted.append(fault["answer"])
+                continue
             scripted.append(q.pop(0) if q else None)
             if scripted[-1] is None and str(model).startswith("verifier"):
                 scripted[-1] = verifier_answer(key if isinstance(key, str) else "")
@@ -446,7 +458,9 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             STATE.requests.append({"path": self.path, "headers": dict(self.headers.items()),
                                    "body": body, "client_port": self.client_address[1]})
-            fault = STATE.faults.pop(0) if STATE.faults else None
+            fault = keyed_rule(endpoint, body)
+            if fault is None and STATE.faults:
+                fault = STATE.faults.pop(0)
             latency = STATE.latency_ms
         if latency:
             time.sleep(latency / 1000.0)
@@ -500,6 +514,16 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, headers, data)
 
 
+def keyed_rule(endpoint, body):
+    """The first keyed rule the request matches, or None (STATE.lock held)."""
+    key = prompt_key(endpoint, body)
+    for rule in STATE.keyed:
+        if (isinstance(key, str) and rule.get("contains", "") in key
+                and rule.get("model", body.get("model")) == body.get("model")):
+            return rule
+    return None
+
+
 def apply_control(ctl):
     with STATE.lock:
         if ctl.get("reset"):
@@ -517,6 +541,7 @@ def apply_control(ctl):
         for model, answers in (ctl.get("script") or {}).items():
             STATE.script.setdefault(model, []).extend(answers)
         STATE.faults.extend(ctl.get("faults") or [])
+        STATE.keyed.extend(ctl.get("keyed") or [])
     if ctl.get("reset"):
         BATCH.reset()
     if "batch" in ctl:

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clicommon.h"
+#include "generate.h"
 #include "weft/cli.h"
 #include "weft/config.h"
 #include "weft/dataset.h"
@@ -170,16 +171,10 @@ void cli_dataset_task(struct dataset_args *a, const struct tree *t, struct task 
 	}
 }
 
-void cli_new_session_name(const char *task_name, struct strbuf *out)
+void generate_session_stem(const char *task_name, struct strbuf *out)
 {
-	struct strbuf name = STRBUF_INIT;
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t base = out->len, len = strlen(task_name), i;
-	unsigned k;
+	size_t len = strlen(task_name), i;
 
-	/* the last part of a task given as a folder, in safe characters */
 	while (len > 1 && task_name[len - 1] == '/')
 		len--;
 	for (i = len; i > 0 && task_name[i - 1] != '/'; i--)
@@ -187,8 +182,21 @@ void cli_new_session_name(const char *task_name, struct strbuf *out)
 	for (; i < len; i++) {
 		char c = task_name[i];
 
-		strbuf_addch(&name, isalnum((unsigned char)c) || c == '-' || c == '_' ? c : '-');
+		strbuf_addch(out, isalnum((unsigned char)c) || c == '-' || c == '_' ? c : '-');
 	}
+}
+
+void cli_new_session_name(const char *task_name, struct strbuf *out)
+{
+	struct strbuf name = STRBUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t base = out->len;
+	unsigned k;
+
+	/* the last part of a task given as a folder, in safe characters */
+	generate_session_stem(task_name, &name);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (k = 1;; k++) {
@@ -206,13 +214,17 @@ void cli_new_session_name(const char *task_name, struct strbuf *out)
 /* ---- weft generate ------------------------------------------------------ */
 
 static const char generate_usage[] =
-    "usage: weft generate FILE [--rounds N] [--n K] [--rank MODE] [--task NAME]\n"
-    "                          [--set ROLE.KEY=VALUE]... [--config FILE] [--quiet]\n"
+    "usage: weft generate FILE... [--rounds N] [--n K] [--rank MODE] [--task NAME]\n"
+    "                             [--set ROLE.KEY=VALUE]... [--config FILE] [--quiet]\n"
+    "       weft generate --sessions K --task NAME -o DIR [--rounds N] [options]\n"
     "\n"
     "Runs the AI-steered loop with no terminal: at the tip of the chosen path,\n"
     "sample K candidates from the generator, have the judge rank them and take\n"
     "its pick, until the chosen path has N steps.  Running the same command\n"
     "again continues to N.  The session is saved after every step.\n"
+    "Several FILEs grow at once on one engine, within each role's concurrency:\n"
+    "each session has its own journal, lock and outcome, and a slow or failing\n"
+    "one holds up none of the others.\n"
     "  -r, --rounds N     steps the chosen path should have (default: the task's)\n"
     "  -n, --n K          candidates per step (default: the task's)\n"
     "      --rank MODE    logprobs, scores or choice (default: the task's)\n"
@@ -221,15 +233,22 @@ static const char generate_usage[] =
     "  -c, --config FILE  the configuration file (default $XDG_CONFIG_HOME/weft/config,\n"
     "                     else ~/.config/weft/config)\n"
     "  -q, --quiet        print only errors and the final line\n"
+    "  -S, --sessions K   grow K sessions of --task in DIR at once: DIR/NAME-001.json\n"
+    "                     .. DIR/NAME-K.json (NAME: the task's name), each created\n"
+    "                     when missing and continued when there, so the same command\n"
+    "                     again resumes them all (a larger K adds sessions)\n"
+    "  -o, --output DIR   the folder of --sessions (made when missing)\n"
     "\n"
-    "While it runs it holds the session's lock: a loom or another generate on\n"
+    "While it runs it holds each session's lock: a loom or another generate on\n"
     "the same file is refused (weft --read-only FILE can browse it).\n"
     "\n"
     "Exit status: 0 done; 1 error (a failed request, the judge's too: the\n"
     "candidates are kept and a rerun asks again; also: the session is open\n"
     "for writing in another weft, or its folder cannot be written); 2 usage\n"
     "or configuration; 3 a step needs a person (the judge answered,\n"
-    "unusably); 130 interrupted.\n";
+    "unusably); 130 interrupted.  With several sessions: 0 when all reached N,\n"
+    "1 when any failed, else 3 when any waits for a person; those that failed\n"
+    "or wait are listed at the end with why.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -253,7 +272,7 @@ static void step_done(void *ctx, const struct steer_outcome *o)
 }
 
 /* Counts the pairs on the chosen path per class, with the task's rules. */
-static void path_balance(const struct tree *t, const struct task *task, struct strbuf *out)
+void generate_path_balance(const struct tree *t, const struct task *task, struct strbuf *out)
 {
 	struct pairs_result r;
 	struct errbuf err;
@@ -300,12 +319,7 @@ static void progress_bar(size_t done, size_t total, size_t at_start, const struc
 	strbuf_release(&rate);
 }
 
-/*
- * Writes the step grown from `at` (its candidates, its decision record and
- * the new chosen path) to the journal as one line: a crash keeps it whole
- * or loses it whole.
- */
-static int record_step(const char *path, const struct tree *t, uint32_t at, struct errbuf *err)
+int generate_record_step(const char *path, const struct tree *t, uint32_t at, struct errbuf *err)
 {
 	const struct tree_step *s = tree_node(t, at)->step;
 	struct journal_batch b;
@@ -328,24 +342,17 @@ static void keep_unpicked_step(const char *path, struct tree *t, uint32_t tip,
 	struct errbuf err;
 
 	tree_set_focus(t, tip);
-	if (record_step(path, t, tip, &err))
+	if (generate_record_step(path, t, tip, &err))
 		cli_error("generate", err.msg);
 	cli_error("generate", o->err.msg);
 }
-
-struct generate_options {
-	const char *path, *task, *config_path, *rank;
-	long rounds, n; /* -1 not given, 0 out of range */
-	char **sets;	/* the --set flags, owned (the strings borrowed) */
-	size_t nsets;
-	int quiet;
-};
 
 static void generate_options_init(struct generate_options *o, int argc)
 {
 	memset(o, 0, sizeof(*o));
 	o->rounds = -1;
 	o->n = -1;
+	o->sessions = -1;
 	o->sets = xcalloc((size_t)argc + 1, sizeof(*o->sets));
 }
 
@@ -356,6 +363,33 @@ static long count_arg(const char *v, long max)
 	long r = strtol(v, &end, 10);
 
 	return *end || r < 1 || r > max ? 0 : r;
+}
+
+/* Returns -1 when the flags and files go together, else the exit status
+ * (2) with the usage said. */
+static int generate_check(const struct generate_options *o)
+{
+	if (o->sessions == 0)
+		return cli_usage_error("generate", generate_usage,
+				       "--sessions takes a number from 1 to 10000");
+	if (o->sessions > 0 && o->npaths)
+		return cli_usage_error("generate", generate_usage,
+				       "--sessions makes its own files in -o DIR: give no FILE");
+	if (o->sessions > 0 && (!o->out_dir || !o->task))
+		return cli_usage_error("generate", generate_usage,
+				       "--sessions needs --task NAME and -o DIR");
+	if (o->sessions < 0 && o->out_dir)
+		return cli_usage_error("generate", generate_usage, "-o DIR goes with --sessions K");
+	if ((o->sessions < 0 && !o->npaths) || o->rounds == 0 || o->n == 0) {
+		if (o->rounds == 0)
+			fputs("weft generate: --rounds takes a number from 1 to 1000000\n", stderr);
+		if (o->n == 0)
+			fprintf(stderr, "weft generate: --n takes a number from 1 to %d\n",
+				TASK_MAX_N);
+		fputs(generate_usage, stderr);
+		return 2;
+	}
+	return -1;
 }
 
 /* Returns -1 when the options are good, else the exit status. */
@@ -369,6 +403,8 @@ static int generate_parse(struct generate_options *o, int argc, char **argv)
 	    {"set", required_argument, NULL, 's'},
 	    {"config", required_argument, NULL, 'c'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"sessions", required_argument, NULL, 'S'},
+	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -376,7 +412,7 @@ static int generate_parse(struct generate_options *o, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0; /* getopt's messages would print the option raw */
-	while ((c = getopt_long(argc, argv, ":r:n:t:s:c:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:n:t:s:c:qS:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->rounds = count_arg(optarg, 1000000); break;
 		case 'n': o->n = count_arg(optarg, TASK_MAX_N); break;
@@ -385,21 +421,15 @@ static int generate_parse(struct generate_options *o, int argc, char **argv)
 		case 's': o->sets[o->nsets++] = optarg; break;
 		case 'c': o->config_path = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'S': o->sessions = count_arg(optarg, GENERATE_MAX_SESSIONS); break;
+		case 'o': o->out_dir = optarg; break;
 		case 'h': fputs(generate_usage, stdout); return 0;
 		default: return cli_option_error("generate", generate_usage, c, argv);
 		}
 	}
-	if (optind != argc - 1 || o->rounds == 0 || o->n == 0) {
-		if (o->rounds == 0)
-			fputs("weft generate: --rounds takes a number from 1 to 1000000\n", stderr);
-		if (o->n == 0)
-			fprintf(stderr, "weft generate: --n takes a number from 1 to %d\n",
-				TASK_MAX_N);
-		fputs(generate_usage, stderr);
-		return 2;
-	}
-	o->path = argv[optind];
-	return -1;
+	o->paths = argv + optind;
+	o->npaths = (size_t)(argc - optind);
+	return generate_check(o);
 }
 
 /* Everything one run of the loop needs. */
@@ -417,19 +447,17 @@ struct generation {
 	size_t steps_at_start;
 };
 
-/* The generator and the judge, with the settings of the task and flags.
- * Returns 0, or the exit status with the error said. */
-static int generation_models(struct generation *g)
+int generate_roles(const struct generate_options *o, struct config *c, struct config_role **gen,
+		   struct config_role **judge)
 {
-	const struct generate_options *o = g->o;
 	struct cli_config_args ca = {o->config_path, o->sets, o->nsets, 0};
-	int r = cli_load_config("generate", &g->config, &ca);
+	int r = cli_load_config("generate", c, &ca);
 
 	if (r)
 		return r;
-	g->gen = config_role(&g->config, "generator");
-	g->judge = config_role(&g->config, "judge");
-	if (!config_role_configured(g->gen) || !config_role_configured(g->judge)) {
+	*gen = config_role(c, "generator");
+	*judge = config_role(c, "judge");
+	if (!config_role_configured(*gen) || !config_role_configured(*judge)) {
 		struct strbuf msg = STRBUF_INIT;
 
 		strbuf_addstr(&msg, "no model configured for the generator and the judge: set "
@@ -441,14 +469,32 @@ static int generation_models(struct generation *g)
 		strbuf_release(&msg);
 		return 1;
 	}
-	steer_settings_from_task(&g->settings, &g->s.task);
+	return 0;
+}
+
+int generate_settings(const struct generate_options *o, struct task *task, struct steer_settings *s)
+{
+	steer_settings_from_task(s, task);
 	/* a rerun asks again about a step that waits for a person */
-	g->settings.rejudge_waiting = 1;
+	s->rejudge_waiting = 1;
 	if (o->rounds > 0)
-		g->s.task.rounds = (unsigned)o->rounds;
+		task->rounds = (unsigned)o->rounds;
 	if (o->n > 0)
-		g->settings.n = (unsigned)o->n;
-	if (o->rank && rank_mode_parse(o->rank, &g->settings.rank)) {
+		s->n = (unsigned)o->n;
+	if (o->rank && rank_mode_parse(o->rank, &s->rank))
+		return -1;
+	return 0;
+}
+
+/* The generator and the judge, with the settings of the task and flags.
+ * Returns 0, or the exit status with the error said. */
+static int generation_models(struct generation *g)
+{
+	int r = generate_roles(g->o, &g->config, &g->gen, &g->judge);
+
+	if (r)
+		return r;
+	if (generate_settings(g->o, &g->s.task, &g->settings)) {
 		fprintf(stderr, "weft generate: --rank takes logprobs, scores or choice\n");
 		return 2;
 	}
@@ -467,7 +513,7 @@ static void print_step(struct generation *g, uint32_t tip, const struct steer_ou
 
 	if (g->tty && !g->o->quiet)
 		fputs("\r\033[K", stderr);
-	path_balance(t, &g->s.task, &line);
+	generate_path_balance(t, &g->s.task, &line);
 	if (g->o->quiet) {
 		strbuf_release(&line);
 		return;
@@ -488,7 +534,7 @@ static void print_step(struct generation *g, uint32_t tip, const struct steer_ou
 static int step_ended(struct generation *g, uint32_t tip, const struct steer_outcome *last)
 {
 	struct tree *t = g->s.tree;
-	const char *path = g->o->path;
+	const char *path = g->o->paths[0];
 	struct errbuf err;
 
 	if (last->key_redacted)
@@ -515,7 +561,7 @@ static int step_ended(struct generation *g, uint32_t tip, const struct steer_out
 		return 3;
 	}
 	steer_choose(t, last->judge_pick, TREE_PICKER_AI);
-	if (record_step(path, t, tip, &err))
+	if (generate_record_step(path, t, tip, &err))
 		return cli_error("generate", err.msg);
 	g->recorded++;
 	print_step(g, tip, last);
@@ -554,7 +600,7 @@ static int generate_step(struct generation *g)
 static int generate_loop(struct generation *g)
 {
 	struct tree *t = g->s.tree;
-	const char *path = g->o->path;
+	const char *path = g->o->paths[0];
 	struct errbuf err;
 	int r = 0;
 
@@ -602,7 +648,7 @@ static int generate_run(const struct generate_options *o)
 	g.tty = isatty(2);
 	steer_settings_init(&g.settings);
 	config_init(&g.config);
-	r = cli_session_open(&g.s, "generate", o->path, o->task,
+	r = cli_session_open(&g.s, "generate", o->paths[0], o->task,
 			     CLI_SESSION_WRITE | CLI_SESSION_NEEDS_TASK);
 	if (!r)
 		r = generation_models(&g);
@@ -629,8 +675,10 @@ int cmd_generate(int argc, char **argv)
 
 	generate_options_init(&o, argc);
 	r = generate_parse(&o, argc, argv);
-	if (r < 0)
+	if (r < 0 && o.npaths == 1 && o.sessions < 0)
 		r = generate_run(&o);
+	else if (r < 0)
+		r = gen_many_run(&o);
 	free(o.sets);
 	return r;
 }

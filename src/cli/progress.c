@@ -1,6 +1,9 @@
 /*
- * The rate and the time left on a progress line (weft/progress.h).
+ * The rate and the time left on a progress line, and the line of several
+ * sessions (weft/progress.h).
  */
+#include <string.h>
+
 #include "weft/progress.h"
 
 /* Seconds as "42s", "3m05s" or "2h07m" (minutes rounded down past an
@@ -31,4 +34,24 @@ void progress_rate_eta(size_t done, size_t left, double elapsed, const char *uni
 	strbuf_addf(out, "%.1f %s/%s, ETA ", per == PROGRESS_PER_MINUTE ? rate * 60 : rate, unit,
 		    per_name);
 	add_duration((double)left / rate, out);
+}
+
+void progress_sessions_init(struct progress_sessions *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void progress_sessions_format(const struct progress_sessions *p, struct strbuf *out)
+{
+	size_t left = p->steps_total > p->steps ? p->steps_total - p->steps : 0;
+
+	strbuf_addf(out, "sessions %zu/%zu done", p->done, p->sessions);
+	if (p->waiting && p->failed)
+		strbuf_addf(out, " (%zu waiting, %zu failed)", p->waiting, p->failed);
+	else if (p->waiting || p->failed)
+		strbuf_addf(out, " (%zu %s)", p->waiting ? p->waiting : p->failed,
+			    p->waiting ? "waiting" : "failed");
+	strbuf_addf(out, "  steps %zu/%zu  %zu in flight  ", p->steps, p->steps_total,
+		    p->in_flight);
+	progress_rate_eta(p->taken, left, p->elapsed, "steps", PROGRESS_PER_MINUTE, out);
 }

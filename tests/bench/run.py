@@ -374,6 +374,80 @@ def bench_screen(files, tmp):
                  "tui_open, from main) it is %.1f ms." % r["first_ms"])
 
 
+def bench_many_sessions(tmp):
+    """16 sessions x 10 rounds, n = 5, grown by one `weft generate --sessions`
+    against tests/fake_server.py answering after 200 ms, the generator's and
+    the judge's concurrency 64.  The ideal is 10 x (one generation + one
+    judge round trip), both measured here on the same server; one session
+    alone (10 rounds) and 64 requests at once are measured beside it."""
+    from concurrent.futures import ThreadPoolExecutor
+    k, rounds, latency = 16, 10, 200
+    weft = os.path.join(ROOT, "weft")
+    srv = Server([PY, os.path.join(ROOT, "tests", "fake_server.py"), "--exit-on-eof"])
+    base = srv.url[:-len("/v1")]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def post(path, obj):
+        req = urllib.request.Request(base + path, data=json.dumps(obj).encode(),
+                                     headers={"Content-Type": "application/json"})
+        t0 = time.monotonic()
+        with opener.open(req, timeout=60) as r:
+            r.read()
+        return time.monotonic() - t0
+
+    msgs = [{"role": "user", "content": "Question: is the bench fair?\nAnswer:"}]
+    gen_body = {"model": "probe-gen", "n": 5, "max_tokens": 60, "temperature": 1.0,
+                "messages": msgs}
+    judge_body = {"model": "probe-judge", "n": 1, "max_tokens": 1, "temperature": 0,
+                  "logprobs": True, "top_logprobs": 10, "messages": msgs}
+    env = dict(os.environ, WEFT_BASE_URL=srv.url, WEFT_GENERATOR_MODEL="gen-model",
+               WEFT_JUDGE_MODEL="judge-model", OPENAI_API_KEY="sk-bench", XDG_CONFIG_HOME=tmp)
+    common = ["--rounds", str(rounds), "--n", "5", "--set", "generator.concurrency=64",
+              "--set", "judge.concurrency=64", "-q"]
+
+    def run_weft(argv):
+        t0 = time.monotonic()
+        p = subprocess.run([weft] + argv, env=env, cwd=tmp, capture_output=True, text=True,
+                           timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError("weft %s failed (%d): %s" % (" ".join(argv), p.returncode,
+                                                           p.stderr.strip()[-500:]))
+        return time.monotonic() - t0
+
+    try:
+        post("/control", {"latency_ms": latency,
+                          "script": {"judge-model": ["1"] * (2 * k * rounds)}})
+        log("many sessions: round trips and 64 at once on tests/fake_server.py")
+        gen = sorted(post("/v1/chat/completions", gen_body) for _ in range(5))[2]
+        judge = sorted(post("/v1/chat/completions", judge_body) for _ in range(5))[2]
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(64) as pool:
+            list(pool.map(lambda _: post("/v1/chat/completions", gen_body), range(64)))
+        burst = time.monotonic() - t0
+        log("many sessions: weft generate, %d sessions x %d rounds" % (k, rounds))
+        many = run_weft(["generate", "--sessions", str(k), "--task", "nice-sounding-wrong",
+                         "-o", os.path.join(tmp, "many")] + common)
+        log("many sessions: one session alone, %d rounds" % rounds)
+        one = os.path.join(tmp, "one.json")
+        run_weft(["new", "--task", "nice-sounding-wrong", "-o", one])
+        single = run_weft(["generate", one] + common)
+    finally:
+        srv.stop()
+    ideal = rounds * (gen + judge)
+    r = many / ideal
+    row("16 sessions x 10 rounds, n 5, 200 ms, conc. 64", fmt_s(many), fmt_s(ideal) + " ideal",
+        "%.2f" % r, "<= 1.2", r <= 1.2)
+    row("1 session x 10 rounds, same server", fmt_s(single), fmt_s(ideal) + " ideal",
+        "%.2f" % (single / ideal), "(to ideal)")
+    row("tests/fake_server.py: 64 requests at once", "", fmt_s(burst),
+        "%.2f" % (burst / (latency / 1000.0)), "(to 200 ms)")
+    NOTES.append("many sessions: one generation round trip %.0f ms, one judge round trip %.0f "
+                 "ms (median of 5, Python urllib, same server); ideal = 10 x their sum; "
+                 "the 16 sessions took %.2f x the wall time of one session alone (%.1f x "
+                 "its steps per second)." % (gen * 1000, judge * 1000, many / single,
+                                             k * single / many))
+
+
 def table():
     head = ("figure", "weft", "baseline", "ratio", "target", "met?")
     rows = [head] + [tuple(str(c) for c in r) for r in ROWS]
@@ -399,6 +473,7 @@ def main():
         bench_replay(tmp)
         bench_fanout()
         bench_client_cost()
+        bench_many_sessions(tmp)
         bench_screen(files, tmp)
         bench_batch(tmp)
     finally:

@@ -44,12 +44,45 @@ static void test_nothing_measured_yet(void **state)
 	expect(0, 0, 0, "steps", PROGRESS_PER_MINUTE, "> -- steps/min, ETA 0s");
 }
 
+/* The line of several sessions: counts, then this run's rate and ETA. */
+static void test_sessions_line(void **state)
+{
+	struct progress_sessions p;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	progress_sessions_init(&p);
+	p.sessions = 16;
+	p.steps_total = 160;
+	p.in_flight = 16;
+	progress_sessions_format(&p, &sb);
+	assert_string_equal(sb.data, "sessions 0/16 done  steps 0/160  16 in flight  -- steps/min, "
+				     "ETA --");
+	strbuf_truncate(&sb, 0);
+	/* 40 steps this run in 2 minutes: 20 a minute; 100 left of 160 */
+	p.done = 3;
+	p.failed = 1;
+	p.steps = 60;
+	p.taken = 40;
+	p.elapsed = 120;
+	progress_sessions_format(&p, &sb);
+	assert_string_equal(sb.data, "sessions 3/16 done (1 failed)  steps 60/160  16 in flight  "
+				     "20.0 steps/min, ETA 5m00s");
+	strbuf_truncate(&sb, 0);
+	p.waiting = 2;
+	progress_sessions_format(&p, &sb);
+	assert_string_equal(sb.data, "sessions 3/16 done (2 waiting, 1 failed)  steps 60/160  16 "
+				     "in flight  20.0 steps/min, ETA 5m00s");
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rates),
 	    cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_nothing_measured_yet),
+	    cmocka_unit_test(test_sessions_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
