@@ -163,11 +163,7 @@ static void job_parse_hosts(struct lm_engine *e, struct job *j)
 	}
 }
 
-/*
- * Is the host of url (SCHEME://[USER@]HOST[:PORT]/...) this machine?
- * localhost, 127.0.0.0/8 and ::1 are.
- */
-static int url_is_loopback(const char *url)
+int engine_url_is_loopback(const char *url)
 {
 	const char *h = strstr(url, "://"), *end, *at;
 	size_t len;
@@ -202,7 +198,7 @@ static int url_allowed(const struct job *j, const char *url, struct strbuf *why)
 		strbuf_addf(why, "base URL '%.200s' is not http:// or https://", url);
 		return -1;
 	}
-	if (key && *key && !j->req.allow_http_key && !url_is_loopback(url)) {
+	if (key && *key && !j->req.allow_http_key && !engine_url_is_loopback(url)) {
 		strbuf_addf(why,
 			    "refusing to send the API key ($%s) over plain http to '%.200s'; "
 			    "use https, or set %s.allow_http_key = true",

@@ -159,6 +159,9 @@ void engine_job_fail(struct lm_engine *e, struct job *j, struct xfer *x, const c
 void engine_job_drop_xfers(struct lm_engine *e, struct job *j);
 void engine_job_free(struct job *j);
 void engine_headers_free(struct lm_engine *e);
+/* Is the host of url (SCHEME://[USER@]HOST[:PORT]/...) this machine?
+ * localhost, 127.0.0.0/8 and ::1 are: a key may go there over http. */
+int engine_url_is_loopback(const char *url);
 /* qsort order of choices: by index. */
 int engine_cmp_choice(const void *a, const void *b);
 

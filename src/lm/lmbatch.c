@@ -18,6 +18,7 @@
 #include "weft/redact.h"
 #include "weft/xalloc.h"
 
+#include "lm_engine.h"
 #include "lm_json.h"
 
 void lm_batch_init(struct lm_batch *b)
@@ -75,23 +76,6 @@ static void add_redacted(const struct lm_request *conn, const char *text, size_t
 	redact_append(out, text, len, &key, key ? 1 : 0);
 }
 
-static int is_loopback(const char *url)
-{
-	const char *h = strstr(url, "://"), *end, *at;
-
-	if (!h)
-		return 0;
-	h += 3;
-	end = h + strcspn(h, "/?#");
-	at = memchr(h, '@', (size_t)(end - h));
-	if (at)
-		h = at + 1;
-	if (*h == '[')
-		return !strncmp(h, "[::1]", 5);
-	return (strcspn(h, ":/?#") == 9 && !strncasecmp(h, "localhost", 9)) ||
-	       !strncmp(h, "127.", 4);
-}
-
 /* {base}PATH in url, base being the first of conn's comma-separated URLs
  * without a trailing '/'.  Returns 0, or -1 with err when the URL may not
  * be used (see lm.h). */
@@ -111,7 +95,7 @@ static int conn_url(const struct lm_request *conn, const char *path, struct strb
 		return 0;
 	if (strncasecmp(url->data, "http://", 7))
 		return errbuf_set(err, "base URL '%.200s' is not http:// or https://", url->data);
-	if (conn_key(conn) && !conn->allow_http_key && !is_loopback(url->data))
+	if (conn_key(conn) && !conn->allow_http_key && !engine_url_is_loopback(url->data))
 		return errbuf_set(err,
 				  "refusing to send the API key ($%s) over plain http to "
 				  "'%.200s'; use https, or set allow_http_key",
