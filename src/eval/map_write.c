@@ -354,7 +354,9 @@ void map_write_html(const struct map *m, const struct map_input *in, struct strb
 	strbuf_addf(out, "<p>Vectors: %s; layout: %s; groups: k-means.</p>\n",
 		    in->vectors ? "the embedder's (cosine similarity)"
 				: "TF-IDF of the questions (no embedder)",
-		    in->method == MAP_METHOD_TSNE ? "t-SNE" : "PCA");
+		    in->method != MAP_METHOD_TSNE    ? "PCA"
+		    : map_tsne_uses_barnes_hut(m->n) ? "t-SNE (Barnes-Hut)"
+						     : "t-SNE");
 	strbuf_addstr(out, page_controls);
 	map_write_svg(m, in, out);
 	strbuf_addstr(out, page_tail);
