@@ -77,9 +77,13 @@ class Browser:
             os.dup2(w, 4)
 
         env = dict(os.environ, HOME=profile, XDG_CONFIG_HOME=profile, XDG_CACHE_HOME=profile)
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, preexec_fn=fds, close_fds=False,
-                                     env=env, start_new_session=True)
+        # its chatter goes to a file (a pipe nobody reads could fill and
+        # stop it), shown when it fails
+        self.log = os.path.join(profile, "chromium.log")
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, preexec_fn=fds, close_fds=False,
+                                         env=env, start_new_session=True)
         os.close(to_browser[0])
         os.close(from_browser[1])
         self.out, self.inp = to_browser[1], from_browser[0]
@@ -103,7 +107,6 @@ class Browser:
             if self.proc.poll() is None:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-            self.proc.stderr.close()
             os.close(self.out)
             os.close(self.inp)
 
@@ -117,8 +120,10 @@ class Browser:
             if ready:
                 chunk = os.read(self.inp, 1 << 16)
                 if not chunk:
-                    raise AssertionError("chromium closed its pipe (exit status %s)"
-                                         % self.proc.poll())
+                    with open(self.log, "rb") as f:
+                        said = f.read()[-2000:].decode("utf-8", "replace")
+                    raise AssertionError("chromium closed its pipe (exit status %s):\n%s"
+                                         % (self.proc.poll(), said))
                 self.buf += chunk
         msg, _, self.buf = self.buf.partition(b"\0")
         return json.loads(msg)
