@@ -20,12 +20,13 @@ deb_lapacke    = liblapacke-dev
 deb_cmocka     = libcmocka-dev
 
 # Two sets of Debian packages: what building and running need (`make run`,
-# `make deps`), and what the tests add (`make test`, `make deps-test`).
+# `make deps`), and what the tests add (`make test`, `make deps-test`;
+# chromium opens the map page in tests/integration/test_map_browser.py).
 # valgrind (`make valgrind`, `make test-long`) and clang with its sanitizer
 # runtimes (`make fuzz`, `make CC=clang test`) come only with the goals that
 # use them.
 DEPS_RUN   = build-essential pkg-config $(foreach p,$(PKGS),$(deb_$(p)))
-DEPS_TEST  = $(DEPS_RUN) $(deb_cmocka) tmux python3 git
+DEPS_TEST  = $(DEPS_RUN) $(deb_cmocka) tmux python3 git chromium
 DEPS_CLANG = clang libclang-rt-dev
 DEPS_LONG  = $(DEPS_TEST) valgrind
 ifneq ($(findstring clang,$(CC)),)

@@ -3,8 +3,9 @@
 /*
  * An offline map of a dataset's pairs (src/eval/map.c, the writers in
  * src/eval/map_write.c): each question as a TF-IDF vector (no embedder:
- * the questions' own words), laid out in 2-D by PCA (LAPACKE) or exact
- * t-SNE (src/eval/map_tsne.c), grouped by k-means and each group named
+ * the questions' own words), laid out in 2-D by PCA (LAPACKE) or t-SNE
+ * (src/eval/map_tsne.c exact, map_tsne_bh.c Barnes-Hut past
+ * MAP_TSNE_EXACT_PAIRS), grouped by k-means and each group named
  * by its most distinctive words (class-based TF-IDF), with the
  * near-duplicates of similar.h and the groups where one label holds
  * nearly every pair (a topic that gives the answer away).
@@ -24,15 +25,19 @@
 #define MAP_NAME_WORDS	   3
 #define MAP_SHORTCUT_MIN   8	/* pairs in a cluster before it can be one */
 #define MAP_SHORTCUT_SHARE 0.85 /* one label's share of them */
-/* exact t-SNE keeps two n by n tables: past this many pairs, use PCA */
-#define MAP_TSNE_MAX_PAIRS  3000
-#define MAP_TSNE_PERPLEXITY 30.0
+/* exact t-SNE takes time and memory growing with pairs squared: past
+ * this many pairs map_tsne runs Barnes-Hut t-SNE instead */
+#define MAP_TSNE_EXACT_PAIRS 3000
+#define MAP_TSNE_PERPLEXITY  30.0
+#define MAP_TSNE_THETA	     0.5 /* Barnes-Hut: a cell is far when side / distance < theta */
+/* Barnes-Hut t-SNE's input: the first this many principal components */
+#define MAP_TSNE_DIMS 50
 
 /* How the 2-D layout is made; the clusters are k-means on the vectors
  * either way. */
 enum map_method {
 	MAP_METHOD_PCA = 0, /* linear, fast, keeps global distances */
-	MAP_METHOD_TSNE,    /* exact t-SNE (map_tsne.c): keeps neighbourhoods */
+	MAP_METHOD_TSNE,    /* t-SNE (map_tsne*.c): keeps neighbourhoods */
 };
 
 /* What to map; every pointer borrowed. */
@@ -99,7 +104,8 @@ void map_release(struct map *m);
 /*
  * The parts, for tests and for each other.  x is row-major n by d.
  *
- * map_pca: the first dims principal components of x (dims <= d, dims < n):
+ * map_pca: the first dims principal components of x (dims <= d, dims < n,
+ * dims <= MAP_TSNE_DIMS):
  * axes (dims by d, unit vectors, may be NULL) and coords (n by dims, the
  * centred rows projected).  Each axis's sign is fixed so that its entry of
  * largest magnitude (the first on a tie) is positive.  explained (dims, may
@@ -111,15 +117,35 @@ int map_pca(const double *x, size_t n, size_t d, size_t dims, double *axes, doub
 	    double *explained, struct errbuf *err);
 
 /*
- * map_tsne (map_tsne.c): exact t-SNE (van der Maaten & Hinton 2008) of x's
- * rows into y (n by 2).  init (n by 2, e.g. the PCA layout, may be NULL)
- * is scaled to a standard deviation of 1e-4 and used as the start; with
- * no spread in it the start is a fixed small spiral, so no random seed is
- * involved and the same input gives the same y (init may be y).
- * perplexity is clamped to (n - 1) / 3.  Returns 0, or -1 with err past MAP_TSNE_MAX_PAIRS.
+ * map_tsne (map_tsne.c): t-SNE (van der Maaten & Hinton 2008) of x's
+ * rows into y (n by 2), exact up to MAP_TSNE_EXACT_PAIRS rows and by
+ * map_tsne_barnes_hut (theta MAP_TSNE_THETA) past them.  init (n by 2,
+ * e.g. the PCA layout, may be NULL) is scaled to a standard deviation of
+ * 1e-4 and used as the start; with no spread in it the start is a fixed
+ * small spiral, so no random seed is involved and the same input gives
+ * the same y (init may be y).  perplexity is clamped to (n - 1) / 3.
+ * Returns 0, or -1 with err past MAP_MAX_PAIRS.
  */
 int map_tsne(const double *x, size_t n, size_t d, const double *init, double perplexity, double *y,
 	     struct errbuf *err);
+/* Whether map_tsne lays n points out by Barnes-Hut (else exactly). */
+int map_tsne_uses_barnes_hut(size_t n);
+/*
+ * map_tsne_barnes_hut (map_tsne_bh.c): Barnes-Hut t-SNE (van der Maaten
+ * 2014), whatever n: P over each row's 3 * perplexity nearest rows only,
+ * and the repulsion of a quadtree cell whose side is less than theta times
+ * its distance taken from its centre of mass (theta 0: every point on its
+ * own, the exact repulsion).  O(n^2 d) once for the neighbours, then
+ * O(n log n) a step.  Start, clamp, determinism and errors as map_tsne.
+ */
+int map_tsne_barnes_hut(const double *x, size_t n, size_t d, const double *init, double perplexity,
+			double theta, double *y, struct errbuf *err);
+/* The gradient of KL(P || Q) at the layout y (n by 2) into grad (n by 2),
+ * no exaggeration: exact t-SNE's when theta < 0, else Barnes-Hut's with
+ * theta.  For tests: with 3 * perplexity >= n - 1, theta 0 gives the exact
+ * gradient up to rounding. */
+void map_tsne_gradient(const double *x, size_t n, size_t d, double perplexity, double theta,
+		       const double *y, double *grad);
 /* The conditional affinities p(j|i) (n by n, rows summing to 1, zero
  * diagonal), each row's Gaussian bandwidth found by binary search so that
  * its entropy (natural log) is log(perplexity). */

@@ -45,8 +45,9 @@ static const char map_usage[] =
     "--set embedder.model=M), the questions are the embedder's vectors instead\n"
     "(cosine similarity), cached in DIR/embeddings.cache so that a rerun asks\n"
     "for none again; cluster names stay the clusters' distinctive words.\n"
-    "--method tsne lays the pairs out by exact t-SNE instead (perplexity 30,\n"
-    "at most 3000 pairs): neighbourhoods kept, distances between groups not.\n";
+    "--method tsne lays the pairs out by t-SNE instead (perplexity 30; exact up\n"
+    "to 3000 pairs, Barnes-Hut past them): neighbourhoods kept, distances\n"
+    "between groups not.\n";
 
 struct map_options {
 	const char *dataset;   /* the first DATASET */

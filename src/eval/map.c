@@ -283,11 +283,11 @@ int map_pca(const double *x, size_t n, size_t d, size_t dims, double *axes, doub
 	    double *explained, struct errbuf *err)
 {
 	double *mean = xcalloc(d, sizeof(*mean)), *ax = xcalloc(dims * d, sizeof(*ax));
-	double val[MAP_PCA_DIMS], total = 0;
+	double val[MAP_TSNE_DIMS], total = 0;
 	size_t i, t, c;
 	int r;
 
-	if (dims < 1 || dims > MAP_PCA_DIMS || dims > d || dims >= n) {
+	if (dims < 1 || dims > MAP_TSNE_DIMS || dims > d || dims >= n) {
 		free(mean);
 		free(ax);
 		return errbuf_set(err, "PCA: %zu components of %zu points in %zu dimensions", dims,
@@ -584,35 +584,63 @@ static int tsne_layout(const double *x, size_t d, struct map *m, struct errbuf *
 	return r;
 }
 
+/* The principal components for the layout and the groups: dims of them
+ * into coords (n by dims).  Past exact t-SNE's bound, Barnes-Hut t-SNE
+ * finds each pair's nearest neighbours among all the others, which in
+ * hundreds of dimensions would cost more than the rest of the map: it
+ * gets the first MAP_TSNE_DIMS components instead (*tsne, *tsne_dims;
+ * NULL when t-SNE takes x itself), of which coords are the first. */
+static int components(const double *x, size_t d, const struct map_input *in, size_t dims,
+		      double *coords, double *explained, double **tsne, size_t *tsne_dims,
+		      struct errbuf *err)
+{
+	size_t n = in->n, wide = MAP_TSNE_DIMS, i;
+	double share[MAP_TSNE_DIMS] = {0};
+
+	*tsne = NULL;
+	*tsne_dims = d;
+	if (in->method != MAP_METHOD_TSNE || !map_tsne_uses_barnes_hut(n) || d <= wide)
+		return map_pca(x, n, d, dims, NULL, coords, explained, err);
+	if (wide > n - 1)
+		wide = n - 1;
+	*tsne = xcalloc(n * wide, sizeof(**tsne));
+	*tsne_dims = wide;
+	if (map_pca(x, n, d, wide, NULL, *tsne, share, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		memcpy(coords + i * dims, *tsne + i * wide, dims * sizeof(*coords));
+	memcpy(explained, share, dims * sizeof(*explained));
+	return 0;
+}
+
 /* The layout and the groups from the TF-IDF rows. */
 static int layout(const double *x, size_t d, const struct map_input *in, struct map *m,
 		  size_t *assign, struct errbuf *err)
 {
-	size_t n = in->n, dims = MAP_PCA_DIMS, i;
-	double *coords, explained[MAP_PCA_DIMS] = {0};
+	size_t n = in->n, dims = MAP_PCA_DIMS, tsne_dims = d, i;
+	double *coords, explained[MAP_PCA_DIMS] = {0}, *tsne = NULL;
+	int r = 0;
 
 	if (dims > d)
 		dims = d;
 	if (dims > n - 1)
 		dims = n - 1;
 	coords = xcalloc(n * (dims ? dims : 1), sizeof(*coords));
-	if (dims && map_pca(x, n, d, dims, NULL, coords, explained, err) < 0) {
-		free(coords);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
+	if (dims)
+		r = components(x, d, in, dims, coords, explained, &tsne, &tsne_dims, err);
+	for (i = 0; r == 0 && i < n; i++) {
 		m->points[i].x = dims ? coords[i * dims] : 0;
 		m->points[i].y = dims > 1 ? coords[i * dims + 1] : 0;
 	}
 	m->explained[0] = explained[0];
 	m->explained[1] = dims > 1 ? explained[1] : 0;
-	if (in->method == MAP_METHOD_TSNE && tsne_layout(x, d, m, err) < 0) {
-		free(coords);
-		return -1;
-	}
-	map_kmeans(coords, n, dims ? dims : 1, m->k, assign);
+	if (r == 0 && in->method == MAP_METHOD_TSNE)
+		r = tsne_layout(tsne ? tsne : x, tsne_dims, m, err);
+	if (r == 0)
+		map_kmeans(coords, n, dims ? dims : 1, m->k, assign);
+	free(tsne);
 	free(coords);
-	return 0;
+	return r;
 }
 
 static void fill_clusters(const struct map_input *in, struct map *m, const size_t *assign)

@@ -1,9 +1,11 @@
 /*
  * Exact t-SNE (van der Maaten & Hinton 2008), written here: no packaged C
  * library does it.  O(n^2) time per iteration and an n by n table while P
- * is found (then packed to its upper triangle), hence MAP_TSNE_MAX_PAIRS.  No random numbers: the
- * start is the PCA layout (or a fixed spiral) and every sum runs in a fixed order, so the same
- * input gives the same layout, bit for bit.
+ * is found (then packed to its upper triangle), hence MAP_TSNE_EXACT_PAIRS:
+ * past it, map_tsne hands over to Barnes-Hut (map_tsne_bh.c).  No random
+ * numbers: the start is the PCA layout (or a fixed spiral) and every sum
+ * runs in a fixed order, so the same input gives the same layout, bit for
+ * bit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "weft/map.h"
 #include "weft/xalloc.h"
+#include "map_tsne.h"
 
 #define TSNE_ITERATIONS	  1000
 #define TSNE_EARLY	  250 /* iterations with exaggeration and low momentum */
@@ -20,10 +23,9 @@
 #define TSNE_SEARCH_TOL	  1e-6
 #define TSNE_GOLDEN_ANGLE 2.399963229728653
 
-/* Row i of p from its squared distances dist (n), bandwidth searched so
- * that the row's entropy is logperp.  Distances are taken relative to the
- * nearest one so that the nearest weighs 1 and the sum never underflows. */
-static void row_affinities(const double *dist, size_t n, size_t i, double logperp, double *row)
+/* Distances are taken relative to the nearest one so that the nearest
+ * weighs 1 and the sum never underflows. */
+void tsne_row_affinities(const double *dist, size_t n, size_t i, double logperp, double *row)
 {
 	double dmin = HUGE_VAL, beta = 1, lo = 0, hi = HUGE_VAL, sum = 1;
 	size_t j, step;
@@ -75,7 +77,7 @@ void map_tsne_affinities(const double *x, size_t n, size_t d, double perplexity,
 		}
 	for (i = 0; i < n; i++) {
 		memcpy(dist, p + i * n, n * sizeof(*dist));
-		row_affinities(dist, n, i, log(perplexity), p + i * n);
+		tsne_row_affinities(dist, n, i, log(perplexity), p + i * n);
 	}
 	free(dist);
 }
@@ -83,7 +85,7 @@ void map_tsne_affinities(const double *x, size_t n, size_t d, double perplexity,
 /* The start: init scaled to a small spread (the first axis's standard
  * deviation TSNE_START_STD, both axes by the same factor), or a spiral
  * when init has no spread. */
-static void start(const double *init, size_t n, double *y)
+void tsne_start(const double *init, size_t n, double *y)
 {
 	double mean[2] = {0, 0}, var = 0;
 	size_t i;
@@ -118,10 +120,11 @@ static void start(const double *init, size_t n, double *y)
  * so the kernel need not be stored.  p is packed: row i holds p_ij for
  * j > i, rows one after another.
  */
-static void gradient(const double *p, size_t n, const double *y, double exaggeration, double *grad)
+void tsne_exact_gradient(void *packed_p, size_t n, const double *y, double exaggeration,
+			 double *grad)
 {
 	double sumq = 0, *repel = grad + 2 * n;
-	const double *row = p;
+	const double *row = packed_p;
 	size_t i, j, k;
 
 	memset(grad, 0, 4 * n * sizeof(*grad));
@@ -147,7 +150,7 @@ static void gradient(const double *p, size_t n, const double *y, double exaggera
 
 /* Gradient descent with momentum and per-coordinate gains (Jacobs 1988),
  * as in the paper, the layout kept centred. */
-static void descend(const double *p, size_t n, double *y)
+void tsne_descend(tsne_gradient_fn gradient, void *ctx, size_t n, double *y)
 {
 	double *grad = xcalloc(4 * n, sizeof(*grad)), *update = xcalloc(2 * n, sizeof(*update));
 	double *gains = xcalloc(2 * n, sizeof(*gains));
@@ -162,7 +165,7 @@ static void descend(const double *p, size_t n, double *y)
 		int early = it < TSNE_EARLY;
 		double momentum = early ? 0.5 : 0.8, mean[2] = {0, 0};
 
-		gradient(p, n, y, early ? TSNE_EXAGGERATION : 1, grad);
+		gradient(ctx, n, y, early ? TSNE_EXAGGERATION : 1, grad);
 		for (k = 0; k < 2 * n; k++) {
 			if ((grad[k] > 0) != (update[k] > 0))
 				gains[k] += 0.2;
@@ -182,39 +185,46 @@ static void descend(const double *p, size_t n, double *y)
 	free(grad);
 }
 
-int map_tsne(const double *x, size_t n, size_t d, const double *init, double perplexity, double *y,
-	     struct errbuf *err)
+/* The symmetrised p_ij = (p(j|i) + p(i|j)) / 2n, floored so that no pair
+ * is pulled by nothing at all, packed into the upper triangle's rows. */
+double *tsne_exact_p(const double *x, size_t n, size_t d, double perplexity)
 {
-	double *table;
+	double *table = xcalloc(n * n, sizeof(*table));
 	size_t i, j, k;
 
-	if (n > MAP_TSNE_MAX_PAIRS)
-		return errbuf_set(err,
-				  "t-SNE maps at most %d pairs (exact t-SNE takes time and memory "
-				  "growing with pairs squared), not %zu: use --method pca",
-				  MAP_TSNE_MAX_PAIRS, n),
-		       -1;
-	if (n < 2) {
-		memset(y, 0, 2 * n * sizeof(*y));
-		return 0;
-	}
-	if (perplexity > (double)(n - 1) / 3)
-		perplexity = (double)(n - 1) / 3;
-	table = xcalloc(n * n, sizeof(*table));
 	map_tsne_affinities(x, n, d, perplexity, table);
-	/* symmetrised: p_ij = (p(j|i) + p(i|j)) / 2n, floored so that no
-	 * pair is pulled by nothing at all; packed in place into the upper
-	 * triangle's rows (each write lands at or before what it was read
-	 * from, and after every p(i|k) still to be read) */
+	/* packed in place: each write lands at or before what it was read
+	 * from, and after every p(i|k) still to be read */
 	for (i = 0, k = 0; i < n; i++)
 		for (j = i + 1; j < n; j++) {
 			double v = (table[i * n + j] + table[j * n + i]) / (2 * (double)n);
 
 			table[k++] = v > 1e-12 ? v : 1e-12;
 		}
-	table = xrealloc(table, k * sizeof(*table));
-	start(init, n, y);
-	descend(table, n, y);
+	return xrealloc(table, (k ? k : 1) * sizeof(*table));
+}
+
+int map_tsne_uses_barnes_hut(size_t n)
+{
+	return n > MAP_TSNE_EXACT_PAIRS;
+}
+
+int map_tsne(const double *x, size_t n, size_t d, const double *init, double perplexity, double *y,
+	     struct errbuf *err)
+{
+	double *table;
+
+	if (map_tsne_uses_barnes_hut(n))
+		return map_tsne_barnes_hut(x, n, d, init, perplexity, MAP_TSNE_THETA, y, err);
+	if (n < 2) {
+		memset(y, 0, 2 * n * sizeof(*y));
+		return 0;
+	}
+	if (perplexity > (double)(n - 1) / 3)
+		perplexity = (double)(n - 1) / 3;
+	table = tsne_exact_p(x, n, d, perplexity);
+	tsne_start(init, n, y);
+	tsne_descend(tsne_exact_gradient, table, n, y);
 	free(table);
 	return 0;
 }

@@ -201,6 +201,8 @@ void map_write_svg(const struct map *m, const struct map_input *in, struct strbu
 	    "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
 	    SVG_W, SVG_H, SVG_W, SVG_H);
 	svg_points(m, in, &f, out);
+	/* the cluster names and the legend lie over points: the pointer goes
+	 * through them, so that every point can be hovered */
 	for (c = 0; c < m->k; c++) {
 		const struct map_cluster *cl = &m->clusters[c];
 
@@ -208,18 +210,19 @@ void map_write_svg(const struct map *m, const struct map_input *in, struct strbu
 			continue;
 		strbuf_addf(out,
 			    "<text class=\"cluster\" data-c=\"%zu\" x=\"%.1f\" y=\"%.1f\" "
-			    "text-anchor=\"middle\" font-weight=\"bold\" fill=\"#222222\">%zu. ",
+			    "text-anchor=\"middle\" font-weight=\"bold\" fill=\"#222222\" "
+			    "pointer-events=\"none\">%zu. ",
 			    c, sx(&f, cl->cx), sy(&f, cl->cy), c + 1);
 		map_add_xml(out, cl->name);
 		strbuf_addstr(out, "</text>\n");
 	}
 	for (l = 0; l < in->nlabels; l++) {
 		strbuf_addf(out,
-			    "<circle cx=\"%d\" cy=\"%zu\" r=\"5\" fill=\"%s\"/>"
-			    "<text x=\"%d\" y=\"%zu\">",
+			    "<g pointer-events=\"none\"><circle cx=\"%d\" cy=\"%zu\" r=\"5\" "
+			    "fill=\"%s\"/><text x=\"%d\" y=\"%zu\">",
 			    12, 14 + 16 * l, palette[l % PALETTE_N], 22, 18 + 16 * l);
 		map_add_xml(out, in->label_names[l]);
-		strbuf_addstr(out, "</text>\n");
+		strbuf_addstr(out, "</text></g>\n");
 	}
 	strbuf_addstr(out, "</svg>\n");
 }
@@ -351,7 +354,9 @@ void map_write_html(const struct map *m, const struct map_input *in, struct strb
 	strbuf_addf(out, "<p>Vectors: %s; layout: %s; groups: k-means.</p>\n",
 		    in->vectors ? "the embedder's (cosine similarity)"
 				: "TF-IDF of the questions (no embedder)",
-		    in->method == MAP_METHOD_TSNE ? "t-SNE" : "PCA");
+		    in->method != MAP_METHOD_TSNE    ? "PCA"
+		    : map_tsne_uses_barnes_hut(m->n) ? "t-SNE (Barnes-Hut)"
+						     : "t-SNE");
 	strbuf_addstr(out, page_controls);
 	map_write_svg(m, in, out);
 	strbuf_addstr(out, page_tail);

@@ -4,7 +4,11 @@
  * near-duplicate search, three files written) can take seconds, so a
  * forked child does it while the loom goes on: the child writes the files
  * into a folder beside the session (SESSION.map/) and the summary into a
- * pipe, then leaves with _exit; it never touches the screen.  The loop
+ * pipe, then leaves with _exit; it never touches the screen.  With an
+ * embedder configured the child also asks it for the questions' vectors,
+ * on an engine of its own (the loom's stays the loom's), cached in
+ * SESSION.map/embeddings.cache as weft map caches them, so that the next
+ * map sends no request for a question it has seen.  The loop
  * waits on the pipe beside the terminal, map_page_tick reads it, and when the
  * child is reaped its summary becomes a page.  Esc, or leaving the loom,
  * kills the child and reaps it.
@@ -21,7 +25,10 @@
 #include <unistd.h>
 
 #include "weft/atomicfile.h"
+#include "weft/config.h"
 #include "weft/display.h"
+#include "weft/embed.h"
+#include "weft/lm.h"
 #include "weft/map.h"
 #include "weft/maptext.h"
 #include "weft/similar.h"
@@ -86,10 +93,50 @@ static int map_write_files(const struct map *m, const struct map_input *in, cons
 	return 0;
 }
 
+/* The configured embedder role, or NULL (TF-IDF then). */
+static const struct config_role *map_embedder(const struct config *cfg)
+{
+	size_t k;
+
+	for (k = 0; cfg && k < cfg->nroles; k++)
+		if (!strcmp(cfg->roles[k].name, "embedder") &&
+		    config_role_configured(&cfg->roles[k]))
+			return &cfg->roles[k];
+	return NULL;
+}
+
+/* In the child, with an embedder configured: the questions' vectors into
+ * res and in, cached in dir (which exists).  Returns 0 (also when no
+ * embedder is configured), or -1 with err. */
+static int map_child_embed(const struct config *cfg, const char *dir, struct map_input *in,
+			   struct embed_result *res, struct errbuf *err)
+{
+	const struct config_role *role = map_embedder(cfg);
+	struct strbuf cache = STRBUF_INIT;
+	struct lm_engine *e;
+	int r;
+
+	if (!role)
+		return 0;
+	strbuf_addf(&cache, "%s/%s", dir, EMBED_CACHE_FILE);
+	e = lm_engine_new();
+	config_hide_keys(cfg, e);
+	r = embed_texts(e, role, cache.data, in->questions, in->n, res, err);
+	lm_engine_free(e);
+	strbuf_release(&cache);
+	if (r == 0) {
+		in->vectors = res->vectors;
+		in->dim = res->dim;
+	}
+	return r;
+}
+
 /* The child's work: the map of pr into dir, its summary (or the error)
  * into out.  Returns the exit status. */
-static int map_child_work(const struct pairs_result *pr, const char *dir, struct strbuf *out)
+static int map_child_work(const struct pairs_result *pr, const struct config *cfg, const char *dir,
+			  struct strbuf *out)
 {
+	struct embed_result res;
 	const char **questions = xcalloc(pr->count + 1, sizeof(*questions));
 	const char **answers = xcalloc(pr->count + 1, sizeof(*answers));
 	const char **nodes = xcalloc(pr->count + 1, sizeof(*nodes));
@@ -101,6 +148,7 @@ static int map_child_work(const struct pairs_result *pr, const char *dir, struct
 	int rc = 1;
 
 	memset(&in, 0, sizeof(in));
+	memset(&res, 0, sizeof(res));
 	for (i = 0; i < pr->count; i++) {
 		questions[i] = pr->pairs[i].question;
 		answers[i] = pr->pairs[i].answer;
@@ -115,14 +163,21 @@ static int map_child_work(const struct pairs_result *pr, const char *dir, struct
 	in.label_names = (const char *const *)pr->labels;
 	in.nlabels = pr->nlabels < MAP_MAX_LABELS ? pr->nlabels : MAP_MAX_LABELS;
 	in.near = SIMILAR_DEFAULT_THRESHOLD;
-	if (map_build(&in, &m, &err) < 0 || map_dir_ready(dir, &err) < 0 ||
+	/* the folder first when the embedder's cache goes in it */
+	if ((map_embedder(cfg) &&
+	     (map_dir_ready(dir, &err) < 0 || map_child_embed(cfg, dir, &in, &res, &err) < 0)) ||
+	    map_build(&in, &m, &err) < 0 || map_dir_ready(dir, &err) < 0 ||
 	    map_write_files(&m, &in, dir, &err) < 0) {
 		strbuf_addstr(out, err.msg);
 	} else {
+		if (in.vectors)
+			strbuf_addf(out, "embeddings from %s: %zu new, %zu cached\n",
+				    map_embedder(cfg)->model, res.fresh, res.cached);
 		map_format_text(&m, &in, out);
 		rc = 0;
 	}
 	map_release(&m);
+	embed_result_release(&res);
 	free(questions);
 	free(answers);
 	free(nodes);
@@ -131,7 +186,8 @@ static int map_child_work(const struct pairs_result *pr, const char *dir, struct
 }
 
 /* In the child: never returns, never draws. */
-static void map_child(const struct pairs_result *pr, const char *dir, int fd)
+static void map_child(const struct pairs_result *pr, const struct config *cfg, const char *dir,
+		      int fd)
 {
 	struct strbuf out = STRBUF_INIT;
 	const char *delay = getenv(MAP_DELAY_ENV);
@@ -144,7 +200,7 @@ static void map_child(const struct pairs_result *pr, const char *dir, int fd)
 
 		nanosleep(&ts, NULL);
 	}
-	rc = map_child_work(pr, dir, &out);
+	rc = map_child_work(pr, cfg, dir, &out);
 	while (off < out.len) {
 		ssize_t n = write(fd, out.data + off, out.len - off);
 
@@ -184,7 +240,7 @@ unsigned act_map(struct tui *u, int arg)
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		map_child(&pr, u->map_dir.data, fds[1]);
+		map_child(&pr, u->opts ? u->opts->config : NULL, u->map_dir.data, fds[1]);
 	}
 	close(fds[1]);
 	if (pid < 0) {

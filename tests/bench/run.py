@@ -12,7 +12,8 @@ Run from the repository root after `make weft` and the bench programs
 Sections (see docs/benchmarks.md): session load and save
 (weft_bench vs py_loom.py), request fan-out (weft_bench vs py_fanout.py,
 both against fast_server.c; tests/fake_server.py measured beside it),
-client CPU per request, and the screen (tui_bench, when the TUI exists).
+client CPU per request, the screen (tui_bench, when the TUI exists), and
+weft map's Barnes-Hut t-SNE.
 """
 import json
 import math
@@ -206,6 +207,33 @@ def bench_batch(tmp):
                  "(the batch time includes its polls, every 100 ms at first)"
                  % (len(live), "identical" if same else "NOT identical"))
     shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_map(tmp, sizes=(5000, 20000)):
+    """weft map --method tsne (Barnes-Hut past 3000 pairs) on N generated
+    pairs: ten topics of twenty made-up words, five words a question.  CPU
+    time of the child (getrusage) beside the wall time; no baseline."""
+    for n in sizes:
+        data = os.path.join(tmp, "map%d.csv" % n)
+        with open(data, "w", encoding="utf-8") as f:
+            f.write("prompt,classes,answer_index\n")
+            for i in range(n):
+                words = ["t%dw%d" % (i % 10, (i * 7 + k * k * 3 + i // 10) % 20)
+                         for k in range(5)]
+                f.write("\"Question: Is the %s %s near the %s %s %s? \nAnswer:\","
+                        "\"[' Yes', ' No']\",%d\n" % (tuple(words) + (i % 2,)))
+        log("weft map --method tsne, %d pairs" % n)
+        before = os.times()
+        t0 = time.monotonic()
+        subprocess.run([os.path.join(ROOT, "weft"), "map", data, "--method", "tsne",
+                        "--out", os.path.join(tmp, "map%d" % n), "--force"], cwd=ROOT,
+                       check=True, stdout=subprocess.DEVNULL, timeout=1800)
+        wall = time.monotonic() - t0
+        after = os.times()
+        cpu = (after.children_user - before.children_user
+               + after.children_system - before.children_system)
+        row("weft map --method tsne (%s pairs), CPU" % human(n), fmt_s(cpu),
+            "wall " + fmt_s(wall), "", "")
 
 
 def human(n):
@@ -476,6 +504,7 @@ def main():
         bench_many_sessions(tmp)
         bench_screen(files, tmp)
         bench_batch(tmp)
+        bench_map(tmp)
     finally:
         if own:
             shutil.rmtree(tmp, ignore_errors=True)

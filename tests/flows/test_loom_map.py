@@ -7,8 +7,11 @@ the session in demo.json.map/, which holds map.csv with one row per pair
 of the chosen path.  While a map is being made the loom answers keys, and
 Esc cancels it (the child waits first through a test hook, so this is
 seen without racing it).  Without pairs the key says so; a folder whose
-map.html is not weft's is left alone."""
+map.html is not weft's is left alone.  With an embedder configured the map
+uses the fake server's embeddings, cached beside it (the second M sends no
+request); a failing embedder is said and nothing is written."""
 import csv
+import json
 import os
 import time
 
@@ -88,6 +91,35 @@ class LoomMap(FlowCase):
         self.assertIn("weft keys", p.screen())
         p.keys("Escape")
         p.wait_for(r"map of the chosen path's pairs")
+
+    def test_with_an_embedder_the_map_uses_it_and_its_cache(self):
+        # as weft map: the questions' vectors from the embedder, cached
+        # beside the map, so the second M sends no request
+        p = self.loom("demo.json", prefix=("env", "WEFT_EMBEDDER_MODEL=embed-model"))
+        p.keys("M")
+        p.wait_for(r"map of the chosen path's pairs", timeout=30)
+        screen = p.screen()
+        self.assertIn("embeddings from embed-model: 10 new, 0 cached", screen)
+        self.assertIn("vectors: an embedder's", screen)
+        sent = [r for r in self.fs.requests() if r["path"].endswith("/embeddings")]
+        self.assertGreaterEqual(len(sent), 1)
+        self.assertEqual(sorted(q for r in sent for q in r["body"]["input"]),
+                         sorted(json.loads(line)["question"] for line in self.pairs))
+        self.assertTrue(os.path.isfile(self.path("demo.json.map/embeddings.cache")))
+        p.keys("x")
+        p.wait_for(r"\? help")
+        p.keys("M")
+        p.wait_for(r"embeddings from embed-model: 0 new, 10 cached", timeout=30)
+        self.assertEqual(len([r for r in self.fs.requests()
+                              if r["path"].endswith("/embeddings")]), len(sent))
+
+    def test_a_failing_embedder_is_said_and_nothing_is_written(self):
+        self.fs.control(faults=[{"status": 500}] * 3)  # every attempt of the one batch
+        p = self.loom("demo.json", prefix=("env", "WEFT_EMBEDDER_MODEL=embed-model"))
+        p.keys("M")
+        p.wait_for(r"map: embedder embed-model", timeout=60)
+        for name in ("map.csv", "map.svg", "map.html"):
+            self.assertFalse(os.path.exists(self.path("demo.json.map/" + name)), name)
 
     def test_without_pairs_the_key_says_so(self):
         self.weft("new", "--task", TASK, "-o", "s.json", check=0)

@@ -23,9 +23,9 @@ LIBS = {"ncursesw": "libncurses-dev", "libcurl": "libcurl4-openssl-dev",
         "cmocka": "libcmocka-dev"}
 RUN_SET = ["build-essential", "pkg-config", "libncurses-dev", "libcurl4-openssl-dev",
            "libcjson-dev", "libpcre2-dev", "liblapacke-dev"]
-TEST_ONLY = ["libcmocka-dev", "tmux", "python3", "git"]
+TEST_ONLY = ["libcmocka-dev", "tmux", "python3", "git", "chromium"]
 NEVER_IN_RUN = ["clang", "valgrind", "libclang-rt-dev", "libclang-rt-14-dev",
-                "libcmocka-dev", "tmux"]
+                "libcmocka-dev", "tmux", "chromium"]
 
 
 def make_env(**extra):
