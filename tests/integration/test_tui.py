@@ -327,6 +327,7 @@ class TestLoomSynthetic(unittest.TestCase):
 
     def test_configured_models_in_status(self):
         p = self.open(env={"WEFT_GENERATOR_MODEL": "tiny-gen", "WEFT_JUDGE_MODEL": "tiny-judge"})
+        p.wait_for(r"gen tiny-gen judge tiny-judge")  # the status line may come a frame later
         self.assertIn("gen tiny-gen judge tiny-judge", p.status())
         p.keys("g")  # a generated tree has no task to steer by
         p.wait_for(r"the session names no task")
