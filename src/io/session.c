@@ -114,8 +114,7 @@ static void skip_ws(struct loader *l)
 		l->p++;
 }
 
-/* Parses one JSON value at l->p and moves past it; NULL with err set. */
-static cJSON *parse_value(struct loader *l)
+cJSON *loader_parse_value(struct loader *l)
 {
 	const char *endp = NULL;
 	cJSON *item;
@@ -156,11 +155,12 @@ static void drop_pages(struct loader *l)
 	l->dropped = l->p;
 }
 
-typedef int (*element_fn)(struct loader *l, cJSON *item, const char *start, size_t index);
+typedef int (*element_fn)(struct loader *l, const struct jdoc *d, const char *start, size_t index);
 
 /*
- * Walks the array at l->p, parsing one element at a time and calling fn
- * (which may be NULL: syntax only).  what names the array in messages.
+ * Walks the array at l->p, reading one element at a time into l->doc and
+ * calling fn (which may be NULL: syntax only).  what names the array in
+ * messages.
  */
 static int walk_array(struct loader *l, const char *what, element_fn fn)
 {
@@ -170,7 +170,7 @@ static int walk_array(struct loader *l, const char *what, element_fn fn)
 	if (l->p >= l->end)
 		return loc_error(l, l->end, "unexpected end of file (truncated?)");
 	if (*l->p != '[') {
-		cJSON *v = parse_value(l);
+		cJSON *v = loader_parse_value(l);
 
 		if (!v)
 			return -1;
@@ -185,17 +185,14 @@ static int walk_array(struct loader *l, const char *what, element_fn fn)
 	}
 	for (;;) {
 		const char *start;
-		cJSON *item;
 		int r = 0;
 
 		skip_ws(l);
 		start = l->p;
-		item = parse_value(l);
-		if (!item)
+		if (jdoc_read(l, &l->doc))
 			return -1;
 		if (fn)
-			r = fn(l, item, start, index);
-		cJSON_Delete(item);
+			r = fn(l, &l->doc, start, index);
 		if (r)
 			return r;
 		index++;
@@ -234,7 +231,7 @@ static int top_value(struct loader *l, const char *key)
 		*at = l->p;
 		return walk_array(l, key, NULL);
 	}
-	v = parse_value(l);
+	v = loader_parse_value(l);
 	if (!v)
 		return -1;
 	if (!strcmp(key, "name")) {
@@ -279,7 +276,7 @@ static int walk_top(struct loader *l)
 	if (l->p >= l->end)
 		return loader_file_error(l, "empty file (not JSON)");
 	if (*l->p != '{') {
-		cJSON *v = parse_value(l);
+		cJSON *v = loader_parse_value(l);
 
 		if (!v)
 			return -1;
@@ -300,7 +297,7 @@ static int walk_top(struct loader *l)
 				return loc_error(l, l->end, "unexpected end of file (truncated?)");
 			if (*l->p != '"')
 				return loc_error(l, l->p, "JSON syntax error: expected a key");
-			key = parse_value(l);
+			key = loader_parse_value(l);
 			if (!key)
 				return -1;
 			skip_ws(l);
@@ -402,6 +399,8 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	l.err = err;
 	strbuf_init(&l.pool);
 	strbuf_init(&l.extra);
+	strbuf_init(&l.scratch);
+	jdoc_init(&l.doc);
 	if (len > SESSION_MAX_BYTES)
 		return loader_file_error(&l, "larger than %zu bytes", SESSION_MAX_BYTES);
 	l.p += utf8_bom_len(data, len);
@@ -417,6 +416,8 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	*out = l.t;
 	strbuf_release(&l.pool);
 	strbuf_release(&l.extra);
+	strbuf_release(&l.scratch);
+	jdoc_release(&l.doc);
 	free(l.offs);
 	free(l.pn);
 	free(l.ps);
@@ -521,7 +522,6 @@ int session_apply_node(struct tree *t, const char *name, const char *json, size_
 		       struct errbuf *err)
 {
 	struct loader l;
-	cJSON *item;
 	uint32_t i;
 	int r = -1;
 
@@ -534,13 +534,13 @@ int session_apply_node(struct tree *t, const char *name, const char *json, size_
 	l.bad_utf8 = utf8_first_invalid(json, len);
 	strbuf_init(&l.pool);
 	strbuf_init(&l.extra);
+	strbuf_init(&l.scratch);
+	jdoc_init(&l.doc);
 	l.t = tree_new();
 	skip_ws(&l);
-	item = parse_value(&l);
-	if (!item)
+	if (jdoc_read(&l, &l.doc))
 		goto out;
-	r = loader_node(&l, item, json, 0);
-	cJSON_Delete(item);
+	r = loader_node(&l, &l.doc, json, 0);
 	if (r)
 		goto out;
 	r = -1;
@@ -574,6 +574,8 @@ out:
 	tree_free(l.t);
 	strbuf_release(&l.pool);
 	strbuf_release(&l.extra);
+	strbuf_release(&l.scratch);
+	jdoc_release(&l.doc);
 	free(l.offs);
 	free(l.pn);
 	free(l.ps);
