@@ -111,6 +111,7 @@ struct tree {
 	struct tree_slot *slots; /* open-addressing id table, slot_cap entries */
 	size_t slot_cap;
 	struct tree_arena_block *arena;
+	struct tree_arena_block *id_arena; /* the nodes' ids */
 	uint64_t next_id;
 	uint64_t id_salt;
 };
@@ -143,6 +144,10 @@ uint32_t tree_find(const struct tree *t, const char *id);
 /* The hash of an id of len bytes as the id table keeps it (ids with equal
  * hashes are told apart by their bytes). */
 uint32_t tree_id_hash(const char *id, size_t len);
+/* Starts reading into the cache the id table's slot for an id about to be
+ * added or found (a loader calls it as soon as it knows the id, so the
+ * memory access overlaps its other work).  Changes nothing. */
+void tree_prefetch_id(const struct tree *t, const char *id, size_t len);
 /* Makes room for nodes in all without growing again: for loaders that know
  * roughly how many nodes are coming.  Only ever grows. */
 void tree_reserve(struct tree *t, uint32_t nodes);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "weft/xalloc.h"
@@ -18,9 +19,9 @@ struct tree_arena_block {
 	char data[];
 };
 
-static char *arena_alloc(struct tree *t, size_t len)
+static char *arena_alloc(struct tree_arena_block **arena, size_t len)
 {
-	struct tree_arena_block *b = t->arena;
+	struct tree_arena_block *b = *arena;
 	char *p;
 
 	if (!b || b->size - b->used < len) {
@@ -34,13 +35,13 @@ static char *arena_alloc(struct tree *t, size_t len)
 		b = xmalloc(sizeof(*b) + size);
 		b->size = size;
 		b->used = 0;
-		if (size == len && t->arena) {
+		if (size == len && *arena) {
 			/* a big string gets its own block, kept behind the current one */
-			b->next = t->arena->next;
-			t->arena->next = b;
+			b->next = (*arena)->next;
+			(*arena)->next = b;
 		} else {
-			b->next = t->arena;
-			t->arena = b;
+			b->next = *arena;
+			*arena = b;
 		}
 	}
 	p = b->data + b->used;
@@ -50,11 +51,21 @@ static char *arena_alloc(struct tree *t, size_t len)
 
 const char *tree_intern(struct tree *t, const char *s, size_t len)
 {
-	char *p = arena_alloc(t, len + 1);
+	char *p = arena_alloc(&t->arena, len + 1);
 
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+static void arena_free(struct tree_arena_block *b)
+{
+	while (b) {
+		struct tree_arena_block *next = b->next;
+
+		free(b);
+		b = next;
+	}
 }
 
 static const char *intern_or_null(struct tree *t, const char *s)
@@ -109,12 +120,28 @@ static size_t slot_for(const struct tree *t, const char *id, uint32_t hash)
 	}
 }
 
+/*
+ * Asks for huge pages under a big table: every probe of the id table lands
+ * on a random slot, and with 4 KiB pages most of them also miss the TLB.
+ * Only advice: without transparent huge pages nothing changes.
+ */
+static void huge_pages(void *p, size_t size)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t to = ((uintptr_t)p + size) & ~(huge - 1);
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
+
 static void rehash(struct tree *t, size_t cap)
 {
 	struct tree_slot *old = t->slots;
 	size_t old_cap = t->slot_cap, k, mask = cap - 1;
 
 	t->slots = xreallocarray(NULL, cap, sizeof(*t->slots));
+	huge_pages(t->slots, cap * sizeof(*t->slots));
 	memset(t->slots, 0xff, cap * sizeof(*t->slots));
 	t->slot_cap = cap;
 	for (k = 0; k < old_cap; k++) {
@@ -135,6 +162,12 @@ uint32_t tree_find(const struct tree *t, const char *id)
 	if (!t->slot_cap)
 		return TREE_NONE;
 	return t->slots[slot_for(t, id, tree_id_hash(id, strlen(id)))].node;
+}
+
+void tree_prefetch_id(const struct tree *t, const char *id, size_t len)
+{
+	if (t->slot_cap)
+		__builtin_prefetch(&t->slots[tree_id_hash(id, len) & (t->slot_cap - 1)]);
 }
 
 static void grow_nodes(struct tree *t, size_t need)
@@ -197,12 +230,8 @@ void tree_free(struct tree *t)
 		return;
 	for (i = 0; i < t->count; i++)
 		tree_step_free(t->nodes[i].step);
-	while (t->arena) {
-		struct tree_arena_block *next = t->arena->next;
-
-		free(t->arena);
-		t->arena = next;
-	}
+	arena_free(t->arena);
+	arena_free(t->id_arena);
 	free(t->nodes);
 	free(t->slots);
 	free(t->path);
@@ -257,7 +286,10 @@ uint32_t tree_add_detached(struct tree *t, const char *id, const char *text, siz
 	i = t->count++;
 	n = &t->nodes[i];
 	memset(n, 0, sizeof(*n));
-	n->id = tree_intern(t, id, id_len);
+	/* ids in an arena of their own: the loader's link checks compare many
+	 * ids, which then share cache lines instead of sitting between texts */
+	n->id = arena_alloc(&t->id_arena, id_len + 1);
+	memcpy((char *)n->id, id, id_len + 1);
 	n->text = tree_intern(t, text ? text : "", text ? text_len : 0);
 	n->text_len = text ? text_len : 0;
 	n->parent = n->first_child = n->last_child = TREE_NONE;

@@ -21,15 +21,40 @@
 
 /* ---- messages ----------------------------------------------------------- */
 
-/* Offset of the first byte that is not valid UTF-8 (or a NUL), or NO_OFF. */
+/*
+ * Offset of the first byte that is not valid UTF-8 (or a NUL), or NO_OFF.
+ * Runs of eight ASCII bytes with no NUL are passed a word at a time (a
+ * session is mostly ASCII); anything else goes through utf8_decode, whose
+ * continuation bytes are never NUL, so a NUL is always found where it is.
+ */
 static size_t utf8_first_invalid(const char *data, size_t len)
 {
-	const char *nul = memchr(data, '\0', len);
-	size_t upto = nul ? (size_t)(nul - data) : len;
-	size_t valid = utf8_valid_prefix(data, upto);
+	const unsigned char *s = (const unsigned char *)data;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
 
-	if (valid < upto || nul)
-		return valid;
+	while (i < len) {
+		uint32_t cp;
+		size_t k;
+
+		if (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (!((w | ((w - ones) & ~w)) & highs)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] && s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = s[i] ? utf8_decode(s + i, len - i, &cp) : 0;
+		if (!k)
+			return i;
+		i += k;
+	}
 	return NO_OFF;
 }
 
@@ -609,7 +634,10 @@ int session_load(const char *path, struct tree **out, struct errbuf *err)
 	}
 	len = (size_t)st.st_size;
 	if (len) {
-		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+		/* populated in one call: the whole file is read anyway (the
+		 * UTF-8 check first), and one call costs less than a fault for
+		 * every few pages */
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (map == MAP_FAILED)
 			map = NULL;
 	}

@@ -54,14 +54,17 @@ uint32_t jdoc_member(const struct jdoc *d, uint32_t o, const char *key)
 {
 	uint32_t c;
 
+	size_t n = strlen(key);
+
 	for (c = d->v[o].child; c; c = d->v[c].next)
-		if (!strcmp(jv_key(d, c), key))
+		if (jv_key_is(d, c, key, n))
 			return c;
 	return 0;
 }
 
 /* A new value under parent (0 and no parent for the root), after last. */
-static uint32_t add_value(struct jdoc *d, int type, size_t key, uint32_t parent, uint32_t *last)
+static uint32_t add_value(struct jdoc *d, int type, size_t key, size_t klen, uint32_t parent,
+			  uint32_t *last)
 {
 	struct jval *v;
 	uint32_t i;
@@ -72,6 +75,7 @@ static uint32_t add_value(struct jdoc *d, int type, size_t key, uint32_t parent,
 	memset(v, 0, sizeof(*v));
 	v->type = (uint8_t)type;
 	v->key = key;
+	v->klen = klen;
 	if (i) {
 		if (*last)
 			d->v[*last].next = i;
@@ -84,6 +88,22 @@ static uint32_t add_value(struct jdoc *d, int type, size_t key, uint32_t parent,
 }
 
 /* ---- the quick reader --------------------------------------------------- */
+
+/* strbuf_add and strbuf_addch for the jdoc's uncapped buffer, inline: the
+ * quick reader adds every string's bytes through them. */
+static inline void put_bytes(struct strbuf *sb, const char *p, size_t n)
+{
+	if (sb->len + n + 1 > sb->cap)
+		strbuf_grow(sb, n);
+	memcpy(sb->data + sb->len, p, n);
+	sb->len += n;
+	sb->data[sb->len] = '\0';
+}
+
+static inline void put_byte(struct strbuf *sb, char c)
+{
+	put_bytes(sb, &c, 1);
+}
 
 static const char *skip_space(const char *p, const char *end)
 {
@@ -162,7 +182,7 @@ static void add_utf8(struct strbuf *sb, uint32_t cp)
 		b[3] = (char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	strbuf_add(sb, b, n);
+	put_bytes(sb, b, n);
 }
 
 /* A \u escape at p (p[1] == 'u'), added to sb; the end of the escape, or
@@ -200,10 +220,10 @@ static const char *quick_string(struct jdoc *d, const char *p, const char *end, 
 
 		if (q >= end)
 			return NULL;
-		strbuf_add(sb, p, (size_t)(q - p));
+		put_bytes(sb, p, (size_t)(q - p));
 		if (*q == '"') {
 			*len = sb->len - *off;
-			strbuf_addch(sb, '\0');
+			put_byte(sb, '\0');
 			return q + 1;
 		}
 		if (end - q < 2)
@@ -211,12 +231,12 @@ static const char *quick_string(struct jdoc *d, const char *p, const char *end, 
 		switch (q[1]) {
 		case '"':
 		case '\\':
-		case '/': strbuf_addch(sb, q[1]); break;
-		case 'b': strbuf_addch(sb, '\b'); break;
-		case 'f': strbuf_addch(sb, '\f'); break;
-		case 'n': strbuf_addch(sb, '\n'); break;
-		case 'r': strbuf_addch(sb, '\r'); break;
-		case 't': strbuf_addch(sb, '\t'); break;
+		case '/': put_byte(sb, q[1]); break;
+		case 'b': put_byte(sb, '\b'); break;
+		case 'f': put_byte(sb, '\f'); break;
+		case 'n': put_byte(sb, '\n'); break;
+		case 'r': put_byte(sb, '\r'); break;
+		case 't': put_byte(sb, '\t'); break;
 		case 'u':
 			p = unicode_escape(q, end, sb);
 			if (!p)
@@ -349,14 +369,13 @@ struct quick_state {
 
 /* An object's key at p (whitespace before it skipped), its ':' and the
  * whitespace after: the start of the value, or NULL. */
-static const char *quick_key(struct jdoc *d, const char *p, const char *end, size_t *key)
+static const char *quick_key(struct jdoc *d, const char *p, const char *end, size_t *key,
+			     size_t *len)
 {
-	size_t len;
-
 	p = skip_space(p, end);
 	if (p >= end || *p != '"')
 		return NULL;
-	p = quick_string(d, p, end, key, &len);
+	p = quick_string(d, p, end, key, len);
 	if (!p)
 		return NULL;
 	p = skip_space(p, end);
@@ -391,7 +410,7 @@ static const char *quick_scalar(struct jdoc *d, const char *p, const char *end, 
 static const char *quick_value(struct jdoc *d, const char *p, const char *end)
 {
 	struct quick_state st;
-	size_t key = 0;
+	size_t key = 0, klen = 0;
 
 	st.top = 0;
 	for (;;) {
@@ -401,7 +420,7 @@ static const char *quick_value(struct jdoc *d, const char *p, const char *end)
 		p = skip_space(p, end);
 		if (p >= end)
 			return NULL;
-		i = add_value(d, JV_NULL, key, parent, last);
+		i = add_value(d, JV_NULL, key, klen, parent, last);
 		d->v[i].raw = p;
 		if (*p == '{' || *p == '[') {
 			int obj = *p == '{';
@@ -416,8 +435,8 @@ static const char *quick_value(struct jdoc *d, const char *p, const char *end)
 			} else {
 				st.stack[st.top] = i;
 				st.last[st.top++] = 0;
-				key = 0;
-				if (obj && !(p = quick_key(d, p, end, &key)))
+				key = klen = 0;
+				if (obj && !(p = quick_key(d, p, end, &key, &klen)))
 					return NULL;
 				continue;
 			}
@@ -441,8 +460,8 @@ static const char *quick_value(struct jdoc *d, const char *p, const char *end)
 				return NULL;
 			if (*p == ',') {
 				p++;
-				key = 0;
-				if (obj && !(p = quick_key(d, p, end, &key)))
+				key = klen = 0;
+				if (obj && !(p = quick_key(d, p, end, &key, &klen)))
 					return NULL;
 				break;
 			}
@@ -456,10 +475,10 @@ static const char *quick_value(struct jdoc *d, const char *p, const char *end)
 
 /* ---- cJSON's reading, copied in ----------------------------------------- */
 
-static void from_cjson(struct jdoc *d, const cJSON *item, size_t key, uint32_t parent,
+static void from_cjson(struct jdoc *d, const cJSON *item, size_t key, size_t klen, uint32_t parent,
 		       uint32_t *last)
 {
-	uint32_t i = add_value(d, JV_NULL, key, parent, last), kid_last = 0;
+	uint32_t i = add_value(d, JV_NULL, key, klen, parent, last), kid_last = 0;
 	const cJSON *c;
 
 	d->v[i].item = item;
@@ -478,13 +497,14 @@ static void from_cjson(struct jdoc *d, const cJSON *item, size_t key, uint32_t p
 	} else if (cJSON_IsArray(item) || cJSON_IsObject(item)) {
 		d->v[i].type = cJSON_IsArray(item) ? JV_ARRAY : JV_OBJECT;
 		for (c = item->child; c; c = c->next) {
-			size_t k = 0;
+			size_t k = 0, n = 0;
 
 			if (d->v[i].type == JV_OBJECT) {
 				k = d->s.len;
-				strbuf_add(&d->s, c->string, strlen(c->string) + 1);
+				n = strlen(c->string);
+				strbuf_add(&d->s, c->string, n + 1);
 			}
-			from_cjson(d, c, k, i, &kid_last);
+			from_cjson(d, c, k, n, i, &kid_last);
 		}
 	}
 }
@@ -508,7 +528,7 @@ int jdoc_read(struct loader *l, struct jdoc *d)
 	if (!item)
 		return -1;
 	d->owned = item;
-	from_cjson(d, item, 0, 0, NULL);
+	from_cjson(d, item, 0, 0, 0, NULL);
 	return 0;
 }
 

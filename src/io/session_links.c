@@ -68,6 +68,26 @@ static uint32_t count_reached(const struct tree *t)
 	}
 }
 
+/*
+ * The node named pid, the parent of node i.  In a file written in preorder
+ * (weft's, Bonsai's) a node's parent is the node before it or one of that
+ * node's ancestors, whose ids are still in the cache: those are tried
+ * first, then the hash table.
+ */
+static uint32_t find_parent(const struct loader *l, uint32_t i, const char *pid)
+{
+	const struct tree *t = l->t;
+	uint32_t c = i ? i - 1 : TREE_NONE;
+	int tries;
+
+	for (tries = 0; tries < 8 && c != TREE_NONE; tries++) {
+		if (!strcmp(t->nodes[c].id, pid))
+			return c;
+		c = l->pn[c].parent_idx;
+	}
+	return tree_find(t, pid);
+}
+
 /* Resolves every node's parentIds[0]; finds the root (tree's root set). */
 static int resolve_parents(struct loader *l)
 {
@@ -91,7 +111,7 @@ static int resolve_parents(struct loader *l)
 			root = i;
 			continue;
 		}
-		pn->parent_idx = tree_find(t, pool_str(l, pn->parent));
+		pn->parent_idx = find_parent(l, i, pool_str(l, pn->parent));
 		if (pn->parent_idx == TREE_NONE)
 			return loader_node_error(l, t->nodes[i].id,
 						 "\"parentIds\" names '%s', which is not a node",

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "weft/errbuf.h"
 #include "weft/strbuf.h"
@@ -39,6 +40,7 @@ struct jval {
 	uint32_t next;	/* next member or element of the parent */
 	uint32_t count; /* members or elements */
 	size_t key;	/* offset of a member's key ("" otherwise) */
+	size_t klen;	/* its length */
 	size_t str;	/* offset of a string's bytes */
 	size_t len;	/* their length */
 	double num;
@@ -63,6 +65,12 @@ static inline const char *jv_key(const struct jdoc *d, uint32_t i)
 {
 	return d->s.data + d->v[i].key;
 }
+/* Whether member i's key is the n bytes of lit; KEY_IS(d, i, "literal"). */
+static inline int jv_key_is(const struct jdoc *d, uint32_t i, const char *lit, size_t n)
+{
+	return d->v[i].klen == n && !memcmp(d->s.data + d->v[i].key, lit, n);
+}
+#define KEY_IS(d, i, lit) jv_key_is((d), (i), (lit), sizeof(lit) - 1)
 static inline int jv_is(const struct jdoc *d, uint32_t i, enum jval_type type)
 {
 	return d->v[i].type == type;

@@ -44,18 +44,18 @@ static int load_step_member(struct loader *l, const char *id, const struct jdoc 
 {
 	const char *key = jv_key(d, c);
 
-	if (!strcmp(key, "judgeRaw") || !strcmp(key, "judgePrompt") || !strcmp(key, "rank") ||
-	    !strcmp(key, "needsHuman")) {
-		char **field = !strcmp(key, "judgeRaw")	     ? &s->judge_raw
-			       : !strcmp(key, "judgePrompt") ? &s->judge_prompt
-			       : !strcmp(key, "rank")	     ? &s->rank_mode
+	if (KEY_IS(d, c, "judgeRaw") || KEY_IS(d, c, "judgePrompt") || KEY_IS(d, c, "rank") ||
+	    KEY_IS(d, c, "needsHuman")) {
+		char **field = KEY_IS(d, c, "judgeRaw")	     ? &s->judge_raw
+			       : KEY_IS(d, c, "judgePrompt") ? &s->judge_prompt
+			       : KEY_IS(d, c, "rank")	     ? &s->rank_mode
 							     : &s->needs_human;
 		if (jv_is(d, c, JV_NULL))
 			return 0;
 		if (!jv_is(d, c, JV_STRING))
 			goto bad_type;
 		tree_step_set_str(field, jv_str(d, c));
-	} else if (!strcmp(key, "judgePick") || !strcmp(key, "finalPick")) {
+	} else if (KEY_IS(d, c, "judgePick") || KEY_IS(d, c, "finalPick")) {
 		size_t *off = key[0] == 'j' ? &ps->judge : &ps->final;
 
 		if (jv_is(d, c, JV_NULL))
@@ -63,7 +63,7 @@ static int load_step_member(struct loader *l, const char *id, const struct jdoc 
 		if (!jv_is(d, c, JV_STRING))
 			goto bad_type;
 		*off = pool_add(l, jv_str(d, c));
-	} else if (!strcmp(key, "pickedBy")) {
+	} else if (KEY_IS(d, c, "pickedBy")) {
 		if (jv_is(d, c, JV_NULL))
 			s->picker = TREE_PICKER_NONE;
 		else if (jv_is(d, c, JV_STRING) && !strcmp(jv_str(d, c), "ai"))
@@ -133,9 +133,9 @@ static int load_step(struct loader *l, uint32_t i, const struct jdoc *d, uint32_
 		return loader_node_error(l, id, "\"weft.step\" is not an object");
 	s = tree_step_get(l->t, i);
 	for (c = d->v[o].child; c; c = d->v[c].next) {
-		if (!strcmp(jv_key(d, c), "candidates")) {
+		if (KEY_IS(d, c, "candidates")) {
 			cands = c;
-		} else if (!strcmp(jv_key(d, c), "scores")) {
+		} else if (KEY_IS(d, c, "scores")) {
 			scores = c;
 		} else if (load_step_member(l, id, d, c, s, &ps, &extra)) {
 			strbuf_release(&extra);
@@ -192,27 +192,27 @@ static int load_weft_scalar(struct loader *l, uint32_t i, const struct jdoc *d, 
 	struct tree_node *n = tree_node(l->t, i);
 	double x = d->v[c].num;
 
-	if (!strcmp(key, "temperature")) {
+	if (KEY_IS(d, c, "temperature")) {
 		if (!jv_is(d, c, JV_NUMBER))
 			return loader_node_error(l, n->id, "\"weft.temperature\" is not a number");
 		n->temperature = (float)x;
 		n->flags |= TREE_HAS_TEMPERATURE;
-	} else if (!strcmp(key, "score")) {
+	} else if (KEY_IS(d, c, "score")) {
 		if (!jv_is(d, c, JV_NUMBER))
 			return loader_node_error(l, n->id, "\"weft.score\" is not a number");
 		n->score = x;
 		n->flags |= TREE_HAS_SCORE;
-	} else if (!strcmp(key, "rank")) {
+	} else if (KEY_IS(d, c, "rank")) {
 		if (!is_int(d, c, 0, INT32_MAX))
 			return loader_node_error(l, n->id,
 						 "\"weft.rank\" is not a positive integer");
 		n->rank = (int32_t)x;
 		n->flags |= TREE_HAS_SCORE;
-	} else if (!strcmp(key, "merged")) {
+	} else if (KEY_IS(d, c, "merged")) {
 		if (!is_int(d, c, 0, UINT32_MAX))
 			return loader_node_error(l, n->id, "\"weft.merged\" is not a count");
 		n->merged = (uint32_t)x;
-	} else if (!strcmp(key, "created")) {
+	} else if (KEY_IS(d, c, "created")) {
 		if (!is_int(d, c, -9e15, 9e15))
 			return loader_node_error(l, n->id, "\"weft.created\" is not Unix seconds");
 		n->created = (int64_t)x;
@@ -241,7 +241,7 @@ static int load_node_weft(struct loader *l, uint32_t i, const struct jdoc *d, ui
 	for (c = d->v[o].child; c; c = d->v[c].next) {
 		const char *key = jv_key(d, c);
 
-		if (!strcmp(key, "model") || !strcmp(key, "finish")) {
+		if (KEY_IS(d, c, "model") || KEY_IS(d, c, "finish")) {
 			if (!jv_is(d, c, JV_STRING))
 				return loader_node_error(l, id, "\"weft.%s\" is not a string", key);
 			if (key[0] == 'm')
@@ -250,17 +250,17 @@ static int load_node_weft(struct loader *l, uint32_t i, const struct jdoc *d, ui
 			else
 				n->finish_reason =
 				    shared_string(l->t, &l->last_finish, jv_str(d, c), d->v[c].len);
-		} else if (!strcmp(key, "usage")) {
+		} else if (KEY_IS(d, c, "usage")) {
 			if (load_usage(l, n, d, c))
 				return -1;
-		} else if (!strcmp(key, "temperature") || !strcmp(key, "score") ||
-			   !strcmp(key, "rank") || !strcmp(key, "merged") ||
-			   !strcmp(key, "created") || !strcmp(key, "judgePick") ||
-			   !strcmp(key, "humanPick") || !strcmp(key, "bookmark") ||
-			   !strcmp(key, "edited")) {
+		} else if (KEY_IS(d, c, "temperature") || KEY_IS(d, c, "score") ||
+			   KEY_IS(d, c, "rank") || KEY_IS(d, c, "merged") ||
+			   KEY_IS(d, c, "created") || KEY_IS(d, c, "judgePick") ||
+			   KEY_IS(d, c, "humanPick") || KEY_IS(d, c, "bookmark") ||
+			   KEY_IS(d, c, "edited")) {
 			if (load_weft_scalar(l, i, d, c, key))
 				return -1;
-		} else if (!strcmp(key, "step")) {
+		} else if (KEY_IS(d, c, "step")) {
 			if (n->step)
 				return loader_node_error(l, id, "\"weft.step\" appears twice");
 			if (load_step(l, i, d, c))
@@ -308,19 +308,19 @@ static int sort_keys(struct loader *l, const struct jdoc *d, size_t index, struc
 		uint32_t *slot = NULL;
 		const char *key = jv_key(d, c);
 
-		if (!strcmp(key, "id"))
+		if (KEY_IS(d, c, "id"))
 			slot = &k->id;
-		else if (!strcmp(key, "text"))
+		else if (KEY_IS(d, c, "text"))
 			slot = &k->text;
-		else if (!strcmp(key, "parentIds"))
+		else if (KEY_IS(d, c, "parentIds"))
 			slot = &k->parents;
-		else if (!strcmp(key, "childrenIds"))
+		else if (KEY_IS(d, c, "childrenIds"))
 			slot = &k->kids;
-		else if (!strcmp(key, "lastVisited"))
+		else if (KEY_IS(d, c, "lastVisited"))
 			slot = &k->visited;
-		else if (!strcmp(key, "group"))
+		else if (KEY_IS(d, c, "group"))
 			slot = &k->group;
-		else if (!strcmp(key, "weft"))
+		else if (KEY_IS(d, c, "weft"))
 			slot = &k->weft;
 		if (!slot) {
 			jdoc_add_member(extra, d, c);
@@ -440,6 +440,10 @@ int loader_node(struct loader *l, const struct jdoc *d, const char *start, size_
 
 	if (!jv_is(d, 0, JV_OBJECT))
 		return loader_file_error(l, "nodes[%zu]: not an object", index);
+	/* "id" is usually the first key: its slot comes in while the rest is
+	 * checked */
+	if (d->v[0].child && KEY_IS(d, d->v[0].child, "id") && jv_is(d, d->v[0].child, JV_STRING))
+		tree_prefetch_id(l->t, jv_str(d, d->v[0].child), d->v[d->v[0].child].len);
 	if (sort_keys(l, d, index, &k, &extra) || check_id_text(l, d, &k, start, index))
 		goto out;
 	i = tree_add_detached(l->t, jv_str(d, k.id), jv_str(d, k.text), d->v[k.text].len);
