@@ -1,6 +1,9 @@
 #include "weft/session.h"
 
 #include <cjson/cJSON.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -37,6 +40,18 @@ static size_t utf8_first_invalid(const char *data, size_t len)
 		uint32_t cp;
 		size_t k;
 
+#if defined(__SSE2__)
+		/* sixteen bytes at a time: no high bit, no zero byte */
+		if (len - i >= 16) {
+			__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i zero = _mm_cmpeq_epi8(w, _mm_setzero_si128());
+
+			if (!_mm_movemask_epi8(_mm_or_si128(w, zero))) {
+				i += 16;
+				continue;
+			}
+		}
+#endif
 		if (len - i >= 8) {
 			uint64_t w;
 
@@ -56,6 +71,30 @@ static size_t utf8_first_invalid(const char *data, size_t len)
 		i += k;
 	}
 	return NO_OFF;
+}
+
+/* The UTF-8 check runs this far ahead of the reader, so the reader finds
+ * the bytes still in the cache instead of reading the file from memory a
+ * second time. */
+#define UTF8_AHEAD ((size_t)256 << 10)
+
+void loader_check_utf8(struct loader *l, const char *upto)
+{
+	if (upto > l->end)
+		upto = l->end;
+	while (l->checked < upto && l->bad_utf8 == NO_OFF) {
+		size_t n = (size_t)(l->end - l->checked), r;
+
+		if (n > UTF8_AHEAD)
+			n = UTF8_AHEAD;
+		r = utf8_first_invalid(l->checked, n);
+		if (r == NO_OFF)
+			l->checked += n;
+		else if (l->checked + n < l->end && n - r < 4)
+			l->checked += r; /* a character cut by the chunk's end */
+		else
+			l->bad_utf8 = (size_t)(l->checked + r - l->base);
+	}
 }
 
 const char *loader_show_id(const char *id, char *buf, size_t size)
@@ -214,6 +253,7 @@ static int walk_array(struct loader *l, const char *what, element_fn fn)
 
 		skip_ws(l);
 		start = l->p;
+		loader_check_utf8(l, l->p + UTF8_AHEAD / 2);
 		if (jdoc_read(l, &l->doc))
 			return -1;
 		if (fn)
@@ -354,6 +394,7 @@ static int walk_top(struct loader *l)
 	skip_ws(l);
 	if (l->p < l->end)
 		return loc_error(l, l->p, "unexpected data after the top-level object");
+	loader_check_utf8(l, l->end);
 	if (l->bad_utf8 != NO_OFF)
 		return loc_error(l, l->base + l->bad_utf8, "invalid UTF-8 (or a NUL byte)");
 	if (!l->seen_nodes)
@@ -429,7 +470,8 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	if (len > SESSION_MAX_BYTES)
 		return loader_file_error(&l, "larger than %zu bytes", SESSION_MAX_BYTES);
 	l.p += utf8_bom_len(data, len);
-	l.bad_utf8 = utf8_first_invalid(data, len);
+	l.bad_utf8 = NO_OFF;
+	l.checked = data;
 	l.t = tree_new();
 	r = walk_top(&l);
 	if (!r)
@@ -556,7 +598,8 @@ int session_apply_node(struct tree *t, const char *name, const char *json, size_
 	l.end = json + len;
 	l.err = err;
 	l.dropped = json;
-	l.bad_utf8 = utf8_first_invalid(json, len);
+	l.bad_utf8 = NO_OFF;
+	l.checked = json;
 	strbuf_init(&l.pool);
 	strbuf_init(&l.extra);
 	strbuf_init(&l.scratch);
@@ -634,10 +677,7 @@ int session_load(const char *path, struct tree **out, struct errbuf *err)
 	}
 	len = (size_t)st.st_size;
 	if (len) {
-		/* populated in one call: the whole file is read anyway (the
-		 * UTF-8 check first), and one call costs less than a fault for
-		 * every few pages */
-		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED)
 			map = NULL;
 	}

@@ -16,6 +16,9 @@
 
 #include <cjson/cJSON.h>
 #include <float.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +118,20 @@ static const char *skip_space(const char *p, const char *end)
 /* The first '"' or '\\' in [p, end), or end. */
 static const char *find_quote(const char *p, const char *end)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+
+	/* sixteen bytes at a time */
+	while (end - p >= 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int hit = _mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, backslash)));
+
+		if (hit)
+			return p + __builtin_ctz((unsigned)hit);
+		p += 16;
+	}
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 
 	/* eight bytes at a time: a byte equal to c makes w ^ c's byte zero,

@@ -110,6 +110,7 @@ struct loader {
 	struct errbuf *err;
 	struct tree *t;
 	size_t bad_utf8;    /* offset of the first invalid byte, or NO_OFF */
+	const char *checked; /* bytes before it were checked for bad_utf8 */
 	struct strbuf pool; /* NUL-terminated ids waiting to be resolved */
 	size_t *offs;
 	size_t noffs, offs_cap;
@@ -137,6 +138,9 @@ struct loader {
 /* Reads the value at l->p into d (cJSON when the quick reader declines)
  * and moves past it; -1 with the error set as cJSON's syntax error. */
 int jdoc_read(struct loader *l, struct jdoc *d);
+/* Checks the file's UTF-8 up to upto at least (session.c): bad_utf8 is
+ * then the first invalid byte of the file if there is one before upto. */
+void loader_check_utf8(struct loader *l, const char *upto);
 /* cJSON's parse of the value at l->p (session.c); NULL with err set. */
 cJSON *loader_parse_value(struct loader *l);
 

@@ -344,6 +344,7 @@ static int check_id_text(struct loader *l, const struct jdoc *d, const struct no
 		return loader_file_error(l, "nodes[%zu]: \"id\" is not a string", index);
 	if (!jv_str(d, k->id)[0])
 		return loader_file_error(l, "nodes[%zu]: \"id\" is empty", index);
+	loader_check_utf8(l, l->p);
 	if (l->bad_utf8 != NO_OFF && l->base + l->bad_utf8 >= start && l->base + l->bad_utf8 < l->p)
 		return loader_node_error(l, jv_str(d, k->id),
 					 "invalid UTF-8 (or a NUL byte) at byte %zu", l->bad_utf8);

@@ -630,6 +630,73 @@ static void test_odd_nodes(void **state)
 	}
 }
 
+/*
+ * The UTF-8 check runs ahead of the reader in pieces of a few hundred KiB:
+ * a big file of three-byte characters has characters cut by every piece's
+ * end, which must not count as invalid, and a bad byte far into the file
+ * is still named where it is.
+ */
+static void big_utf8_file(struct strbuf *sb, size_t nodes, size_t *offsets)
+{
+	size_t i, k;
+
+	strbuf_addstr(sb, "{\"nodes\":[");
+	for (i = 0; i < nodes; i++) {
+		strbuf_addf(sb, "%s{\"id\":\"n%zu\",\"text\":\"", i ? ",\n" : "", i);
+		offsets[i] = sb->len;
+		for (k = 0; k < 1000; k++)
+			strbuf_addstr(sb, "\xe2\x82\xac"); /* the euro sign */
+		strbuf_addstr(sb, "\",\"parentIds\":[");
+		if (i)
+			strbuf_addf(sb, "\"n%zu\"", i - 1);
+		strbuf_addstr(sb, "],\"childrenIds\":[");
+		if (i + 1 < nodes)
+			strbuf_addf(sb, "\"n%zu\"", i + 1);
+		strbuf_addstr(sb, "]}");
+	}
+	strbuf_addstr(sb, "],\"name\":\"big\"}");
+}
+
+static void test_big_file_utf8(void **state)
+{
+	enum { NODES = 400 }; /* 1.2 MB */
+	struct strbuf sb = STRBUF_INIT, want = STRBUF_INIT;
+	size_t offsets[NODES];
+	struct errbuf err = {{0}};
+	struct tree *t = NULL;
+	char *copy;
+
+	(void)state;
+	big_utf8_file(&sb, NODES, offsets);
+	assert_true(sb.len > 1000000);
+	if (session_load_buffer("big.json", sb.data, sb.len, &t, &err))
+		print_error("%s\n", err.msg);
+	assert_non_null(t);
+	assert_int_equal(t->count, NODES);
+	tree_free(t);
+	/* a bad byte in node 300's text, far past the first piece: the second
+	 * byte of a euro sign */
+	copy = malloc(sb.len);
+	memcpy(copy, sb.data, sb.len);
+	copy[offsets[300] + 1501] = '\xff';
+	assert_int_equal(session_load_buffer("big.json", copy, sb.len, &t, &err), -1);
+	/* the character it cuts starts a byte before it */
+	strbuf_addf(&want, "big.json: node 'n300': invalid UTF-8 (or a NUL byte) at byte %zu",
+		    offsets[300] + 1500);
+	assert_string_equal(err.msg, want.data);
+	/* and a NUL after the nodes: named by line and column at the end */
+	memcpy(copy, sb.data, sb.len);
+	copy[sb.len - 4] = '\0';
+	assert_int_equal(session_load_buffer("big.json", copy, sb.len, &t, &err), -1);
+	strbuf_reset(&want);
+	strbuf_addf(&want, "big.json:%d:", NODES);
+	assert_non_null(strstr(err.msg, want.data));
+	assert_non_null(strstr(err.msg, "invalid UTF-8 (or a NUL byte)"));
+	free(copy);
+	strbuf_release(&sb);
+	strbuf_release(&want);
+}
+
 /* ---- malformed input ---------------------------------------------------- */
 
 struct bad_case {
@@ -984,6 +1051,7 @@ int main(void)
 	    cmocka_unit_test(test_string_escapes),
 	    cmocka_unit_test(test_numbers),
 	    cmocka_unit_test(test_odd_nodes),
+	    cmocka_unit_test(test_big_file_utf8),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_every_truncation),
 	    cmocka_unit_test(test_load_file_errors),
