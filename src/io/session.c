@@ -45,11 +45,14 @@ static size_t utf8_first_invalid(const char *data, size_t len)
 		if (len - i >= 16) {
 			__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 			__m128i zero = _mm_cmpeq_epi8(w, _mm_setzero_si128());
+			int mask = _mm_movemask_epi8(_mm_or_si128(w, zero));
 
-			if (!_mm_movemask_epi8(_mm_or_si128(w, zero))) {
+			if (!mask) {
 				i += 16;
 				continue;
 			}
+			/* the plain bytes before the first other one */
+			i += (size_t)__builtin_ctz((unsigned)mask);
 		}
 #endif
 		if (len - i >= 8) {
