@@ -476,6 +476,10 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	l.bad_utf8 = NO_OFF;
 	l.checked = data;
 	l.t = tree_new();
+	/* weft writes about 600 bytes a node (Bonsai files more): room for
+	 * that many from the start spares the id table its regrowths; a file
+	 * of shorter nodes grows it as usual */
+	tree_reserve(l.t, (uint32_t)(len / 600 < TREE_NONE - 1 ? len / 600 : TREE_NONE - 1));
 	r = walk_top(&l);
 	if (!r)
 		r = finish(&l);
