@@ -257,7 +257,7 @@ static int walk_array(struct loader *l, const char *what, element_fn fn)
 		skip_ws(l);
 		start = l->p;
 		loader_check_utf8(l, l->p + UTF8_AHEAD / 2);
-		if (jdoc_read(l, &l->doc))
+		if (fn ? jdoc_read(l, &l->doc) : jdoc_skip(l, &l->doc))
 			return -1;
 		if (fn)
 			r = fn(l, &l->doc, start, index);

@@ -72,6 +72,8 @@ static uint32_t add_value(struct jdoc *d, int type, size_t key, size_t klen, uin
 	struct jval *v;
 	uint32_t i;
 
+	if (d->dry)
+		return 0; /* jdoc_skip: nothing kept, value 0 is scribbled on */
 	XGROW(d->v, d->cap, d->n + 1);
 	i = (uint32_t)d->n++;
 	v = &d->v[i];
@@ -96,6 +98,8 @@ static uint32_t add_value(struct jdoc *d, int type, size_t key, size_t klen, uin
  * quick reader adds every string's bytes through them. */
 static inline void put_bytes(struct strbuf *sb, const char *p, size_t n)
 {
+	if (!sb) /* checking syntax only (jdoc_skip) */
+		return;
 	if (sb->len + n + 1 > sb->cap)
 		strbuf_grow(sb, n);
 	memcpy(sb->data + sb->len, p, n);
@@ -227,9 +231,9 @@ static const char *unicode_escape(const char *p, const char *end, struct strbuf 
 static const char *quick_string(struct jdoc *d, const char *p, const char *end, size_t *off,
 				size_t *len)
 {
-	struct strbuf *sb = &d->s;
+	struct strbuf *sb = d->dry ? NULL : &d->s;
 
-	*off = sb->len;
+	*off = sb ? sb->len : 0;
 	p++;
 	for (;;) {
 		const char *q = find_quote(p, end);
@@ -238,7 +242,7 @@ static const char *quick_string(struct jdoc *d, const char *p, const char *end, 
 			return NULL;
 		put_bytes(sb, p, (size_t)(q - p));
 		if (*q == '"') {
-			*len = sb->len - *off;
+			*len = sb ? sb->len - *off : 0;
 			put_byte(sb, '\0');
 			return q + 1;
 		}
@@ -380,6 +384,7 @@ static const char *quick_number(const char *p, const char *end, double *out)
 /* The containers open around the quick reader, and each one's last value. */
 struct quick_state {
 	uint32_t stack[FAST_DEPTH], last[FAST_DEPTH];
+	uint8_t obj[FAST_DEPTH]; /* whether each is an object */
 	size_t top;
 };
 
@@ -450,6 +455,7 @@ static const char *quick_value(struct jdoc *d, const char *p, const char *end)
 				d->v[i].raw_end = p;
 			} else {
 				st.stack[st.top] = i;
+				st.obj[st.top] = (uint8_t)obj;
 				st.last[st.top++] = 0;
 				key = klen = 0;
 				if (obj && !(p = quick_key(d, p, end, &key, &klen)))
@@ -470,7 +476,7 @@ static const char *quick_value(struct jdoc *d, const char *p, const char *end)
 			if (!st.top)
 				return p;
 			c = st.stack[st.top - 1];
-			obj = d->v[c].type == JV_OBJECT;
+			obj = st.obj[st.top - 1];
 			p = skip_space(p, end);
 			if (p >= end)
 				return NULL;
@@ -545,6 +551,21 @@ int jdoc_read(struct loader *l, struct jdoc *d)
 		return -1;
 	d->owned = item;
 	from_cjson(d, item, 0, 0, 0, NULL);
+	return 0;
+}
+
+int jdoc_skip(struct loader *l, struct jdoc *d)
+{
+	const char *endp;
+
+	jdoc_reset(d);
+	XGROW(d->v, d->cap, 1);
+	d->dry = 1;
+	endp = quick_value(d, l->p, l->end);
+	d->dry = 0;
+	if (!endp)
+		return jdoc_read(l, d);
+	l->p = endp;
 	return 0;
 }
 

@@ -53,6 +53,7 @@ struct jdoc {
 	size_t n, cap;
 	struct strbuf s; /* decoded strings and keys */
 	cJSON *owned;	 /* cJSON's reading, when it read the element */
+	int dry;	 /* jdoc_skip at work: nothing is kept */
 };
 
 void jdoc_init(struct jdoc *d);
@@ -138,6 +139,9 @@ struct loader {
 /* Reads the value at l->p into d (cJSON when the quick reader declines)
  * and moves past it; -1 with the error set as cJSON's syntax error. */
 int jdoc_read(struct loader *l, struct jdoc *d);
+/* The same for a value whose syntax alone matters: d keeps nothing of it
+ * (unless cJSON had to read it). */
+int jdoc_skip(struct loader *l, struct jdoc *d);
 /* Checks the file's UTF-8 up to upto at least (session.c): bad_utf8 is
  * then the first invalid byte of the file if there is one before upto. */
 void loader_check_utf8(struct loader *l, const char *upto);
