@@ -89,6 +89,13 @@ struct tree_node {
 
 struct tree_arena_block;
 
+/* One entry of the id table: a node index (TREE_NONE: empty) and its id's
+ * hash, compared before the id itself so a probe rarely reads a node. */
+struct tree_slot {
+	uint32_t node;
+	uint32_t hash;
+};
+
 struct tree {
 	struct tree_node *nodes; /* count used of cap */
 	uint32_t count;
@@ -101,9 +108,10 @@ struct tree {
 	char *weft_json;  /* owned; the top-level "weft" object as JSON text, or NULL */
 	char *extra_json; /* owned; unknown top-level keys, "\"k\":v,..." or NULL */
 	/* private */
-	uint32_t *slots; /* hash table of node indices, slot_cap entries */
+	struct tree_slot *slots; /* open-addressing id table, slot_cap entries */
 	size_t slot_cap;
 	struct tree_arena_block *arena;
+	struct tree_arena_block *id_arena; /* the nodes' ids */
 	uint64_t next_id;
 	uint64_t id_salt;
 };
@@ -133,6 +141,16 @@ void tree_set_root(struct tree *t, uint32_t root);
 
 /* The index of the node with this id, or TREE_NONE. */
 uint32_t tree_find(const struct tree *t, const char *id);
+/* The hash of an id of len bytes as the id table keeps it (ids with equal
+ * hashes are told apart by their bytes). */
+uint32_t tree_id_hash(const char *id, size_t len);
+/* Starts reading into the cache the id table's slot for an id about to be
+ * added or found (a loader calls it as soon as it knows the id, so the
+ * memory access overlaps its other work).  Changes nothing. */
+void tree_prefetch_id(const struct tree *t, const char *id, size_t len);
+/* Makes room for nodes in all without growing again: for loaders that know
+ * roughly how many nodes are coming.  Only ever grows. */
+void tree_reserve(struct tree *t, uint32_t nodes);
 static inline struct tree_node *tree_node(const struct tree *t, uint32_t i)
 {
 	return &t->nodes[i];

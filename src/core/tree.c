@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "weft/xalloc.h"
@@ -18,9 +19,9 @@ struct tree_arena_block {
 	char data[];
 };
 
-static char *arena_alloc(struct tree *t, size_t len)
+static char *arena_alloc(struct tree_arena_block **arena, size_t len)
 {
-	struct tree_arena_block *b = t->arena;
+	struct tree_arena_block *b = *arena;
 	char *p;
 
 	if (!b || b->size - b->used < len) {
@@ -34,13 +35,13 @@ static char *arena_alloc(struct tree *t, size_t len)
 		b = xmalloc(sizeof(*b) + size);
 		b->size = size;
 		b->used = 0;
-		if (size == len && t->arena) {
+		if (size == len && *arena) {
 			/* a big string gets its own block, kept behind the current one */
-			b->next = t->arena->next;
-			t->arena->next = b;
+			b->next = (*arena)->next;
+			(*arena)->next = b;
 		} else {
-			b->next = t->arena;
-			t->arena = b;
+			b->next = *arena;
+			*arena = b;
 		}
 	}
 	p = b->data + b->used;
@@ -50,11 +51,21 @@ static char *arena_alloc(struct tree *t, size_t len)
 
 const char *tree_intern(struct tree *t, const char *s, size_t len)
 {
-	char *p = arena_alloc(t, len + 1);
+	char *p = arena_alloc(&t->arena, len + 1);
 
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+static void arena_free(struct tree_arena_block *b)
+{
+	while (b) {
+		struct tree_arena_block *next = b->next;
+
+		free(b);
+		b = next;
+	}
 }
 
 static const char *intern_or_null(struct tree *t, const char *s)
@@ -64,44 +75,121 @@ static const char *intern_or_null(struct tree *t, const char *s)
 
 /* ---- id hash table ------------------------------------------------------ */
 
-static uint64_t hash_id(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+/*
+ * Open addressing with linear probing, at most half full.  Each slot keeps
+ * its id's hash beside the node index, so a probe compares the id's bytes
+ * only when the hashes agree (almost only for the id sought) and growing
+ * the table never reads an id again.  The index of a slot is the hash's
+ * low bits.
+ */
 
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
+uint32_t tree_id_hash(const char *id, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len, w;
+
+	/* eight bytes at a time: an id is usually one to three words */
+	while (len >= 8) {
+		memcpy(&w, id, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+		id += 8;
+		len -= 8;
 	}
-	return h ^ (h >> 29);
+	if (len) {
+		w = 0;
+		memcpy(&w, id, len);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
-static size_t slot_for(const struct tree *t, const char *id)
+/* The slot holding id, or the empty slot where it would go. */
+static size_t slot_for(const struct tree *t, const char *id, uint32_t hash)
 {
-	size_t mask = t->slot_cap - 1;
-	size_t i = (size_t)hash_id(id) & mask;
+	size_t mask = t->slot_cap - 1, i = hash & mask;
 
-	while (t->slots[i] != TREE_NONE && strcmp(t->nodes[t->slots[i]].id, id))
+	for (;;) {
+		const struct tree_slot *s = &t->slots[i];
+
+		if (s->node == TREE_NONE || (s->hash == hash && !strcmp(t->nodes[s->node].id, id)))
+			return i;
 		i = (i + 1) & mask;
-	return i;
+	}
+}
+
+/*
+ * Asks for huge pages under a big table: every probe of the id table lands
+ * on a random slot, and with 4 KiB pages most of them also miss the TLB.
+ * Only advice: without transparent huge pages nothing changes.
+ */
+static void huge_pages(void *p, size_t size)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t to = ((uintptr_t)p + size) & ~(huge - 1);
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
 }
 
 static void rehash(struct tree *t, size_t cap)
 {
-	uint32_t n;
+	struct tree_slot *old = t->slots;
+	size_t old_cap = t->slot_cap, k, mask = cap - 1;
 
-	free(t->slots);
 	t->slots = xreallocarray(NULL, cap, sizeof(*t->slots));
+	huge_pages(t->slots, cap * sizeof(*t->slots));
 	memset(t->slots, 0xff, cap * sizeof(*t->slots));
 	t->slot_cap = cap;
-	for (n = 0; n < t->count; n++)
-		t->slots[slot_for(t, t->nodes[n].id)] = n;
+	for (k = 0; k < old_cap; k++) {
+		size_t i;
+
+		if (old[k].node == TREE_NONE)
+			continue;
+		/* ids are distinct: only an empty slot is needed */
+		for (i = old[k].hash & mask; t->slots[i].node != TREE_NONE; i = (i + 1) & mask)
+			;
+		t->slots[i] = old[k];
+	}
+	free(old);
 }
 
 uint32_t tree_find(const struct tree *t, const char *id)
 {
 	if (!t->slot_cap)
 		return TREE_NONE;
-	return t->slots[slot_for(t, id)];
+	return t->slots[slot_for(t, id, tree_id_hash(id, strlen(id)))].node;
+}
+
+void tree_prefetch_id(const struct tree *t, const char *id, size_t len)
+{
+	if (t->slot_cap)
+		__builtin_prefetch(&t->slots[tree_id_hash(id, len) & (t->slot_cap - 1)]);
+}
+
+static void grow_nodes(struct tree *t, size_t need)
+{
+	size_t cap = t->cap;
+
+	XGROW(t->nodes, cap, need);
+	t->cap = (uint32_t)(cap > TREE_NONE - 1 ? TREE_NONE - 1 : cap);
+}
+
+void tree_reserve(struct tree *t, uint32_t nodes)
+{
+	size_t cap = t->slot_cap;
+
+	if (nodes > TREE_NONE - 1)
+		nodes = TREE_NONE - 1;
+	if (nodes > t->cap)
+		grow_nodes(t, nodes);
+	while ((size_t)nodes * 2 > cap)
+		cap *= 2;
+	if (cap > t->slot_cap)
+		rehash(t, cap);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -142,12 +230,8 @@ void tree_free(struct tree *t)
 		return;
 	for (i = 0; i < t->count; i++)
 		tree_step_free(t->nodes[i].step);
-	while (t->arena) {
-		struct tree_arena_block *next = t->arena->next;
-
-		free(t->arena);
-		t->arena = next;
-	}
+	arena_free(t->arena);
+	arena_free(t->id_arena);
 	free(t->nodes);
 	free(t->slots);
 	free(t->path);
@@ -181,33 +265,37 @@ uint32_t tree_add_detached(struct tree *t, const char *id, const char *text, siz
 {
 	char idbuf[24];
 	struct tree_node *n;
-	size_t slot;
-	uint32_t i;
+	size_t slot, id_len;
+	uint32_t i, hash;
 
 	if (!id) {
 		fresh_id(t, idbuf, sizeof(idbuf));
 		id = idbuf;
 	}
-	if (tree_find(t, id) != TREE_NONE || t->count == TREE_NONE - 1)
+	if (t->count == TREE_NONE - 1)
 		return TREE_NONE;
-	if (t->count == t->cap) {
-		size_t cap = t->cap;
-
-		XGROW(t->nodes, cap, (size_t)t->count + 1);
-		t->cap = (uint32_t)(cap > TREE_NONE - 1 ? TREE_NONE - 1 : cap);
-	}
 	if ((size_t)(t->count + 1) * 2 > t->slot_cap)
 		rehash(t, t->slot_cap * 2);
+	id_len = strlen(id);
+	hash = tree_id_hash(id, id_len);
+	slot = slot_for(t, id, hash);
+	if (t->slots[slot].node != TREE_NONE)
+		return TREE_NONE; /* the id is taken */
+	if (t->count == t->cap)
+		grow_nodes(t, (size_t)t->count + 1);
 	i = t->count++;
 	n = &t->nodes[i];
 	memset(n, 0, sizeof(*n));
-	n->id = tree_intern(t, id, strlen(id));
+	/* ids in an arena of their own: the loader's link checks compare many
+	 * ids, which then share cache lines instead of sitting between texts */
+	n->id = arena_alloc(&t->id_arena, id_len + 1);
+	memcpy((char *)n->id, id, id_len + 1);
 	n->text = tree_intern(t, text ? text : "", text ? text_len : 0);
 	n->text_len = text ? text_len : 0;
 	n->parent = n->first_child = n->last_child = TREE_NONE;
 	n->next_sibling = n->prev_sibling = TREE_NONE;
-	slot = slot_for(t, n->id);
-	t->slots[slot] = i;
+	t->slots[slot].node = i;
+	t->slots[slot].hash = hash;
 	return i;
 }
 

@@ -1,6 +1,9 @@
 #include "weft/session.h"
 
 #include <cjson/cJSON.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -21,16 +24,80 @@
 
 /* ---- messages ----------------------------------------------------------- */
 
-/* Offset of the first byte that is not valid UTF-8 (or a NUL), or NO_OFF. */
+/*
+ * Offset of the first byte that is not valid UTF-8 (or a NUL), or NO_OFF.
+ * Runs of eight ASCII bytes with no NUL are passed a word at a time (a
+ * session is mostly ASCII); anything else goes through utf8_decode, whose
+ * continuation bytes are never NUL, so a NUL is always found where it is.
+ */
 static size_t utf8_first_invalid(const char *data, size_t len)
 {
-	const char *nul = memchr(data, '\0', len);
-	size_t upto = nul ? (size_t)(nul - data) : len;
-	size_t valid = utf8_valid_prefix(data, upto);
+	const unsigned char *s = (const unsigned char *)data;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
 
-	if (valid < upto || nul)
-		return valid;
+	while (i < len) {
+		uint32_t cp;
+		size_t k;
+
+#if defined(__SSE2__)
+		/* sixteen bytes at a time: no high bit, no zero byte */
+		if (len - i >= 16) {
+			__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i zero = _mm_cmpeq_epi8(w, _mm_setzero_si128());
+			int mask = _mm_movemask_epi8(_mm_or_si128(w, zero));
+
+			if (!mask) {
+				i += 16;
+				continue;
+			}
+			/* the plain bytes before the first other one */
+			i += (size_t)__builtin_ctz((unsigned)mask);
+		}
+#endif
+		if (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (!((w | ((w - ones) & ~w)) & highs)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] && s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = s[i] ? utf8_decode(s + i, len - i, &cp) : 0;
+		if (!k)
+			return i;
+		i += k;
+	}
 	return NO_OFF;
+}
+
+/* The UTF-8 check runs this far ahead of the reader, so the reader finds
+ * the bytes still in the cache instead of reading the file from memory a
+ * second time. */
+#define UTF8_AHEAD ((size_t)256 << 10)
+
+void loader_check_utf8(struct loader *l, const char *upto)
+{
+	if (upto > l->end)
+		upto = l->end;
+	while (l->checked < upto && l->bad_utf8 == NO_OFF) {
+		size_t n = (size_t)(l->end - l->checked), r;
+
+		if (n > UTF8_AHEAD)
+			n = UTF8_AHEAD;
+		r = utf8_first_invalid(l->checked, n);
+		if (r == NO_OFF)
+			l->checked += n;
+		else if (l->checked + n < l->end && n - r < 4)
+			l->checked += r; /* a character cut by the chunk's end */
+		else
+			l->bad_utf8 = (size_t)(l->checked + r - l->base);
+	}
 }
 
 const char *loader_show_id(const char *id, char *buf, size_t size)
@@ -114,8 +181,7 @@ static void skip_ws(struct loader *l)
 		l->p++;
 }
 
-/* Parses one JSON value at l->p and moves past it; NULL with err set. */
-static cJSON *parse_value(struct loader *l)
+cJSON *loader_parse_value(struct loader *l)
 {
 	const char *endp = NULL;
 	cJSON *item;
@@ -156,11 +222,12 @@ static void drop_pages(struct loader *l)
 	l->dropped = l->p;
 }
 
-typedef int (*element_fn)(struct loader *l, cJSON *item, const char *start, size_t index);
+typedef int (*element_fn)(struct loader *l, const struct jdoc *d, const char *start, size_t index);
 
 /*
- * Walks the array at l->p, parsing one element at a time and calling fn
- * (which may be NULL: syntax only).  what names the array in messages.
+ * Walks the array at l->p, reading one element at a time into l->doc and
+ * calling fn (which may be NULL: syntax only).  what names the array in
+ * messages.
  */
 static int walk_array(struct loader *l, const char *what, element_fn fn)
 {
@@ -170,7 +237,7 @@ static int walk_array(struct loader *l, const char *what, element_fn fn)
 	if (l->p >= l->end)
 		return loc_error(l, l->end, "unexpected end of file (truncated?)");
 	if (*l->p != '[') {
-		cJSON *v = parse_value(l);
+		cJSON *v = loader_parse_value(l);
 
 		if (!v)
 			return -1;
@@ -185,17 +252,15 @@ static int walk_array(struct loader *l, const char *what, element_fn fn)
 	}
 	for (;;) {
 		const char *start;
-		cJSON *item;
 		int r = 0;
 
 		skip_ws(l);
 		start = l->p;
-		item = parse_value(l);
-		if (!item)
+		loader_check_utf8(l, l->p + UTF8_AHEAD / 2);
+		if (fn ? jdoc_read(l, &l->doc) : jdoc_skip(l, &l->doc))
 			return -1;
 		if (fn)
-			r = fn(l, item, start, index);
-		cJSON_Delete(item);
+			r = fn(l, &l->doc, start, index);
 		if (r)
 			return r;
 		index++;
@@ -234,7 +299,7 @@ static int top_value(struct loader *l, const char *key)
 		*at = l->p;
 		return walk_array(l, key, NULL);
 	}
-	v = parse_value(l);
+	v = loader_parse_value(l);
 	if (!v)
 		return -1;
 	if (!strcmp(key, "name")) {
@@ -279,7 +344,7 @@ static int walk_top(struct loader *l)
 	if (l->p >= l->end)
 		return loader_file_error(l, "empty file (not JSON)");
 	if (*l->p != '{') {
-		cJSON *v = parse_value(l);
+		cJSON *v = loader_parse_value(l);
 
 		if (!v)
 			return -1;
@@ -300,7 +365,7 @@ static int walk_top(struct loader *l)
 				return loc_error(l, l->end, "unexpected end of file (truncated?)");
 			if (*l->p != '"')
 				return loc_error(l, l->p, "JSON syntax error: expected a key");
-			key = parse_value(l);
+			key = loader_parse_value(l);
 			if (!key)
 				return -1;
 			skip_ws(l);
@@ -332,6 +397,7 @@ static int walk_top(struct loader *l)
 	skip_ws(l);
 	if (l->p < l->end)
 		return loc_error(l, l->p, "unexpected data after the top-level object");
+	loader_check_utf8(l, l->end);
 	if (l->bad_utf8 != NO_OFF)
 		return loc_error(l, l->base + l->bad_utf8, "invalid UTF-8 (or a NUL byte)");
 	if (!l->seen_nodes)
@@ -402,11 +468,18 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	l.err = err;
 	strbuf_init(&l.pool);
 	strbuf_init(&l.extra);
+	strbuf_init(&l.scratch);
+	jdoc_init(&l.doc);
 	if (len > SESSION_MAX_BYTES)
 		return loader_file_error(&l, "larger than %zu bytes", SESSION_MAX_BYTES);
 	l.p += utf8_bom_len(data, len);
-	l.bad_utf8 = utf8_first_invalid(data, len);
+	l.bad_utf8 = NO_OFF;
+	l.checked = data;
 	l.t = tree_new();
+	/* weft writes about 600 bytes a node (Bonsai files more): room for
+	 * that many from the start spares the id table its regrowths; a file
+	 * of shorter nodes grows it as usual */
+	tree_reserve(l.t, (uint32_t)(len / 600 < TREE_NONE - 1 ? len / 600 : TREE_NONE - 1));
 	r = walk_top(&l);
 	if (!r)
 		r = finish(&l);
@@ -417,6 +490,8 @@ static int load_buffer(const char *name, const char *data, size_t len, int mappe
 	*out = l.t;
 	strbuf_release(&l.pool);
 	strbuf_release(&l.extra);
+	strbuf_release(&l.scratch);
+	jdoc_release(&l.doc);
 	free(l.offs);
 	free(l.pn);
 	free(l.ps);
@@ -521,7 +596,6 @@ int session_apply_node(struct tree *t, const char *name, const char *json, size_
 		       struct errbuf *err)
 {
 	struct loader l;
-	cJSON *item;
 	uint32_t i;
 	int r = -1;
 
@@ -531,16 +605,17 @@ int session_apply_node(struct tree *t, const char *name, const char *json, size_
 	l.end = json + len;
 	l.err = err;
 	l.dropped = json;
-	l.bad_utf8 = utf8_first_invalid(json, len);
+	l.bad_utf8 = NO_OFF;
+	l.checked = json;
 	strbuf_init(&l.pool);
 	strbuf_init(&l.extra);
+	strbuf_init(&l.scratch);
+	jdoc_init(&l.doc);
 	l.t = tree_new();
 	skip_ws(&l);
-	item = parse_value(&l);
-	if (!item)
+	if (jdoc_read(&l, &l.doc))
 		goto out;
-	r = loader_node(&l, item, json, 0);
-	cJSON_Delete(item);
+	r = loader_node(&l, &l.doc, json, 0);
 	if (r)
 		goto out;
 	r = -1;
@@ -574,6 +649,8 @@ out:
 	tree_free(l.t);
 	strbuf_release(&l.pool);
 	strbuf_release(&l.extra);
+	strbuf_release(&l.scratch);
+	jdoc_release(&l.doc);
 	free(l.offs);
 	free(l.pn);
 	free(l.ps);

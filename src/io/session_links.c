@@ -5,7 +5,6 @@
  */
 #include "weft/session.h"
 
-#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +68,26 @@ static uint32_t count_reached(const struct tree *t)
 	}
 }
 
+/*
+ * The node named pid, the parent of node i.  In a file written in preorder
+ * (weft's, Bonsai's) a node's parent is the node before it or one of that
+ * node's ancestors, whose ids are still in the cache: those are tried
+ * first, then the hash table.
+ */
+static uint32_t find_parent(const struct loader *l, uint32_t i, const char *pid)
+{
+	const struct tree *t = l->t;
+	uint32_t c = i ? i - 1 : TREE_NONE;
+	int tries;
+
+	for (tries = 0; tries < 8 && c != TREE_NONE; tries++) {
+		if (!strcmp(t->nodes[c].id, pid))
+			return c;
+		c = l->pn[c].parent_idx;
+	}
+	return tree_find(t, pid);
+}
+
 /* Resolves every node's parentIds[0]; finds the root (tree's root set). */
 static int resolve_parents(struct loader *l)
 {
@@ -92,7 +111,7 @@ static int resolve_parents(struct loader *l)
 			root = i;
 			continue;
 		}
-		pn->parent_idx = tree_find(t, pool_str(l, pn->parent));
+		pn->parent_idx = find_parent(l, i, pool_str(l, pn->parent));
 		if (pn->parent_idx == TREE_NONE)
 			return loader_node_error(l, t->nodes[i].id,
 						 "\"parentIds\" names '%s', which is not a node",
@@ -278,69 +297,74 @@ int loader_resolve_steps(struct loader *l)
 	return 0;
 }
 
-int loader_edge(struct loader *l, cJSON *o, const char *start, size_t index)
+int loader_edge(struct loader *l, const struct jdoc *d, const char *start, size_t index)
 {
-	const cJSON *from, *to, *rel;
+	uint32_t from, to, rel;
+	const char *fs, *ts;
 	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
 	uint32_t f, c;
 
 	(void)start;
-	if (!cJSON_IsObject(o))
+	if (!jv_is(d, 0, JV_OBJECT))
 		return loader_file_error(l, "edges[%zu]: not an object", index);
-	from = cJSON_GetObjectItemCaseSensitive(o, "from");
-	to = cJSON_GetObjectItemCaseSensitive(o, "to");
-	rel = cJSON_GetObjectItemCaseSensitive(o, "relation");
-	if (!cJSON_IsString(from) || !cJSON_IsString(to))
+	from = jdoc_member(d, 0, "from");
+	to = jdoc_member(d, 0, "to");
+	rel = jdoc_member(d, 0, "relation");
+	if (!from || !to || !jv_is(d, from, JV_STRING) || !jv_is(d, to, JV_STRING))
 		return loader_file_error(l, "edges[%zu]: \"from\" and \"to\" must be strings",
 					 index);
-	if (rel && !cJSON_IsString(rel))
+	if (rel && !jv_is(d, rel, JV_STRING))
 		return loader_file_error(l, "edges[%zu]: \"relation\" is not a string", index);
-	if (rel && strcmp(rel->valuestring, "parentId"))
+	if (rel && strcmp(jv_str(d, rel), "parentId"))
 		return 0; /* not a parent link: not ours to check */
+	fs = jv_str(d, from);
+	ts = jv_str(d, to);
 	/* edges usually list the nodes in file order: try the next one first */
 	c = l->edge_next;
 	if (c == l->t->root)
 		c++;
-	if (c >= l->t->count || strcmp(l->t->nodes[c].id, to->valuestring))
-		c = tree_find(l->t, to->valuestring);
+	if (c >= l->t->count || strcmp(l->t->nodes[c].id, ts))
+		c = tree_find(l->t, ts);
 	if (c != TREE_NONE)
 		l->edge_next = c + 1;
 	f = c == TREE_NONE ? TREE_NONE : l->t->nodes[c].parent;
-	if (f == TREE_NONE || strcmp(l->t->nodes[f].id, from->valuestring))
-		f = tree_find(l->t, from->valuestring);
+	if (f == TREE_NONE || strcmp(l->t->nodes[f].id, fs))
+		f = tree_find(l->t, fs);
 	if (f == TREE_NONE)
 		return loader_file_error(l, "edges[%zu]: \"from\" names '%s', which is not a node",
-					 index, SHOW(from->valuestring, b1));
+					 index, SHOW(fs, b1));
 	if (c == TREE_NONE)
 		return loader_file_error(l, "edges[%zu]: \"to\" names '%s', which is not a node",
-					 index, SHOW(to->valuestring, b1));
+					 index, SHOW(ts, b1));
 	if (l->t->nodes[c].parent != f)
-		return loader_file_error(
-		    l, "edges[%zu]: edge '%s' -> '%s' disagrees with childrenIds", index,
-		    SHOW(from->valuestring, b1), SHOW(to->valuestring, b2));
+		return loader_file_error(l,
+					 "edges[%zu]: edge '%s' -> '%s' disagrees with childrenIds",
+					 index, SHOW(fs, b1), SHOW(ts, b2));
 	if (l->edge_seen[c])
 		return loader_file_error(l, "edges[%zu]: edge '%s' -> '%s' appears twice", index,
-					 SHOW(from->valuestring, b1), SHOW(to->valuestring, b2));
+					 SHOW(fs, b1), SHOW(ts, b2));
 	l->edge_seen[c] = 1;
 	l->nedges++;
 	return 0;
 }
 
-int loader_path_node(struct loader *l, cJSON *v, const char *start, size_t index)
+int loader_path_node(struct loader *l, const struct jdoc *d, const char *start, size_t index)
 {
 	char b1[ID_SHOW * 4 + 16], b2[ID_SHOW * 4 + 16];
+	const char *id;
 	uint32_t i;
 
 	(void)start;
-	if (!cJSON_IsString(v))
+	if (!jv_is(d, 0, JV_STRING))
 		return loader_file_error(l, "pathNodes[%zu]: not a string", index);
+	id = jv_str(d, 0);
 	i = TREE_NONE;
 	if (index) { /* usually one of the previous node's first few children */
 		uint32_t c = l->t->nodes[l->path_idx[index - 1]].first_child;
 		int tries;
 
 		for (tries = 0; c != TREE_NONE && tries < 8; tries++) {
-			if (!strcmp(l->t->nodes[c].id, v->valuestring)) {
+			if (!strcmp(l->t->nodes[c].id, id)) {
 				i = c;
 				break;
 			}
@@ -348,16 +372,15 @@ int loader_path_node(struct loader *l, cJSON *v, const char *start, size_t index
 		}
 	}
 	if (i == TREE_NONE)
-		i = tree_find(l->t, v->valuestring);
+		i = tree_find(l->t, id);
 	if (i == TREE_NONE)
 		return loader_file_error(l, "pathNodes[%zu]: '%s' is not a node", index,
-					 SHOW(v->valuestring, b1));
+					 SHOW(id, b1));
 	if (!index && i != l->t->root)
-		return loader_file_error(l, "pathNodes[0]: '%s' is not the root",
-					 SHOW(v->valuestring, b1));
+		return loader_file_error(l, "pathNodes[0]: '%s' is not the root", SHOW(id, b1));
 	if (index && l->t->nodes[i].parent != l->path_idx[index - 1])
 		return loader_file_error(l, "pathNodes[%zu]: '%s' is not a child of '%s'", index,
-					 SHOW(v->valuestring, b1),
+					 SHOW(id, b1),
 					 SHOW(l->t->nodes[l->path_idx[index - 1]].id, b2));
 	XGROW(l->path_idx, l->path_cap, l->path_len + 1);
 	l->path_idx[l->path_len++] = i;

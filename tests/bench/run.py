@@ -114,6 +114,9 @@ def bench_sessions(tmp, files):
         wl = run_json([os.path.join(BIN, "weft_bench"), "load", path])
         ws = run_json([os.path.join(BIN, "weft_bench"), "save", path, path + ".weft.out"])
         pl = run_json([PY, os.path.join(HERE, "py_loom.py"), "load", path])
+        # the strong baseline: the same load with Python's cyclic garbage
+        # collector off (gc.disable()), as a careful Python loom does
+        pn = run_json([PY, os.path.join(HERE, "py_loom.py"), "--gc-off", "load", path])
         ps = run_json([PY, os.path.join(HERE, "py_loom.py"), "save", path, path + ".py.out"])
         for f in (path + ".weft.out", path + ".py.out"):
             os.unlink(f)
@@ -122,9 +125,24 @@ def bench_sessions(tmp, files):
         r = wl["seconds"] / pl["seconds"]
         row("load time (%s)" % tag, fmt_s(wl["seconds"]), fmt_s(pl["seconds"]) + " py",
             "%.3f" % r, "<= 0.333" if key else "", r <= 1 / 3 if key else None)
+        r = wl["seconds"] / pn["seconds"]
+        row("load time vs GC-off Python (%s)" % tag, fmt_s(wl["seconds"]),
+            fmt_s(pn["seconds"]) + " py gc off", "%.3f" % r, "<= 0.2" if key else "",
+            r <= 0.2 if key else None)
         r = wl["peak_kib"] / pl["peak_kib"]
         row("load peak RSS (%s)" % tag, fmt_mib(wl["peak_kib"]), fmt_mib(pl["peak_kib"]) + " py",
             "%.3f" % r, "<= 0.5" if key else "", r <= 0.5 if key else None)
+        r = wl["peak_kib"] / pn["peak_kib"]
+        row("peak RSS vs GC-off Python (%s)" % tag, fmt_mib(wl["peak_kib"]),
+            fmt_mib(pn["peak_kib"]) + " py gc off", "%.3f" % r, "<= 0.333" if key else "",
+            r <= 1 / 3 if key else None)
+        if key:
+            NOTES.append("session load, %s, CPU (user+sys) beside wall: weft %.2f s of %.2f s, "
+                         "Python GC on %.2f s of %.2f s, GC off %.2f s of %.2f s; CPU ratio to "
+                         "GC off %.3f (on a shared machine wall is CPU plus waiting for a core)"
+                         % (tag, wl["cpu_seconds"], wl["seconds"], pl["cpu_seconds"],
+                            pl["seconds"], pn["cpu_seconds"], pn["seconds"],
+                            wl["cpu_seconds"] / pn["cpu_seconds"]))
         r = ws["seconds"] / ps["seconds"]
         row("save time (%s)" % tag, fmt_s(ws["seconds"]), fmt_s(ps["seconds"]) + " py",
             "%.3f" % r, "<= 0.333" if key else "", r <= 1 / 3 if key else None)

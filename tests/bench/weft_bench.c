@@ -3,7 +3,8 @@
  * Each subcommand does one measured thing in a fresh process and prints one
  * line of JSON on stdout, so peak RSS (getrusage ru_maxrss) is that phase's.
  *
- *   weft_bench load FILE              session_load: seconds, peak RSS
+ *   weft_bench load FILE              session_load: seconds (wall and
+ *                                     user+sys CPU), peak RSS
  *   weft_bench save FILE OUT          session_load (not timed), then
  *                                     session_save to OUT: seconds
  *   weft_bench fanout URL N INFLIGHT  N chat requests on the lm engine with
@@ -53,16 +54,18 @@ static int do_load(const char *path)
 {
 	struct errbuf err;
 	struct tree *t;
-	double t0, t1;
+	double t0, t1, u0, u1, s0, s1;
 
+	u0 = cpu_seconds(&s0);
 	t0 = now();
 	if (session_load(path, &t, &err)) {
 		fprintf(stderr, "weft_bench: %s\n", err.msg);
 		return 1;
 	}
 	t1 = now();
-	printf("{\"nodes\": %u, \"seconds\": %.6f, \"peak_kib\": %ld}\n", t->count, t1 - t0,
-	       peak_kib());
+	u1 = cpu_seconds(&s1);
+	printf("{\"nodes\": %u, \"seconds\": %.6f, \"cpu_seconds\": %.6f, \"peak_kib\": %ld}\n",
+	       t->count, t1 - t0, u1 - u0 + s1 - s0, peak_kib());
 	tree_free(t);
 	return 0;
 }

@@ -420,6 +420,283 @@ static void test_deep_chain(void **state)
 	tree_free(u);
 }
 
+/* ---- the quick reader and cJSON ---------------------------------------- */
+
+/*
+ * The loader reads plain JSON with its own quick reader and hands anything
+ * else to cJSON.  A form feed before a node is whitespace to cJSON but not
+ * to the quick reader, so {"nodes":[\f NODE]} makes cJSON read NODE: both
+ * readings must give the same tree, written to the same bytes.  Returns
+ * the quick reader's tree.
+ */
+static struct tree *load_both_ways(const char *node)
+{
+	struct strbuf quick = STRBUF_INIT, slow = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+	struct tree *t = NULL, *u = NULL;
+
+	strbuf_addf(&quick, "{\"nodes\":[%s]}", node);
+	strbuf_addf(&slow, "{\"nodes\":[\f%s]}", node);
+	load_ok(quick.data, &t);
+	load_ok(slow.data, &u);
+	session_write(t, &a);
+	session_write(u, &b);
+	if (strcmp(a.data, b.data))
+		print_error("quick: %s\ncJSON: %s\n", a.data, b.data);
+	assert_string_equal(a.data, b.data);
+	tree_free(u);
+	strbuf_release(&quick);
+	strbuf_release(&slow);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return t;
+}
+
+struct text_case {
+	const char *json; /* the inside of a JSON string */
+	const char *want; /* its bytes */
+};
+
+/* Every escape, surrogate pairs, raw bytes cJSON keeps as they are. */
+static void test_string_escapes(void **state)
+{
+	static const struct text_case cases[] = {
+	    {"plain", "plain"},
+	    {"\\b\\f\\n\\r\\t\\\"\\\\\\/", "\b\f\n\r\t\"\\/"},
+	    {"caf\\u00e9 \\u00E9", "caf\xc3\xa9 \xc3\xa9"},
+	    {"\\u0041\\u007f\\u0080\\u07ff\\u0800", "A\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80"},
+	    {"\\u20ac\\uffff", "\xe2\x82\xac\xef\xbf\xbf"},
+	    {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
+	    {"\\uD834\\uDD1E!", "\xf0\x9d\x84\x9e!"},
+	    {"\\udbff\\udfff", "\xf4\x8f\xbf\xbf"},
+	    {"\\u0001 raw \x01\x1f\x7f tab\t", "\x01 raw \x01\x1f\x7f tab\t"},
+	    {"\xc3\xa9\xe2\x80\x94\xf0\x9f\x99\x82", "\xc3\xa9\xe2\x80\x94\xf0\x9f\x99\x82"},
+	    {"long \\\" run of text past eight bytes \\\\ and more", "long \" run of text past "
+								     "eight bytes \\ and more"},
+	    {"", ""},
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct strbuf node = STRBUF_INIT;
+		struct tree *t;
+
+		strbuf_addf(&node,
+			    "{\"id\":\"i%s\",\"text\":\"%s\",\"group\":\"%s\","
+			    "\"weft\":{\"model\":\"%s\"}}",
+			    cases[k].json, cases[k].json, cases[k].json, cases[k].json);
+		t = load_both_ways(node.data);
+		{
+			struct strbuf id = STRBUF_INIT;
+			const struct tree_node *n = tree_node(t, t->root);
+
+			strbuf_addf(&id, "i%s", cases[k].want);
+			assert_string_equal(n->id, id.data);
+			assert_int_equal(n->text_len, strlen(cases[k].want));
+			assert_memory_equal(n->text, cases[k].want, n->text_len);
+			assert_string_equal(n->group, cases[k].want);
+			assert_string_equal(n->model, cases[k].want);
+			strbuf_release(&id);
+		}
+		tree_free(t);
+		strbuf_release(&node);
+	}
+}
+
+/* Numbers as strtod reads them (cJSON's reading), to the last bit. */
+static void test_numbers(void **state)
+{
+	static const char *const numbers[] = {
+	    "0",
+	    "-0",
+	    "1",
+	    "-1",
+	    "0.5",
+	    "0.1",
+	    "0.2",
+	    "0.30000000000000004",
+	    "1e-7",
+	    "1E+2",
+	    "-1.5e-3",
+	    "0.33534060971019947",
+	    "0.017021276595744681",
+	    "0.022205494919081671",
+	    "9007199254740993",
+	    "9007199254740992",
+	    "1e22",
+	    "1e23",
+	    "8.589973e9",
+	    "1.7976931348623157e308",
+	    "2.2250738585072014e-308",
+	    "5e-324",
+	    "4.9e-324",
+	    "1e400",
+	    "-1e400",
+	    "123456789012345678901234",
+	    "0.000000000000000000000000000001234",
+	    "12345678901234567890",
+	    "1234567890123456789",
+	    "0.1234567890123456789012",
+	    "2.5",
+	    "1e0",
+	    "100e-2",
+	    "7.0e-10",
+	    "3.14159265358979323846264338327950288",
+	    "1e-400",
+	    /* exactly halfway between two doubles after a first rounding to 64
+	     * bits: rounding twice would be one bit off */
+	    "80748.72045841556246",
+	    "8713.929540400665246",
+	    "4.438034038900898287e-7",
+	    /* 45 characters: longer than the quick reader takes */
+	    "1.00000000000000000000000000000000000000000001",
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(numbers) / sizeof(numbers[0]); k++) {
+		struct strbuf node = STRBUF_INIT;
+		struct tree *t;
+		const struct tree_node *n;
+		double want = strtod(numbers[k], NULL);
+
+		strbuf_addf(
+		    &node,
+		    "{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"score\":%s,\"temperature\":%s,"
+		    "\"step\":{\"candidates\":[],\"scores\":[]},\"later\":[%s]}}",
+		    numbers[k], numbers[k], numbers[k]);
+		t = load_both_ways(node.data);
+		n = tree_node(t, t->root);
+		if (memcmp(&n->score, &want, sizeof(want)))
+			print_error("%s: read %.17g, strtod %.17g\n", numbers[k], n->score, want);
+		assert_memory_equal(&n->score, &want, sizeof(want)); /* -0 and 0 differ too */
+		assert_true(n->temperature == (float)want || (want != want));
+		tree_free(t);
+		strbuf_release(&node);
+	}
+}
+
+/* Deep values, odd whitespace, duplicate and escaped keys, unknown keys. */
+static void test_odd_nodes(void **state)
+{
+	static const char *const nodes[] = {
+	    /* deeper than the quick reader goes (cJSON reads it) */
+	    "{\"id\":\"r\",\"text\":\"x\",\"deep\":"
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+	    "{\"id\":\"r\",\"text\":\"x\",\"deep\":[[[[[[[[[[{\"a\":[[[{}]]]}]]]]]]]]]]}",
+	    " { \"id\" : \"r\" ,\n\t\"text\" :\r\n\"x\" , \"weft\" : { } , \"u\" : [ ] } ",
+	    /* unknown keys, twice, as cJSON writes them */
+	    "{\"id\":\"r\",\"text\":\"x\",\"u\":1.50,\"u\":{\"a\":[true,false,null,\"s\\u00e9\"]},"
+	    "\"v\":-0,\"w\":1e5,\"s\":\"a\\u0001\\/b\",\"weft\":{\"later\":{\"x\":0.1}}}",
+	    /* a key written with escapes is the same key */
+	    "{\"i\\u0064\":\"r\",\"te\\u0078t\":\"x\",\"\\u0067roup\":\"g\"}",
+	    /* the usage object's other keys are ignored; the first of two is read */
+	    "{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"usage\":{\"prompt\":3,\"prompt\":4,"
+	    "\"completion\":5,\"cached\":9},\"model\":\"a\",\"model\":\"b\"}}",
+	    "{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":1700000000123}",
+	    "{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":-0}",
+	    "{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":1e3}",
+	    "{\"id\":\"r\",\"text\":\"x\",\"lastVisited\":null}",
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(nodes) / sizeof(nodes[0]); k++) {
+		struct tree *t = load_both_ways(nodes[k]);
+		const struct tree_node *n = tree_node(t, t->root);
+
+		assert_string_equal(n->id, "r");
+		assert_string_equal(n->text, "x");
+		if (k == 3) {
+			assert_string_equal(
+			    n->extra_json,
+			    "\"u\":1.5,\"u\":{\"a\":[true,false,null,\"s\xc3\xa9\"]},"
+			    "\"v\":-0,\"w\":100000,\"s\":\"a\\u0001/b\"");
+			assert_string_equal(n->weft_extra_json, "\"later\":{\"x\":0.1}");
+		}
+		if (k == 4)
+			assert_string_equal(n->group, "g");
+		if (k == 5) {
+			assert_int_equal(n->prompt_tokens, 3);
+			assert_int_equal(n->completion_tokens, 5);
+			assert_string_equal(n->model, "b");
+		}
+		if (k >= 6)
+			assert_string_equal(n->last_visited, k == 6   ? "1700000000123"
+							     : k == 7 ? "-0"
+							     : k == 8 ? "1000"
+								      : "null");
+		tree_free(t);
+	}
+}
+
+/*
+ * The UTF-8 check runs ahead of the reader in pieces of a few hundred KiB:
+ * a big file of three-byte characters has characters cut by every piece's
+ * end, which must not count as invalid, and a bad byte far into the file
+ * is still named where it is.
+ */
+static void big_utf8_file(struct strbuf *sb, size_t nodes, size_t *offsets)
+{
+	size_t i, k;
+
+	strbuf_addstr(sb, "{\"nodes\":[");
+	for (i = 0; i < nodes; i++) {
+		strbuf_addf(sb, "%s{\"id\":\"n%zu\",\"text\":\"", i ? ",\n" : "", i);
+		offsets[i] = sb->len;
+		for (k = 0; k < 1000; k++)
+			strbuf_addstr(sb, "\xe2\x82\xac"); /* the euro sign */
+		strbuf_addstr(sb, "\",\"parentIds\":[");
+		if (i)
+			strbuf_addf(sb, "\"n%zu\"", i - 1);
+		strbuf_addstr(sb, "],\"childrenIds\":[");
+		if (i + 1 < nodes)
+			strbuf_addf(sb, "\"n%zu\"", i + 1);
+		strbuf_addstr(sb, "]}");
+	}
+	strbuf_addstr(sb, "],\"name\":\"big\"}");
+}
+
+static void test_big_file_utf8(void **state)
+{
+	enum { NODES = 400 }; /* 1.2 MB */
+	struct strbuf sb = STRBUF_INIT, want = STRBUF_INIT;
+	size_t offsets[NODES];
+	struct errbuf err = {{0}};
+	struct tree *t = NULL;
+	char *copy;
+
+	(void)state;
+	big_utf8_file(&sb, NODES, offsets);
+	assert_true(sb.len > 1000000);
+	if (session_load_buffer("big.json", sb.data, sb.len, &t, &err))
+		print_error("%s\n", err.msg);
+	assert_non_null(t);
+	assert_int_equal(t->count, NODES);
+	tree_free(t);
+	/* a bad byte in node 300's text, far past the first piece: the second
+	 * byte of a euro sign */
+	copy = malloc(sb.len);
+	memcpy(copy, sb.data, sb.len);
+	copy[offsets[300] + 1501] = '\xff';
+	assert_int_equal(session_load_buffer("big.json", copy, sb.len, &t, &err), -1);
+	/* the character it cuts starts a byte before it */
+	strbuf_addf(&want, "big.json: node 'n300': invalid UTF-8 (or a NUL byte) at byte %zu",
+		    offsets[300] + 1500);
+	assert_string_equal(err.msg, want.data);
+	/* and a NUL after the nodes: named by line and column at the end */
+	memcpy(copy, sb.data, sb.len);
+	copy[sb.len - 4] = '\0';
+	assert_int_equal(session_load_buffer("big.json", copy, sb.len, &t, &err), -1);
+	strbuf_reset(&want);
+	strbuf_addf(&want, "big.json:%d:", NODES);
+	assert_non_null(strstr(err.msg, want.data));
+	assert_non_null(strstr(err.msg, "invalid UTF-8 (or a NUL byte)"));
+	free(copy);
+	strbuf_release(&sb);
+	strbuf_release(&want);
+}
+
 /* ---- malformed input ---------------------------------------------------- */
 
 struct bad_case {
@@ -560,6 +837,19 @@ static const struct bad_case bad_cases[] = {
      "ok-bad.json:2:9: invalid UTF-8"},
     {"{\"nodes\":[{\"id\":\"r\",\"text\":\"a\\u0000b\"}]}", "node 'r': a string holds \\u0000"},
     {"{\"nodes\":[{\"id\":\"r\",\"text\":\"\\ud800\"}]}", "JSON syntax error"},
+    /* where cJSON stops, the quick reader's fallback says so too */
+    {"{\"nodes\":[\n{\"id\":\"r\",\"text\":\"a\\qb\"}]}", "ok-bad.json:2:20: JSON syntax error"},
+    {"{\"nodes\":[\n{\"id\":\"r\",\"text\":\"x\\ud83d\\u0041\"}]}",
+     "ok-bad.json:2:20: JSON syntax error"},
+    {"{\"nodes\":[\n{\"id\":\"r\",\n\"text\":\"\\udc00\"}]}", "ok-bad.json:3:9: JSON syntax error"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"score\":1.5.3}}]}",
+     "ok-bad.json:1:51: JSON syntax error"},
+    {"{\"nodes\":[\n {\"id\":\"r\",\"text\":\"x\", \"weft\":{\"rank\":-}}]}",
+     "ok-bad.json:2:39: JSON syntax error"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"text\":\"y\"}]}",
+     "nodes[0]: key \"text\" appears twice"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"step\":{},\"step\":{}}}]}",
+     "node 'r': \"weft.step\" appears twice"},
 };
 
 static void test_malformed(void **state)
@@ -758,6 +1048,10 @@ int main(void)
 	    cmocka_unit_test(test_hostile_text_round_trip),
 	    cmocka_unit_test(test_last_visited_of_other_looms),
 	    cmocka_unit_test(test_deep_chain),
+	    cmocka_unit_test(test_string_escapes),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_odd_nodes),
+	    cmocka_unit_test(test_big_file_utf8),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_every_truncation),
 	    cmocka_unit_test(test_load_file_errors),

@@ -144,6 +144,115 @@ static void test_many_nodes_and_deep_chain(void **state)
 	tree_free(t);
 }
 
+/* ---- the id table ------------------------------------------------------- */
+
+struct hashed_id {
+	uint32_t hash;
+	uint32_t n;
+};
+
+static int by_hash(const void *a, const void *b)
+{
+	const struct hashed_id *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash ? 1 : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Two different ids whose hashes are equal (a birthday search over
+ * 300,000 ids finds about ten such pairs among 2^32 hashes). */
+static int colliding_ids(char *a, char *b, size_t size)
+{
+	const uint32_t n = 300000;
+	struct hashed_id *h = calloc(n, sizeof(*h));
+	uint32_t i;
+	int found = 0;
+
+	assert_non_null(h);
+	for (i = 0; i < n; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "id-%u", i);
+		h[i].hash = tree_id_hash(id, strlen(id));
+		h[i].n = i;
+	}
+	qsort(h, n, sizeof(*h), by_hash);
+	for (i = 1; i < n && !found; i++) {
+		if (h[i].hash != h[i - 1].hash)
+			continue;
+		snprintf(a, size, "id-%u", h[i - 1].n);
+		snprintf(b, size, "id-%u", h[i].n);
+		found = 1;
+	}
+	free(h);
+	return found;
+}
+
+/* Ids with the same hash are still told apart by their bytes. */
+static void test_id_table_collisions(void **state)
+{
+	struct tree *t = tree_new();
+	char a[32], b[32];
+	uint32_t r, ia, ib;
+
+	(void)state;
+	assert_true(colliding_ids(a, b, sizeof(a)));
+	assert_string_not_equal(a, b);
+	assert_int_equal(tree_id_hash(a, strlen(a)), tree_id_hash(b, strlen(b)));
+	r = tree_add(t, TREE_NONE, "r", "", 0);
+	assert_int_equal(tree_find(t, b), TREE_NONE); /* a's twin is not there yet */
+	ia = tree_add(t, r, a, "A", 1);
+	assert_int_equal(tree_find(t, b), TREE_NONE);
+	ib = tree_add(t, r, b, "B", 1);
+	assert_int_not_equal(ib, TREE_NONE); /* not taken for a duplicate */
+	assert_int_equal(tree_find(t, a), ia);
+	assert_int_equal(tree_find(t, b), ib);
+	assert_int_equal(tree_add(t, r, a, "again", 5), TREE_NONE);
+	assert_int_equal(tree_add(t, r, b, "again", 5), TREE_NONE);
+	/* and after the table grows (the hashes are kept, not recomputed) */
+	tree_reserve(t, 100000);
+	assert_int_equal(tree_find(t, a), ia);
+	assert_int_equal(tree_find(t, b), ib);
+	tree_free(t);
+}
+
+/* The table grows from 64 slots as nodes come, keeps every index, and
+ * tree_reserve only ever grows it. */
+static void test_id_table_growth(void **state)
+{
+	struct tree *t = tree_new();
+	uint32_t i, r, n = 70000;
+	char id[32];
+	size_t cap;
+
+	(void)state;
+	r = tree_add(t, TREE_NONE, "root", "", 0);
+	cap = t->slot_cap;
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "n%u", i);
+		assert_int_equal(tree_add(t, r, id, "", 0), i + 1);
+		if (i == 1000) {
+			assert_true(t->slot_cap > cap);
+			tree_reserve(t, 10); /* smaller: nothing changes */
+			assert_true(t->slot_cap >= 2 * (size_t)t->count);
+		}
+	}
+	assert_true(t->slot_cap >= 2 * (size_t)t->count);
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "n%u", i);
+		assert_int_equal(tree_find(t, id), i + 1);
+		snprintf(id, sizeof(id), "m%u", i);
+		assert_int_equal(tree_find(t, id), TREE_NONE);
+	}
+	cap = t->slot_cap;
+	tree_reserve(t, 400000);
+	assert_true(t->slot_cap >= 800000 && t->slot_cap > cap);
+	assert_true(t->cap >= 400000);
+	assert_int_equal(tree_find(t, "n69999"), 70000);
+	assert_int_equal(tree_find(t, "root"), r);
+	assert_int_equal(tree_add(t, r, "n5", "", 0), TREE_NONE);
+	tree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +260,8 @@ int main(void)
 	    cmocka_unit_test(test_walk_prune_focus),
 	    cmocka_unit_test(test_steps_and_metadata),
 	    cmocka_unit_test(test_many_nodes_and_deep_chain),
+	    cmocka_unit_test(test_id_table_collisions),
+	    cmocka_unit_test(test_id_table_growth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
