@@ -263,7 +263,7 @@ bench-tree: build/release/bench/tree_1m
 	@rm -f build/bench-1m.json
 
 fuzz: deps-fuzz
-	@sh tests/fuzz/run.sh
+	@WEFT_PKGS="$(PKGS)" sh tests/fuzz/run.sh
 
 # ---- hygiene --------------------------------------------------------------
 

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-60}
 only=${FUZZ_ONLY:-}
 CC=${FUZZ_CC:-clang}
-PKGS="ncursesw libcurl libcjson libpcre2-8"
+# the Makefile passes its PKGS, so a library it adds is linked here too
+PKGS=${WEFT_PKGS:-"ncursesw libcurl libcjson libpcre2-8 lapacke"}
 out=build/fuzz
 mkdir -p "$out"
 lib_src=$(ls src/*/*.c | grep -v '^src/cli/main.c$')
