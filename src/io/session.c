@@ -1,5 +1,6 @@
 #include "weft/session.h"
 
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -181,9 +182,31 @@ static void skip_ws(struct loader *l)
 		l->p++;
 }
 
+/*
+ * The first \u escape in JSON text [p, end) without four hex digits, or
+ * NULL.  cJSON reads one as U+0000, and keeps strings NUL-terminated, so
+ * it would silently cut its string and the rest be lost at the next save
+ * (a real \u0000 is refused where the strings are read).  Outside strings
+ * a backslash is a syntax error, so the two bytes from a backslash are an
+ * escape.
+ */
+static const char *bad_unicode_escape(const char *p, const char *end)
+{
+	for (p = memchr(p, '\\', (size_t)(end - p)); p && end - p >= 2;
+	     p = memchr(p, '\\', (size_t)(end - p))) {
+		int k;
+
+		for (k = 2; p[1] == 'u' && k < 6; k++)
+			if (k >= end - p || !isxdigit((unsigned char)p[k]))
+				return p;
+		p += 2;
+	}
+	return NULL;
+}
+
 cJSON *loader_parse_value(struct loader *l)
 {
-	const char *endp = NULL;
+	const char *endp = NULL, *bad;
 	cJSON *item;
 
 	if (l->p >= l->end) {
@@ -196,6 +219,14 @@ cJSON *loader_parse_value(struct loader *l)
 			loc_error(l, l->end, "unexpected end of file (truncated?)");
 		else
 			loc_error(l, endp, "JSON syntax error");
+		return NULL;
+	}
+	bad = bad_unicode_escape(l->p, endp);
+	if (bad) {
+		cJSON_Delete(item);
+		loc_error(l, bad,
+			  "a \\u escape without four hex digits (it would cut its text "
+			  "short)");
 		return NULL;
 	}
 	l->p = endp;

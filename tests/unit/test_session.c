@@ -472,6 +472,7 @@ static void test_string_escapes(void **state)
 	    {"\xc3\xa9\xe2\x80\x94\xf0\x9f\x99\x82", "\xc3\xa9\xe2\x80\x94\xf0\x9f\x99\x82"},
 	    {"long \\\" run of text past eight bytes \\\\ and more", "long \" run of text past "
 								     "eight bytes \\ and more"},
+	    {"\\\\uZZZZ", "\\uZZZZ"}, /* a backslash, then uZZZZ: no escape */
 	    {"", ""},
 	};
 	size_t k;
@@ -837,6 +838,11 @@ static const struct bad_case bad_cases[] = {
      "ok-bad.json:2:9: invalid UTF-8"},
     {"{\"nodes\":[{\"id\":\"r\",\"text\":\"a\\u0000b\"}]}", "node 'r': a string holds \\u0000"},
     {"{\"nodes\":[{\"id\":\"r\",\"text\":\"\\ud800\"}]}", "JSON syntax error"},
+    /* cJSON reads these as U+0000 and would cut the text short */
+    {"{\"nodes\":[\n{\"id\":\"r\",\"text\":\"a\\uZZZZb\"}]}",
+     "ok-bad.json:2:20: a \\u escape without four hex digits"},
+    {"{\"nodes\":[{\"id\":\"r\",\"text\":\"x\",\"weft\":{\"note\":\"\\u12G4x\"}}]}",
+     "a \\u escape without four hex digits"},
     /* where cJSON stops, the quick reader's fallback says so too */
     {"{\"nodes\":[\n{\"id\":\"r\",\"text\":\"a\\qb\"}]}", "ok-bad.json:2:20: JSON syntax error"},
     {"{\"nodes\":[\n{\"id\":\"r\",\"text\":\"x\\ud83d\\u0041\"}]}",
