@@ -242,6 +242,34 @@ class BatchResume(BatchCase):
         self.resume_matches(d, live)
         self.assertEqual(self.uploads_and_creates(), before)
 
+    def test_create_reply_lost_then_resumed(self):
+        """Killed after the provider made the batch, before its id was
+        saved: the resume adopts that batch and pays for no other."""
+        live = self.live()
+        # another run's batch, made earlier, is in the list too (not ours)
+        self.weft(*self.args("generate", "other") + ["--batch"], check=0)
+        self.fs.control(clear_requests=True)
+        env = dict(self.env, WEFT_TEST_EXIT_AFTER_CREATE="1")
+        code = subprocess.run([WEFT, "eval"] + self.args("logprob", "batch") + ["--batch"],
+                              env=env, cwd=self.tmp.name, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        self.assertEqual(code, 75)
+        d = self.only_dir("batch")
+        state = self.state(d)
+        self.assertIn("step create", state)
+        self.assertIn("creating file-", state)
+        self.assertNotIn("batch batch-", state)
+        self.resume_matches(d, live)
+        reqs = self.fs.requests()
+        creates = [json.loads(r["body"]) for r in reqs if r["path"] == "/v1/batches"]
+        # one create per model, each for its own input file: none twice
+        self.assertEqual(len(creates), len(MODELS))
+        self.assertEqual(len({c["input_file_id"] for c in creates}), len(MODELS))
+        self.assertEqual({c["metadata"]["weft_model"] for c in creates}, set(MODELS))
+        self.assertEqual({c["metadata"]["weft_run"] for c in creates}, {os.path.basename(d)})
+        self.assertTrue(any(r["path"].startswith("/v1/batches?limit=100") for r in reqs))
+        self.assertNotIn("creating", self.state(d))
+
     def test_failed_batch_resumed_live(self):
         live = self.live()
         self.fs.control(batch={"outcome": "failed"})
@@ -271,6 +299,17 @@ class BatchBadState(BatchCase):
     def made(self):
         self.weft(*self.args("generate", "batch") + ["--batch"], check=0)
         return self.only_dir("batch")
+
+    def test_credentials_in_base_url_refused(self):
+        args = self.args("generate", "batch") + [
+            "--batch", "--set", "scorer.a.base_url=http://user:s3cret@127.0.0.1:1/v1"]
+        code, _, err = self.weft(*args)
+        self.assertEqual(code, 2)
+        self.assertIn("after --set", err)
+        self.assertIn("user name or password", err)
+        self.assertNotIn("s3cret", err)
+        self.assertEqual(self.fs.requests(), [])
+        self.assertEqual(glob.glob(os.path.join(self.tmp.name, "batch", "*")), [])
 
     def test_broken_state_named(self):
         d = self.made()
