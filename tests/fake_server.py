@@ -84,6 +84,8 @@ and Batch APIs, with or without the /v1 prefix):
                            "expire_after" (default half) lines answered
     "upload_delay": S      sleep S seconds before answering an upload
     "content_delay": S     sleep S seconds before sending file content
+    "list_page": N         the batch list's pages hold at most N batches
+                           (whatever limit asks), to make clients page
 
 POST /control takes an object; every key is optional:
   "reset": true            forget faults, scripts, settings and requests
@@ -685,6 +687,7 @@ def _batch_list(path):
     """GET /batches?limit=N&after=ID: newest first, as OpenAI pages them."""
     q = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
     limit = max(1, min(100, int(q.get("limit", ["20"])[0])))
+    limit = min(limit, int(BATCH.ctl.get("list_page") or limit))
     with BATCH.lock:
         # ids grow with creation, so newest first is the ids backwards
         allb = sorted(BATCH.batches.values(), key=lambda b: b["id"], reverse=True)

@@ -246,9 +246,6 @@ class BatchResume(BatchCase):
         """Killed after the provider made the batch, before its id was
         saved: the resume adopts that batch and pays for no other."""
         live = self.live()
-        # another run's batch, made earlier, is in the list too (not ours)
-        self.weft(*self.args("generate", "other") + ["--batch"], check=0)
-        self.fs.control(clear_requests=True)
         env = dict(self.env, WEFT_TEST_EXIT_AFTER_CREATE="1")
         code = subprocess.run([WEFT, "eval"] + self.args("logprob", "batch") + ["--batch"],
                               env=env, cwd=self.tmp.name, stdin=subprocess.DEVNULL,
@@ -259,15 +256,25 @@ class BatchResume(BatchCase):
         self.assertIn("step create", state)
         self.assertIn("creating file-", state)
         self.assertNotIn("batch batch-", state)
+        creates = [json.loads(r["body"]) for r in self.fs.requests()
+                   if r["path"] == "/v1/batches"]
+        self.assertEqual(len(creates), 1)  # the first model's, its reply lost
+        # another run's batches, newer than ours, head the list; one batch
+        # a page makes the resume page past them (after, has_more)
+        self.weft(*self.args("generate", "other") + ["--batch"], check=0)
+        self.fs.control(clear_requests=True, batch={"list_page": 1})
         self.resume_matches(d, live)
         reqs = self.fs.requests()
-        creates = [json.loads(r["body"]) for r in reqs if r["path"] == "/v1/batches"]
+        creates += [json.loads(r["body"]) for r in reqs if r["path"] == "/v1/batches"]
         # one create per model, each for its own input file: none twice
         self.assertEqual(len(creates), len(MODELS))
         self.assertEqual(len({c["input_file_id"] for c in creates}), len(MODELS))
         self.assertEqual({c["metadata"]["weft_model"] for c in creates}, set(MODELS))
         self.assertEqual({c["metadata"]["weft_run"] for c in creates}, {os.path.basename(d)})
-        self.assertTrue(any(r["path"].startswith("/v1/batches?limit=100") for r in reqs))
+        lists = [r["path"] for r in reqs if r["path"].startswith("/v1/batches?limit=100")]
+        self.assertEqual(lists[0], "/v1/batches?limit=100")
+        self.assertEqual(len(lists), 3)  # the other run's two, then ours
+        self.assertTrue(lists[2].startswith("/v1/batches?limit=100&after=batch-"), lists)
         self.assertNotIn("creating", self.state(d))
 
     def test_failed_batch_resumed_live(self):
