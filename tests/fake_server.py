@@ -86,6 +86,7 @@ and Batch APIs, with or without the /v1 prefix):
     "content_delay": S     sleep S seconds before sending file content
     "list_page": N         the batch list's pages hold at most N batches
                            (whatever limit asks), to make clients page
+    "list_fail": STATUS    the batch list answers this HTTP error instead
 
 POST /control takes an object; every key is optional:
   "reset": true            forget faults, scripts, settings and requests
@@ -764,6 +765,10 @@ def batch_route(h, method, path, raw):
         with BATCH.lock:
             BATCH.batches[bid] = b
         h._send(200, {}, json.dumps(_batch_public(b)).encode())
+        return True
+    if method == "GET" and parts == ["batches"] and ctl.get("list_fail"):
+        h._send(*error_reply(int(ctl["list_fail"]), "no batch list here",
+                             "invalid_request_error", None))
         return True
     if method == "GET" and parts == ["batches"]:
         h._send(200, {}, json.dumps(_batch_list(h.path)).encode())

@@ -282,8 +282,16 @@ static int step_create(struct batch *b, size_t mi, struct evalbatch_model *m, st
 
 	if (m->creating && !strcmp(m->creating, m->input_file))
 		found = lm_batch_find(conn, m->input_file, m->name, lb, err);
-	if (found < 0)
+	if (found < 0) {
+		/* never a second batch unasked: the person decides */
+		errbuf_prefix(err,
+			      "a create was sent for %s but its reply was not saved, and the "
+			      "provider's batch list could not be searched for it (remove the "
+			      "\"creating\" line from %s/batch/state to create a batch anew, "
+			      "perhaps paying twice): ",
+			      m->input_file, b->dir);
 		return -1;
+	}
 	if (!found) {
 		set_str(&m->creating, m->input_file);
 		run_name(b->dir, &run);

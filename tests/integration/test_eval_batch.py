@@ -277,6 +277,28 @@ class BatchResume(BatchCase):
         self.assertTrue(lists[2].startswith("/v1/batches?limit=100&after=batch-"), lists)
         self.assertNotIn("creating", self.state(d))
 
+    def test_create_reply_lost_and_no_batch_list(self):
+        """A provider without a batch list: the resume stops, naming the
+        way out, rather than pay for a second batch unasked."""
+        live = self.live()
+        env = dict(self.env, WEFT_TEST_EXIT_AFTER_CREATE="1")
+        subprocess.run([WEFT, "eval"] + self.args("logprob", "batch") + ["--batch"], env=env,
+                       cwd=self.tmp.name, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+        d = self.only_dir("batch")
+        self.fs.control(clear_requests=True, batch={"list_fail": 404})
+        code, _, err = self.weft("--resume", d)
+        self.assertEqual(code, 1)
+        self.assertIn("batch list could not be searched", err)
+        self.assertIn("\"creating\" line", err)
+        self.assertIn("HTTP 404", err)
+        self.assertEqual(self.uploads_and_creates(), (0, 0))
+        # the way out: without the line, the resume creates a batch
+        state = self.state(d)
+        with open(os.path.join(d, "batch", "state"), "w", encoding="utf-8") as f:
+            f.write("".join(x for x in state.splitlines(True) if "creating" not in x))
+        self.resume_matches(d, live)
+
     def test_failed_batch_resumed_live(self):
         live = self.live()
         self.fs.control(batch={"outcome": "failed"})
