@@ -59,7 +59,10 @@ and Batch APIs, with or without the /v1 prefix):
   POST /v1/files               multipart/form-data: purpose=batch, file=JSONL
   GET  /v1/files/ID            the file object (id, bytes, filename, purpose)
   GET  /v1/files/ID/content    the file's bytes
-  POST /v1/batches             {"input_file_id", "endpoint", "completion_window"}
+  POST /v1/batches             {"input_file_id", "endpoint", "completion_window",
+                               "metadata"} (metadata kept, as given)
+  GET  /v1/batches?limit=N&after=ID   the batches, newest first: {"data",
+                               "has_more", "first_id", "last_id"}
   GET  /v1/batches/ID          the batch object: status, request_counts,
                                output_file_id, error_file_id, errors
   POST /v1/batches/ID/cancel   status "cancelling", then "cancelled"
@@ -81,6 +84,9 @@ and Batch APIs, with or without the /v1 prefix):
                            "expire_after" (default half) lines answered
     "upload_delay": S      sleep S seconds before answering an upload
     "content_delay": S     sleep S seconds before sending file content
+    "list_page": N         the batch list's pages hold at most N batches
+                           (whatever limit asks), to make clients page
+    "list_fail": STATUS    the batch list answers this HTTP error instead
 
 POST /control takes an object; every key is optional:
   "reset": true            forget faults, scripts, settings and requests
@@ -125,6 +131,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 WORDS = [
@@ -677,6 +684,23 @@ def _batch_public(b):
     return {k: v for k, v in b.items() if not k.startswith("_")}
 
 
+def _batch_list(path):
+    """GET /batches?limit=N&after=ID: newest first, as OpenAI pages them."""
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    limit = max(1, min(100, int(q.get("limit", ["20"])[0])))
+    limit = min(limit, int(BATCH.ctl.get("list_page") or limit))
+    with BATCH.lock:
+        # ids grow with creation, so newest first is the ids backwards
+        allb = sorted(BATCH.batches.values(), key=lambda b: b["id"], reverse=True)
+        if "after" in q:
+            ids = [b["id"] for b in allb]
+            allb = allb[ids.index(q["after"][0]) + 1:] if q["after"][0] in ids else []
+        page = [_batch_public(b) for b in allb[:limit]]
+    return {"object": "list", "data": page, "has_more": len(allb) > limit,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None}
+
+
 def batch_route(h, method, path, raw):
     """Answers a Files or Batch API request on handler h; False when path is
     none of theirs."""
@@ -735,11 +759,19 @@ def batch_route(h, method, path, raw):
              "input_file_id": req["input_file_id"], "completion_window": "24h",
              "status": "validating", "output_file_id": None, "error_file_id": None,
              "errors": None, "created_at": int(time.time()),
+             "metadata": req.get("metadata"),
              "request_counts": {"total": 0, "completed": 0, "failed": 0},
              "_polls": 0, "_lines": len([x for x in f["data"].splitlines() if x.strip()])}
         with BATCH.lock:
             BATCH.batches[bid] = b
         h._send(200, {}, json.dumps(_batch_public(b)).encode())
+        return True
+    if method == "GET" and parts == ["batches"] and ctl.get("list_fail"):
+        h._send(*error_reply(int(ctl["list_fail"]), "no batch list here",
+                             "invalid_request_error", None))
+        return True
+    if method == "GET" and parts == ["batches"]:
+        h._send(200, {}, json.dumps(_batch_list(h.path)).encode())
         return True
     if parts[0] == "batches" and len(parts) in (2, 3):
         with BATCH.lock:

@@ -21,9 +21,11 @@
  * NAME.retry.jsonl (replies to requests retried live, one line each,
  * appended as they come).  A run killed at any point picks up where the
  * state says: the upload (again), the batch's creation, the polling, the
- * download or the scoring.  A kill between the provider's reply to "create"
- * and the state's save loses that batch id (a new batch is made): the one
- * window where a resume may pay twice.
+ * download or the scoring.  Before a batch is created the state says
+ * "creating FILE"; a resume in that state first looks for a batch made
+ * from FILE in the provider's list (lm_batch_find) and adopts it, so a
+ * kill between the provider's reply to "create" and the state's save does
+ * not pay for a second batch.
  *
  * Requests the batch did not answer (a line in the error file, a status
  * other than 200, or none at all in a failed, expired or cancelled batch)
@@ -58,6 +60,7 @@ struct evalbatch_model {
 	char *fatal;	      /* owned: the probe's error, or NULL */
 	enum evalbatch_step step;
 	char *input_file;	       /* owned: the uploaded file's id, or NULL */
+	char *creating;		       /* owned: the input file a create was sent for, or NULL */
 	char *batch;		       /* owned: the batch id, or NULL */
 	char *status;		       /* owned: the provider's last status, or NULL */
 	char *output_file;	       /* owned, or NULL */

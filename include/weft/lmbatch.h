@@ -56,10 +56,26 @@ int lm_file_upload(const struct lm_request *conn, const char *filename, const ch
 int lm_file_content(const struct lm_request *conn, const char *file_id, size_t max,
 		    struct strbuf *out, struct errbuf *err);
 /* POST {base}/batches for input_file_id on the endpoint of kind (chat or
- * completions), completion_window "24h".  Fills b (released first).
- * Returns 0, or -1 with err. */
+ * completions), completion_window "24h", with metadata {"weft_run": run,
+ * "weft_model": model} (each left out when NULL or longer than the 512
+ * bytes OpenAI takes).  Fills b (released first).  Returns 0, or -1 with
+ * err. */
 int lm_batch_create(const struct lm_request *conn, const char *input_file_id, enum lm_endpoint kind,
-		    struct lm_batch *b, struct errbuf *err);
+		    const char *run, const char *model, struct lm_batch *b, struct errbuf *err);
+
+/* The most pages of GET {base}/batches?limit=100 lm_batch_find reads. */
+#define LM_BATCH_FIND_PAGES 10
+/*
+ * Looks for a batch made from input_file_id in the provider's list (GET
+ * {base}/batches?limit=100, newest first, then &after=LAST while has_more,
+ * at most LM_BATCH_FIND_PAGES pages): one whose metadata names another
+ * weft_model than model (when both are there) is not it.  Returns 1 with
+ * the batch in b (released first), 0 when there is none, -1 with err.
+ * Used on resume when a create's reply may have been lost, so the batch
+ * already paid for is adopted instead of made again.
+ */
+int lm_batch_find(const struct lm_request *conn, const char *input_file_id, const char *model,
+		  struct lm_batch *b, struct errbuf *err);
 /* GET {base}/batches/ID into b (released first).  Returns 0, or -1. */
 int lm_batch_get(const struct lm_request *conn, const char *id, struct lm_batch *b,
 		 struct errbuf *err);

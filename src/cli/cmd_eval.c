@@ -723,6 +723,21 @@ static int eval_batch(struct evaluation *ev, struct evalbatch_state *st)
 	return rc;
 }
 
+/* Whether arg holds a URL with a user name or password ("://user:pass@"
+ * before the path). */
+static int has_url_credentials(const char *arg)
+{
+	const char *p = strstr(arg, "://");
+
+	for (; p; p = strstr(p + 3, "://")) {
+		size_t auth = strcspn(p + 3, "/?#");
+
+		if (memchr(p + 3, '@', auth))
+			return 1;
+	}
+	return 0;
+}
+
 /* A new batch's state: the arguments that start it again, but
  * --retry-live (asked for each time).  Returns 0, or 2 (said) when one
  * cannot be kept in the state's lines. */
@@ -743,6 +758,15 @@ static int eval_batch_state(const struct eval_options *o, struct evalbatch_state
 					i);
 				return 2;
 			}
+		if (has_url_credentials(o->argv[i])) {
+			/* the state file keeps the arguments: no password in it */
+			fprintf(stderr,
+				"weft eval: argument %d%s%s has a URL with a user name or "
+				"password (user:pass@): --batch keeps the arguments in its state "
+				"file; give the key through api_key_env instead\n",
+				i, i > 1 ? " after " : "", i > 1 ? o->argv[i - 1] : "");
+			return 2;
+		}
 		evalbatch_state_add_arg(st, o->argv[i]);
 	}
 	return 0;

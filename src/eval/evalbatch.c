@@ -254,6 +254,65 @@ static int step_upload(struct batch *b, size_t mi, struct evalbatch_model *m,
 	return rc;
 }
 
+/* The run folder's name (the last part of dir), kept in the batch's
+ * metadata so a person can tell weft's batches apart. */
+static void run_name(const char *dir, struct strbuf *out)
+{
+	size_t len = strlen(dir), start;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	for (start = len; start && dir[start - 1] != '/'; start--)
+		;
+	strbuf_add(out, dir + start, len - start);
+}
+
+/*
+ * Creates model mi's batch.  The state says "creating FILE" before the
+ * request goes, so a run killed before the reply's batch id is saved
+ * looks, on resume, for the batch the provider made from FILE and takes
+ * it instead of paying for a second one.
+ */
+static int step_create(struct batch *b, size_t mi, struct evalbatch_model *m, struct lm_batch *lb,
+		       struct errbuf *err)
+{
+	const struct lm_request *conn = b->conns[mi];
+	struct strbuf run = STRBUF_INIT;
+	int found = 0, rc = 0;
+
+	if (m->creating && !strcmp(m->creating, m->input_file))
+		found = lm_batch_find(conn, m->input_file, m->name, lb, err);
+	if (found < 0) {
+		/* never a second batch unasked: the person decides */
+		errbuf_prefix(err,
+			      "a create was sent for %s but its reply was not saved, and the "
+			      "provider's batch list could not be searched for it (remove the "
+			      "\"creating\" line from %s/batch/state to create a batch anew, "
+			      "perhaps paying twice): ",
+			      m->input_file, b->dir);
+		return -1;
+	}
+	if (!found) {
+		set_str(&m->creating, m->input_file);
+		run_name(b->dir, &run);
+		rc = save(b, err);
+		if (!rc)
+			rc = lm_batch_create(conn, m->input_file, b->kinds[mi], run.data, m->name,
+					     lb, err);
+		strbuf_release(&run);
+		/* the tests' way to lose the reply: end as a kill would, before
+		 * the batch id is saved */
+		if (!rc && getenv("WEFT_TEST_EXIT_AFTER_CREATE"))
+			_exit(75);
+	}
+	if (rc)
+		return -1;
+	set_str(&m->creating, NULL);
+	m->step = EVALBATCH_POLL;
+	take_batch(m, lb);
+	return 0;
+}
+
 static int step_download(struct batch *b, struct evalbatch_model *m, const struct lm_request *conn,
 			 struct errbuf *err)
 {
@@ -289,13 +348,7 @@ static int advance(struct batch *b, size_t mi, struct errbuf *err)
 	lm_batch_init(&lb);
 	switch (m->step) {
 	case EVALBATCH_UPLOAD: rc = step_upload(b, mi, m, conn, err); break;
-	case EVALBATCH_CREATE:
-		rc = lm_batch_create(conn, m->input_file, b->kinds[mi], &lb, err);
-		if (!rc) {
-			m->step = EVALBATCH_POLL;
-			take_batch(m, &lb);
-		}
-		break;
+	case EVALBATCH_CREATE: rc = step_create(b, mi, m, &lb, err); break;
 	case EVALBATCH_POLL:
 		rc = lm_batch_get(conn, m->batch, &lb, err);
 		if (!rc)

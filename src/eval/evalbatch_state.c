@@ -11,6 +11,7 @@
  *       way echo
  *       step poll
  *       input_file file-abc
+ *       creating file-abc   (only while a create's reply is awaited)
  *       batch batch_abc
  *       status in_progress
  *       counts 4000 120 0
@@ -44,6 +45,7 @@ static void model_release(struct evalbatch_model *m)
 	free(m->name);
 	free(m->fatal);
 	free(m->input_file);
+	free(m->creating);
 	free(m->batch);
 	free(m->status);
 	free(m->output_file);
@@ -129,6 +131,7 @@ void evalbatch_state_format(const struct evalbatch_state *st, struct strbuf *out
 		add_field(out, "fatal", m->fatal);
 		strbuf_addf(out, "  step %s\n", evalbatch_step_name(m->step));
 		add_field(out, "input_file", m->input_file);
+		add_field(out, "creating", m->creating);
 		add_field(out, "batch", m->batch);
 		add_field(out, "status", m->status);
 		add_field(out, "output_file", m->output_file);
@@ -145,6 +148,7 @@ static int model_field(struct evalbatch_model *m, const char *key, const char *v
 {
 	char **slot = !strcmp(key, "fatal")	    ? &m->fatal
 		      : !strcmp(key, "input_file")  ? &m->input_file
+		      : !strcmp(key, "creating")    ? &m->creating
 		      : !strcmp(key, "batch")	    ? &m->batch
 		      : !strcmp(key, "status")	    ? &m->status
 		      : !strcmp(key, "output_file") ? &m->output_file

@@ -343,8 +343,28 @@ int lm_file_content(const struct lm_request *conn, const char *file_id, size_t m
 	return rc;
 }
 
+/* ,"metadata":{...} for the names that fit (OpenAI: values of at most
+ * 512 characters). */
+static void add_metadata(struct strbuf *body, const char *run, const char *model)
+{
+	int any = 0;
+
+	if (run && strlen(run) <= 512) {
+		strbuf_addstr(body, ",\"metadata\":{\"weft_run\":");
+		strbuf_add_json_string(body, run);
+		any = 1;
+	}
+	if (model && strlen(model) <= 512) {
+		strbuf_addstr(body, any ? ",\"weft_model\":" : ",\"metadata\":{\"weft_model\":");
+		strbuf_add_json_string(body, model);
+		any = 1;
+	}
+	if (any)
+		strbuf_addch(body, '}');
+}
+
 int lm_batch_create(const struct lm_request *conn, const char *input_file_id, enum lm_endpoint kind,
-		    struct lm_batch *b, struct errbuf *err)
+		    const char *run, const char *model, struct lm_batch *b, struct errbuf *err)
 {
 	struct strbuf body = STRBUF_INIT, reply = STRBUF_INIT;
 	struct call c = {"POST", NULL, NULL, NULL, 0, (size_t)1 << 20};
@@ -354,12 +374,91 @@ int lm_batch_create(const struct lm_request *conn, const char *input_file_id, en
 	strbuf_add_json_string(&body, input_file_id);
 	strbuf_addstr(&body, ",\"endpoint\":");
 	strbuf_add_json_string(&body, lm_batch_endpoint(kind));
-	strbuf_addstr(&body, ",\"completion_window\":\"24h\"}");
+	strbuf_addstr(&body, ",\"completion_window\":\"24h\"");
+	add_metadata(&body, run, model);
+	strbuf_addch(&body, '}');
 	c.json = body.data;
 	rc = call(conn, "/batches", &c, &reply, err);
 	if (!rc)
 		rc = lm_batch_parse(reply.data ? reply.data : "", reply.len, b, err);
 	strbuf_release(&body);
+	strbuf_release(&reply);
+	return rc;
+}
+
+/* Whether item of a batch list is the batch made from input for model. */
+static int is_ours(const cJSON *item, const char *input, const char *model)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(item, "input_file_id");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(item, "metadata");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(meta, "weft_model");
+
+	if (!cJSON_IsString(f) || !f->valuestring || strcmp(f->valuestring, input))
+		return 0;
+	return !model || !cJSON_IsString(m) || !m->valuestring || !strcmp(m->valuestring, model);
+}
+
+/* One page of the list: 1 found (in b), 0 not; *after set to the next
+ * page's cursor (freed first) or NULL at the end.  -1 with err. */
+static int find_page(const char *body, size_t len, const char *input, const char *model,
+		     struct lm_batch *b, char **after, struct errbuf *err)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data"), *item;
+	const cJSON *more = cJSON_GetObjectItemCaseSensitive(root, "has_more");
+	const cJSON *last = NULL;
+	int rc = 0;
+
+	free(*after);
+	*after = NULL;
+	if (!cJSON_IsArray(data)) {
+		cJSON_Delete(root);
+		return errbuf_set(err, "the batch list has no \"data\" array (%zu bytes)", len);
+	}
+	cJSON_ArrayForEach(item, data)
+	{
+		last = item;
+		if (!rc && is_ours(item, input, model)) {
+			char *text = cJSON_PrintUnformatted(item);
+
+			rc = text && lm_batch_parse(text, strlen(text), b, err) == 0 ? 1 : -1;
+			free(text);
+		}
+	}
+	if (!rc && cJSON_IsTrue(more) && last) {
+		*after = dup_string(last, "id");
+		if (*after && (!**after || strpbrk(*after, "/?#%& "))) {
+			free(*after);
+			*after = NULL;
+		}
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int lm_batch_find(const struct lm_request *conn, const char *input_file_id, const char *model,
+		  struct lm_batch *b, struct errbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, reply = STRBUF_INIT;
+	struct call c = {"GET", NULL, NULL, NULL, 0, (size_t)16 << 20};
+	char *after = NULL;
+	int page, rc = 0;
+
+	lm_batch_release(b);
+	for (page = 0; page < LM_BATCH_FIND_PAGES && !rc; page++) {
+		strbuf_reset(&path);
+		strbuf_addstr(&path, "/batches?limit=100");
+		if (after)
+			strbuf_addf(&path, "&after=%s", after);
+		rc = call(conn, path.data, &c, &reply, err);
+		if (!rc)
+			rc = find_page(reply.data ? reply.data : "", reply.len, input_file_id,
+				       model, b, &after, err);
+		if (!rc && !after)
+			break;
+	}
+	free(after);
+	strbuf_release(&path);
 	strbuf_release(&reply);
 	return rc;
 }

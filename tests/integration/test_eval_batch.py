@@ -242,6 +242,63 @@ class BatchResume(BatchCase):
         self.resume_matches(d, live)
         self.assertEqual(self.uploads_and_creates(), before)
 
+    def test_create_reply_lost_then_resumed(self):
+        """Killed after the provider made the batch, before its id was
+        saved: the resume adopts that batch and pays for no other."""
+        live = self.live()
+        env = dict(self.env, WEFT_TEST_EXIT_AFTER_CREATE="1")
+        code = subprocess.run([WEFT, "eval"] + self.args("logprob", "batch") + ["--batch"],
+                              env=env, cwd=self.tmp.name, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        self.assertEqual(code, 75)
+        d = self.only_dir("batch")
+        state = self.state(d)
+        self.assertIn("step create", state)
+        self.assertIn("creating file-", state)
+        self.assertNotIn("batch batch-", state)
+        creates = [json.loads(r["body"]) for r in self.fs.requests()
+                   if r["path"] == "/v1/batches"]
+        self.assertEqual(len(creates), 1)  # the first model's, its reply lost
+        # another run's batches, newer than ours, head the list; one batch
+        # a page makes the resume page past them (after, has_more)
+        self.weft(*self.args("generate", "other") + ["--batch"], check=0)
+        self.fs.control(clear_requests=True, batch={"list_page": 1})
+        self.resume_matches(d, live)
+        reqs = self.fs.requests()
+        creates += [json.loads(r["body"]) for r in reqs if r["path"] == "/v1/batches"]
+        # one create per model, each for its own input file: none twice
+        self.assertEqual(len(creates), len(MODELS))
+        self.assertEqual(len({c["input_file_id"] for c in creates}), len(MODELS))
+        self.assertEqual({c["metadata"]["weft_model"] for c in creates}, set(MODELS))
+        self.assertEqual({c["metadata"]["weft_run"] for c in creates}, {os.path.basename(d)})
+        lists = [r["path"] for r in reqs if r["path"].startswith("/v1/batches?limit=100")]
+        self.assertEqual(lists[0], "/v1/batches?limit=100")
+        self.assertEqual(len(lists), 3)  # the other run's two, then ours
+        self.assertTrue(lists[2].startswith("/v1/batches?limit=100&after=batch-"), lists)
+        self.assertNotIn("creating", self.state(d))
+
+    def test_create_reply_lost_and_no_batch_list(self):
+        """A provider without a batch list: the resume stops, naming the
+        way out, rather than pay for a second batch unasked."""
+        live = self.live()
+        env = dict(self.env, WEFT_TEST_EXIT_AFTER_CREATE="1")
+        subprocess.run([WEFT, "eval"] + self.args("logprob", "batch") + ["--batch"], env=env,
+                       cwd=self.tmp.name, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+        d = self.only_dir("batch")
+        self.fs.control(clear_requests=True, batch={"list_fail": 404})
+        code, _, err = self.weft("--resume", d)
+        self.assertEqual(code, 1)
+        self.assertIn("batch list could not be searched", err)
+        self.assertIn("\"creating\" line", err)
+        self.assertIn("HTTP 404", err)
+        self.assertEqual(self.uploads_and_creates(), (0, 0))
+        # the way out: without the line, the resume creates a batch
+        state = self.state(d)
+        with open(os.path.join(d, "batch", "state"), "w", encoding="utf-8") as f:
+            f.write("".join(x for x in state.splitlines(True) if "creating" not in x))
+        self.resume_matches(d, live)
+
     def test_failed_batch_resumed_live(self):
         live = self.live()
         self.fs.control(batch={"outcome": "failed"})
@@ -271,6 +328,17 @@ class BatchBadState(BatchCase):
     def made(self):
         self.weft(*self.args("generate", "batch") + ["--batch"], check=0)
         return self.only_dir("batch")
+
+    def test_credentials_in_base_url_refused(self):
+        args = self.args("generate", "batch") + [
+            "--batch", "--set", "scorer.a.base_url=http://user:s3cret@127.0.0.1:1/v1"]
+        code, _, err = self.weft(*args)
+        self.assertEqual(code, 2)
+        self.assertIn("after --set", err)
+        self.assertIn("user name or password", err)
+        self.assertNotIn("s3cret", err)
+        self.assertEqual(self.fs.requests(), [])
+        self.assertEqual(glob.glob(os.path.join(self.tmp.name, "batch", "*")), [])
 
     def test_broken_state_named(self):
         d = self.made()

@@ -15,6 +15,7 @@ static const char good_state[] = "weft-batch 1\n"
 				 "  way echo\n"
 				 "  step poll\n"
 				 "  input_file file-1\n"
+				 "  creating file-1\n"
 				 "  batch batch_1\n"
 				 "  status in_progress\n"
 				 "  counts 24 3 1\n"
@@ -41,6 +42,8 @@ static void test_state_round_trip(void **state)
 	assert_int_equal(st.models[0].way, EVALRUN_WAY_ECHO);
 	assert_int_equal(st.models[0].step, EVALBATCH_POLL);
 	assert_string_equal(st.models[0].batch, "batch_1");
+	assert_string_equal(st.models[0].creating, "file-1");
+	assert_null(st.models[1].creating);
 	assert_int_equal(st.models[0].total, 24);
 	assert_int_equal(st.models[0].completed, 3);
 	assert_int_equal(st.models[0].failed, 1);
