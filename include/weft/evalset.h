@@ -49,7 +49,8 @@ struct evalset {
 	int logodds;   /* every example has an other_prompt */
 	char hash[17]; /* FNV-1a 64 of the file's bytes, 16 hex digits */
 	char *warning; /* owned; for the person (a session journal's torn last
-			* line was ignored), or NULL */
+			* line was ignored), or NULL; from several inputs
+			* (evalset_load_many), one line each */
 	/* questions at least this similar to an earlier input's are repeats
 	 * (evalset_load_many): a session's or text's task near_duplicate,
 	 * else SIMILAR_DEFAULT_THRESHOLD */

@@ -75,6 +75,20 @@ void cli_dataset_repeats(FILE *f, const struct dataset *d)
 	strbuf_release(&kw);
 }
 
+void cli_evalset_warnings(const char *cmd, const struct evalset *s)
+{
+	const char *p = s->warning, *nl;
+
+	for (; p && *p; p = nl ? nl + 1 : NULL) {
+		struct strbuf line = STRBUF_INIT;
+
+		nl = strchr(p, '\n');
+		strbuf_add(&line, p, nl ? (size_t)(nl - p) : strlen(p));
+		cli_error(cmd, line.data);
+		strbuf_release(&line);
+	}
+}
+
 void cli_evalset_repeats(FILE *f, const struct evalset *s)
 {
 	struct strbuf dw = STRBUF_INIT, kw = STRBUF_INIT;

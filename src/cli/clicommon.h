@@ -100,6 +100,10 @@ struct evalset;
 void cli_dataset_repeats(FILE *f, const struct dataset *d);
 void cli_evalset_repeats(FILE *f, const struct evalset *s);
 
+/* An evalset's warning (evalset.h: a line per input whose journal's torn
+ * last line was ignored), each line said as "weft CMD: LINE"; none: nothing. */
+void cli_evalset_warnings(const char *cmd, const struct evalset *s);
+
 /* Notes on stderr ("weft CMD: note: ...") when the inputs name different
  * tasks (what: added to the sentence, or NULL) or their labels differ. */
 void cli_dataset_mixing(const char *cmd, const char *what, int tasks_differ, int labels_differ);

@@ -372,8 +372,7 @@ static int eval_load(struct evaluation *ev)
 	if (evalset_load_many(&ev->set, o->datasets, o->ndatasets, cli_task_pairs_options,
 			      &ev->pairs_task, &err) < 0)
 		return cli_error("eval", err.msg);
-	if (ev->set.warning)
-		cli_error("eval", ev->set.warning); /* a torn journal line: said, not fatal */
+	cli_evalset_warnings("eval", &ev->set); /* torn journal lines: said, not fatal */
 	cli_evalset_repeats(stderr, &ev->set);
 	cli_dataset_mixing("eval", ", and the questions asked with the first one's eval.txt",
 			   ev->set.tasks_differ, 0);

@@ -417,8 +417,7 @@ int cmd_map(int argc, char **argv)
 		r = cli_error("map", err.msg);
 	} else {
 		/* a torn journal line: said, not fatal */
-		if (md.set.warning)
-			cli_error("map", md.set.warning);
+		cli_evalset_warnings("map", &md.set);
 		if (md.file.warned)
 			cli_error("map", md.file.warning.msg);
 		if (!paths[0])

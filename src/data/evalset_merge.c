@@ -116,8 +116,15 @@ static int load_part(struct evalset *s, const char *path, size_t k, evalset_task
 				s->tasks_differ = 1;
 			s->logodds &= part.logodds;
 		}
-		if (part.warning && !s->warning)
+		if (part.warning && !s->warning) {
 			s->warning = xstrdup(part.warning);
+		} else if (part.warning) { /* every input's said, one a line */
+			struct strbuf all = STRBUF_INIT;
+
+			strbuf_addf(&all, "%s\n%s", s->warning, part.warning);
+			free(s->warning);
+			s->warning = strbuf_detach(&all, NULL);
+		}
 		append_part(s, &part, k);
 	}
 	evalset_release(&part);

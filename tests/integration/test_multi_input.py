@@ -337,6 +337,19 @@ class EvalVerifyMapTest(MultiInputCase):
         self.assertEqual([(r["node"], r["label"]) for r in table],
                          [(node_id(s, i), a) for s, i, _, a in expected()])
 
+    def test_every_torn_journal_is_said(self):
+        """A torn last journal line is skipped and said, for each input."""
+        for k in (0, 2):
+            with open(self.paths[k] + ".journal", "wb") as f:
+                f.write(b'{"op":"path","pathNo')
+        for cmd in (["map", *self.paths, "--out", os.path.join(self.tmp.name, "m")],
+                    ["extract", *self.paths]):
+            _, _, err = self.weft(*cmd)
+            torn = [l for l in err.splitlines() if "torn last line" in l]
+            self.assertEqual(len(torn), 2, err)
+            self.assertIn(self.paths[0], torn[0])
+            self.assertIn(self.paths[2], torn[1])
+
 
 class MixedTasksTest(MultiInputCase):
     def test_each_session_read_with_its_own_task(self):
