@@ -62,5 +62,8 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len);
 /* Appends s as a JSON string with its quotes. */
 void strbuf_add_json_string(struct strbuf *sb, const char *s);
+/* Appends v as the shorter of %.15g and %.17g that reads back as v (so
+ * 0.7 is "0.7"); a NaN or an infinity, which JSON cannot hold, as null. */
+void strbuf_add_json_number(struct strbuf *sb, double v);
 
 #endif

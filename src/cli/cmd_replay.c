@@ -335,21 +335,6 @@ static void json_id(struct strbuf *sb, const struct tree *t, uint32_t i)
 		strbuf_addstr(sb, "null");
 }
 
-/* The shortest of %.15g and %.17g that reads back as v. */
-static void json_num(struct strbuf *sb, double v)
-{
-	char buf[40];
-
-	if (!isfinite(v)) {
-		strbuf_addstr(sb, "null");
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%.15g", v);
-	if (strtod(buf, NULL) != v)
-		snprintf(buf, sizeof(buf), "%.17g", v);
-	strbuf_addstr(sb, buf);
-}
-
 static void json_scores(struct strbuf *sb, const double *v, size_t n)
 {
 	size_t k;
@@ -362,7 +347,7 @@ static void json_scores(struct strbuf *sb, const double *v, size_t n)
 	for (k = 0; k < n; k++) {
 		if (k)
 			strbuf_addch(sb, ',');
-		json_num(sb, v[k]);
+		strbuf_add_json_number(sb, v[k]);
 	}
 	strbuf_addch(sb, ']');
 }
@@ -371,7 +356,7 @@ static void json_fraction(struct strbuf *sb, const char *key, size_t agree, size
 {
 	strbuf_addf(sb, ",\"%s\":{\"agree\":%zu,\"of\":%zu,\"fraction\":", key, agree, of);
 	if (of)
-		json_num(sb, (double)agree / (double)of);
+		strbuf_add_json_number(sb, (double)agree / (double)of);
 	else
 		strbuf_addstr(sb, "null");
 	strbuf_addch(sb, '}');
@@ -393,7 +378,7 @@ static void json_verdict(struct strbuf *sb, const struct tree *t, const struct r
 	strbuf_addstr(sb, ",\"pick\":");
 	json_id(sb, t, rv->ok ? rs->candidates[rv->pick] : TREE_NONE);
 	strbuf_addstr(sb, ",\"spearman\":");
-	json_num(sb, rv->spearman);
+	strbuf_add_json_number(sb, rv->spearman);
 	strbuf_addstr(sb, ",\"raw\":");
 	json_string_or_null(sb, rv->raw);
 	strbuf_addstr(sb, ",\"error\":");
@@ -423,7 +408,7 @@ static void json_dups(struct strbuf *sb, const struct replay_step *rs, const str
 		else
 			strbuf_addf(sb, "%zu", d->of + 1);
 		strbuf_addstr(sb, ",\"similarity\":");
-		json_num(sb, d->score);
+		strbuf_add_json_number(sb, d->score);
 		strbuf_addch(sb, '}');
 	}
 	strbuf_addch(sb, ']');
@@ -470,7 +455,7 @@ static void json_summary(struct strbuf *sb, const struct replay_walk *w)
 		    "],\"summary\":{\"steps\":%zu,\"waiting\":%zu,\"overrides\":%zu,"
 		    "\"neededHuman\":%zu,\"scoredSteps\":%zu,\"meanPickScore\":",
 		    w->count, w->waiting, w->overrides, w->needed_human, w->scored);
-	json_num(sb, w->scored ? w->mean_pick_score : NAN);
+	strbuf_add_json_number(sb, w->scored ? w->mean_pick_score : NAN);
 	strbuf_addstr(sb, ",\"balance\":");
 	if (w->balance_ok) {
 		strbuf_addch(sb, '{');
@@ -501,7 +486,7 @@ static void json_rejudge(struct strbuf *sb, const struct replay_rejudge *rj, con
 	json_fraction(sb, "agreeJudge", rj->agree_judge, rj->vs_judge);
 	json_fraction(sb, "agreeHuman", rj->agree_human, rj->vs_human);
 	strbuf_addstr(sb, ",\"spearman\":{\"mean\":");
-	json_num(sb, rj->spearman_mean);
+	strbuf_add_json_number(sb, rj->spearman_mean);
 	strbuf_addf(sb, ",\"steps\":%zu}}", rj->spearman_steps);
 }
 

@@ -1,5 +1,6 @@
 #include "weft/strbuf.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,4 +221,18 @@ void strbuf_add_json_string(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '"');
 	strbuf_add_json_escaped(sb, s, strlen(s));
 	strbuf_addch(sb, '"');
+}
+
+void strbuf_add_json_number(struct strbuf *sb, double v)
+{
+	char buf[40];
+
+	if (!isfinite(v)) {
+		strbuf_addstr(sb, "null");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_addstr(sb, buf);
 }

@@ -258,17 +258,6 @@ static void write_openai(const struct pairs_result *r, const struct export_optio
 	strbuf_release(&sys);
 }
 
-/* The shortest decimal that reads back as v. */
-static void put_number(struct strbuf *out, double v)
-{
-	char buf[40];
-
-	snprintf(buf, sizeof(buf), "%.15g", v);
-	if (strtod(buf, NULL) != v)
-		snprintf(buf, sizeof(buf), "%.17g", v);
-	strbuf_addstr(out, buf);
-}
-
 /* A curated result's fields of one pair (docs/formats.md): the decision,
  * the label before a relabel, who decided, the verifier's p, and the
  * near-duplicate flag (near_duplicate_of: the earlier pair's 1-based
@@ -289,12 +278,12 @@ static void jsonl_curation(const struct pairs_result *r, const struct pair *p, s
 		strbuf_addstr(out, "null");
 	strbuf_addstr(out, ",\"verify_p\":");
 	if (p->has_verdict)
-		put_number(out, p->verify_p);
+		strbuf_add_json_number(out, p->verify_p);
 	else
 		strbuf_addstr(out, "null");
 	if (p->near_dup) {
 		strbuf_addf(out, ",\"near_duplicate_of\":%zu,\"similarity\":", p->near_of + 1);
-		put_number(out, p->near_score);
+		strbuf_add_json_number(out, p->near_score);
 		strbuf_addstr(out, ",\"similarity_source\":");
 		strbuf_add_json_string(out, p->near_source);
 	} else {
@@ -316,11 +305,11 @@ static void csv_curation(const struct pairs_result *r, const struct pair *p, str
 		strbuf_addstr(out, pairstore_by_name(p->decided_by));
 	strbuf_addch(out, ',');
 	if (p->has_verdict)
-		put_number(out, p->verify_p);
+		strbuf_add_json_number(out, p->verify_p);
 	strbuf_addch(out, ',');
 	if (p->near_dup) {
 		strbuf_addf(out, "%zu,", p->near_of + 1);
-		put_number(out, p->near_score);
+		strbuf_add_json_number(out, p->near_score);
 		strbuf_addf(out, ",%s", p->near_source);
 	} else {
 		strbuf_addstr(out, ",,");

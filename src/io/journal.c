@@ -172,17 +172,6 @@ static void put_path_op(struct strbuf *line, const struct tree *t)
 	strbuf_addch(line, '}');
 }
 
-/* The number as the session writes numbers: the shortest that reads back. */
-static void put_number(struct strbuf *line, double v)
-{
-	char buf[40];
-
-	snprintf(buf, sizeof(buf), "%.15g", v);
-	if (strtod(buf, NULL) != v)
-		snprintf(buf, sizeof(buf), "%.17g", v);
-	strbuf_addstr(line, buf);
-}
-
 static void put_member(struct strbuf *line, const char *key, const char *value)
 {
 	if (!value)
@@ -227,7 +216,7 @@ static int put_verdict_op(struct strbuf *line, const struct tree *t, uint32_t i,
 	put_member(line, "label", v.label);
 	put_member(line, "verifier", v.verifier);
 	strbuf_addstr(line, ",\"p\":");
-	put_number(line, v.p);
+	strbuf_add_json_number(line, v.p);
 	put_member(line, "source", pairstore_source_name(v.source));
 	put_member(line, "at", v.at);
 	strbuf_addch(line, '}');

@@ -1,5 +1,8 @@
 #include "testutil.h"
 
+#include <math.h>
+#include <stdlib.h>
+
 #include "weft/errbuf.h"
 #include "weft/strbuf.h"
 
@@ -55,6 +58,39 @@ static void test_json_escape_terminal_safe(void **state)
 	assert_memory_equal(sb.data, "a\xff\x9b\xe2\x80", 5);
 	assert_int_equal(sb.len, 5);
 	strbuf_release(&sb);
+}
+
+static void test_json_number(void **state)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+	    {0.7, "0.7"},			/* not 0.69999999999999996 */
+	    {0.1 + 0.2, "0.30000000000000004"}, /* %.15g would not read back */
+	    {-2, "-2"},
+	    {1e300, "1e+300"},
+	    {5e-324, "4.94065645841247e-324"}, /* the smallest subnormal reads back */
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_add_json_number(&sb, cases[k].v);
+		assert_string_equal(sb.data, cases[k].want);
+		assert_true(strtod(sb.data, NULL) == cases[k].v);
+		strbuf_release(&sb);
+	}
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_add_json_number(&sb, NAN);
+		strbuf_add_json_number(&sb, -INFINITY);
+		assert_string_equal(sb.data, "nullnull");
+		strbuf_release(&sb);
+	}
 }
 
 static void test_errbuf(void **state)
@@ -122,6 +158,7 @@ int main(void)
 	    cmocka_unit_test(test_strbuf_basics),
 	    cmocka_unit_test(test_json_escape),
 	    cmocka_unit_test(test_json_escape_terminal_safe),
+	    cmocka_unit_test(test_json_number),
 	    cmocka_unit_test(test_errbuf),
 	    cmocka_unit_test(test_strbuf_max),
 	};
